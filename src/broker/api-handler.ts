@@ -1,0 +1,30 @@
+// The contract every API handler implements. One file per API under handlers/, named with its key
+// (`00-produce.ts`); the registry (handlers/index.ts) builds dispatch and the ApiVersions answer
+// from these objects, so a handler that is not registered is not advertised.
+//
+// Requests arrive decoded by src/protocol (field names are the schema's, camelCased: `Topics` ->
+// `topics`, `PartitionIndex` -> `partitionIndex`; int64 as number; records as Buffer). A handler
+// returns a plain response object in the same naming; fields it leaves out are encoded with the
+// schema default, so `throttleTimeMs` and friends need not be set. Returning `null` sends no
+// response (Produce with acks=0).
+import type { BrokerContext } from './broker-context.js';
+
+export interface RequestContext {
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  readonly broker: BrokerContext;
+  readonly connection: { readonly id: number; readonly remoteAddress: string };
+}
+
+export interface ApiHandler {
+  readonly apiKey: number;
+  /** Lowest and highest version served; advertised as-is in ApiVersions. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(request: any, ctx: RequestContext): Promise<object | null> | object | null;
+}
+
+export function defineHandler(handler: ApiHandler): ApiHandler {
+  return handler;
+}

@@ -1,0 +1,23 @@
+// What a handler may reach: the broker's services. Handlers get it as `ctx.broker`.
+// Kept as an interface so handlers do not import the server (and tests can build one directly).
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { LogManager } from '../storage/index.js';
+import type { TopicRegistry } from '../cluster/topic-registry.js';
+import type { GroupCoordinator } from './groups/index.js';
+import type { Logger } from './logger.js';
+
+export interface BrokerContext {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly config: BrokerConfig;
+  /** Partition logs on disk. */
+  readonly logs: LogManager;
+  /** Topic metadata: names, ids, partition counts, per-topic config overrides. */
+  readonly topics: TopicRegistry;
+  readonly groups: GroupCoordinator;
+  readonly log: Logger;
+  /** The advertised address of this broker (what Metadata returns). */
+  readonly advertised: { host: string; port: number };
+  /** Clock seam: every time-based decision reads this, so tests can move time. */
+  now(): number;
+}

@@ -1,0 +1,2 @@
+// The library entry: start a broker or a coordinator inside your own process (tests, tools).
+export {};
