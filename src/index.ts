@@ -1,2 +1,2 @@
-// The library entry: start a broker or a coordinator inside your own process (tests, tools).
-export {};
+// The library entry: run a real broker inside your own process (test suites, tools).
+export { startBroker, type BrokerHandle, type BrokerOptions } from './broker/index.js';

@@ -8,6 +8,7 @@
 // schema default, so `throttleTimeMs` and friends need not be set. Returning `null` sends no
 // response (Produce with acks=0).
 import type { BrokerContext } from './broker-context.js';
+import type { HandlerRegistry } from './handler-registry.js';
 
 export interface RequestContext {
   readonly apiVersion: number;
@@ -15,6 +16,8 @@ export interface RequestContext {
   readonly clientId: string | null;
   readonly broker: BrokerContext;
   readonly connection: { readonly id: number; readonly remoteAddress: string };
+  /** Every registered API (ApiVersions answers from it). */
+  readonly registry: HandlerRegistry;
 }
 
 export interface ApiHandler {

@@ -1,0 +1,189 @@
+// The broker process: configuration, storage, topic metadata, group coordinator and listeners.
+// `startBroker` is the library entry (tests and users embed it); `kts server-start` is a thin
+// command over it.
+import { createServer, type Server, type Socket } from 'node:net';
+import { BrokerConfig, type Listener } from '../config/broker-config.js';
+import { readProperties } from '../config/properties.js';
+import { TopicRegistry } from '../cluster/topic-registry.js';
+import { LogManager } from '../storage/index.js';
+import type { BrokerContext } from './broker-context.js';
+import { GroupCoordinator } from './groups/index.js';
+import { createHandlerRegistry } from './handlers/index.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { Connection } from './network/connection.js';
+import { RequestDispatcher } from './request-dispatcher.js';
+
+export interface BrokerOptions {
+  /** A server.properties file (Java properties syntax). */
+  configFile?: string;
+  /** Settings over the file, as `--override k=v`. */
+  overrides?: Record<string, string>;
+  /** Shorthand for `log.dirs`. */
+  dataDir?: string;
+  /** Shorthands for the PLAINTEXT listener; port 0 picks a free port. */
+  host?: string;
+  port?: number;
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /** Clock seam for tests. */
+  now?: () => number;
+}
+
+export interface BrokerHandle {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, what clients pass as bootstrap servers. */
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly clusterId: string;
+  readonly nodeId: number;
+  close(): Promise<void>;
+}
+
+export async function buildBrokerConfig(opts: BrokerOptions): Promise<BrokerConfig> {
+  const props = opts.configFile ? await readProperties(opts.configFile) : new Map<string, string>();
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) props.set(k, v);
+  if (opts.dataDir !== undefined) props.set('log.dirs', opts.dataDir);
+  if (opts.host !== undefined || opts.port !== undefined) {
+    props.set('listeners', `PLAINTEXT://${opts.host ?? '127.0.0.1'}:${opts.port ?? 9092}`);
+  }
+  const config = new BrokerConfig(props);
+  config.listeners; // validates the listener syntax early, with a clear message
+  return config;
+}
+
+export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandle> {
+  const config = await buildBrokerConfig(opts);
+  const log = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', component: 'kts.broker' });
+  const now = opts.now ?? Date.now;
+  const nodeId = config.nodeId;
+
+  const logs = await LogManager.open({ logDirs: config.logDirs, defaults: config.logConfig(), now, logger: log.child('log') });
+  let topics: TopicRegistry;
+  try {
+    topics = await TopicRegistry.open(config, logs);
+  } catch (err) {
+    await logs.close();
+    throw err;
+  }
+
+  const listener = config.listeners[0];
+  const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
+  const servers = await listen(listener);
+  const boundPort = (servers[0].address() as { port: number }).port;
+  const advertised = {
+    host: advertisedListener.host || 'localhost',
+    port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
+  };
+
+  const context: BrokerContext = {
+    nodeId,
+    clusterId: topics.clusterId,
+    config,
+    logs,
+    topics,
+    groups: undefined as unknown as GroupCoordinator,
+    log,
+    advertised,
+    now,
+  };
+  const groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId });
+  (context as { groups: GroupCoordinator }).groups = groups;
+
+  const dispatcher = new RequestDispatcher(context, createHandlerRegistry());
+  const connections = new Set<Connection>();
+  const perIp = new Map<string, number>();
+  let nextConnectionId = 0;
+  const maxConnections = config.getNumber('max.connections');
+  const maxPerIp = config.getNumber('max.connections.per.ip');
+
+  const onSocket = (socket: Socket) => {
+    const ip = socket.remoteAddress ?? '?';
+    if (connections.size >= maxConnections || (perIp.get(ip) ?? 0) >= maxPerIp) {
+      log.warn(`Refusing connection from ${ip}: connection limit reached (max.connections=${maxConnections}, max.connections.per.ip=${maxPerIp})`);
+      socket.destroy();
+      return;
+    }
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    const connection = new Connection(socket, {
+      id: nextConnectionId++,
+      maxFrameSize: config.getNumber('socket.request.max.bytes'),
+      idleTimeoutMs: config.getNumber('connections.max.idle.ms'),
+      log,
+      handleFrame: (frame, conn) => dispatcher.dispatch(frame, conn),
+    });
+    connections.add(connection);
+    socket.on('close', () => {
+      connections.delete(connection);
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left === 0) perIp.delete(ip);
+      else perIp.set(ip, left);
+    });
+  };
+  for (const server of servers) server.on('connection', onSocket);
+
+  const maintenanceMs = Math.min(config.getNumber('log.retention.check.interval.ms'), 2 ** 31 - 1);
+  let maintenanceRunning = false;
+  const maintenance = setInterval(() => {
+    if (maintenanceRunning) return;
+    maintenanceRunning = true;
+    logs
+      .runMaintenance()
+      .catch((err) => log.error(`Log maintenance failed: ${(err as Error).message}`))
+      .finally(() => (maintenanceRunning = false));
+  }, maintenanceMs);
+  maintenance.unref();
+
+  log.info(`[KafkaServer id=${nodeId}] started (kafka.server.KafkaServer)`);
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info(`[KafkaServer id=${nodeId}] shutting down`);
+      clearInterval(maintenance);
+      for (const server of servers) server.close();
+      for (const connection of connections) connection.close();
+      await groups.close();
+      await logs.close();
+      log.info(`[KafkaServer id=${nodeId}] shut down completed`);
+    })());
+
+  return {
+    host: advertised.host,
+    port: boundPort,
+    bootstrap: `${advertised.host.includes(':') ? `[${advertised.host}]` : advertised.host}:${boundPort}`,
+    dataDir: config.logDirs[0],
+    clusterId: topics.clusterId,
+    nodeId,
+    close,
+  };
+}
+
+/**
+ * Binds a listener. `localhost` binds both loopback addresses (clients may resolve it to either);
+ * an empty host binds every interface, as Kafka does for `PLAINTEXT://:9092`.
+ */
+async function listen(listener: Listener): Promise<Server[]> {
+  const hosts = listener.host === 'localhost' ? ['127.0.0.1', '::1'] : [listener.host === '' ? '::' : listener.host];
+  const servers: Server[] = [];
+  let port = listener.port;
+  for (const [i, host] of hosts.entries()) {
+    const server = createServer({ noDelay: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port, backlog: 1024 }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      // The second loopback (::1) is optional: some machines have no IPv6.
+      if (i > 0) continue;
+      throw new Error(`Unable to bind ${host}:${port}: ${(err as Error).message}`);
+    }
+    port = (server.address() as { port: number }).port;
+    servers.push(server);
+  }
+  return servers;
+}

@@ -1,0 +1,166 @@
+// DescribeConfigs / AlterConfigs / IncrementalAlterConfigs logic for topic and broker resources.
+// Sources and synonyms follow Kafka: a topic override (TOPIC_CONFIG), then the broker keys that
+// feed it (dynamic, then static), then the default.
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { BROKER_DEFAULTS } from '../config/broker-config.js';
+import { ConfigSource, ConfigType, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, validateTopicConfig } from '../config/topic-configs.js';
+import type { BrokerContext } from './broker-context.js';
+
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+export const AlterOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  isDefault: boolean;
+  configSource: number;
+  isSensitive: boolean;
+  synonyms: { name: string; value: string | null; source: number }[];
+  configType: number;
+  documentation: string | null;
+}
+
+const isSensitiveKey = (key: string) => /password|secret|sasl\.jaas/i.test(key);
+
+export function describeTopicConfigs(
+  broker: BrokerContext,
+  overrides: ReadonlyMap<string, string>,
+  names: string[] | null,
+  includeSynonyms: boolean,
+): ConfigEntry[] {
+  const defs = names ? TOPIC_CONFIGS.filter((d) => names.includes(d.name)) : TOPIC_CONFIGS;
+  return defs.map((d) => {
+    const override = overrides.get(d.name);
+    const fromBroker = broker.config.brokerValueFor(d);
+    const synonyms: ConfigEntry['synonyms'] = [];
+    if (includeSynonyms) {
+      if (override !== undefined) synonyms.push({ name: d.name, value: override, source: ConfigSource.TOPIC_CONFIG });
+      for (const syn of d.synonyms) {
+        if (broker.config.dynamic.has(syn.key)) synonyms.push({ name: syn.key, value: broker.config.dynamic.get(syn.key)!, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+        if (broker.config.explicit.has(syn.key)) synonyms.push({ name: syn.key, value: broker.config.explicit.get(syn.key)!, source: ConfigSource.STATIC_BROKER_CONFIG });
+      }
+      const withDefault = [...d.synonyms].reverse().find((s) => BROKER_DEFAULTS[s.key] !== undefined);
+      synonyms.push(withDefault ? { name: withDefault.key, value: BROKER_DEFAULTS[withDefault.key], source: ConfigSource.DEFAULT_CONFIG } : { name: d.synonyms[0]?.key ?? d.name, value: d.default, source: ConfigSource.DEFAULT_CONFIG });
+    }
+    const source = override !== undefined ? ConfigSource.TOPIC_CONFIG : fromBroker.source;
+    return {
+      name: d.name,
+      value: override ?? fromBroker.value,
+      readOnly: false,
+      isDefault: source === ConfigSource.DEFAULT_CONFIG,
+      configSource: source,
+      isSensitive: false,
+      synonyms,
+      configType: d.type,
+      documentation: null,
+    };
+  });
+}
+
+export function describeBrokerConfigs(broker: BrokerContext, resourceName: string, names: string[] | null, includeSynonyms: boolean): ConfigEntry[] {
+  checkBrokerResource(broker, resourceName);
+  const keys = new Set([...Object.keys(BROKER_DEFAULTS), ...broker.config.explicit.keys(), ...broker.config.dynamic.keys()]);
+  const selected = [...keys].filter((k) => !names || names.includes(k)).sort();
+  return selected.map((key) => {
+    const dynamic = broker.config.dynamic.get(key);
+    const explicit = broker.config.explicit.get(key);
+    const source =
+      dynamic !== undefined
+        ? resourceName === '' ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.DYNAMIC_BROKER_CONFIG
+        : explicit !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    const sensitive = isSensitiveKey(key);
+    const value = broker.config.get(key) ?? null;
+    const synonyms: ConfigEntry['synonyms'] = [];
+    if (includeSynonyms) {
+      if (dynamic !== undefined) synonyms.push({ name: key, value: dynamic, source });
+      if (explicit !== undefined) synonyms.push({ name: key, value: explicit, source: ConfigSource.STATIC_BROKER_CONFIG });
+      if (BROKER_DEFAULTS[key] !== undefined) synonyms.push({ name: key, value: BROKER_DEFAULTS[key], source: ConfigSource.DEFAULT_CONFIG });
+    }
+    return {
+      name: key,
+      value: sensitive ? null : value,
+      readOnly: dynamic === undefined && !isDynamicBrokerKey(key),
+      isDefault: source === ConfigSource.DEFAULT_CONFIG,
+      configSource: source,
+      isSensitive: sensitive,
+      synonyms,
+      configType: ConfigType.STRING,
+      documentation: null,
+    };
+  });
+}
+
+/** Broker keys that may be changed at run time: the log.* defaults behind topic configs, and a few more. */
+function isDynamicBrokerKey(key: string): boolean {
+  return TOPIC_CONFIGS.some((d) => d.synonyms.some((s) => s.key === key)) || key === 'max.connections' || key === 'max.connections.per.ip';
+}
+
+function checkBrokerResource(broker: BrokerContext, resourceName: string): void {
+  if (resourceName !== '' && resourceName !== String(broker.nodeId)) {
+    throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${resourceName}`);
+  }
+}
+
+export interface AlterEntry {
+  name: string;
+  value: string | null;
+  /** IncrementalAlterConfigs op; AlterConfigs replaces the whole set instead. */
+  op?: number;
+}
+
+/** Applies one resource's changes; `incremental` false = AlterConfigs (replace all overrides). */
+export async function alterConfigs(
+  broker: BrokerContext,
+  resourceType: number,
+  resourceName: string,
+  entries: AlterEntry[],
+  incremental: boolean,
+  validateOnly: boolean,
+): Promise<void> {
+  if (resourceType === ResourceType.TOPIC) {
+    const topic = broker.topics.get(resourceName);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resourceName} does not exist.`);
+    const next = applyEntries(incremental ? new Map(topic.configs) : new Map(), entries, incremental, (name) => {
+      if (!TOPIC_CONFIGS_BY_NAME.has(name)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
+      return TOPIC_CONFIGS_BY_NAME.get(name)!.type === ConfigType.LIST;
+    });
+    for (const [name, value] of next) {
+      const error = validateTopicConfig(name, value);
+      if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
+    }
+    if (!validateOnly) await broker.topics.setTopicConfigs(resourceName, next);
+    return;
+  }
+  if (resourceType === ResourceType.BROKER) {
+    checkBrokerResource(broker, resourceName);
+    const next = applyEntries(incremental ? new Map(broker.config.dynamic) : new Map(), entries, incremental, (name) => {
+      if (!isDynamicBrokerKey(name)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: Set(${name})`);
+      return false;
+    });
+    if (!validateOnly) await broker.topics.setBrokerConfigs(next);
+    return;
+  }
+  throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${resourceType}`);
+}
+
+function applyEntries(current: Map<string, string>, entries: AlterEntry[], incremental: boolean, isList: (name: string) => boolean): Map<string, string> {
+  for (const e of entries) {
+    const list = isList(e.name);
+    const op = incremental ? (e.op ?? AlterOp.SET) : AlterOp.SET;
+    if (op === AlterOp.DELETE || e.value === null) {
+      current.delete(e.name);
+    } else if (op === AlterOp.SET) {
+      current.set(e.name, e.value);
+    } else if (op === AlterOp.APPEND || op === AlterOp.SUBTRACT) {
+      if (!list) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Config value append is not allowed for config key: ${e.name}`);
+      const items = (current.get(e.name) ?? '').split(',').filter(Boolean);
+      const changes = e.value.split(',').filter(Boolean);
+      const result = op === AlterOp.APPEND ? [...items, ...changes.filter((c) => !items.includes(c))] : items.filter((i) => !changes.includes(i));
+      current.set(e.name, result.join(','));
+    } else {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${op}`);
+    }
+  }
+  return current;
+}

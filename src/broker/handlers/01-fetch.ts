@@ -1,0 +1,126 @@
+// Fetch v0-v12. Batches are served as stored bytes (v4+); v0-v1 get magic-0 and v2-v3 magic-1
+// message sets (down-converted); zstd needs v10+. Long poll: wait up to maxWaitMs for minBytes.
+// Fetch sessions (v7+) are declined by answering session id 0, so clients keep sending full
+// fetches. v13+ would need topic ids in fetch requests: not advertised yet.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { Compression, downConvertBatches, iterateBatches } from '../../protocol/records/index.js';
+import type { PartitionLog } from '../../storage/index.js';
+import { defineHandler, type RequestContext } from '../api-handler.js';
+import { errorCodeOf, lookupPartition } from './common.js';
+
+const EMPTY = Buffer.alloc(0);
+const READ_COMMITTED = 1;
+
+export default defineHandler({
+  apiKey: 1,
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(request, ctx) {
+    if (ctx.apiVersion >= 7 && request.sessionId !== 0) {
+      return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    }
+    const maxWaitMs = Math.max(0, request.maxWaitMs);
+    const minBytes = Math.max(0, request.minBytes);
+    const deadline = ctx.broker.now() + maxWaitMs;
+    for (;;) {
+      const { responses, bytes, logs, hasError } = await readAll(request, ctx);
+      const remaining = deadline - ctx.broker.now();
+      if (bytes >= minBytes || hasError || remaining <= 0 || logs.length === 0) {
+        return { errorCode: 0, sessionId: 0, responses };
+      }
+      await waitForAppend(logs, remaining);
+    }
+  },
+});
+
+async function readAll(request: any, ctx: RequestContext) {
+  const version = ctx.apiVersion;
+  let remainingBytes = version >= 3 ? Math.max(0, request.maxBytes) : Number.MAX_SAFE_INTEGER;
+  let bytes = 0;
+  let hasError = false;
+  const logs: PartitionLog[] = [];
+  const responses = [];
+  for (const topic of request.topics) {
+    const partitions = [];
+    for (const p of topic.partitions) {
+      const { log, errorCode } = lookupPartition(ctx.broker, topic.topic, p.partition);
+      if (!log) {
+        hasError = true;
+        partitions.push(partitionError(p.partition, errorCode));
+        continue;
+      }
+      logs.push(log);
+      const limit = Math.min(Math.max(0, p.partitionMaxBytes), remainingBytes);
+      try {
+        // Kafka hands the first partition with data at least one whole batch, whatever the limits.
+        const read = await log.read(p.fetchOffset, limit, { minOneBatch: bytes === 0 });
+        const records = version >= 4 ? checkCodecs(read.records, version) : downConvert(read.records, version, p.fetchOffset);
+        bytes += records.length;
+        remainingBytes = Math.max(0, remainingBytes - records.length);
+        partitions.push({
+          partitionIndex: p.partition,
+          errorCode: 0,
+          highWatermark: read.highWatermark,
+          lastStableOffset: read.highWatermark,
+          logStartOffset: read.logStartOffset,
+          abortedTransactions: request.isolationLevel === READ_COMMITTED ? [] : null,
+          preferredReadReplica: -1,
+          records,
+        });
+      } catch (err) {
+        hasError = true;
+        const { code } = errorCodeOf(ctx.broker, err, `fetch from ${topic.topic}-${p.partition}`);
+        partitions.push({
+          ...partitionError(p.partition, code),
+          highWatermark: log.highWatermark,
+          lastStableOffset: log.highWatermark,
+          logStartOffset: log.logStartOffset,
+        });
+      }
+    }
+    responses.push({ topic: topic.topic, partitions });
+  }
+  return { responses, bytes, logs, hasError };
+}
+
+function partitionError(partitionIndex: number, errorCode: number) {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
+}
+
+/** zstd batches reach only clients that asked with Fetch v10+. */
+function checkCodecs(records: Buffer, version: number): Buffer {
+  if (version >= 10 || records.length === 0) return records;
+  for (const { header } of iterateBatches(records)) {
+    if ((header.attributes & 0x07) === Compression.Zstd) {
+      throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd batches need Fetch v10 or later');
+    }
+  }
+  return records;
+}
+
+function downConvert(records: Buffer, version: number, fetchOffset: number): Buffer {
+  if (records.length === 0) return records;
+  return downConvertBatches(records, version <= 1 ? 0 : 1, fetchOffset);
+}
+
+function waitForAppend(logs: PartitionLog[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const unsubscribers: (() => void)[] = [];
+    const done = () => {
+      clearTimeout(timer);
+      for (const unsubscribe of unsubscribers) unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    for (const log of logs) unsubscribers.push(log.onAppend(done));
+  });
+}

@@ -1,0 +1,77 @@
+// Metadata v0-v12. This broker leads every partition it holds. Auto-creation: v0-v3 requests carry
+// no flag, so a named missing topic is created whenever `auto.create.topics.enable` is on (kafka-node's
+// createTopics relies on it); from v4 the request's allowAutoTopicCreation decides too.
+// v0 `topics = []` means all topics; v1+ `null` means all and `[]` none. v10+ carry topic ids.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import type { TopicInfo } from '../../cluster/topic-registry.js';
+import { topicNameError } from '../../cluster/topic-names.js';
+import { defineHandler, type RequestContext } from '../api-handler.js';
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+export default defineHandler({
+  apiKey: 3,
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(request, ctx) {
+    const { broker } = ctx;
+    const requested: { name: string | null; topicId: string }[] | null = request.topics;
+    const allTopics = requested === null || (ctx.apiVersion === 0 && requested.length === 0);
+    const topics = allTopics
+      ? broker.topics.list().map((t) => describeTopic(ctx, t))
+      : await Promise.all(requested!.map((t) => resolveTopic(ctx, t, request.allowAutoTopicCreation)));
+    return {
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+    };
+  },
+});
+
+async function resolveTopic(ctx: RequestContext, requested: { name: string | null; topicId: string }, allowAutoCreate: boolean) {
+  const { broker } = ctx;
+  if (requested.name === null || requested.name === undefined) {
+    const byId = requested.topicId && requested.topicId !== ZERO_UUID ? broker.topics.getById(requested.topicId) : undefined;
+    return byId ? describeTopic(ctx, byId) : topicError(null, ErrorCode.UNKNOWN_TOPIC_ID, requested.topicId);
+  }
+  const name = requested.name;
+  const existing = broker.topics.get(name);
+  if (existing) return describeTopic(ctx, existing);
+  if (topicNameError(name)) return topicError(name, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  const autoCreate = broker.config.getBoolean('auto.create.topics.enable') && (ctx.apiVersion < 4 || allowAutoCreate);
+  if (!autoCreate) return topicError(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  try {
+    const created = await broker.topics.create(name, broker.config.getNumber('num.partitions'));
+    broker.log.info(`Auto-created topic ${name} with ${created.partitions} partition(s) for ${ctx.clientId ?? 'a client'}`);
+    return describeTopic(ctx, created);
+  } catch (err) {
+    // A concurrent request may have created it first.
+    const raced = broker.topics.get(name);
+    if (raced) return describeTopic(ctx, raced);
+    return topicError(name, err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR);
+  }
+}
+
+function describeTopic(ctx: RequestContext, topic: TopicInfo) {
+  const nodeId = ctx.broker.nodeId;
+  return {
+    errorCode: 0,
+    name: topic.name,
+    topicId: topic.topicId,
+    isInternal: topic.internal,
+    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({
+      errorCode: 0,
+      partitionIndex,
+      leaderId: nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [nodeId],
+      isrNodes: [nodeId],
+      offlineReplicas: [],
+    })),
+  };
+}
+
+function topicError(name: string | null, errorCode: number, topicId = ZERO_UUID) {
+  return { errorCode, name, topicId, isInternal: false, partitions: [] };
+}

@@ -1,0 +1,79 @@
+// CreateTopics v0-v7. numPartitions/replicationFactor -1 take the broker defaults (v4+); explicit
+// assignments must name this broker. v5+ answers with the resulting configs; v7+ with topic ids.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { defineHandler, type RequestContext } from '../api-handler.js';
+import { describeTopicConfigs } from '../configs.js';
+
+export default defineHandler({
+  apiKey: 19,
+  minVersion: 0,
+  maxVersion: 7,
+  async handle(request, ctx) {
+    const counts = new Map<string, number>();
+    for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const topics = [];
+    // One at a time: creations go through the registry's single writer anyway.
+    for (const t of request.topics) {
+      if (counts.get(t.name)! > 1) {
+        topics.push(failure(t.name, ErrorCode.INVALID_REQUEST, `Create topics request from client \`${ctx.clientId}\` contains multiple entries for the following topics: ${t.name}`));
+        continue;
+      }
+      topics.push(await createTopic(ctx, t, request.validateOnly));
+    }
+    return { topics };
+  },
+});
+
+function failure(name: string, errorCode: number, errorMessage: string) {
+  return { name, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null, topicConfigErrorCode: 0 };
+}
+
+async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
+  const { broker } = ctx;
+  const configs: Record<string, string> = {};
+  for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+  try {
+    const assignments: { partitionIndex: number; brokerIds: number[] }[] = t.assignments;
+    let partitions: number = t.numPartitions;
+    let replicationFactor: number = t.replicationFactor;
+    if (assignments.length > 0) {
+      if (partitions !== -1 || replicationFactor !== -1) {
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+      }
+      for (const a of assignments) {
+        if (a.brokerIds.some((id) => id !== broker.nodeId)) {
+          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker(s) in replica assignment: ${a.brokerIds.join(', ')}.`);
+        }
+      }
+      partitions = assignments.length;
+      replicationFactor = assignments[0]?.brokerIds.length ?? 1;
+    }
+    if (partitions === -1) partitions = broker.config.getNumber('num.partitions');
+    if (replicationFactor === -1) replicationFactor = broker.config.getNumber('default.replication.factor');
+    if (replicationFactor <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+    if (replicationFactor > 1) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
+    }
+    broker.topics.validateCreate(t.name, partitions, configs);
+    const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs);
+    if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s)`);
+    return {
+      name: t.name,
+      topicId: created?.topicId,
+      errorCode: 0,
+      errorMessage: null,
+      numPartitions: partitions,
+      replicationFactor,
+      configs: describeTopicConfigs(broker, new Map(Object.entries(configs)), null, false).map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        configSource: c.configSource,
+        isSensitive: c.isSensitive,
+      })),
+    };
+  } catch (err) {
+    if (err instanceof KafkaError) return failure(t.name, err.code, err.message);
+    throw err;
+  }
+}

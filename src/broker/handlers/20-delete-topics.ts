@@ -1,0 +1,40 @@
+// DeleteTopics v0-v6: by name (v0-v5 `topicNames`), by name or id (v6 `topics`).
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { defineHandler, type RequestContext } from '../api-handler.js';
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+export default defineHandler({
+  apiKey: 20,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(request, ctx) {
+    const targets: { name: string | null; topicId: string }[] =
+      ctx.apiVersion >= 6 ? request.topics : request.topicNames.map((name: string) => ({ name, topicId: ZERO_UUID }));
+    const responses = [];
+    for (const target of targets) responses.push(await deleteTopic(ctx, target));
+    return { responses };
+  },
+});
+
+async function deleteTopic(ctx: RequestContext, target: { name: string | null; topicId: string }) {
+  const { broker } = ctx;
+  const byId = target.name == null && target.topicId !== ZERO_UUID;
+  const topic = byId ? broker.topics.getById(target.topicId) : broker.topics.get(target.name ?? '');
+  const result = { name: topic?.name ?? target.name, topicId: topic?.topicId ?? target.topicId };
+  if (!topic) {
+    const errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return { ...result, errorCode, errorMessage: 'This server does not host this topic-partition.' };
+  }
+  if (!broker.config.getBoolean('delete.topic.enable')) {
+    return { ...result, errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
+  }
+  try {
+    await broker.topics.delete(topic.name);
+    broker.log.info(`Deleted topic ${topic.name}`);
+    return { ...result, errorCode: 0, errorMessage: null };
+  } catch (err) {
+    if (err instanceof KafkaError) return { ...result, errorCode: err.code, errorMessage: err.message };
+    throw err;
+  }
+}

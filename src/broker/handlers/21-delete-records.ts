@@ -1,0 +1,31 @@
+// DeleteRecords v0-v2: advance each partition's log start offset; -1 means the high watermark.
+import { defineHandler } from '../api-handler.js';
+import { errorCodeOf, lookupPartition } from './common.js';
+
+export default defineHandler({
+  apiKey: 21,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(request, ctx) {
+    const topics = await Promise.all(
+      request.topics.map(async (topic: any) => ({
+        name: topic.name,
+        partitions: await Promise.all(
+          topic.partitions.map(async (p: any) => {
+            const { log, errorCode } = lookupPartition(ctx.broker, topic.name, p.partitionIndex);
+            if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode };
+            try {
+              const target = p.offset === -1 ? log.highWatermark : p.offset;
+              const lowWatermark = await log.deleteRecordsBefore(target);
+              return { partitionIndex: p.partitionIndex, lowWatermark, errorCode: 0 };
+            } catch (err) {
+              const { code } = errorCodeOf(ctx.broker, err, `delete records of ${topic.name}-${p.partitionIndex}`);
+              return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: code };
+            }
+          }),
+        ),
+      })),
+    );
+    return { topics };
+  },
+});

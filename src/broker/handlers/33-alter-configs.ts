@@ -1,0 +1,12 @@
+// AlterConfigs v0-v2: replaces a resource's whole set of overrides.
+import { defineHandler } from '../api-handler.js';
+import { alterResources } from './alter-resources.js';
+
+export default defineHandler({
+  apiKey: 33,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(request, ctx) {
+    return { responses: await alterResources(ctx, request, false) };
+  },
+});

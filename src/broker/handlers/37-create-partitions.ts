@@ -1,0 +1,36 @@
+// CreatePartitions v0-v3: grow a topic's partition count (never shrink).
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { defineHandler } from '../api-handler.js';
+
+export default defineHandler({
+  apiKey: 37,
+  minVersion: 0,
+  maxVersion: 3,
+  async handle(request, ctx) {
+    const { broker } = ctx;
+    const results = [];
+    for (const t of request.topics) {
+      try {
+        const topic = broker.topics.get(t.name);
+        if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
+        if (t.count <= topic.partitions) {
+          throw new KafkaError(
+            ErrorCode.INVALID_PARTITIONS,
+            t.count === topic.partitions
+              ? `Topic already has ${topic.partitions} partitions.`
+              : `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${t.count}.`,
+          );
+        }
+        if (t.assignments?.some((a: { brokerIds: number[] }) => a.brokerIds.some((id) => id !== broker.nodeId))) {
+          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Replica assignment names unknown brokers.');
+        }
+        if (!request.validateOnly) await broker.topics.addPartitions(t.name, t.count);
+        results.push({ name: t.name, errorCode: 0, errorMessage: null });
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        results.push({ name: t.name, errorCode: err.code, errorMessage: err.message });
+      }
+    }
+    return { results };
+  },
+});

@@ -1,0 +1,1 @@
+export { startBroker, buildBrokerConfig, type BrokerHandle, type BrokerOptions } from './broker.js';

@@ -1,0 +1,244 @@
+// Topic metadata for the embedded coordinator (no zookeeper.connect): names, ids, partition counts
+// and config overrides, plus dynamic broker configs. Persisted as one JSON document replaced
+// atomically under the first log dir; `meta.properties` carries the cluster id as Kafka's does.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { parseProperties } from '../config/properties.js';
+import { validateTopicConfig } from '../config/topic-configs.js';
+import type { LogManager } from '../storage/index.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { isInternalTopic, topicNameError, unifyCollisionChars } from './topic-names.js';
+
+export interface TopicInfo {
+  name: string;
+  /** Kafka's base64url form of the 16-byte topic id. */
+  topicId: string;
+  partitions: number;
+  /** Per-topic config overrides. */
+  configs: Map<string, string>;
+  internal: boolean;
+}
+
+interface StoredState {
+  version: 1;
+  clusterId: string;
+  topics: Record<string, { topicId: string; partitions: number; configs: Record<string, string>; internal: boolean }>;
+  brokerConfigs: Record<string, string>;
+}
+
+const METADATA_FILE = 'kts-metadata.json';
+
+export function randomTopicId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    // Kafka never hands out ids that look like command-line options.
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+export function randomClusterId(): string {
+  return randomTopicId();
+}
+
+export class TopicRegistry {
+  private readonly topics = new Map<string, TopicInfo>();
+  private readonly byId = new Map<string, TopicInfo>();
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly clusterId: string,
+    private readonly dir: string,
+    private readonly config: BrokerConfig,
+    private readonly logs: LogManager,
+  ) {}
+
+  static async open(config: BrokerConfig, logs: LogManager): Promise<TopicRegistry> {
+    const dir = config.logDirs[0];
+    await mkdir(dir, { recursive: true });
+    const state = await readState(join(dir, METADATA_FILE));
+    const clusterId = state?.clusterId ?? (await readMetaProperties(dir))?.get('cluster.id') ?? randomClusterId();
+    const registry = new TopicRegistry(clusterId, dir, config, logs);
+    for (const [key, value] of Object.entries(state?.brokerConfigs ?? {})) config.dynamic.set(key, value);
+    for (const [name, t] of Object.entries(state?.topics ?? {})) {
+      registry.index({ name, topicId: t.topicId, partitions: t.partitions, configs: new Map(Object.entries(t.configs)), internal: t.internal });
+    }
+    await writeFileAtomic(
+      join(dir, 'meta.properties'),
+      `#\n#kts ${new Date().toISOString()}\nversion=0\nbroker.id=${config.nodeId}\ncluster.id=${clusterId}\n`,
+    );
+    // A partition dir could be missing after a crash between persisting metadata and creating logs.
+    for (const topic of registry.topics.values()) await registry.ensureLogs(topic);
+    if (!state) await registry.persist();
+    return registry;
+  }
+
+  get(name: string): TopicInfo | undefined {
+    return this.topics.get(name);
+  }
+
+  getById(topicId: string): TopicInfo | undefined {
+    return this.byId.get(topicId);
+  }
+
+  list(): TopicInfo[] {
+    return [...this.topics.values()];
+  }
+
+  /** Checks everything CreateTopics checks, without side effects. Throws KafkaError. */
+  validateCreate(name: string, partitions: number, configs: Record<string, string>): void {
+    const nameError = topicNameError(name);
+    if (nameError) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+    if (this.topics.has(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    const unified = unifyCollisionChars(name);
+    for (const existing of this.topics.keys()) {
+      if (unifyCollisionChars(existing) === unified) {
+        throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${existing}`);
+      }
+    }
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+    }
+    for (const [key, value] of Object.entries(configs)) {
+      const error = validateTopicConfig(key, value);
+      if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
+    }
+  }
+
+  async create(name: string, partitions: number, configs: Record<string, string> = {}, opts: { internal?: boolean } = {}): Promise<TopicInfo> {
+    return this.mutate(async () => {
+      this.validateCreate(name, partitions, configs);
+      const topic: TopicInfo = {
+        name,
+        topicId: randomTopicId(),
+        partitions,
+        configs: new Map(Object.entries(configs)),
+        internal: opts.internal ?? isInternalTopic(name),
+      };
+      // Metadata first: a crash after it leaves a topic whose logs open() recreates, never the reverse.
+      this.index(topic);
+      await this.persist();
+      await this.ensureLogs(topic);
+      return topic;
+    });
+  }
+
+  async delete(name: string): Promise<TopicInfo> {
+    return this.mutate(async () => {
+      const topic = this.require(name);
+      this.topics.delete(name);
+      this.byId.delete(topic.topicId);
+      await this.persist();
+      for (let p = 0; p < topic.partitions; p++) await this.logs.delete(name, p);
+      return topic;
+    });
+  }
+
+  async addPartitions(name: string, total: number): Promise<TopicInfo> {
+    return this.mutate(async () => {
+      const topic = this.require(name);
+      if (total <= topic.partitions) {
+        throw new KafkaError(
+          ErrorCode.INVALID_PARTITIONS,
+          total === topic.partitions
+            ? `Topic already has ${topic.partitions} partitions.`
+            : `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${total}.`,
+        );
+      }
+      topic.partitions = total;
+      await this.persist();
+      await this.ensureLogs(topic);
+      return topic;
+    });
+  }
+
+  /** Replaces a topic's overrides (AlterConfigs) and applies them to its open logs. */
+  async setTopicConfigs(name: string, configs: Map<string, string>): Promise<void> {
+    return this.mutate(async () => {
+      const topic = this.require(name);
+      for (const [key, value] of configs) {
+        const error = validateTopicConfig(key, value);
+        if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
+      }
+      topic.configs = new Map(configs);
+      await this.persist();
+      this.applyLogConfig(topic);
+    });
+  }
+
+  /** Replaces the dynamic broker configs and re-applies topic configs (broker synonyms changed). */
+  async setBrokerConfigs(configs: Map<string, string>): Promise<void> {
+    return this.mutate(async () => {
+      this.config.dynamic.clear();
+      for (const [k, v] of configs) this.config.dynamic.set(k, v);
+      await this.persist();
+      for (const topic of this.topics.values()) this.applyLogConfig(topic);
+    });
+  }
+
+  private applyLogConfig(topic: TopicInfo): void {
+    const logConfig = this.config.logConfig(topic.configs);
+    for (let p = 0; p < topic.partitions; p++) this.logs.get(topic.name, p)?.updateConfig(logConfig);
+  }
+
+  private require(name: string): TopicInfo {
+    const topic = this.topics.get(name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+    return topic;
+  }
+
+  private index(topic: TopicInfo): void {
+    this.topics.set(topic.name, topic);
+    this.byId.set(topic.topicId, topic);
+  }
+
+  private async ensureLogs(topic: TopicInfo): Promise<void> {
+    const logConfig = this.config.logConfig(topic.configs);
+    for (let p = 0; p < topic.partitions; p++) await this.logs.create(topic.name, p, logConfig);
+  }
+
+  /** Metadata changes run one at a time so the persisted document is never written concurrently. */
+  private mutate<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(fn);
+    this.writes = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async persist(): Promise<void> {
+    const state: StoredState = {
+      version: 1,
+      clusterId: this.clusterId,
+      topics: Object.fromEntries(
+        [...this.topics.values()].map((t) => [t.name, { topicId: t.topicId, partitions: t.partitions, configs: Object.fromEntries(t.configs), internal: t.internal }]),
+      ),
+      brokerConfigs: Object.fromEntries(this.config.dynamic),
+    };
+    await writeFileAtomic(join(this.dir, METADATA_FILE), JSON.stringify(state, null, 2));
+  }
+}
+
+async function readState(path: string): Promise<StoredState | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const state = JSON.parse(text) as StoredState;
+  if (state.version !== 1 || typeof state.clusterId !== 'string') throw new Error(`${path}: unsupported metadata format`);
+  return state;
+}
+
+async function readMetaProperties(dir: string): Promise<Map<string, string> | null> {
+  try {
+    return parseProperties(await readFile(join(dir, 'meta.properties'), 'utf8'));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,95 @@
+// Spawns the real `kts server-start` binary on a free loopback port with a temp data dir.
+// Tests restart it on the same port and dir to check what survives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const KTS_BIN = resolve(import.meta.dirname, '../../bin/kts.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'kts-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface SpawnedBroker {
+  bootstrap: string;
+  port: number;
+  dataDir: string;
+  process: ChildProcess;
+  /** Everything the broker printed so far. */
+  output(): string;
+  /** Sends a signal (SIGTERM by default) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  overrides?: Record<string, string>;
+  dataDir?: string;
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Extra arguments before the overrides (e.g. a properties file). */
+  args?: string[];
+  timeoutMs?: number;
+}
+
+export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroker> {
+  const port = opts.port ?? (await freePort());
+  const dataDir = opts.dataDir ?? tempDir('kts-broker-');
+  const overrides = {
+    listeners: `PLAINTEXT://127.0.0.1:${port}`,
+    'log.dirs': dataDir,
+    'group.initial.rebalance.delay.ms': '0',
+    ...opts.overrides,
+  };
+  const args = [KTS_BIN, 'server-start', ...(opts.args ?? [])];
+  for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code, signal) => res(code ?? (signal ? null : code))));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`broker did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`)), opts.timeoutMs ?? 20000);
+    const check = () => {
+      if (/ready: bootstrap server/.test(out)) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`broker exited with ${code} before starting:\n${out}`));
+    });
+  });
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    port,
+    dataDir,
+    process: child,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+    async kill9() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
