@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // e2e tests spawn brokers and clients; two cores, so keep the parallelism modest.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/reporters/summary.ts'],
   },
 });

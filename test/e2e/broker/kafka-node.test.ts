@@ -1,0 +1,51 @@
+// The seed article's kafka-node producer and consumer, unmodified except the broker address.
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
+
+const fixtures = resolve(import.meta.dirname, '../../fixtures/seed');
+
+describe('kafka-node (the seed article)', () => {
+  let broker: SpawnedBroker;
+  beforeAll(async () => {
+    broker = await spawnBroker();
+    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'test', numPartitions: 1 }] });
+    await admin.disconnect();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it("the article's producer sends and prints the offsets it got", async () => {
+    // Like the article's node shell, the script keeps running; stop it once it has answered.
+    const out = await runUntil('producer.cjs', (o) => /\{ test: \{/.test(o));
+    // kafka-node prints { test: { '0': <offset of the partition's last record> } }
+    expect(out).toMatch(/\{ test: \{ '0': 0 \} \}/);
+  });
+
+  it("the article's consumer prints every message", async () => {
+    const out = await runUntil('consumer.cjs', (o) => o.includes('New sale happened') && o.includes("'Refund'") && o.includes("'Sale'"));
+    expect(out).toContain("value: 'New sale happened'");
+    expect(out).toContain("value: 'Refund'");
+    expect(out).toContain("value: 'Sale'");
+    expect(out).toContain("topic: 'test'");
+  });
+
+  async function runUntil(script: string, done: (output: string) => boolean): Promise<string> {
+    const child = spawn(process.execPath, [resolve(fixtures, script)], { env: { ...process.env, KAFKA_HOST: broker.bootstrap } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !done(out) && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      return out;
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+});
