@@ -1,0 +1,82 @@
+// Compression codec registry. gzip ships with node:zlib; snappy, lz4 and zstd plug in later through
+// registerCodec (from npm packages) without touching the record code. Every decompression is
+// bounded: a few KB of compressed input must not be able to inflate into gigabytes.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ErrorCode, KafkaError } from '../errors.js';
+
+export const CompressionName: Readonly<Record<number, string>> = {
+  0: 'none',
+  1: 'gzip',
+  2: 'snappy',
+  3: 'lz4',
+  4: 'zstd',
+};
+
+/** Passed to codecs that must behave differently per message format (lz4 with magic 0, KAFKA-3160). */
+export interface CodecContext {
+  magic: number;
+}
+
+export interface CompressionCodec {
+  compress(data: Buffer, ctx: CodecContext): Buffer;
+  /** Must not produce more than `maxBytes`; throw (anything) when it would. */
+  decompress(data: Buffer, maxBytes: number, ctx: CodecContext): Buffer;
+}
+
+/** Default bound on one decompressed batch or wrapper message. */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
+
+const gzipCodec: CompressionCodec = {
+  compress: (data) => gzipSync(data),
+  decompress: (data, maxBytes) => gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }),
+};
+
+const codecs = new Map<number, CompressionCodec>([[1, gzipCodec]]);
+
+/** Installs (or replaces) the codec for a Kafka compression id (1 gzip, 2 snappy, 3 lz4, 4 zstd). */
+export function registerCodec(id: number, codec: CompressionCodec): void {
+  if (!Number.isInteger(id) || id < 1 || id > 7) throw new RangeError(`invalid compression id ${id}`);
+  codecs.set(id, codec);
+}
+
+export function hasCodec(id: number): boolean {
+  return codecs.has(id);
+}
+
+function codecFor(id: number): CompressionCodec {
+  const codec = codecs.get(id);
+  if (codec) return codec;
+  const name = CompressionName[id] ?? `id ${id}`;
+  throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `compression codec ${name} is not available`);
+}
+
+/** Compresses `data` with codec `id`; `magic` matters only to lz4. */
+export function compress(id: number, data: Buffer, magic = 2): Buffer {
+  if (id === 0) return data;
+  return codecFor(id).compress(data, { magic });
+}
+
+/**
+ * Decompresses `data` with codec `id`, refusing to produce more than `maxBytes`:
+ * over the bound -> INVALID_RECORD (not retriable, so a producer does not resend a bomb forever);
+ * an undecodable stream -> CORRUPT_MESSAGE; no such codec -> UNSUPPORTED_COMPRESSION_TYPE.
+ */
+export function decompress(id: number, data: Buffer, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES, magic = 2): Buffer {
+  if (id === 0) return data;
+  const codec = codecFor(id);
+  let out: Buffer;
+  try {
+    out = codec.decompress(data, maxBytes, { magic });
+  } catch (err) {
+    if (err instanceof KafkaError) throw err;
+    const code = (err as { code?: string }).code;
+    if (err instanceof RangeError || code === 'ERR_BUFFER_TOO_LARGE') throw bombError(id, maxBytes);
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `cannot decompress ${CompressionName[id]} data: ${(err as Error).message}`);
+  }
+  if (out.length > maxBytes) throw bombError(id, maxBytes);
+  return out;
+}
+
+function bombError(id: number, maxBytes: number): KafkaError {
+  return new KafkaError(ErrorCode.INVALID_RECORD, `${CompressionName[id]} data decompresses to more than ${maxBytes} bytes`);
+}
