@@ -55,11 +55,11 @@ export function downConvertBatches(buf: Buffer, magic: 0 | 1, fetchOffset: numbe
   const parts: Buffer[] = [];
   for (const { position, header } of iterateBatches(buf)) {
     if (header.attributes & Attr.control) continue;
+    if (header.baseOffset + header.lastOffsetDelta < fetchOffset) continue; // wholly before the fetch
     const codec = header.attributes & Attr.compressionMask;
     if (codec === Compression.Zstd) {
       throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd batches cannot be down-converted for this Fetch version');
     }
-    if (header.baseOffset + header.lastOffsetDelta < fetchOffset && codec === 0) continue;
     const { records } = decodeRecordBatch(buf, position);
     const lat = magic === 1 && header.attributes & Attr.logAppendTime ? header.maxTimestamp : null;
     const messages: LegacyMessage[] = [];
