@@ -1,0 +1,342 @@
+#!/usr/bin/env node
+// Generates src/protocol/generated/ from Apache Kafka's message schemas (JSON with // comments).
+//
+//   node scripts/generate-protocol.mjs [schemaDir] [--check]
+//
+// schemaDir defaults to ../shared/kafka-protocol/messages (relative to the repository root).
+// --check writes nothing and exits 1 if the committed files differ from what would be generated.
+// The output is plain typed data (see src/protocol/codec/schema.ts); the runtime codec compiles it.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const schemaDir = resolve(root, args.find((a) => !a.startsWith('--')) ?? '../shared/kafka-protocol/messages');
+const outDir = join(root, 'src/protocol/generated');
+const MAX_VERSION = 0x7fff;
+const PRIMITIVES = new Set(['bool', 'int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'string', 'bytes', 'uuid', 'records']);
+const INT_RANGES = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+/** Removes // comments (whole-line and trailing) outside string literals. */
+function stripComments(text) {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+function parseVersions(spec, what) {
+  if (spec === undefined) return undefined;
+  const s = String(spec).trim();
+  if (s === 'none') return null;
+  let m = /^(\d+)\+$/.exec(s);
+  if (m) return [Number(m[1]), MAX_VERSION];
+  m = /^(\d+)-(\d+)$/.exec(s);
+  if (m) return [Number(m[1]), Number(m[2])];
+  m = /^(\d+)$/.exec(s);
+  if (m) return [Number(m[1]), Number(m[1])];
+  throw new Error(`${what}: bad version spec ${JSON.stringify(spec)}`);
+}
+
+const camel = (name) => name.charAt(0).toLowerCase() + name.slice(1);
+
+function parseDefault(field, elemType, isArray, isStruct, where) {
+  if (!('default' in field)) return undefined;
+  const raw = field.default;
+  if (raw === 'null' || raw === null) return null;
+  if (isArray || isStruct) throw new Error(`${where}: unsupported default ${JSON.stringify(raw)}`);
+  switch (elemType) {
+    case 'bool':
+      if (raw === true || raw === 'true') return true;
+      if (raw === false || raw === 'false') return false;
+      break;
+    case 'int8':
+    case 'int16':
+    case 'uint16':
+    case 'int32':
+    case 'int64': {
+      const s = String(raw).trim();
+      const n = /^-?0x[0-9a-f]+$/i.test(s) ? (s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s, 16)) : Number(s);
+      const [lo, hi] = INT_RANGES[elemType];
+      if (!Number.isInteger(n) || n < lo || n > hi) break;
+      return n;
+    }
+    case 'float64': {
+      const n = Number(raw);
+      if (Number.isNaN(n)) break;
+      return n;
+    }
+    case 'string':
+      return String(raw);
+  }
+  throw new Error(`${where}: bad default ${JSON.stringify(raw)} for ${elemType}`);
+}
+
+/** Turns one schema file into the generated data model (see src/protocol/codec/schema.ts). */
+function convertMessage(json, file) {
+  const common = new Map((json.commonStructs ?? []).map((s) => [s.name, s]));
+  const usedCommon = new Map(); // name -> converted struct (filled lazily, ordered by first completion)
+
+  function convertStruct(structName, fields, where) {
+    const seenNames = new Set();
+    const seenTags = new Set();
+    return {
+      struct: structName,
+      fields: fields.map((f) => {
+        const fw = `${where}.${f.name}`;
+        const name = camel(f.name);
+        if (!/^[a-z][A-Za-z0-9]*$/.test(name)) throw new Error(`${fw}: unusable field name`);
+        if (seenNames.has(name)) throw new Error(`${fw}: duplicate field`);
+        seenNames.add(name);
+        const isArray = f.type.startsWith('[]');
+        const elem = isArray ? f.type.slice(2) : f.type;
+        let type;
+        let isStruct = false;
+        if (PRIMITIVES.has(elem)) {
+          type = elem;
+        } else {
+          isStruct = true;
+          if (f.fields) {
+            type = convertStruct(elem, f.fields, fw);
+          } else if (common.has(elem)) {
+            type = { ref: elem };
+            resolveCommon(elem, fw);
+          } else {
+            throw new Error(`${fw}: unknown type ${f.type}`);
+          }
+        }
+        const out = { name, type };
+        if (isArray) out.array = true;
+        out.versions = parseVersions(f.versions, fw);
+        if (!out.versions) throw new Error(`${fw}: field without versions`);
+        const nullable = parseVersions(f.nullableVersions, fw);
+        if (nullable) out.nullable = nullable;
+        if (f.tag !== undefined) {
+          const tag = Number(f.tag);
+          if (!Number.isInteger(tag) || tag < 0) throw new Error(`${fw}: bad tag`);
+          if (seenTags.has(tag)) throw new Error(`${fw}: duplicate tag ${tag}`);
+          seenTags.add(tag);
+          out.tag = tag;
+          out.tagged = parseVersions(f.taggedVersions, fw);
+          if (!out.tagged) throw new Error(`${fw}: tag without taggedVersions`);
+        } else if (f.taggedVersions !== undefined) {
+          throw new Error(`${fw}: taggedVersions without tag`);
+        }
+        const def = parseDefault(f, elem, isArray, isStruct, fw);
+        if (def !== undefined) out.default = def;
+        if (f.ignorable) out.ignorable = true;
+        if (f.flexibleVersions !== undefined) out.flexible = parseVersions(f.flexibleVersions, fw);
+        if (f.zeroCopy) out.zeroCopy = true;
+        if (f.mapKey) out.mapKey = true;
+        if (f.entityType) out.entityType = f.entityType;
+        return out;
+      }),
+    };
+  }
+
+  function resolveCommon(name, where) {
+    if (usedCommon.has(name)) {
+      if (usedCommon.get(name) === 'pending') throw new Error(`${where}: recursive common struct ${name}`);
+      return;
+    }
+    usedCommon.set(name, 'pending');
+    const converted = convertStruct(name, common.get(name).fields, `${file}#${name}`);
+    usedCommon.delete(name); // re-insert so dependencies come first in insertion order
+    usedCommon.set(name, converted);
+  }
+
+  const msg = {
+    name: json.name,
+    ...(json.apiKey !== undefined ? { apiKey: json.apiKey } : {}),
+    type: json.type,
+    validVersions: parseVersions(json.validVersions, file),
+    flexibleVersions: parseVersions(json.flexibleVersions ?? 'none', file),
+  };
+  if (json.deprecatedVersions !== undefined) msg.deprecatedVersions = parseVersions(json.deprecatedVersions, file);
+  if (json.latestVersionUnstable) msg.latestVersionUnstable = true;
+  if (json.listeners) msg.listeners = json.listeners;
+  msg.fields = convertStruct(json.name, json.fields, file).fields;
+  return { msg, commons: usedCommon };
+}
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript emission
+
+const q = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const vr = (v) => (v === null ? 'null' : `[${v[0]}, ${v[1] === MAX_VERSION ? 'MAX' : v[1]}]`);
+const lit = (v) => (typeof v === 'string' ? q(v) : String(v));
+
+function emitFields(fields, constPrefix, indent) {
+  const pad = '  '.repeat(indent);
+  const lines = ['['];
+  for (const f of fields) {
+    let type;
+    let nested = null;
+    if (typeof f.type === 'string') type = q(f.type);
+    else if (f.type.ref) type = `${constPrefix}${f.type.ref}`;
+    else nested = f.type;
+    const parts = [`name: ${q(f.name)}`];
+    if (!nested) parts.push(`type: ${type}`);
+    if (f.array) parts.push('array: true');
+    parts.push(`versions: ${vr(f.versions)}`);
+    if (f.nullable) parts.push(`nullable: ${vr(f.nullable)}`);
+    if (f.tag !== undefined) parts.push(`tag: ${f.tag}`, `tagged: ${vr(f.tagged)}`);
+    if (f.default !== undefined) parts.push(`default: ${lit(f.default)}`);
+    if (f.ignorable) parts.push('ignorable: true');
+    if (f.flexible !== undefined) parts.push(`flexible: ${vr(f.flexible)}`);
+    if (f.zeroCopy) parts.push('zeroCopy: true');
+    if (f.mapKey) parts.push('mapKey: true');
+    if (f.entityType) parts.push(`entityType: ${q(f.entityType)}`);
+    if (nested) {
+      lines.push(`${pad}  { ${parts.join(', ')}, type: { struct: ${q(nested.struct)}, fields: ${emitFields(nested.fields, constPrefix, indent + 2)} } },`);
+    } else {
+      lines.push(`${pad}  { ${parts.join(', ')} },`);
+    }
+  }
+  lines.push(`${pad}]`);
+  return lines.length === 2 ? '[]' : lines.join('\n');
+}
+
+function emitMessage({ msg, commons }) {
+  const prefix = `${msg.name}_`;
+  const out = [];
+  for (const [name, struct] of commons) {
+    out.push(`const ${prefix}${name}: StructSchema = { struct: ${q(name)}, fields: ${emitFields(struct.fields, prefix, 0)} };\n`);
+  }
+  const head = [`name: ${q(msg.name)}`];
+  if (msg.apiKey !== undefined) head.push(`apiKey: ${msg.apiKey}`);
+  head.push(`type: ${q(msg.type)}`, `validVersions: ${vr(msg.validVersions)}`, `flexibleVersions: ${vr(msg.flexibleVersions)}`);
+  if (msg.deprecatedVersions !== undefined) head.push(`deprecatedVersions: ${vr(msg.deprecatedVersions)}`);
+  if (msg.latestVersionUnstable) head.push('latestVersionUnstable: true');
+  if (msg.listeners) head.push(`listeners: [${msg.listeners.map(q).join(', ')}]`);
+  out.push(`export const ${msg.name}: MessageSchema = {\n  ${head.join(',\n  ')},\n  fields: ${emitFields(msg.fields, prefix, 1)},\n};\n`);
+  return out.join('\n');
+}
+
+const HEADER = `// Generated by scripts/generate-protocol.mjs from Apache Kafka's message schemas
+// (apache/kafka 3.9.0-rc3, clients/src/main/resources/common/message; Apache License 2.0).
+// Do not edit: change the generator and run \`npm run generate\`.
+`;
+
+function emitFile(entries) {
+  const needsStruct = entries.some((e) => e.commons.size > 0);
+  const types = ['MessageSchema', ...(needsStruct ? ['StructSchema'] : [])].join(', ');
+  const body = entries.map(emitMessage).join('\n');
+  const usesMax = body.includes('MAX]');
+  return (
+    HEADER +
+    `import type { ${types} } from '../codec/schema.js';\n` +
+    (usesMax ? `import { MAX_VERSION as MAX } from '../codec/schema.js';\n` : '') +
+    '\n' +
+    body
+  );
+}
+
+const kebab = (name) => name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z])([A-Z][a-z])/g, '$1-$2').toLowerCase();
+
+// ---------------------------------------------------------------------------------------------
+
+function main() {
+  if (!existsSync(schemaDir)) throw new Error(`schema directory not found: ${schemaDir}`);
+  const files = readdirSync(schemaDir).filter((f) => f.endsWith('.json')).sort();
+  const apis = new Map(); // apiKey -> { name, request, response }
+  const headers = [];
+  const consumer = [];
+  const data = [];
+  for (const file of files) {
+    const json = JSON.parse(stripComments(readFileSync(join(schemaDir, file), 'utf8')));
+    const converted = convertMessage(json, file);
+    if (json.type === 'request' || json.type === 'response') {
+      const base = json.name.replace(/(Request|Response)$/, '');
+      const entry = apis.get(json.apiKey) ?? { name: base };
+      if (entry.name !== base) throw new Error(`${file}: api key ${json.apiKey} used by ${entry.name} and ${base}`);
+      if (entry[json.type]) throw new Error(`${file}: duplicate ${json.type} for key ${json.apiKey}`);
+      entry[json.type] = converted;
+      apis.set(json.apiKey, entry);
+    } else if (json.type === 'header') {
+      headers.push(converted);
+    } else if (json.type === 'data') {
+      (json.name.startsWith('ConsumerProtocol') ? consumer : data).push(converted);
+    } else {
+      throw new Error(`${file}: unknown message type ${json.type}`);
+    }
+  }
+
+  const outputs = new Map();
+  const keys = [...apis.keys()].sort((a, b) => a - b);
+  const imports = [];
+  const table = [];
+  const names = [];
+  for (const key of keys) {
+    const api = apis.get(key);
+    if (!api.request || !api.response) throw new Error(`api key ${key} (${api.name}) lacks a request or response`);
+    const fileBase = `${String(key).padStart(2, '0')}-${kebab(api.name)}`;
+    outputs.set(`${fileBase}.ts`, emitFile([api.request, api.response]));
+    imports.push(`import { ${api.request.msg.name}, ${api.response.msg.name} } from './${fileBase}.js';`);
+    table.push(`  { apiKey: ${key}, name: ${q(api.name)}, request: ${api.request.msg.name}, response: ${api.response.msg.name} },`);
+    names.push(`  ${api.name}: ${key},`);
+  }
+  outputs.set('headers.ts', emitFile(headers));
+  outputs.set('consumer-protocol.ts', emitFile(consumer));
+  outputs.set('data.ts', emitFile(data));
+  outputs.set(
+    'index.ts',
+    HEADER +
+      `import type { ApiSchemas } from '../codec/schema.js';\n` +
+      imports.join('\n') +
+      '\n\n' +
+      `export { RequestHeader, ResponseHeader } from './headers.js';\n` +
+      `export { ${consumer.map((c) => c.msg.name).join(', ')} } from './consumer-protocol.js';\n` +
+      `export { ${data.map((c) => c.msg.name).join(', ')} } from './data.js';\n\n` +
+      `/** Every API key in Kafka's schemas, by name (the schema name without Request/Response). */\n` +
+      `export const ApiKey = {\n${names.join('\n')}\n} as const;\n\n` +
+      `export type ApiName = keyof typeof ApiKey;\n\n` +
+      `/** Request and response schemas of every API, ordered by key. */\n` +
+      `export const API_SCHEMAS: readonly ApiSchemas[] = [\n${table.join('\n')}\n];\n`,
+  );
+
+  if (check) {
+    const existing = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith('.ts')) : [];
+    const stale = [];
+    for (const [name, text] of outputs) {
+      const path = join(outDir, name);
+      if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(name);
+    }
+    for (const name of existing) if (!outputs.has(name)) stale.push(`${name} (not generated)`);
+    if (stale.length) {
+      console.error(`src/protocol/generated is out of date: ${stale.join(', ')}`);
+      process.exit(1);
+    }
+    console.log(`src/protocol/generated is up to date (${outputs.size} files)`);
+    return;
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of outputs) writeFileSync(join(outDir, name), text);
+  console.log(`wrote ${outputs.size} files to ${outDir} from ${files.length} schemas`);
+}
+
+main();
