@@ -1,9 +1,9 @@
 // Decodes a whole `records` field of any magic (0, 1 and 2 may be mixed): what the CLI consumer
 // and the tests read. Every entry starts with offset int64 + size int32 and has its magic at byte 16.
 import { ErrorCode, KafkaError } from '../errors.js';
-import { Attr, BatchOffset, LOG_OVERHEAD } from './batch-header.js';
+import { BatchOffset, LOG_OVERHEAD } from './batch-header.js';
 import { expandLegacyEntries } from './legacy-message-set.js';
-import { decodeRecordBatch, type DecodeOptions } from './record-batch.js';
+import { decodeBatchInto, type DecodeOptions } from './record-batch.js';
 import type { Record } from './record.js';
 
 const MAGIC_AT = 16;
@@ -23,10 +23,7 @@ export function decodeRecords(buf: Buffer, opts: DecodeOptions = {}): Record[] {
     if (end > buf.length) break;
     const magic = buf[pos + MAGIC_AT];
     if (magic === 2) {
-      const batch = decodeRecordBatch(buf, pos, opts);
-      if (!(batch.header.attributes & Attr.control)) {
-        for (const r of batch.records) out.push(r);
-      }
+      decodeBatchInto(out, buf, pos, opts, true);
     } else if (magic === 0 || magic === 1) {
       expandLegacyEntries(out, buf, pos, end, { truncated: 'throw', maxDecompressedBytes: opts.maxDecompressedBytes });
     } else {

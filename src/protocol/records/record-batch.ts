@@ -140,6 +140,16 @@ export function decodeRecordBatch(
   position = 0,
   opts: DecodeOptions = {},
 ): { header: BatchHeader; isControl: boolean; records: Record[] } {
+  const records: Record[] = [];
+  const header = decodeBatchInto(records, buf, position, opts, false);
+  return { header, isControl: (header.attributes & Attr.control) !== 0, records };
+}
+
+/**
+ * @internal Appends the records of the batch at `position` to `out` (nothing for a control batch
+ * when `skipControl`, which still checks its CRC); returns the header.
+ */
+export function decodeBatchInto(out: Record[], buf: Buffer, position: number, opts: DecodeOptions, skipControl: boolean): BatchHeader {
   if (buf.length - position < BATCH_HEADER_SIZE) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch truncated');
   const header = readBatchHeader(buf, position);
   const end = position + LOG_OVERHEAD + header.batchLength;
@@ -150,17 +160,17 @@ export function decodeRecordBatch(
   if (opts.verifyCrc !== false && header.crc !== crc32c(buf, position + BatchOffset.attributes, end)) {
     throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record batch at offset ${header.baseOffset} fails its CRC`);
   }
-  const records: Record[] = [];
+  if (skipControl && header.attributes & Attr.control) return header;
   const count = header.recordCount;
   if (count < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, `invalid record count ${count}`);
   const codec = header.attributes & Attr.compressionMask;
   const logAppendTime = header.attributes & Attr.logAppendTime ? header.maxTimestamp : null;
   const start = position + BATCH_HEADER_SIZE;
   if (codec === 0) {
-    readRecordsInto(records, buf, start, end, count, header.baseOffset, header.baseTimestamp, logAppendTime);
+    readRecordsInto(out, buf, start, end, count, header.baseOffset, header.baseTimestamp, logAppendTime);
   } else {
     const plain = decompress(codec, buf.subarray(start, end), opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
-    readRecordsInto(records, plain, 0, plain.length, count, header.baseOffset, header.baseTimestamp, logAppendTime);
+    readRecordsInto(out, plain, 0, plain.length, count, header.baseOffset, header.baseTimestamp, logAppendTime);
   }
-  return { header, isControl: (header.attributes & Attr.control) !== 0, records };
+  return header;
 }

@@ -194,6 +194,18 @@ function bytes(): Buffer | null {
   return out;
 }
 
+/** Header keys are short and nearly always ASCII: building them by hand is ~2x faster than toString. */
+function shortString(buf: Buffer, start: number, end: number): string {
+  if (end - start > 24) return buf.toString('utf8', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c > 0x7f) return buf.toString('utf8', start, end);
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 /**
  * Decodes `count` records from buf[start, end) into `out`. The region must hold exactly those
  * records. `logAppendTime` (when not null) replaces every record's timestamp.
@@ -224,13 +236,15 @@ export function readRecordsInto(
       const value = bytes();
       const headerCount = varint();
       if (headerCount < 0) throw invalid(`invalid header count ${headerCount}`);
-      const headers: RecordHeader[] = [];
+      if (headerCount > limit - at) throw invalid(`invalid header count ${headerCount}`);
+      // Sized up front: push() on [] would reserve room for 17 and churn the GC.
+      const headers: RecordHeader[] = headerCount === 0 ? [] : new Array<RecordHeader>(headerCount);
       for (let h = 0; h < headerCount; h++) {
         const keyLength = varint();
         if (keyLength < 0 || at + keyLength > limit) throw invalid('invalid header key');
-        const hkey = buf.toString('utf8', at, at + keyLength);
+        const hkey = shortString(buf, at, at + keyLength);
         at += keyLength;
-        headers.push({ key: hkey, value: bytes() });
+        headers[h] = { key: hkey, value: bytes() };
       }
       if (at !== recordEnd) throw invalid(`record size ${length} does not match its contents`);
       limit = end;
