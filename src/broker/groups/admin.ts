@@ -1,0 +1,74 @@
+// The admin side of groups: ListGroups, DescribeGroups and DeleteGroups.
+import { ErrorCode } from '../../protocol/errors.js';
+import { EMPTY } from './member.js';
+import { groupTombstone, offsetTombstone } from './persistence.js';
+import type { GroupRuntime } from './runtime.js';
+import { storeErrorCode } from './store-errors.js';
+import type { GroupDescription, ListedGroup } from './types.js';
+
+/** Every live group; filters are case-insensitive, empty = no filter. Only "classic" groups exist here. */
+export function listGroups(rt: GroupRuntime, statesFilter: string[] = [], typesFilter: string[] = []): ListedGroup[] {
+  const states = new Set(statesFilter.map((s) => s.toLowerCase()));
+  const types = new Set(typesFilter.map((s) => s.toLowerCase()));
+  if (types.size > 0 && !types.has('classic')) return [];
+  const out: ListedGroup[] = [];
+  for (const group of rt.groups.values()) {
+    if (group.is('Dead')) continue;
+    if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
+    out.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state, groupType: 'classic' });
+  }
+  return out;
+}
+
+/**
+ * Kafka answers an unknown group as a Dead one with no error. Member metadata and assignments
+ * are only shown for a Stable group (mid-rebalance they are not settled).
+ */
+export function describeGroup(rt: GroupRuntime, groupId: string): GroupDescription {
+  const dead: GroupDescription = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
+  if (rt.closed) return { ...dead, errorCode: ErrorCode.NOT_COORDINATOR, groupState: '' };
+  const group = rt.groups.get(groupId);
+  if (!group || group.is('Dead')) return dead;
+  const stable = group.is('Stable');
+  return {
+    errorCode: ErrorCode.NONE,
+    groupId,
+    groupState: group.state,
+    protocolType: group.protocolType ?? '',
+    protocolData: stable ? (group.protocolName ?? '') : '',
+    members: [...group.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      memberMetadata: stable ? m.metadataFor(group.protocolName) : EMPTY,
+      memberAssignment: stable ? m.assignment : EMPTY,
+    })),
+  };
+}
+
+/** DeleteGroups: only empty groups; their offsets and metadata get tombstones. */
+export async function deleteGroups(rt: GroupRuntime, groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
+  return Promise.all(
+    groupIds.map(async (groupId) => {
+      if (rt.closed) return { groupId, errorCode: ErrorCode.NOT_COORDINATOR };
+      const group = rt.groups.get(groupId);
+      if (!group || group.is('Dead')) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
+      if (!group.is('Empty') || group.pendingMembers.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
+      const records = [...group.allOffsets()].map(([t, p]) => offsetTombstone(groupId, t, p));
+      records.push(groupTombstone(groupId));
+      group.transitionTo('Dead', rt.now());
+      rt.groups.delete(groupId);
+      rt.cancel(group.joinTimer);
+      rt.cancel(group.syncTimer);
+      try {
+        await rt.write(groupId, records, () => undefined);
+      } catch (err) {
+        rt.log.warn(`Failed to write tombstones of deleted group ${groupId}: ${(err as Error).message}`);
+        return { groupId, errorCode: storeErrorCode(err, 'offsets') };
+      }
+      rt.log.info(`Group ${groupId} deleted (${records.length - 1} offsets removed)`);
+      return { groupId, errorCode: ErrorCode.NONE };
+    }),
+  );
+}

@@ -1,0 +1,263 @@
+// Kafka's own key and value formats for __consumer_offsets, so `kcat -C -t __consumer_offsets`
+// and Kafka's tooling see familiar records. Every key and value starts with an int16 version.
+//   OffsetCommitKey   v0/v1: group, topic, partition        (kts writes v1; v0 = ZooKeeper-era commits, see below)
+//   GroupMetadataKey  v2:    group
+//   OffsetCommitValue v0-v4 (kts writes v3, or v1 when the commit carried a retention time)
+//   GroupMetadataValue v0-v4 (kts writes v3)
+// Kafka reads key versions 0 and 1 alike. kts uses key v0 for the separate namespace that
+// OffsetCommit/OffsetFetch v0 address (Kafka 3.9 keeps those in ZooKeeper, apart from the rest).
+import type { CommittedOffset } from './types.js';
+
+export type CoordinatorKey =
+  | { type: 'offset'; legacy: boolean; group: string; topic: string; partition: number }
+  | { type: 'group'; group: string };
+
+export interface StoredMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  rebalanceTimeout: number;
+  sessionTimeout: number;
+  subscription: Buffer;
+  assignment: Buffer;
+}
+
+export interface StoredGroup {
+  protocolType: string;
+  generation: number;
+  protocol: string | null;
+  leader: string | null;
+  currentStateTimestamp: number;
+  members: StoredMember[];
+}
+
+// ---- keys ----
+
+export function offsetCommitKey(group: string, topic: string, partition: number, legacy = false): Buffer {
+  return new Writer().int16(legacy ? 0 : 1).string(group).string(topic).int32(partition).done();
+}
+
+export function groupMetadataKey(group: string): Buffer {
+  return new Writer().int16(2).string(group).done();
+}
+
+export function decodeKey(buf: Buffer): CoordinatorKey | null {
+  const r = new Reader(buf);
+  const version = r.int16();
+  if (version === 0 || version === 1) {
+    return { type: 'offset', legacy: version === 0, group: r.string() ?? '', topic: r.string() ?? '', partition: r.int32() };
+  }
+  if (version === 2) return { type: 'group', group: r.string() ?? '' };
+  return null; // newer record types (consumer-protocol groups, share groups): not ours
+}
+
+// ---- offset commit values ----
+
+export function offsetCommitValue(o: CommittedOffset): Buffer {
+  if (o.expireTimestamp !== null) {
+    return new Writer().int16(1).int64(o.offset).string(o.metadata).int64(o.commitTimestamp).int64(o.expireTimestamp).done();
+  }
+  return new Writer().int16(3).int64(o.offset).int32(o.leaderEpoch).string(o.metadata).int64(o.commitTimestamp).done();
+}
+
+export function decodeOffsetCommitValue(buf: Buffer): CommittedOffset {
+  const r = new Reader(buf);
+  const version = r.int16();
+  const flexible = version >= 4;
+  const offset = r.int64();
+  const leaderEpoch = version >= 3 ? r.int32() : -1;
+  const metadata = (flexible ? r.compactString() : r.string()) ?? '';
+  const commitTimestamp = r.int64();
+  const expireTimestamp = version === 1 ? r.int64() : -1;
+  return { offset, leaderEpoch, metadata, commitTimestamp, expireTimestamp: expireTimestamp === -1 ? null : expireTimestamp };
+}
+
+// ---- group metadata values ----
+
+export function groupMetadataValue(g: StoredGroup): Buffer {
+  const w = new Writer().int16(3).string(g.protocolType).int32(g.generation).nullableString(g.protocol).nullableString(g.leader);
+  w.int64(g.currentStateTimestamp).int32(g.members.length);
+  for (const m of g.members) {
+    w.string(m.memberId).nullableString(m.groupInstanceId).string(m.clientId).string(m.clientHost);
+    w.int32(m.rebalanceTimeout).int32(m.sessionTimeout).bytes(m.subscription).bytes(m.assignment);
+  }
+  return w.done();
+}
+
+export function decodeGroupMetadataValue(buf: Buffer): StoredGroup {
+  const r = new Reader(buf);
+  const version = r.int16();
+  const flexible = version >= 4;
+  const str = () => (flexible ? r.compactString() : r.string()) ?? '';
+  const nstr = () => (flexible ? r.compactString() : r.string());
+  const bytes = () => (flexible ? r.compactBytes() : r.bytes()) ?? Buffer.alloc(0);
+  const protocolType = str();
+  const generation = r.int32();
+  const protocol = nstr();
+  const leader = nstr();
+  const currentStateTimestamp = version >= 2 ? r.int64() : -1;
+  const count = flexible ? r.uvarint() - 1 : r.int32();
+  const members: StoredMember[] = [];
+  for (let i = 0; i < count; i++) {
+    const memberId = str();
+    const groupInstanceId = version >= 3 ? nstr() : null;
+    const clientId = str();
+    const clientHost = str();
+    const rebalanceTimeout = version >= 1 ? r.int32() : -1;
+    const sessionTimeout = r.int32();
+    const subscription = bytes();
+    const assignment = bytes();
+    if (flexible) r.skipTaggedFields();
+    members.push({ memberId, groupInstanceId, clientId, clientHost, rebalanceTimeout: rebalanceTimeout < 0 ? sessionTimeout : rebalanceTimeout, sessionTimeout, subscription, assignment });
+  }
+  return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
+}
+
+// ---- primitives (big-endian, classic encodings; compact forms for reading flexible versions) ----
+
+class Writer {
+  private readonly parts: Buffer[] = [];
+
+  int16(v: number): this {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(v);
+    this.parts.push(b);
+    return this;
+  }
+
+  int32(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(v);
+    this.parts.push(b);
+    return this;
+  }
+
+  int64(v: number): this {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(BigInt(v));
+    this.parts.push(b);
+    return this;
+  }
+
+  string(s: string): this {
+    const body = Buffer.from(s, 'utf8');
+    this.int16(body.length);
+    this.parts.push(body);
+    return this;
+  }
+
+  nullableString(s: string | null): this {
+    return s === null ? this.int16(-1) : this.string(s);
+  }
+
+  bytes(b: Buffer): this {
+    this.int32(b.length);
+    this.parts.push(b);
+    return this;
+  }
+
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+class Reader {
+  private pos = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new RangeError('Truncated coordinator record');
+  }
+
+  int16(): number {
+    this.need(2);
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  int32(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  int64(): number {
+    this.need(8);
+    const v = Number(this.buf.readBigInt64BE(this.pos));
+    this.pos += 8;
+    return v;
+  }
+
+  uvarint(): number {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      this.need(1);
+      const b = this.buf[this.pos++];
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+      shift += 7;
+      if (shift > 35) throw new RangeError('Varint too long');
+    }
+  }
+
+  private text(len: number): string {
+    this.need(len);
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+
+  private raw(len: number): Buffer {
+    this.need(len);
+    const b = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
+    this.pos += len;
+    return b;
+  }
+
+  string(): string | null {
+    const len = this.int16();
+    return len < 0 ? null : this.text(len);
+  }
+
+  compactString(): string | null {
+    const n = this.uvarint();
+    return n === 0 ? null : this.text(n - 1);
+  }
+
+  bytes(): Buffer | null {
+    const len = this.int32();
+    return len < 0 ? null : this.raw(len);
+  }
+
+  compactBytes(): Buffer | null {
+    const n = this.uvarint();
+    return n === 0 ? null : this.raw(n - 1);
+  }
+
+  skipTaggedFields(): void {
+    const count = this.uvarint();
+    for (let i = 0; i < count; i++) {
+      this.uvarint();
+      this.raw(this.uvarint());
+    }
+  }
+}
+
+/** Java's String.hashCode over UTF-16 code units, as Kafka's partitionFor uses it. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The __consumer_offsets partition that holds a group: abs(hashCode) mod partitions (Utils.abs: MIN_VALUE -> 0). */
+export function partitionForGroup(groupId: string, partitions: number): number {
+  const h = javaStringHash(groupId);
+  const abs = h === -2147483648 ? 0 : Math.abs(h);
+  return abs % partitions;
+}

@@ -1,0 +1,101 @@
+// __consumer_offsets as the coordinator's log: created on first need (compacted, internal, with
+// offsets.topic.num.partitions partitions), written as uncompressed magic-2 batches, read back in
+// full at start. Typed structurally against the storage engine and the topic registry.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { Attr } from '../../protocol/records/batch-header.js';
+import { buildRecordBatch, decodeRecordBatch, iterateBatches } from '../../protocol/records/index.js';
+import type { CoordinatorLog, CoordinatorRecord } from './store.js';
+import { OFFSETS_TOPIC, type Logger } from './types.js';
+
+export interface PartitionLogLike {
+  append(batches: Buffer): Promise<unknown>;
+  read(offset: number, maxBytes: number): Promise<{ records: Buffer }>;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+}
+
+export interface LogManagerLike {
+  get(topic: string, partition: number): PartitionLogLike | undefined;
+}
+
+export interface TopicRegistryLike {
+  get(name: string): { partitions: number } | undefined;
+  create(name: string, partitions: number, configs: Record<string, string>, opts?: { internal?: boolean }): Promise<unknown>;
+}
+
+const READ_CHUNK = 1 << 20;
+
+export class TopicCoordinatorLog implements CoordinatorLog {
+  private creating: Promise<void> | null = null;
+
+  constructor(
+    private readonly logs: LogManagerLike,
+    private readonly topics: TopicRegistryLike,
+    private readonly configuredPartitions: number,
+    private readonly log: Logger,
+  ) {}
+
+  partitionCount(): number {
+    return this.topics.get(OFFSETS_TOPIC)?.partitions ?? this.configuredPartitions;
+  }
+
+  ensureCreated(): Promise<void> {
+    if (this.topics.get(OFFSETS_TOPIC)) return Promise.resolve();
+    this.creating ??= this.topics
+      .create(OFFSETS_TOPIC, this.configuredPartitions, { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': '104857600' }, { internal: true })
+      .then(
+        () => this.log.info(`Created ${OFFSETS_TOPIC} with ${this.configuredPartitions} partitions`),
+        (err) => {
+          // Another caller may have created it first.
+          if (!this.topics.get(OFFSETS_TOPIC)) throw err;
+        },
+      )
+      .finally(() => {
+        this.creating = null;
+      });
+    return this.creating;
+  }
+
+  async append(partition: number, records: CoordinatorRecord[], timestamp: number): Promise<void> {
+    await this.ensureCreated();
+    const log = this.logs.get(OFFSETS_TOPIC, partition);
+    if (!log) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${OFFSETS_TOPIC}-${partition} is not available`);
+    const batch = buildRecordBatch(
+      records.map((r) => ({ key: r.key, value: r.value, timestamp })),
+      { now: timestamp },
+    );
+    await log.append(batch);
+  }
+
+  async load(visit: (partition: number, record: CoordinatorRecord) => void): Promise<void> {
+    const info = this.topics.get(OFFSETS_TOPIC);
+    if (!info) return;
+    for (let p = 0; p < info.partitions; p++) {
+      const log = this.logs.get(OFFSETS_TOPIC, p);
+      if (!log) continue;
+      let offset = log.logStartOffset;
+      let chunk = READ_CHUNK;
+      while (offset < log.logEndOffset) {
+        const { records } = await log.read(offset, chunk);
+        let next = offset;
+        for (const { position, header } of iterateBatches(records)) {
+          const last = header.baseOffset + header.lastOffsetDelta;
+          if (last < offset) continue;
+          next = last + 1;
+          if (header.attributes & Attr.control) continue;
+          for (const r of decodeRecordBatch(records, position).records) {
+            if (r.offset < offset || !r.key) continue;
+            visit(p, { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null });
+          }
+        }
+        if (next === offset) {
+          // Nothing whole came back: a batch larger than the chunk, or the end of what is readable.
+          if (records.length === 0 || chunk >= 1 << 30) break;
+          chunk *= 2;
+          continue;
+        }
+        offset = next;
+      }
+    }
+  }
+}

@@ -1,0 +1,215 @@
+// Shapes shared by the group coordinator's parts: the classic protocol's states, what the
+// handlers pass in and get back, and the seams (clock/timers, persistence, topics) the
+// coordinator depends on. Structural on purpose: unit tests build them without a broker.
+
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+
+export const GROUP_STATES: readonly GroupState[] = ['PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];
+
+export interface Protocol {
+  name: string;
+  metadata: Buffer;
+}
+
+export interface JoinGroupParams {
+  groupId: string;
+  /** '' for a member joining for the first time. */
+  memberId: string;
+  groupInstanceId: string | null;
+  /** JoinGroup v4+: a new member first gets MEMBER_ID_REQUIRED and a member id to rejoin with. */
+  requireKnownMemberId: boolean;
+  /** JoinGroup v9+ (KIP-814). */
+  supportSkippingAssignment: boolean;
+  clientId: string;
+  /** As Kafka shows it: `/127.0.0.1`. */
+  clientHost: string;
+  rebalanceTimeoutMs: number;
+  sessionTimeoutMs: number;
+  protocolType: string;
+  protocols: Protocol[];
+  reason?: string | null;
+}
+
+export interface JoinGroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  metadata: Buffer;
+}
+
+export interface JoinGroupResult {
+  errorCode: number;
+  generationId: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  leader: string;
+  memberId: string;
+  skipAssignment: boolean;
+  members: JoinGroupMember[];
+}
+
+export interface SyncGroupParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** v5+: checked against the group's when given. */
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: { memberId: string; assignment: Buffer }[];
+}
+
+export interface SyncGroupResult {
+  errorCode: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignment: Buffer;
+}
+
+export interface HeartbeatParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface LeavingMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  reason?: string | null;
+}
+
+export interface LeaveGroupResult {
+  errorCode: number;
+  members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+}
+
+/** A committed offset as Kafka's OffsetAndMetadata. */
+export interface CommittedOffset {
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  commitTimestamp: number;
+  /** Only from OffsetCommit v2-v4 with an explicit retention time (value schema v1). */
+  expireTimestamp: number | null;
+}
+
+export interface OffsetCommitParams {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** OffsetCommit v2-v4 retention time; -1 = the broker's offsets.retention.minutes. */
+  retentionTimeMs: number;
+  topics: {
+    name: string;
+    partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; commitTimestamp: number; committedMetadata: string | null }[];
+  }[];
+}
+
+export interface TopicPartitionErrors {
+  name: string;
+  partitions: { partitionIndex: number; errorCode: number }[];
+}
+
+export interface FetchedOffsetsTopic {
+  name: string;
+  partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string | null; errorCode: number }[];
+}
+
+export interface OffsetFetchResult {
+  errorCode: number;
+  topics: FetchedOffsetsTopic[];
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  memberMetadata: Buffer;
+  memberAssignment: Buffer;
+}
+
+export interface GroupDescription {
+  errorCode: number;
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: GroupMemberDescription[];
+}
+
+export interface ListedGroup {
+  groupId: string;
+  protocolType: string;
+  groupState: GroupState;
+  groupType: string;
+}
+
+/** Timers, so tests can move time by hand. The default uses Node's timers. */
+export interface Scheduler {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const nodeScheduler: Scheduler = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+/** What the coordinator asks of the topic registry (validating commits, creating its topic). */
+export interface TopicLookup {
+  get(name: string): { partitions: number; internal?: boolean } | undefined;
+}
+
+/** What the coordinator reads from the broker config. */
+export interface ConfigSource {
+  getNumber(key: string): number;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** The group coordinator's settings, read once at start. */
+export interface GroupSettings {
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  initialRebalanceDelayMs: number;
+  maxSize: number;
+  offsetsTopicPartitions: number;
+  offsetsRetentionMs: number;
+  offsetsRetentionCheckIntervalMs: number;
+  offsetMetadataMaxBytes: number;
+}
+
+export function readGroupSettings(config: ConfigSource): GroupSettings {
+  const num = (key: string, fallback: number) => {
+    const v = config.getNumber(key);
+    return Number.isFinite(v) ? v : fallback;
+  };
+  return {
+    minSessionTimeoutMs: num('group.min.session.timeout.ms', 6000),
+    maxSessionTimeoutMs: num('group.max.session.timeout.ms', 1800000),
+    initialRebalanceDelayMs: num('group.initial.rebalance.delay.ms', 3000),
+    maxSize: num('group.max.size', 2147483647),
+    offsetsTopicPartitions: Math.max(1, num('offsets.topic.num.partitions', 50)),
+    offsetsRetentionMs: num('offsets.retention.minutes', 10080) * 60_000,
+    offsetsRetentionCheckIntervalMs: num('offsets.retention.check.interval.ms', 600000),
+    offsetMetadataMaxBytes: num('offset.metadata.max.bytes', 4096),
+  };
+}
+
+/** Kafka's name for the internal topic and the consumer protocol type. */
+export const OFFSETS_TOPIC = '__consumer_offsets';
+export const CONSUMER_PROTOCOL_TYPE = 'consumer';
+/** A new member that never completes its first join is dropped after this long (Kafka's constant). */
+export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;

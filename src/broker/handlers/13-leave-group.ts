@@ -1,0 +1,23 @@
+// LeaveGroup v0-v5. v0-v2: one member id, errors at the top; v3+: a batch of members (a static
+// member may be named by group instance id alone), per-member errors; v5 reason.
+import { defineHandler } from '../api-handler.js';
+
+export default defineHandler({
+  apiKey: 13,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(request, ctx) {
+    const v = ctx.apiVersion;
+    const leaving =
+      v >= 3
+        ? request.members.map((m: { memberId: string; groupInstanceId: string | null; reason?: string | null }) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId ?? null,
+            reason: m.reason ?? null,
+          }))
+        : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
+    const result = ctx.broker.groups.leaveGroup(request.groupId, leaving);
+    if (v >= 3) return result;
+    return { errorCode: result.errorCode || result.members[0]?.errorCode || 0 };
+  },
+});
