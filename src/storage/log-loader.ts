@@ -1,0 +1,153 @@
+// Opening a partition directory: the segments it holds, checked or recovered.
+//  - Leftovers of interrupted work (*.deleted, *.tmp, *.cleaned, *.swap, indexes without a .log) go.
+//  - Segments below the recovery point (all of them after a clean shutdown) are trusted: their
+//    indexes are loaded and sanity-checked, and the batches after the last index entry are
+//    validated to the end of the file. Anything odd there, and the segment is recovered instead.
+//  - Segments from the recovery point on are recovered: every batch validated (length bounds,
+//    magic, CRC-32C, offsets increasing, within the segment), the file cut at the first bad byte,
+//    both indexes rebuilt. A cut means everything after it is gone, so later segments are deleted.
+// Corruption is reported through the logger and repaired; only real I/O failures throw.
+import type { LogConfig } from './config.js';
+import { type FileSystem, isNotFound } from './file-system.js';
+import { LogSegment } from './log-segment.js';
+import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
+
+export interface LoadOptions {
+  fs: FileSystem;
+  logDir: string;
+  dir: string;
+  topic: string;
+  partition: number;
+  config: LogConfig;
+  now: () => number;
+  logger: StorageLogger;
+  hooks: PartitionLogHooks;
+  hadCleanShutdown: boolean;
+  /** From recovery-point-offset-checkpoint, if it had this partition. */
+  recoveryPoint?: number;
+  /** From log-start-offset-checkpoint, if it had this partition. */
+  logStartOffset?: number;
+}
+
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
+const LEFTOVER = /\.(deleted|tmp|cleaned|swap)$/;
+
+export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog> {
+  const { fs, dir, logger } = opts;
+  const name = `${opts.topic}-${opts.partition}`;
+  const now = opts.now();
+  const ctx = { fs, config: opts.config };
+
+  const logs = new Set<number>();
+  const indexFiles: Array<{ base: number; file: string }> = [];
+  for (const entry of await fs.readdir(dir)) {
+    if (!entry.isFile) continue;
+    if (LEFTOVER.test(entry.name)) {
+      await unlinkQuietly(fs, `${dir}/${entry.name}`);
+      continue;
+    }
+    const m = SEGMENT_FILE.exec(entry.name);
+    if (!m) continue; // other files (e.g. partition.metadata) are not ours to judge
+    const base = Number(m[1]);
+    if (!Number.isSafeInteger(base)) {
+      logger.warn(`[${name}] ignoring ${entry.name}: base offset out of range`);
+      continue;
+    }
+    if (m[2] === 'log') logs.add(base);
+    else indexFiles.push({ base, file: entry.name });
+  }
+  for (const { base, file } of indexFiles) {
+    if (!logs.has(base)) {
+      logger.warn(`[${name}] deleting ${file}: it has no .log`);
+      await unlinkQuietly(fs, `${dir}/${file}`);
+    }
+  }
+
+  const bases = [...logs].sort((a, b) => a - b);
+  // After a clean shutdown with a checkpoint, nothing needs recovery; otherwise from the recovery point.
+  const recoverFrom = opts.hadCleanShutdown && opts.recoveryPoint !== undefined ? Infinity : (opts.recoveryPoint ?? 0);
+  const segments: LogSegment[] = [];
+  let recovered = 0;
+  try {
+    for (let i = 0; i < bases.length; i++) {
+      const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity;
+      const seg = await LogSegment.open(ctx, dir, bases[i], now);
+      segments.push(seg);
+      let mustRecover = nextBase > recoverFrom;
+      if (!mustRecover) {
+        const problem = await seg.loadTrusted(nextBase);
+        if (problem) {
+          logger.warn(`[${name}] segment ${bases[i]} needs recovery: ${problem}`);
+          mustRecover = true;
+        }
+      }
+      if (!mustRecover) continue;
+      recovered++;
+      const { truncatedBytes, problem } = await seg.recover(nextBase);
+      if (truncatedBytes > 0) {
+        logger.warn(`[${name}] recovery cut ${truncatedBytes} bytes from segment ${bases[i]} at byte ${seg.size} (${problem}); log end offset ${seg.nextOffset}`);
+      }
+      if (truncatedBytes > 0 && i + 1 < bases.length) {
+        const later = bases.slice(i + 1);
+        logger.warn(`[${name}] deleting segments ${later.join(',')} that followed the damage`);
+        for (const base of later) await deleteSegmentFiles(fs, dir, base);
+        break;
+      }
+    }
+
+    let logStartOffset = Math.max(opts.logStartOffset ?? 0, segments[0]?.baseOffset ?? 0);
+    if (segments.length === 0) {
+      segments.push(await LogSegment.create(ctx, dir, logStartOffset, now));
+    }
+    const logEndOffset = segments[segments.length - 1].nextOffset;
+    if (logStartOffset > logEndOffset) {
+      // DeleteRecords moved the start past data that was then lost: start over there, so offsets never repeat.
+      logger.warn(`[${name}] log start offset ${logStartOffset} is past the log end ${logEndOffset}; starting an empty log there`);
+      for (const seg of segments) {
+        await seg.close();
+        await deleteSegmentFiles(fs, dir, seg.baseOffset);
+      }
+      segments.length = 0;
+      segments.push(await LogSegment.create(ctx, dir, logStartOffset, now));
+    }
+    logStartOffset = Math.max(logStartOffset, segments[0].baseOffset);
+
+    const active = segments[segments.length - 1];
+    active.offsetIndex.keepOpen = true;
+    active.timeIndex.keepOpen = true;
+    const log = new PartitionLog({
+      fs,
+      topic: opts.topic,
+      partition: opts.partition,
+      logDir: opts.logDir,
+      dir,
+      config: opts.config,
+      segments,
+      logStartOffset,
+      recoveryPoint: opts.recoveryPoint ?? 0,
+      now: opts.now,
+      logger,
+      hooks: opts.hooks,
+    });
+    // Writes rebuilt indexes and syncs what recovery validated, which moves the recovery point to the end.
+    await log.flush();
+    if (recovered > 0) logger.info(`[${name}] recovered ${recovered} segment(s); log end offset ${log.logEndOffset}`);
+    return log;
+  } catch (err) {
+    await Promise.allSettled(segments.map((s) => s.close()));
+    throw err;
+  }
+}
+
+async function unlinkQuietly(fs: FileSystem, path: string): Promise<void> {
+  try {
+    await fs.unlink(path);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+async function deleteSegmentFiles(fs: FileSystem, dir: string, base: number): Promise<void> {
+  const stem = String(base).padStart(20, '0');
+  for (const suffix of ['.log', '.index', '.timeindex']) await unlinkQuietly(fs, `${dir}/${stem}${suffix}`);
+}

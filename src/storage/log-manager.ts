@@ -1,0 +1,321 @@
+// All partition logs of this broker, across log.dirs. Each log dir holds one directory per partition
+// plus, in its root, the recovery-point and log-start-offset checkpoints and the clean-shutdown marker.
+import { randomUUID } from 'node:crypto';
+import { basename, dirname, resolve } from 'node:path';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import {
+  LOG_START_OFFSET_CHECKPOINT,
+  RECOVERY_POINT_CHECKPOINT,
+  partitionKey,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.js';
+import type { LogConfig } from './config.js';
+import { type FileSystem, errnoOf, isNotFound, nodeFileSystem, readSmallFile, storageError, writeFileAtomic } from './file-system.js';
+import { loadPartitionLog } from './log-loader.js';
+import { LogSegment } from './log-segment.js';
+import { checkTopicPartition, isDeletedPartitionDir, parsePartitionDirName, partitionDirName } from './names.js';
+import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
+
+/** Kafka 3.x's name; its presence at start-up means the previous run closed every log cleanly. */
+export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
+/** How many partitions are loaded (and possibly recovered) at once. */
+const LOAD_CONCURRENCY = 8;
+
+export interface LogManagerOptions {
+  logDirs: string[];
+  defaults: LogConfig;
+  now?: () => number;
+  logger?: StorageLogger;
+  fs?: FileSystem;
+}
+
+const quietLogger: StorageLogger = {
+  info() {},
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};
+
+export class LogManager {
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly creating = new Map<string, Promise<PartitionLog>>();
+  private readonly checkpointWrites = new Map<string, Promise<void>>();
+  private readonly lastCheckpoint = new Map<string, string>();
+  private maintenance: Promise<void> | undefined;
+  private closed = false;
+  private readonly hooks: PartitionLogHooks = {
+    logStartOffsetChanged: (log) => this.checkpoint(log.logDir),
+  };
+
+  private constructor(
+    readonly logDirs: string[],
+    private readonly defaults: LogConfig,
+    private readonly fs: FileSystem,
+    private readonly now: () => number,
+    private readonly logger: StorageLogger,
+  ) {}
+
+  static async open(opts: LogManagerOptions): Promise<LogManager> {
+    if (opts.logDirs.length === 0) throw new Error('log.dirs is empty');
+    const fs = opts.fs ?? nodeFileSystem;
+    const logDirs = opts.logDirs.map((d) => resolve(d));
+    const manager = new LogManager(logDirs, opts.defaults, fs, opts.now ?? Date.now, opts.logger ?? quietLogger);
+    try {
+      for (const logDir of logDirs) await manager.openLogDir(logDir);
+    } catch (err) {
+      await Promise.allSettled(manager.all().map((l) => l.close({ flush: false, reason: closedError() })));
+      throw err;
+    }
+    return manager;
+  }
+
+  private async openLogDir(logDir: string): Promise<void> {
+    const { fs, logger } = this;
+    await fs.mkdir(logDir, { recursive: true });
+    const hadCleanShutdown = (await readSmallFile(fs, `${logDir}/${CLEAN_SHUTDOWN_MARKER}`).catch(() => undefined)) !== undefined;
+    const warn = (m: string) => logger.warn(m);
+    const recoveryPoints = await readCheckpoint(fs, logDir, RECOVERY_POINT_CHECKPOINT, warn);
+    const startOffsets = await readCheckpoint(fs, logDir, LOG_START_OFFSET_CHECKPOINT, warn);
+    logger.info(`loading logs from ${logDir} (${hadCleanShutdown ? 'clean' : 'unclean'} shutdown before)`);
+
+    const toLoad: Array<{ topic: string; partition: number; dir: string }> = [];
+    for (const entry of await fs.readdir(logDir)) {
+      if (!entry.isDirectory) continue;
+      const path = `${logDir}/${entry.name}`;
+      if (isDeletedPartitionDir(entry.name)) {
+        await fs.rmTree(path).catch((err) => logger.warn(`cannot remove deleted partition dir ${path}: ${String(err)}`));
+        continue;
+      }
+      const parsed = parsePartitionDirName(entry.name);
+      if (!parsed) {
+        logger.warn(`ignoring ${path}: not a partition directory`);
+        continue;
+      }
+      const key = partitionKey(parsed.topic, parsed.partition);
+      if (this.logs.has(key) || toLoad.some((t) => t.topic === parsed.topic && t.partition === parsed.partition)) {
+        logger.error(`ignoring ${path}: ${entry.name} is also in another log dir`);
+        continue;
+      }
+      toLoad.push({ ...parsed, dir: path });
+    }
+
+    let next = 0;
+    const worker = async () => {
+      while (next < toLoad.length) {
+        const { topic, partition, dir } = toLoad[next++];
+        const key = partitionKey(topic, partition);
+        const log = await loadPartitionLog({
+          fs,
+          logDir,
+          dir,
+          topic,
+          partition,
+          config: this.defaults,
+          now: this.now,
+          logger,
+          hooks: this.hooks,
+          hadCleanShutdown,
+          recoveryPoint: recoveryPoints?.get(key),
+          logStartOffset: startOffsets?.get(key),
+        });
+        this.logs.set(key, log);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, toLoad.length) }, worker));
+
+    // From here on a crash must be detectable: the marker goes, and checkpoints describe this run.
+    await this.checkpoint(logDir);
+    try {
+      await fs.unlink(`${logDir}/${CLEAN_SHUTDOWN_MARKER}`);
+      await fs.syncDir(logDir);
+    } catch (err) {
+      if (!isNotFound(err)) throw storageError(err, `cannot remove ${logDir}/${CLEAN_SHUTDOWN_MARKER}`);
+    }
+    logger.info(`loaded ${toLoad.length} partition(s) from ${logDir}`);
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(partitionKey(topic, partition));
+  }
+
+  all(): PartitionLog[] {
+    return [...this.logs.values()];
+  }
+
+  async create(topic: string, partition: number, config?: LogConfig): Promise<PartitionLog> {
+    checkTopicPartition(topic, partition);
+    if (this.closed) throw closedError();
+    const key = partitionKey(topic, partition);
+    const existing = this.logs.get(key) ?? (await this.creating.get(key));
+    if (existing) {
+      if (config) existing.updateConfig(config);
+      return existing;
+    }
+    const creation = this.createNow(topic, partition, config ?? this.defaults);
+    this.creating.set(key, creation);
+    try {
+      const log = await creation;
+      this.logs.set(key, log);
+      return log;
+    } finally {
+      this.creating.delete(key);
+    }
+  }
+
+  private async createNow(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+    // The least loaded log dir, as Kafka picks.
+    const counts = new Map(this.logDirs.map((d) => [d, 0]));
+    for (const log of this.logs.values()) counts.set(log.logDir, (counts.get(log.logDir) ?? 0) + 1);
+    const logDir = [...counts].sort((a, b) => a[1] - b[1])[0][0];
+    const dir = resolve(logDir, partitionDirName(topic, partition));
+    if (dirname(dir) !== logDir || basename(dir) !== partitionDirName(topic, partition)) {
+      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `'${topic}' would leave the log directory`);
+    }
+    const now = this.now();
+    try {
+      try {
+        await this.fs.mkdir(dir);
+      } catch (err) {
+        if (errnoOf(err) !== 'EEXIST') throw err;
+        // Left by an interrupted create (or put there by hand): open it like any other.
+        this.logger.warn(`[${topic}-${partition}] directory already exists; loading it`);
+        return await loadPartitionLog({
+          fs: this.fs,
+          logDir,
+          dir,
+          topic,
+          partition,
+          config,
+          now: this.now,
+          logger: this.logger,
+          hooks: this.hooks,
+          hadCleanShutdown: false,
+        });
+      }
+      const ctx = { fs: this.fs, config };
+      const segment = await LogSegment.create(ctx, dir, 0, now);
+      await this.fs.syncDir(dir);
+      await this.fs.syncDir(logDir);
+      this.logger.info(`[${topic}-${partition}] created log in ${logDir}`);
+      return new PartitionLog({
+        fs: this.fs,
+        topic,
+        partition,
+        logDir,
+        dir,
+        config,
+        segments: [segment],
+        logStartOffset: 0,
+        recoveryPoint: 0,
+        now: this.now,
+        logger: this.logger,
+        hooks: this.hooks,
+      });
+    } catch (err) {
+      throw storageError(err, `cannot create the log of ${topic}-${partition}`);
+    }
+  }
+
+  async delete(topic: string, partition: number): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const log = this.logs.get(key) ?? (await this.creating.get(key)?.catch(() => undefined));
+    if (!log) return;
+    this.logs.delete(key);
+    await log
+      .close({ flush: false, reason: new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${log.name} was deleted`) })
+      .catch((err) => this.logger.warn(`[${log.name}] closing for deletion: ${String(err)}`));
+    const doomed = `${log.dir}.${randomUUID().replace(/-/g, '')}-delete`;
+    try {
+      await this.fs.rename(log.dir, doomed);
+      await this.fs.syncDir(log.logDir);
+    } catch (err) {
+      throw storageError(err, `cannot delete the log of ${log.name}`);
+    }
+    await this.fs.rmTree(doomed).catch((err) => this.logger.warn(`removing ${doomed} failed (retried at start-up): ${String(err)}`));
+    await this.checkpoint(log.logDir).catch((err) => this.logger.warn(`checkpoint after deleting ${log.name}: ${String(err)}`));
+    this.logger.info(`[${log.name}] deleted`);
+  }
+
+  /** Retention and flush.ms for every log, then checkpoints that changed. One run at a time. */
+  runMaintenance(): Promise<void> {
+    this.maintenance ??= (async () => {
+      try {
+        const now = this.now();
+        for (const log of this.all()) {
+          try {
+            await log.runMaintenance(now);
+          } catch (err) {
+            if (this.logs.get(partitionKey(log.topic, log.partition)) === log) {
+              this.logger.warn(`[${log.name}] maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
+            }
+          }
+        }
+        for (const logDir of this.logDirs) {
+          await this.checkpoint(logDir).catch((err) => this.logger.warn(`checkpoint of ${logDir} failed: ${String(err)}`));
+        }
+      } finally {
+        this.maintenance = undefined;
+      }
+    })();
+    return this.maintenance;
+  }
+
+  /** Writes both checkpoint files of a log dir if they changed; writes to one dir never overlap. */
+  private checkpoint(logDir: string): Promise<void> {
+    const write = async () => {
+      const logs = this.all()
+        .filter((l) => l.logDir === logDir)
+        .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+      const recovery = logs.map((l) => ({ topic: l.topic, partition: l.partition, offset: l.recoveryPoint }));
+      const start = logs.map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }));
+      const signature = JSON.stringify([recovery, start]);
+      if (this.lastCheckpoint.get(logDir) === signature) return;
+      await writeCheckpoint(this.fs, logDir, RECOVERY_POINT_CHECKPOINT, recovery);
+      await writeCheckpoint(this.fs, logDir, LOG_START_OFFSET_CHECKPOINT, start);
+      this.lastCheckpoint.set(logDir, signature);
+    };
+    const prev = this.checkpointWrites.get(logDir) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(write);
+    this.checkpointWrites.set(logDir, next);
+    return next;
+  }
+
+  /**
+   * Clean shutdown: flush and close every log, write the checkpoints, then the clean-shutdown
+   * marker of each log dir whose logs all closed cleanly (a dir that failed is recovered next time).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.maintenance?.catch(() => {});
+    await Promise.allSettled([...this.creating.values()]);
+    const failedDirs = new Set<string>();
+    let firstError: unknown;
+    await Promise.all(
+      this.all().map(async (log) => {
+        try {
+          await log.close({ flush: true, reason: closedError() });
+        } catch (err) {
+          failedDirs.add(log.logDir);
+          firstError ??= err;
+          this.logger.error(`[${log.name}] did not close cleanly: ${String(err)}`);
+        }
+      }),
+    );
+    for (const logDir of this.logDirs) {
+      if (failedDirs.has(logDir)) continue;
+      try {
+        await this.checkpoint(logDir);
+        await writeFileAtomic(this.fs, logDir, CLEAN_SHUTDOWN_MARKER, Buffer.from('{"version":0,"brokerEpoch":-1}\n'));
+      } catch (err) {
+        firstError ??= err;
+        this.logger.error(`cannot mark ${logDir} as cleanly shut down: ${String(err)}`);
+      }
+    }
+    if (firstError) throw storageError(firstError, 'log manager close');
+  }
+}
+
+function closedError(): KafkaError {
+  return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, 'the log manager is closed');
+}

@@ -1,0 +1,445 @@
+// One segment: `<baseOffset>.log` (whole batches back to back) with its `.index` and `.timeindex`.
+// The segment knows its logical end (`size`, the bytes of whole valid batches); reads never go past
+// it, and a failed append is cut back to it, so a half-written batch is never visible.
+import { batchCrcIsValid } from '../protocol/records/batch-header.js';
+import {
+  INT32_MAX,
+  baseOffsetAt,
+  batchSizeAt,
+  findRecord,
+  lastOffsetAt,
+  maxTimestampAt,
+  storedBatchProblem,
+} from './batch-scan.js';
+import type { LogConfig } from './config.js';
+import { type FileHandle, type FileSystem, isNotFound, preadFully, pwriteFully, storageError } from './file-system.js';
+import { OffsetIndex, TimeIndex } from './sparse-index.js';
+
+export interface SegmentContext {
+  readonly fs: FileSystem;
+  readonly config: LogConfig;
+}
+
+export interface BatchLocation {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+}
+
+const HEADER = 61;
+/** Recovery reads the log in chunks this big (a bigger batch gets a buffer of its own size). */
+const RECOVERY_CHUNK = 1 << 20;
+
+export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex'): string {
+  return `${String(baseOffset).padStart(20, '0')}${suffix}`;
+}
+
+export class LogSegment {
+  /** Bytes of whole, valid batches: the logical end of the .log file. */
+  size = 0;
+  /** One past the last offset stored here (= baseOffset while empty). */
+  nextOffset: number;
+  /** Largest batch maxTimestamp seen, and the base offset of the first batch that reached it. */
+  maxTimestamp = -1;
+  offsetOfMaxTimestamp: number;
+  /** The first batch's maxTimestamp (what segment.ms counts from), -1 when unknown or absent. */
+  firstBatchTimestamp = -1;
+  /** When this segment object was created (segment.ms counts from here when batches carry no timestamp). */
+  readonly createdMs: number;
+  /** Time of the last append, or the file's mtime when loaded (retention of batches without timestamps). */
+  lastModifiedMs: number;
+
+  private bytesSinceLastIndexEntry = 0;
+  private logUnsynced = false;
+  /** A failed append may have left bytes past `size` that could not be cut yet. */
+  private tailDirty = false;
+  private pins = 0;
+  private closing: Promise<void> | undefined;
+  private releaseWhenUnpinned: (() => void) | undefined;
+  closed = false;
+
+  private constructor(
+    private readonly ctx: SegmentContext,
+    readonly dir: string,
+    readonly baseOffset: number,
+    private log: FileHandle,
+    public logPath: string,
+    readonly offsetIndex: OffsetIndex,
+    readonly timeIndex: TimeIndex,
+    now: number,
+  ) {
+    this.nextOffset = baseOffset;
+    this.offsetOfMaxTimestamp = baseOffset;
+    this.createdMs = now;
+    this.lastModifiedMs = now;
+  }
+
+  private static build(ctx: SegmentContext, dir: string, baseOffset: number, log: FileHandle, now: number): LogSegment {
+    const maxIndex = ctx.config.segmentIndexBytes;
+    return new LogSegment(
+      ctx,
+      dir,
+      baseOffset,
+      log,
+      `${dir}/${segmentFileName(baseOffset, '.log')}`,
+      new OffsetIndex(ctx.fs, `${dir}/${segmentFileName(baseOffset, '.index')}`, baseOffset, maxIndex),
+      new TimeIndex(ctx.fs, `${dir}/${segmentFileName(baseOffset, '.timeindex')}`, baseOffset, maxIndex),
+      now,
+    );
+  }
+
+  /** A new, empty segment (its three files are created, or emptied if a stale one had the name). */
+  static async create(ctx: SegmentContext, dir: string, baseOffset: number, now: number): Promise<LogSegment> {
+    const log = await ctx.fs.open(`${dir}/${segmentFileName(baseOffset, '.log')}`, 'w+');
+    const seg = LogSegment.build(ctx, dir, baseOffset, log, now);
+    try {
+      await seg.offsetIndex.create();
+      await seg.timeIndex.create();
+    } catch (err) {
+      await seg.close().catch(() => {});
+      throw err;
+    }
+    return seg;
+  }
+
+  /** An existing segment; the caller then runs loadTrusted() or recover() before using it. */
+  static async open(ctx: SegmentContext, dir: string, baseOffset: number, now: number): Promise<LogSegment> {
+    const log = await ctx.fs.open(`${dir}/${segmentFileName(baseOffset, '.log')}`, 'r+');
+    const seg = LogSegment.build(ctx, dir, baseOffset, log, now);
+    try {
+      const st = await log.stat();
+      seg.size = st.size;
+      seg.lastModifiedMs = st.mtimeMs;
+    } catch (err) {
+      await log.close().catch(() => {});
+      throw err;
+    }
+    return seg;
+  }
+
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  get needsFlush(): boolean {
+    return this.logUnsynced || this.offsetIndex.dirty || this.timeIndex.dirty;
+  }
+
+  // ---- loading ----
+
+  /**
+   * Trusts the index files after checking them: plausible entries, and the batches from the last
+   * indexed one to the end of the file are valid and end exactly at the end of the file. Returns why
+   * the segment must be recovered instead, or null.
+   */
+  async loadTrusted(limitOffset: number): Promise<string | null> {
+    const [oi, ti] = await Promise.all([this.offsetIndex.load(), this.timeIndex.load()]);
+    if (oi !== 'ok') return `offset index ${oi}`;
+    if (ti !== 'ok') return `time index ${ti}`;
+    if (!this.offsetIndex.isPlausible(this.size)) return 'offset index entries are implausible';
+    const last = this.timeIndex.lastEntry;
+    if (last) {
+      this.maxTimestamp = last.timestamp;
+      this.offsetOfMaxTimestamp = last.offset;
+    }
+    const fileSize = this.size;
+    const start = this.offsetIndex.lastPosition;
+    const expectFirstLast = this.offsetIndex.entries > 0 ? this.offsetIndex.lastOffset : -1;
+    const scan = await this.scanFrom(start, fileSize, limitOffset, expectFirstLast);
+    if (scan.problem) return `${scan.problem} at byte ${scan.end}`;
+    if (!this.timeIndex.isPlausible(this.nextOffset)) return 'time index entries are implausible';
+    if (start > 0 && fileSize >= HEADER) {
+      const head = Buffer.alloc(HEADER);
+      if ((await preadFully(this.log, head, 0)) === HEADER) this.firstBatchTimestamp = maxTimestampAt(head, 0);
+    }
+    return null;
+  }
+
+  /**
+   * Validates every batch from the start, cuts the file at the first invalid byte and rebuilds both
+   * indexes. Returns the number of bytes cut and why.
+   */
+  async recover(limitOffset: number): Promise<{ truncatedBytes: number; problem: string | null }> {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = this.baseOffset;
+    this.firstBatchTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+    this.bytesSinceLastIndexEntry = 0;
+    const { size: fileSize } = await this.log.stat();
+    const scan = await this.scanFrom(0, fileSize, limitOffset, -1);
+    this.size = scan.end;
+    if (scan.end < fileSize) await this.log.truncate(scan.end);
+    // What was scanned came from the page cache; the next flush makes it durable.
+    this.logUnsynced = true;
+    return { truncatedBytes: fileSize - scan.end, problem: scan.problem };
+  }
+
+  /**
+   * Reads batches from `start`, checking each as recovery must (bounds, magic, CRC-32C, offsets
+   * increasing, inside this segment's offset range) and indexing the good ones. Stops at the first
+   * bad byte: `end` is where the valid prefix ends.
+   */
+  private async scanFrom(
+    start: number,
+    fileSize: number,
+    limitOffset: number,
+    expectFirstLastOffset: number,
+  ): Promise<{ end: number; problem: string | null }> {
+    let buf = Buffer.alloc(0);
+    let bufStart = 0;
+    let bufLen = 0;
+    const fill = async (pos: number, want: number) => {
+      const len = Math.min(fileSize - pos, Math.max(want, RECOVERY_CHUNK));
+      if (buf.length < len) buf = Buffer.allocUnsafe(len);
+      bufStart = pos;
+      bufLen = await preadFully(this.log, buf, pos, 0, len);
+    };
+    let pos = start;
+    let prevLast = this.baseOffset - 1;
+    let first = true;
+    if (start > 0) this.bytesSinceLastIndexEntry = 0;
+    while (pos < fileSize) {
+      const avail = fileSize - pos;
+      const need = Math.min(HEADER, avail);
+      if (pos < bufStart || pos + need > bufStart + bufLen) await fill(pos, HEADER);
+      if (bufStart + bufLen - pos < need) return { end: pos, problem: 'file shorter than its stat size' };
+      const problem = storedBatchProblem(buf, pos - bufStart, avail);
+      if (problem) return { end: pos, problem };
+      const size = batchSizeAt(buf, pos - bufStart);
+      if (pos + size > bufStart + bufLen) {
+        await fill(pos, size);
+        if (bufLen < size) return { end: pos, problem: 'file shorter than its stat size' };
+      }
+      const at = pos - bufStart;
+      if (!batchCrcIsValid(buf, at)) return { end: pos, problem: 'CRC-32C mismatch' };
+      const base = baseOffsetAt(buf, at);
+      const last = lastOffsetAt(buf, at);
+      if (first && expectFirstLastOffset >= 0) {
+        if (last !== expectFirstLastOffset) return { end: pos, problem: 'index does not match the log' };
+      } else if (base <= prevLast) return { end: pos, problem: `offset ${base} does not follow ${prevLast}` };
+      if (last >= limitOffset) return { end: pos, problem: `offset ${last} reaches into the next segment` };
+      if (last - this.baseOffset > INT32_MAX) return { end: pos, problem: `offset ${last} too far from the segment base` };
+      if (first && start > 0) {
+        // The batch the last index entry points at: already indexed, only its timestamp counts.
+        this.nextOffset = last + 1;
+        this.noteTimestamp(maxTimestampAt(buf, at), base);
+        this.bytesSinceLastIndexEntry = size;
+      } else this.indexBatch(pos, size, base, last, maxTimestampAt(buf, at));
+      first = false;
+      prevLast = last;
+      pos += size;
+    }
+    return { end: pos, problem: null };
+  }
+
+  private noteTimestamp(maxTs: number, baseOffset: number): void {
+    if (maxTs > this.maxTimestamp) {
+      this.maxTimestamp = maxTs;
+      this.offsetOfMaxTimestamp = baseOffset;
+    }
+  }
+
+  /** Bookkeeping for a batch now stored at `position`: timestamps, sparse index entries, next offset. */
+  private indexBatch(position: number, size: number, baseOffset: number, lastOffset: number, maxTs: number): void {
+    this.noteTimestamp(maxTs, baseOffset);
+    if (position === 0) this.firstBatchTimestamp = maxTs;
+    if (this.bytesSinceLastIndexEntry > this.ctx.config.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+    this.nextOffset = lastOffset + 1;
+  }
+
+  // ---- writing ----
+
+  /**
+   * Appends validated batches (offsets already assigned). On any I/O error the file is cut back to
+   * where it was and a KAFKA_STORAGE_ERROR is thrown: nothing of a failed append stays visible.
+   * With `sync`, the data is fdatasync'ed before this resolves (and a failed sync also undoes it).
+   */
+  async append(records: Buffer, sync: boolean, now: number): Promise<void> {
+    const position = this.size;
+    try {
+      if (this.tailDirty) {
+        await this.log.truncate(position);
+        this.tailDirty = false;
+      }
+    } catch (err) {
+      throw storageError(err, `cannot cut the failed tail of ${this.logPath}`);
+    }
+    try {
+      await pwriteFully(this.log, records, position);
+      if (sync) await this.log.fdatasync();
+    } catch (err) {
+      this.tailDirty = true;
+      try {
+        await this.log.truncate(position);
+        this.tailDirty = false;
+      } catch {
+        // Retried before the next append; reads never look past `size` meanwhile.
+      }
+      throw storageError(err, `append to ${this.logPath} failed`);
+    }
+    this.logUnsynced = !sync;
+    for (let p = 0; p < records.length; ) {
+      const size = batchSizeAt(records, p);
+      this.indexBatch(position + p, size, baseOffsetAt(records, p), lastOffsetAt(records, p), maxTimestampAt(records, p));
+      p += size;
+    }
+    this.size = position + records.length;
+    this.lastModifiedMs = now;
+  }
+
+  /** Writes pending index entries and fdatasyncs whatever is not yet durable. */
+  async flush(): Promise<void> {
+    await this.offsetIndex.persist(true);
+    await this.timeIndex.persist(true);
+    if (this.logUnsynced) {
+      this.logUnsynced = false;
+      try {
+        await this.log.fdatasync();
+      } catch (err) {
+        this.logUnsynced = true;
+        throw err;
+      }
+    }
+  }
+
+  /** No more appends here: record the final time-index entry and stop keeping the index files open. */
+  async seal(): Promise<void> {
+    this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    this.offsetIndex.keepOpen = false;
+    this.timeIndex.keepOpen = false;
+    await this.offsetIndex.persist(false);
+    await this.timeIndex.persist(false);
+  }
+
+  // ---- reading ----
+
+  /** Bytes [position, position+length) of the log, fewer at the logical end. */
+  async read(position: number, length: number): Promise<Buffer> {
+    const len = Math.max(0, Math.min(length, this.size - position));
+    const buf = Buffer.allocUnsafe(len);
+    const n = await preadFully(this.log, buf, position, 0, len);
+    return n === len ? buf : buf.subarray(0, n);
+  }
+
+  /**
+   * Visits batch headers from `from` (a batch boundary) up to `end`, reading a few KiB at a time;
+   * stops when `visit` returns true and returns that batch's position, else -1.
+   */
+  private async walkHeaders(from: number, end: number, visit: (buf: Buffer, at: number, position: number) => boolean): Promise<number> {
+    const chunk = Math.min(65536, Math.max(4096, this.ctx.config.indexIntervalBytes + 4096));
+    let buf: Buffer | undefined;
+    let pos = from;
+    while (pos + HEADER <= end) {
+      const len = Math.min(chunk, end - pos);
+      buf ??= Buffer.allocUnsafe(chunk);
+      const n = await preadFully(this.log, buf, pos, 0, len);
+      let p = 0;
+      while (p + HEADER <= n) {
+        if (visit(buf, p, pos + p)) return pos + p;
+        const size = batchSizeAt(buf, p);
+        if (size < HEADER) throw new Error(`corrupt batch length at ${this.logPath}:${pos + p}`);
+        p += size;
+      }
+      if (p === 0) break;
+      pos += p;
+    }
+    return -1;
+  }
+
+  /** The first batch whose last offset is >= target (an index lookup, then a short header walk). */
+  async findBatch(target: number, end = this.size): Promise<BatchLocation | null> {
+    if (target >= this.nextOffset) return null;
+    let found: BatchLocation | null = null;
+    await this.walkHeaders(this.offsetIndex.lookup(target), end, (buf, at, position) => {
+      const lastOffset = lastOffsetAt(buf, at);
+      if (lastOffset < target) return false;
+      found = { position, size: batchSizeAt(buf, at), baseOffset: baseOffsetAt(buf, at), lastOffset };
+      return true;
+    });
+    return found;
+  }
+
+  /** The first record at or after minOffset with timestamp >= target (time index, offset index, walk). */
+  async findOffsetByTimestamp(target: number, minOffset: number): Promise<{ offset: number; timestamp: number } | null> {
+    if (this.maxTimestamp < target || minOffset >= this.nextOffset) return null;
+    const startOffset = Math.max(this.timeIndex.lookup(target), minOffset);
+    let from = this.offsetIndex.lookup(startOffset);
+    const end = this.size;
+    for (;;) {
+      let size = 0;
+      const position = await this.walkHeaders(from, end, (buf, at) => {
+        if (lastOffsetAt(buf, at) < minOffset || maxTimestampAt(buf, at) < target) return false;
+        size = batchSizeAt(buf, at);
+        return true;
+      });
+      if (position < 0) return null;
+      const batch = await this.read(position, size);
+      const hit = findRecord(batch, 0, minOffset, target, 'atLeast');
+      if (hit) return hit;
+      from = position + size;
+    }
+  }
+
+  /** The record with this segment's largest timestamp (the first one, if several share it). */
+  async maxTimestampRecord(): Promise<{ offset: number; timestamp: number } | null> {
+    if (this.maxTimestamp < 0) return null;
+    const loc = await this.findBatch(this.offsetOfMaxTimestamp);
+    if (!loc) return null;
+    const batch = await this.read(loc.position, loc.size);
+    return (
+      findRecord(batch, 0, loc.baseOffset, this.maxTimestamp, 'equal') ?? { offset: loc.baseOffset, timestamp: this.maxTimestamp }
+    );
+  }
+
+  // ---- lifetime ----
+
+  /** Keeps the files open while a read uses them, even if the segment is deleted meanwhile. */
+  pin(): void {
+    this.pins++;
+  }
+
+  unpin(): void {
+    if (--this.pins === 0 && this.releaseWhenUnpinned) this.releaseWhenUnpinned();
+  }
+
+  /** Closes the files once no read holds the segment. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.pins > 0) await new Promise<void>((resolve) => (this.releaseWhenUnpinned = resolve));
+      this.closed = true;
+      const results = await Promise.allSettled([this.log.close(), this.offsetIndex.release(), this.timeIndex.release()]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    })();
+    return this.closing;
+  }
+
+  /** Step one of deletion (Kafka's): rename the files to `*.deleted`, so a restart finishes the job. */
+  async markDeleted(): Promise<void> {
+    const to = `${this.logPath}.deleted`;
+    await this.ctx.fs.rename(this.logPath, to);
+    this.logPath = to;
+    await this.offsetIndex.rename(`${this.offsetIndex.path}.deleted`);
+    await this.timeIndex.rename(`${this.timeIndex.path}.deleted`);
+  }
+
+  /** Step two: close (after in-flight reads) and unlink the files. */
+  async destroy(): Promise<void> {
+    await this.close().catch(() => {});
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+      try {
+        await this.ctx.fs.unlink(path);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,515 @@
+// One partition's log: an ordered list of segments, the last one active. Appends (and everything
+// else that changes the segment list) run one at a time on a promise chain; reads take a snapshot of
+// the segment list and pin the segments they touch, so they run in parallel with all of it.
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { BatchOffset, setLogAppendTime } from '../protocol/records/batch-header.js';
+import { INT32_MAX, batchSizeAt, maxTimestampAt, validateAppend, writeInt64 } from './batch-scan.js';
+import type { LogConfig } from './config.js';
+import { type FileSystem, storageError } from './file-system.js';
+import { LogSegment, type SegmentContext } from './log-segment.js';
+
+export interface StorageLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker's time written into the batches, or -1 with CreateTime. */
+  logAppendTime: number;
+  logStartOffset: number;
+  recordCount: number;
+}
+
+export interface ReadResult {
+  /** Whole batches, the first one containing the fetch offset; empty at the log end. */
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+/** What a partition log asks of its manager. */
+export interface PartitionLogHooks {
+  /** Persist the log start offset (DeleteRecords must survive a restart). */
+  logStartOffsetChanged(log: PartitionLog): Promise<void>;
+}
+
+/** @internal Built by the loader (LogManager.open / create), not by callers. */
+export interface PartitionLogInit {
+  fs: FileSystem;
+  topic: string;
+  partition: number;
+  /** The log dir this partition lives in (a member of log.dirs). */
+  logDir: string;
+  dir: string;
+  config: LogConfig;
+  segments: LogSegment[];
+  logStartOffset: number;
+  recoveryPoint: number;
+  now: () => number;
+  logger: StorageLogger;
+  hooks: PartitionLogHooks;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Length of the whole batches at the start of `buf` (a read may end inside a batch). */
+function wholeBatchesLength(buf: Buffer): number {
+  let p = 0;
+  while (p + 12 <= buf.length) {
+    const size = 12 + buf.readInt32BE(p + BatchOffset.batchLength);
+    if (size < 12 || p + size > buf.length) break;
+    p += size;
+  }
+  return p;
+}
+
+export class PartitionLog implements SegmentContext {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+  readonly logDir: string;
+  readonly fs: FileSystem;
+  private _config: LogConfig;
+  /** Replaced, never mutated, so a reader's snapshot stays valid. */
+  private segments: LogSegment[];
+  private _logStartOffset: number;
+  private _recoveryPoint: number;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<() => void>();
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  private readonly pendingDeletes = new Map<LogSegment, { timer: NodeJS.Timeout; renamed: Promise<void> }>();
+  private readonly destroying = new Set<Promise<void>>();
+  private closedWith: KafkaError | undefined;
+  private readonly now: () => number;
+  private readonly logger: StorageLogger;
+  private readonly hooks: PartitionLogHooks;
+
+  /** @internal */
+  constructor(init: PartitionLogInit) {
+    this.fs = init.fs;
+    this.topic = init.topic;
+    this.partition = init.partition;
+    this.logDir = init.logDir;
+    this.dir = init.dir;
+    this._config = init.config;
+    this.segments = init.segments;
+    this._logStartOffset = init.logStartOffset;
+    this._recoveryPoint = init.recoveryPoint;
+    this.now = init.now;
+    this.logger = init.logger;
+    this.hooks = init.hooks;
+    this.lastFlushMs = init.now();
+  }
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+  get config(): LogConfig {
+    return this._config;
+  }
+  /** New values apply to the next append, roll and retention check (index sizes to new segments). */
+  updateConfig(config: LogConfig): void {
+    this._config = config;
+  }
+  get logStartOffset(): number {
+    return this._logStartOffset;
+  }
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+  /** A single broker's high watermark is its log end offset. */
+  get highWatermark(): number {
+    return this.logEndOffset;
+  }
+  /** Offsets below this are known to be on disk (fdatasync'ed). */
+  get recoveryPoint(): number {
+    return this._recoveryPoint;
+  }
+  /** Bytes of all segments. */
+  get size(): number {
+    let total = 0;
+    for (const seg of this.segments) total += seg.size;
+    return total;
+  }
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+  /** Base offsets of the segments, oldest first (for tools and tests). */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs `fn` after everything queued before it; a failure does not stop what comes after. */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(() => {
+      if (this.closedWith) throw this.closedWith;
+      return fn();
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private checkOpen(): void {
+    if (this.closedWith) throw this.closedWith;
+  }
+
+  // ---- append ----
+
+  async append(records: Buffer, opts: { now?: number; leaderEpoch?: number } = {}): Promise<AppendResult> {
+    this.checkOpen();
+    const { records: recordCount } = validateAppend(records, this._config.maxMessageBytes, this._config.segmentBytes);
+    if (recordCount === 0) {
+      return { baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this._logStartOffset, recordCount: 0 };
+    }
+    return this.enqueue(() => this.appendNow(records, recordCount, opts));
+  }
+
+  private async appendNow(records: Buffer, recordCount: number, opts: { now?: number; leaderEpoch?: number }): Promise<AppendResult> {
+    const config = this._config;
+    const now = opts.now ?? this.now();
+    const logAppendTime = config.messageTimestampType === 'LogAppendTime';
+    const leaderEpoch = opts.leaderEpoch ?? 0;
+    const baseOffset = this.logEndOffset;
+    let next = baseOffset;
+    let maxTimestamp = -1;
+    for (let p = 0; p < records.length; ) {
+      writeInt64(records, p + BatchOffset.baseOffset, next);
+      records.writeInt32BE(leaderEpoch, p + BatchOffset.partitionLeaderEpoch);
+      if (logAppendTime) setLogAppendTime(records, p, now);
+      maxTimestamp = Math.max(maxTimestamp, maxTimestampAt(records, p));
+      next += records.readInt32BE(p + BatchOffset.lastOffsetDelta) + 1;
+      p += batchSizeAt(records, p);
+    }
+    const lastOffset = next - 1;
+    let segment = this.active;
+    if (this.shouldRoll(segment, records.length, lastOffset, maxTimestamp, now)) segment = await this.roll(now);
+    const sync = this.unflushedMessages + recordCount >= config.flushIntervalMessages;
+    await segment.append(records, sync, now);
+    this.unflushedMessages += recordCount;
+    if (sync) {
+      // The data is durable already; this persists the indexes and moves the recovery point.
+      await this.flushNow().catch((err) => this.logger.warn(`[${this.name}] flush after append failed: ${String(err)}`));
+    }
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.warn(`[${this.name}] append listener threw: ${String(err)}`);
+      }
+    }
+    return {
+      baseOffset,
+      lastOffset,
+      logAppendTime: logAppendTime ? now : -1,
+      logStartOffset: this._logStartOffset,
+      recordCount,
+    };
+  }
+
+  private shouldRoll(seg: LogSegment, bytes: number, lastOffset: number, maxTimestamp: number, now: number): boolean {
+    if (seg.isEmpty) return false;
+    const c = this._config;
+    if (seg.size + bytes > c.segmentBytes) return true;
+    if (seg.offsetIndex.isFull || seg.timeIndex.isFull) return true;
+    if (lastOffset - seg.baseOffset > INT32_MAX) return true;
+    // segment.ms counts in record time when the segment's first batch has one (as Kafka does).
+    const waited = seg.firstBatchTimestamp >= 0 ? maxTimestamp - seg.firstBatchTimestamp : now - seg.createdMs;
+    return waited > c.segmentMs;
+  }
+
+  /** Starts a new active segment at the log end offset. */
+  private async roll(now: number): Promise<LogSegment> {
+    const old = this.active;
+    let seg: LogSegment;
+    try {
+      seg = await LogSegment.create(this, this.dir, this.logEndOffset, now);
+    } catch (err) {
+      throw storageError(err, `[${this.name}] cannot roll a new segment at ${this.logEndOffset}`);
+    }
+    this.segments = [...this.segments, seg];
+    try {
+      await old.seal();
+    } catch (err) {
+      this.logger.warn(`[${this.name}] writing the indexes of segment ${old.baseOffset} failed (flush retries): ${String(err)}`);
+    }
+    this.logger.info(`[${this.name}] rolled new segment at offset ${seg.baseOffset}`);
+    return seg;
+  }
+
+  // ---- read ----
+
+  async read(fetchOffset: number, maxBytes: number, opts: { maxOffset?: number; minOneBatch?: boolean } = {}): Promise<ReadResult> {
+    this.checkOpen();
+    const segments = this.segments;
+    const logStartOffset = this._logStartOffset;
+    const highWatermark = this.highWatermark;
+    if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${fetchOffset} is outside [${logStartOffset}, ${highWatermark}] of ${this.name}`,
+      );
+    }
+    const empty: ReadResult = { records: EMPTY, highWatermark, logStartOffset };
+    const maxOffset = Math.min(opts.maxOffset ?? highWatermark, highWatermark);
+    if (fetchOffset >= maxOffset) return empty;
+    const minOneBatch = opts.minOneBatch ?? true;
+    const first = floorSegment(segments, fetchOffset);
+    const used = segments.slice(first);
+    for (const seg of used) seg.pin();
+    try {
+      for (const seg of used) {
+        const end = seg.size;
+        const loc = await seg.findBatch(fetchOffset, end);
+        if (!loc) continue;
+        let limit = end;
+        if (maxOffset < seg.nextOffset) {
+          const stop = await seg.findBatch(maxOffset, end);
+          if (stop) limit = stop.position;
+        }
+        if (loc.position >= limit) return empty;
+        let length = Math.min(Math.max(0, maxBytes), limit - loc.position);
+        if (length < loc.size) {
+          if (!minOneBatch) return empty;
+          length = loc.size;
+        }
+        const buf = await seg.read(loc.position, length);
+        return { records: buf.subarray(0, wholeBatchesLength(buf)), highWatermark, logStartOffset };
+      }
+      return empty;
+    } catch (err) {
+      throw storageError(err, `[${this.name}] read at offset ${fetchOffset} failed`);
+    } finally {
+      for (const seg of used) seg.unpin();
+    }
+  }
+
+  async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+    this.checkOpen();
+    const segments = this.segments;
+    const logStartOffset = this._logStartOffset;
+    for (const seg of segments) seg.pin();
+    try {
+      for (const seg of segments) {
+        if (seg.nextOffset <= logStartOffset || seg.maxTimestamp < timestamp) continue;
+        const hit = await seg.findOffsetByTimestamp(timestamp, logStartOffset);
+        if (hit) return hit;
+      }
+      return null;
+    } catch (err) {
+      throw storageError(err, `[${this.name}] offset lookup by timestamp failed`);
+    } finally {
+      for (const seg of segments) seg.unpin();
+    }
+  }
+
+  async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | null> {
+    this.checkOpen();
+    let best: LogSegment | undefined;
+    for (const seg of this.segments) {
+      if (seg.nextOffset > this._logStartOffset && seg.maxTimestamp > (best?.maxTimestamp ?? -1)) best = seg;
+    }
+    if (!best) return null;
+    best.pin();
+    try {
+      return await best.maxTimestampRecord();
+    } catch (err) {
+      throw storageError(err, `[${this.name}] max timestamp lookup failed`);
+    } finally {
+      best.unpin();
+    }
+  }
+
+  // ---- log start offset, retention ----
+
+  deleteRecordsBefore(offset: number): Promise<number> {
+    return this.enqueue(async () => {
+      if (!Number.isInteger(offset) || offset < 0 || offset > this.highWatermark) {
+        throw new KafkaError(
+          ErrorCode.OFFSET_OUT_OF_RANGE,
+          `cannot delete records before ${offset}: the high watermark of ${this.name} is ${this.highWatermark}`,
+        );
+      }
+      if (offset <= this._logStartOffset) return this._logStartOffset;
+      this._logStartOffset = offset;
+      this.logger.info(`[${this.name}] log start offset moved to ${offset} (DeleteRecords)`);
+      this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');
+      try {
+        await this.hooks.logStartOffsetChanged(this);
+      } catch (err) {
+        throw storageError(err, `[${this.name}] cannot checkpoint the log start offset`);
+      }
+      return this._logStartOffset;
+    });
+  }
+
+  /** Retention (time, size, log start offset) and flush.ms. Returns whether the log start offset moved. */
+  runMaintenance(now: number): Promise<boolean> {
+    return this.enqueue(async () => {
+      const c = this._config;
+      const before = this._logStartOffset;
+      if (c.retentionMs >= 0) {
+        await this.deleteOldSegments(
+          (seg) => now - (seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.lastModifiedMs) > c.retentionMs,
+          `retention.ms ${c.retentionMs}`,
+          now,
+        );
+      }
+      if (c.retentionBytes >= 0) {
+        let excess = this.size - c.retentionBytes;
+        await this.deleteOldSegments(
+          (seg) => {
+            if (excess - seg.size < 0) return false;
+            excess -= seg.size;
+            return true;
+          },
+          `retention.bytes ${c.retentionBytes}`,
+          now,
+        );
+      }
+      this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');
+      if (this.unflushedMessages > 0 && now - this.lastFlushMs >= c.flushIntervalMs) await this.flushNow();
+      return this._logStartOffset !== before;
+    });
+  }
+
+  /**
+   * Deletes the oldest segments while `shouldDelete` says so. When every segment qualifies, the
+   * active one is rolled first (a new empty segment keeps the log end offset), as Kafka does.
+   */
+  private async deleteOldSegments(shouldDelete: (seg: LogSegment, next: LogSegment | undefined) => boolean, reason: string, now: number) {
+    let count = 0;
+    const segs = this.segments;
+    for (let i = 0; i < segs.length; i++) {
+      const next = segs[i + 1];
+      if (!next && segs[i].isEmpty) break;
+      if (!shouldDelete(segs[i], next)) break;
+      count++;
+    }
+    if (count === 0) return;
+    if (count === segs.length) await this.roll(now);
+    this.dropSegments(count, reason);
+  }
+
+  /** Like deleteOldSegments, never touching the active segment (no roll needed). */
+  private removeOldSegments(shouldDelete: (seg: LogSegment, next: LogSegment | undefined) => boolean, reason: string): void {
+    let count = 0;
+    const segs = this.segments;
+    while (count < segs.length - 1 && shouldDelete(segs[count], segs[count + 1])) count++;
+    if (count > 0) this.dropSegments(count, reason);
+  }
+
+  private dropSegments(count: number, reason: string): void {
+    const dropped = this.segments.slice(0, count);
+    this.segments = this.segments.slice(count);
+    this._logStartOffset = Math.max(this._logStartOffset, this.segments[0].baseOffset);
+    this.logger.info(
+      `[${this.name}] deleting segments ${dropped.map((s) => s.baseOffset).join(',')} (${reason}); log start offset ${this._logStartOffset}`,
+    );
+    for (const seg of dropped) this.scheduleDelete(seg);
+  }
+
+  /** Renames the files to *.deleted now and unlinks them after file.delete.delay.ms. */
+  private scheduleDelete(seg: LogSegment): void {
+    const renamed = seg.markDeleted().catch((err) => {
+      this.logger.warn(`[${this.name}] renaming segment ${seg.baseOffset} for deletion failed: ${String(err)}`);
+    });
+    const timer = setTimeout(() => {
+      this.pendingDeletes.delete(seg);
+      void renamed.then(() => this.destroy(seg));
+    }, Math.max(0, this._config.fileDeleteDelayMs));
+    timer.unref?.();
+    this.pendingDeletes.set(seg, { timer, renamed });
+  }
+
+  private destroy(seg: LogSegment): Promise<void> {
+    const p: Promise<void> = seg
+      .destroy()
+      .catch((err) => this.logger.warn(`[${this.name}] deleting segment ${seg.baseOffset} failed: ${String(err)}`))
+      .finally(() => this.destroying.delete(p));
+    this.destroying.add(p);
+    return p;
+  }
+
+  /** Deletes now what was waiting for file.delete.delay.ms (shutdown, partition deletion). */
+  private async finishDeletes(): Promise<void> {
+    for (const [seg, { timer, renamed }] of [...this.pendingDeletes]) {
+      clearTimeout(timer);
+      this.pendingDeletes.delete(seg);
+      await renamed;
+      void this.destroy(seg);
+    }
+    while (this.destroying.size > 0) await Promise.all([...this.destroying]);
+  }
+
+  // ---- flush, close ----
+
+  flush(): Promise<void> {
+    return this.enqueue(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
+    const upTo = this.logEndOffset;
+    try {
+      for (const seg of this.segments) if (seg.needsFlush) await seg.flush();
+    } catch (err) {
+      throw storageError(err, `[${this.name}] flush failed`);
+    }
+    this._recoveryPoint = upTo;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.now();
+  }
+
+  /**
+   * @internal Flushes and closes the files; later calls fail with `reason`. `flush: false` is for a
+   * partition being deleted. Rejects if the final flush failed (the log is closed anyway).
+   */
+  close(opts: { flush: boolean; reason: KafkaError }): Promise<void> {
+    const done = this.chain.then(async () => {
+      if (this.closedWith) return;
+      this.closedWith = opts.reason;
+      let failure: unknown;
+      if (opts.flush) {
+        try {
+          this.active.timeIndex.maybeAppend(this.active.maxTimestamp, this.active.offsetOfMaxTimestamp);
+          await this.flushNow();
+        } catch (err) {
+          failure = err;
+        }
+      }
+      await this.finishDeletes();
+      const closes = await Promise.allSettled(this.segments.map((s) => s.close()));
+      for (const r of closes) if (r.status === 'rejected') failure ??= r.reason;
+      this.listeners.clear();
+      if (failure) throw storageError(failure, `[${this.name}] close failed`);
+    });
+    this.chain = done.catch(() => {});
+    return done;
+  }
+}
+
+/** Index of the segment that would hold `offset`: the last one whose base offset is <= offset. */
+function floorSegment(segments: LogSegment[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid].baseOffset <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
