@@ -1,1 +1,105 @@
-console.log('kts');
+// The kts entry point. The command comes from the name kts was invoked by (a symlink named
+// kafka-topics.sh, kafka-console-consumer, ... keeps its own name in argv[1]) or else from the first
+// argument. Only that command's module is imported. Tools built with defineTool run through the
+// Kafka-style parser in src/cli/options.ts; any other yargs command module runs through yargs,
+// which is then imported for that run only.
+import { basename } from 'node:path';
+import type { CommandModule } from 'yargs';
+import pkg from '../../package.json' with { type: 'json' };
+import { COMMANDS, commandFor, renderCommandList, type CommandEntry } from './command-index.js';
+import { installLastResortHandlers, oneLine } from './errors.js';
+import type { ToolSpec } from './tool.js';
+
+type LoadedModule = { default?: CommandModule & { tool?: ToolSpec } };
+
+/** Resolves to an exit code, or undefined when the command keeps running on its own (a daemon). */
+async function main(argv: string[]): Promise<number | undefined> {
+  const invokedAs = basename(argv[1] ?? 'kts');
+  let entry = commandFor(invokedAs);
+  let args = argv.slice(2);
+  let shownName = invokedAs;
+  if (!entry) {
+    const first = args[0];
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+      process.stdout.write(renderCommandList(pkg.version));
+      return first === undefined ? 1 : 0;
+    }
+    if (first === '--version' || first === '-v') {
+      process.stdout.write(`${pkg.version}\n`);
+      return 0;
+    }
+    entry = commandFor(first);
+    if (!entry) {
+      process.stderr.write(`kts: '${first}' is not a kts command. Commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`);
+      return 1;
+    }
+    args = args.slice(1);
+    shownName = `kts ${entry.name}`;
+  }
+
+  const mod = await loadCommand(entry);
+  if (!mod) {
+    process.stderr.write(`kts: the '${entry.name}' command is not available in this build\n`);
+    return 1;
+  }
+  if (mod.tool) {
+    const { runTool } = await import('./tool.js');
+    return runTool(mod.tool, args, { invokedAs: shownName, packageVersion: pkg.version });
+  }
+  return runWithYargs(entry, mod, args, shownName);
+}
+
+async function loadCommand(entry: CommandEntry): Promise<LoadedModule['default'] | undefined> {
+  let loaded: LoadedModule;
+  try {
+    // esbuild turns this template into a map of every commands/**/*.ts module, each its own chunk.
+    loaded = (await import(`../../commands/${entry.name}.ts`)) as LoadedModule;
+  } catch (err) {
+    if (/not found|Cannot find module|Failed to load|ERR_MODULE_NOT_FOUND/i.test(String((err as Error)?.message ?? err))) {
+      return undefined;
+    }
+    throw err;
+  }
+  return loaded.default;
+}
+
+/**
+ * Command modules written directly for yargs (the daemons, consumer-groups). Their handler may leave
+ * a server running, so the process is left to end by itself: only process.exitCode is set.
+ */
+async function runWithYargs(entry: CommandEntry, mod: CommandModule, args: string[], shownName: string): Promise<undefined> {
+  const { default: yargs } = await import('yargs');
+  let failed = false;
+  await yargs([entry.name, ...args])
+    .scriptName(shownName.startsWith('kts ') ? 'kts' : shownName)
+    .command(mod)
+    .demandCommand(1)
+    .version(pkg.version)
+    .fail((msg, err) => {
+      failed = true;
+      process.stderr.write(`${msg ?? oneLine(err)}\n`);
+      process.exitCode = 1;
+    })
+    .parseAsync();
+  if (failed) process.exitCode = 1;
+  return undefined;
+}
+
+/** Exits once stdout has taken everything written to it (pipes may still hold buffered output). */
+function exitAfterFlush(code: number | undefined): void {
+  if (code === undefined) return;
+  process.exitCode = code;
+  const done = (): void => process.exit(code);
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) {
+    done();
+    return;
+  }
+  process.stdout.write('', () => process.stderr.write('', done));
+}
+
+installLastResortHandlers();
+main(process.argv).then(exitAfterFlush, (err: unknown) => {
+  if (process.env.KTS_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  else process.stderr.write(`kts: ${oneLine(err)}\n`);
+  exitAfterFlush(1);
+});

@@ -1,0 +1,110 @@
+// Shared by the tools that talk to a cluster: where the bootstrap list comes from, properties files
+// and `k=v` options, and opening the client (lazily imported, with a spinner on a terminal).
+//
+// Unreachable cluster: Kafka's admin tools retry for default.api.timeout.ms (60 s) and then fail
+// with "Timed out waiting for a node assignment". kts tries the bootstrap list for
+// $KTS_CONNECT_TIMEOUT_MS (default 10000; `default.api.timeout.ms` from --command-config lowers it)
+// and then fails with one line naming the address, exit 1.
+import { readFile } from 'node:fs/promises';
+import { parseProperties, type Properties } from '../config/properties.js';
+import type { ClientOptions, KafkaClient } from '../client/index.js';
+import { CliError, UsageError } from './errors.js';
+import { splitAssignment, type ParsedArgs } from './options.js';
+import type { ToolContext } from './tool.js';
+
+export const DEFAULT_BOOTSTRAP = 'localhost:9092';
+
+/** --bootstrap-server, else the deprecated alias when the tool has one, else $KTS_BOOTSTRAP_SERVER, else localhost:9092. */
+export function bootstrapFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, alias?: string): string {
+  const given = args.str('bootstrap-server') ?? (alias && args.has(alias) ? args.str(alias) : undefined);
+  return given ?? (env.KTS_BOOTSTRAP_SERVER || DEFAULT_BOOTSTRAP);
+}
+
+/** Kafka's ToolsUtils.validatePortOrDie: every entry must be host:port. */
+export function validateHostPorts(list: string): void {
+  const entries = list.split(',').map((s) => s.trim());
+  const ok = entries.length > 0 && entries.every((e) => /^(\[[^\]]+\]|[^:\s]+):\d+$/.test(e));
+  if (!ok) throw new UsageError('Please provide valid host:port like host1:9091,host2:9092');
+}
+
+/** Reads a java.util.Properties file; a missing file is one clear line. */
+export async function readPropertiesFile(path: string): Promise<Properties> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(code === 'ENOENT' ? `${path} (No such file or directory)` : `Cannot read ${path}: ${(err as Error).message}`);
+  }
+  return parseProperties(text);
+}
+
+/** `--property k=v` style values into a map (split on the first `=`; no `=` means an empty value). */
+export function keyValues(values: readonly string[]): Properties {
+  const m: Properties = new Map();
+  for (const v of values) {
+    const [k, val] = splitAssignment(v);
+    m.set(k.trim(), val);
+  }
+  return m;
+}
+
+/** File properties overlaid with command-line ones (the command line wins, as in Kafka). */
+export async function mergedProperties(file: string | undefined, pairs: readonly string[]): Promise<Properties> {
+  const props = file ? await readPropertiesFile(file) : new Map<string, string>();
+  for (const [k, v] of keyValues(pairs)) props.set(k, v);
+  return props;
+}
+
+function positiveInt(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  const n = Number(v.trim());
+  return n > 0 ? n : undefined;
+}
+
+/** Client options from Kafka client properties and the environment. */
+export function clientOptions(props: Properties, env: NodeJS.ProcessEnv, clientId: string): ClientOptions {
+  const envBudget = positiveInt(env.KTS_CONNECT_TIMEOUT_MS);
+  const apiTimeout = positiveInt(props.get('default.api.timeout.ms'));
+  const bootstrapTimeoutMs = Math.min(envBudget ?? 10000, apiTimeout ?? Number.MAX_SAFE_INTEGER);
+  return {
+    clientId: props.get('client.id') ?? clientId,
+    bootstrapTimeoutMs,
+    connectTimeoutMs: Math.min(positiveInt(props.get('socket.connection.setup.timeout.max.ms')) ?? 5000, bootstrapTimeoutMs),
+    requestTimeoutMs: positiveInt(props.get('request.timeout.ms')) ?? 30000,
+  };
+}
+
+/** Opens a client (spinner on a terminal while it connects). */
+export async function connect(ctx: ToolContext, bootstrap: string, props: Properties, clientId: string): Promise<KafkaClient> {
+  const { KafkaClient } = await import('../client/index.js');
+  if (props.has('security.protocol') && !/^PLAINTEXT$/i.test(props.get('security.protocol')!.trim())) {
+    throw new CliError(`security.protocol=${props.get('security.protocol')} is not supported by kts (PLAINTEXT only)`);
+  }
+  return ctx.out.spin(`Connecting to ${bootstrap}`, KafkaClient.connect(bootstrap, clientOptions(props, ctx.env, clientId)));
+}
+
+/** Java's regex full match (`String.matches`), compiled once. */
+export function fullMatch(regex: string, what = 'regex'): RegExp {
+  try {
+    return new RegExp(`^(?:${regex})$`, 'u');
+  } catch {
+    try {
+      return new RegExp(`^(?:${regex})$`);
+    } catch {
+      throw new CliError(`${regex} is an invalid ${what}.`);
+    }
+  }
+}
+
+/** Kafka's TopicFilter.IncludeList: commas become `|`, spaces and surrounding quotes go. */
+export function includeList(raw: string): RegExp {
+  const regex = raw.trim().replace(/,/g, '|').replace(/ /g, '').replace(/^["']+/, '').replace(/["']+$/, '');
+  try {
+    return new RegExp(`^(?:${regex})$`);
+  } catch {
+    throw new CliError(`${regex} is an invalid regex.`);
+  }
+}
+
+export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);

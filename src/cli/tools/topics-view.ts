@@ -1,0 +1,95 @@
+// How `kts topics` results look: Kafka's exact lines, the JSON documents and the terminal tables.
+// Pure functions of the data, so the unit tests check them against the reference texts.
+import type { TableView, View } from '../output.js';
+
+export interface PartitionDescription {
+  partition: number;
+  /** -1: no leader. */
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  /** null when the broker cannot tell (answered through the Metadata API): printed as N/A. */
+  elr: number[] | null;
+  lastKnownElr: number[] | null;
+}
+
+export interface TopicDescription {
+  name: string;
+  topicId: string;
+  replicationFactor: number;
+  /** Non-default configs in broker order. */
+  configs: { name: string; value: string | null }[];
+  partitions: PartitionDescription[];
+}
+
+export const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+export function topicSummaryLine(t: TopicDescription): string {
+  const configs = t.configs.map((c) => `${c.name}=${c.value}`).join(',');
+  const id = t.topicId && t.topicId !== ZERO_TOPIC_ID ? `\tTopicId: ${t.topicId}` : '';
+  return `Topic: ${t.name}${id}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${t.replicationFactor}\tConfigs: ${configs}`;
+}
+
+export function partitionLine(topic: string, p: PartitionDescription): string {
+  const list = (l: number[] | null): string => (l === null ? 'N/A' : l.join(','));
+  return (
+    `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${p.leader >= 0 ? p.leader : 'none'}` +
+    `\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\tElr: ${list(p.elr)}\tLastKnownElr: ${list(p.lastKnownElr)}`
+  );
+}
+
+export interface DescribeBlock {
+  topic: TopicDescription;
+  summary: boolean;
+  /** The partitions that pass the filters. */
+  partitions: PartitionDescription[];
+}
+
+export function describeView(blocks: DescribeBlock[]): View {
+  const lines: string[] = [];
+  for (const b of blocks) {
+    if (b.summary) lines.push(topicSummaryLine(b.topic));
+    for (const p of b.partitions) lines.push(partitionLine(b.topic.name, p));
+  }
+  const tables: TableView[] = blocks.map((b) => ({
+    title: `${b.topic.name}  ${b.topic.partitions.length} partition(s), replication factor ${b.topic.replicationFactor}` +
+      (b.topic.topicId && b.topic.topicId !== ZERO_TOPIC_ID ? `, id ${b.topic.topicId}` : '') +
+      (b.topic.configs.length > 0 ? `\n  configs: ${b.topic.configs.map((c) => `${c.name}=${c.value}`).join(', ')}` : ''),
+    head: ['Partition', 'Leader', 'Replicas', 'Isr'],
+    rows: b.partitions.map((p) => [p.partition, p.leader >= 0 ? p.leader : 'none', p.replicas.join(','), p.isr.join(',')]),
+  }));
+  return {
+    plain: lines.map((l) => `${l}\n`).join(''),
+    json: {
+      topics: blocks.map((b) => ({
+        name: b.topic.name,
+        topicId: b.topic.topicId,
+        partitionCount: b.topic.partitions.length,
+        replicationFactor: b.topic.replicationFactor,
+        configs: Object.fromEntries(b.topic.configs.map((c) => [c.name, c.value])),
+        partitions: b.partitions.map((p) => ({
+          partition: p.partition,
+          leader: p.leader >= 0 ? p.leader : null,
+          replicas: p.replicas,
+          isr: p.isr,
+          elr: p.elr,
+          lastKnownElr: p.lastKnownElr,
+        })),
+      })),
+    },
+    tables,
+  };
+}
+
+/** `--list`: names joined by newlines; Kafka prints one empty line when there are none. */
+export function listView(names: string[]): View {
+  return { plain: `${names.join('\n')}\n`, json: { topics: names } };
+}
+
+export const COLLISION_WARNING =
+  "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.";
+
+export function createdView(name: string, created: boolean, warn: boolean): View {
+  const lines = [...(warn ? [COLLISION_WARNING] : []), ...(created ? [`Created topic ${name}.`] : [])];
+  return { plain: lines.map((l) => `${l}\n`).join(''), json: { created: created ? name : null, topic: name } };
+}

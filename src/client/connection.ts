@@ -1,0 +1,219 @@
+// One TCP connection to one broker: framing, correlation ids, pipelining (any number of requests in
+// flight; answers are matched by correlation id), per-request timeouts, and the ApiVersions
+// handshake whose answer decides which version of each API we speak on this connection.
+import { Socket, connect as netConnect } from 'node:net';
+import { decodeResponse, encodeRequest } from '../protocol/index.js';
+import { KafkaClientError, RequestTimeoutError, check } from './errors.js';
+import { API, OUR_VERSIONS, apiLabel } from './versions.js';
+
+export interface ConnectionOptions {
+  clientId: string;
+  /** Budget for the TCP connect plus the ApiVersions exchange. */
+  connectTimeoutMs: number;
+  /** Default wait for an answer. */
+  requestTimeoutMs: number;
+}
+
+interface Pending {
+  apiKey: number;
+  version: number;
+  resolve(body: any): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface RequestOptions {
+  /** Produce with acks=0: the broker sends nothing back. */
+  noResponse?: boolean;
+  timeoutMs?: number;
+}
+
+export class BrokerConnection {
+  /** API key -> [min, max] the broker supports. */
+  readonly brokerVersions = new Map<number, readonly [number, number]>();
+  private nextCorrelationId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private frameSize = -1;
+  private closedError: Error | null = null;
+  private readonly closeListeners: (() => void)[] = [];
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly host: string,
+    readonly port: number,
+    private readonly opts: ConnectionOptions,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', (err) => this.fail(new KafkaClientError(`Connection to ${host}:${port} failed: ${err.message}`, { retriable: true })));
+    socket.on('close', () => this.fail(new KafkaClientError(`Connection to ${host}:${port} was closed`, { retriable: true })));
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Opens a connection and negotiates API versions. */
+  static async open(host: string, port: number, opts: ConnectionOptions): Promise<BrokerConnection> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = netConnect({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new KafkaClientError(`connect to ${host}:${port} timed out`, { retriable: true }));
+      }, opts.connectTimeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        s.destroy();
+        reject(new KafkaClientError(err.message, { retriable: true }));
+      });
+    });
+    const conn = new BrokerConnection(socket, host, port, opts);
+    try {
+      // v0 of ApiVersions is understood by every broker and carries all we need.
+      const body = await conn.send(API.ApiVersions, 0, {}, { timeoutMs: opts.connectTimeoutMs });
+      check(body.errorCode);
+      for (const k of body.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]) {
+        conn.brokerVersions.set(k.apiKey, [k.minVersion, k.maxVersion]);
+      }
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    return conn;
+  }
+
+  /** The version to use for `apiKey`: the highest both sides support. */
+  version(apiKey: number): number {
+    const ours = OUR_VERSIONS[apiKey];
+    const theirs = this.brokerVersions.get(apiKey);
+    if (!ours) throw new Error(`internal: no client versions for API ${apiKey}`);
+    if (!theirs) {
+      throw new KafkaClientError(`The broker at ${this.address} does not support ${apiLabel(apiKey)}`, { javaName: 'UnsupportedVersionException' });
+    }
+    const v = Math.min(ours[1], theirs[1]);
+    if (v < Math.max(ours[0], theirs[0])) {
+      throw new KafkaClientError(
+        `The broker at ${this.address} supports ${apiLabel(apiKey)} versions ${theirs[0]}-${theirs[1]}, kts needs ${ours[0]}-${ours[1]}`,
+        { javaName: 'UnsupportedVersionException' },
+      );
+    }
+    return v;
+  }
+
+  supports(apiKey: number): boolean {
+    try {
+      this.version(apiKey);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sends a request at the negotiated version; resolves with the decoded response body. */
+  request(apiKey: number, body: object | ((version: number) => object), opts: RequestOptions = {}): Promise<any> {
+    const version = this.version(apiKey);
+    return this.send(apiKey, version, typeof body === 'function' ? body(version) : body, opts).then((b) => {
+      if (b && typeof b === 'object') (b as { apiVersion?: number }).apiVersion ??= version;
+      return b;
+    });
+  }
+
+  /** Sends a request at an explicit version. */
+  send(apiKey: number, version: number, body: object, opts: RequestOptions = {}): Promise<any> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
+    const frame = encodeRequest(apiKey, version, correlationId, this.opts.clientId, body);
+    if (opts.noResponse) {
+      return new Promise((resolve, reject) => {
+        this.socket.cork();
+        for (const chunk of frame) this.socket.write(chunk);
+        this.socket.uncork();
+        this.socket.write('', (err) => (err ? reject(err) : resolve(null)));
+      });
+    }
+    return new Promise((resolve, reject) => {
+      const ms = opts.timeoutMs ?? this.opts.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new RequestTimeoutError(`${apiLabel(apiKey)} from ${this.address}`, ms));
+        // Kafka's clients drop a connection whose request timed out: later answers would be stale.
+        this.close();
+      }, ms);
+      this.pending.set(correlationId, { apiKey, version, resolve, reject, timer });
+      this.socket.cork();
+      for (const chunk of frame) this.socket.write(chunk);
+      this.socket.uncork();
+    });
+  }
+
+  close(): void {
+    this.fail(new KafkaClientError(`Connection to ${this.address} was closed`, { retriable: true }));
+    this.socket.destroy();
+  }
+
+  private fail(err: Error): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    for (const l of this.closeListeners) l();
+  }
+
+  private onData(data: Buffer): void {
+    this.chunks.push(data);
+    this.buffered += data.length;
+    for (;;) {
+      if (this.frameSize < 0) {
+        if (this.buffered < 4) return;
+        if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+        this.frameSize = this.chunks[0].readInt32BE(0);
+        if (this.frameSize < 0) {
+          this.fail(new KafkaClientError(`Invalid frame size ${this.frameSize} from ${this.address}`));
+          this.socket.destroy();
+          return;
+        }
+      }
+      // Concatenate once per frame, when all of it has arrived.
+      if (this.buffered < 4 + this.frameSize) return;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+      const frame = all.subarray(4, 4 + this.frameSize);
+      const rest = all.subarray(4 + this.frameSize);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.frameSize = -1;
+      this.dispatch(frame);
+    }
+  }
+
+  private dispatch(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0);
+    const p = this.pending.get(correlationId);
+    if (!p) return; // an answer to a request that already timed out
+    this.pending.delete(correlationId);
+    clearTimeout(p.timer);
+    try {
+      p.resolve(decodeResponse(p.apiKey, p.version, frame).body);
+    } catch (err) {
+      p.reject(new KafkaClientError(`Could not decode ${apiLabel(p.apiKey)} v${p.version} response from ${this.address}: ${(err as Error).message}`));
+    }
+  }
+}

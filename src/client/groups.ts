@@ -1,0 +1,338 @@
+// Consumer-group APIs, thin and typed: coordinator lookup, the classic join/sync/heartbeat/leave
+// protocol, committed offsets, and the admin views (list, describe, delete). GroupMember
+// (group-member.ts) runs the membership loop on top of these.
+import { ErrorCode, decodeConsumerAssignment, decodeConsumerSubscription } from '../protocol/index.js';
+import type { Cluster } from './cluster.js';
+import type { BrokerConnection } from './connection.js';
+import { KafkaClientError, check, isRetriable, kafkaError } from './errors.js';
+import { groupByTopic } from './admin.js';
+import type { TopicPartition } from './routing.js';
+import { API } from './versions.js';
+
+export interface JoinGroupRequest {
+  groupId: string;
+  memberId: string;
+  groupInstanceId?: string | null;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: { name: string; metadata: Buffer }[];
+}
+
+export interface JoinGroupResult {
+  errorCode: number;
+  generationId: number;
+  protocolName: string | null;
+  leader: string;
+  memberId: string;
+  members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
+}
+
+export interface MemberIdentity {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: string | null;
+}
+
+export interface CommittedOffset extends TopicPartition {
+  /** -1: nothing committed. */
+  offset: number;
+  metadata: string | null;
+  error?: KafkaClientError;
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+  state?: string;
+  type?: string;
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  /** Decoded when the group uses the consumer protocol. */
+  assignment: TopicPartition[];
+  metadata: Buffer;
+  rawAssignment: Buffer;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: GroupMemberDescription[];
+  error?: KafkaClientError;
+}
+
+const COORDINATOR_RETRY = new Set<number>([ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR]);
+
+export class Groups {
+  private readonly coordinators = new Map<string, number>();
+
+  constructor(private readonly cluster: Cluster) {}
+
+  /** The coordinator's node id for `groupId` (FindCoordinator, retried while it is loading). */
+  async findCoordinator(groupId: string, timeoutMs = 30000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+      const conn = await this.cluster.any();
+      const body = await conn.request(API.FindCoordinator, { key: groupId, keyType: 0 });
+      if (body.errorCode === 0) {
+        this.coordinators.set(groupId, body.nodeId);
+        if (!this.cluster.metadata.brokers.some((b) => b.nodeId === body.nodeId)) await this.cluster.refresh([]);
+        return body.nodeId;
+      }
+      if (!COORDINATOR_RETRY.has(body.errorCode) || Date.now() + delay > deadline) throw kafkaError(body.errorCode, body.errorMessage);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  /** Runs `fn` against the group's coordinator, finding it again if it moved. */
+  private async withCoordinator<T>(groupId: string, fn: (conn: BrokerConnection) => Promise<T & { errorCode?: number }>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let nodeId = this.coordinators.get(groupId);
+      if (nodeId === undefined) nodeId = await this.findCoordinator(groupId);
+      let conn: BrokerConnection;
+      try {
+        conn = await this.cluster.node(nodeId);
+      } catch (err) {
+        this.coordinators.delete(groupId);
+        if (attempt >= 3) throw err;
+        continue;
+      }
+      const result = await fn(conn);
+      if (result.errorCode !== undefined && COORDINATOR_RETRY.has(result.errorCode) && attempt < 5) {
+        this.coordinators.delete(groupId);
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+        continue;
+      }
+      return result;
+    }
+  }
+
+  async joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult> {
+    return this.withCoordinator(req.groupId, async (conn) => {
+      const body = await conn.request(
+        API.JoinGroup,
+        {
+          groupId: req.groupId,
+          sessionTimeoutMs: req.sessionTimeoutMs,
+          rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+          memberId: req.memberId,
+          groupInstanceId: req.groupInstanceId ?? null,
+          protocolType: req.protocolType,
+          protocols: req.protocols,
+          reason: null,
+        },
+        { timeoutMs: req.rebalanceTimeoutMs + 5000 },
+      );
+      return {
+        errorCode: body.errorCode,
+        generationId: body.generationId,
+        protocolName: body.protocolName ?? null,
+        leader: body.leader,
+        memberId: body.memberId,
+        members: (body.members as any[]).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, metadata: m.metadata })),
+      };
+    });
+  }
+
+  async syncGroup(
+    member: MemberIdentity & { protocolType: string; protocolName: string | null },
+    assignments: { memberId: string; assignment: Buffer }[],
+    timeoutMs = 60000,
+  ): Promise<{ errorCode: number; assignment: Buffer }> {
+    return this.withCoordinator(member.groupId, async (conn) => {
+      const body = await conn.request(
+        API.SyncGroup,
+        {
+          groupId: member.groupId,
+          generationId: member.generationId,
+          memberId: member.memberId,
+          groupInstanceId: member.groupInstanceId ?? null,
+          protocolType: member.protocolType,
+          protocolName: member.protocolName,
+          assignments,
+        },
+        { timeoutMs },
+      );
+      return { errorCode: body.errorCode, assignment: body.assignment ?? Buffer.alloc(0) };
+    });
+  }
+
+  async heartbeat(member: MemberIdentity): Promise<number> {
+    const r = await this.withCoordinator(member.groupId, async (conn) => {
+      const body = await conn.request(API.Heartbeat, {
+        groupId: member.groupId,
+        generationId: member.generationId,
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId ?? null,
+      });
+      return { errorCode: body.errorCode as number };
+    });
+    return r.errorCode;
+  }
+
+  async leaveGroup(groupId: string, memberId: string, groupInstanceId: string | null = null): Promise<void> {
+    const r = await this.withCoordinator(groupId, async (conn) => {
+      const body = await conn.request(API.LeaveGroup, (v: number) =>
+        v >= 3 ? { groupId, members: [{ memberId, groupInstanceId, reason: null }] } : { groupId, memberId },
+      );
+      return { errorCode: body.errorCode as number };
+    });
+    if (r.errorCode !== 0 && r.errorCode !== ErrorCode.UNKNOWN_MEMBER_ID) throw kafkaError(r.errorCode);
+  }
+
+  /** Commits offsets; `member` is omitted for a standalone (simple) commit. Per-partition errors. */
+  async commitOffsets(
+    groupId: string,
+    offsets: (TopicPartition & { offset: number; metadata?: string | null })[],
+    member?: Omit<MemberIdentity, 'groupId'>,
+  ): Promise<(TopicPartition & { error?: KafkaClientError })[]> {
+    if (offsets.length === 0) return [];
+    const r = await this.withCoordinator(groupId, async (conn) => {
+      const body = await conn.request(API.OffsetCommit, {
+        groupId,
+        generationIdOrMemberEpoch: member?.generationId ?? -1,
+        memberId: member?.memberId ?? '',
+        groupInstanceId: member?.groupInstanceId ?? null,
+        retentionTimeMs: -1,
+        topics: groupByTopic(offsets).map(([name, items]) => ({
+          name,
+          partitions: items.map((i) => ({ partitionIndex: i.partition, committedOffset: i.offset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: i.metadata ?? '' })),
+        })),
+      });
+      const results: (TopicPartition & { error?: KafkaClientError })[] = [];
+      let coordinatorError: number | undefined;
+      for (const t of body.topics as any[]) {
+        for (const p of t.partitions as any[]) {
+          if (COORDINATOR_RETRY.has(p.errorCode)) coordinatorError = p.errorCode;
+          results.push({ topic: t.name, partition: p.partitionIndex, error: p.errorCode ? kafkaError(p.errorCode) : undefined });
+        }
+      }
+      return Object.assign(results, { errorCode: coordinatorError });
+    });
+    return [...r];
+  }
+
+  /** Committed offsets of the group; `partitions` null = every partition it has offsets for. */
+  async fetchOffsets(groupId: string, partitions: TopicPartition[] | null = null): Promise<CommittedOffset[]> {
+    const r = await this.withCoordinator(groupId, async (conn) => {
+      const body = await conn.request(API.OffsetFetch, {
+        groupId,
+        topics: partitions === null ? null : groupByTopic(partitions).map(([name, items]) => ({ name, partitionIndexes: items.map((i) => i.partition) })),
+        requireStable: false,
+      });
+      const out: CommittedOffset[] = [];
+      for (const t of body.topics as any[]) {
+        for (const p of t.partitions as any[]) {
+          out.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata ?? null, error: p.errorCode ? kafkaError(p.errorCode) : undefined });
+        }
+      }
+      return Object.assign(out, { errorCode: body.errorCode as number | undefined });
+    });
+    if (r.errorCode) check(r.errorCode);
+    return [...r];
+  }
+
+  /** Every group known to every broker. */
+  async listGroups(opts: { states?: string[] } = {}): Promise<GroupListing[]> {
+    const md = await this.cluster.refresh([]);
+    const seen = new Map<string, GroupListing>();
+    for (const b of md.brokers) {
+      const conn = await this.cluster.node(b.nodeId);
+      const body = await conn.request(API.ListGroups, { statesFilter: opts.states ?? [], typesFilter: [] });
+      check(body.errorCode);
+      for (const g of body.groups as any[]) {
+        seen.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState, type: g.groupType });
+      }
+    }
+    return [...seen.values()];
+  }
+
+  async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    const out: GroupDescription[] = [];
+    for (const groupId of groupIds) {
+      const r = await this.withCoordinator(groupId, async (conn) => {
+        const body = await conn.request(API.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+        const g = (body.groups as any[])[0];
+        return { g, errorCode: g?.errorCode as number };
+      });
+      const g = r.g;
+      out.push({
+        groupId,
+        state: g.groupState,
+        protocolType: g.protocolType,
+        protocol: g.protocolData,
+        error: g.errorCode ? kafkaError(g.errorCode) : undefined,
+        members: ((g.members ?? []) as any[]).map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId ?? null,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          metadata: m.memberMetadata,
+          rawAssignment: m.memberAssignment,
+          assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
+        })),
+      });
+    }
+    return out;
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<{ groupId: string; error?: KafkaClientError }[]> {
+    const out: { groupId: string; error?: KafkaClientError }[] = [];
+    for (const groupId of groupIds) {
+      const r = await this.withCoordinator(groupId, async (conn) => {
+        const body = await conn.request(API.DeleteGroups, { groupsNames: [groupId] });
+        const res = (body.results as any[])[0];
+        return { errorCode: (res?.errorCode ?? 0) as number };
+      });
+      out.push({ groupId, error: r.errorCode ? kafkaError(r.errorCode) : undefined });
+    }
+    return out;
+  }
+
+  /** OffsetDelete: removes committed offsets of an empty group (or of unsubscribed topics). */
+  async deleteOffsets(groupId: string, partitions: TopicPartition[]): Promise<{ error?: KafkaClientError; partitions: (TopicPartition & { error?: KafkaClientError })[] }> {
+    const r = await this.withCoordinator(groupId, async (conn) => {
+      const body = await conn.request(API.OffsetDelete, {
+        groupId,
+        topics: groupByTopic(partitions).map(([name, items]) => ({ name, partitions: items.map((i) => ({ partitionIndex: i.partition })) })),
+      });
+      return { body, errorCode: body.errorCode as number };
+    });
+    const results: (TopicPartition & { error?: KafkaClientError })[] = [];
+    for (const t of (r.body.topics ?? []) as any[]) {
+      for (const p of t.partitions as any[]) results.push({ topic: t.name, partition: p.partitionIndex, error: p.errorCode ? kafkaError(p.errorCode) : undefined });
+    }
+    return { error: r.errorCode ? kafkaError(r.errorCode) : undefined, partitions: results };
+  }
+}
+
+/** Topic-partitions of a consumer-protocol assignment (empty for empty or undecodable bytes). */
+export function decodeAssignment(buf: Buffer | null | undefined): TopicPartition[] {
+  if (!buf || buf.length === 0) return [];
+  try {
+    const a = decodeConsumerAssignment(buf);
+    return (a.assignedPartitions as { topic: string; partitions: number[] }[]).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+  } catch {
+    return [];
+  }
+}
+
+/** Topics of a consumer-protocol subscription. */
+export function decodeSubscriptionTopics(buf: Buffer | null | undefined): string[] {
+  if (!buf || buf.length === 0) return [];
+  try {
+    return decodeConsumerSubscription(buf).topics as string[];
+  } catch {
+    return [];
+  }
+}
+
+export { isRetriable, KafkaClientError };

@@ -1,0 +1,40 @@
+// The APIs the client speaks and the version range it can fill in for each. A connection uses
+// min(our max, the broker's max), refusing when that falls below either minimum. The ranges stop
+// below versions that need state kts does not keep (Fetch/DeleteTopics by topic id, batched
+// FindCoordinator/OffsetFetch, the KIP-848 OffsetCommit).
+import { ApiKey } from '../protocol/index.js';
+
+export const API = ApiKey;
+
+export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> = {
+  [API.Produce]: [3, 9],
+  [API.Fetch]: [4, 12],
+  [API.ListOffsets]: [1, 7],
+  [API.Metadata]: [1, 12],
+  [API.OffsetCommit]: [2, 8],
+  [API.OffsetFetch]: [1, 7],
+  [API.FindCoordinator]: [0, 3],
+  [API.JoinGroup]: [0, 7],
+  [API.Heartbeat]: [0, 4],
+  [API.LeaveGroup]: [0, 4],
+  [API.SyncGroup]: [0, 5],
+  [API.DescribeGroups]: [0, 5],
+  [API.ListGroups]: [0, 4],
+  [API.ApiVersions]: [0, 0],
+  [API.CreateTopics]: [0, 7],
+  [API.DeleteTopics]: [0, 5],
+  [API.DeleteRecords]: [0, 2],
+  [API.DescribeConfigs]: [0, 4],
+  [API.AlterConfigs]: [0, 2],
+  [API.CreatePartitions]: [0, 3],
+  [API.DeleteGroups]: [0, 2],
+  [API.IncrementalAlterConfigs]: [0, 1],
+  [API.OffsetDelete]: [0, 0],
+  [API.DescribeCluster]: [0, 1],
+};
+
+const names = new Map<number, string>(Object.entries(API).map(([name, key]) => [key as number, name]));
+
+export function apiLabel(apiKey: number): string {
+  return names.get(apiKey) ?? `API ${apiKey}`;
+}
