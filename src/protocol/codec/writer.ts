@@ -89,10 +89,8 @@ export class Writer {
   }
 
   pushChunk(chunk: Buffer): void {
-    if (this.sized > 0 || chunk.length < PASS_THROUGH_MIN) {
-      this.ensure(chunk.length);
-      chunk.copy(this.buf, this.pos);
-      this.pos += chunk.length;
+    if (this.sized > 0 || chunk.length < PASS_THROUGH_MIN || !Buffer.isBuffer(chunk)) {
+      this.raw(chunk);
       return;
     }
     this.flush();
@@ -156,14 +154,17 @@ export class Writer {
     this.pos += 8;
   }
 
-  uuid(v: string): void {
+  /** A uuid as Kafka's 22-character base64url string (or its 16 bytes). */
+  uuid(v: string | Uint8Array): void {
     this.ensure(16);
     if (v === ZERO_UUID) {
       this.buf.fill(0, this.pos, this.pos + 16);
+    } else if (typeof v === 'string' && v.length === 22 && /^[A-Za-z0-9_-]{21}[AQgw]$/.test(v)) {
+      this.buf.write(v, this.pos, 16, 'base64url');
+    } else if (v instanceof Uint8Array && v.length === 16) {
+      this.buf.set(v, this.pos);
     } else {
-      const bytes = Buffer.from(v, 'base64url');
-      if (bytes.length !== 16 || typeof v !== 'string' || v.length !== 22) throw new TypeError(`not a 22-character base64url uuid: ${v}`);
-      bytes.copy(this.buf, this.pos);
+      throw new TypeError(`not a uuid (22-character base64url string or 16 bytes): ${String(v)}`);
     }
     this.pos += 16;
   }
@@ -230,9 +231,9 @@ export class Writer {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  private raw(v: Buffer): void {
+  private raw(v: Uint8Array): void {
     this.ensure(v.length);
-    v.copy(this.buf, this.pos);
+    this.buf.set(v, this.pos);
     this.pos += v.length;
   }
 
@@ -240,13 +241,13 @@ export class Writer {
   bytes(v: Buffer | Uint8Array | null): void {
     if (v === null) return this.int32(-1);
     this.int32(v.length);
-    this.raw(v as Buffer);
+    this.raw(v);
   }
 
   compactBytes(v: Buffer | Uint8Array | null): void {
     if (v === null) return this.uvarint(0);
     this.uvarint(v.length + 1);
-    this.raw(v as Buffer);
+    this.raw(v);
   }
 
   /** Records: one Buffer or a list of Buffers written back to back; large ones are not copied. */

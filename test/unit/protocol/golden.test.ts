@@ -176,6 +176,11 @@ describe('Produce v3 request with a records field', () => {
     expect(got.byteOffset).toBe(frame.byteOffset + 38);
   });
 
+  it('records and bytes may be plain Uint8Arrays', () => {
+    const split = { ...body, topicData: [{ name: 't', partitionData: [{ index: 0, records: new Uint8Array(records) }] }] };
+    expect(concat(encodeRequest(0, 3, 5, 'c', split)).toString('hex')).toBe(expected.toString('hex'));
+  });
+
   it('null records are int32 -1', () => {
     const frame = concat(encodeRequest(0, 3, 5, 'c', { ...body, topicData: [{ name: 't', partitionData: [{ index: 0, records: null }] }] }));
     expect(frame.subarray(-4).toString('hex')).toBe('ffffffff');
@@ -323,6 +328,11 @@ describe('int64, uuid, float64 and strings', () => {
     expect(topics[0].topicId).toBe('AAECAwQFBgcICQoLDA0ODw');
     expect(topics[1].topicId).toBe(ZERO_UUID);
     expect(() => encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: 'not-a-uuid' }] })).toThrow(TypeError);
+    expect(() => encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: 'AAECAwQFBgcICQoLDA0ODx' }] })).toThrow(TypeError);
+    // The 16 bytes are accepted too.
+    expect(concat(encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: id }] }))).toEqual(
+      concat(encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: 'AAECAwQFBgcICQoLDA0ODw' }] })),
+    );
   });
 
   it('UTF-8 strings round trip with byte lengths, not character counts', () => {
