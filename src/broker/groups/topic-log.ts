@@ -40,26 +40,36 @@ export class TopicCoordinatorLog implements CoordinatorLog {
   }
 
   ensureCreated(): Promise<void> {
+    // While a creation is under way the topic is already listed but its logs may not all exist:
+    // everyone waits for the same creation.
+    if (this.creating) return this.creating;
     if (this.topics.get(OFFSETS_TOPIC)) return Promise.resolve();
-    this.creating ??= this.topics
+    this.creating = this.topics
       .create(OFFSETS_TOPIC, this.configuredPartitions, { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': '104857600' }, { internal: true })
       .then(
         () => this.log.info(`Created ${OFFSETS_TOPIC} with ${this.configuredPartitions} partitions`),
         (err) => {
+          this.creating = null;
           // Another caller may have created it first.
           if (!this.topics.get(OFFSETS_TOPIC)) throw err;
         },
-      )
-      .finally(() => {
-        this.creating = null;
-      });
+      );
     return this.creating;
+  }
+
+  /** The partition's log; a topic created elsewhere a moment ago may still be opening its logs. */
+  private async partitionLog(partition: number): Promise<PartitionLogLike> {
+    for (let attempt = 0; ; attempt++) {
+      const log = this.logs.get(OFFSETS_TOPIC, partition);
+      if (log) return log;
+      if (attempt >= 20) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${OFFSETS_TOPIC}-${partition} is not available`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async append(partition: number, records: CoordinatorRecord[], timestamp: number): Promise<void> {
     await this.ensureCreated();
-    const log = this.logs.get(OFFSETS_TOPIC, partition);
-    if (!log) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${OFFSETS_TOPIC}-${partition} is not available`);
+    const log = await this.partitionLog(partition);
     const batch = buildRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value, timestamp })),
       { now: timestamp },
