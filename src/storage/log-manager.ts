@@ -146,20 +146,31 @@ export class LogManager {
     checkTopicPartition(topic, partition);
     if (this.closed) throw closedError();
     const key = partitionKey(topic, partition);
-    const existing = this.logs.get(key) ?? (await this.creating.get(key));
+    const existing = this.logs.get(key);
     if (existing) {
       if (config) existing.updateConfig(config);
       return existing;
     }
-    const creation = this.createNow(topic, partition, config ?? this.defaults);
-    this.creating.set(key, creation);
-    try {
-      const log = await creation;
-      this.logs.set(key, log);
-      return log;
-    } finally {
-      this.creating.delete(key);
+    // No await before `creating` is set: a concurrent create of the same partition must find it.
+    let creation = this.creating.get(key);
+    if (!creation) {
+      creation = this.createNow(topic, partition, config ?? this.defaults).then(
+        (log) => {
+          this.creating.delete(key);
+          this.logs.set(key, log);
+          return log;
+        },
+        (err: unknown) => {
+          this.creating.delete(key);
+          throw err;
+        },
+      );
+      this.creating.set(key, creation);
+      return creation;
     }
+    const log = await creation;
+    if (config) log.updateConfig(config);
+    return log;
   }
 
   private async createNow(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {

@@ -266,3 +266,27 @@ export function faultyFs(inner: FileSystem = nodeFileSystem, code = 'ENOSPC'): F
   };
   return fs;
 }
+
+/** Remembers every handle it opens, so a test can "crash" a manager: close the fds and write nothing else. */
+export function trackingFs(inner: FileSystem = nodeFileSystem): FileSystem & { closeAll(): Promise<void> } {
+  const open = new Set<FileHandle>();
+  return {
+    ...inner,
+    async open(path: string, flags: 'r' | 'r+' | 'w+' | 'wx+'): Promise<FileHandle> {
+      const h = await inner.open(path, flags);
+      open.add(h);
+      return {
+        ...bind(h),
+        async close() {
+          open.delete(h);
+          await h.close();
+        },
+      };
+    },
+    async closeAll() {
+      const all = [...open];
+      open.clear();
+      await Promise.allSettled(all.map((h) => h.close()));
+    },
+  };
+}

@@ -10,6 +10,7 @@ import {
   openManager,
   recordsOf,
   testConfig,
+  trackingFs,
   valuesBatch,
 } from './helpers.js';
 
@@ -300,7 +301,8 @@ describe('offsets by timestamp', () => {
 
 describe('deleteRecordsBefore', () => {
   it('advances the log start offset, deletes whole segments below it, and survives a restart', async () => {
-    manager = await openManager(dir, { config: { segmentBytes: 1024 } });
+    const crashFs = trackingFs();
+    manager = await openManager(dir, { config: { segmentBytes: 1024 }, fs: crashFs });
     const log = await manager.create('dr', 0);
     for (let i = 0; i < 60; i++) await log.append(valuesBatch(`d${i}-`, 2, { pad: 20 }));
     const segmentsBefore = log.segmentCount;
@@ -316,6 +318,7 @@ describe('deleteRecordsBefore', () => {
     expect(await log.deleteRecordsBefore(10)).toBe(target); // never moves back
     await expectKafkaError(log.deleteRecordsBefore(log.highWatermark + 1), ErrorCode.OFFSET_OUT_OF_RANGE);
     // Checkpointed: a crash (no close) keeps it.
+    await crashFs.closeAll();
     manager = undefined;
     const reopened = await openManager(dir, { config: { segmentBytes: 1024 } });
     manager = reopened;

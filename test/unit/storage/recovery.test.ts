@@ -1,0 +1,304 @@
+// Crash simulations: a manager is abandoned without close() (as a kill -9 would leave it), its files
+// are damaged, and a new manager opens the same directory.
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readFile, readdir, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LogManager, PartitionLog } from '../../../src/storage/index.js';
+import { buildBatch, captureLogger, decodeBatches, makeTempDir, openManager, recordsOf, trackingFs, valuesBatch } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const managers: LogManager[] = [];
+const handles = new Map<LogManager, { closeAll(): Promise<void> }>();
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+});
+afterEach(async () => {
+  for (const m of managers.splice(0)) await m.close().catch(() => {});
+  await cleanup();
+});
+
+const config = { segmentBytes: 4096, indexIntervalBytes: 256 };
+
+async function open(logger = captureLogger()): Promise<LogManager> {
+  const fs = trackingFs();
+  const m = await openManager(dir, { config, logger, fs });
+  managers.push(m);
+  handles.set(m, fs);
+  return m;
+}
+
+/** Abandons a manager as a crash would: its fds closed, but no flush, no checkpoints, no marker. */
+async function crash(m: LogManager): Promise<void> {
+  managers.splice(managers.indexOf(m), 1);
+  await handles.get(m)!.closeAll();
+}
+
+async function fill(log: PartitionLog, batches: number): Promise<Array<{ base: number; last: number; size: number }>> {
+  const out = [];
+  for (let i = 0; i < batches; i++) {
+    const b = valuesBatch(`m${i}-`, 1 + (i % 4), { pad: 24 });
+    const res = await log.append(b);
+    out.push({ base: res.baseOffset, last: res.lastOffset, size: b.length });
+  }
+  return out;
+}
+
+async function allValues(log: PartitionLog): Promise<Array<{ offset: number; value: string | null }>> {
+  const out: Array<{ offset: number; value: string | null }> = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const { records } = await log.read(offset, 1 << 20);
+    const batches = decodeBatches(records);
+    for (const r of recordsOf(records)) if (r.offset >= offset) out.push(r);
+    offset = batches[batches.length - 1].lastOffset + 1;
+  }
+  return out;
+}
+
+const segFile = (log: PartitionLog, base: number, ext: string) => join(log.dir, `${String(base).padStart(20, '0')}${ext}`);
+
+describe('clean shutdown', () => {
+  it('keeps everything, writes checkpoints and the marker, and offsets continue', async () => {
+    const m = await open();
+    const log = await m.create('clean', 0);
+    await fill(log, 100);
+    const before = await allValues(log);
+    const leo = log.logEndOffset;
+    await m.close();
+    managers.splice(managers.indexOf(m), 1);
+    expect((await readdir(dir)).sort()).toEqual(
+      ['.kafka_cleanshutdown', 'clean-0', 'log-start-offset-checkpoint', 'recovery-point-offset-checkpoint'].sort(),
+    );
+    expect(await readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toBe(`0\n1\nclean 0 ${leo}\n`);
+    expect(await readFile(join(dir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\nclean 0 0\n');
+
+    const logger = captureLogger();
+    const m2 = await open(logger);
+    expect(logger.lines.filter((l) => l.startsWith('WARN'))).toEqual([]);
+    expect(logger.lines.some((l) => l.includes('recovered'))).toBe(false);
+    const again = m2.get('clean', 0)!;
+    expect(again.logEndOffset).toBe(leo);
+    expect(await allValues(again)).toEqual(before);
+    // The marker is gone while running, so a crash now would be detected.
+    expect(await readdir(dir)).not.toContain('.kafka_cleanshutdown');
+    expect((await again.append(valuesBatch('next', 2))).baseOffset).toBe(leo);
+    expect(await again.offsetForTimestamp(0)).toEqual({ offset: 0, timestamp: 1_700_000_000_000 });
+  });
+
+  it('rebuilds a missing index after a clean shutdown', async () => {
+    const m = await open();
+    const log = await m.create('ci', 0);
+    await fill(log, 100);
+    const before = await allValues(log);
+    await m.close();
+    managers.splice(managers.indexOf(m), 1);
+    await unlink(segFile(log, 0, '.index'));
+    const logger = captureLogger();
+    const again = (await open(logger)).get('ci', 0)!;
+    expect(logger.lines.some((l) => l.includes('offset index missing'))).toBe(true);
+    expect(await allValues(again)).toEqual(before);
+    expect((await stat(segFile(log, 0, '.index'))).size).toBeGreaterThan(0);
+  });
+
+  it('notices a damaged tail even when the marker says clean', async () => {
+    const m = await open();
+    const log = await m.create('cd', 0);
+    const batches = await fill(log, 10);
+    await m.close();
+    managers.splice(managers.indexOf(m), 1);
+    const path = segFile(log, log.segmentBaseOffsets().at(-1)!, '.log');
+    await truncate(path, (await stat(path)).size - 7);
+    const again = (await open()).get('cd', 0)!;
+    expect(again.logEndOffset).toBe(batches.at(-1)!.base);
+  });
+});
+
+describe('crash recovery', () => {
+  async function crashed(name: string, batches = 80) {
+    const m = await open();
+    const log = await m.create(name, 0);
+    const written = await fill(log, batches);
+    const values = await allValues(log);
+    await crash(m);
+    const activeBase = log.segmentBaseOffsets().at(-1)!;
+    return { log, written, values, activeBase, activeLog: segFile(log, activeBase, '.log') };
+  }
+
+  async function reopen(name: string) {
+    const logger = captureLogger();
+    const m = await open(logger);
+    return { log: m.get(name, 0)!, logger };
+  }
+
+  it('truncates a batch torn mid-write and continues at its offset', async () => {
+    const { written, values, activeLog } = await crashed('torn');
+    const last = written.at(-1)!;
+    await truncate(activeLog, (await stat(activeLog)).size - Math.floor(last.size / 2));
+    const { log, logger } = await reopen('torn');
+    expect(log.logEndOffset).toBe(last.base);
+    expect(await allValues(log)).toEqual(values.filter((v) => v.offset < last.base));
+    expect(logger.lines.some((l) => l.startsWith('WARN') && l.includes('cut'))).toBe(true);
+    expect((await log.append(valuesBatch('again', 3))).baseOffset).toBe(last.base);
+    expect((await allValues(log)).at(-1)).toEqual({ offset: last.base + 2, value: 'again2' });
+  });
+
+  it('drops the last batch when one of its bytes flipped (CRC)', async () => {
+    const { written, values, activeLog } = await crashed('flip');
+    const last = written.at(-1)!;
+    const data = await readFile(activeLog);
+    data[data.length - 3] ^= 0x40;
+    await writeFile(activeLog, data);
+    const { log } = await reopen('flip');
+    expect(log.logEndOffset).toBe(last.base);
+    expect(await allValues(log)).toEqual(values.filter((v) => v.offset < last.base));
+    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(last.base);
+  });
+
+  it('cuts random garbage appended to the log', async () => {
+    const { written, values, activeLog } = await crashed('garbage');
+    await appendFile(activeLog, randomBytes(3000));
+    const { log } = await reopen('garbage');
+    expect(log.logEndOffset).toBe(written.at(-1)!.last + 1);
+    expect(await allValues(log)).toEqual(values);
+    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(written.at(-1)!.last + 1);
+    expect((await stat(activeLog)).size).toBeLessThan(4096 + 1);
+  });
+
+  it('cuts a garbage header that claims a huge batch', async () => {
+    const { written, values, activeLog } = await crashed('huge');
+    const header = Buffer.alloc(61, 0xff);
+    header.writeBigInt64BE(BigInt(written.at(-1)!.last + 1), 0);
+    header.writeInt32BE(0x7fffffff, 8);
+    await appendFile(activeLog, header);
+    const { log } = await reopen('huge');
+    expect(await allValues(log)).toEqual(values);
+  });
+
+  it('cuts a zero-filled tail (power loss after the size was extended)', async () => {
+    const { written, values, activeLog } = await crashed('zeros');
+    await appendFile(activeLog, Buffer.alloc(8192));
+    const { log } = await reopen('zeros');
+    expect(log.logEndOffset).toBe(written.at(-1)!.last + 1);
+    expect(await allValues(log)).toEqual(values);
+    expect((await log.append(valuesBatch('z', 2))).baseOffset).toBe(written.at(-1)!.last + 1);
+  });
+
+  it('rebuilds a deleted .index', async () => {
+    const { values, log: old } = await crashed('noindex');
+    for (const base of old.segmentBaseOffsets()) await unlink(segFile(old, base, '.index'));
+    const { log } = await reopen('noindex');
+    expect(await allValues(log)).toEqual(values);
+    for (const base of log.segmentBaseOffsets().slice(0, -1)) {
+      expect((await stat(segFile(log, base, '.index'))).size).toBeGreaterThan(0);
+    }
+  });
+
+  it('rebuilds a truncated .timeindex and still finds offsets by timestamp', async () => {
+    const m = await open();
+    const log0 = await m.create('tix', 0);
+    for (let i = 0; i < 200; i++) await log0.append(buildBatch([{ value: `t${i}`, timestamp: 10_000 + i }]));
+    await crash(m);
+    for (const base of log0.segmentBaseOffsets()) {
+      const p = segFile(log0, base, '.timeindex');
+      const size = (await stat(p)).size;
+      await truncate(p, Math.max(0, size - 5));
+    }
+    const { log } = await reopen('tix');
+    expect(log.logEndOffset).toBe(200);
+    for (const i of [0, 1, 57, 120, 199]) expect(await log.offsetForTimestamp(10_000 + i)).toEqual({ offset: i, timestamp: 10_000 + i });
+    expect(await log.maxTimestampOffset()).toEqual({ offset: 199, timestamp: 10_199 });
+  });
+
+  it('damage in an older segment drops it from there on, and later segments with it', async () => {
+    const { log: old, values } = await crashed('middle', 120);
+    const bases = old.segmentBaseOffsets();
+    expect(bases.length).toBeGreaterThan(3);
+    const victim = bases[1];
+    const path = segFile(old, victim, '.log');
+    const data = await readFile(path);
+    data[200] ^= 0xff; // inside the first or second batch of that segment
+    await writeFile(path, data);
+    const { log, logger } = await reopen('middle');
+    expect(log.segmentBaseOffsets()).toEqual(bases.slice(0, 2));
+    const kept = await allValues(log);
+    expect(kept).toEqual(values.slice(0, kept.length));
+    expect(kept.length).toBeGreaterThanOrEqual(victim);
+    expect(log.logEndOffset).toBe(kept.length);
+    expect(logger.lines.some((l) => l.includes('deleting segments'))).toBe(true);
+    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(kept.length);
+  });
+
+  it('starts although the checkpoint files are corrupt', async () => {
+    const m = await open();
+    const log0 = await m.create('ck', 0);
+    await fill(log0, 30);
+    await log0.deleteRecordsBefore(5);
+    const values = await allValues(log0);
+    await m.close();
+    managers.splice(managers.indexOf(m), 1);
+    await writeFile(join(dir, 'recovery-point-offset-checkpoint'), 'garbage\n\x00\x01');
+    await writeFile(join(dir, 'log-start-offset-checkpoint'), '0\n3\nck 0 5\n');
+    const { log, logger } = await reopen('ck');
+    expect(logger.lines.filter((l) => l.includes('corrupt checkpoint')).length).toBe(2);
+    expect(log.logEndOffset).toBe(values.at(-1)!.offset + 1);
+    // Without a trustworthy log-start checkpoint, the first segment's base is the start.
+    expect(log.logStartOffset).toBe(0);
+    // And the rewritten checkpoints parse again.
+    expect(await readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toBe(`0\n1\nck 0 ${log.logEndOffset}\n`);
+  });
+
+  it('removes leftovers: *.deleted files, orphan indexes, partition dirs being deleted', async () => {
+    const m = await open();
+    const log0 = await m.create('left', 0);
+    await fill(log0, 5);
+    await crash(m);
+    await writeFile(join(log0.dir, '00000000000000000099.log.deleted'), 'x');
+    await writeFile(join(log0.dir, '00000000000000000500.index'), Buffer.alloc(8));
+    await writeFile(join(log0.dir, 'recovery-point-offset-checkpoint.tmp'), 'x');
+    const doomed = join(dir, 'gone-0.0123456789abcdef0123456789abcdef-delete');
+    await mkdir(doomed);
+    await writeFile(join(doomed, '00000000000000000000.log'), 'x');
+    await mkdir(join(dir, 'not a partition'));
+    const { log, logger } = await reopen('left');
+    expect((await readdir(log.dir)).sort()).toEqual(['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex']);
+    expect(await readdir(dir)).not.toContain('gone-0.0123456789abcdef0123456789abcdef-delete');
+    expect(logger.lines.some((l) => l.includes('not a partition directory'))).toBe(true);
+  });
+
+  it('starts an empty log at the log start offset when the data behind it was lost', async () => {
+    const m = await open();
+    const log0 = await m.create('lost', 0);
+    await fill(log0, 10);
+    const leo = log0.logEndOffset;
+    await log0.deleteRecordsBefore(leo);
+    await crash(m);
+    const active = segFile(log0, log0.segmentBaseOffsets().at(-1)!, '.log');
+    await truncate(active, 0);
+    for (const base of log0.segmentBaseOffsets().slice(0, -1)) await unlink(segFile(log0, base, '.log')).catch(() => {});
+    const { log } = await reopen('lost');
+    expect(log.logStartOffset).toBe(leo);
+    expect(log.logEndOffset).toBe(leo);
+    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(leo);
+  });
+
+  it('recovers many crash/reopen cycles with appends in between', async () => {
+    let expected: Array<{ offset: number; value: string | null }> = [];
+    for (let round = 0; round < 6; round++) {
+      const m = await open();
+      const log = (m.get('cycle', 0) ?? (await m.create('cycle', 0)))!;
+      expect(await allValues(log)).toEqual(expected);
+      for (let i = 0; i < 15; i++) await log.append(valuesBatch(`r${round}-${i}-`, 2, { pad: 30 }));
+      expected = await allValues(log);
+      if (round % 2) {
+        await m.close();
+        managers.splice(managers.indexOf(m), 1);
+      } else {
+        await crash(m);
+        await appendFile(segFile(log, log.segmentBaseOffsets().at(-1)!, '.log'), randomBytes(100));
+      }
+    }
+  });
+});
