@@ -79,11 +79,13 @@ describe('bad input', () => {
     unknown.writeInt16BE(-1, 8);
     expect((await sendRaw(broker.port, frame(unknown))).closed).toBe(true);
 
-    const future = Buffer.alloc(10);
+    // A client from the future: header v2 (flexible), so an empty tagged-field section follows the client id.
+    const future = Buffer.alloc(11);
     future.writeInt16BE(18, 0);
     future.writeInt16BE(99, 2);
     future.writeInt32BE(42, 4);
     future.writeInt16BE(-1, 8);
+    future.writeUInt8(0, 10);
     const { received, closed } = await sendRaw(broker.port, frame(future));
     expect(closed).toBe(false);
     expect(received.readInt32BE(4)).toBe(42); // correlation id, response header v0
