@@ -1,0 +1,209 @@
+// Test helpers for the coordinator: spawn `zookeeper-server-start` as a real child process, start
+// Debian's Apache ZooKeeper 3.8 for comparison, run zkCli.sh, send four-letter words.
+//
+// Real ZooKeeper and zkCli.sh are optional locally (tests skip without them) and required in CI:
+// with KTS_REQUIRE_INTEROP set, their absence fails the tests instead.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { freePort, tempDir } from './broker.js';
+
+export { freePort, tempDir };
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
+const ZK_CLASSPATH = '/etc/zookeeper/conf:/usr/share/java/zookeeper.jar';
+export const REQUIRE_INTEROP = !!process.env.KTS_REQUIRE_INTEROP;
+
+let javaFound: boolean | undefined;
+/** True when Debian's ZooKeeper (zkCli.sh, the server jar) and java are installed. */
+export function zookeeperInstalled(): boolean {
+  if (javaFound === undefined) {
+    try {
+      execFileSync('java', ['-version'], { stdio: 'ignore' });
+      javaFound = true;
+    } catch {
+      javaFound = false;
+    }
+  }
+  return javaFound && existsSync(ZKCLI) && existsSync('/usr/share/java/zookeeper.jar');
+}
+
+/** Whether interop tests run: always in CI (where a missing install then fails them). */
+export const runInterop = REQUIRE_INTEROP || zookeeperInstalled();
+
+function requireInstalled(): void {
+  if (!zookeeperInstalled()) {
+    throw new Error(`KTS_REQUIRE_INTEROP is set but java / ${ZKCLI} / zookeeper.jar are missing (apt-get install zookeeper)`);
+  }
+}
+
+let launcher: Promise<string> | undefined;
+/** Bundles test/helpers/zookeeper-launcher.ts (the command module via yargs) once per process. */
+function launcherPath(): Promise<string> {
+  launcher ??= (async () => {
+    const outfile = join(ROOT, 'node_modules/.cache/kts-test', `zookeeper-launcher-${process.pid}.mjs`);
+    await build({
+      entryPoints: [join(ROOT, 'test/helpers/zookeeper-launcher.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    });
+    return outfile;
+  })();
+  return launcher;
+}
+
+export interface SpawnedCoordinator {
+  port: number;
+  dataDir: string;
+  configPath: string;
+  process: ChildProcess;
+  /** Milliseconds from spawn to the bound-address line. */
+  startMs: number;
+  output(): string;
+  /** Sends a signal (SIGTERM by default) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+export interface CoordinatorSpawnOptions {
+  dataDir?: string;
+  /** Extra zoo.cfg lines (clientPort defaults to 0 = any free port). */
+  props?: Record<string, string | number>;
+  timeoutMs?: number;
+}
+
+export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Promise<SpawnedCoordinator> {
+  const script = await launcherPath();
+  const dataDir = opts.dataDir ?? tempDir('kts-zk-');
+  const configPath = join(dataDir, '..', `${dataDir.split('/').pop()}.properties`);
+  const props: Record<string, string | number> = { dataDir, clientPort: 0, tickTime: 2000, ...opts.props };
+  writeFileSync(configPath, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const started = performance.now();
+  const child = spawn(process.execPath, [script, 'zookeeper-server-start', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const port = await new Promise<number>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`coordinator did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`)), opts.timeoutMs ?? 20000);
+    const check = () => {
+      const m = /binding to port \/[^\s:]+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        res(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`coordinator exited with ${code} before starting:\n${out}`));
+    });
+  });
+  const startMs = performance.now() - started;
+  return {
+    port,
+    dataDir,
+    configPath,
+    process: child,
+    startMs,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    kill9: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface RealZooKeeper {
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's ZooKeeper 3.8 standalone (ZooKeeperServerMain) on a free loopback port. */
+export async function startRealZooKeeper(opts: { tickTime?: number; whitelist?: string } = {}): Promise<RealZooKeeper> {
+  requireInstalled();
+  const dir = tempDir('real-zk-');
+  const port = await freePort();
+  const cfg = join(dir, 'zoo.cfg');
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(
+    cfg,
+    `tickTime=${opts.tickTime ?? 2000}\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\n` +
+      `4lw.commands.whitelist=${opts.whitelist ?? '*'}\nadmin.enableServer=false\n`,
+  );
+  const child = spawn('java', ['-Xmx256m', '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  const deadline = Date.now() + 30_000;
+  // `ruok` answers as soon as the JVM listens; `srvr` only once it serves requests.
+  while (!(await fourLetter(port, 'srvr')).includes('Mode:')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error('Apache ZooKeeper did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    dataDir: join(dir, 'data'),
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Sends a four-letter word and returns the whole answer ('' if the connection failed). */
+export function fourLetter(port: number, word: string): Promise<string> {
+  return new Promise((res) => {
+    const s = net.connect(port, '127.0.0.1');
+    let out = '';
+    s.on('connect', () => s.write(word));
+    s.on('data', (d) => (out += d));
+    s.on('close', () => res(out));
+    s.on('error', () => res(''));
+  });
+}
+
+/** Runs zkCli.sh with commands on stdin (one JVM for the batch; `quit` closes the session). */
+export function zkCli(port: number, commands: string[]): Promise<{ stdout: string; stderr: string }> {
+  requireInstalled();
+  return new Promise((res, rej) => {
+    const p = spawn(ZKCLI, ['-server', `127.0.0.1:${port}`], {
+      env: { ...process.env, ZOO_LOG_DIR: tempDir('zkcli-log-'), JVMFLAGS: '-Dzookeeper.root.logger=ERROR,CONSOLE' },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', rej);
+    p.on('close', () => res({ stdout, stderr }));
+    p.stdin.end(commands.join('\n') + '\nquit\n');
+  });
+}
+
+/**
+ * zkCli output without what legitimately differs between two servers: logging noise, the
+ * connection banner, times, and session ids (an ephemeral owner becomes `<session>`).
+ */
+export function normalizeZkCli(out: string): string[] {
+  return out
+    .split('\n')
+    .filter((l) => !/^(SLF4J|log4j|Connecting to|Welcome to ZooKeeper|JLine support|WATCHER::|WatchedEvent|\s*$)/.test(l))
+    .map((l) => l.replace(/^(ctime|mtime) = .*/, '$1 = <time>').replace(/^ephemeralOwner = 0x(?!0$)[0-9a-f]+$/, 'ephemeralOwner = <session>'));
+}
