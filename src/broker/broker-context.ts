@@ -2,7 +2,7 @@
 // Kept as an interface so handlers do not import the server (and tests can build one directly).
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { LogManager } from '../storage/index.js';
-import type { TopicRegistry } from '../cluster/topic-registry.js';
+import type { ClusterMetadata } from '../cluster/cluster-metadata.js';
 import type { GroupCoordinator } from './groups/index.js';
 import type { Logger } from './logger.js';
 
@@ -12,8 +12,8 @@ export interface BrokerContext {
   readonly config: BrokerConfig;
   /** Partition logs on disk. */
   readonly logs: LogManager;
-  /** Topic metadata: names, ids, partition counts, per-topic config overrides. */
-  readonly topics: TopicRegistry;
+  /** Topics (names, ids, partition counts, config overrides), brokers and partition leadership. */
+  readonly topics: ClusterMetadata;
   readonly groups: GroupCoordinator;
   readonly log: Logger;
   /** The advertised address of this broker (what Metadata returns). */

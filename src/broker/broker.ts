@@ -76,6 +76,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
   };
 
+  topics.setSelf({ nodeId, host: advertised.host, port: advertised.port, rack: null });
+
   const context: BrokerContext = {
     nodeId,
     clusterId: topics.clusterId,
@@ -144,6 +146,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       for (const server of servers) server.close();
       for (const connection of connections) connection.close();
       await groups.close();
+      await topics.close();
       await logs.close();
       log.info(`[KafkaServer id=${nodeId}] shut down completed`);
     })());

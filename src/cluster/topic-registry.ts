@@ -10,6 +10,7 @@ import { parseProperties } from '../config/properties.js';
 import { validateTopicConfig } from '../config/topic-configs.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
+import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
 import { isInternalTopic, topicNameError, unifyCollisionChars } from './topic-names.js';
 
 export interface TopicInfo {
@@ -43,7 +44,8 @@ export function randomClusterId(): string {
   return randomTopicId();
 }
 
-export class TopicRegistry {
+/** The embedded coordinator: one broker that leads every partition. */
+export class TopicRegistry implements ClusterMetadata {
   private readonly topics = new Map<string, TopicInfo>();
   private readonly byId = new Map<string, TopicInfo>();
   private writes: Promise<void> = Promise.resolve();
@@ -54,6 +56,32 @@ export class TopicRegistry {
     private readonly config: BrokerConfig,
     private readonly logs: LogManager,
   ) {}
+
+  private self: BrokerEndpoint | null = null;
+
+  /** The advertised address, known once the listener is bound. */
+  setSelf(endpoint: BrokerEndpoint): void {
+    this.self = endpoint;
+  }
+
+  liveBrokers(): BrokerEndpoint[] {
+    return this.self ? [this.self] : [];
+  }
+
+  controllerId(): number {
+    return this.config.nodeId;
+  }
+
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    const info = this.topics.get(topic);
+    if (!info || partition < 0 || partition >= info.partitions) return undefined;
+    const id = this.config.nodeId;
+    return { leader: id, leaderEpoch: 0, replicas: [id], isr: [id] };
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+  }
 
   static async open(config: BrokerConfig, logs: LogManager): Promise<TopicRegistry> {
     const dir = config.logDirs[0];

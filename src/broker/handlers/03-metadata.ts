@@ -21,9 +21,9 @@ export default defineHandler({
       ? broker.topics.list().map((t) => describeTopic(ctx, t))
       : await Promise.all(requested!.map((t) => resolveTopic(ctx, t, request.allowAutoTopicCreation)));
     return {
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      brokers: broker.topics.liveBrokers(),
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      controllerId: broker.topics.controllerId(),
       topics,
     };
   },
@@ -54,21 +54,25 @@ async function resolveTopic(ctx: RequestContext, requested: { name: string | nul
 }
 
 function describeTopic(ctx: RequestContext, topic: TopicInfo) {
-  const nodeId = ctx.broker.nodeId;
+  const live = new Set(ctx.broker.topics.liveBrokers().map((b) => b.nodeId));
   return {
     errorCode: 0,
     name: topic.name,
     topicId: topic.topicId,
     isInternal: topic.internal,
-    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({
-      errorCode: 0,
-      partitionIndex,
-      leaderId: nodeId,
-      leaderEpoch: 0,
-      replicaNodes: [nodeId],
-      isrNodes: [nodeId],
-      offlineReplicas: [],
-    })),
+    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => {
+      const state = ctx.broker.topics.partitionState(topic.name, partitionIndex);
+      const leader = state?.leader ?? -1;
+      return {
+        errorCode: leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+        partitionIndex,
+        leaderId: leader,
+        leaderEpoch: state?.leaderEpoch ?? 0,
+        replicaNodes: state?.replicas ?? [],
+        isrNodes: state?.isr ?? [],
+        offlineReplicas: (state?.replicas ?? []).filter((id) => !live.has(id)),
+      };
+    }),
   };
 }
 

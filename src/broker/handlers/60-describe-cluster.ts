@@ -12,8 +12,8 @@ export default defineHandler({
       errorMessage: null,
       endpointType: request.endpointType ?? 1,
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      controllerId: broker.topics.controllerId(),
+      brokers: broker.topics.liveBrokers().map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
       clusterAuthorizedOperations: -2147483648,
     };
   },

@@ -6,9 +6,11 @@ import type { BrokerContext } from '../broker-context.js';
 
 export type PartitionLookup = { log: PartitionLog; errorCode: 0 } | { log: null; errorCode: number };
 
+/** The partition's log when this broker leads it; otherwise the error a client re-routes on. */
 export function lookupPartition(broker: BrokerContext, topic: string, partition: number): PartitionLookup {
-  const info = broker.topics.get(topic);
-  if (!info || partition < 0 || partition >= info.partitions) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  const state = broker.topics.partitionState(topic, partition);
+  if (!state) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  if (state.leader !== broker.nodeId) return { log: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   const log = broker.logs.get(topic, partition);
   if (!log) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   return { log, errorCode: 0 };

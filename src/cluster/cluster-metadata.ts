@@ -1,0 +1,37 @@
+// What the broker needs to know about the cluster, whoever keeps it: the embedded store (one
+// broker, no ZooKeeper) or ZooKeeper in Kafka's layout (several brokers). Handlers read leadership
+// and brokers from here, so the same code answers in both modes.
+import type { TopicInfo } from './topic-registry.js';
+
+export interface BrokerEndpoint {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface PartitionState {
+  /** -1 when the partition is offline (its leader's broker is gone). */
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface ClusterMetadata {
+  readonly clusterId: string;
+  get(name: string): TopicInfo | undefined;
+  getById(topicId: string): TopicInfo | undefined;
+  list(): TopicInfo[];
+  liveBrokers(): BrokerEndpoint[];
+  controllerId(): number;
+  partitionState(topic: string, partition: number): PartitionState | undefined;
+  /** Throws KafkaError for anything CreateTopics refuses; no side effects. */
+  validateCreate(name: string, partitions: number, configs: Record<string, string>): void;
+  create(name: string, partitions: number, configs?: Record<string, string>, opts?: { internal?: boolean }): Promise<TopicInfo>;
+  delete(name: string): Promise<TopicInfo>;
+  addPartitions(name: string, total: number): Promise<TopicInfo>;
+  setTopicConfigs(name: string, configs: Map<string, string>): Promise<void>;
+  setBrokerConfigs(configs: Map<string, string>): Promise<void>;
+  close(): Promise<void>;
+}
