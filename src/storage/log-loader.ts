@@ -130,7 +130,8 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
       hooks: opts.hooks,
     });
     // Writes rebuilt indexes and syncs what recovery validated, which moves the recovery point to the end.
-    await log.flush();
+    // A full disk must not keep the log from opening (reads still work): the next flush retries.
+    await log.flush().catch((err) => logger.warn(`[${name}] flush after loading failed: ${String(err)}`));
     if (recovered > 0) logger.info(`[${name}] recovered ${recovered} segment(s); log end offset ${log.logEndOffset}`);
     return log;
   } catch (err) {

@@ -123,8 +123,9 @@ export class LogManager {
     };
     await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, toLoad.length) }, worker));
 
-    // From here on a crash must be detectable: the marker goes, and checkpoints describe this run.
-    await this.checkpoint(logDir);
+    // From here on a crash must be detectable: the marker goes, and checkpoints describe this run
+    // (best effort: on a full disk the old checkpoints only mean more recovery next time).
+    await this.checkpoint(logDir).catch((err) => logger.warn(`cannot write checkpoints in ${logDir}: ${String(err)}`));
     try {
       await fs.unlink(`${logDir}/${CLEAN_SHUTDOWN_MARKER}`);
       await fs.syncDir(logDir);

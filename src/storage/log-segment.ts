@@ -297,8 +297,7 @@ export class LogSegment {
 
   /** Writes pending index entries and fdatasyncs whatever is not yet durable. */
   async flush(): Promise<void> {
-    await this.offsetIndex.persist(true);
-    await this.timeIndex.persist(true);
+    // The data first: the indexes can always be rebuilt from it.
     if (this.logUnsynced) {
       this.logUnsynced = false;
       try {
@@ -308,6 +307,8 @@ export class LogSegment {
         throw err;
       }
     }
+    await this.offsetIndex.persist(true);
+    await this.timeIndex.persist(true);
   }
 
   /** No more appends here: record the final time-index entry and stop keeping the index files open. */

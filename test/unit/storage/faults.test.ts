@@ -169,4 +169,27 @@ describe('ENOSPC / EIO on append', () => {
     fs.fault = undefined;
     expect(await log.deleteRecordsBefore(3)).toBe(3);
   });
+
+  it('opens on a full disk, serves reads, and takes writes again once space is back', async () => {
+    const { log: first, crash } = await setup({ segmentBytes: 1024 });
+    for (let i = 0; i < 20; i++) await first.append(valuesBatch(`o${i}-`, 1, { pad: 40 }));
+    const before = await values(first);
+    await crash();
+    // Force index rebuilds (which need writes) on the next open.
+    const { unlink } = await import('node:fs/promises');
+    for (const base of first.segmentBaseOffsets()) await unlink(join(first.dir, `${String(base).padStart(20, '0')}.index`));
+    const fs = faultyFs();
+    fs.fault = (op) => (op === 'pwrite' ? 'fail' : undefined);
+    const logger = captureLogger();
+    const m2 = await openManager(dir, { fs, logger, config: { segmentBytes: 1024 } });
+    managers.push(m2);
+    const log = m2.get('f', 0)!;
+    expect(await values(log)).toEqual(before);
+    expect(logger.lines.some((l) => l.startsWith('WARN') && l.includes('checkpoints'))).toBe(true);
+    await storageError(log.append(valuesBatch('full', 1)));
+    fs.fault = undefined;
+    expect((await log.append(valuesBatch('room', 1))).baseOffset).toBe(20);
+    await log.flush();
+    expect(log.recoveryPoint).toBe(21);
+  });
 });
