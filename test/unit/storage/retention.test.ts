@@ -31,7 +31,14 @@ async function outOfRange(p: Promise<unknown>): Promise<void> {
   expect((err as KafkaError).code).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Polls until `check` holds (deletions finish on timers and async renames). */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('retention by time', () => {
   it('deletes segments whose newest record is older than retention.ms and advances the log start offset', async () => {
@@ -49,10 +56,9 @@ describe('retention by time', () => {
     await outOfRange(log.read(0, 1000));
     await outOfRange(log.read(log.logStartOffset - 1, 1000));
     expect(decodeBatches((await log.read(log.logStartOffset, 1000)).records)[0].baseOffset).toBe(log.logStartOffset);
-    await settle();
+    await eventually(async () => !(await readdir(log.dir)).some((f) => f.includes('deleted')));
     const files = await readdir(log.dir);
     expect(files.filter((f) => f.endsWith('.log')).length).toBe(log.segmentCount);
-    expect(files.some((f) => f.includes('deleted'))).toBe(false);
   });
 
   it('rolls the active segment first when all of the log has expired, keeping the log end offset', async () => {
@@ -133,9 +139,7 @@ describe('deleted segment files', () => {
     const reading = log.read(0, 1 << 20);
     await log.deleteRecordsBefore(log.segmentBaseOffsets()[2]);
     expect(decodeBatches((await reading).records)[0].baseOffset).toBe(0);
-    await settle();
-    const files = await readdir(log.dir);
-    expect(files.filter((f) => f.endsWith('.log.deleted')).length).toBe(2);
+    await eventually(async () => (await readdir(log.dir)).filter((f) => f.endsWith('.log.deleted')).length === 2);
     await manager.close();
     manager = undefined;
     expect((await readdir(log.dir)).some((f) => f.includes('.deleted'))).toBe(false);
