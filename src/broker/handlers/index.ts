@@ -1,4 +1,6 @@
 // Every API the broker serves. Adding an API = adding its file here; ApiVersions follows.
+// snappy, lz4 and zstd (gzip is built in); loaded on first use.
+import '../../protocol/records/codecs.js';
 import { groupHandlers } from '../groups/index.js';
 import { HandlerRegistry } from '../handler-registry.js';
 import produce from './00-produce.js';
