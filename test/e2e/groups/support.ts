@@ -107,3 +107,33 @@ export async function trackedConsumer(kafka: Kafka, name: string, groupId: strin
   });
   return t;
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `kts consumer-groups <args>` with stdout and stderr piped (so Kafka's plain output).
+ * Spawns the real binary; with KTS_GROUPS_INPROCESS=1 runs the tool in this process instead.
+ */
+export async function consumerGroups(args: string[]): Promise<CliResult> {
+  if (process.env.KTS_GROUPS_INPROCESS === '1') {
+    const { runTool } = await import('../../../src/cli/tool.js');
+    const { default: command } = await import('../../../commands/consumer-groups.js');
+    const { PassThrough } = await import('node:stream');
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d) => (stdout += d));
+    err.on('data', (d) => (stderr += d));
+    const code = await runTool(command.tool, args, { stdout: out, stderr: err, invokedAs: 'kts consumer-groups' });
+    await new Promise((r) => setImmediate(r));
+    return { code, stdout, stderr };
+  }
+  const { run } = await import('../../helpers/kcat.js');
+  const { KTS_BIN } = await import('../../helpers/broker.js');
+  return run(process.execPath, [KTS_BIN, 'consumer-groups', ...args], { timeoutMs: 60_000 });
+}

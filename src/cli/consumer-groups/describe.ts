@@ -1,0 +1,214 @@
+// --describe: the offsets view (default), --members and --state, for --group ... or --all-groups.
+// Groups print in name order (Kafka collects them in a TreeMap); each block opens with an empty
+// line. Empty and rebalancing groups get a note on stderr, missing ones an error on stdout.
+import type { CommittedOffset, GroupDescription, KafkaClient, TopicPartition } from '../../client/index.js';
+import type { TableView, View } from '../output.js';
+import { MISSING, col, errorText, row, widest } from './text.js';
+
+export interface Notes {
+  /** Lines for stderr, in order. */
+  stderr: string[];
+  /** Whether something was reported as an error (for --strict). */
+  failed: boolean;
+}
+
+interface OffsetRow {
+  group: string;
+  topic: string;
+  partition: string;
+  current: string;
+  logEnd: string;
+  lag: string;
+  consumerId: string;
+  host: string;
+  clientId: string;
+}
+
+/**
+ * Kafka's shouldPrintMemberState: Dead -> error on stdout; Empty -> "no active members" and
+ * rebalancing -> a warning, both on stderr. True when there are rows worth a table.
+ */
+function stateNote(group: string, state: string, rows: number, out: { plain: string[]; notes: Notes }): boolean {
+  switch (state) {
+    case 'Dead':
+      out.plain.push(errorText(`Consumer group '${group}' does not exist.`));
+      out.notes.failed = true;
+      return false;
+    case 'Empty':
+      out.notes.stderr.push(`\nConsumer group '${group}' has no active members.`);
+      break;
+    case 'PreparingRebalance':
+    case 'CompletingRebalance':
+    case 'Assigning':
+    case 'Reconciling':
+      out.notes.stderr.push(`\nWarning: Consumer group '${group}' is rebalancing.`);
+      break;
+  }
+  return rows > 0;
+}
+
+const byTopicPartition = (a: TopicPartition, b: TopicPartition) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition);
+
+async function describeSorted(client: KafkaClient, groupIds: string[]): Promise<GroupDescription[]> {
+  const unique = [...new Set(groupIds)].sort();
+  return client.groups.describeGroups(unique);
+}
+
+async function logEndOffsets(client: KafkaClient, partitions: TopicPartition[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (partitions.length === 0) return out;
+  const listed = await client.admin.listOffsets(partitions.map((p) => ({ ...p, timestamp: -1 })));
+  for (const l of listed) if (!l.error && l.offset >= 0) out.set(`${l.topic}:${l.partition}`, l.offset);
+  return out;
+}
+
+export async function describeOffsets(client: KafkaClient, groupIds: string[], notes: Notes): Promise<View> {
+  const plain: string[] = [];
+  const json: unknown[] = [];
+  const tables: TableView[] = [];
+  for (const g of await describeSorted(client, groupIds)) {
+    const committed = new Map<string, CommittedOffset>();
+    for (const c of await client.groups.fetchOffsets(g.groupId)) if (c.offset >= 0) committed.set(`${c.topic}:${c.partition}`, c);
+    const assigned = new Set<string>();
+    const withMember: (TopicPartition & { member: GroupDescription['members'][number] })[] = [];
+    for (const m of g.members) {
+      for (const tp of m.assignment) {
+        assigned.add(`${tp.topic}:${tp.partition}`);
+        withMember.push({ ...tp, member: m });
+      }
+    }
+    withMember.sort(byTopicPartition);
+    const unassigned = [...committed.values()].filter((c) => !assigned.has(`${c.topic}:${c.partition}`)).sort(byTopicPartition);
+    const leo = await logEndOffsets(client, [...withMember, ...unassigned].map(({ topic, partition }) => ({ topic, partition })));
+    const makeRow = (tp: TopicPartition, m?: GroupDescription['members'][number]): OffsetRow => {
+      const key = `${tp.topic}:${tp.partition}`;
+      const current = committed.get(key)?.offset;
+      const end = leo.get(key);
+      return {
+        group: g.groupId,
+        topic: tp.topic,
+        partition: String(tp.partition),
+        current: current === undefined ? MISSING : String(current),
+        logEnd: end === undefined ? MISSING : String(end),
+        lag: current === undefined || end === undefined ? MISSING : String(end - current),
+        consumerId: m?.memberId ?? MISSING,
+        host: m?.clientHost ?? MISSING,
+        clientId: m?.clientId ?? MISSING,
+      };
+    };
+    const rows = [...withMember.map((tp) => makeRow(tp, tp.member)), ...unassigned.map((tp) => makeRow(tp))];
+    json.push({
+      group: g.groupId,
+      state: g.state,
+      offsets: rows.map((r) => ({
+        topic: r.topic,
+        partition: Number(r.partition),
+        currentOffset: r.current === MISSING ? null : Number(r.current),
+        logEndOffset: r.logEnd === MISSING ? null : Number(r.logEnd),
+        lag: r.lag === MISSING ? null : Number(r.lag),
+        consumerId: r.consumerId === MISSING ? null : r.consumerId,
+        host: r.host === MISSING ? null : r.host,
+        clientId: r.clientId === MISSING ? null : r.clientId,
+      })),
+    });
+    if (!stateNote(g.groupId, g.state, rows.length, { plain, notes })) continue;
+    const widths = [
+      widest(15, rows.map((r) => r.group)),
+      widest(15, rows.map((r) => r.topic)),
+      10,
+      15,
+      15,
+      15,
+      widest(15, rows.map((r) => r.consumerId)),
+      widest(15, rows.map((r) => r.host)),
+      undefined,
+    ];
+    const header = ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'];
+    const cells = rows.map((r) => [r.group, r.topic, r.partition, r.current, r.logEnd, r.lag, r.consumerId, r.host, r.clientId]);
+    plain.push(`\n${row(header, widths)}${cells.map((c) => `\n${row(c, widths)}`).join('')}\n`);
+    tables.push({ title: `${g.groupId} (${g.state})`, head: header.slice(1), rows: cells.map((c) => c.slice(1)) });
+  }
+  return { plain: plain.join(''), json: { groups: json }, tables };
+}
+
+/** Kafka 3.6's form of a member's assignment (`orders(0,1), payments(0)`), `-` when empty. */
+function assignmentText(assignment: TopicPartition[]): string {
+  if (assignment.length === 0) return MISSING;
+  const byTopic = new Map<string, number[]>();
+  for (const tp of assignment) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+  return [...byTopic]
+    .map(([t, ps]) => `${t}(${ps.sort((a, b) => a - b).join(',')})`)
+    .sort()
+    .join(', ');
+}
+
+export async function describeMembers(client: KafkaClient, groupIds: string[], verbose: boolean, notes: Notes): Promise<View> {
+  const plain: string[] = [];
+  const json: unknown[] = [];
+  const tables: TableView[] = [];
+  for (const g of await describeSorted(client, groupIds)) {
+    json.push({
+      group: g.groupId,
+      state: g.state,
+      members: g.members.map((m) => ({
+        consumerId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        host: m.clientHost,
+        clientId: m.clientId,
+        partitions: m.assignment.length,
+        assignment: m.assignment,
+      })),
+    });
+    if (!stateNote(g.groupId, g.state, g.members.length, { plain, notes })) continue;
+    const withInstance = g.members.some((m) => (m.groupInstanceId ?? '') !== '');
+    const widths: (number | undefined)[] = [
+      widest(15, [g.groupId]),
+      widest(15, g.members.map((m) => m.memberId)),
+      ...(withInstance ? [widest(17, g.members.map((m) => m.groupInstanceId ?? ''))] : []),
+      widest(15, g.members.map((m) => m.clientHost)),
+      widest(15, g.members.map((m) => m.clientId)),
+      15,
+    ];
+    const header = ['GROUP', 'CONSUMER-ID', ...(withInstance ? ['GROUP-INSTANCE-ID'] : []), 'HOST', 'CLIENT-ID', '#PARTITIONS'];
+    const cells = g.members.map((m) => [g.groupId, m.memberId, ...(withInstance ? [m.groupInstanceId ?? ''] : []), m.clientHost, m.clientId, String(m.assignment.length)]);
+    // Every member line ends in the padded #PARTITIONS cell and a space (Kafka's format string).
+    const line = (c: string[], extra: string) => `${row(c, widths)} ${extra}`;
+    plain.push(`\n${line(header, verbose ? 'ASSIGNMENT' : '')}\n`);
+    g.members.forEach((m, i) => plain.push(`${line(cells[i], verbose ? assignmentText(m.assignment) : '')}\n`));
+    tables.push({
+      title: `${g.groupId} (${g.state})`,
+      head: [...header.slice(1), ...(verbose ? ['ASSIGNMENT'] : [])],
+      rows: g.members.map((m, i) => [...cells[i].slice(1), ...(verbose ? [assignmentText(m.assignment)] : [])]),
+    });
+  }
+  return { plain: plain.join(''), json: { groups: json }, tables };
+}
+
+export async function describeState(client: KafkaClient, groupIds: string[], notes: Notes): Promise<View> {
+  const plain: string[] = [];
+  const json: unknown[] = [];
+  const rowsForTable: string[][] = [];
+  for (const g of await describeSorted(client, groupIds)) {
+    const nodeId = await client.groups.findCoordinator(g.groupId);
+    const broker = client.cluster.metadata.brokers.find((b) => b.nodeId === nodeId);
+    const coordinator = `${broker?.host ?? ''}:${broker?.port ?? -1}  (${nodeId})`;
+    json.push({
+      group: g.groupId,
+      coordinator: { id: nodeId, host: broker?.host ?? null, port: broker?.port ?? null },
+      assignmentStrategy: g.protocol,
+      state: g.state,
+      members: g.members.length,
+    });
+    if (!stateNote(g.groupId, g.state, 1, { plain, notes })) continue;
+    // Kafka 3.9 sizes the first column by the coordinator text (the group column follows suit).
+    const first = Math.max(25, coordinator.length);
+    const fmt = (c: (string | number)[]) => `${col(c[0], first)} ${col(c[1], 25)} ${col(c[2], 20)} ${col(c[3], 15)} ${c[4]}`;
+    plain.push(`\n${fmt(['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'])}\n${fmt([g.groupId, coordinator, g.protocol, g.state, g.members.length])}\n`);
+    rowsForTable.push([g.groupId, coordinator, g.protocol || MISSING, g.state, String(g.members.length)]);
+  }
+  return {
+    plain: plain.join(''),
+    json: { groups: json },
+    tables: rowsForTable.length ? [{ head: ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], rows: rowsForTable }] : [],
+  };
+}
