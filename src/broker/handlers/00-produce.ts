@@ -4,6 +4,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { BatchOffset, Compression, LOG_OVERHEAD, upConvertMessageSet } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
+import { prepareBatch, targetCodec } from '../produce-records.js';
 import { errorCodeOf, lookupPartition } from './common.js';
 
 const MAGIC_OFFSET = BatchOffset.magic;
@@ -46,6 +47,9 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       const invalid = checkSingleBatch(records, ctx.apiVersion);
       if (invalid) return errorResult(partition, invalid.code, invalid.message);
     }
+    // Compressed batches are checked inside; compression.type may ask for another codec (produce-records.ts).
+    const topicConfigs = ctx.broker.topics.get(topic)?.configs ?? new Map<string, string>();
+    batch = prepareBatch(batch, targetCodec(ctx.broker.config.topicValue('compression.type', topicConfigs)));
     const result = await log.append(batch, { now: ctx.broker.now() });
     return {
       index: partition,
