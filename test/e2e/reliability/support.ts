@@ -1,0 +1,83 @@
+// Shared by the reliability tests: reading a whole partition back with raw Fetch requests, creating
+// topics and producing with the wire codec, the broker's RSS from /proc, and a figure printer.
+import { readFileSync } from 'node:fs';
+import { RawClient } from '../../helpers/raw-client.js';
+import { buildRecordBatch, decodeRecords } from '../../../src/protocol/records/index.js';
+
+export interface StoredRecord {
+  offset: number;
+  key: string | null;
+  value: string | null;
+}
+
+/** Resident set size of a process, in kB (VmRSS in /proc/<pid>/status). */
+export function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+  if (!Number.isFinite(kb)) throw new Error(`no VmRSS for pid ${pid}`);
+  return kb;
+}
+
+export const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
+
+/** Prints a figure the lead can quote, tagged so it is easy to find in CI output. */
+export function figure(tag: string, text: string): void {
+  console.log(`reliability[${tag}] ${text}`);
+}
+
+/** Every record of a partition from `from` to the high watermark, through Fetch v11. */
+export async function readPartition(port: number, topic: string, partition = 0, from = 0): Promise<{ records: StoredRecord[]; highWatermark: number; errorCode: number }> {
+  const raw = await RawClient.connect(port);
+  try {
+    const records: StoredRecord[] = [];
+    let offset = from;
+    let highWatermark = -1;
+    for (;;) {
+      const res = await raw.request(1, 11, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 4 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 4 << 20 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+      });
+      const p = res.responses[0].partitions[0];
+      if (p.errorCode !== 0) return { records, highWatermark: Number(p.highWatermark), errorCode: p.errorCode };
+      highWatermark = Number(p.highWatermark);
+      const got = p.records ? decodeRecords(p.records).filter((r) => r.offset >= offset) : [];
+      if (got.length === 0) break;
+      for (const r of got) records.push({ offset: r.offset, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null });
+      offset = got[got.length - 1].offset + 1;
+    }
+    return { records, highWatermark, errorCode: 0 };
+  } finally {
+    raw.close();
+  }
+}
+
+export async function createTopic(raw: RawClient, name: string, partitions = 1, configs: Record<string, string> = {}): Promise<number> {
+  const res = await raw.request(19, 4, {
+    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })) }],
+    timeoutMs: 10000,
+    validateOnly: false,
+  });
+  return res.topics[0].errorCode;
+}
+
+/** Produce v7 with acks=-1: one batch of `values`; resolves with the partition's answer. */
+export async function produce(raw: RawClient, topic: string, values: string[], partition = 0): Promise<{ errorCode: number; baseOffset: number }> {
+  const res = await raw.request(0, 7, {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 10000,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records: buildRecordBatch(values.map((v) => ({ key: null, value: Buffer.from(v) }))) }] }],
+  });
+  const p = res.responses[0].partitionResponses[0];
+  return { errorCode: p.errorCode, baseOffset: Number(p.baseOffset) };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
