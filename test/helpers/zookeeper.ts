@@ -207,3 +207,58 @@ export function normalizeZkCli(out: string): string[] {
     .filter((l) => !/^(SLF4J|log4j|Connecting to|Welcome to ZooKeeper|JLine support|WATCHER::|WatchedEvent|\s*$)/.test(l))
     .map((l) => l.replace(/^(ctime|mtime) = .*/, '$1 = <time>').replace(/^ephemeralOwner = 0x(?!0$)[0-9a-f]+$/, 'ephemeralOwner = <session>'));
 }
+
+export interface FreezableProxy {
+  port: number;
+  /** Stop forwarding in both directions (sockets stay open): the server hears nothing. */
+  freeze(): void;
+  thaw(): void;
+  /** Drop every proxied connection (clients see a disconnect and reconnect). */
+  cut(): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP proxy that can go silent, to make a server expire a live client's session. */
+export async function freezableProxy(targetPort: number): Promise<FreezableProxy> {
+  let frozen = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d) => frozen || upstream.write(d));
+    upstream.on('data', (d) => frozen || client.write(d));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    freeze: () => {
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+    },
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
