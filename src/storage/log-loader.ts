@@ -129,6 +129,8 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
       logger,
       hooks: opts.hooks,
     });
+    // Idempotent producers' state: newest snapshot + the batch headers after it (producer-snapshots.ts).
+    await log.loadProducerState();
     // Writes rebuilt indexes and syncs what recovery validated, which moves the recovery point to the end.
     // A full disk must not keep the log from opening (reads still work): the next flush retries.
     await log.flush().catch((err) => logger.warn(`[${name}] flush after loading failed: ${String(err)}`));

@@ -7,6 +7,8 @@ import { INT32_MAX, batchSizeAt, maxTimestampAt, validateAppend, writeInt64 } fr
 import type { LogConfig } from './config.js';
 import { type FileSystem, storageError } from './file-system.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
+import { ProducerStateManager } from './producer-state.js';
+import { restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
 
 export interface StorageLogger {
   info(message: string): void;
@@ -87,6 +89,8 @@ export class PartitionLog implements SegmentContext {
   private readonly now: () => number;
   private readonly logger: StorageLogger;
   private readonly hooks: PartitionLogHooks;
+  /** Idempotent producers' epochs and last batches (producer-state.ts). */
+  readonly producerState = new ProducerStateManager();
 
   /** @internal */
   constructor(init: PartitionLogInit) {
@@ -181,6 +185,18 @@ export class PartitionLog implements SegmentContext {
     const now = opts.now ?? this.now();
     const logAppendTime = config.messageTimestampType === 'LogAppendTime';
     const leaderEpoch = opts.leaderEpoch ?? 0;
+    // Idempotent producers: a retry of a batch already in the log gets that batch's offsets and is
+    // not written again; a sequence gap or a stale epoch throws (producer-state.ts).
+    const duplicate = this.producerState.checkAppend(records);
+    if (duplicate) {
+      return {
+        baseOffset: duplicate.firstOffset,
+        lastOffset: duplicate.lastOffset,
+        logAppendTime: logAppendTime ? duplicate.timestamp : -1,
+        logStartOffset: this._logStartOffset,
+        recordCount: 0,
+      };
+    }
     const baseOffset = this.logEndOffset;
     let next = baseOffset;
     let maxTimestamp = -1;
@@ -197,6 +213,7 @@ export class PartitionLog implements SegmentContext {
     if (this.shouldRoll(segment, records.length, lastOffset, maxTimestamp, now)) segment = await this.roll(now);
     const sync = this.unflushedMessages + recordCount >= config.flushIntervalMessages;
     await segment.append(records, sync, now);
+    this.producerState.update(records);
     this.unflushedMessages += recordCount;
     if (sync) {
       // The data is durable already; this persists the indexes and moves the recovery point.
@@ -245,6 +262,7 @@ export class PartitionLog implements SegmentContext {
       this.logger.warn(`[${this.name}] writing the indexes of segment ${old.baseOffset} failed (flush retries): ${String(err)}`);
     }
     this.logger.info(`[${this.name}] rolled new segment at offset ${seg.baseOffset}`);
+    await this.snapshotProducerState();
     return seg;
   }
 
@@ -453,6 +471,22 @@ export class PartitionLog implements SegmentContext {
     while (this.destroying.size > 0) await Promise.all([...this.destroying]);
   }
 
+  // ---- producer state (idempotence) ----
+
+  /** @internal The loader calls this once the segments are recovered. */
+  loadProducerState(): Promise<void> {
+    return restoreProducerState(this.fs, this.dir, this.producerState, this.segments, this.logger, this.name);
+  }
+
+  /** Best effort: without a snapshot the next load replays more batch headers, nothing worse. */
+  private async snapshotProducerState(): Promise<void> {
+    try {
+      await writeProducerSnapshot(this.fs, this.dir, this.producerState, this.logEndOffset);
+    } catch (err) {
+      this.logger.warn(`[${this.name}] writing the producer state snapshot failed: ${String(err)}`);
+    }
+  }
+
   // ---- flush, close ----
 
   flush(): Promise<void> {
@@ -487,6 +521,7 @@ export class PartitionLog implements SegmentContext {
         } catch (err) {
           failure = err;
         }
+        await this.snapshotProducerState();
       }
       await this.finishDeletes();
       const closes = await Promise.allSettled(this.segments.map((s) => s.close()));
