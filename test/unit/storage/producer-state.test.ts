@@ -1,0 +1,156 @@
+// Idempotent producers' per-partition state: the sequence and epoch rules (Kafka 3.x), duplicate
+// answers with the first write's offsets, snapshots, and the state surviving clean and unclean
+// restarts of the log (snapshot + header replay).
+import { readdir } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
+import { buildRecordBatch } from '../../../src/protocol/records/index.js';
+import type { LogManager } from '../../../src/storage/index.js';
+import { ProducerStateManager, parseSnapshotFileName, snapshotFileName } from '../../../src/storage/producer-state.js';
+import { makeTempDir, openManager } from './helpers.js';
+
+function batch(producerId: number, epoch: number, baseSequence: number, count: number, baseOffset = 0): Buffer {
+  const records = Array.from({ length: count }, (_, i) => ({ value: `p${producerId}e${epoch}s${baseSequence + i}` }));
+  return buildRecordBatch(records, { producerId, producerEpoch: epoch, baseSequence, baseOffset, now: 1000 });
+}
+
+function codeOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    if (err instanceof KafkaError) return err.code;
+    throw err;
+  }
+}
+
+describe('ProducerStateManager rules', () => {
+  it('accepts in-sequence batches and answers a retry of any of the last 5 with its offsets', () => {
+    const s = new ProducerStateManager();
+    let offset = 0;
+    for (let seq = 0; seq < 70; seq += 10) {
+      const b = batch(7, 0, seq, 10, offset);
+      expect(s.checkAppend(b)).toBeNull();
+      s.update(b);
+      offset += 10;
+    }
+    // the last five batches: sequences 20..69
+    expect(s.checkAppend(batch(7, 0, 60, 10))).toMatchObject({ firstSeq: 60, lastSeq: 69, firstOffset: 60, lastOffset: 69 });
+    expect(s.checkAppend(batch(7, 0, 20, 10))).toMatchObject({ firstOffset: 20, lastOffset: 29 });
+    // older than the retained five: an out-of-order sequence, as Kafka answers
+    expect(codeOf(() => s.checkAppend(batch(7, 0, 10, 10)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    // same first sequence, different range: not a duplicate
+    expect(codeOf(() => s.checkAppend(batch(7, 0, 60, 5)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  });
+
+  it('a gap is OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch INVALID_PRODUCER_EPOCH; a new epoch restarts at 0', () => {
+    const s = new ProducerStateManager();
+    s.update(batch(1, 3, 0, 5, 0));
+    expect(codeOf(() => s.checkAppend(batch(1, 3, 6, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(codeOf(() => s.checkAppend(batch(1, 2, 5, 1)))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(codeOf(() => s.checkAppend(batch(1, 4, 5, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(s.checkAppend(batch(1, 4, 0, 1))).toBeNull();
+    s.update(batch(1, 4, 0, 1, 5));
+    expect(s.entry(1)).toMatchObject({ epoch: 4, batches: [{ firstSeq: 0, lastSeq: 0, firstOffset: 5 }] });
+    // the old epoch's batches are gone: a retry of one is now a stale epoch
+    expect(codeOf(() => s.checkAppend(batch(1, 3, 0, 5)))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+  });
+
+  it('an unknown producer may start at any sequence (Kafka 3.x, KIP-360); non-idempotent batches are ignored', () => {
+    const s = new ProducerStateManager();
+    expect(s.checkAppend(batch(9, 0, 42, 3))).toBeNull();
+    const plain = buildRecordBatch([{ value: 'x' }]);
+    expect(s.checkAppend(plain)).toBeNull();
+    s.update(plain);
+    expect(s.size).toBe(0);
+  });
+
+  it('sequences wrap from 2^31-1 to 0', () => {
+    const s = new ProducerStateManager();
+    s.update(batch(3, 0, 2147483646, 2, 0)); // 2147483646, 2147483647
+    expect(s.entry(3)!.batches[0].lastSeq).toBe(2147483647);
+    expect(s.checkAppend(batch(3, 0, 0, 1))).toBeNull();
+    expect(codeOf(() => s.checkAppend(batch(3, 0, 1, 1)))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  });
+
+  it('snapshots keep each producer\'s last batch (Kafka v1 layout) and reject damage', () => {
+    const s = new ProducerStateManager();
+    s.update(batch(5, 1, 0, 3, 100));
+    s.update(batch(5, 1, 3, 4, 103));
+    s.update(batch(6, 0, 10, 1, 107));
+    const snap = s.serialize();
+    expect(snap.length).toBe(10 + 2 * 46);
+    const t = new ProducerStateManager();
+    t.load(snap);
+    expect(t.entry(5)).toMatchObject({ epoch: 1, batches: [{ firstSeq: 3, lastSeq: 6, firstOffset: 103, lastOffset: 106 }] });
+    expect(t.entry(6)).toMatchObject({ epoch: 0, batches: [{ firstSeq: 10, lastSeq: 10, firstOffset: 107, lastOffset: 107 }] });
+    const bad = Buffer.from(snap);
+    bad[20] ^= 1;
+    expect(() => t.load(bad)).toThrow(/CRC/);
+    expect(snapshotFileName(1234)).toBe('00000000000000001234.snapshot');
+    expect(parseSnapshotFileName('00000000000000001234.snapshot')).toBe(1234);
+    expect(parseSnapshotFileName('00000000000000001234.snapshot.tmp')).toBe(-1);
+  });
+});
+
+describe('producer state in a partition log', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const managers: LogManager[] = [];
+  beforeEach(async () => {
+    ({ dir, cleanup } = await makeTempDir());
+  });
+  afterEach(async () => {
+    for (const m of managers.splice(0)) await m.close().catch(() => {});
+    await cleanup();
+  });
+  const open = async (config = {}) => {
+    const m = await openManager(dir, { config });
+    managers.push(m);
+    return m;
+  };
+
+  it('a retried batch is stored once and answered with its first offsets; gaps and stale epochs are refused', async () => {
+    const m = await open();
+    const log = await m.create('t', 0);
+    expect((await log.append(batch(1, 1, 0, 10))).baseOffset).toBe(0);
+    expect((await log.append(batch(1, 1, 10, 10))).baseOffset).toBe(10);
+    const retry = await log.append(batch(1, 1, 0, 10));
+    expect(retry).toMatchObject({ baseOffset: 0, lastOffset: 9 });
+    expect(log.logEndOffset).toBe(20);
+    await expect(log.append(batch(1, 1, 30, 1))).rejects.toMatchObject({ code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    await expect(log.append(batch(1, 0, 20, 1))).rejects.toMatchObject({ code: ErrorCode.INVALID_PRODUCER_EPOCH });
+    expect(log.logEndOffset).toBe(20);
+  });
+
+  it('survives a clean restart (snapshot at the log end) and an unclean one (header replay)', async () => {
+    const m1 = await open({ segmentBytes: 2048 });
+    const log1 = await m1.create('t', 0);
+    let seq = 0;
+    for (let i = 0; i < 30; i++, seq += 5) await log1.append(batch(11, 2, seq, 5));
+    const segs = log1.segmentCount;
+    expect(segs).toBeGreaterThan(2);
+    await m1.close();
+    managers.length = 0;
+    const files = (await readdir(`${dir}/t-0`)).filter((f) => f.endsWith('.snapshot'));
+    expect(files).toContain(snapshotFileName(150)); // clean shutdown: at the log end
+    expect(files.length).toBeLessThanOrEqual(2);
+
+    const m2 = await open({ segmentBytes: 2048 });
+    const log2 = m2.get('t', 0)!;
+    expect(log2.producerState.entry(11)).toMatchObject({ epoch: 2 });
+    // the snapshot has the last batch: its retry is a duplicate, the next sequence appends
+    expect(await log2.append(batch(11, 2, 145, 5))).toMatchObject({ baseOffset: 145 });
+    expect(await log2.append(batch(11, 2, 150, 5))).toMatchObject({ baseOffset: 150 });
+    for (let i = 0; i < 3; i++) await log2.append(batch(11, 2, 155 + i * 5, 5));
+    // crash: no close, so no snapshot at the end and no clean-shutdown marker
+    const m3 = await open({ segmentBytes: 2048 });
+    const log3 = m3.get('t', 0)!;
+    expect(log3.logEndOffset).toBe(170);
+    // all of the last five batches are known again, from the replayed headers
+    expect(log3.producerState.entry(11)!.batches.map((b) => b.firstSeq)).toEqual([145, 150, 155, 160, 165]);
+    expect(await log3.append(batch(11, 2, 150, 5))).toMatchObject({ baseOffset: 150 });
+    await expect(log3.append(batch(11, 2, 175, 5))).rejects.toMatchObject({ code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(await log3.append(batch(11, 2, 170, 5))).toMatchObject({ baseOffset: 170 });
+  });
+});
