@@ -37,9 +37,14 @@ export class ParsedArgs {
     private readonly values: Map<string, string[]>,
     /** Tokens that are not options (Kafka's tools ignore them). */
     readonly positional: string[],
-    /** How many tokens were given at all (Kafka prints usage when there are none). */
-    readonly tokenCount: number,
+    /** The tokens as given (for messages that echo the command line). */
+    readonly tokens: readonly string[],
   ) {}
+
+  /** How many tokens were given at all (Kafka prints usage when there are none). */
+  get tokenCount(): number {
+    return this.tokens.length;
+  }
 
   has(name: string): boolean {
     this.spec(name);
@@ -126,7 +131,7 @@ export function parseArgs(argv: readonly string[], options: readonly OptionSpec[
       }
     }
   }
-  return new ParsedArgs(specs, values, positional, argv.length);
+  return new ParsedArgs(specs, values, positional, [...argv]);
 }
 
 function looksLikeOption(token: string): boolean {

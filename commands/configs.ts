@@ -1,0 +1,38 @@
+// kts configs — Kafka's kafka-configs.sh (ConfigCommand) for topics, brokers and broker loggers.
+import { defineTool } from '../src/cli/tool.js';
+
+export default defineTool({
+  name: 'configs',
+  kafkaName: 'kafka-configs.sh',
+  describe: 'Describe or alter topic and broker configs',
+  summary: 'Add, remove or show the configs of a topic or a broker.',
+  runtimeError: { prefix: '', stream: 'stderr' },
+  load: () => import('../src/cli/tools/configs.js'),
+  options: [
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-controller', arg: 'required', argName: 'controller to connect to', describe: 'kts treats it like --bootstrap-server.' },
+    { name: 'zookeeper', arg: 'required', argName: 'urls', describe: 'Not supported by kts: use --bootstrap-server.' },
+    { name: 'command-config', arg: 'required', argName: 'command config property file', describe: 'A properties file of admin client settings.' },
+    { name: 'describe', describe: 'Show the configs of the given entity (or of every one of its type).' },
+    { name: 'alter', describe: 'Change the configs of the given entity.' },
+    { name: 'entity-type', arg: 'required', argName: 'topics/brokers/broker-loggers', repeatable: true, describe: 'Kind of entity: topics, brokers or broker-loggers (users, clients, ips, client-metrics are not available in kts).' },
+    { name: 'entity-name', arg: 'required', argName: 'entity name', repeatable: true, describe: 'Topic name or broker id.' },
+    { name: 'entity-default', describe: 'The cluster-wide default broker entity.' },
+    { name: 'topic', arg: 'required', argName: 'topic', describe: 'Same as --entity-type topics --entity-name <topic>.' },
+    { name: 'broker', arg: 'required', argName: 'broker-id', describe: 'Same as --entity-type brokers --entity-name <id>.' },
+    { name: 'broker-defaults', describe: 'Same as --entity-type brokers --entity-default.' },
+    { name: 'broker-logger', arg: 'required', argName: 'broker-id', describe: 'Same as --entity-type broker-loggers --entity-name <id>.' },
+    { name: 'user', arg: 'required', argName: 'user-principal', describe: 'Not available in kts.' },
+    { name: 'user-defaults', describe: 'Not available in kts.' },
+    { name: 'client', arg: 'required', argName: 'client-id', describe: 'Not available in kts.' },
+    { name: 'client-defaults', describe: 'Not available in kts.' },
+    { name: 'ip', arg: 'required', argName: 'ip', describe: 'Not available in kts.' },
+    { name: 'ip-defaults', describe: 'Not available in kts.' },
+    { name: 'all', describe: 'With --describe: every config, defaults and static ones included.' },
+    { name: 'add-config', arg: 'required', argName: 'k1=v1,k2=[v1,v2,v2],k3=v3', describe: 'Configs to set, comma-separated; square brackets keep commas inside a value; an empty value is allowed.' },
+    { name: 'add-config-file', arg: 'required', argName: 'properties file', describe: 'Configs to set, from a properties file.' },
+    { name: 'delete-config', arg: 'required', argName: 'k1,k2', repeatable: true, describe: 'Config names to remove, comma-separated.' },
+    { name: 'force', describe: 'Accepted for compatibility.' },
+  ],
+  epilogue: 'kts: --output json prints {"entities": [{"type", "name", "configs": [{"name", "value", "source", "sensitive", "synonyms"}]}]} for --describe.',
+});

@@ -1,0 +1,41 @@
+// kts console-consumer — Kafka's kafka-console-consumer.sh: records of a topic to stdout.
+import { defineTool } from '../src/cli/tool.js';
+
+export default defineTool({
+  name: 'console-consumer',
+  kafkaName: 'kafka-console-consumer.sh',
+  describe: 'Consume records from topics and print them to standard output',
+  summary: 'Reads data from Kafka topics and writes it to standard output.',
+  runtimeError: { prefix: '', stream: 'stderr' },
+  load: () => import('../src/cli/tools/console-consumer.js'),
+  outputs: ['plain', 'json', 'jsonl'],
+  options: [
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'topic', arg: 'required', argName: 'topic', describe: 'The topic to read.' },
+    { name: 'include', arg: 'required', argName: 'Java regex (String)', describe: 'Read every topic whose whole name matches this regular expression.' },
+    { name: 'whitelist', arg: 'required', argName: 'Java regex (String)', describe: 'Deprecated spelling of --include.' },
+    { name: 'partition', arg: 'required', type: 'int', argName: 'partition', describe: 'Read only this partition of --topic (no consumer group).' },
+    { name: 'offset', arg: 'required', argName: 'consume offset', defaultValue: 'latest', describe: 'With --partition: start at earliest, latest or this offset.' },
+    { name: 'from-beginning', describe: 'Start at the earliest offset when the group has no committed offset.' },
+    { name: 'group', arg: 'required', argName: 'consumer group id', describe: 'Consume as a member of this group (committing offsets). Without it no group is used.' },
+    { name: 'max-messages', arg: 'required', type: 'int', argName: 'num_messages', describe: 'Exit after this many records.' },
+    { name: 'timeout-ms', arg: 'required', type: 'int', argName: 'timeout_ms', describe: 'Exit when no record arrived for this long.' },
+    { name: 'isolation-level', arg: 'required', argName: 'read_uncommitted|read_committed', defaultValue: 'read_uncommitted', describe: 'read_committed hides records of open and aborted transactions.' },
+    { name: 'skip-message-on-error', describe: 'Log and skip a record that cannot be printed instead of stopping.' },
+    { name: 'formatter', arg: 'required', argName: 'class', defaultValue: 'org.apache.kafka.tools.consumer.DefaultMessageFormatter', describe: 'DefaultMessageFormatter, LoggingMessageFormatter or NoOpMessageFormatter.' },
+    { name: 'property', arg: 'required', argName: 'prop', repeatable: true, describe: 'Formatter setting key=value: print.timestamp, print.key, print.offset, print.partition, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal, key.deserializer, value.deserializer, headers.deserializer.' },
+    { name: 'formatter-config', arg: 'required', argName: 'config file', describe: 'Formatter settings from a properties file (--property wins).' },
+    { name: 'key-deserializer', arg: 'required', argName: 'deserializer for key', describe: 'Same as --property key.deserializer=<class>.' },
+    { name: 'value-deserializer', arg: 'required', argName: 'deserializer for values', describe: 'Same as --property value.deserializer=<class>.' },
+    { name: 'consumer-property', arg: 'required', argName: 'consumer_prop', repeatable: true, describe: 'Consumer setting key=value (group.id, auto.offset.reset, enable.auto.commit, ...).' },
+    { name: 'consumer.config', arg: 'required', argName: 'config file', describe: 'Consumer settings from a properties file (--consumer-property wins).' },
+    { name: 'enable-systest-events', describe: 'Print "shutdown_complete" when done (for system tests).' },
+    { name: 'from', arg: 'required', argName: 'position', describe: 'kts: start every partition at earliest, latest, offset N, -N (N before the end), @<ISO time>, @<epoch ms> or @-<duration> (@-1h).' },
+    { name: 'until', arg: 'required', argName: 'position', describe: 'kts: stop each partition before this position (same forms as --from; "end" = the end at start-up) and exit 0 when all got there.' },
+  ],
+  epilogue: [
+    'Record layout: [timestamp][partition][offset][headers][key]value, joined by key.separator (print.* properties pick the fields).',
+    'kts --output jsonl: one object per record, {"topic", "partition", "offset", "timestamp", "timestampType", "key", "value", "headers": [{"key", "value"}]},',
+    'each payload null, a UTF-8 string or {"base64": "..."}; console-producer --input jsonl replays it. --output json prints the same objects as one array.',
+  ].join('\n'),
+});

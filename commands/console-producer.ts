@@ -1,0 +1,41 @@
+// kts console-producer — Kafka's kafka-console-producer.sh: stdin lines (or JSONL) to a topic.
+import { defineTool } from '../src/cli/tool.js';
+
+export default defineTool({
+  name: 'console-producer',
+  kafkaName: 'kafka-console-producer.sh',
+  describe: 'Read lines from standard input and publish them to a topic',
+  summary: 'Reads data from standard input and publishes it to Kafka.',
+  runtimeError: { prefix: '', stream: 'stderr' },
+  load: () => import('../src/cli/tools/console-producer.js'),
+  options: [
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'broker-list', arg: 'required', argName: 'broker-list', describe: 'Deprecated spelling of --bootstrap-server (used only when that is absent).' },
+    { name: 'topic', arg: 'required', argName: 'topic', describe: 'REQUIRED: the topic to write to.' },
+    { name: 'sync', describe: 'Send each record on its own and wait for its acknowledgement before reading the next line.' },
+    { name: 'compression-codec', arg: 'optional', argName: 'compression-codec', describe: 'none, gzip, snappy, lz4 or zstd; the flag alone means gzip.' },
+    { name: 'batch-size', arg: 'required', type: 'int', argName: 'size', defaultValue: '16384', describe: 'Bytes per partition batch (batch.size).' },
+    { name: 'max-partition-memory-bytes', arg: 'required', type: 'int', argName: 'memory in bytes per partition', defaultValue: '16384', describe: 'Same as --batch-size (batch.size).' },
+    { name: 'message-send-max-retries', arg: 'required', type: 'int', defaultValue: '3', describe: 'How often a failed batch is retried (retries).' },
+    { name: 'retry-backoff-ms', arg: 'required', type: 'long', defaultValue: '100', describe: 'Wait before a retry (retry.backoff.ms).' },
+    { name: 'timeout', arg: 'required', type: 'long', argName: 'timeout_ms', defaultValue: '1000', describe: 'How long a record may wait for its batch to fill (linger.ms).' },
+    { name: 'request-required-acks', arg: 'required', argName: 'request required acks', defaultValue: '-1', describe: 'Acknowledgements to wait for: -1 (all), 0 or 1 (acks).' },
+    { name: 'request-timeout-ms', arg: 'required', type: 'int', argName: 'request timeout ms', defaultValue: '1500', describe: 'How long the broker may take to acknowledge (request.timeout.ms).' },
+    { name: 'metadata-expiry-ms', arg: 'required', type: 'long', argName: 'metadata expiration interval', defaultValue: '300000', describe: 'Accepted for compatibility (metadata.max.age.ms).' },
+    { name: 'max-block-ms', arg: 'required', type: 'long', argName: 'max block on send', defaultValue: '60000', describe: 'How long a send may wait for topic metadata or buffer space (max.block.ms).' },
+    { name: 'max-memory-bytes', arg: 'required', type: 'long', argName: 'total memory in bytes', defaultValue: '33554432', describe: 'Bytes of records buffered before reading pauses (buffer.memory).' },
+    { name: 'socket-buffer-size', arg: 'required', type: 'int', argName: 'size', defaultValue: '102400', describe: 'Accepted for compatibility (send.buffer.bytes).' },
+    { name: 'line-reader', arg: 'required', argName: 'reader_class', defaultValue: 'kafka.tools.ConsoleProducer$LineMessageReader', describe: 'The reader class; only the line reader is available.' },
+    { name: 'property', arg: 'required', argName: 'prop', repeatable: true, describe: 'Line reader setting key=value: parse.key, key.separator, parse.headers, headers.delimiter, headers.separator, headers.key.separator, null.marker, ignore.error.' },
+    { name: 'reader-config', arg: 'required', argName: 'config file', describe: 'Line reader settings from a properties file (--property wins).' },
+    { name: 'producer-property', arg: 'required', argName: 'producer_prop', repeatable: true, describe: 'Producer setting key=value.' },
+    { name: 'producer.config', arg: 'required', argName: 'config file', describe: 'Producer settings from a properties file (--producer-property wins).' },
+    { name: 'input', arg: 'required', argName: 'lines|jsonl', defaultValue: 'lines', describe: 'kts: "jsonl" reads the records console-consumer --output jsonl writes (keys, headers, partitions, timestamps kept).' },
+  ],
+  outputs: ['plain', 'table', 'json'],
+  epilogue: [
+    'Line layout: [headers<headers.delimiter>][key<key.separator>]value, e.g. with parse.headers and parse.key: h1:v1,h2:v2<TAB>key<TAB>value.',
+    'kts --input jsonl: one JSON object per line, {"key": ..., "value": ..., "headers": [{"key": "h", "value": ...}], "partition": n, "timestamp": ms};',
+    'each payload is null, a UTF-8 string, or {"base64": "..."}. --output json prints {"topic", "records", "failed"} when done.',
+  ].join('\n'),
+});
