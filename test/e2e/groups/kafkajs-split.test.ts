@@ -29,9 +29,9 @@ describe('kafkajs consumer group on kts', () => {
   it('three members own disjoint partitions covering the topic; no record is delivered twice', async () => {
     const topic = 'split';
     await createTopic(admin, topic, 6);
+    const started = Date.now();
     for (const name of ['c1', 'c2', 'c3']) consumers.push(await trackedConsumer(kafka, name, 'split-group', topic));
 
-    const started = Date.now();
     await waitFor('a stable three-way split', async () => {
       const d = await admin.describeGroups(['split-group']);
       const g = d.groups[0];
@@ -62,6 +62,6 @@ describe('kafkajs consumer group on kts', () => {
 
     const d = await admin.describeGroups(['split-group']);
     expect(d.groups[0]).toMatchObject({ state: 'Stable', protocolType: 'consumer' });
-    console.log(`[groups] split: converged in ${converged} ms; ${seen.size} records, 0 duplicates; owners ${JSON.stringify(Object.fromEntries(owners))}; joins per member ${consumers.map((c) => c.joins).join('/')}`);
+    console.log(`[groups] split: three members started and stable in ${converged} ms; ${seen.size} records, 0 duplicates; owners ${JSON.stringify(Object.fromEntries(owners))}; joins per member ${consumers.map((c) => c.joins).join('/')}`);
   });
 });

@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { kcatPath } from '../../helpers/tools.js';
+import { kcat as kcatRun } from '../../helpers/kcat.js';
+import { partitionForGroup } from '../../../src/broker/groups/index.js';
 import { createTopic, kafkaFor, produceEach, startTestBroker, waitFor, type TestBroker } from './support.js';
 
 const KAFKA_NODE_MEMBER = resolve(import.meta.dirname, 'fixtures/kafka-node-member.cjs');
@@ -100,6 +102,11 @@ describe('third-party group clients on kts', () => {
     await waitFor('kcat commits', async () => (await committed(group, topic)).every((o) => o === 25), 15_000);
     const g = (await admin.describeGroups([group])).groups[0];
     expect(g.state).toBe('Empty');
+    // kcat reads __consumer_offsets too: Kafka's key layouts (the group's name is in every key).
+    const partition = partitionForGroup(group, 10);
+    const keys = await kcatRun(['-b', broker.bootstrap, '-C', '-t', '__consumer_offsets', '-p', String(partition), '-o', 'beginning', '-e', '-q', '-f', '%k\\n']);
+    const lines = keys.split('\n').filter((l) => l.includes(group));
+    expect(lines.length).toBeGreaterThan(0);
     console.log(`[groups] kcat -G: 2 members, 100 records split ${split.join('/')}, 0 duplicates; committed ${JSON.stringify(await committed(group, topic))}`);
   });
 
