@@ -1,0 +1,96 @@
+// Process helpers for the bench: spawn and time, /proc CPU and RSS, medians, percentiles.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const CLK_TCK = 100; // Linux USER_HZ
+
+/** utime+stime of a process in seconds (0 when it is gone). */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of stat(5)
+  } catch {
+    return 0;
+  }
+}
+
+/** VmRSS in MB (0 when gone). */
+export function rssMB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the RSS of `pid` every `everyMs` until stop() is called; returns the peak in MB. */
+export function rssSampler(pid, everyMs = 50) {
+  let peak = rssMB(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMB(pid))), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, rssMB(pid));
+      return peak;
+    },
+  };
+}
+
+/**
+ * Runs a command to completion. stdin: a file path string to pipe from ('ignore' by default) or a
+ * function (child.stdin) => void. Counts stdout bytes and newlines unless keepStdout.
+ * Resolves { code, wallMs, bytes, lines, stdout, stderr }; kills it after timeoutMs.
+ */
+export function run(cmd, args, opts = {}) {
+  const { timeoutMs = 120_000, feed, env, keepStdout = false } = opts;
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    let bytes = 0;
+    let lines = 0;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      bytes += d.length;
+      for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
+      if (keepStdout) stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 20_000) stderr += d;
+    });
+    if (feed) {
+      child.stdin.on('error', () => {});
+      feed(child.stdin);
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, wallMs: performance.now() - t0, bytes, lines, stdout, stderr: String(err), timedOut });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, wallMs: performance.now() - t0, bytes, lines, stdout, stderr, timedOut, pid: child.pid });
+    });
+  });
+}
+
+export function median(xs) {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+export function percentile(xs, p) {
+  const v = [...xs].sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))];
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
