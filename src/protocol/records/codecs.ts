@@ -1,7 +1,9 @@
 // snappy, lz4 and zstd for the codec registry. Importing this file only registers small wrappers;
 // the native snappy addon and the zstd WebAssembly module are loaded on first use, synchronously,
 // so a CLI command that never touches compressed data never loads them.
-//  - snappy: `snappy` (napi-rs; prebuilt binaries come as npm optional packages). Input may be the
+//  - snappy: `snappy` 7 (napi-rs; prebuilt binaries come as npm optional packages), installed under
+//    the alias `snappy-napi` so that the name `snappy` stays free for kafka-node's optional snappy 6
+//    (a different, callback API that kafka-node finds by that name). Input may be the
 //    xerial "snappy-java" stream (Kafka's Java clients) or raw snappy (librdkafka, kafkajs); we
 //    write the xerial stream, as Kafka's Java producer and broker do. The decompressed size is read
 //    from each raw block's preamble and checked against the bound before anything is inflated.
@@ -23,7 +25,7 @@ interface SnappyBinding {
   uncompressSync(input: Uint8Array, opts: { asBuffer: true }): Buffer;
 }
 let snappyBinding: SnappyBinding | undefined;
-const snappy = (): SnappyBinding => (snappyBinding ??= require('snappy') as SnappyBinding);
+const snappy = (): SnappyBinding => (snappyBinding ??= require('snappy-napi') as SnappyBinding);
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;

@@ -84,7 +84,7 @@ describe('snappy framing', () => {
     const packed = compress(2, text);
     expect(packed.subarray(0, 8)).toEqual(Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]));
     const { createRequire } = await import('node:module');
-    const snappy = createRequire(import.meta.url)('snappy') as { compressSync(b: Buffer): Buffer };
+    const snappy = createRequire(import.meta.url)('snappy-napi') as { compressSync(b: Buffer): Buffer };
     const raw = snappy.compressSync(text);
     expect(decompress(2, raw).equals(text)).toBe(true);
     // kafkajs-snappy (snappyjs, pure JS) reads what we write
