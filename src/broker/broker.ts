@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { BrokerConfig, type Listener } from '../config/broker-config.js';
 import { readProperties } from '../config/properties.js';
+import type { BrokerEndpoint, ClusterMetadata } from '../cluster/cluster-metadata.js';
 import { TopicRegistry } from '../cluster/topic-registry.js';
 import { LogManager } from '../storage/index.js';
 import type { BrokerContext } from './broker-context.js';
@@ -59,24 +60,29 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   const nodeId = config.nodeId;
 
   const logs = await LogManager.open({ logDirs: config.logDirs, defaults: config.logConfig(), now, logger: log.child('log') });
-  let topics: TopicRegistry;
+  const listener = config.listeners[0];
+  const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
+  let servers: Server[];
   try {
-    topics = await TopicRegistry.open(config, logs);
+    servers = await listen(listener);
   } catch (err) {
     await logs.close();
     throw err;
   }
-
-  const listener = config.listeners[0];
-  const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
-  const servers = await listen(listener);
   const boundPort = (servers[0].address() as { port: number }).port;
   const advertised = {
     host: advertisedListener.host || 'localhost',
     port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
   };
 
-  topics.setSelf({ nodeId, host: advertised.host, port: advertised.port, rack: null });
+  let topics: ClusterMetadata;
+  try {
+    topics = await openClusterMetadata(config, logs, log, { nodeId, host: advertised.host, port: advertised.port, rack: null });
+  } catch (err) {
+    for (const server of servers) server.close();
+    await logs.close();
+    throw err;
+  }
 
   const context: BrokerContext = {
     nodeId,
@@ -124,7 +130,13 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   };
   for (const server of servers) server.on('connection', onSocket);
 
-  const maintenanceMs = Math.min(config.getNumber('log.retention.check.interval.ms'), 2 ** 31 - 1);
+  // Retention and the time-based flush (flush.ms / log.flush.interval.ms) are checked together. As in
+  // Kafka, log.flush.scheduler.interval.ms says how often the flusher looks (default: never), so a
+  // user who sets it gets flush.ms honoured without waiting for the 5-minute retention check.
+  const maintenanceMs = Math.max(
+    10,
+    Math.min(config.getNumber('log.retention.check.interval.ms'), config.getNumber('log.flush.scheduler.interval.ms'), 2 ** 31 - 1),
+  );
   let maintenanceRunning = false;
   const maintenance = setInterval(() => {
     if (maintenanceRunning) return;
@@ -160,6 +172,26 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     nodeId,
     close,
   };
+}
+
+/** The embedded store, or ZooKeeper in Kafka's layout when `zookeeper.connect` is set. */
+async function openClusterMetadata(config: BrokerConfig, logs: LogManager, log: Logger, self: BrokerEndpoint): Promise<ClusterMetadata> {
+  const connect = config.getString('zookeeper.connect').trim();
+  if (!connect) {
+    const registry = await TopicRegistry.open(config, logs);
+    registry.setSelf(self);
+    return registry;
+  }
+  const { ZkSession } = await import('../cluster/zk-session.js');
+  const { ZkClusterMetadata } = await import('../cluster/zk-cluster-metadata.js');
+  const sessionTimeoutMs = config.getNumber('zookeeper.session.timeout.ms');
+  const zk = await ZkSession.connect(connect, sessionTimeoutMs, config.getNumber('zookeeper.connection.timeout.ms'), log.child('zookeeper'));
+  try {
+    return await ZkClusterMetadata.open({ zk, config, logs, log: log.child('cluster'), self, sessionTimeoutMs });
+  } catch (err) {
+    await zk.close();
+    throw err;
+  }
 }
 
 /**
