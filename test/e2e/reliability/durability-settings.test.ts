@@ -74,6 +74,11 @@ async function startTraced(overrides: Record<string, string>): Promise<Traced> {
   return t;
 }
 
+function lastIndex(xs: string[], pred: (x: string, i: number) => boolean): number {
+  for (let i = xs.length - 1; i >= 0; i--) if (pred(xs[i], i)) return i;
+  return -1;
+}
+
 /** fdatasync/fsync calls on a partition's segment files so far. */
 const syncsOn = (trace: string, partitionDir: string) =>
   trace.split('\n').filter((l) => /\b(fdatasync|fsync)\(\d+</.test(l) && l.includes(`/${partitionDir}/`) && /\.log>/.test(l)).length;
@@ -104,10 +109,10 @@ describe.skipIf(!strace)('durability settings (strace on the real broker)', () =
     // The last checkpoint write: temp opened, temp synced, renamed over the file, directory synced.
     const lines = b.trace().split('\n');
     const tmpName = 'recovery-point-offset-checkpoint.tmp';
-    const renameAt = lines.findLastIndex((l) => /rename/.test(l) && l.includes(tmpName));
+    const renameAt = lastIndex(lines, (l) => /rename/.test(l) && l.includes(tmpName));
     expect(renameAt).toBeGreaterThan(0);
-    const syncTmpAt = lines.findLastIndex((l, i) => i < renameAt && /fdatasync|fsync/.test(l) && l.includes(tmpName));
-    const openTmpAt = lines.findLastIndex((l, i) => i < syncTmpAt && /openat/.test(l) && l.includes(tmpName));
+    const syncTmpAt = lastIndex(lines, (l, i) => i < renameAt && /fdatasync|fsync/.test(l) && l.includes(tmpName));
+    const openTmpAt = lastIndex(lines, (l, i) => i < syncTmpAt && /openat/.test(l) && l.includes(tmpName));
     const dirSyncAt = lines.findIndex((l, i) => i > renameAt && /\b(fdatasync|fsync)\(\d+</.test(l) && l.includes(`<${b.dataDir}>`));
     figure(
       'durability',
