@@ -8,8 +8,6 @@ import type { CommandModule } from 'yargs';
 import pkg from '../../package.json' with { type: 'json' };
 import { COMMANDS, commandFor, renderCommandList, type CommandEntry } from './command-index.js';
 import { installLastResortHandlers, oneLine } from './errors.js';
-// Registers snappy/lz4/zstd; their native and WebAssembly parts load only when a command uses them.
-import '../protocol/records/codecs.js';
 import type { ToolSpec } from './tool.js';
 
 type LoadedModule = { default?: CommandModule & { tool?: ToolSpec } };

@@ -11,6 +11,8 @@
 //
 // connect() resolves once a broker answered ApiVersions and Metadata, or rejects with
 // BrokerUnreachableError after `bootstrapTimeoutMs`.
+// Registers snappy/lz4/zstd with the record codec (their native/WebAssembly parts load on first use).
+import '../protocol/records/codecs.js';
 import { Admin } from './admin.js';
 import { Cluster, parseBootstrap, type ClusterMetadata, type TopicMetadata } from './cluster.js';
 import { fetchPartitions, type FetchOptions, type FetchRequestPartition, type FetchedPartition } from './fetch.js';
