@@ -51,6 +51,10 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     const topicConfigs = ctx.broker.topics.get(topic)?.configs ?? new Map<string, string>();
     batch = prepareBatch(batch, targetCodec(ctx.broker.config.topicValue('compression.type', topicConfigs)));
     const result = await log.append(batch, { now: ctx.broker.now() });
+    if (result.recordCount === 0 && result.baseOffset >= 0) {
+      // An idempotent producer's retry of a batch already stored: answered with the first write's offsets.
+      ctx.broker.log.info(`[${topic}-${partition}] duplicate batch answered with its stored offsets ${result.baseOffset}-${result.lastOffset}`);
+    }
     return {
       index: partition,
       errorCode: 0,
