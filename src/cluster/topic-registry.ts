@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { parseProperties } from '../config/properties.js';
-import { validateTopicConfig } from '../config/topic-configs.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
-import { isInternalTopic, topicNameError, unifyCollisionChars } from './topic-names.js';
+import { isInternalTopic } from './topic-names.js';
+import { validateConfigs, validateNewTopic } from './topic-validation.js';
 
 export interface TopicInfo {
   name: string;
@@ -117,22 +117,7 @@ export class TopicRegistry implements ClusterMetadata {
 
   /** Checks everything CreateTopics checks, without side effects. Throws KafkaError. */
   validateCreate(name: string, partitions: number, configs: Record<string, string>): void {
-    const nameError = topicNameError(name);
-    if (nameError) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
-    if (this.topics.has(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
-    const unified = unifyCollisionChars(name);
-    for (const existing of this.topics.keys()) {
-      if (unifyCollisionChars(existing) === unified) {
-        throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${existing}`);
-      }
-    }
-    if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
-    }
-    for (const [key, value] of Object.entries(configs)) {
-      const error = validateTopicConfig(key, value);
-      if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
-    }
+    validateNewTopic(name, partitions, configs, this.topics.keys());
   }
 
   async create(name: string, partitions: number, configs: Record<string, string> = {}, opts: { internal?: boolean } = {}): Promise<TopicInfo> {
@@ -186,10 +171,7 @@ export class TopicRegistry implements ClusterMetadata {
   async setTopicConfigs(name: string, configs: Map<string, string>): Promise<void> {
     return this.mutate(async () => {
       const topic = this.require(name);
-      for (const [key, value] of configs) {
-        const error = validateTopicConfig(key, value);
-        if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
-      }
+      validateConfigs(configs);
       topic.configs = new Map(configs);
       await this.persist();
       this.applyLogConfig(topic);

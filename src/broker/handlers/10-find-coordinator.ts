@@ -1,10 +1,12 @@
-// FindCoordinator v0-v6. This broker coordinates every group (key type 0); finding one creates
+// FindCoordinator v0-v6. Groups (key type 0) are coordinated by the leader of their
+// __consumer_offsets partition; finding one creates
 // __consumer_offsets if needed, as Kafka does. v4+ batches keys. Transaction (1) and share (2)
 // coordinators are not served here yet: COORDINATOR_NOT_AVAILABLE / INVALID_REQUEST.
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 
 const GROUP = 0;
+const OFFSETS_TOPIC = '__consumer_offsets';
 const TRANSACTION = 1;
 
 interface Found {
@@ -41,6 +43,11 @@ async function find(ctx: RequestContext, key: string, keyType: number): Promise<
     ctx.broker.log.warn(`Could not create __consumer_offsets: ${(err as Error).message}`);
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   }
-  const { host, port } = ctx.broker.advertised;
-  return { key, nodeId: ctx.broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null };
+  // The coordinator is the leader of the group's __consumer_offsets partition (this broker unless
+  // it runs in a ZooKeeper cluster); with no live leader the client retries later.
+  const partition = ctx.broker.groups.partitionFor(key);
+  const leader = ctx.broker.topics.partitionState(OFFSETS_TOPIC, partition)?.leader ?? -1;
+  const endpoint = ctx.broker.topics.liveBrokers().find((b) => b.nodeId === leader);
+  if (!endpoint) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  return { key, nodeId: endpoint.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }

@@ -1,0 +1,480 @@
+// Cluster metadata kept in ZooKeeper in Kafka 3.x's layout (see kafka-zookeeper-layout in the
+// project docs), so kts brokers can share a cluster with each other and with Apache ZooKeeper:
+// ephemeral /brokers/ids/<id>, controller election through /controller + /controller_epoch,
+// /cluster/id, assignments under /brokers/topics, partition state nodes, /config/topics and
+// deletion through /admin/delete_topics.
+//
+// Every broker keeps a cache of brokers, topics and partition states, reloaded whenever one of its
+// watches fires (watches are re-armed by the reload itself). The elected controller creates the
+// state of new partitions and moves leadership as brokers come and go; each broker creates and
+// deletes its own logs to match what it is assigned. Broker-to-broker RPCs are not needed: the
+// state nodes are the source of truth.
+import type { BrokerConfig } from '../config/broker-config.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { LogManager } from '../storage/index.js';
+import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
+import { isInternalTopic } from './topic-names.js';
+import { randomClusterId, randomTopicId, type TopicInfo } from './topic-registry.js';
+import { validateConfigs, validateNewTopic } from './topic-validation.js';
+import type { Logger } from '../broker/logger.js';
+import { isNodeExists, isNoNode, type ZkSession } from './zk-session.js';
+import type { Op } from './zookeeper-client.js';
+
+const PERSISTENT_PATHS = [
+  '/consumers',
+  '/brokers/ids',
+  '/brokers/topics',
+  '/brokers/seqid',
+  '/config/changes',
+  '/config/topics',
+  '/config/clients',
+  '/config/users',
+  '/config/brokers',
+  '/config/ips',
+  '/admin/delete_topics',
+  '/isr_change_notification',
+  '/log_dir_event_notification',
+  '/latest_producer_id_block',
+];
+
+interface ZkTopic extends TopicInfo {
+  /** partition -> replica broker ids, preferred leader first. */
+  assignment: Map<number, number[]>;
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+const parse = (data: Buffer | null): any => (data && data.length > 0 ? JSON.parse(data.toString('utf8')) : null);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ZkClusterOptions {
+  zk: ZkSession;
+  config: BrokerConfig;
+  logs: LogManager;
+  log: Logger;
+  self: BrokerEndpoint;
+  sessionTimeoutMs: number;
+}
+
+export class ZkClusterMetadata implements ClusterMetadata {
+  clusterId = '';
+  private brokers = new Map<number, BrokerEndpoint>();
+  private topics = new Map<string, ZkTopic>();
+  private byId = new Map<string, ZkTopic>();
+  private states = new Map<string, PartitionState>();
+  private controller = -1;
+  /** The /controller_epoch zkVersion this broker won with, when it is the controller. */
+  private controllerEpochZkVersion = -1;
+  private reloading: Promise<void> | null = null;
+  private reloadAgain = false;
+  private closed = false;
+  /** Paths with a watch in place, so a reload does not stack watchers. */
+  private readonly armed = new Set<string>();
+  private readonly zk: ZkSession;
+  private readonly nodeId: number;
+
+  private constructor(private readonly opts: ZkClusterOptions) {
+    this.zk = opts.zk;
+    this.nodeId = opts.self.nodeId;
+  }
+
+  static async open(opts: ZkClusterOptions): Promise<ZkClusterMetadata> {
+    const cluster = new ZkClusterMetadata(opts);
+    await cluster.start();
+    return cluster;
+  }
+
+  private async start(): Promise<void> {
+    for (const path of PERSISTENT_PATHS) await this.zk.mkdirp(path);
+    this.clusterId = await this.loadClusterId();
+    await this.register();
+    this.zk.onSessionReestablished(() => void this.afterNewSession());
+    await this.reload();
+    await this.elect();
+  }
+
+  private async loadClusterId(): Promise<string> {
+    const fresh = randomClusterId();
+    await this.zk.mkdirp('/cluster');
+    try {
+      await this.zk.create('/cluster/id', json({ version: '1', id: fresh }), 'persistent');
+      return fresh;
+    } catch (err) {
+      if (!isNodeExists(err)) throw err;
+      return parse((await this.zk.getData('/cluster/id')).data).id;
+    }
+  }
+
+  /** /brokers/ids/<id>: ephemeral. A node left by our own previous process waits out its session. */
+  private async register(): Promise<void> {
+    const { self } = this.opts;
+    const registration = json({
+      version: 5,
+      host: self.host,
+      port: self.port,
+      jmx_port: -1,
+      timestamp: String(Date.now()),
+      endpoints: [`PLAINTEXT://${self.host}:${self.port}`],
+      listener_security_protocol_map: { PLAINTEXT: 'PLAINTEXT' },
+      rack: self.rack,
+      features: {},
+    });
+    const path = `/brokers/ids/${this.nodeId}`;
+    const deadline = Date.now() + this.opts.sessionTimeoutMs + 10_000;
+    for (;;) {
+      try {
+        await this.zk.create(path, registration, 'ephemeral');
+        return;
+      } catch (err) {
+        if (!isNodeExists(err)) throw err;
+        const existing = await this.zk.exists(path);
+        if (existing && existing.ephemeralOwner === this.zk.sessionId) return;
+        if (Date.now() > deadline) {
+          throw new Error(`Broker id ${this.nodeId} is already registered in ZooKeeper by another session (${path})`);
+        }
+        this.opts.log.info(`${path} is still held by an earlier session; waiting for it to expire`);
+        await sleep(500);
+      }
+    }
+  }
+
+  private async afterNewSession(): Promise<void> {
+    if (this.closed) return;
+    this.armed.clear();
+    this.controllerEpochZkVersion = -1;
+    try {
+      await this.register();
+      await this.reload();
+      await this.elect();
+    } catch (err) {
+      this.opts.log.error(`Re-registering after a new ZooKeeper session failed: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- reads ----
+
+  get(name: string): TopicInfo | undefined {
+    return this.topics.get(name);
+  }
+
+  getById(topicId: string): TopicInfo | undefined {
+    return this.byId.get(topicId);
+  }
+
+  list(): TopicInfo[] {
+    return [...this.topics.values()];
+  }
+
+  liveBrokers(): BrokerEndpoint[] {
+    return [...this.brokers.values()].sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  controllerId(): number {
+    return this.controller;
+  }
+
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    return this.states.get(`${topic}\u0000${partition}`);
+  }
+
+  // ---- the cache, refreshed by watches ----
+
+  /** Reloads everything; concurrent triggers coalesce into one more pass. */
+  private reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        try {
+          await this.loadOnce();
+          if (this.isController()) await this.actAsController();
+          await this.syncLocalLogs();
+        } catch (err) {
+          if (this.closed) return;
+          this.opts.log.warn(`Reloading cluster state from ZooKeeper failed: ${(err as Error).message}`);
+          await sleep(200);
+          this.reloadAgain = true;
+        }
+      } while (this.reloadAgain && !this.closed);
+    })().finally(() => (this.reloading = null));
+    return this.reloading;
+  }
+
+  private watcher(path: string): ((event: unknown) => void) | undefined {
+    if (this.armed.has(path)) return undefined;
+    this.armed.add(path);
+    return () => {
+      this.armed.delete(path);
+      if (path === '/controller') void this.elect();
+      void this.reload();
+    };
+  }
+
+  private async loadOnce(): Promise<void> {
+    const brokers = new Map<number, BrokerEndpoint>();
+    for (const id of await this.zk.getChildren('/brokers/ids', this.watcher('/brokers/ids'))) {
+      const node = await this.zk.getData(`/brokers/ids/${id}`).catch((e) => (isNoNode(e) ? null : Promise.reject(e)));
+      const reg = parse(node?.data ?? null);
+      if (!reg) continue;
+      const endpoint = (reg.endpoints as string[] | undefined)?.map((e) => /^([A-Z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e)).find((m) => m && m[1] === 'PLAINTEXT');
+      brokers.set(Number(id), {
+        nodeId: Number(id),
+        host: endpoint ? endpoint[2].replace(/^\[|\]$/g, '') : reg.host,
+        port: endpoint ? Number(endpoint[3]) : reg.port,
+        rack: reg.rack ?? null,
+      });
+    }
+
+    const controllerNode = await this.zk.getDataIfExists('/controller', this.watcher('/controller'));
+    const controller = parse(controllerNode?.data ?? null)?.brokerid ?? -1;
+
+    const topics = new Map<string, ZkTopic>();
+    const states = new Map<string, PartitionState>();
+    for (const name of await this.zk.getChildren('/brokers/topics', this.watcher('/brokers/topics'))) {
+      const node = await this.zk.getDataIfExists(`/brokers/topics/${name}`, this.watcher(`/brokers/topics/${name}`));
+      const assignmentJson = parse(node?.data ?? null);
+      if (!assignmentJson) continue;
+      const assignment = new Map<number, number[]>(Object.entries(assignmentJson.partitions ?? {}).map(([p, r]) => [Number(p), r as number[]]));
+      const configNode = await this.zk.getDataIfExists(`/config/topics/${name}`);
+      const configs = new Map<string, string>(Object.entries(parse(configNode?.data ?? null)?.config ?? {}));
+      const previous = this.topics.get(name);
+      const topic: ZkTopic = {
+        name,
+        // Topics written by old tools have no id; keep the one we made up so it stays stable here.
+        topicId: assignmentJson.topic_id ?? previous?.topicId ?? randomTopicId(),
+        partitions: assignment.size,
+        configs,
+        internal: isInternalTopic(name),
+        assignment,
+      };
+      topics.set(name, topic);
+      for (const p of assignment.keys()) {
+        const statePath = `/brokers/topics/${name}/partitions/${p}/state`;
+        const stateNode = await this.zk.getDataIfExists(statePath, this.watcher(statePath));
+        const state = parse(stateNode?.data ?? null);
+        if (state) {
+          states.set(`${name}\u0000${p}`, {
+            leader: state.leader,
+            leaderEpoch: state.leader_epoch ?? 0,
+            replicas: assignment.get(p)!,
+            isr: state.isr ?? [],
+          });
+        }
+      }
+    }
+    // Config changes are announced under /config/changes; any new child means "reload".
+    await this.zk.getChildren('/config/changes', this.watcher('/config/changes'));
+    const brokerDefaults = parse((await this.zk.getDataIfExists('/config/brokers/<default>'))?.data ?? null)?.config ?? {};
+    this.opts.config.dynamic.clear();
+    for (const [k, v] of Object.entries(brokerDefaults)) this.opts.config.dynamic.set(k, String(v));
+
+    this.brokers = brokers;
+    this.controller = controller;
+    this.topics = topics;
+    this.byId = new Map([...topics.values()].map((t) => [t.topicId, t]));
+    this.states = states;
+  }
+
+  /** Creates, deletes and reconfigures local logs so they match this broker's assignments. */
+  private async syncLocalLogs(): Promise<void> {
+    const { logs, config } = this.opts;
+    for (const topic of this.topics.values()) {
+      const logConfig = config.logConfig(topic.configs);
+      for (const [p, replicas] of topic.assignment) {
+        if (!replicas.includes(this.nodeId)) continue;
+        const existing = logs.get(topic.name, p);
+        if (existing) existing.updateConfig(logConfig);
+        else await logs.create(topic.name, p, logConfig);
+      }
+    }
+    for (const log of logs.all()) {
+      const topic = this.topics.get(log.topic);
+      if (!topic || !topic.assignment.get(log.partition)?.includes(this.nodeId)) {
+        this.opts.log.info(`Deleting local log ${log.topic}-${log.partition}: no longer assigned to broker ${this.nodeId}`);
+        await logs.delete(log.topic, log.partition);
+      }
+    }
+  }
+
+  // ---- controller ----
+
+  private isController(): boolean {
+    return this.controller === this.nodeId && this.controllerEpochZkVersion >= 0;
+  }
+
+  /** Kafka's election: create the ephemeral /controller and bump /controller_epoch in one multi. */
+  private async elect(): Promise<void> {
+    // Our own /controller creation fires the exists watch too: nothing to do then.
+    if (this.closed || this.isController()) return;
+    try {
+      await this.zk.create('/controller_epoch', Buffer.from('0'), 'persistent').catch((e) => (isNodeExists(e) ? undefined : Promise.reject(e)));
+      const epochNode = await this.zk.getData('/controller_epoch');
+      const epoch = Number(epochNode.data?.toString() ?? '0');
+      const [, epochResult] = await this.zk.multi([
+        { op: 'create', path: '/controller', data: json({ version: 2, brokerid: this.nodeId, timestamp: String(Date.now()), kraftControllerEpoch: -1 }), mode: 'ephemeral' },
+        { op: 'setData', path: '/controller_epoch', data: Buffer.from(String(epoch + 1)), version: epochNode.stat.version },
+      ]);
+      this.controllerEpochZkVersion = epochResult.op === 'setData' ? epochResult.stat.version : -1;
+      this.controller = this.nodeId;
+      this.opts.log.info(`Broker ${this.nodeId} is the controller (epoch ${epoch + 1})`);
+      await this.reload();
+    } catch (err) {
+      // NodeExists / BadVersion: another broker won. Anything else: the next watch retries.
+      if (!isNodeExists(err) && !(err as { code?: number }).code) this.opts.log.warn(`Controller election failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Writes guarded by the controller epoch: a displaced controller's writes fail. */
+  private guarded(op: Op) {
+    return this.zk.multi([{ op: 'check', path: '/controller_epoch', version: this.controllerEpochZkVersion }, op]);
+  }
+
+  private async actAsController(): Promise<void> {
+    const live = new Set(this.brokers.keys());
+    const epochNode = await this.zk.getData('/controller_epoch');
+    const controllerEpoch = Number(epochNode.data?.toString() ?? '0');
+
+    for (const name of await this.zk.getChildren('/admin/delete_topics', this.watcher('/admin/delete_topics'))) {
+      await this.deleteTopicNodes(name);
+    }
+
+    for (const topic of this.topics.values()) {
+      for (const [p, replicas] of topic.assignment) {
+        const path = `/brokers/topics/${topic.name}/partitions/${p}/state`;
+        const current = this.states.get(`${topic.name}\u0000${p}`);
+        const liveReplicas = replicas.filter((r) => live.has(r));
+        if (!current) {
+          const leader = liveReplicas[0] ?? -1;
+          const state = { controller_epoch: controllerEpoch, leader, version: 1, leader_epoch: 0, isr: leader === -1 ? replicas.slice(0, 1) : liveReplicas };
+          await this.zk.mkdirp(`/brokers/topics/${topic.name}/partitions/${p}`);
+          await this.guarded({ op: 'create', path, data: json(state), mode: 'persistent' }).catch((e) => (isNodeExists(e) ? undefined : Promise.reject(e)));
+          continue;
+        }
+        if (current.leader !== -1 && live.has(current.leader)) continue;
+        // Leader gone (or offline and a replica is back): first live replica, else offline (-1).
+        // With one replica per partition this is always the same broker, so no data can be lost.
+        const leader = liveReplicas.find((r) => current.isr.includes(r)) ?? liveReplicas[0] ?? -1;
+        if (leader === current.leader) continue;
+        const stat = await this.zk.exists(path);
+        if (!stat) continue;
+        const state = {
+          controller_epoch: controllerEpoch,
+          leader,
+          version: 1,
+          leader_epoch: current.leaderEpoch + 1,
+          isr: leader === -1 ? current.isr : [leader],
+        };
+        await this.guarded({ op: 'setData', path, data: json(state), version: stat.version });
+        this.opts.log.info(`Partition ${topic.name}-${p}: leader ${current.leader} -> ${leader} (leader epoch ${state.leader_epoch})`);
+      }
+    }
+    // Another pass sees what this one wrote (the state watches fire too).
+  }
+
+  private async deleteTopicNodes(name: string): Promise<void> {
+    await this.zk.deleteRecursive(`/brokers/topics/${name}`);
+    await this.zk.deleteIfExists(`/config/topics/${name}`);
+    await this.zk.deleteIfExists(`/admin/delete_topics/${name}`);
+    this.opts.log.info(`Deleted topic ${name}`);
+  }
+
+  // ---- writes (any broker; the controller finishes them) ----
+
+  validateCreate(name: string, partitions: number, configs: Record<string, string>): void {
+    validateNewTopic(name, partitions, configs, this.topics.keys());
+  }
+
+  async create(name: string, partitions: number, configs: Record<string, string> = {}, _opts: { internal?: boolean } = {}): Promise<TopicInfo> {
+    this.validateCreate(name, partitions, configs);
+    const brokers = this.liveBrokers().map((b) => b.nodeId);
+    if (brokers.length === 0) throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, 'No live brokers');
+    // Round-robin from a rotating start, as Kafka's assignment spreads leaders over brokers.
+    const start = Math.abs(hashString(name)) % brokers.length;
+    const assignment: Record<string, number[]> = {};
+    for (let p = 0; p < partitions; p++) assignment[String(p)] = [brokers[(start + p) % brokers.length]];
+    const topicId = randomTopicId();
+    await this.zk.createOrSet(`/config/topics/${name}`, json({ version: 1, config: configs }));
+    try {
+      await this.zk.create(`/brokers/topics/${name}`, json({ version: 3, topic_id: topicId, partitions: assignment, adding_replicas: {}, removing_replicas: {} }), 'persistent');
+    } catch (err) {
+      if (isNodeExists(err)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+      throw err;
+    }
+    await this.waitFor(() => {
+      const topic = this.topics.get(name);
+      return !!topic && [...topic.assignment.keys()].every((p) => this.states.has(`${name}\u0000${p}`));
+    }, `partition states of new topic ${name}`);
+    return this.topics.get(name)!;
+  }
+
+  async delete(name: string): Promise<TopicInfo> {
+    const topic = this.topics.get(name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+    await this.zk.createOrSet(`/admin/delete_topics/${name}`, null);
+    await this.waitFor(() => !this.topics.has(name), `deletion of topic ${name}`);
+    return topic;
+  }
+
+  async addPartitions(name: string, total: number): Promise<TopicInfo> {
+    const node = await this.zk.getData(`/brokers/topics/${name}`).catch((e) => {
+      if (isNoNode(e)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+      throw e;
+    });
+    const assignmentJson = parse(node.data);
+    const current = Object.keys(assignmentJson.partitions).length;
+    if (total <= current) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${total}.`);
+    }
+    const brokers = this.liveBrokers().map((b) => b.nodeId);
+    for (let p = current; p < total; p++) assignmentJson.partitions[String(p)] = [brokers[p % brokers.length]];
+    await this.zk.setData(`/brokers/topics/${name}`, json(assignmentJson), node.stat.version);
+    await this.waitFor(() => {
+      const topic = this.topics.get(name);
+      return !!topic && topic.partitions === total && [...topic.assignment.keys()].every((p) => this.states.has(`${name}\u0000${p}`));
+    }, `new partitions of ${name}`);
+    return this.topics.get(name)!;
+  }
+
+  async setTopicConfigs(name: string, configs: Map<string, string>): Promise<void> {
+    if (!this.topics.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+    validateConfigs(configs);
+    await this.zk.createOrSet(`/config/topics/${name}`, json({ version: 1, config: Object.fromEntries(configs) }));
+    await this.announceConfigChange(`topics/${name}`);
+    await this.reload();
+  }
+
+  async setBrokerConfigs(configs: Map<string, string>): Promise<void> {
+    await this.zk.createOrSet('/config/brokers/<default>', json({ version: 1, config: Object.fromEntries(configs) }));
+    await this.announceConfigChange('brokers/<default>');
+    await this.reload();
+  }
+
+  private async announceConfigChange(entityPath: string): Promise<void> {
+    await this.zk.create('/config/changes/config_change_', json({ version: 2, entity_path: entityPath }), 'persistent_sequential');
+  }
+
+  /** Waits until the watched cache shows a change (driving reloads meanwhile). */
+  private async waitFor(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `Timed out waiting for ${what}`);
+      await sleep(25);
+      await this.reload();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reloading?.catch(() => {});
+    await this.zk.close();
+  }
+}
+
+/** Java's String.hashCode, so assignments are stable for a name. */
+function hashString(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
