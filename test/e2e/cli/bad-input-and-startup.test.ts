@@ -1,0 +1,121 @@
+// Failure paths of the real binary (one line, Kafka's exit code, never a stack trace) and the lean
+// start-up contract (a plain `kts topics --list` loads no terminal libraries and no other command).
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
+import { kts, startKts, STACK_LINE } from './support.js';
+
+const TRACE = resolve(import.meta.dirname, 'fixtures/trace-imports.mjs');
+
+describe('bad input', () => {
+  it('an unknown option: one line and a hint on stderr, exit 1', async () => {
+    const r = await kts(['topics', '--bootstrap-server', 'localhost:1', '--list', '--bogus']);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: "bogus is not a recognized option\nRun 'kts topics --help' for the list of options.\n" });
+  });
+
+  it('a missing required option and a missing argument', async () => {
+    expect((await kts(['topics', '--create', '--bootstrap-server', 'localhost:1'])).stderr).toMatch(/^Missing required argument "\[topic\]"\n/);
+    expect((await kts(['console-producer', '--bootstrap-server', 'localhost:1'])).stderr).toMatch(/^Missing required argument "\[topic\]"\n/);
+    const r = await kts(['console-consumer', '--topic']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Option topic requires an argument\n/);
+  });
+
+  it('a bad number', async () => {
+    const r = await kts(['topics', '--create', '--topic', 'x', '--partitions', 'three']);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr.split('\n')[0]).toBe("Cannot parse argument 'three' of option partitions");
+  });
+
+  it('an unreachable broker: one line after a bounded wait, exit 1, for every tool', async () => {
+    const port = await freePort();
+    const env = { KTS_CONNECT_TIMEOUT_MS: '700' };
+    const bs = `127.0.0.1:${port}`;
+    const cases: [string[], 'stdout' | 'stderr', string][] = [
+      [['topics', '--list', '--bootstrap-server', bs], 'stdout', 'Error while executing topic command : Could not connect to any broker at'],
+      [['get-offsets', '--bootstrap-server', bs], 'stderr', 'Error occurred: Could not connect to any broker at'],
+      [['console-consumer', '--bootstrap-server', bs, '--topic', 't'], 'stderr', 'Could not connect to any broker at'],
+      [['console-producer', '--bootstrap-server', bs, '--topic', 't'], 'stderr', 'Could not connect to any broker at'],
+      [['configs', '--bootstrap-server', bs, '--describe', '--topic', 't'], 'stderr', 'Could not connect to any broker at'],
+    ];
+    for (const [args, stream, start] of cases) {
+      const began = Date.now();
+      const r = await kts(args, { env, timeoutMs: 10_000, input: 'x\n' });
+      expect(Date.now() - began).toBeLessThan(5000);
+      expect(r.code, args.join(' ')).toBe(1);
+      const text = r[stream];
+      expect(text.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(text.startsWith(start), text).toBe(true);
+      expect(text).toContain(bs);
+      expect(r.stdout + r.stderr).not.toMatch(STACK_LINE);
+    }
+  });
+
+  it('an invalid bootstrap list and an unknown command', async () => {
+    const r = await kts(['console-producer', '--bootstrap-server', 'nohostport', '--topic', 't']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe('Please provide valid host:port like host1:9091,host2:9092');
+    const u = await kts(['frobnicate']);
+    expect(u.code).toBe(1);
+    expect(u.stderr).toMatch(/^kts: 'frobnicate' is not a kts command/);
+  });
+
+  it('--help goes to stderr with exit 1; kts --help lists commands; --version', async () => {
+    const h = await kts(['console-consumer', '--help']);
+    expect(h.code).toBe(1);
+    expect(h.stdout).toBe('');
+    expect(h.stderr).toMatch(/^Reads data from Kafka topics and writes it to standard output\.\nOption {35}Description\n/);
+    const k = await kts(['--help']);
+    expect(k.code).toBe(0);
+    for (const c of ['topics', 'console-producer', 'console-consumer', 'get-offsets', 'configs', 'delete-records', 'consumer-groups', 'server-start', 'zookeeper-server-start']) {
+      expect(k.stdout).toContain(`  ${c} `);
+    }
+    expect((await kts(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(await kts(['topics', '--version'])).toMatchObject({ code: 0, stdout: '3.9.0\n' });
+  });
+});
+
+describe('with a broker', () => {
+  let broker: SpawnedBroker;
+  beforeAll(async () => {
+    broker = await spawnBroker();
+    await kts(['topics', '--bootstrap-server', broker.bootstrap, '--create', '--topic', 'lean']);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it('topics --list off a terminal loads no chalk/ora/cli-table3/yargs and no other command', async () => {
+    const file = join(tempDir(), 'trace.txt');
+    const r = await kts(['topics', '--list', '--bootstrap-server', broker.bootstrap], {
+      env: { KTS_TRACE_FILE: file, NODE_OPTIONS: `--import=${TRACE}` },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const loaded = readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
+    rmSync(file);
+    expect(loaded.filter((u) => u.includes('/node_modules/'))).toEqual([]);
+    const others = ['console-producer', 'console-consumer', 'get-offsets', 'configs', 'delete-records', 'consumer-groups', 'server-start', 'zookeeper-server-start', 'start-command', 'broker'];
+    const chunks = loaded.map((u) => u.split('/').pop()!);
+    expect(chunks.filter((c) => others.some((o) => c.startsWith(`${o}-`)))).toEqual([]);
+    expect(chunks.some((c) => c.startsWith('topics-'))).toBe(true);
+  });
+
+  it('a consumer whose stdout closes says so and exits 0', async () => {
+    await kts(['console-producer', '--bootstrap-server', broker.bootstrap, '--topic', 'lean'], { input: `${Array.from({ length: 50_000 }, (_, i) => `line ${i}`).join('\n')}\n`, timeoutMs: 60_000 });
+    const c = startKts(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'lean', '--from-beginning']);
+    await c.waitForStdout((s) => s.length > 0);
+    c.child.stdout!.destroy();
+    const done = await c.exited;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toMatch(/^Unable to write to standard out, closing consumer\.\nProcessed a total of \d+ messages\n$/);
+  });
+
+  it('SIGTERM ends a consumer with 143 and the count line', async () => {
+    const c = startKts(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'lean']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const done = await c.stop('SIGTERM');
+    expect(done.code).toBe(143);
+    expect(done.stderr).toBe('Processed a total of 0 messages\n');
+  });
+});
