@@ -91,6 +91,8 @@ export class PartitionLog implements SegmentContext {
   private readonly hooks: PartitionLogHooks;
   /** Idempotent producers' epochs and last batches (producer-state.ts). */
   readonly producerState = new ProducerStateManager();
+  /** The snapshot written in the background after a roll (close waits for it). */
+  private snapshotWrite: Promise<void> = Promise.resolve();
 
   /** @internal */
   constructor(init: PartitionLogInit) {
@@ -262,7 +264,7 @@ export class PartitionLog implements SegmentContext {
       this.logger.warn(`[${this.name}] writing the indexes of segment ${old.baseOffset} failed (flush retries): ${String(err)}`);
     }
     this.logger.info(`[${this.name}] rolled new segment at offset ${seg.baseOffset}`);
-    await this.snapshotProducerState();
+    void this.snapshotProducerState(); // off the append path: its fsyncs would delay the produce
     return seg;
   }
 
@@ -478,13 +480,19 @@ export class PartitionLog implements SegmentContext {
     return restoreProducerState(this.fs, this.dir, this.producerState, this.segments, this.logger, this.name);
   }
 
-  /** Best effort: without a snapshot the next load replays more batch headers, nothing worse. */
-  private async snapshotProducerState(): Promise<void> {
-    try {
-      await writeProducerSnapshot(this.fs, this.dir, this.producerState, this.logEndOffset);
-    } catch (err) {
-      this.logger.warn(`[${this.name}] writing the producer state snapshot failed: ${String(err)}`);
-    }
+  /**
+   * Snapshots the state as of now (serialized at once, written after any earlier snapshot). Best
+   * effort: without a snapshot the next load replays more batch headers, nothing worse.
+   */
+  private snapshotProducerState(): Promise<void> {
+    const snapshot = this.producerState.serialize();
+    const offset = this.logEndOffset;
+    this.snapshotWrite = this.snapshotWrite.then(() =>
+      writeProducerSnapshot(this.fs, this.dir, snapshot, offset).catch((err) => {
+        this.logger.warn(`[${this.name}] writing the producer state snapshot at ${offset} failed: ${String(err)}`);
+      }),
+    );
+    return this.snapshotWrite;
   }
 
   // ---- flush, close ----
@@ -523,6 +531,7 @@ export class PartitionLog implements SegmentContext {
         }
         await this.snapshotProducerState();
       }
+      await this.snapshotWrite; // a snapshot from a roll may still be on its way
       await this.finishDeletes();
       const closes = await Promise.allSettled(this.segments.map((s) => s.close()));
       for (const r of closes) if (r.status === 'rejected') failure ??= r.reason;

@@ -32,9 +32,9 @@ async function unlinkQuietly(fs: FileSystem, path: string): Promise<void> {
   });
 }
 
-/** Writes `<offset>.snapshot` and drops all but the newest few. */
-export async function writeProducerSnapshot(fs: FileSystem, dir: string, state: ProducerStateManager, offset: number): Promise<void> {
-  await writeFileAtomic(fs, dir, snapshotFileName(offset), state.serialize());
+/** Writes `<offset>.snapshot` (from ProducerStateManager.serialize) and drops all but the newest few. */
+export async function writeProducerSnapshot(fs: FileSystem, dir: string, snapshot: Buffer, offset: number): Promise<void> {
+  await writeFileAtomic(fs, dir, snapshotFileName(offset), snapshot);
   const offsets = await listSnapshots(fs, dir);
   for (const old of offsets.slice(0, Math.max(0, offsets.length - SNAPSHOTS_KEPT))) await unlinkQuietly(fs, `${dir}/${snapshotFileName(old)}`);
 }
