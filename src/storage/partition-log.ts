@@ -400,6 +400,7 @@ export class PartitionLog implements SegmentContext {
       }
       this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');
       if (this.unflushedMessages > 0 && now - this.lastFlushMs >= c.flushIntervalMs) await this.flushNow();
+      this.producerState.expire(now); // idempotent producers silent for a day are forgotten, as in Kafka
       return this._logStartOffset !== before;
     });
   }

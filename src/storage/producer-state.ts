@@ -19,6 +19,8 @@ import { crc32c } from '../protocol/records/crc.js';
 import { readInt64, writeInt64 } from './batch-scan.js';
 
 export const BATCHES_RETAINED = 5;
+/** Kafka's producer.id.expiration.ms default. */
+export const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
 const INT32_MAX = 0x7fffffff;
 const SNAPSHOT_VERSION = 1;
 const ENTRY_SIZE = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
@@ -165,6 +167,22 @@ export class ProducerStateManager {
 
   clear(): void {
     this.producers.clear();
+  }
+
+  /**
+   * Forgets producers whose last batch is older than `maxAgeMs` (Kafka's producer.id.expiration.ms,
+   * one day by default), so short-lived producers do not pile up. Returns how many went.
+   */
+  expire(now: number, maxAgeMs = PRODUCER_ID_EXPIRATION_MS): number {
+    let removed = 0;
+    for (const [id, e] of this.producers) {
+      const last = e.batches[e.batches.length - 1];
+      if (!last || now - last.timestamp > maxAgeMs) {
+        this.producers.delete(id);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   // ---- snapshots ----

@@ -154,3 +154,14 @@ describe('producer state in a partition log', () => {
     expect(await log3.append(batch(11, 2, 170, 5))).toMatchObject({ baseOffset: 170 });
   });
 });
+
+describe('producer expiration', () => {
+  it('forgets producers whose last batch is older than producer.id.expiration.ms', () => {
+    const s = new ProducerStateManager();
+    s.update(buildRecordBatch([{ value: 'a' }], { producerId: 1, producerEpoch: 0, baseSequence: 0, now: 1_000 }));
+    s.update(buildRecordBatch([{ value: 'b' }], { producerId: 2, producerEpoch: 0, baseSequence: 0, now: 50_000_000 }));
+    expect(s.expire(86_400_000 + 2_000)).toBe(1);
+    expect(s.entry(1)).toBeUndefined();
+    expect(s.entry(2)).toBeDefined();
+  });
+});
