@@ -26,3 +26,18 @@ export function validateConfigs(configs: Record<string, string> | Map<string, st
     if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
   }
 }
+
+/**
+ * Refuses growth past the broker's partition ceiling (kts.max.partitions): each partition costs
+ * memory and a directory, so a request for millions of them must be an error, not an allocation.
+ */
+export function checkPartitionLimit(existing: Iterable<{ partitions: number }>, adding: number, limit: number): void {
+  let inUse = 0;
+  for (const t of existing) inUse += t.partitions;
+  if (inUse + adding > limit) {
+    throw new KafkaError(
+      ErrorCode.INVALID_PARTITIONS,
+      `Adding ${adding} partition(s) would exceed the broker's limit of ${limit} partitions (kts.max.partitions); ${inUse} are in use.`,
+    );
+  }
+}

@@ -17,6 +17,9 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = {
   'advertised.listeners': '',
   'log.dirs': join(homedir(), '.kts', 'data'),
   'num.partitions': '1',
+  // Not a Kafka key: a ceiling on partitions hosted (about 11 KB of memory and a directory each), so
+  // that no CreateTopics/CreatePartitions request can make the broker allocate without bound.
+  'kts.max.partitions': '10000',
   'default.replication.factor': '1',
   'auto.create.topics.enable': 'true',
   'delete.topic.enable': 'true',

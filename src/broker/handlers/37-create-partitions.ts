@@ -1,5 +1,6 @@
 // CreatePartitions v0-v3: grow a topic's partition count (never shrink).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { checkPartitionLimit } from '../../cluster/topic-validation.js';
 import { defineHandler } from '../api-handler.js';
 
 export default defineHandler({
@@ -21,6 +22,7 @@ export default defineHandler({
               : `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${t.count}.`,
           );
         }
+        checkPartitionLimit(broker.topics.list(), t.count - topic.partitions, broker.config.getNumber('kts.max.partitions'));
         if (t.assignments?.some((a: { brokerIds: number[] }) => a.brokerIds.some((id) => id !== broker.nodeId))) {
           throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Replica assignment names unknown brokers.');
         }

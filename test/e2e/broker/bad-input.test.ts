@@ -105,4 +105,20 @@ describe('bad input', () => {
     socket.destroy();
     await stillServing();
   });
+
+  it('a CreateTopics or CreatePartitions for millions of partitions is refused with INVALID_PARTITIONS, nothing created', async () => {
+    const create = (name: string, numPartitions: number) =>
+      healthy.request(19, 4, { topics: [{ name, numPartitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    const huge = await create('huge', 2_000_000_000);
+    expect(huge.topics[0].errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
+    expect(huge.topics[0].errorMessage).toMatch(/kts.max.partitions/);
+    const small = await create('small', 2);
+    expect(small.topics[0].errorCode).toBe(0);
+    const grow = await healthy.request(37, 1, { topics: [{ name: 'small', count: 50_000_000, assignments: null }], timeoutMs: 5000, validateOnly: false });
+    expect(grow.results[0].errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
+    const meta = await healthy.request(3, 4, { topics: [{ name: 'small' }, { name: 'huge' }], allowAutoTopicCreation: false });
+    expect(meta.topics.find((t: any) => t.name === 'small').partitions).toHaveLength(2);
+    expect(meta.topics.find((t: any) => t.name === 'huge').errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    await stillServing();
+  });
 });
