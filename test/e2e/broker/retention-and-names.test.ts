@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { kcat } from '../../helpers/kcat.js';
@@ -33,7 +33,7 @@ describe('retention', () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
-      topics: [{ topic: 'short-lived', numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '1024' }, { name: 'retention.ms', value: '1500' }] }],
+      topics: [{ topic: 'short-lived', numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '1024' }, { name: 'retention.ms', value: '-1' }] }],
     });
     const producer = kafka.producer();
     await producer.connect();
@@ -44,6 +44,11 @@ describe('retention', () => {
     }
     const segmentsBefore = readdirSync(join(broker.dataDir, 'short-lived-0')).filter((f) => f.endsWith('.log')).length;
     expect(segmentsBefore).toBeGreaterThan(3);
+    // Only now does retention apply (set while producing, it could delete segments mid-count).
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'short-lived', configEntries: [{ name: 'retention.ms', value: '1500' }] }],
+    });
 
     let low = '0';
     for (let i = 0; i < 50 && low === '0'; i++) {

@@ -106,6 +106,9 @@ describe('with a broker', () => {
     const c = startKts(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'lean', '--from-beginning']);
     await c.waitForStdout((s) => s.length > 0);
     c.child.stdout!.destroy();
+    // Like Kafka's, the consumer learns of the closed pipe on its next write (it may have written
+    // everything already): more records make sure there is one.
+    await kts(['console-producer', '--bootstrap-server', broker.bootstrap, '--topic', 'lean'], { input: 'one more\n', timeoutMs: 30_000 });
     const done = await c.exited;
     expect(done.code).toBe(0);
     expect(done.stderr).toMatch(/^Unable to write to standard out, closing consumer\.\nProcessed a total of \d+ messages\n$/);

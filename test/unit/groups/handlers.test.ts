@@ -9,6 +9,12 @@ import { startCoordinator, silentLog } from './harness.js';
 
 const byKey = new Map(groupHandlers.map((h) => [h.apiKey, h]));
 
+// The cluster view of one broker (node 1) that leads every partition, as the embedded registry answers.
+const singleBroker = {
+  partitionState: () => ({ leader: 1 }),
+  liveBrokers: () => [{ nodeId: 1, host: 'localhost', port: 9092, rack: null }],
+};
+
 function makeCall(groups: GroupCoordinator) {
   return async (apiKey: number, version: number, body: object): Promise<any> => {
     const handler = byKey.get(apiKey) as ApiHandler;
@@ -21,7 +27,7 @@ function makeCall(groups: GroupCoordinator) {
       apiVersion: version,
       correlationId: header.correlationId,
       clientId: header.clientId,
-      broker: { nodeId: 1, advertised: { host: 'localhost', port: 9092 }, groups, log: silentLog },
+      broker: { nodeId: 1, advertised: { host: 'localhost', port: 9092 }, groups, log: silentLog, topics: singleBroker },
       connection: { id: 1, remoteAddress: '::ffff:127.0.0.1' },
     } as any;
     const response = await handler.handle(request, ctx);
