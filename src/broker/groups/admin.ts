@@ -13,7 +13,7 @@ export function listGroups(rt: GroupRuntime, statesFilter: string[] = [], typesF
   if (types.size > 0 && !types.has('classic')) return [];
   const out: ListedGroup[] = [];
   for (const group of rt.groups.values()) {
-    if (group.is('Dead')) continue;
+    if (group.is('Dead') || !rt.ownsPartition(rt.partitionFor(group.groupId))) continue;
     if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
     out.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state, groupType: 'classic' });
   }
@@ -26,7 +26,8 @@ export function listGroups(rt: GroupRuntime, statesFilter: string[] = [], typesF
  */
 export function describeGroup(rt: GroupRuntime, groupId: string): GroupDescription {
   const dead: GroupDescription = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] };
-  if (rt.closed) return { ...dead, errorCode: ErrorCode.NOT_COORDINATOR, groupState: '' };
+  const unavailable = rt.coordinatorError(groupId);
+  if (unavailable) return { ...dead, errorCode: unavailable, groupState: '' };
   const group = rt.groups.get(groupId);
   if (!group || group.is('Dead')) return dead;
   const stable = group.is('Stable');
@@ -51,7 +52,8 @@ export function describeGroup(rt: GroupRuntime, groupId: string): GroupDescripti
 export async function deleteGroups(rt: GroupRuntime, groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
   return Promise.all(
     groupIds.map(async (groupId) => {
-      if (rt.closed) return { groupId, errorCode: ErrorCode.NOT_COORDINATOR };
+      const unavailable = rt.coordinatorError(groupId);
+      if (unavailable) return { groupId, errorCode: unavailable };
       const group = rt.groups.get(groupId);
       if (!group || group.is('Dead')) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
       if (!group.is('Empty') || group.pendingMembers.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };

@@ -13,6 +13,7 @@ import { heartbeat, syncGroup } from './sync.js';
 import { TopicCoordinatorLog, type LogManagerLike, type TopicRegistryLike } from './topic-log.js';
 import {
   nodeScheduler,
+  OFFSETS_TOPIC,
   readGroupSettings,
   type ConfigSource,
   type GroupDescription,
@@ -62,6 +63,13 @@ export class GroupCoordinator {
       opts.store ??
       (opts.logs && opts.topics ? new TopicCoordinatorLog(opts.logs, opts.topics, settings.offsetsTopicPartitions, opts.log) : new MemoryCoordinatorLog(settings.offsetsTopicPartitions));
     const rt = new GroupRuntime(settings, store, opts.scheduler ?? nodeScheduler, opts.now, opts.log, opts.topics);
+    const topics = opts.topics;
+    if (typeof topics?.partitionState === 'function') {
+      rt.ownsPartition = (partition) => {
+        const state = topics.partitionState!(OFFSETS_TOPIC, partition);
+        return state === undefined || state.leader === opts.nodeId;
+      };
+    }
     const started = Date.now();
     const loaded = await loadGroups(rt);
     if (loaded.groups > 0 || loaded.offsets > 0) {

@@ -40,8 +40,9 @@ export function joinGroup(rt: GroupRuntime, p: JoinGroupParams): Promise<JoinGro
 }
 
 function doJoin(rt: GroupRuntime, p: JoinGroupParams, respond: Respond): void {
-  if (rt.closed) return respond(joinError(p.memberId, ErrorCode.NOT_COORDINATOR));
   if (!p.groupId) return respond(joinError(p.memberId, ErrorCode.INVALID_GROUP_ID));
+  const unavailable = rt.coordinatorError(p.groupId);
+  if (unavailable) return respond(joinError(p.memberId, unavailable));
   if (p.sessionTimeoutMs < rt.settings.minSessionTimeoutMs || p.sessionTimeoutMs > rt.settings.maxSessionTimeoutMs) {
     return respond(joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
   }

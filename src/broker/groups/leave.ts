@@ -6,8 +6,9 @@ import type { GroupRuntime } from './runtime.js';
 import type { LeaveGroupResult, LeavingMember } from './types.js';
 
 export function leaveGroup(rt: GroupRuntime, groupId: string, leaving: LeavingMember[]): LeaveGroupResult {
-  if (rt.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
   if (!groupId) return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+  const unavailable = rt.coordinatorError(groupId);
+  if (unavailable) return { errorCode: unavailable, members: [] };
   const group = rt.groups.get(groupId);
   const answer = (m: LeavingMember, errorCode: number) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
   if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => answer(m, ErrorCode.UNKNOWN_MEMBER_ID)) };

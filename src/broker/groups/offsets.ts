@@ -21,7 +21,8 @@ function partitionExists(rt: GroupRuntime, topic: string, partition: number): bo
 
 /** The group-level answer to a commit: null = go ahead. */
 function commitGroupError(rt: GroupRuntime, p: OffsetCommitParams): { error: number; group: ClassicGroup | null } {
-  if (rt.closed) return { error: ErrorCode.NOT_COORDINATOR, group: null };
+  const unavailable = rt.coordinatorError(p.groupId);
+  if (unavailable) return { error: unavailable, group: null };
   let group = rt.groups.get(p.groupId);
   if (!group) {
     // A group that does not use Kafka for membership (generation -1) may still store offsets here.
@@ -124,7 +125,9 @@ export async function commitOffsets(rt: GroupRuntime, p: OffsetCommitParams, leg
  * v0 (legacy) adds UNKNOWN_TOPIC_OR_PARTITION to those, as Kafka's ZooKeeper path does.
  */
 export function fetchOffsets(rt: GroupRuntime, groupId: string, topics: TopicPartitions | null, legacy: boolean): OffsetFetchResult {
-  if (rt.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+  // v0 is sent to a partition leader, not to the coordinator.
+  const unavailable = legacy ? (rt.closed ? ErrorCode.NOT_COORDINATOR : 0) : rt.coordinatorError(groupId);
+  if (unavailable) return { errorCode: unavailable, topics: [] };
   const lookup = legacy
     ? (t: string, p: number) => rt.legacyOffsets.get(groupId)?.get(t)?.get(p)
     : (t: string, p: number) => {
@@ -156,7 +159,8 @@ export function fetchOffsets(rt: GroupRuntime, groupId: string, topics: TopicPar
  * topics it does not subscribe to (else GROUP_SUBSCRIBED_TO_TOPIC).
  */
 export async function deleteOffsets(rt: GroupRuntime, groupId: string, topics: TopicPartitions): Promise<{ errorCode: number; topics: TopicPartitionErrors[] }> {
-  if (rt.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+  const unavailable = rt.coordinatorError(groupId);
+  if (unavailable) return { errorCode: unavailable, topics: [] };
   const group = rt.groups.get(groupId);
   if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
   const live = !group.is('Empty');

@@ -1,6 +1,7 @@
 // The coordinator's shared state and services: the groups, the clock and timers, and ordered
 // writes to __consumer_offsets. The state machine (join.ts, sync.ts, leave.ts, rebalance.ts) and
 // the offsets code (offsets.ts) are functions over one GroupRuntime.
+import { ErrorCode } from '../../protocol/errors.js';
 import { ClassicGroup } from './group.js';
 import type { MemberMetadata } from './member.js';
 import { partitionForGroup } from './records.js';
@@ -12,6 +13,8 @@ export class GroupRuntime {
   /** OffsetCommit/OffsetFetch v0 (ZooKeeper-era) offsets: group -> topic -> partition. */
   readonly legacyOffsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
   closed = false;
+  /** Whether this broker leads a partition of __consumer_offsets (always, on a single broker). */
+  ownsPartition: (partition: number) => boolean = () => true;
   private readonly writeTails = new Map<number, Promise<unknown>>();
   private readonly timers = new Set<unknown>();
 
@@ -35,6 +38,13 @@ export class GroupRuntime {
 
   partitionFor(groupId: string): number {
     return partitionForGroup(groupId, this.store.partitionCount());
+  }
+
+  /** Kafka's validateGroupStatus: NOT_COORDINATOR once closed or for a group another broker coordinates; else 0. */
+  coordinatorError(groupId: string): number {
+    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    if (!this.ownsPartition(this.partitionFor(groupId))) return ErrorCode.NOT_COORDINATOR;
+    return ErrorCode.NONE;
   }
 
   /**

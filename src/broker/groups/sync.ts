@@ -37,8 +37,9 @@ export function syncGroup(rt: GroupRuntime, p: SyncGroupParams): Promise<SyncGro
 }
 
 function doSync(rt: GroupRuntime, p: SyncGroupParams, respond: (r: SyncGroupResult) => void): void {
-  if (rt.closed) return respond(syncError(ErrorCode.NOT_COORDINATOR));
   if (!p.groupId) return respond(syncError(ErrorCode.INVALID_GROUP_ID));
+  const unavailable = rt.coordinatorError(p.groupId);
+  if (unavailable) return respond(syncError(unavailable));
   const group = rt.groups.get(p.groupId);
   if (!group) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
   if (group.is('Dead')) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -92,8 +93,9 @@ function doSync(rt: GroupRuntime, p: SyncGroupParams, respond: (r: SyncGroupResu
 }
 
 export function heartbeat(rt: GroupRuntime, p: HeartbeatParams): number {
-  if (rt.closed) return ErrorCode.NOT_COORDINATOR;
   if (!p.groupId) return ErrorCode.INVALID_GROUP_ID;
+  const unavailable = rt.coordinatorError(p.groupId);
+  if (unavailable) return unavailable;
   const group = rt.groups.get(p.groupId);
   if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
   if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;

@@ -20,6 +20,7 @@ export interface LogManagerLike {
 
 export interface TopicRegistryLike {
   get(name: string): { partitions: number } | undefined;
+  partitionState?(topic: string, partition: number): { leader: number } | undefined;
   create(name: string, partitions: number, configs: Record<string, string>, opts?: { internal?: boolean }): Promise<unknown>;
 }
 

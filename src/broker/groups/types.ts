@@ -166,6 +166,8 @@ export const nodeScheduler: Scheduler = {
 /** What the coordinator asks of the topic registry (validating commits, creating its topic). */
 export interface TopicLookup {
   get(name: string): { partitions: number; internal?: boolean } | undefined;
+  /** Who leads a partition (a broker of a cluster coordinates only the groups of the partitions it leads). */
+  partitionState?(topic: string, partition: number): { leader: number } | undefined;
 }
 
 /** What the coordinator reads from the broker config. */

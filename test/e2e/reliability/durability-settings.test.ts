@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KTS_BIN, freePort } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { findTool } from '../../helpers/tools.js';
+import { requireTool } from '../../helpers/tools.js';
 import { createTopic, figure, produce, sleep } from './support.js';
 
-const strace = findTool('strace', ['/usr/bin/strace']);
+const strace = requireTool('strace', ['/usr/bin/strace']);
 
 interface Traced {
   port: number;
