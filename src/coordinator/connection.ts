@@ -58,6 +58,8 @@ export class ClientConnection implements Watcher {
   private readonly queue: Outbound[] = [];
   private queuedBytes = 0;
   private paused = false;
+  /** Set while a chunk of requests is processed: replies are written together afterwards. */
+  private batching = false;
   private readonly writer = new JuteWriter(128);
 
   constructor(
@@ -88,7 +90,7 @@ export class ClientConnection implements Watcher {
     this.queue.push({ buf, zxid, startedAt, closeAfter });
     this.queuedBytes += buf.length;
     if (this.queuedBytes > HIGH_WATER) this.pause();
-    this.flush(this.host.durableZxid());
+    if (!this.batching) this.flush(this.host.durableZxid());
   }
 
   /** Watcher: a WatcherEvent, ordered like any reply. */
@@ -164,16 +166,23 @@ export class ClientConnection implements Watcher {
           return;
         }
       }
-      for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
-        this.received++;
-        if (this.state === 'new') {
-          this.state = 'open';
-          this.host.connect(this, decodeConnectRequest(frame));
-        } else if (this.state === 'open') {
-          this.host.request(this, frame);
+      this.batching = true;
+      try {
+        for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
+          this.received++;
+          if (this.state === 'new') {
+            this.state = 'open';
+            this.host.connect(this, decodeConnectRequest(frame));
+          } else if (this.state === 'open') {
+            this.host.request(this, frame);
+          }
+          if (this.state !== 'open') break;
         }
-        if (this.state !== 'open') break;
+      } finally {
+        this.batching = false;
       }
+      // One write (one writev under cork) for every reply the chunk produced.
+      this.flush(this.host.durableZxid());
     } catch (e) {
       // Oversized or negative frame length, or undecodable bytes: ZooKeeper drops the connection.
       if (e instanceof JuteError) this.destroy();

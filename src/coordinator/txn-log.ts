@@ -7,7 +7,10 @@
 // marks the end of the written part.
 //
 // Group commit: appends made while a write+fdatasync is in flight are collected and go out
-// together in the next one, so N concurrent writers share one fdatasync instead of N.
+// together in the next one, so N concurrent writers share one fdatasync instead of N. With
+// forceSync the file is opened O_DSYNC, so that write is one system call (one thread-pool round
+// trip instead of two: measurably shorter for one-at-a-time writers).
+import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JuteError, JuteReader, JuteWriter } from '../protocol/zookeeper/index.js';
@@ -116,6 +119,7 @@ export interface TxnLogOptions {
 
 export class TxnLog {
   private fh: FileHandle | null = null;
+  private filePath = '';
   private filePos = 0;
   private allocated = 0;
   private pending = new JuteWriter(64 * 1024);
@@ -198,14 +202,13 @@ export class TxnLog {
         this.pending = new JuteWriter(Math.max(64 * 1024, batch.buf.length));
         if (this.rollRequested || !this.fh) await this.openFile(Number(firstZxid));
         const bytes = batch.bytes();
-        if (this.filePos + bytes.length > this.allocated) await this.preallocate(this.filePos + bytes.length);
+        if (this.filePos + bytes.length > this.allocated) await this.preallocate(null, this.filePos + bytes.length);
         let off = 0;
         while (off < bytes.length) {
           const { bytesWritten } = await this.fh!.write(bytes, off, bytes.length - off, this.filePos + off);
           off += bytesWritten;
         }
         this.filePos += bytes.length;
-        if (this.opts.forceSync !== false) await this.fh!.datasync();
         this.syncs++;
         this.synced += countRecords(bytes);
         this.durableZxid = last;
@@ -219,27 +222,42 @@ export class TxnLog {
 
   private async openFile(startZxid: number): Promise<void> {
     if (this.fh) await this.fh.close();
+    this.fh = null;
     const path = join(this.opts.dir, `log.${startZxid.toString(16)}`);
-    this.fh = await open(path, 'w');
-    await this.fh.write(LOG_MAGIC, 0, LOG_MAGIC.length, 0);
-    this.filePos = LOG_MAGIC.length;
-    this.allocated = 0;
-    await this.preallocate(this.filePos);
+    this.filePath = path;
+    const init = await open(path, 'w');
+    try {
+      await init.write(LOG_MAGIC, 0, LOG_MAGIC.length, 0);
+      this.filePos = LOG_MAGIC.length;
+      this.allocated = 0;
+      await this.preallocate(init, this.filePos);
+    } finally {
+      await init.close();
+    }
     await fsyncDir(this.opts.dir);
+    const sync = this.opts.forceSync !== false ? constants.O_DSYNC : 0;
+    this.fh = await open(path, constants.O_WRONLY | sync);
     this.rollRequested = false;
   }
 
-  /** Zero-fills up to the next multiple of the preallocation step past `needed`, then fsyncs. */
-  private async preallocate(needed: number): Promise<void> {
-    const step = this.opts.preallocateBytes ?? PREALLOC_BYTES;
-    const target = Math.ceil(needed / step) * step;
-    for (let at = this.allocated; at < target; ) {
-      const n = Math.min(ZEROS.length, target - at);
-      const { bytesWritten } = await this.fh!.write(ZEROS, 0, n, Math.max(at, this.filePos));
-      at = Math.max(at, this.filePos) + bytesWritten;
+  /**
+   * Zero-fills up to the next multiple of the preallocation step past `needed` and fsyncs (file
+   * size included), through a handle without O_DSYNC so the zeros go out in one flush.
+   */
+  private async preallocate(handle: FileHandle | null, needed: number): Promise<void> {
+    const fh = handle ?? (await open(this.filePath, 'r+'));
+    try {
+      const step = this.opts.preallocateBytes ?? PREALLOC_BYTES;
+      const target = Math.ceil(needed / step) * step;
+      for (let at = Math.max(this.allocated, this.filePos); at < target; ) {
+        const { bytesWritten } = await fh.write(ZEROS, 0, Math.min(ZEROS.length, target - at), at);
+        at += bytesWritten;
+      }
+      this.allocated = target;
+      await fh.sync();
+    } finally {
+      if (!handle) await fh.close();
     }
-    this.allocated = target;
-    await this.fh!.sync();
   }
 }
 
