@@ -70,17 +70,22 @@ async function loadCommand(entry: CommandEntry): Promise<LoadedModule['default']
 async function runWithYargs(entry: CommandEntry, mod: CommandModule, args: string[], shownName: string): Promise<undefined> {
   const { default: yargs } = await import('yargs');
   let failed = false;
-  await yargs([entry.name, ...args])
-    .scriptName(shownName.startsWith('kts ') ? 'kts' : shownName)
-    .command(mod)
-    .demandCommand(1)
-    .version(pkg.version)
-    .fail((msg, err) => {
-      failed = true;
-      process.stderr.write(`${msg ?? oneLine(err)}\n`);
-      process.exitCode = 1;
-    })
-    .parseAsync();
+  try {
+    await yargs([entry.name, ...args])
+      .scriptName(shownName.startsWith('kts ') ? 'kts' : shownName)
+      .command(mod)
+      .demandCommand(1)
+      .version(pkg.version)
+      .fail((msg, err) => {
+        failed = true;
+        process.stderr.write(msg ? `${msg}\n` : `kts: ${oneLine(err)}\n`);
+        process.exitCode = 1;
+      })
+      .parseAsync();
+  } catch (err) {
+    // yargs rejects after calling fail() for a handler's error: it has been reported once already.
+    if (!failed) throw err;
+  }
   if (failed) process.exitCode = 1;
   return undefined;
 }

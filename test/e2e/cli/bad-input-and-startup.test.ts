@@ -22,6 +22,17 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(/^Option topic requires an argument\n/);
   });
 
+  it('a missing properties file: the daemons say so in one line and exit 1', async () => {
+    const missing = join(tempDir('kts-missing-'), 'nope.properties');
+    const zk = await kts(['zookeeper-server-start', missing], { timeoutMs: 10_000 });
+    expect(zk.code).toBe(1);
+    expect(zk.stderr).toBe(`kts: ENOENT: no such file or directory, open '${missing}'\n`);
+    const broker = await kts(['server-start', missing], { timeoutMs: 10_000 });
+    expect(broker.code).toBe(1);
+    expect(broker.stdout + broker.stderr).toContain(`Fatal error during startup: ENOENT: no such file or directory, open '${missing}'`);
+    expect(broker.stdout + broker.stderr).not.toMatch(STACK_LINE);
+  });
+
   it('a bad number', async () => {
     const r = await kts(['topics', '--create', '--topic', 'x', '--partitions', 'three']);
     expect(r).toMatchObject({ code: 1, stdout: '' });
