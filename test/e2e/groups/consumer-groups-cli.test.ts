@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { tempDir } from '../../helpers/broker.js';
-import { consumerGroups, createTopic, kafkaFor, produceEach, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
+import { consumerGroups, createTopic, connectClients, produceEach, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
 
 describe('kts consumer-groups', () => {
   let broker: TestBroker;
@@ -20,11 +20,7 @@ describe('kts consumer-groups', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    kafka = kafkaFor(broker.bootstrap);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
     await createTopic(admin, 'cli', 2);
     await createTopic(admin, 'other', 1);
     await produceEach(producer, 'cli', 2, 20);

@@ -2,7 +2,7 @@
 // partition has exactly one owner and every record is delivered exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createTopic, kafkaFor, produceEach, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
+import { createTopic, connectClients, produceEach, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
 
 describe('kafkajs consumer group on kts', () => {
   let broker: TestBroker;
@@ -13,11 +13,7 @@ describe('kafkajs consumer group on kts', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    kafka = kafkaFor(broker.bootstrap);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
   });
   afterAll(async () => {
     for (const c of consumers) await c.consumer.disconnect().catch(() => {});

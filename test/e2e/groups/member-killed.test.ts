@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createTopic, kafkaFor, produceEach, startTestBroker, waitFor, type TestBroker } from './support.js';
+import { createTopic, connectClients, produceEach, startTestBroker, waitFor, type TestBroker } from './support.js';
 
 const MEMBER = resolve(import.meta.dirname, 'fixtures/kafkajs-member.mjs');
 const SESSION_TIMEOUT_MS = 6000;
@@ -50,11 +50,7 @@ describe('a group member killed with SIGKILL', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    kafka = kafkaFor(broker.bootstrap);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
   });
   afterAll(async () => {
     for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');

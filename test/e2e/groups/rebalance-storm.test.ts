@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createTopic, kafkaFor, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
+import { createTopic, connectClients, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
 
 const STORM_MS = Number(process.env.KTS_STORM_MS ?? 20_000);
 const MAX_MEMBERS = 20;
@@ -24,11 +24,7 @@ describe('rebalance storm', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    kafka = kafkaFor(broker.bootstrap);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

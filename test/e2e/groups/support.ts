@@ -44,6 +44,16 @@ export function kafkaFor(bootstrap: string, clientId = 'kts-groups-test'): Kafka
   return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
 }
 
+/** A client with a connected admin and producer, as every group test starts. */
+export async function connectClients(bootstrap: string): Promise<{ kafka: Kafka; admin: Admin; producer: Producer }> {
+  const kafka = kafkaFor(bootstrap);
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer();
+  await producer.connect();
+  return { kafka, admin, producer };
+}
+
 export const FAST_CONSUMER: Partial<ConsumerConfig> = {
   sessionTimeout: 6000,
   rebalanceTimeout: 10000,

@@ -8,7 +8,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { kcatPath } from '../../helpers/tools.js';
 import { kcat as kcatRun } from '../../helpers/kcat.js';
 import { partitionForGroup } from '../../../src/broker/groups/index.js';
-import { createTopic, kafkaFor, produceEach, startTestBroker, waitFor, type TestBroker } from './support.js';
+import { createTopic, connectClients, produceEach, startTestBroker, waitFor, type TestBroker } from './support.js';
 
 const KAFKA_NODE_MEMBER = resolve(import.meta.dirname, 'fixtures/kafka-node-member.cjs');
 
@@ -52,11 +52,7 @@ describe('third-party group clients on kts', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    kafka = kafkaFor(broker.bootstrap);
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
   });
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
