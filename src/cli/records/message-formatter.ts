@@ -2,26 +2,13 @@
 // fields in the fixed order timestamp, partition, offset, headers, key, value; `key.separator`
 // after a field when a later one is printed, `line.separator` after the last one; separators
 // written as given (no escape processing); booleans true only for "true" (trimmed, any case).
+import type { FetchedRecord } from '../../client/index.js';
 import { deserializerFor, type Deserializer } from './deserializers.js';
 
-export type TimestampType = 'CreateTime' | 'LogAppendTime' | 'NO_TIMESTAMP';
+export type RecordHeader = FetchedRecord['headers'][number];
 
-export interface RecordHeader {
-  key: string;
-  value: Buffer | null;
-}
-
-/** One record as the consumer hands it to a formatter. */
-export interface ConsumedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  timestampType: TimestampType;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-}
+/** One record as the consumer hands it to a formatter: what the client's fetch decodes. */
+export type ConsumedRecord = FetchedRecord;
 
 export interface MessageFormatter {
   format(record: ConsumedRecord): Buffer;
