@@ -84,6 +84,9 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
       if (!mustRecover) continue;
       recovered++;
       const { truncatedBytes, problem } = await seg.recover(nextBase);
+      // The rebuilt indexes go to their files now (no fdatasync: they count only once a flush has
+      // moved the recovery point past them). A full disk must not keep the log from opening.
+      await seg.writeIndexes().catch((err) => logger.warn(`[${name}] writing the rebuilt indexes of segment ${bases[i]} failed: ${String(err)}`));
       if (truncatedBytes > 0) {
         logger.warn(`[${name}] recovery cut ${truncatedBytes} bytes from segment ${bases[i]} at byte ${seg.size} (${problem}); log end offset ${seg.nextOffset}`);
       }
@@ -124,16 +127,20 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
       config: opts.config,
       segments,
       logStartOffset,
-      recoveryPoint: opts.recoveryPoint ?? 0,
+      // Kafka's rule: never ahead of the log end, and moved on only by a flush (were it moved here, a
+      // crash before the recovered data reached the disk would leave it unchecked next time).
+      recoveryPoint: Math.min(opts.recoveryPoint ?? 0, segments[segments.length - 1].nextOffset),
       now: opts.now,
       logger,
       hooks: opts.hooks,
     });
     // Idempotent producers' state: newest snapshot + the batch headers after it (producer-snapshots.ts).
     await log.loadProducerState();
-    // Writes rebuilt indexes and syncs what recovery validated, which moves the recovery point to the end.
-    // A full disk must not keep the log from opening (reads still work): the next flush retries.
-    await log.flush().catch((err) => logger.warn(`[${name}] flush after loading failed: ${String(err)}`));
+    // What recovery validated came from the page cache and its rebuilt indexes are in memory: the
+    // segments before the active one are flushed in the background (the broker need not wait for
+    // seconds of fdatasync), the active one with the next flush, roll or clean shutdown. Until then
+    // the recovery point stays, so another crash re-validates them. A full disk only logs a warning.
+    if (recovered > 0) void log.flushInactiveSegments();
     if (recovered > 0) logger.info(`[${name}] recovered ${recovered} segment(s); log end offset ${log.logEndOffset}`);
     return log;
   } catch (err) {

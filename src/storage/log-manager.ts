@@ -45,7 +45,11 @@ export class LogManager {
   private closed = false;
   private readonly hooks: PartitionLogHooks = {
     logStartOffsetChanged: (log) => this.checkpoint(log.logDir),
+    // Not while its dir is loading: a checkpoint written then would lack the partitions not loaded yet
+    // (the one written when loading ends includes this recovery point).
+    recoveryPointChanged: (log) => (this.closed || !this.loadedDirs.has(log.logDir) ? Promise.resolve() : this.checkpoint(log.logDir)),
   };
+  private readonly loadedDirs = new Set<string>();
 
   private constructor(
     readonly logDirs: string[],
@@ -122,6 +126,7 @@ export class LogManager {
       }
     };
     await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, toLoad.length) }, worker));
+    this.loadedDirs.add(logDir);
 
     // From here on a crash must be detectable: the marker goes, and checkpoints describe this run
     // (best effort: on a full disk the old checkpoints only mean more recovery next time).

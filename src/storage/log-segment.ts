@@ -57,6 +57,7 @@ export class LogSegment {
   private pins = 0;
   private closing: Promise<void> | undefined;
   private releaseWhenUnpinned: (() => void) | undefined;
+  private flushing: Promise<void> = Promise.resolve();
   closed = false;
 
   private constructor(
@@ -295,8 +296,17 @@ export class LogSegment {
     this.lastModifiedMs = now;
   }
 
-  /** Writes pending index entries and fdatasyncs whatever is not yet durable. */
-  async flush(): Promise<void> {
+  /**
+   * Writes pending index entries and fdatasyncs whatever is not yet durable. Flushes of one segment
+   * run one after another (a sealed segment's background flush may meet a shutdown's flush).
+   */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.flushOnce());
+    this.flushing = run.catch(() => {});
+    return run;
+  }
+
+  private async flushOnce(): Promise<void> {
     // The data first: the indexes can always be rebuilt from it.
     if (this.logUnsynced) {
       this.logUnsynced = false;
@@ -309,6 +319,12 @@ export class LogSegment {
     }
     await this.offsetIndex.persist(true);
     await this.timeIndex.persist(true);
+  }
+
+  /** Writes index entries not yet in the files, without fdatasync (after a rebuild). */
+  async writeIndexes(): Promise<void> {
+    await this.offsetIndex.persist(false);
+    await this.timeIndex.persist(false);
   }
 
   /** No more appends here: record the final time-index entry and stop keeping the index files open. */

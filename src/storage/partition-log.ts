@@ -36,6 +36,8 @@ export interface ReadResult {
 export interface PartitionLogHooks {
   /** Persist the log start offset (DeleteRecords must survive a restart). */
   logStartOffsetChanged(log: PartitionLog): Promise<void>;
+  /** The recovery point moved in the background (a rolled or recovered segment is durable now). */
+  recoveryPointChanged?(log: PartitionLog): Promise<void>;
 }
 
 /** @internal Built by the loader (LogManager.open / create), not by callers. */
@@ -93,6 +95,8 @@ export class PartitionLog implements SegmentContext {
   readonly producerState = new ProducerStateManager();
   /** The snapshot written in the background after a roll (close waits for it). */
   private snapshotWrite: Promise<void> = Promise.resolve();
+  /** The background flush of segments no longer written (close waits for it). */
+  private inactiveFlush: Promise<void> = Promise.resolve();
 
   /** @internal */
   constructor(init: PartitionLogInit) {
@@ -265,6 +269,7 @@ export class PartitionLog implements SegmentContext {
     }
     this.logger.info(`[${this.name}] rolled new segment at offset ${seg.baseOffset}`);
     void this.snapshotProducerState(); // off the append path: its fsyncs would delay the produce
+    void this.flushInactiveSegments(); // as Kafka: the old segment is flushed, the recovery point moves
     return seg;
   }
 
@@ -502,6 +507,40 @@ export class PartitionLog implements SegmentContext {
     return this.enqueue(() => this.flushNow());
   }
 
+  /**
+   * Flushes, off the append chain, every segment before the active one (nothing appends to them any
+   * more), then moves the recovery point to the active segment's base offset and reports it, so a
+   * crash later only re-validates the active segment. Runs after a roll and after loading a log that
+   * needed recovery. Best effort: a failure leaves the recovery point where it was.
+   */
+  flushInactiveSegments(): Promise<void> {
+    this.inactiveFlush = this.inactiveFlush.then(async () => {
+      const segments = this.segments;
+      const upTo = segments[segments.length - 1].baseOffset;
+      if (this.closedWith || upTo <= this._recoveryPoint) return;
+      try {
+        for (const seg of segments.slice(0, -1)) {
+          if (seg.closed || !seg.needsFlush) continue;
+          seg.pin(); // a segment deleted meanwhile keeps its files until this is done
+          try {
+            await seg.flush();
+          } finally {
+            seg.unpin();
+          }
+        }
+      } catch (err) {
+        if (!this.closedWith) this.logger.warn(`[${this.name}] background flush up to ${upTo} failed: ${String(err)}`);
+        return;
+      }
+      if (this.closedWith || upTo <= this._recoveryPoint) return;
+      this._recoveryPoint = upTo;
+      await this.hooks.recoveryPointChanged?.(this).catch((err: unknown) => {
+        this.logger.warn(`[${this.name}] checkpointing recovery point ${upTo} failed: ${String(err)}`);
+      });
+    });
+    return this.inactiveFlush;
+  }
+
   private async flushNow(): Promise<void> {
     const upTo = this.logEndOffset;
     try {
@@ -509,7 +548,7 @@ export class PartitionLog implements SegmentContext {
     } catch (err) {
       throw storageError(err, `[${this.name}] flush failed`);
     }
-    this._recoveryPoint = upTo;
+    this._recoveryPoint = Math.max(this._recoveryPoint, upTo);
     this.unflushedMessages = 0;
     this.lastFlushMs = this.now();
   }
@@ -523,6 +562,7 @@ export class PartitionLog implements SegmentContext {
       if (this.closedWith) return;
       this.closedWith = opts.reason;
       let failure: unknown;
+      await this.inactiveFlush;
       if (opts.flush) {
         try {
           this.active.timeIndex.maybeAppend(this.active.maxTimestamp, this.active.offsetOfMaxTimestamp);

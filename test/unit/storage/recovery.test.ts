@@ -5,7 +5,7 @@ import { appendFile, mkdir, readFile, readdir, stat, truncate, unlink, writeFile
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogManager, PartitionLog } from '../../../src/storage/index.js';
-import { buildBatch, captureLogger, decodeBatches, makeTempDir, openManager, recordsOf, trackingFs, valuesBatch } from './helpers.js';
+import { buildBatch, captureLogger, countingFs, decodeBatches, makeTempDir, openManager, recordsOf, trackingFs, valuesBatch } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -122,6 +122,9 @@ describe('crash recovery', () => {
     const log = await m.create(name, 0);
     const written = await fill(log, batches);
     const values = await allValues(log);
+    // Each roll flushes the old segment in the background; let that finish so every run crashes in
+    // the same state: rolled segments durable and checkpointed, the active one not.
+    await log.flushInactiveSegments();
     await crash(m);
     const activeBase = log.segmentBaseOffsets().at(-1)!;
     return { log, written, values, activeBase, activeLog: segFile(log, activeBase, '.log') };
@@ -216,6 +219,8 @@ describe('crash recovery', () => {
     const { log: old, values } = await crashed('middle', 120);
     const bases = old.segmentBaseOffsets();
     expect(bases.length).toBeGreaterThan(3);
+    // A crash before any flush was checkpointed: every segment is re-validated.
+    await writeFile(join(dir, 'recovery-point-offset-checkpoint'), '0\n1\nmiddle 0 0\n');
     const victim = bases[1];
     const path = segFile(old, victim, '.log');
     const data = await readFile(path);
@@ -246,8 +251,14 @@ describe('crash recovery', () => {
     expect(log.logEndOffset).toBe(values.at(-1)!.offset + 1);
     // Without a trustworthy log-start checkpoint, the first segment's base is the start.
     expect(log.logStartOffset).toBe(0);
-    // And the rewritten checkpoints parse again.
-    expect(await readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toBe(`0\n1\nck 0 ${log.logEndOffset}\n`);
+    // And the rewritten checkpoints parse again. Everything was re-validated, so the recovery point is
+    // 0 until a flush: the background flush of the older segments moves it to the active one.
+    expect(await readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toMatch(/^0\n1\nck 0 \d+\n$/);
+    await log.flushInactiveSegments();
+    const activeBase = log.segmentBaseOffsets().at(-1)!;
+    expect(activeBase).toBeGreaterThan(0);
+    expect(log.recoveryPoint).toBe(activeBase);
+    expect(await readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toBe(`0\n1\nck 0 ${activeBase}\n`);
   });
 
   it('removes leftovers: *.deleted files, orphan indexes, partition dirs being deleted', async () => {
@@ -300,5 +311,92 @@ describe('crash recovery', () => {
         await appendFile(segFile(log, log.segmentBaseOffsets().at(-1)!, '.log'), randomBytes(100));
       }
     }
+  });
+});
+
+describe('recovery point', () => {
+  const checkpointed = async () => readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8');
+
+  /** Fills `rp-0` over several segments, waits for the roll flushes, crashes. */
+  async function crashAfterRolls(batches = 120) {
+    const m = await open();
+    const log = await m.create('rp', 0);
+    const written = await fill(log, batches);
+    const values = await allValues(log);
+    await log.flushInactiveSegments();
+    const bases = log.segmentBaseOffsets();
+    expect(bases.length).toBeGreaterThan(3);
+    const activeBase = bases.at(-1)!;
+    // A roll flushed the old segment and checkpointed the recovery point, as Kafka does.
+    expect(log.recoveryPoint).toBe(activeBase);
+    expect(await checkpointed()).toBe(`0\n1\nrp 0 ${activeBase}\n`);
+    await crash(m);
+    return { log, written, values, bases, activeBase };
+  }
+
+  it('after a crash only the segments from the recovery point on are re-read in full', async () => {
+    const { values, bases, activeBase } = await crashAfterRolls();
+    const fs = countingFs(trackingFs());
+    const logger = captureLogger();
+    const m = await openManager(dir, { config, logger, fs });
+    managers.push(m);
+    const log = m.get('rp', 0)!;
+    expect(logger.lines.some((l) => l.includes('recovered 1 segment(s)'))).toBe(true);
+    // The trusted segments are checked from their last index entry on; the active one in full.
+    let total = 0;
+    for (const base of bases) total += (await stat(segFile(log, base, '.log'))).size;
+    expect(fs.bytesRead).toBeLessThan(total / 2);
+    expect(log.recoveryPoint).toBe(activeBase);
+    expect(await allValues(log)).toEqual(values);
+    // The recovered active segment becomes durable with the next flush, which moves the point on.
+    await log.flush();
+    expect(log.recoveryPoint).toBe(log.logEndOffset);
+  });
+
+  it('a corrupted batch after the recovery point is cut; the segments before it stay', async () => {
+    const { values, bases, activeBase } = await crashAfterRolls();
+    const path = join(dir, 'rp-0', `${String(activeBase).padStart(20, '0')}.log`);
+    const data = await readFile(path);
+    data[100] ^= 0x01; // inside the active segment's first batch
+    await writeFile(path, data);
+    const logger = captureLogger();
+    const log = (await open(logger)).get('rp', 0)!;
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect(log.logEndOffset).toBe(activeBase);
+    expect(await allValues(log)).toEqual(values.filter((v) => v.offset < activeBase));
+    expect(logger.lines.some((l) => l.startsWith('WARN') && l.includes('CRC-32C mismatch'))).toBe(true);
+    expect((await log.append(valuesBatch('next', 1))).baseOffset).toBe(activeBase);
+  });
+
+  it('a corrupted batch before the recovery point, past the last index entry, is still caught', async () => {
+    const { values, bases } = await crashAfterRolls();
+    const victim = bases[1];
+    const path = join(dir, 'rp-0', `${String(victim).padStart(20, '0')}.log`);
+    const data = await readFile(path);
+    data[data.length - 5] ^= 0x10; // the segment's last batch, after its last index entry
+    await writeFile(path, data);
+    const logger = captureLogger();
+    const log = (await open(logger)).get('rp', 0)!;
+    expect(logger.lines.some((l) => l.includes(`segment ${victim} needs recovery`))).toBe(true);
+    expect(log.segmentBaseOffsets()).toEqual(bases.slice(0, 2));
+    const kept = await allValues(log);
+    expect(kept).toEqual(values.slice(0, kept.length));
+    expect(kept.length).toBeLessThan(bases[2]);
+    expect(kept.length).toBeGreaterThan(victim);
+    // The recovery point never stays ahead of the log end.
+    expect(log.recoveryPoint).toBeLessThanOrEqual(log.logEndOffset);
+    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(kept.length);
+  });
+
+  it('a checkpoint written before the crash that is ahead of the log end is clamped to it', async () => {
+    const { values, bases, activeBase } = await crashAfterRolls();
+    // Lose the active segment's data entirely (as a power cut could): the log ends at its base.
+    await truncate(join(dir, 'rp-0', `${String(activeBase).padStart(20, '0')}.log`), 0);
+    await writeFile(join(dir, 'recovery-point-offset-checkpoint'), `0\n1\nrp 0 ${activeBase + 1000}\n`);
+    const log = (await open()).get('rp', 0)!;
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect(log.logEndOffset).toBe(activeBase);
+    expect(log.recoveryPoint).toBe(activeBase);
+    expect(await allValues(log)).toEqual(values.filter((v) => v.offset < activeBase));
   });
 });
