@@ -34,5 +34,5 @@ export default defineTool({
     { name: 'delete-config', arg: 'required', argName: 'k1,k2', repeatable: true, describe: 'Config names to remove, comma-separated.' },
     { name: 'force', describe: 'Accepted for compatibility.' },
   ],
-  epilogue: 'kts: --output json prints {"entities": [{"type", "name", "configs": [{"name", "value", "source", "sensitive", "synonyms"}]}]} for --describe.',
+  epilogue: 'kts: --output json prints {"entities": [{"type", "name", "configs": [{"name", "value", "source", "sensitive", "synonyms"}]}]} for --describe, {"type", "name", "set", "deleted"} for --alter.',
 });

@@ -33,5 +33,7 @@ export default defineTool({
     { name: 'exclude-internal', describe: '--list/--describe: leave out internal topics such as __consumer_offsets.' },
     { name: 'partition-size-limit-per-response', arg: 'required', type: 'int', argName: 'maximum number of partitions in one page', describe: 'Accepted for compatibility (paging of describe answers).' },
   ],
-  epilogue: 'kts: --output json prints {"topics": [...]} for --list and --describe, {"created": name} for --create.',
+  epilogue:
+    'kts: --output json prints {"topics": [names]} for --list, {"topics": [{"name", "topicId", "partitionCount", "replicationFactor", "configs", "partitions"}]} for --describe, ' +
+    '{"created", "topic"} for --create, {"altered", "partitions"} for --alter and {"deleted"} for --delete.',
 });

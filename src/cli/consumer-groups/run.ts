@@ -51,10 +51,12 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
     for (const line of notes.stderr) ctx.out.note(line);
     if (process.env.KTS_DEBUG && err instanceof Error && err.stack) ctx.out.note(err.stack);
     const message = `Executing consumer group command failed due to ${oneLine(javaString(err))}`;
-    if (ctx.out.mode === 'json' || ctx.out.mode === 'jsonl') ctx.out.write(`${JSON.stringify({ error: { message } })}\n`);
+    const exitCode = strict ? 1 : 0;
+    // The same error document as every other tool's (tool.ts), with this tool's exit code.
+    if (ctx.out.mode === 'json' || ctx.out.mode === 'jsonl') ctx.out.write(`${JSON.stringify({ error: { message, exitCode } })}\n`);
     else if (ctx.out.interactive) ctx.out.error(`Error: ${message}`, (err as { hint?: string }).hint);
     else ctx.out.write(`\nError: ${message}\n`);
-    return strict ? 1 : 0;
+    return exitCode;
   } finally {
     client?.close();
   }

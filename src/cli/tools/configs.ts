@@ -167,7 +167,10 @@ async function alter(client: KafkaClient, target: ConfigTarget & { name: string 
   const invalid = toDelete.filter((k) => !old.some((e) => e.name === k));
   if (invalid.length > 0) throw new ConfigValidationError(`Invalid config(s): ${invalid.join(',')}`);
   if (toAdd.has('message.format.version')) {
-    ctx.out.write(`WARNING: The configuration message.format.version=${toAdd.get('message.format.version')} is specified. This configuration will be ignored if the version is newer than the inter.broker.protocol.version specified in the broker or if the inter.broker.protocol.version is 3.0 or newer. This configuration is deprecated and it will be removed in Apache Kafka 4.0.\n`);
+    const warning = `WARNING: The configuration message.format.version=${toAdd.get('message.format.version')} is specified. This configuration will be ignored if the version is newer than the inter.broker.protocol.version specified in the broker or if the inter.broker.protocol.version is 3.0 or newer. This configuration is deprecated and it will be removed in Apache Kafka 4.0.`;
+    // Kafka prints it on stdout; with --output json stdout holds only the document.
+    if (ctx.out.mode === 'json') ctx.out.note(warning);
+    else ctx.out.write(`${warning}\n`);
   }
   const resource = RESOURCE[target.type];
   const conn = await client.cluster.any();

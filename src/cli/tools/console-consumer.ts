@@ -150,7 +150,11 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
     client.close();
   }
   ctx.out.note(`Processed a total of ${consumer.count} messages`);
-  if (args.has('enable-systest-events')) ctx.out.write('shutdown_complete\n');
+  if (args.has('enable-systest-events')) {
+    // On stdout as Kafka does, unless stdout carries a JSON document or record stream.
+    if (ctx.out.mode === 'plain') ctx.out.write('shutdown_complete\n');
+    else ctx.out.note('shutdown_complete');
+  }
   return code;
 }
 

@@ -144,7 +144,11 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
     topics = await matchingTopics(client, args);
     ensureTopicExists(topics, args);
   }
-  if (topics.length === 0) return;
+  // Nothing matched (--if-exists, or an empty cluster): Kafka prints nothing; JSON gets {"topics": []}.
+  if (topics.length === 0) {
+    await ctx.out.print(describeView([]));
+    return;
+  }
   const [configs, cluster] = await ctx.out.spin(
     'Describing topics',
     Promise.all([
@@ -194,18 +198,19 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
 async function alter(client: KafkaClient, args: ParsedArgs, ctx: ToolContext): Promise<void> {
   const topics = await matchingTopics(client, args);
   ensureTopicExists(topics, args);
-  if (topics.length === 0) return;
   const count = args.int('partitions')!;
-  const assignment = args.str('replica-assignment') ? parseReplicaAssignment(args.str('replica-assignment')!) : undefined;
-  const results = await client.admin.createPartitions(
-    topics.map((t) => ({
-      topic: t.name,
-      count,
-      assignments: assignment ? [...assignment].filter(([i]) => i >= t.partitions.length).map(([, ids]) => ids) : undefined,
-    })),
-  );
-  const failed = results.find((r) => r.error);
-  if (failed?.error) throw failed.error;
+  if (topics.length > 0) {
+    const assignment = args.str('replica-assignment') ? parseReplicaAssignment(args.str('replica-assignment')!) : undefined;
+    const results = await client.admin.createPartitions(
+      topics.map((t) => ({
+        topic: t.name,
+        count,
+        assignments: assignment ? [...assignment].filter(([i]) => i >= t.partitions.length).map(([, ids]) => ids) : undefined,
+      })),
+    );
+    const failed = results.find((r) => r.error);
+    if (failed?.error) throw failed.error;
+  }
   await ctx.out.print({ plain: '', json: { altered: topics.map((t) => t.name), partitions: count } });
 }
 

@@ -87,7 +87,7 @@ describe('Kafka script names and outputs', () => {
     const described = await json(['topics', '--describe', '--topic', 'js']);
     expect(described.topics[0]).toMatchObject({ name: 'js', partitionCount: 2, replicationFactor: 1 });
     expect(await json(['console-producer', '--topic', 'js'], 'a\nb\n')).toEqual({ topic: 'js', records: 2, failed: 0 });
-    const consumed = await json(['console-consumer', '--topic', 'js', '--from-beginning', '--until', 'end']);
+    const consumed = await json(['console-consumer', '--topic', 'js', '--from-beginning', '--until', 'end', '--enable-systest-events']);
     expect(consumed.map((r: { value: string }) => r.value).sort()).toEqual(['a', 'b']);
     const offsets = await json(['get-offsets', '--topic', 'js']);
     expect(offsets.offsets.reduce((s: number, o: { offset: number }) => s + o.offset, 0)).toBe(2);
@@ -95,6 +95,41 @@ describe('Kafka script names and outputs', () => {
     const file = join(tempDir(), 'offsets.json');
     writeFileSync(file, JSON.stringify({ partitions: [{ topic: 'js', partition: 0, offset: -1 }], version: 1 }));
     expect((await json(['delete-records', '--offset-json-file', file])).partitions[0]).toMatchObject({ topic: 'js', partition: 0 });
+    expect(await json(['topics', '--alter', '--topic', 'js', '--partitions', '3'])).toEqual({ altered: ['js'], partitions: 3 });
+    // Nothing matched under --if-exists: Kafka prints nothing, JSON still gets its document.
+    expect(await json(['topics', '--describe', '--topic', 'nope', '--if-exists'])).toEqual({ topics: [] });
+    expect(await json(['topics', '--alter', '--topic', 'nope', '--if-exists', '--partitions', '2'])).toEqual({ altered: [], partitions: 2 });
+    expect(await json(['configs', '--alter', '--topic', 'js', '--add-config', 'retention.ms=60000'])).toEqual({
+      type: 'topics',
+      name: 'js',
+      set: { 'retention.ms': '60000' },
+      deleted: [],
+    });
+    // Kafka prints this warning on stdout; with --output json it goes to stderr, before the error document.
+    const warned = await kts(['configs', '--bootstrap-server', b, '--alter', '--topic', 'js', '--add-config', 'message.format.version=3.0', '--output', 'json']);
+    expect(warned.stderr).toMatch(/^WARNING: The configuration message\.format\.version=3\.0 is specified/);
+    expect(JSON.parse(warned.stdout)).toEqual({ error: { message: expect.any(String), exitCode: warned.code } });
+
+    // consumer-groups: one group with committed offsets, then every action.
+    await kts(['console-consumer', '--bootstrap-server', b, '--topic', 'js', '--group', 'jg', '--from-beginning', '--until', 'end']);
+    expect((await json(['consumer-groups', '--list'])).groups).toContainEqual({ group: 'jg', state: 'Empty', type: 'classic' });
+    const offsetsOfGroup = (await json(['consumer-groups', '--describe', '--group', 'jg'])).groups[0];
+    expect(offsetsOfGroup).toMatchObject({ group: 'jg', state: 'Empty' });
+    expect(offsetsOfGroup.offsets.reduce((s: number, o: { currentOffset: number }) => s + o.currentOffset, 0)).toBe(2);
+    expect(await json(['consumer-groups', '--describe', '--group', 'jg', '--members'])).toEqual({ groups: [{ group: 'jg', state: 'Empty', members: [] }] });
+    expect((await json(['consumer-groups', '--describe', '--group', 'jg', '--state'])).groups[0]).toMatchObject({ group: 'jg', state: 'Empty', members: 0, coordinator: { id: expect.any(Number) } });
+    const reset = await json(['consumer-groups', '--reset-offsets', '--group', 'jg', '--topic', 'js:0', '--to-earliest', '--dry-run']);
+    expect(reset).toEqual({ groups: [{ group: 'jg', offsets: [{ topic: 'js', partition: 0, offset: 0 }], executed: false }] });
+    expect(await json(['consumer-groups', '--delete-offsets', '--group', 'jg', '--topic', 'js:0'])).toEqual({
+      group: 'jg',
+      error: null,
+      partitions: [{ topic: 'js', partition: 0, error: null }],
+    });
+    expect(await json(['consumer-groups', '--delete', '--group', 'jg'])).toEqual({ deleted: ['jg'], failed: [] });
+    const unreachable = await kts(['consumer-groups', '--bootstrap-server', '127.0.0.1:1', '--list', '--output', 'json'], { env: { KTS_CONNECT_TIMEOUT_MS: '300' } });
+    expect(unreachable.code).toBe(0);
+    expect(JSON.parse(unreachable.stdout).error).toEqual({ message: expect.stringMatching(/^Executing consumer group command failed due to /), exitCode: 0 });
+
     expect(await json(['topics', '--delete', '--topic', 'js'])).toEqual({ deleted: ['js'] });
     const failed = await kts(['topics', '--describe', '--topic', 'js', '--bootstrap-server', b, '--output', 'json']);
     expect(failed.code).toBe(1);
