@@ -62,9 +62,17 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   const logs = await LogManager.open({ logDirs: config.logDirs, defaults: config.logConfig(), now, logger: log.child('log') });
   const listener = config.listeners[0];
   const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
+  // Connections accepted before the request handlers exist are held (unread: their bytes wait in the
+  // socket) and served once the broker is ready; without a listener they were never answered.
+  const early: Socket[] = [];
+  const dropEarly = (socket: Socket) => socket.destroy();
+  let accept = (socket: Socket) => {
+    socket.on('error', dropEarly);
+    early.push(socket);
+  };
   let servers: Server[];
   try {
-    servers = await listen(listener);
+    servers = await listen(listener, (socket) => accept(socket));
   } catch (err) {
     await logs.close();
     throw err;
@@ -80,6 +88,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     topics = await openClusterMetadata(config, logs, log, { nodeId, host: advertised.host, port: advertised.port, rack: null });
   } catch (err) {
     for (const server of servers) server.close();
+    for (const socket of early) socket.destroy();
     await logs.close();
     throw err;
   }
@@ -128,7 +137,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       else perIp.set(ip, left);
     });
   };
-  for (const server of servers) server.on('connection', onSocket);
+  accept = onSocket;
+  for (const socket of early.splice(0)) {
+    socket.off('error', dropEarly);
+    if (!socket.destroyed) onSocket(socket);
+  }
 
   // Retention and the time-based flush (flush.ms / log.flush.interval.ms) are checked together. As in
   // Kafka, log.flush.scheduler.interval.ms says how often the flusher looks (default: never), so a
@@ -198,12 +211,12 @@ async function openClusterMetadata(config: BrokerConfig, logs: LogManager, log: 
  * Binds a listener. `localhost` binds both loopback addresses (clients may resolve it to either);
  * an empty host binds every interface, as Kafka does for `PLAINTEXT://:9092`.
  */
-async function listen(listener: Listener): Promise<Server[]> {
+async function listen(listener: Listener, onConnection: (socket: Socket) => void): Promise<Server[]> {
   const hosts = listener.host === 'localhost' ? ['127.0.0.1', '::1'] : [listener.host === '' ? '::' : listener.host];
   const servers: Server[] = [];
   let port = listener.port;
   for (const [i, host] of hosts.entries()) {
-    const server = createServer({ noDelay: true });
+    const server = createServer({ noDelay: true }, onConnection);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
