@@ -10,7 +10,13 @@ import { COMMANDS, commandFor, renderCommandList, type CommandEntry } from './co
 import { installLastResortHandlers, oneLine } from './errors.js';
 import type { ToolSpec } from './tool.js';
 
-type LoadedModule = { default?: CommandModule & { tool?: ToolSpec } };
+/**
+ * `direct`: the arguments of a plain invocation parsed without yargs (loading yargs costs about half
+ * of Node's own start-up, which a daemon's start-to-first-answer pays), or undefined to let yargs
+ * parse (help, version, anything unusual).
+ */
+type DirectCommand = CommandModule & { tool?: ToolSpec; direct?: (args: string[]) => Record<string, unknown> | undefined };
+type LoadedModule = { default?: DirectCommand };
 
 /** Resolves to an exit code, or undefined when the command keeps running on its own (a daemon). */
 async function main(argv: string[]): Promise<number | undefined> {
@@ -45,6 +51,11 @@ async function main(argv: string[]): Promise<number | undefined> {
   if (mod.tool) {
     const { runTool } = await import('./tool.js');
     return runTool(mod.tool, args, { invokedAs: shownName, packageVersion: pkg.version });
+  }
+  const direct = mod.direct?.(args);
+  if (direct && mod.handler) {
+    await mod.handler({ _: [entry.name], $0: shownName, ...direct });
+    return undefined;
   }
   return runWithYargs(entry, mod, args, shownName);
 }

@@ -1,6 +1,6 @@
 // Failure paths of the real binary (one line, Kafka's exit code, never a stack trace) and the lean
 // start-up contract (a plain `kts topics --list` loads no terminal libraries and no other command).
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
@@ -84,6 +84,27 @@ describe('bad input', () => {
     }
     expect((await kts(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     expect(await kts(['topics', '--version'])).toMatchObject({ code: 0, stdout: '3.9.0\n' });
+  });
+});
+
+describe('lean daemon start-up', () => {
+  it('server-start and zookeeper-server-start come up without loading yargs or any other package', async () => {
+    const zkDir = tempDir('kts-lean-zk-');
+    writeFileSync(join(zkDir, 'zk.properties'), `dataDir=${zkDir}\nclientPort=${await freePort()}\n`);
+    const cases: Array<[string[], RegExp]> = [
+      [['server-start', '--override', `log.dirs=${tempDir('kts-lean-')}`, '--override', 'listeners=PLAINTEXT://127.0.0.1:0'], / ready: /],
+      [['zookeeper-server-start', join(zkDir, 'zk.properties')], /server started on/],
+    ];
+    for (const [args, ready] of cases) {
+      const file = join(tempDir(), 'trace.txt');
+      const p = startKts(args, { env: { KTS_TRACE_FILE: file, NODE_OPTIONS: `--import=${TRACE}` } });
+      await p.waitForStdout((s) => ready.test(s));
+      await p.stop('SIGTERM');
+      const loaded = readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
+      rmSync(file);
+      expect(loaded.some((u) => u.includes('/chunks/')), args[0]).toBe(true);
+      expect(loaded.filter((u) => u.includes('/node_modules/')), args[0]).toEqual([]);
+    }
   });
 });
 
