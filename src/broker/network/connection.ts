@@ -1,6 +1,12 @@
-// One client connection. Requests may be pipelined; they are processed one at a time, in order, as
-// Kafka does (it mutes a channel while a request is in flight), so responses keep request order.
-// Reading pauses while too much is queued or the socket's write buffer is full (backpressure).
+// One client connection. Requests may be pipelined and responses always keep request order. Kafka
+// processes one request per connection at a time (it mutes the channel); kts does too, except that
+// consecutive Produce requests overlap: the next one is decoded, checked and queued on its
+// partitions' append chains while the previous one's write is still in flight, so the CPU work of
+// one request hides the disk round trip of another. Appends to a partition still happen in request
+// order (each request joins the partition's chain when it starts, and requests start in order).
+// Any other request waits until everything before it has answered, and everything after it waits
+// for its answer, exactly as before. Reading pauses while too much is queued or the socket's write
+// buffer is full (backpressure).
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
@@ -14,8 +20,25 @@ export interface ConnectionOptions {
   handleFrame(frame: Buffer, connection: Connection): Promise<Buffer[] | null>;
 }
 
-/** Stop reading from a client once this much is queued unprocessed or unsent. */
+/** Stop reading from a client once this much is queued unprocessed, in flight, or unsent. */
 const HIGH_WATER_BYTES = 16 * 1024 * 1024;
+/** At most this many Produce requests of one connection are in flight together. */
+export const MAX_OVERLAPPING_PRODUCES = 16;
+const PRODUCE_API_KEY = 0;
+
+/** A request being handled: its answer is sent once every earlier one has been. */
+interface InFlight {
+  bytes: number;
+  overlappable: boolean;
+  settled: boolean;
+  response: Buffer[] | null;
+  failure: Error | undefined;
+}
+
+/** Produce requests may overlap each other (nothing else may). */
+function isOverlappable(frame: Buffer): boolean {
+  return frame.length >= 2 && frame.readInt16BE(0) === PRODUCE_API_KEY;
+}
 
 export class Connection {
   readonly id: number;
@@ -23,7 +46,10 @@ export class Connection {
   private readonly reader: FrameReader;
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
-  private processing = false;
+  private readonly inFlight: InFlight[] = [];
+  private inFlightBytes = 0;
+  /** A pump is scheduled for the next microtask (see pump). */
+  private pumpScheduled = false;
   private closed = false;
 
   constructor(
@@ -38,7 +64,10 @@ export class Connection {
       socket.setTimeout(opts.idleTimeoutMs, () => this.close(`idle for more than ${opts.idleTimeoutMs} ms`, 'debug'));
     }
     socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('drain', () => this.maybeResume());
+    socket.on('drain', () => {
+      this.pump();
+      this.maybeResume();
+    });
     socket.on('error', () => this.close());
     socket.on('close', () => (this.closed = true));
   }
@@ -47,11 +76,17 @@ export class Connection {
     return this.closed;
   }
 
+  /** Requests started and not yet answered (for tests). */
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
   close(reason?: string, level: 'warn' | 'debug' = 'warn'): void {
     if (this.closed) return;
     this.closed = true;
     if (reason) this.opts.log[level](`Closing connection ${this.remoteAddress} (id ${this.id}): ${reason}`);
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.socket.destroy();
   }
 
@@ -71,31 +106,73 @@ export class Connection {
       this.queuedBytes += frame.length;
     }
     // Complete frames waiting count, not a large frame still arriving: that one must be read whole.
-    if (this.queuedBytes > HIGH_WATER_BYTES) this.socket.pause();
-    void this.processQueue();
+    if (this.queuedBytes + this.inFlightBytes > HIGH_WATER_BYTES) this.socket.pause();
+    this.pump();
   }
 
-  private async processQueue(): Promise<void> {
-    if (this.processing) return;
-    this.processing = true;
-    try {
-      while (this.queue.length > 0 && !this.closed) {
-        if (this.socket.writableLength > HIGH_WATER_BYTES) await this.drained();
-        if (this.closed) return;
-        const frame = this.queue.shift()!;
-        this.queuedBytes -= frame.length;
-        let response: Buffer[] | null;
-        try {
-          response = await this.opts.handleFrame(frame, this);
-        } catch (err) {
-          this.close((err as Error).message);
-          return;
-        }
-        if (response && !this.closed) this.send(response);
+  /**
+   * Starts the queued requests that may start now. After starting an overlappable request the next
+   * one waits a microtask: a request that fails at once (a malformed frame) is seen as failed before
+   * anything after it starts, so nothing after a request that closes the connection is processed.
+   */
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0 && !this.pumpScheduled) {
+      if (this.inFlight.some((f) => f.failure)) return;
+      if (this.socket.writableLength > HIGH_WATER_BYTES) {
+        return; // the 'drain' handler pumps again
       }
-    } finally {
-      this.processing = false;
+      const frame = this.queue[0];
+      const overlappable = isOverlappable(frame);
+      if (this.inFlight.length > 0) {
+        if (!overlappable || this.inFlight.length >= MAX_OVERLAPPING_PRODUCES) return;
+        if (!this.inFlight[this.inFlight.length - 1].overlappable) return;
+        if (this.inFlightBytes + frame.length > HIGH_WATER_BYTES) return;
+      }
+      this.queue.shift();
+      this.queuedBytes -= frame.length;
+      this.start(frame, overlappable);
+      if (!overlappable) return;
+      this.pumpScheduled = true;
+      queueMicrotask(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
     }
+  }
+
+  private start(frame: Buffer, overlappable: boolean): void {
+    const entry: InFlight = { bytes: frame.length, overlappable, settled: false, response: null, failure: undefined };
+    this.inFlight.push(entry);
+    this.inFlightBytes += frame.length;
+    let result: Promise<Buffer[] | null>;
+    try {
+      result = this.opts.handleFrame(frame, this);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (response) => this.settle(entry, response, undefined),
+      (err: unknown) => this.settle(entry, null, err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  private settle(entry: InFlight, response: Buffer[] | null, failure: Error | undefined): void {
+    entry.settled = true;
+    entry.response = response;
+    entry.failure = failure;
+    // Answers leave in request order: send every settled answer at the head of the line.
+    while (this.inFlight.length > 0 && this.inFlight[0].settled) {
+      const head = this.inFlight.shift()!;
+      this.inFlightBytes -= head.bytes;
+      if (head.failure) {
+        this.inFlight.length = 0;
+        this.inFlightBytes = 0;
+        this.close(head.failure.message);
+        return;
+      }
+      if (head.response && !this.closed) this.send(head.response);
+    }
+    this.pump();
     this.maybeResume();
   }
 
@@ -109,22 +186,9 @@ export class Connection {
     this.socket.uncork();
   }
 
-  /** A slow reader: wait until the socket has sent what it holds (or closes). */
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
-  }
-
   private maybeResume(): void {
     if (this.closed || !this.socket.isPaused()) return;
-    if (this.queuedBytes <= HIGH_WATER_BYTES && this.socket.writableLength <= HIGH_WATER_BYTES) {
+    if (this.queuedBytes + this.inFlightBytes <= HIGH_WATER_BYTES && this.socket.writableLength <= HIGH_WATER_BYTES) {
       this.socket.resume();
     }
   }

@@ -1,0 +1,190 @@
+// The connection's request pipeline: consecutive Produce requests overlap, every other request runs
+// alone, answers keep request order, and nothing after a request that closes the connection runs.
+import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/broker/logger.js';
+import { Connection, MAX_OVERLAPPING_PRODUCES } from '../../../src/broker/network/connection.js';
+
+/** A frame: apiKey, then a correlation id the fake handler echoes back. */
+function frame(apiKey: number, id: number): Buffer {
+  const b = Buffer.alloc(4 + 8);
+  b.writeInt32BE(8, 0);
+  b.writeInt16BE(apiKey, 4);
+  b.writeInt16BE(0, 6);
+  b.writeInt32BE(id, 8);
+  return b;
+}
+
+interface Call {
+  id: number;
+  apiKey: number;
+  resolve(response: Buffer[] | null): void;
+  reject(err: Error): void;
+}
+
+async function setup() {
+  const calls: Call[] = [];
+  const events: string[] = [];
+  let connection: Connection | undefined;
+  let maxInFlight = 0;
+  const server = createServer((socket) => {
+    connection = new Connection(socket, {
+      id: 1,
+      maxFrameSize: 1 << 20,
+      idleTimeoutMs: 0,
+      log: createLogger({ level: 'silent' }),
+      handleFrame(f) {
+        const id = f.readInt32BE(4);
+        events.push(`start ${id}`);
+        return new Promise((resolve, reject) => {
+          calls.push({ id, apiKey: f.readInt16BE(0), resolve, reject });
+          maxInFlight = Math.max(maxInFlight, connection!.inFlightCount);
+        });
+      },
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client: Socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await new Promise((r) => client.once('connect', r));
+  const answers: number[] = [];
+  let closed = false;
+  let pending = Buffer.alloc(0);
+  client.on('data', (d) => {
+    pending = Buffer.concat([pending, d]);
+    while (pending.length >= 8) {
+      answers.push(pending.readInt32BE(4));
+      pending = pending.subarray(8);
+    }
+  });
+  client.on('close', () => (closed = true));
+  const answer = (id: number) => {
+    const b = Buffer.alloc(8);
+    b.writeInt32BE(4, 0);
+    b.writeInt32BE(id, 4);
+    return [b];
+  };
+  const call = (id: number) => calls.find((c) => c.id === id)!;
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(cond()).toBe(true);
+  };
+  return {
+    client,
+    calls,
+    events,
+    answers,
+    answer,
+    call,
+    until,
+    isClosed: () => closed,
+    maxInFlight: () => maxInFlight,
+    close: () => {
+      client.destroy();
+      connection?.close();
+      server.close();
+    },
+  };
+}
+
+let env: Awaited<ReturnType<typeof setup>> | undefined;
+afterEach(() => env?.close());
+
+describe('Connection request pipeline', () => {
+  it('overlaps consecutive Produce requests and answers them in request order', async () => {
+    env = await setup();
+    const e = env;
+    e.client.write(Buffer.concat([1, 2, 3, 4].map((id) => frame(0, id))));
+    await e.until(() => e.calls.length === 4);
+    expect(e.maxInFlight()).toBe(4);
+    // Finishing out of order: the answers still leave in order, each once its predecessors are done.
+    e.call(3).resolve(e.answer(3));
+    e.call(2).resolve(e.answer(2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.answers).toEqual([]);
+    e.call(1).resolve(e.answer(1));
+    await e.until(() => e.answers.length === 3);
+    expect(e.answers).toEqual([1, 2, 3]);
+    e.call(4).resolve(e.answer(4));
+    await e.until(() => e.answers.length === 4);
+    expect(e.answers).toEqual([1, 2, 3, 4]);
+  });
+
+  it('runs any other request alone: after the produces before it, before the produces after it', async () => {
+    env = await setup();
+    const e = env;
+    e.client.write(Buffer.concat([frame(0, 1), frame(0, 2), frame(3, 3), frame(0, 4), frame(0, 5)]));
+    await e.until(() => e.calls.length === 2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.events).toEqual(['start 1', 'start 2']);
+    e.call(1).resolve(e.answer(1));
+    e.call(2).resolve(e.answer(2));
+    await e.until(() => e.calls.length === 3);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.events).toEqual(['start 1', 'start 2', 'start 3']);
+    e.call(3).resolve(e.answer(3));
+    await e.until(() => e.calls.length === 5);
+    e.call(5).resolve(e.answer(5));
+    e.call(4).resolve(null); // acks=0: no answer
+    await e.until(() => e.answers.length === 4);
+    expect(e.answers).toEqual([1, 2, 3, 5]);
+  });
+
+  it(`keeps at most ${MAX_OVERLAPPING_PRODUCES} produces in flight`, async () => {
+    env = await setup();
+    const e = env;
+    const n = MAX_OVERLAPPING_PRODUCES + 4;
+    e.client.write(Buffer.concat(Array.from({ length: n }, (_, i) => frame(0, i + 1))));
+    await e.until(() => e.calls.length === MAX_OVERLAPPING_PRODUCES);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e.calls.length).toBe(MAX_OVERLAPPING_PRODUCES);
+    e.call(1).resolve(e.answer(1));
+    await e.until(() => e.calls.length === MAX_OVERLAPPING_PRODUCES + 1);
+    for (let id = 2; id <= n; id++) {
+      await e.until(() => e.calls.length >= Math.min(n, id - 1 + MAX_OVERLAPPING_PRODUCES));
+      e.call(id).resolve(e.answer(id));
+    }
+    await e.until(() => e.answers.length === n);
+    expect(e.answers).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it('a request that fails at once closes the connection: nothing after it starts, earlier answers are sent', async () => {
+    const failing = new Set([2]);
+    // Request 2 fails at once, like a malformed frame; request 1 is still being handled then.
+    const started: number[] = [];
+    const server = createServer((socket) => {
+      new Connection(socket, {
+        id: 2,
+        maxFrameSize: 1 << 20,
+        idleTimeoutMs: 0,
+        log: createLogger({ level: 'silent' }),
+        async handleFrame(f) {
+          const id = f.readInt32BE(4);
+          started.push(id);
+          if (failing.has(id)) throw new Error('malformed');
+          await new Promise((r) => setTimeout(r, 30));
+          const b = Buffer.alloc(8);
+          b.writeInt32BE(4, 0);
+          b.writeInt32BE(id, 4);
+          return [b];
+        },
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const got: number[] = [];
+    let buf = Buffer.alloc(0);
+    client.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 8) {
+        got.push(buf.readInt32BE(4));
+        buf = buf.subarray(8);
+      }
+    });
+    const closed = new Promise((r) => client.on('close', r));
+    client.write(Buffer.concat([frame(0, 1), frame(0, 2), frame(0, 3), frame(0, 4)]));
+    await closed;
+    server.close();
+    expect(started).toEqual([1, 2]);
+    expect(got).toEqual([1]);
+  });
+});
