@@ -1,7 +1,8 @@
 // One segment: `<baseOffset>.log` (whole batches back to back) with its `.index` and `.timeindex`.
 // The segment knows its logical end (`size`, the bytes of whole valid batches); reads never go past
 // it, and a failed append is cut back to it, so a half-written batch is never visible.
-import { batchCrcIsValid } from '../protocol/records/batch-header.js';
+import { BatchOffset } from '../protocol/records/batch-header.js';
+import { crc32c } from '../protocol/records/crc.js';
 import {
   INT32_MAX,
   baseOffsetAt,
@@ -13,6 +14,7 @@ import {
 } from './batch-scan.js';
 import type { LogConfig } from './config.js';
 import { type FileHandle, type FileSystem, isNotFound, preadFully, pwriteFully, storageError } from './file-system.js';
+import { ReadAhead } from './read-ahead.js';
 import { OffsetIndex, TimeIndex } from './sparse-index.js';
 
 export interface SegmentContext {
@@ -28,8 +30,9 @@ export interface BatchLocation {
 }
 
 const HEADER = 61;
-/** Recovery reads the log in chunks this big (a bigger batch gets a buffer of its own size). */
-const RECOVERY_CHUNK = 1 << 20;
+/** A batch's CRC-32C covers attributes to the end of the batch; the stored value sits before that. */
+const CRC_AT = BatchOffset.crc;
+const CRC_FROM = BatchOffset.attributes;
 
 export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex'): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
@@ -181,7 +184,9 @@ export class LogSegment {
   /**
    * Reads batches from `start`, checking each as recovery must (bounds, magic, CRC-32C, offsets
    * increasing, inside this segment's offset range) and indexing the good ones. Stops at the first
-   * bad byte: `end` is where the valid prefix ends.
+   * bad byte: `end` is where the valid prefix ends. The file is read in big chunks with reads ahead
+   * (read-ahead.ts) and each batch's CRC is computed piece by piece as its bytes arrive, so nothing
+   * is copied twice, whatever the batch and chunk sizes.
    */
   private async scanFrom(
     start: number,
@@ -189,51 +194,89 @@ export class LogSegment {
     limitOffset: number,
     expectFirstLastOffset: number,
   ): Promise<{ end: number; problem: string | null }> {
-    let buf = Buffer.alloc(0);
-    let bufStart = 0;
-    let bufLen = 0;
-    const fill = async (pos: number, want: number) => {
-      const len = Math.min(fileSize - pos, Math.max(want, RECOVERY_CHUNK));
-      if (buf.length < len) buf = Buffer.allocUnsafe(len);
-      bufStart = pos;
-      bufLen = await preadFully(this.log, buf, pos, 0, len);
-    };
-    let pos = start;
     let prevLast = this.baseOffset - 1;
     let first = true;
     if (start > 0) this.bytesSinceLastIndexEntry = 0;
-    while (pos < fileSize) {
-      const avail = fileSize - pos;
-      const need = Math.min(HEADER, avail);
-      if (pos < bufStart || pos + need > bufStart + bufLen) await fill(pos, HEADER);
-      if (bufStart + bufLen - pos < need) return { end: pos, problem: 'file shorter than its stat size' };
-      const problem = storedBatchProblem(buf, pos - bufStart, avail);
-      if (problem) return { end: pos, problem };
-      const size = batchSizeAt(buf, pos - bufStart);
-      if (pos + size > bufStart + bufLen) {
-        await fill(pos, size);
-        if (bufLen < size) return { end: pos, problem: 'file shorter than its stat size' };
+    const reader = new ReadAhead(this.log, start, fileSize);
+    const header = Buffer.allocUnsafe(HEADER);
+    let pos = start; // where the batch being read starts
+    let headerHave = 0; // header bytes gathered in `header` when the header spans two chunks
+    let bodyLeft = -1; // bytes of the current batch still to check; -1 while reading its header
+    let size = 0;
+    let crc = 0;
+    let storedCrc = 0;
+    let base = 0;
+    let last = 0;
+    let maxTs = 0;
+    try {
+      for (;;) {
+        if (bodyLeft < 0 && headerHave === 0 && fileSize - pos < HEADER) {
+          if (pos >= fileSize) return { end: pos, problem: null };
+          return { end: pos, problem: storedBatchProblem(header, 0, fileSize - pos) };
+        }
+        const chunk = await reader.take();
+        if (!chunk) return { end: pos, problem: 'file shorter than its stat size' };
+        const { buf, len } = chunk;
+        let off = 0;
+        while (off < len) {
+          if (bodyLeft < 0) {
+            // The header: straight from the chunk, or gathered across two chunks.
+            let hdr = buf;
+            let at = off;
+            if (headerHave > 0 || len - off < HEADER) {
+              if (fileSize - pos < HEADER) return { end: pos, problem: storedBatchProblem(header, 0, fileSize - pos) };
+              const n = Math.min(HEADER - headerHave, len - off);
+              buf.copy(header, headerHave, off, off + n);
+              headerHave += n;
+              off += n;
+              if (headerHave < HEADER) break;
+              hdr = header;
+              at = 0;
+            } else off += HEADER;
+            headerHave = 0;
+            const problem = storedBatchProblem(hdr, at, fileSize - pos);
+            if (problem) return { end: pos, problem };
+            size = batchSizeAt(hdr, at);
+            storedCrc = hdr.readUInt32BE(at + CRC_AT);
+            base = baseOffsetAt(hdr, at);
+            last = lastOffsetAt(hdr, at);
+            maxTs = maxTimestampAt(hdr, at);
+            crc = crc32c(hdr, at + CRC_FROM, at + HEADER);
+            bodyLeft = size - HEADER;
+          }
+          if (bodyLeft > 0) {
+            const n = Math.min(bodyLeft, len - off);
+            crc = crc32c(buf, off, off + n, crc);
+            bodyLeft -= n;
+            off += n;
+            if (bodyLeft > 0) break;
+          }
+          // A whole batch: the checks the header alone could not make, then its bookkeeping.
+          bodyLeft = -1;
+          if (crc !== storedCrc) return { end: pos, problem: 'CRC-32C mismatch' };
+          if (first && expectFirstLastOffset >= 0) {
+            if (last !== expectFirstLastOffset) return { end: pos, problem: 'index does not match the log' };
+          } else if (base <= prevLast) return { end: pos, problem: `offset ${base} does not follow ${prevLast}` };
+          if (last >= limitOffset) return { end: pos, problem: `offset ${last} reaches into the next segment` };
+          if (last - this.baseOffset > INT32_MAX) return { end: pos, problem: `offset ${last} too far from the segment base` };
+          if (first && start > 0) {
+            // The batch the last index entry points at: already indexed, only its timestamp counts.
+            this.nextOffset = last + 1;
+            this.noteTimestamp(maxTs, base);
+            this.bytesSinceLastIndexEntry = size;
+          } else this.indexBatch(pos, size, base, last, maxTs);
+          first = false;
+          prevLast = last;
+          pos += size;
+        }
+        if (chunk.short) {
+          if (bodyLeft < 0 && headerHave === 0 && pos >= fileSize) return { end: pos, problem: null };
+          return { end: pos, problem: 'file shorter than its stat size' };
+        }
       }
-      const at = pos - bufStart;
-      if (!batchCrcIsValid(buf, at)) return { end: pos, problem: 'CRC-32C mismatch' };
-      const base = baseOffsetAt(buf, at);
-      const last = lastOffsetAt(buf, at);
-      if (first && expectFirstLastOffset >= 0) {
-        if (last !== expectFirstLastOffset) return { end: pos, problem: 'index does not match the log' };
-      } else if (base <= prevLast) return { end: pos, problem: `offset ${base} does not follow ${prevLast}` };
-      if (last >= limitOffset) return { end: pos, problem: `offset ${last} reaches into the next segment` };
-      if (last - this.baseOffset > INT32_MAX) return { end: pos, problem: `offset ${last} too far from the segment base` };
-      if (first && start > 0) {
-        // The batch the last index entry points at: already indexed, only its timestamp counts.
-        this.nextOffset = last + 1;
-        this.noteTimestamp(maxTimestampAt(buf, at), base);
-        this.bytesSinceLastIndexEntry = size;
-      } else this.indexBatch(pos, size, base, last, maxTimestampAt(buf, at));
-      first = false;
-      prevLast = last;
-      pos += size;
+    } finally {
+      await reader.drain();
     }
-    return { end: pos, problem: null };
   }
 
   private noteTimestamp(maxTs: number, baseOffset: number): void {

@@ -26,8 +26,9 @@ function makeTables(poly: number): Uint32Array[] {
 
 function makeCrc(poly: number) {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = makeTables(poly);
-  return function crc(buf: Uint8Array, start = 0, end = buf.length): number {
-    let c = 0xffffffff;
+  /** `prev`: the CRC of the bytes before buf[start] (0 for none), so a range can be done in pieces. */
+  return function crc(buf: Uint8Array, start = 0, end = buf.length, prev = 0): number {
+    let c = (prev ^ 0xffffffff) >>> 0;
     let i = start;
     const fastEnd = end - ((end - start) & 7);
     while (i < fastEnd) {
@@ -67,13 +68,16 @@ function loadNative(): NativeCrc | null {
   }
 }
 
-/** CRC-32C over buf[start, end). */
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+/**
+ * CRC-32C over buf[start, end). `prev` continues an earlier result: crc32c(b, 0, b.length, crc32c(a))
+ * equals the CRC of a followed by b.
+ */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length, prev = 0): number {
   if (end - start >= NATIVE_MIN_BYTES) {
     native ??= loadNative();
-    if (native) return native(Buffer.from(buf.buffer, buf.byteOffset + start, end - start)) >>> 0;
+    if (native) return native(Buffer.from(buf.buffer, buf.byteOffset + start, end - start), prev) >>> 0;
   }
-  return crc32cTables(buf, start, end);
+  return crc32cTables(buf, start, end, prev);
 }
 
 /** @internal The table-driven CRC-32C alone (tests compare the two paths). */

@@ -1,10 +1,11 @@
 // Crash simulations: a manager is abandoned without close() (as a kill -9 would leave it), its files
 // are damaged, and a new manager opens the same directory.
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, readdir, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogManager, PartitionLog } from '../../../src/storage/index.js';
+import { readAheadDefaults } from '../../../src/storage/read-ahead.js';
 import { buildBatch, captureLogger, countingFs, decodeBatches, makeTempDir, openManager, recordsOf, trackingFs, valuesBatch } from './helpers.js';
 
 let dir: string;
@@ -398,5 +399,51 @@ describe('recovery point', () => {
     expect(log.logEndOffset).toBe(activeBase);
     expect(log.recoveryPoint).toBe(activeBase);
     expect(await allValues(log)).toEqual(values.filter((v) => v.offset < activeBase));
+  });
+});
+
+describe('recovery reads in chunks', () => {
+  afterEach(() => {
+    readAheadDefaults.chunkBytes = 4 << 20;
+    readAheadDefaults.depth = 3;
+  });
+
+  it('finds the same batches, cut points and problems whatever the chunk size', async () => {
+    const m = await open();
+    const log0 = await m.create('chunks', 0);
+    // Batches of many sizes, some bigger than the smallest chunks.
+    for (let i = 0; i < 40; i++) await log0.append(valuesBatch(`c${i}-`, 1 + (i % 5), { pad: (i * 37) % 300 }));
+    const values = await allValues(log0);
+    await crash(m);
+    const active = join(dir, 'chunks-0', `${String(log0.segmentBaseOffsets().at(-1)!).padStart(20, '0')}.log`);
+    const pristine = await readFile(active);
+    const damages: Array<[string, (b: Buffer) => Buffer]> = [
+      ['none', (b) => b],
+      ['flipped byte near the end', (b) => ((b[b.length - 40] ^= 0x08), b)],
+      ['torn tail', (b) => b.subarray(0, b.length - 30)],
+      ['short garbage tail', (b) => Buffer.concat([b, Buffer.alloc(20, 0xee)])],
+      ['huge claimed batch', (b) => Buffer.concat([b, Buffer.from('00000000000003e87fffffff', 'hex'), Buffer.alloc(60)])],
+    ];
+    for (const [what, damage] of damages) {
+      const outcomes: string[] = [];
+      for (const [chunkBytes, depth] of [[4 << 20, 3], [61, 1], [64, 2], [100, 3], [997, 2], [4099, 4]]) {
+        readAheadDefaults.chunkBytes = chunkBytes;
+        readAheadDefaults.depth = depth;
+        await writeFile(active, damage(Buffer.from(pristine)));
+        await writeFile(join(dir, 'recovery-point-offset-checkpoint'), '0\n1\nchunks 0 0\n');
+        await rm(join(dir, '.kafka_cleanshutdown'), { force: true });
+        const logger = captureLogger();
+        const m2 = await open(logger);
+        const log = m2.get('chunks', 0)!;
+        const got = await allValues(log);
+        expect(got, `${what}, chunks of ${chunkBytes}`).toEqual(values.slice(0, got.length));
+        const cut = logger.lines.filter((l) => l.includes('recovery cut')).map((l) => l.replace(/^.*recovery cut/, ''));
+        outcomes.push(JSON.stringify([log.logEndOffset, log.size, cut]));
+        await crash(m2);
+      }
+      expect(new Set(outcomes).size, `${what}: ${outcomes.join(' | ')}`).toBe(1);
+      if (what === 'none') expect(JSON.parse(outcomes[0])[0]).toBe(values.length);
+      else expect(JSON.parse(outcomes[0])[2]).toHaveLength(1);
+    }
   });
 });

@@ -33,4 +33,16 @@ describe('CRC-32C', () => {
       expect(c).toBe(crc32cJs(b));
     }
   });
+
+  it('continues a CRC across pieces on both paths', () => {
+    const data = randomBytes(10_000);
+    const whole = crc32cJs(data);
+    for (const cut of [0, 1, 100, 255, 256, 257, 4096, 9_999, 10_000]) {
+      expect(crc32c(data, cut, data.length, crc32c(data, 0, cut))).toBe(whole);
+      expect(crc32cJs(data, cut, data.length, crc32cJs(data, 0, cut))).toBe(whole);
+    }
+    let c = 0;
+    for (let p = 0; p < data.length; p += 333) c = crc32c(data, p, Math.min(data.length, p + 333), c);
+    expect(c).toBe(whole);
+  });
 });
