@@ -41,13 +41,17 @@ export function rssSampler(pid, everyMs = 50) {
 /**
  * Runs a command to completion. stdin: a file path string to pipe from ('ignore' by default) or a
  * function (child.stdin) => void. Counts stdout bytes and newlines unless keepStdout.
- * Resolves { code, wallMs, bytes, lines, stdout, stderr }; kills it after timeoutMs.
+ * Resolves { code, wallMs, bytes, lines, stdout, stderr, timedOut }; kills it after timeoutMs
+ * (its whole process group with group: true).
  */
 export function run(cmd, args, opts = {}) {
-  const { timeoutMs = 120_000, feed, env, keepStdout = false } = opts;
+  const { timeoutMs = 120_000, feed, env, keepStdout = false, group = false, onSpawn } = opts;
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    // group: the child leads its own process group, and a timeout kills the whole group (a harness
+    // script's servers, e.g. a JVM, must not outlive it).
+    const child = spawn(cmd, args, { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: env ?? process.env, detached: group });
+    onSpawn?.(child);
     let bytes = 0;
     let lines = 0;
     let stdout = '';
@@ -67,7 +71,12 @@ export function run(cmd, args, opts = {}) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        if (group) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);

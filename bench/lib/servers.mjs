@@ -66,8 +66,25 @@ export async function waitFirstAnswer(port, t0, child, limitMs = 120_000) {
 /**
  * Spawns `kts server-start` from the snapshot and waits for its first ApiVersions answer.
  * Returns { port, bootstrap, pid, child, startMs, stop(), kill9(), output() }.
+ *
+ * The port is picked free and then handed to the broker, so another process (a test's broker on
+ * the same machine) can take it in between: then our broker exits with a bind error while the
+ * probe gets its answer from the stranger. The answer only counts once our broker says it is ready
+ * on that port; on a lost port a fresh one is tried (twice).
  */
-export async function startKts(snap, { dataDir, port, overrides = {}, nodeArgs = [], env } = {}) {
+export async function startKts(snap, opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKtsOnce(snap, opts);
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || opts.port !== undefined || attempt >= 3) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startKtsOnce(snap, { dataDir, port, overrides = {}, nodeArgs = [], env } = {}) {
   port = port ?? (await freePort());
   const props = {
     listeners: `PLAINTEXT://127.0.0.1:${port}`,
@@ -89,8 +106,18 @@ export async function startKts(snap, { dataDir, port, overrides = {}, nodeArgs =
   let startMs;
   try {
     startMs = await waitFirstAnswer(port, t0, child);
+    // Ours, not a stranger on the same port: our broker says it is ready on exactly that port.
+    const ready = new RegExp(`ready: bootstrap server \\S*:${port}\\b`);
+    for (const t = performance.now(); !ready.test(out); await sleep(5)) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (/EADDRINUSE|Unable to bind/.test(out)) throw new PortTakenError(`port ${port} was taken by another process`);
+        throw new Error(`exited with ${child.exitCode ?? child.signalCode} right after answering`);
+      }
+      if (performance.now() - t > 30_000) throw new Error(`answered on port ${port} but never said it was ready there`);
+    }
   } catch (err) {
     child.kill('SIGKILL');
+    if (err instanceof PortTakenError || /EADDRINUSE|Unable to bind/.test(out)) throw new PortTakenError(`kts broker did not start: port ${port} taken\n${out.slice(-500)}`);
     throw new Error(`kts broker did not start: ${err.message}\n${out.slice(-2000)}`);
   }
   return {
