@@ -13,13 +13,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const bin = join(root, 'bin/kts.js');
+// KTS_BIN: run.mjs passes its private snapshot (dist/ may be rebuilt by others meanwhile).
+const bin = process.env.KTS_BIN ?? join(root, 'bin/kts.js');
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : dflt;
 };
-const runs = Number(opt('runs', '20'));
+const runs = Number(opt('runs', process.env.CLI_STARTUP_RUNS ?? '20'));
 
 function median(cmd, args, env = {}) {
   const times = [];

@@ -9,12 +9,12 @@
 import { execFileSync, execSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { cpus, freemem, loadavg, release, tmpdir } from 'node:os';
+import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, median, percentile, rssMB, rssSampler, run, sleep } from './lib/proc.mjs';
 import { RawClient, createTopics, startKts, startMock } from './lib/servers.mjs';
-import { printTable, verdict, writeOutputs } from './lib/report.mjs';
+import { printTable, summaryLine, updateReadme, verdict, writeOutputs } from './lib/report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -28,6 +28,7 @@ const rows = [];
 const notes = [];
 const external = {};
 const cleanups = [];
+const timings = {};
 
 const log = (msg) => console.log(`[${((performance.now() - tStart) / 1000).toFixed(1).padStart(6)} s | load ${loadavg()[0].toFixed(2)}] ${msg}`);
 const load1 = () => loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -78,6 +79,9 @@ async function stopAll() {
     } catch {}
   }
   children.clear();
+  try {
+    if (zkChild) process.kill(-zkChild.pid, 'SIGKILL');
+  } catch {}
 }
 let exiting = false;
 async function cleanup() {
@@ -97,6 +101,7 @@ const machine = {
   cpu: (/model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8')) ?? [, cpus()[0]?.model ?? '?'])[1],
   nproc: execSync('nproc').toString().trim(),
   free: execSync('free -h').toString(),
+  memTotal: `${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   node: process.version,
   kernel: `Linux ${release()}`,
   loadStart: load1(),
@@ -108,13 +113,34 @@ console.log(`machine: ${machine.cpu}, nproc ${machine.nproc}, load average ${mac
 console.log(machine.free.trimEnd());
 if (Number(loadavg()[0]) > 1) console.log('NOTE: the machine is busy (load average > 1); numbers will be noisy.');
 
-log('snapshot of dist/ and bundling the protocol codec for raw requests');
+// kts itself is built into a private directory with scripts/build.mjs's settings, so that other
+// engineers rebuilding dist/ (rm -rf + write) mid-run cannot pull files from under the broker.
+// If src/ does not build right now (someone mid-edit), the fresh dist/ from `npm run build` is copied.
+log('building kts into a private snapshot and bundling the protocol codec for raw requests');
 mkdirSync(SNAP_DIR, { recursive: true });
-cpSync(join(ROOT, 'dist'), join(SNAP_DIR, 'dist'), { recursive: true });
+const { build } = await import('esbuild');
+try {
+  await build({
+    entryPoints: { main: join(ROOT, 'src/cli/main.ts'), index: join(ROOT, 'src/index.ts') },
+    outdir: join(SNAP_DIR, 'dist'),
+    absWorkingDir: ROOT,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    chunkNames: 'chunks/[name]-[hash]',
+    logLevel: 'silent',
+  });
+} catch (err) {
+  log(`building from src/ failed (${String(err.message).split('\n')[0]}); copying dist/ instead`);
+  rmSync(join(SNAP_DIR, 'dist'), { recursive: true, force: true });
+  cpSync(join(ROOT, 'dist'), join(SNAP_DIR, 'dist'), { recursive: true });
+}
 cpSync(join(ROOT, 'bin'), join(SNAP_DIR, 'bin'), { recursive: true });
 const snap = { bin: join(SNAP_DIR, 'bin', 'kts.js') };
 {
-  const { build } = await import('esbuild');
   const src = join(ROOT, 'src', 'protocol');
   await build({
     stdin: {
@@ -142,38 +168,41 @@ function haveTool(cmd) {
   }
 }
 
-// The C reference: librdkafka's mock cluster.
+// The C reference: librdkafka's mock cluster. The bench installs nothing: without librdkafka-dev,
+// a C compiler or kcat the rows that need them say so (see the notes in RESULTS.md).
 let MOCK = null;
+let mockMissing = null;
 {
   const header = '/usr/include/librdkafka/rdkafka_mock.h';
-  if ((!existsSync(header) || !haveTool('gcc')) && process.getuid?.() === 0) {
-    log('librdkafka-dev or gcc missing: running `apt-get install -y librdkafka-dev gcc` (root)');
-    try {
-      execSync('apt-get install -y librdkafka-dev gcc', { stdio: 'ignore', timeout: 180_000 });
-    } catch (err) {
-      log(`apt-get failed: ${err.message}`);
-    }
-  }
-  if (existsSync(header) && haveTool('gcc')) {
+  const cc = ['cc', 'gcc', 'clang'].find(haveTool);
+  if (!existsSync(header) || !cc) {
+    mockMissing = `${!existsSync(header) ? 'librdkafka-dev (rdkafka_mock.h)' : ''}${!existsSync(header) && !cc ? ' and ' : ''}${!cc ? 'a C compiler' : ''} not installed`;
+  } else {
     MOCK = join(WORK, 'mock-cluster');
     try {
-      execFileSync('gcc', ['-O2', '-o', MOCK, join(BENCH, 'mock-cluster.c'), '-lrdkafka'], { stdio: 'pipe', timeout: 60_000 });
-      log('compiled bench/mock-cluster.c against librdkafka');
+      execFileSync(cc, ['-O2', '-o', MOCK, join(BENCH, 'mock-cluster.c'), '-lrdkafka'], { stdio: 'pipe', timeout: 60_000 });
+      log(`compiled bench/mock-cluster.c against librdkafka (${cc})`);
     } catch (err) {
-      log(`cannot compile the mock cluster: ${err.stderr ?? err.message}`);
+      mockMissing = `bench/mock-cluster.c did not compile: ${String(err.stderr ?? err.message).trim().split('\n')[0]}`;
       MOCK = null;
     }
-  } else {
-    log('no librdkafka-dev/gcc: C mock cluster references will be n/a');
+  }
+  if (mockMissing) {
+    log(`NOTE: no C mock cluster (${mockMissing}): its reference figures will be n/a`);
+    notes.push(`No C mock cluster on this machine (${mockMissing}; \`apt-get install librdkafka-dev gcc\`): rows that compare with it show "no reference".`);
   }
 }
 const KCAT = haveTool('kcat') ? 'kcat' : haveTool('kafkacat') ? 'kafkacat' : null;
+const NO_KCAT = 'kcat not installed (apt-get install kcat)';
 if (KCAT) {
-  const v = run(KCAT, ['-V'], { keepStdout: true, timeoutMs: 5000 });
-  const out = (await v).stdout;
-  machine.librdkafka = (/librdkafka version ([\d.]+)/.exec(out) ?? [, '?'])[1];
+  const out = (await run(KCAT, ['-V'], { keepStdout: true, timeoutMs: 5000 })).stdout;
+  const kcatV = /Version ([\d.]+)/.exec(out)?.[1] ?? '?';
+  const rdV = /librdkafka (?:version )?([\d.]+)/.exec(out)?.[1] ?? '?';
+  machine.librdkafka = `kcat ${kcatV}, librdkafka ${rdV}`;
 } else {
-  notes.push('kcat is not installed: kcat scenarios skipped (apt-get install kcat).');
+  machine.librdkafka = 'not installed';
+  log(`NOTE: ${NO_KCAT}: the kcat scenarios are not run`);
+  notes.push(`${NO_KCAT}: the kcat scenarios were not run; their rows say "not measured".`);
 }
 
 // Data: 1 M lines of 99 B + newline (JSON-like, so codecs have something realistic to chew on),
@@ -229,7 +258,7 @@ const results = { produce: {} };
 let ktsRssFull = 0;
 
 async function scenarioProduce() {
-  if (!KCAT) return;
+  if (!KCAT) return NO_KCAT;
   log(`produce: kcat 1 M x 100 B, acks=1, 1 and 4 partitions, kts vs mock cluster, ${ROUNDS} rounds`);
   const kts = track(await startKts(snap, { dataDir: newDir('produce') }));
   await createTopics(kts.port, proto, { p1: 1, p4: 4 });
@@ -292,7 +321,7 @@ async function scenarioProduce() {
 }
 
 async function scenarioFlush() {
-  if (!KCAT) return;
+  if (!KCAT) return NO_KCAT;
   log(`flush: the same 1-partition produce with log.flush.interval.messages=1 (fsync before ack), ${ROUNDS} rounds, alternating with a broker without`);
   const flush = track(await startKts(snap, { dataDir: newDir('flush'), overrides: { 'log.flush.interval.messages': '1' } }));
   const plain = track(await startKts(snap, { dataDir: newDir('noflush') }));
@@ -355,7 +384,7 @@ async function loopbackMBps(totalMB = 1024) {
 }
 
 async function scenarioLarge() {
-  if (!KCAT) return;
+  if (!KCAT) return NO_KCAT;
   log(`1 KiB records: kcat produce 100k x 1 KiB to kts (1 partition, acks=1) vs loopback TCP MB/s, ${ROUNDS} rounds`);
   const kts = track(await startKts(snap, { dataDir: newDir('large') }));
   await createTopics(kts.port, proto, { k1: 1 });
@@ -397,7 +426,7 @@ async function scenarioLarge() {
 }
 
 async function scenarioConsume() {
-  if (!KCAT) return;
+  if (!KCAT) return NO_KCAT;
   const parts = 48;
   log(`consume: kcat -C -e of 1M x 100 B over ${parts} partitions (the mock keeps ~5 MiB per partition), ${ROUNDS} rounds`);
   const kts = track(await startKts(snap, { dataDir: newDir('consume') }));
@@ -446,14 +475,15 @@ async function scenarioConsume() {
 
 async function scenarioKafkajs() {
   const count = 100_000;
-  log(`kafkajs: produce then consume ${count / 1000}k x 100 B (4 partitions), kts vs mock, ${ROUNDS} rounds`);
+  const rounds = Math.min(ROUNDS, 3); // the mock's group join alone costs 3 s a round
+  log(`kafkajs: produce then consume ${count / 1000}k x 100 B (4 partitions), kts vs mock, ${rounds} rounds`);
   const topics = {};
-  for (let r = 0; r < ROUNDS; r++) topics[`kj${r}`] = 4;
+  for (let r = 0; r < rounds; r++) topics[`kj${r}`] = 4;
   const kts = track(await startKts(snap, { dataDir: newDir('kafkajs') }));
   await createTopics(kts.port, proto, topics);
   const mock = MOCK ? track(await startMock(MOCK, topics)) : null;
   const res = { kts: { p: [], c: [] }, mock: { p: [], c: [] } };
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < rounds; r++) {
     for (const who of r % 2 ? ['mock', 'kts'] : ['kts', 'mock']) {
       const s = who === 'kts' ? kts : mock;
       if (!s) continue;
@@ -496,16 +526,17 @@ async function scenarioKafkajs() {
 }
 
 async function scenarioCodecs() {
-  if (!KCAT) return;
+  if (!KCAT) return NO_KCAT;
   const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-  log(`codecs: kcat produce 1M x 100 B with each codec to kts (1 partition), ${ROUNDS} rounds`);
+  const rounds = Math.min(ROUNDS, 3);
+  log(`codecs: kcat produce 1M x 100 B with each codec to kts (1 partition), ${rounds} rounds`);
   const kts = track(await startKts(snap, { dataDir: newDir('codecs') }));
   await createTopics(kts.port, proto, Object.fromEntries(codecs.map((c) => [`z-${c}`, 1])));
   const mbs = Object.fromEntries(codecs.map((c) => [c, []]));
   const cpu = Object.fromEntries(codecs.map((c) => [c, []]));
   const failed = {};
   const mb = (N * 99) / (1 << 20);
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < rounds; r++) {
     // rotate the order so that no codec always runs first after a pause
     for (const c of codecs.map((_, i) => codecs[(i + r) % codecs.length])) {
       if (failed[c]) continue;
@@ -576,7 +607,7 @@ async function scenarioStart() {
   const node = median(nodeE0);
   addRow({ id: 'start-empty', scenario: 'broker start to first answer, empty', kts: median(empty), ref: node, refName: 'node -e 0', unit: 'ms', goal: '<= 1.5x', goalMax: 1.5, rounds: { kts: empty, ref: n } });
 
-  if (!KCAT) return;
+  if (!KCAT) return `${NO_KCAT}; it loads the 1 GB`;
   const bigMB = BIG_MB;
   log(`start with ${bigMB} MB of data: loading it with kcat (64 KiB records), then kill -9 / clean restarts`);
   const dir = newDir('start-big');
@@ -750,8 +781,9 @@ async function externalScript(name, id) {
   log(`${name}: running (its own harness)`);
   const res = await run(process.execPath, [path], {
     keepStdout: true,
-    timeoutMs: 240_000,
-    env: { ...process.env, KTS_BIN: snap.bin, KTS_BENCH_SNAPSHOT: snap.bin, BENCH_ROUNDS: String(ROUNDS) },
+    timeoutMs: 120_000,
+    group: true, // its own broker goes with it on a timeout
+    env: { ...process.env, KTS_BIN: snap.bin, KTS_BENCH_SNAPSHOT: snap.bin, BENCH_ROUNDS: String(ROUNDS), CLI_STARTUP_RUNS: process.env.CLI_STARTUP_RUNS ?? '10' },
   });
   const text = `${res.stdout}${res.stderr ? `\n[stderr]\n${res.stderr.slice(-3000)}` : ''}${res.timedOut ? '\n[timed out]' : ''}`;
   for (const l of res.stdout.trimEnd().split('\n').slice(-40)) console.log(`    | ${l}`);
@@ -766,7 +798,115 @@ async function externalScript(name, id) {
   }
 }
 
+/**
+ * bench/zookeeper.mjs (the coordinator engineer's harness) mapped onto the issue's goals. It runs
+ * in its own process group under a time limit (a stuck round must not eat the 10-minute budget or
+ * leave a JVM behind); if it does not finish, the rounds it printed on stderr are used.
+ */
+let zkChild = null;
+async function scenarioZookeeper() {
+  const path = join(BENCH, 'zookeeper.mjs');
+  if (!existsSync(path)) return 'bench/zookeeper.mjs is not in this checkout';
+  if (!existsSync('/usr/share/java/zookeeper.jar') || !haveTool('java')) {
+    notes.push('Apache ZooKeeper 3.8 is not installed (apt-get install zookeeper, which brings java): the coordinator rows have no reference.');
+  }
+  const jsonPath = join(WORK, 'zookeeper.json');
+  const limitS = Number(process.env.BENCH_ZK_TIMEOUT_S ?? 120);
+  const zkRounds = Math.min(ROUNDS, 3);
+  log(`coordinator vs Apache ZooKeeper 3.8: bench/zookeeper.mjs, ${zkRounds} rounds, at most ${limitS} s`);
+  const res = await run(process.execPath, [path], {
+    keepStdout: true,
+    timeoutMs: limitS * 1000,
+    group: true,
+    onSpawn: (c) => (zkChild = c),
+    env: { ...process.env, ZK_BENCH_JSON: jsonPath, ZK_BENCH_ROUNDS: String(zkRounds) },
+  });
+  zkChild = null;
+  const roundLines = res.stderr.split('\n').filter((l) => /^round \d+\/\d+ /.test(l));
+  for (const l of [...roundLines, ...res.stdout.trimEnd().split('\n')]) if (l.trim()) console.log(`    | ${l}`);
+  let result;
+  let tag;
+  if (existsSync(jsonPath)) {
+    const j = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    result = j.result;
+    tag = `median of ${j.rounds}`;
+    external['bench/zookeeper.mjs output'] = res.stdout;
+  } else {
+    // Salvage the finished rounds ("round i/n kind: {...}" on stderr).
+    const runs = { kts: [], zookeeper: [] };
+    for (const l of roundLines) {
+      const m = /^round \d+\/\d+ (kts|zookeeper): (\{.*\})$/.exec(l);
+      if (m) runs[m[1]].push(JSON.parse(m[2]));
+    }
+    const why = res.timedOut ? `did not finish within ${limitS} s (killed)` : `exited with ${res.code}`;
+    if (!runs.kts.length) throw new Error(`bench/zookeeper.mjs ${why} before finishing a round: ${res.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`);
+    const keys = Object.keys(runs.kts[0]);
+    result = Object.fromEntries(keys.map((k) => [k, { kts: median(runs.kts.map((r) => r[k])), zookeeper: median(runs.zookeeper.map((r) => r[k])) }]));
+    tag = `median of the ${runs.kts.length} kts / ${runs.zookeeper.length} ZooKeeper rounds finished`;
+    notes.push(`bench/zookeeper.mjs ${why}; the coordinator rows use the rounds it finished (kts ${runs.kts.length}, ZooKeeper ${runs.zookeeper.length}).`);
+    log(`  bench/zookeeper.mjs ${why}; using the ${runs.kts.length} + ${runs.zookeeper.length} rounds it finished`);
+    external['bench/zookeeper.mjs output'] = `${roundLines.join('\n')}\n[${why}]`;
+  }
+  const zk = (key) => result[key] ?? { kts: NaN, zookeeper: NaN };
+  const ref = { refName: 'ZooKeeper 3.8, same client' };
+  addRow({ id: 'zk-start', scenario: `coordinator start to ruok (${tag})`, kts: zk('ruokMs').kts, ref: zk('ruokMs').zookeeper, ...ref, unit: 'ms', goal: '<= 0.2x', goalMax: 0.2 });
+  addRow({ id: 'zk-session', scenario: 'coordinator start to first session', kts: zk('sessionMs').kts, ref: zk('sessionMs').zookeeper, ...ref, unit: 'ms', goal: '<= 0.2x', goalMax: 0.2 });
+  for (const [key, label] of [['createSerial', 'creates/s, 1 at a time'], ['createParallel', 'creates/s, 64 in flight']]) {
+    addRow({ id: `zk-${key}`, scenario: `coordinator ${label} (fsync on)`, kts: zk(key).kts, ref: zk(key).zookeeper, ...ref, unit: 'ops/s', goal: '>= 1x', goalMin: 1 });
+  }
+  for (const [key, label] of [['getSerial', 'getData/s, 1 at a time'], ['getParallel', 'getData/s, 64 in flight']]) {
+    addRow({ id: `zk-${key}`, scenario: `coordinator ${label}`, kts: zk(key).kts, ref: zk(key).zookeeper, ...ref, unit: 'ops/s', goal: '>= 1.2x', goalMin: 1.2 });
+  }
+  const idle = zk('idleRss');
+  addRow({ id: 'zk-rss', scenario: 'coordinator RSS after the run', kts: zk('loadedRss').kts, ref: zk('loadedRss').zookeeper, ...ref, unit: 'MB', goal: '<= 50 MB', absMax: 50, note: `idle ${idle.kts.toFixed(1)} MB (ZooKeeper ${Number.isFinite(idle.zookeeper) ? idle.zookeeper.toFixed(0) : 'n/a'} MB)` });
+}
+
 // ---------------------------------------------------------------------------------------------
+// Every row of the issue's table, by scenario: a row a scenario did not produce (skipped for a
+// missing tool, or the scenario failed) is still printed, with its reference, goal and the reason.
+const K = 'C mock cluster';
+const EXPECTED = {
+  produce: [
+    ['produce-1p', 'kcat produce 1M x 100 B, 1 partition, acks=1 (wall)', K, '<= 1.10x'],
+    ['produce-cpu-1p', 'broker CPU per 1M records produced, 1 partition', K, '<= 0.35 s'],
+    ['produce-4p', 'kcat produce 1M x 100 B, 4 partitions, acks=1 (wall)', K, '<= 1.10x'],
+    ['produce-cpu-4p', 'broker CPU per 1M records produced, 4 partitions', K, '<= 0.35 s'],
+    ['rss-full', 'broker RSS peak at full produce (kcat, 1M x 100 B)', "Kafka's default heap", '<= 150 MB'],
+  ],
+  flush: [['produce-fsync', 'kcat produce 1M x 100 B, 1 partition, log.flush.interval.messages=1', 'kts without fsync', '<= 1.5x']],
+  large: [['produce-1k', 'kcat produce 100k x 1 KiB, 1 partition (MB/s of values)', 'loopback TCP', '>= 40%']],
+  consume: [['consume', 'kcat consume 1M x 100 B to the end (48 partitions)', K, '<= 1.2x']],
+  kafkajs: [
+    ['kafkajs-produce', 'kafkajs produce 100k x 100 B, acks=1 (records/s)', K],
+    ['kafkajs-consume', 'kafkajs consume 100k x 100 B, group joined to last record (records/s)', K],
+  ],
+  codecs: ['gzip', 'snappy', 'lz4', 'zstd'].map((c) => [`codec-${c}`, `kcat produce 1M x 100 B, ${c} (MB/s uncompressed)`, 'none codec']),
+  cli: [
+    ['cli-list', '`kts topics --list` cold (wall)', 'node -e 0', '<= 1.5x'],
+    ['rss-idle', 'broker RSS idle', "Kafka's default heap", '<= 60 MB'],
+  ],
+  start: [
+    ['start-empty', 'broker start to first answer, empty', 'node -e 0', '<= 1.5x'],
+    ['start-clean', 'broker start to first answer, 1 GB after clean stop', 'node -e 0', '<= 2.5x'],
+    ['start-kill9', 'broker start to first answer, 1 GB after kill -9', 'node -e 0', '<= 6x'],
+  ],
+  fetch: [['fetch-random', 'Fetch at a random offset, p50: 10 M vs 10 k records in the partition', '10 k records', '<= 1.2x']],
+  latency: [
+    ['latency-p50', 'end-to-end latency p50 at 10k msg/s, acks=1', "Kafka's published 2 ms", '<= 2 ms'],
+    ['latency-p99', 'end-to-end latency p99 at 10k msg/s, acks=1', "Kafka's published 3 ms", '<= 5 ms'],
+  ],
+  'cli-startup': [],
+  zookeeper: [
+    ['zk-start', 'coordinator start to ruok', 'ZooKeeper 3.8', '<= 0.2x'],
+    ['zk-session', 'coordinator start to first session', 'ZooKeeper 3.8', '<= 0.2x'],
+    ['zk-createSerial', 'coordinator creates/s, 1 at a time (fsync on)', 'ZooKeeper 3.8', '>= 1x'],
+    ['zk-createParallel', 'coordinator creates/s, 64 in flight (fsync on)', 'ZooKeeper 3.8', '>= 1x'],
+    ['zk-getSerial', 'coordinator getData/s, 1 at a time', 'ZooKeeper 3.8', '>= 1.2x'],
+    ['zk-getParallel', 'coordinator getData/s, 64 in flight', 'ZooKeeper 3.8', '>= 1.2x'],
+    ['zk-rss', 'coordinator RSS after the run', 'ZooKeeper 3.8', '<= 50 MB'],
+  ],
+};
+
 const scenarios = [
   ['produce', scenarioProduce],
   ['flush', scenarioFlush],
@@ -779,24 +919,45 @@ const scenarios = [
   ['fetch', scenarioRandomFetch],
   ['latency', scenarioLatency],
   ['cli-startup', () => externalScript('cli-startup.mjs', 'cli-startup')],
-  ['zookeeper', () => externalScript('zookeeper.mjs', 'zookeeper')],
+  ['zookeeper', scenarioZookeeper],
 ];
+const unknown = ONLY ? [...ONLY].filter((id) => !scenarios.some(([s]) => s === id)) : [];
+if (unknown.length) console.log(`BENCH_ONLY: unknown scenario id(s) ${unknown.join(', ')}; known: ${scenarios.map(([s]) => s).join(', ')}`);
 
 let failures = 0;
 for (const [id, fn] of scenarios) {
   if (!want(id)) continue;
+  const t0 = performance.now();
+  let missingWhy = 'not measured';
+  let failed = false;
   try {
-    await fn();
+    const skipped = await fn();
+    if (typeof skipped === 'string') {
+      missingWhy = `not run: ${skipped}`;
+      log(`${id}: not run (${skipped})`);
+    }
   } catch (err) {
     failures++;
+    failed = true;
     log(`scenario ${id} FAILED: ${err.stack ?? err}`);
-    notes.push(`scenario ${id} failed: ${String(err.message ?? err).split('\n')[0]}`);
-    addRow({ id, scenario: `${id} (failed)`, kts: 'failed', unit: '', goal: 'runs', note: String(err.message ?? err).split('\n')[0].slice(0, 120) });
+    for (const c of children) {
+      const out = c.output?.() ?? '';
+      log(`  ${c.kind} pid ${c.pid} (exit ${c.child.exitCode ?? c.child.signalCode ?? 'running'}) last output:\n${out.slice(-1500)}`);
+    }
+    const first = String(err.message ?? err).split('\n')[0];
+    notes.push(`scenario ${id} failed: ${first}`);
+    missingWhy = `scenario failed: ${first.slice(0, 140)}`;
     await stopAll();
   }
   if (id === 'produce' && ktsRssFull > 0) {
     addRow({ id: 'rss-full', scenario: 'broker RSS peak at full produce (kcat, 1M x 100 B)', kts: ktsRssFull, ref: 1024, refName: "Kafka's default heap", unit: 'MB', goal: '<= 150 MB', absMax: 150 });
   }
+  for (const [rowId, scenario, refName, goal] of EXPECTED[id] ?? []) {
+    if (rows.some((r) => r.id === rowId)) continue;
+    addRow({ id: rowId, scenario, kts: failed ? 'failed' : 'not run', refName, unit: '', goal, verdict: 'not measured', note: missingWhy });
+  }
+  timings[id] = (performance.now() - t0) / 1000;
+  log(`${id}: ${timings[id].toFixed(1)} s`);
 }
 
 machine.loadEnd = load1();
@@ -805,11 +966,15 @@ console.log('');
 console.log(`kts bench: ${rows.length} rows in ${durationS.toFixed(0)} s; load average ${machine.loadStart} at start, ${machine.loadEnd} at end`);
 console.log('');
 printTable(rows);
-notes.push(`Median of ${ROUNDS} rounds per figure, kts and the reference alternating within each round.`);
+console.log('');
+console.log(`${summaryLine(rows)}; time per scenario (s): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+notes.push(`Median of ${ROUNDS} rounds per figure (${Math.min(ROUNDS, 3)} for kafkajs, the codecs and the coordinator), kts and the reference alternating within each round.`);
 notes.push('C mock cluster = librdkafka\'s in-memory mock broker (rdkafka_mock.h) built from bench/mock-cluster.c; it keeps only ~5 MiB per partition and its Fetch does not wait for data, so it is a throughput reference only.');
 if (!ONLY && process.env.BENCH_NO_WRITE !== '1') {
-  writeOutputs(BENCH, { rows, machine, extra: { notes, external }, started, durationS, command: 'npm run bench' });
-  console.log('\nwrote bench/results.json, bench/RESULTS.md, bench/chart.svg');
+  const out = { rows, machine, extra: { notes, external, timings }, started, durationS, command: 'npm run bench' };
+  writeOutputs(BENCH, out);
+  const readme = updateReadme(join(ROOT, 'README.md'), out);
+  console.log(`\nwrote bench/results.json, bench/RESULTS.md, bench/chart.svg${readme ? ' and the table in README.md' : ' (README.md has no <!-- bench:start --> / <!-- bench:end --> markers: not updated)'}`);
 } else {
   writeFileSync(join(WORK, '..', `kts-bench-partial-${process.pid}.json`), JSON.stringify({ rows, machine, notes }, null, 2));
   console.log(`\n(partial run: result files in bench/ not rewritten; JSON in ${join(WORK, '..', `kts-bench-partial-${process.pid}.json`)})`);

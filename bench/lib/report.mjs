@@ -1,5 +1,5 @@
 // Output of the bench: console table, bench/results.json, bench/RESULTS.md and bench/chart.svg.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const fmt = (v, unit) => {
   if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return 'n/a';
@@ -8,10 +8,13 @@ const fmt = (v, unit) => {
   return `${v.toFixed(digits)}${unit ? ' ' + unit : ''}`;
 };
 
+/** met / NOT MET for a goal; report for a figure without one; why there is no verdict otherwise. */
 export function verdict(row) {
+  if (row.verdict) return row.verdict;
   if (row.met === true) return 'met';
   if (row.met === false) return 'NOT MET';
-  return row.goal ? 'n/a' : 'report';
+  if (!row.goal) return 'report';
+  return typeof row.kts === 'number' && Number.isFinite(row.kts) ? 'no reference' : 'not measured';
 }
 
 export function tableLines(rows) {
@@ -80,9 +83,50 @@ export function chartSvg(rows, subtitle) {
   return out.join('\n') + '\n';
 }
 
+/** One sentence on how busy the machine was (1-minute load average against the core count). */
+export function loadSentence(machine) {
+  const cores = Number(machine.nproc) || 1;
+  const peak = Math.max(...[machine.loadStart, machine.loadEnd].map((l) => Number(String(l ?? '0').split(' ')[0])));
+  return peak > cores * 0.5
+    ? `The machine was shared (1-minute load up to ${peak.toFixed(1)} on ${cores} cores): numbers are noisy; each figure is the median of its rounds.`
+    : `The machine was quiet (1-minute load at most ${peak.toFixed(1)} on ${cores} cores).`;
+}
+
+export function summaryLine(rows) {
+  const count = (v) => rows.filter((r) => verdict(r) === v).length;
+  return `${count('met')} met, ${count('NOT MET')} NOT MET, ${count('report')} report only, ${count('not measured') + count('no reference')} without a verdict (not measured or no reference)`;
+}
+
+/**
+ * The block README.md carries between `<!-- bench:start -->` and `<!-- bench:end -->`: date,
+ * machine, load, the table and the chart. Returns false when README.md has no such markers.
+ */
+export function updateReadme(readmePath, { rows, machine, started, durationS, command }) {
+  let text;
+  try {
+    text = readFileSync(readmePath, 'utf8');
+  } catch {
+    return false;
+  }
+  const a = text.indexOf('<!-- bench:start -->');
+  const b = text.indexOf('<!-- bench:end -->');
+  if (a < 0 || b < a) return false;
+  const block = [
+    '<!-- bench:start -->',
+    `Latest \`${command}\` run: ${started.slice(0, 16).replace('T', ' ')} UTC, ${durationS.toFixed(0)} s, on ${machine.cpu} (\`nproc\` ${machine.nproc}, ${machine.memTotal ?? '?'} RAM), Node ${machine.node}; load average ${machine.loadStart} at start, ${machine.loadEnd} at end. ${loadSentence(machine)} ${summaryLine(rows)}. Details and notes: [bench/RESULTS.md](bench/RESULTS.md).`,
+    '',
+    markdownTable(rows),
+    '',
+    '![kts benchmarks: measured / goal](bench/chart.svg)',
+    '',
+  ].join('\n');
+  writeFileSync(readmePath, text.slice(0, a) + block + text.slice(b));
+  return true;
+}
+
 export function writeOutputs(dir, { rows, machine, extra, started, durationS, command }) {
   writeFileSync(`${dir}/results.json`, JSON.stringify({ date: started, durationS, command, machine, rows, extra }, null, 2) + '\n');
-  const subtitle = `${started.slice(0, 10)} · ${machine.cpu} · ${machine.nproc} cores · load ${machine.loadStart} at start`;
+  const subtitle = `${started.slice(0, 16).replace('T', ' ')} UTC · ${machine.cpu} · ${machine.nproc} cores · load ${machine.loadStart} at start, ${machine.loadEnd} at end`;
   writeFileSync(`${dir}/chart.svg`, chartSvg(rows, subtitle));
   const md = [];
   md.push('# kts benchmark results');
@@ -99,11 +143,14 @@ export function writeOutputs(dir, { rows, machine, extra, started, durationS, co
   md.push('```');
   md.push('');
   md.push(`- Node ${machine.node}, ${machine.kernel}; kcat/librdkafka ${machine.librdkafka}`);
-  md.push(`- Load average at start: ${machine.loadStart}; at end: ${machine.loadEnd}. Other engineers were building and testing on the same 2 cores, so numbers are noisy; each figure is the median of the rounds shown.`);
+  md.push(`- Load average (1, 5, 15 min) at start: ${machine.loadStart}; at end: ${machine.loadEnd}. ${loadSentence(machine)}`);
+  if (extra.timings) md.push(`- Time per scenario (s): ${Object.entries(extra.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
   md.push('');
   md.push('## Results');
   md.push('');
-  md.push('Ratios are kts / reference (lower is better) unless the goal says ">=". "NOT MET" rows are goals the current code misses.');
+  md.push(`${summaryLine(rows)}.`);
+  md.push('');
+  md.push('Ratios are kts / reference (lower is better) unless the goal says ">=". "NOT MET" rows are goals the current code misses; "report" rows have no goal; "not measured" rows say why.');
   md.push('');
   md.push(markdownTable(rows));
   md.push('');
