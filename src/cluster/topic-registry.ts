@@ -87,16 +87,20 @@ export class TopicRegistry implements ClusterMetadata {
     const dir = config.logDirs[0];
     await mkdir(dir, { recursive: true });
     const state = await readState(join(dir, METADATA_FILE));
-    const clusterId = state?.clusterId ?? (await readMetaProperties(dir))?.get('cluster.id') ?? randomClusterId();
+    const meta = await readMetaProperties(dir);
+    const clusterId = state?.clusterId ?? meta?.get('cluster.id') ?? randomClusterId();
     const registry = new TopicRegistry(clusterId, dir, config, logs);
     for (const [key, value] of Object.entries(state?.brokerConfigs ?? {})) config.dynamic.set(key, value);
     for (const [name, t] of Object.entries(state?.topics ?? {})) {
       registry.index({ name, topicId: t.topicId, partitions: t.partitions, configs: new Map(Object.entries(t.configs)), internal: t.internal });
     }
-    await writeFileAtomic(
-      join(dir, 'meta.properties'),
-      `#\n#kts ${new Date().toISOString()}\nversion=0\nbroker.id=${config.nodeId}\ncluster.id=${clusterId}\n`,
-    );
+    // Written when missing or different (as Kafka does): a restart costs no fsyncs here.
+    if (meta?.get('version') !== '0' || meta.get('broker.id') !== String(config.nodeId) || meta.get('cluster.id') !== clusterId) {
+      await writeFileAtomic(
+        join(dir, 'meta.properties'),
+        `#\n#kts ${new Date().toISOString()}\nversion=0\nbroker.id=${config.nodeId}\ncluster.id=${clusterId}\n`,
+      );
+    }
     // A partition dir could be missing after a crash between persisting metadata and creating logs.
     for (const topic of registry.topics.values()) await registry.ensureLogs(topic);
     if (!state) await registry.persist();

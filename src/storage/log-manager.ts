@@ -77,7 +77,11 @@ export class LogManager {
     const { fs, logger } = this;
     await fs.mkdir(logDir, { recursive: true });
     const hadCleanShutdown = (await readSmallFile(fs, `${logDir}/${CLEAN_SHUTDOWN_MARKER}`).catch(() => undefined)) !== undefined;
-    const warn = (m: string) => logger.warn(m);
+    let unreadable = false;
+    const warn = (m: string) => {
+      unreadable = true;
+      logger.warn(m);
+    };
     const recoveryPoints = await readCheckpoint(fs, logDir, RECOVERY_POINT_CHECKPOINT, warn);
     const startOffsets = await readCheckpoint(fs, logDir, LOG_START_OFFSET_CHECKPOINT, warn);
     logger.info(`loading logs from ${logDir} (${hadCleanShutdown ? 'clean' : 'unclean'} shutdown before)`);
@@ -127,6 +131,9 @@ export class LogManager {
     };
     await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, toLoad.length) }, worker));
     this.loadedDirs.add(logDir);
+    // Checkpoint files that already say what would be written are left alone (no fsyncs on the start
+    // path of a broker whose logs loaded as checkpointed, nor of one with an empty data dir).
+    if (!unreadable) this.lastCheckpoint.set(logDir, checkpointSignature(entriesOf(recoveryPoints), entriesOf(startOffsets)));
 
     // From here on a crash must be detectable: the marker goes, and checkpoints describe this run
     // (best effort: on a full disk the old checkpoints only mean more recovery next time).
@@ -285,7 +292,7 @@ export class LogManager {
         .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
       const recovery = logs.map((l) => ({ topic: l.topic, partition: l.partition, offset: l.recoveryPoint }));
       const start = logs.map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }));
-      const signature = JSON.stringify([recovery, start]);
+      const signature = checkpointSignature(recovery, start);
       if (this.lastCheckpoint.get(logDir) === signature) return;
       await writeCheckpoint(this.fs, logDir, RECOVERY_POINT_CHECKPOINT, recovery);
       await writeCheckpoint(this.fs, logDir, LOG_START_OFFSET_CHECKPOINT, start);
@@ -331,6 +338,22 @@ export class LogManager {
     }
     if (firstError) throw storageError(firstError, 'log manager close');
   }
+}
+
+type CheckpointEntry = { topic: string; partition: number; offset: number };
+
+function checkpointSignature(recovery: CheckpointEntry[], start: CheckpointEntry[]): string {
+  return JSON.stringify([recovery, start]);
+}
+
+/** A checkpoint file's entries (none when it is missing) in the order checkpoint() writes them. */
+function entriesOf(offsets: Map<string, number> | undefined): CheckpointEntry[] {
+  const out: CheckpointEntry[] = [];
+  for (const [key, offset] of offsets ?? []) {
+    const at = key.lastIndexOf(' ');
+    out.push({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset });
+  }
+  return out.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
 }
 
 function closedError(): KafkaError {

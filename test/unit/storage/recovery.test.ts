@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogManager, PartitionLog } from '../../../src/storage/index.js';
 import { readAheadDefaults } from '../../../src/storage/read-ahead.js';
-import { buildBatch, captureLogger, countingFs, decodeBatches, makeTempDir, openManager, recordsOf, trackingFs, valuesBatch } from './helpers.js';
+import { buildBatch, captureLogger, countingFs, decodeBatches, faultyFs, makeTempDir, openManager, recordsOf, trackingFs, valuesBatch } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -87,6 +87,32 @@ describe('clean shutdown', () => {
     expect(await readdir(dir)).not.toContain('.kafka_cleanshutdown');
     expect((await again.append(valuesBatch('next', 2))).baseOffset).toBe(leo);
     expect(await again.offsetForTimestamp(0)).toEqual({ offset: 0, timestamp: 1_700_000_000_000 });
+  });
+
+  it('a start rewrites no checkpoint that already says the same, and an empty data dir gets none', async () => {
+    const opened: string[] = [];
+    const watching = () => {
+      const fs = faultyFs();
+      fs.fault = (op, path) => {
+        if (op === 'open' && path.includes('checkpoint')) opened.push(path);
+        return undefined;
+      };
+      return fs;
+    };
+    const empty = await openManager(dir, { fs: watching() });
+    await empty.close();
+    expect(opened.filter((p) => p.endsWith('.tmp'))).toEqual([]);
+    const m = await open();
+    await fill(await m.create('same', 0), 20);
+    await m.close();
+    managers.splice(managers.indexOf(m), 1);
+    opened.length = 0;
+    const again = await openManager(dir, { fs: watching(), config });
+    expect(opened.filter((p) => p.endsWith('.tmp'))).toEqual([]);
+    // A change is still written.
+    await again.get('same', 0)!.deleteRecordsBefore(3);
+    expect(opened.filter((p) => p.endsWith('log-start-offset-checkpoint.tmp')).length).toBe(1);
+    await again.close();
   });
 
   it('rebuilds a missing index after a clean shutdown', async () => {
@@ -439,6 +465,7 @@ describe('recovery reads in chunks', () => {
         expect(got, `${what}, chunks of ${chunkBytes}`).toEqual(values.slice(0, got.length));
         const cut = logger.lines.filter((l) => l.includes('recovery cut')).map((l) => l.replace(/^.*recovery cut/, ''));
         outcomes.push(JSON.stringify([log.logEndOffset, log.size, cut]));
+        await log.flushInactiveSegments(); // the background flush after recovery, before the next crash
         await crash(m2);
       }
       expect(new Set(outcomes).size, `${what}: ${outcomes.join(' | ')}`).toBe(1);
