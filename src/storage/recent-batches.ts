@@ -1,0 +1,164 @@
+// The newest batches of each active segment, kept in memory as the bytes just written, so that a
+// fetch at the log end (a consumer keeping up: the latency-sensitive case) is answered without a
+// file read. Without it such a fetch costs two trips through libuv's thread pool (a header walk and
+// the read), and on a busy machine each trip can wait milliseconds for a thread to be scheduled.
+// Kafka gets the same from the page cache through sendfile; we get it from the produce buffers.
+//
+// Bounded twice: a segment keeps at most PER_SEGMENT_BYTES (a batch bigger than that is not kept:
+// throughput consumers of big batches read the file), and all segments of the process together at
+// most PROCESS_BYTES, the oldest dropped first, so an idle broker with many partitions holds little.
+// What a segment keeps is always a contiguous run of whole batches ending at its logical end.
+import { BatchOffset, LOG_OVERHEAD } from '../protocol/records/batch-header.js';
+import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
+
+export const recentBatchLimits = { perSegmentBytes: 1 << 20, processBytes: 32 << 20 };
+
+interface Entry {
+  /** File position of buf[0]. */
+  position: number;
+  buf: Buffer;
+  /** Memory it holds (the whole backing store when it is a view into a bigger one). */
+  bytes: number;
+  /** Base offset of its first batch and last offset of its last batch. */
+  baseOffset: number;
+  lastOffset: number;
+  owner: RecentBatches | null;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Every live entry of the process, oldest first (dropped entries are skipped and compacted away). */
+let fifo: Entry[] = [];
+let fifoHead = 0;
+let processBytes = 0;
+
+function evictProcessWide(): void {
+  while (processBytes > recentBatchLimits.processBytes && fifoHead < fifo.length) {
+    const e = fifo[fifoHead++];
+    if (e.owner) e.owner.dropOldest(e);
+  }
+  if (fifoHead > 1024 && fifoHead * 2 > fifo.length) {
+    fifo = fifo.slice(fifoHead).filter((e) => e.owner !== null);
+    fifoHead = 0;
+  }
+}
+
+/** Bytes held by all segments (tests). */
+export function recentBatchBytes(): number {
+  return processBytes;
+}
+
+export interface RecentLocation {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+}
+
+export class RecentBatches {
+  private entries: Entry[] = [];
+  private bytes = 0;
+
+  /** Records batches written at `position` (right after what is kept, else everything is dropped first). */
+  add(position: number, records: Buffer): void {
+    const last = this.entries[this.entries.length - 1];
+    if (last && last.position + last.buf.length !== position) this.clear();
+    const backing = records.buffer.byteLength;
+    if (records.length > recentBatchLimits.perSegmentBytes) {
+      this.clear();
+      return;
+    }
+    // A small view into a big backing store (a produce frame inside a socket chunk) is copied, so
+    // a kilobyte kept does not pin 64 KiB.
+    const sparse = backing > 2 * records.length + 4096;
+    const buf = sparse ? Buffer.from(records) : records;
+    let lastBatch = 0;
+    for (let p = 0; p + LOG_OVERHEAD <= buf.length; p += LOG_OVERHEAD + buf.readInt32BE(p + BatchOffset.batchLength)) lastBatch = p;
+    const e: Entry = {
+      position,
+      buf,
+      bytes: sparse ? buf.length : Math.max(backing, records.length),
+      owner: this,
+      baseOffset: baseOffsetAt(buf, 0),
+      lastOffset: lastOffsetAt(buf, lastBatch),
+    };
+    this.entries.push(e);
+    this.bytes += e.bytes;
+    processBytes += e.bytes;
+    fifo.push(e);
+    while (this.bytes > recentBatchLimits.perSegmentBytes && this.entries.length > 0) this.dropOldest(this.entries[0]);
+    evictProcessWide();
+  }
+
+  /** @internal Drops `e`, which must be this segment's oldest entry. */
+  dropOldest(e: Entry): void {
+    if (this.entries[0] !== e) return;
+    this.entries.shift();
+    this.release(e);
+  }
+
+  private release(e: Entry): void {
+    this.bytes -= e.bytes;
+    processBytes -= e.bytes;
+    e.owner = null;
+    e.buf = EMPTY;
+  }
+
+  clear(): void {
+    for (const e of this.entries) this.release(e);
+    this.entries = [];
+  }
+
+  /** The first kept position, or -1 when nothing is kept. */
+  get start(): number {
+    return this.entries.length > 0 ? this.entries[0].position : -1;
+  }
+
+  /**
+   * The first batch whose last offset is >= target, starting before `end`, when the kept batches
+   * can tell: null when it is not here (the caller reads the file), 'none' when no batch qualifies.
+   */
+  findBatch(target: number, end: number): RecentLocation | null | 'none' {
+    const entries = this.entries;
+    if (entries.length === 0 || entries[0].baseOffset > target) return null;
+    // The first entry whose last offset reaches the target (fetches ask near the end: search).
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid].lastOffset < target) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < entries.length; i++) {
+      const e = entries[i];
+      for (let p = 0; p + LOG_OVERHEAD <= e.buf.length; ) {
+        const position = e.position + p;
+        if (position >= end) return 'none';
+        const size = LOG_OVERHEAD + e.buf.readInt32BE(p + BatchOffset.batchLength);
+        const lastOffset = lastOffsetAt(e.buf, p);
+        if (lastOffset >= target) return { position, size, baseOffset: baseOffsetAt(e.buf, p), lastOffset };
+        p += size;
+      }
+    }
+    return 'none';
+  }
+
+  /** Bytes [position, position+length) if they are all kept: a view when one buffer holds them. */
+  read(position: number, length: number): Buffer | null {
+    const entries = this.entries;
+    if (entries.length === 0 || position < entries[0].position) return null;
+    let i = entries.length - 1;
+    while (i > 0 && entries[i].position > position) i--;
+    const e = entries[i];
+    const from = position - e.position;
+    if (from > e.buf.length) return null;
+    if (from + length <= e.buf.length) return e.buf.subarray(from, from + length);
+    const parts = [e.buf.subarray(from)];
+    let have = parts[0].length;
+    for (let j = i + 1; j < entries.length && have < length; j++) {
+      const part = entries[j].buf.subarray(0, length - have);
+      parts.push(part);
+      have += part.length;
+    }
+    return have < length ? null : Buffer.concat(parts, length);
+  }
+}

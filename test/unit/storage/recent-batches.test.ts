@@ -1,0 +1,155 @@
+// Fetches at the log end are served from the batches just written (recent-batches.ts): no file read,
+// the same bytes as the file, bounded memory, and nothing stale after a roll, a failed append or a
+// restart.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RecentBatches, recentBatchBytes, recentBatchLimits } from '../../../src/storage/recent-batches.js';
+import type { LogManager } from '../../../src/storage/index.js';
+import { countingFs, decodeBatches, faultyFs, makeTempDir, openManager, recordsOf, valuesBatch } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let manager: LogManager | undefined;
+const limits = { ...recentBatchLimits };
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+});
+afterEach(async () => {
+  await manager?.close().catch(() => {});
+  manager = undefined;
+  Object.assign(recentBatchLimits, limits);
+  await cleanup();
+});
+
+/** A batch with its offsets set as storage would. */
+function stored(baseOffset: number, n: number, prefix = 'v'): Buffer {
+  const b = valuesBatch(prefix, n);
+  b.writeBigInt64BE(BigInt(baseOffset), 0);
+  return b;
+}
+
+describe('RecentBatches', () => {
+  it('finds batches and reads ranges within and across the buffers it keeps', () => {
+    const r = new RecentBatches();
+    const a = stored(10, 3);
+    const b = stored(13, 2);
+    const c = stored(15, 4);
+    const ab = Buffer.concat([a, b]); // one append of two batches
+    r.add(1000, ab);
+    r.add(1000 + ab.length, c);
+    expect(r.start).toBe(1000);
+    const file = Buffer.concat([ab, c]);
+    expect(r.findBatch(9, 1e9)).toBeNull(); // before what is kept: the file knows
+    expect(r.findBatch(10, 1e9)).toEqual({ position: 1000, size: a.length, baseOffset: 10, lastOffset: 12 });
+    expect(r.findBatch(14, 1e9)).toEqual({ position: 1000 + a.length, size: b.length, baseOffset: 13, lastOffset: 14 });
+    expect(r.findBatch(16, 1e9)).toEqual({ position: 1000 + ab.length, size: c.length, baseOffset: 15, lastOffset: 18 });
+    expect(r.findBatch(19, 1e9)).toBe('none');
+    expect(r.findBatch(16, 1000 + ab.length)).toBe('none'); // past `end`
+    for (const [pos, len] of [[1000, file.length], [1000 + 5, 20], [1000 + a.length, b.length + c.length], [1000 + ab.length - 3, 10]]) {
+      expect(r.read(pos, len)).toEqual(file.subarray(pos - 1000, pos - 1000 + len));
+    }
+    expect(r.read(999, 10)).toBeNull();
+    expect(r.read(1000, file.length + 1)).toBeNull();
+    r.clear();
+    expect(r.start).toBe(-1);
+    expect(r.read(1000, 10)).toBeNull();
+  });
+
+  it('keeps a contiguous run: a gap drops what came before, an oversized batch drops everything', () => {
+    const r = new RecentBatches();
+    r.add(0, stored(0, 2));
+    r.add(500_000, stored(2, 2));
+    expect(r.start).toBe(500_000);
+    recentBatchLimits.perSegmentBytes = 4096;
+    const big = Buffer.concat(Array.from({ length: 60 }, (_, i) => stored(4 + i, 1)));
+    expect(big.length).toBeGreaterThan(4096);
+    r.add(500_000 + stored(2, 2).length, big);
+    expect(r.start).toBe(-1);
+  });
+
+  it('stays within the per-segment and process-wide budgets, dropping the oldest first', () => {
+    recentBatchLimits.perSegmentBytes = 2000;
+    recentBatchLimits.processBytes = 3000;
+    const before = recentBatchBytes();
+    const one = new RecentBatches();
+    const two = new RecentBatches();
+    let posOne = 0;
+    let posTwo = 0;
+    for (let i = 0; i < 50; i++) {
+      const b = stored(i * 3, 3);
+      one.add(posOne, b);
+      posOne += b.length;
+      const c = stored(i * 3, 3);
+      two.add(posTwo, c);
+      posTwo += c.length;
+      expect(recentBatchBytes() - before).toBeLessThanOrEqual(3000);
+    }
+    // Both still hold their newest batch, ending at their end.
+    expect(one.findBatch(147, posOne)).toMatchObject({ baseOffset: 147, position: posOne - stored(0, 3).length });
+    expect(two.findBatch(147, posTwo)).toMatchObject({ baseOffset: 147 });
+    expect(one.findBatch(0, posOne)).toBeNull(); // long dropped: the file has it
+    one.clear();
+    two.clear();
+    expect(recentBatchBytes()).toBe(before);
+  });
+
+  it('copies a small batch that is a view into a big buffer instead of pinning it', () => {
+    const r = new RecentBatches();
+    const chunk = Buffer.alloc(65536);
+    const b = stored(0, 2);
+    b.copy(chunk, 100);
+    const view = chunk.subarray(100, 100 + b.length);
+    const before = recentBatchBytes();
+    r.add(0, view);
+    expect(recentBatchBytes() - before).toBe(b.length);
+    chunk.fill(0); // the broker never does this, but what is kept must not depend on it
+    expect(r.read(0, b.length)).toEqual(b);
+    r.clear();
+  });
+});
+
+describe('PartitionLog reads at the log end', () => {
+  it('are answered without a file read, with the same bytes the file holds', async () => {
+    const fs = countingFs();
+    manager = await openManager(dir, { fs, config: { segmentBytes: 1 << 20 } });
+    const log = await manager.create('t', 0);
+    const written: Array<{ offset: number; value: string | null }> = [];
+    for (let i = 0; i < 50; i++) {
+      const offset = log.logEndOffset;
+      await log.append(valuesBatch(`b${i}-`, 3));
+      fs.reads = 0;
+      const { records } = await log.read(offset, 1 << 20);
+      expect(fs.reads).toBe(0);
+      const got = recordsOf(records);
+      expect(got.map((r) => r.offset)).toEqual([offset, offset + 1, offset + 2]);
+      written.push(...got);
+    }
+    // Reading everything from the start hits the file for what is no longer kept; same records.
+    await manager.close();
+    manager = await openManager(dir, { config: { segmentBytes: 1 << 20 } });
+    const reopened = manager.get('t', 0)!;
+    const { records } = await reopened.read(0, 1 << 20);
+    expect(recordsOf(records)).toEqual(written);
+  });
+
+  it('after a roll the old segment is read from its file, and a failed append leaves nothing behind', async () => {
+    const fs = faultyFs();
+    const counting = countingFs(fs);
+    manager = await openManager(dir, { fs: counting, config: { segmentBytes: 2048 } });
+    const log = await manager.create('t', 0);
+    for (let i = 0; i < 40; i++) await log.append(valuesBatch(`r${i}-`, 2, { pad: 20 }));
+    expect(log.segmentCount).toBeGreaterThan(2);
+    counting.reads = 0;
+    const { records } = await log.read(0, 100);
+    expect(counting.reads).toBeGreaterThan(0); // first segment: sealed, from the file
+    expect(decodeBatches(records)[0].baseOffset).toBe(0);
+    const end = log.logEndOffset;
+    fs.fault = (op) => (op === 'pwrite' ? 'partial' : undefined);
+    await expect(log.append(valuesBatch('lost-', 2))).rejects.toThrow();
+    fs.fault = undefined;
+    expect(log.logEndOffset).toBe(end);
+    await log.append(valuesBatch('after-', 2));
+    const tail = await log.read(end, 1 << 20);
+    expect(recordsOf(tail.records).map((r) => r.value)).toEqual(['after-0', 'after-1']);
+  });
+});
