@@ -10,6 +10,8 @@ import { ProducerStateManager, parseSnapshotFileName, snapshotFileName } from '.
 const SNAPSHOTS_KEPT = 2;
 /** Headers are what we need: a batch bigger than this is skipped over, not read. */
 const SCAN_CHUNK = 64 * 1024;
+/** What is read after a batch bigger than SCAN_CHUNK (the next is likely big too). */
+const SMALL_READ = 4096;
 
 interface Logger {
   info(message: string): void;
@@ -91,8 +93,9 @@ async function replaySegment(seg: LogSegment, from: number, state: ProducerState
   let count = 0;
   let pos = 0;
   const end = seg.size;
+  let want = SCAN_CHUNK;
   while (pos + BATCH_HEADER_SIZE <= end) {
-    const buf = await seg.read(pos, Math.min(SCAN_CHUNK, end - pos));
+    const buf = await seg.read(pos, Math.min(want, end - pos));
     let p = 0;
     while (p + BATCH_HEADER_SIZE <= buf.length) {
       const size = LOG_OVERHEAD + buf.readInt32BE(p + BatchOffset.batchLength);
@@ -105,6 +108,8 @@ async function replaySegment(seg: LogSegment, from: number, state: ProducerState
       p += size;
     }
     if (p === 0) break;
+    // Batches bigger than a chunk (a 1 MB batch after a crash): read little more than the next header.
+    want = p > buf.length ? SMALL_READ : SCAN_CHUNK;
     pos += p;
   }
   return count;

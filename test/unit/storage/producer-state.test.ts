@@ -155,6 +155,47 @@ describe('producer state in a partition log', () => {
   });
 });
 
+describe('header replay over big batches', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const managers: LogManager[] = [];
+  beforeEach(async () => {
+    ({ dir, cleanup } = await makeTempDir());
+  });
+  afterEach(async () => {
+    for (const m of managers.splice(0)) await m.close().catch(() => {});
+    await cleanup();
+  });
+
+  it('finds every header when batches bigger than a read chunk alternate with small ones', async () => {
+    const big = (pid: number, seq: number, n: number) =>
+      buildRecordBatch(Array.from({ length: n }, () => ({ value: Buffer.alloc(40_000, 0x61) })), { producerId: pid, producerEpoch: 0, baseSequence: seq, now: 1000 });
+    const m1 = await openManager(dir, { config: { segmentBytes: 8 << 20 } });
+    const log1 = await m1.create('b', 0);
+    const seqs = new Map<number, number>();
+    const next = (pid: number, n: number) => {
+      const s = seqs.get(pid) ?? 0;
+      seqs.set(pid, s + n);
+      return s;
+    };
+    for (let i = 0; i < 12; i++) {
+      await log1.append(big(21, next(21, 3), 3)); // ~120 KB
+      await log1.append(batch(22, 0, next(22, 2), 2)); // small
+      if (i % 3 === 0) for (let k = 0; k < 4; k++) await log1.append(batch(23, 0, next(23, 1), 1));
+    }
+    await log1.append(big(21, next(21, 2), 2));
+    // crash: no close, so the state comes back from the headers alone
+    const m2 = await openManager(dir, { config: { segmentBytes: 8 << 20 } });
+    managers.push(m2);
+    const log2 = m2.get('b', 0)!;
+    for (const pid of [21, 22, 23]) {
+      const e = log2.producerState.entry(pid)!;
+      expect(e.batches.at(-1)!.lastSeq, `producer ${pid}`).toBe(seqs.get(pid)! - 1);
+    }
+    expect(log2.producerState.entry(21)!.batches.map((b) => b.firstSeq)).toEqual([24, 27, 30, 33, 36]);
+  });
+});
+
 describe('producer expiration', () => {
   it('forgets producers whose last batch is older than producer.id.expiration.ms', () => {
     const s = new ProducerStateManager();
