@@ -2,7 +2,7 @@
 // else that changes the segment list) run one at a time on a promise chain; reads take a snapshot of
 // the segment list and pin the segments they touch, so they run in parallel with all of it.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { BatchOffset, setLogAppendTime } from '../protocol/records/batch-header.js';
+import { BATCH_HEADER_SIZE, BatchOffset, setLogAppendTime } from '../protocol/records/batch-header.js';
 import { INT32_MAX, batchSizeAt, maxTimestampAt, validateAppend, writeInt64 } from './batch-scan.js';
 import type { LogConfig } from './config.js';
 import { type FileSystem, storageError } from './file-system.js';
@@ -58,6 +58,25 @@ export interface PartitionLogInit {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** One write carries at most this many bytes of coalesced appends. */
+const MAX_COALESCED_BYTES = 8 << 20;
+
+/** An append waiting in a group (see PartitionLog.append). */
+interface PendingAppend {
+  records: Buffer;
+  recordCount: number;
+  opts: { now?: number; leaderEpoch?: number };
+  resolve(result: AppendResult): void;
+  reject(err: unknown): void;
+}
+
+/** Whether no batch of the payload belongs to an idempotent producer (those are appended one by one). */
+function withoutProducerIds(records: Buffer): boolean {
+  for (let p = 0; p + BATCH_HEADER_SIZE <= records.length; p += batchSizeAt(records, p)) {
+    if (records.readInt32BE(p + BatchOffset.producerId) >= 0) return false;
+  }
+  return true;
+}
 
 /** Length of the whole batches at the start of `buf` (a read may end inside a batch). */
 function wholeBatchesLength(buf: Buffer): number {
@@ -82,6 +101,8 @@ export class PartitionLog implements SegmentContext {
   private _logStartOffset: number;
   private _recoveryPoint: number;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The group of appends queued last on the chain and not started yet: the next append joins it. */
+  private openGroup: PendingAppend[] | undefined;
   private readonly listeners = new Set<() => void>();
   private unflushedMessages = 0;
   private lastFlushMs: number;
@@ -163,6 +184,7 @@ export class PartitionLog implements SegmentContext {
 
   /** Runs `fn` after everything queued before it; a failure does not stop what comes after. */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    this.openGroup = undefined; // an append after this must not be written before it
     const run = this.chain.then(() => {
       if (this.closedWith) throw this.closedWith;
       return fn();
@@ -183,7 +205,109 @@ export class PartitionLog implements SegmentContext {
     if (recordCount === 0) {
       return { baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this._logStartOffset, recordCount: 0 };
     }
-    return this.enqueue(() => this.appendNow(records, recordCount, opts));
+    if (!withoutProducerIds(records)) return this.enqueue(() => this.appendNow(records, recordCount, opts));
+    // Appends that arrive while the chain is busy (overlapping produce requests, other clients) join
+    // one group, written with one pwrite and, with flush.messages, one fdatasync: a group commit.
+    return new Promise<AppendResult>((resolve, reject) => {
+      const item: PendingAppend = { records, recordCount, opts, resolve, reject };
+      if (this.openGroup) {
+        this.openGroup.push(item);
+        return;
+      }
+      const group = [item];
+      this.enqueue(() => this.appendGroup(group)).catch((err: unknown) => {
+        // The log closed before the group ran.
+        if (this.openGroup === group) this.openGroup = undefined;
+        for (const it of group) it.reject(err);
+      });
+      this.openGroup = group;
+    });
+  }
+
+  /**
+   * Writes a group of appends in order: as many as fit in one write (same segment, no roll needed,
+   * MAX_COALESCED_BYTES) at a time. Each append gets the result a lone append would have had; a
+   * failed write fails the appends it carried, and the ones after it are tried on their own.
+   */
+  private async appendGroup(group: PendingAppend[]): Promise<void> {
+    if (this.openGroup === group) this.openGroup = undefined;
+    const config = this._config;
+    const logAppendTime = config.messageTimestampType === 'LogAppendTime';
+    let i = 0;
+    while (i < group.length) {
+      const run: PendingAppend[] = [];
+      const results: AppendResult[] = [];
+      let segment = this.active;
+      let next = this.logEndOffset;
+      let bytes = 0;
+      let records = 0;
+      let now = 0;
+      try {
+        while (i < group.length) {
+          const item = group[i];
+          const itemNow = item.opts.now ?? this.now();
+          const baseOffset = next;
+          let last = next;
+          let maxTimestamp = -1;
+          const buf = item.records;
+          for (let p = 0; p < buf.length; ) {
+            writeInt64(buf, p + BatchOffset.baseOffset, last);
+            buf.writeInt32BE(item.opts.leaderEpoch ?? 0, p + BatchOffset.partitionLeaderEpoch);
+            if (logAppendTime) setLogAppendTime(buf, p, itemNow);
+            maxTimestamp = Math.max(maxTimestamp, maxTimestampAt(buf, p));
+            last += buf.readInt32BE(p + BatchOffset.lastOffsetDelta) + 1;
+            p += batchSizeAt(buf, p);
+          }
+          if (run.length === 0) {
+            if (this.shouldRoll(segment, buf.length, last - 1, maxTimestamp, itemNow)) segment = await this.roll(itemNow);
+          } else if (
+            bytes + buf.length > MAX_COALESCED_BYTES ||
+            segment.size + bytes + buf.length > config.segmentBytes ||
+            last - 1 - segment.baseOffset > INT32_MAX ||
+            this.shouldRoll(segment, bytes + buf.length, last - 1, maxTimestamp, itemNow)
+          ) {
+            break; // the next write starts with it (its offsets are assigned again then; it may roll)
+          }
+          run.push(item);
+          results.push({
+            baseOffset,
+            lastOffset: last - 1,
+            logAppendTime: logAppendTime ? itemNow : -1,
+            logStartOffset: this._logStartOffset,
+            recordCount: item.recordCount,
+          });
+          bytes += buf.length;
+          records += item.recordCount;
+          now = Math.max(now, itemNow);
+          next = last;
+          i++;
+        }
+        const data = run.length === 1 ? run[0].records : Buffer.concat(run.map((it) => it.records), bytes);
+        const sync = this.unflushedMessages + records >= config.flushIntervalMessages;
+        await segment.append(data, sync, now);
+        for (const it of run) this.producerState.update(it.records);
+        this.unflushedMessages += records;
+        if (sync) {
+          await this.flushNow().catch((err) => this.logger.warn(`[${this.name}] flush after append failed: ${String(err)}`));
+        }
+      } catch (err) {
+        if (run.length === 0) group[i++].reject(err); // its roll failed
+        for (const it of run) it.reject(err);
+        continue;
+      }
+      this.notifyAppend();
+      for (let k = 0; k < run.length; k++) run[k].resolve(results[k]);
+    }
+  }
+
+  private notifyAppend(): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.warn(`[${this.name}] append listener threw: ${String(err)}`);
+      }
+    }
   }
 
   private async appendNow(records: Buffer, recordCount: number, opts: { now?: number; leaderEpoch?: number }): Promise<AppendResult> {
@@ -225,13 +349,7 @@ export class PartitionLog implements SegmentContext {
       // The data is durable already; this persists the indexes and moves the recovery point.
       await this.flushNow().catch((err) => this.logger.warn(`[${this.name}] flush after append failed: ${String(err)}`));
     }
-    for (const listener of [...this.listeners]) {
-      try {
-        listener();
-      } catch (err) {
-        this.logger.warn(`[${this.name}] append listener threw: ${String(err)}`);
-      }
-    }
+    this.notifyAppend();
     return {
       baseOffset,
       lastOffset,
@@ -558,6 +676,7 @@ export class PartitionLog implements SegmentContext {
    * partition being deleted. Rejects if the final flush failed (the log is closed anyway).
    */
   close(opts: { flush: boolean; reason: KafkaError }): Promise<void> {
+    this.openGroup = undefined; // appends after this fail with `reason`
     const done = this.chain.then(async () => {
       if (this.closedWith) return;
       this.closedWith = opts.reason;
