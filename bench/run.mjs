@@ -5,7 +5,11 @@
 // sized for < 10 minutes on 2 cores.
 //
 // Environment: BENCH_ONLY=produce,consume,... (scenario ids), BENCH_ROUNDS (5), BENCH_BIG_MB (1024),
-// BENCH_NO_WRITE=1 (do not rewrite the result files).
+// BENCH_FETCH_RECORDS (10000000), BENCH_ZK_TIMEOUT_S (130), BENCH_SLOW_S (360), CLI_STARTUP_RUNS (10),
+// BENCH_NO_WRITE=1 (do not rewrite the result files). A full run (no BENCH_ONLY) writes
+// bench/RESULTS.md, results.json, chart.svg and the table between README.md's bench markers.
+// Needs kcat, librdkafka-dev + a C compiler (the mock cluster) and zookeeper (Apache ZooKeeper 3.8,
+// with java) from apt; without them the rows that need them print "not measured" and say why.
 import { execFileSync, execSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -18,7 +22,11 @@ import { printTable, summaryLine, updateReadme, verdict, writeOutputs } from './
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS_ASKED = Number(process.env.BENCH_ROUNDS ?? 5);
+// The issue's budget is 10 minutes on 2 cores; a normal run takes ~3 on a shared machine. Should a
+// very busy machine stretch it past BENCH_SLOW_S (360), the scenarios still to come run 2 rounds.
+let ROUNDS = ROUNDS_ASKED;
+const SLOW_S = Number(process.env.BENCH_SLOW_S ?? 360);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const N = 1_000_000; // records in the produce/consume scenarios
@@ -627,7 +635,11 @@ async function scenarioStart() {
   });
   const fail = kcatFailed(res);
   if (fail) throw new Error(`loading ${bigMB} MB failed: ${fail}`);
-  log(`  loaded ${bigMB} MB in ${((performance.now() - tLoad) / 1000).toFixed(1)} s; kill -9`);
+  // What is on disk, so that a short load (kcat dropping records) cannot pass for 1 GB.
+  const du = (d) => readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? du(join(d, e.name)) : statSync(join(d, e.name)).size), 0);
+  const onDiskMB = du(dir) / 2 ** 20;
+  log(`  loaded ${bigMB} MB in ${((performance.now() - tLoad) / 1000).toFixed(1)} s (${onDiskMB.toFixed(0)} MB in the data dir); kill -9`);
+  if (onDiskMB < bigMB * 0.95) throw new Error(`only ${onDiskMB.toFixed(0)} MB reached the data dir of the ${bigMB} MB loaded`);
   await s.kill9();
   children.delete(s);
   // What the data dir looks like right after the crash: its root files (checkpoints, no clean-shutdown
@@ -943,6 +955,11 @@ if (unknown.length) console.log(`BENCH_ONLY: unknown scenario id(s) ${unknown.jo
 let failures = 0;
 for (const [id, fn] of scenarios) {
   if (!want(id)) continue;
+  if (ROUNDS > 2 && (performance.now() - tStart) / 1000 > SLOW_S) {
+    ROUNDS = 2;
+    log(`NOTE: ${SLOW_S} s gone; the remaining scenarios run 2 rounds to stay within 10 minutes`);
+    notes.push(`The run passed ${SLOW_S} s before scenario ${id} (a busy machine): it and the scenarios after it ran 2 rounds.`);
+  }
   const t0 = performance.now();
   let missingWhy = 'not measured';
   let failed = false;
@@ -984,7 +1001,7 @@ console.log('');
 printTable(rows);
 console.log('');
 console.log(`${summaryLine(rows)}; time per scenario (s): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
-notes.push(`Median of ${ROUNDS} rounds per figure (${Math.min(ROUNDS, 3)} for kafkajs, the codecs and the coordinator), kts and the reference alternating within each round.`);
+notes.push(`Median of ${ROUNDS_ASKED} rounds per figure (${Math.min(ROUNDS_ASKED, 3)} for kafkajs, the codecs and the coordinator), kts and the reference alternating within each round.`);
 notes.push('C mock cluster = librdkafka\'s in-memory mock broker (rdkafka_mock.h) built from bench/mock-cluster.c; it keeps only ~5 MiB per partition and its Fetch does not wait for data, so it is a throughput reference only.');
 if (!ONLY && process.env.BENCH_NO_WRITE !== '1') {
   const out = { rows, machine, extra: { notes, external, timings }, started, durationS, command: 'npm run bench' };

@@ -142,7 +142,7 @@ export function writeOutputs(dir, { rows, machine, extra, started, durationS, co
   md.push(machine.free.trimEnd());
   md.push('```');
   md.push('');
-  md.push(`- Node ${machine.node}, ${machine.kernel}; kcat/librdkafka ${machine.librdkafka}`);
+  md.push(`- Node ${machine.node}, ${machine.kernel}; ${machine.librdkafka === 'not installed' ? 'kcat not installed' : machine.librdkafka}`);
   md.push(`- Load average (1, 5, 15 min) at start: ${machine.loadStart}; at end: ${machine.loadEnd}. ${loadSentence(machine)}`);
   if (extra.timings) md.push(`- Time per scenario (s): ${Object.entries(extra.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
   md.push('');
