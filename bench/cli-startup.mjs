@@ -63,7 +63,18 @@ async function startBroker() {
     });
     child.once('exit', (c) => rej(new Error(`broker exited ${c}:\n${out}`)));
   });
-  return { bootstrap: `127.0.0.1:${port}`, stop: () => (child.kill('SIGTERM'), rmSync(dir, { recursive: true, force: true })) };
+  const exited = new Promise((res) => (child.exitCode !== null ? res() : child.once('exit', res)));
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    // The broker writes its checkpoints while it stops: remove its dir only once it is gone.
+    stop: async () => {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 let bootstrap = opt('bootstrap', process.env.KTS_BENCH_BOOTSTRAP);
@@ -87,7 +98,7 @@ if (bootstrap) {
   rows.push([`kts topics --list`, median(process.execPath, [bin, 'topics', '--list', '--bootstrap-server', bootstrap])]);
 }
 rows.push(['node -e "import(\'yargs\')"', median(process.execPath, ['--input-type=module', '-e', "await import('yargs')"])]);
-broker?.stop();
+await broker?.stop();
 
 console.log(`median of ${runs} runs (ms), node ${process.version}`);
 for (const [name, ms] of rows) console.log(`${name.padEnd(32)} ${ms.toFixed(1).padStart(7)}   ${(ms / floor).toFixed(2)}x`);
