@@ -1,6 +1,7 @@
 // The storage engine's only door to the disk. Tests wrap it to count bytes or to fail chosen calls
-// (ENOSPC, EIO); the default is node:fs/promises. Every data write is positional (pwrite), so
-// `strace -e inject=pwrite64:error=ENOSPC` reaches the same code paths as the test seam.
+// (ENOSPC, EIO); the default is node:fs/promises. Every data write is positional (pwrite, or
+// pwritev for a group of appends), so `strace -e inject=pwrite64,pwritev:error=ENOSPC` reaches the
+// same code paths as the test seam.
 import * as fsp from 'node:fs/promises';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 
@@ -9,6 +10,8 @@ export interface FileHandle {
   pread(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Positional write; resolves to the bytes written. */
   pwrite(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Positional gathering write (optional: without it the buffers are written one pwrite each). */
+  pwritev?(buffers: readonly Buffer[], position: number): Promise<number>;
   fdatasync(): Promise<void>;
   truncate(length: number): Promise<void>;
   stat(): Promise<{ size: number; mtimeMs: number }>;
@@ -42,6 +45,9 @@ class NodeFileHandle implements FileHandle {
   }
   async pwrite(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     return (await this.fh.write(buffer, offset, length, position)).bytesWritten;
+  }
+  async pwritev(buffers: readonly Buffer[], position: number): Promise<number> {
+    return (await this.fh.writev(buffers as Buffer[], position)).bytesWritten;
   }
   fdatasync(): Promise<void> {
     return this.fh.datasync();
@@ -108,6 +114,43 @@ export async function pwriteFully(fh: FileHandle, buf: Buffer, position: number,
     const n = await fh.pwrite(buf, offset + done, length - done, position + done);
     if (n <= 0) throw Object.assign(new Error('short write (no bytes written)'), { code: 'EIO' });
     done += n;
+  }
+}
+
+/** Most buffers one gathering write takes (Linux's IOV_MAX is 1024). */
+const MAX_IOV = 512;
+
+/**
+ * Writes the buffers back to back at `position`: one pwritev where the handle has it (a group of
+ * appends costs one trip through the thread pool and no copy), else one pwrite each.
+ */
+export async function pwritevFully(fh: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
+  let pos = position;
+  let i = 0;
+  while (i < buffers.length) {
+    if (!fh.pwritev || buffers.length - i === 1) {
+      await pwriteFully(fh, buffers[i], pos);
+      pos += buffers[i++].length;
+      continue;
+    }
+    const slice = buffers.slice(i, i + MAX_IOV);
+    let n = await fh.pwritev(slice, pos);
+    if (n <= 0) throw Object.assign(new Error('short write (no bytes written)'), { code: 'EIO' });
+    // Skip the buffers written whole; a short write's partial buffer is finished with pwrite.
+    for (const b of slice) {
+      if (n >= b.length) {
+        n -= b.length;
+        pos += b.length;
+        i++;
+        continue;
+      }
+      if (n > 0) {
+        await pwriteFully(fh, b, pos + n, n);
+        pos += b.length;
+        i++;
+      }
+      break;
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import {
   storedBatchProblem,
 } from './batch-scan.js';
 import type { LogConfig } from './config.js';
-import { type FileHandle, type FileSystem, isNotFound, preadFully, pwriteFully, storageError } from './file-system.js';
+import { type FileHandle, type FileSystem, isNotFound, preadFully, pwritevFully, storageError } from './file-system.js';
 import { ReadAhead } from './read-ahead.js';
 import { RecentBatches } from './recent-batches.js';
 import { OffsetIndex, TimeIndex } from './sparse-index.js';
@@ -309,7 +309,8 @@ export class LogSegment {
    * where it was and a KAFKA_STORAGE_ERROR is thrown: nothing of a failed append stays visible.
    * With `sync`, the data is fdatasync'ed before this resolves (and a failed sync also undoes it).
    */
-  async append(records: Buffer, sync: boolean, now: number): Promise<void> {
+  async append(records: Buffer | readonly Buffer[], sync: boolean, now: number): Promise<void> {
+    const parts = Buffer.isBuffer(records) ? [records] : records;
     const position = this.size;
     try {
       if (this.tailDirty) {
@@ -320,7 +321,7 @@ export class LogSegment {
       throw storageError(err, `cannot cut the failed tail of ${this.logPath}`);
     }
     try {
-      await pwriteFully(this.log, records, position);
+      await pwritevFully(this.log, parts, position);
       if (sync) await this.log.fdatasync();
     } catch (err) {
       this.tailDirty = true;
@@ -333,14 +334,18 @@ export class LogSegment {
       throw storageError(err, `append to ${this.logPath} failed`);
     }
     this.logUnsynced = !sync;
-    for (let p = 0; p < records.length; ) {
-      const size = batchSizeAt(records, p);
-      this.indexBatch(position + p, size, baseOffsetAt(records, p), lastOffsetAt(records, p), maxTimestampAt(records, p));
-      p += size;
+    let at = position;
+    for (const part of parts) {
+      for (let p = 0; p < part.length; ) {
+        const size = batchSizeAt(part, p);
+        this.indexBatch(at + p, size, baseOffsetAt(part, p), lastOffsetAt(part, p), maxTimestampAt(part, p));
+        p += size;
+      }
+      this.size = at + part.length;
+      this.recent.add(at, part);
+      at += part.length;
     }
-    this.size = position + records.length;
     this.lastModifiedMs = now;
-    this.recent.add(position, records);
   }
 
   /**

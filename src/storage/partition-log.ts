@@ -282,9 +282,8 @@ export class PartitionLog implements SegmentContext {
           next = last;
           i++;
         }
-        const data = run.length === 1 ? run[0].records : Buffer.concat(run.map((it) => it.records), bytes);
         const sync = this.unflushedMessages + records >= config.flushIntervalMessages;
-        await segment.append(data, sync, now);
+        await segment.append(run.map((it) => it.records), sync, now);
         for (const it of run) this.producerState.update(it.records);
         this.unflushedMessages += records;
         if (sync) {

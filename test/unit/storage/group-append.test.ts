@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
 import { crc32c } from '../../../src/protocol/records/crc.js';
 import type { FileHandle, FileSystem } from '../../../src/storage/file-system.js';
-import { nodeFileSystem } from '../../../src/storage/file-system.js';
+import { nodeFileSystem, pwritevFully } from '../../../src/storage/file-system.js';
 import type { LogManager } from '../../../src/storage/index.js';
 import { buildBatch, faultyFs, makeTempDir, openManager, recordsOf, valuesBatch } from './helpers.js';
 
@@ -36,6 +36,10 @@ function syscallCounter(inner: FileSystem = nodeFileSystem): FileSystem & { writ
         pwrite: (b, o, l, p) => {
           if (isLog) fs.writes++;
           return h.pwrite(b, o, l, p);
+        },
+        pwritev: (bufs, p) => {
+          if (isLog) fs.writes++;
+          return h.pwritev!(bufs, p);
         },
         fdatasync: () => {
           if (isLog) fs.syncs++;
@@ -171,5 +175,51 @@ describe('group append', () => {
     await manager.close();
     manager = await openManager(dir, { config: { segmentBytes: 1 << 20 } });
     expect(await readValues(manager.get('t', 0)!)).toEqual(['x0', 'y0']);
+  });
+});
+
+describe('pwritevFully', () => {
+  /** An in-memory handle whose gathering writes stop short after `cap` bytes. */
+  function memHandle(cap: number, withPwritev = true) {
+    const file = Buffer.alloc(4096);
+    const calls: string[] = [];
+    const h: FileHandle = {
+      pread: async () => 0,
+      pwrite: async (b, o, l, p) => {
+        calls.push(`pwrite ${l}@${p}`);
+        b.copy(file, p, o, o + l);
+        return l;
+      },
+      fdatasync: async () => {},
+      truncate: async () => {},
+      stat: async () => ({ size: file.length, mtimeMs: 0 }),
+      close: async () => {},
+    };
+    if (withPwritev) {
+      h.pwritev = async (bufs, p) => {
+        calls.push(`pwritev ${bufs.length}@${p}`);
+        let n = 0;
+        for (const b of bufs) {
+          const take = Math.min(b.length, cap - n);
+          b.copy(file, p + n, 0, take);
+          n += take;
+          if (n >= cap) break;
+        }
+        return n;
+      };
+    }
+    return { h, file, calls };
+  }
+
+  it('writes the buffers back to back whatever short writes happen, with or without pwritev', async () => {
+    const bufs = [Buffer.from('aaaa'), Buffer.from('bbbbbb'), Buffer.from('cc'), Buffer.from('dddddddd')];
+    const want = Buffer.concat(bufs);
+    for (const [cap, v] of [[1000, true], [5, true], [4, true], [10, true], [1, true], [0, false]] as const) {
+      const { h, file, calls } = memHandle(cap, v);
+      await pwritevFully(h, bufs, 100);
+      expect(file.subarray(100, 100 + want.length).toString(), `cap ${cap}`).toBe(want.toString());
+      if (v && cap >= want.length) expect(calls).toEqual(['pwritev 4@100']);
+      if (!v) expect(calls.length).toBe(4);
+    }
   });
 });
