@@ -4,14 +4,15 @@
 // the read), and on a busy machine each trip can wait milliseconds for a thread to be scheduled.
 // Kafka gets the same from the page cache through sendfile; we get it from the produce buffers.
 //
-// Bounded twice: a segment keeps at most PER_SEGMENT_BYTES (a batch bigger than that is not kept:
-// throughput consumers of big batches read the file), and all segments of the process together at
-// most PROCESS_BYTES, the oldest dropped first, so an idle broker with many partitions holds little.
+// Bounded twice: a segment keeps at most 512 KiB (a batch bigger than that is not kept: throughput
+// consumers of big batches read the file), and all segments of the process together at most 16 MiB,
+// the oldest dropped first. Nothing expires with time: an idle broker keeps what it last wrote, up
+// to that bound.
 // What a segment keeps is always a contiguous run of whole batches ending at its logical end.
 import { BatchOffset, LOG_OVERHEAD } from '../protocol/records/batch-header.js';
 import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
 
-export const recentBatchLimits = { perSegmentBytes: 1 << 20, processBytes: 32 << 20 };
+export const recentBatchLimits = { perSegmentBytes: 512 << 10, processBytes: 16 << 20 };
 
 interface Entry {
   /** File position of buf[0]. */
