@@ -11,7 +11,7 @@
 // Needs kcat, librdkafka-dev + a C compiler (the mock cluster) and zookeeper (Apache ZooKeeper 3.8,
 // with java) from apt; without them the rows that need them print "not measured" and say why.
 import { execFileSync, execSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -72,9 +72,8 @@ const want = (id) => !ONLY || ONLY.has(id);
 // bundled for raw requests, the mock cluster compiled, data files.
 
 const WORK = mkdtempSync(join(tmpdir(), 'kts-bench-'));
-const SNAP_DIR = join(ROOT, 'node_modules', '.cache', 'kts-bench', String(process.pid));
+const SNAP_DIR = join(WORK, 'snapshot');
 cleanups.push(() => rmSync(WORK, { recursive: true, force: true }));
-cleanups.push(() => rmSync(SNAP_DIR, { recursive: true, force: true }));
 const children = new Set();
 function track(server) {
   children.add(server);
@@ -121,28 +120,26 @@ console.log(`machine: ${machine.cpu}, nproc ${machine.nproc}, load average ${mac
 console.log(machine.free.trimEnd());
 if (Number(loadavg()[0]) > 1) console.log('NOTE: the machine is busy (load average > 1); numbers will be noisy.');
 
-// kts itself is built into a private directory with scripts/build.mjs's settings, so that other
-// engineers rebuilding dist/ (rm -rf + write) mid-run cannot pull files from under the broker.
-// If src/ does not build right now (someone mid-edit), the fresh dist/ from `npm run build` is copied.
-log('building kts into a private snapshot and bundling the protocol codec for raw requests');
-mkdirSync(SNAP_DIR, { recursive: true });
+// kts is built by the project's own scripts/build.mjs (whatever its settings are today) into a
+// private directory: a copy of the script in SNAP_DIR next to links to src/, commands/,
+// node_modules/ and the config files, so that other engineers rebuilding dist/ (rm -rf + write)
+// mid-run cannot pull files from under the broker. If src/ does not build right now (someone
+// mid-edit), the dist/ that `npm run build` just made is copied instead.
+log('building kts into a private snapshot (scripts/build.mjs) and bundling the protocol codec for raw requests');
+mkdirSync(join(SNAP_DIR, 'scripts'), { recursive: true });
+const LINKED = ['src', 'commands', 'node_modules', 'package.json', 'tsconfig.json'].filter((f) => existsSync(join(ROOT, f)));
+for (const f of LINKED) symlinkSync(join(ROOT, f), join(SNAP_DIR, f));
+// The links go before anything is removed (rmSync does not follow them; this does not rely on it).
+cleanups.push(() => {
+  for (const f of LINKED) rmSync(join(SNAP_DIR, f), { force: true });
+});
+copyFileSync(join(ROOT, 'scripts', 'build.mjs'), join(SNAP_DIR, 'scripts', 'build.mjs'));
 const { build } = await import('esbuild');
 try {
-  await build({
-    entryPoints: { main: join(ROOT, 'src/cli/main.ts'), index: join(ROOT, 'src/index.ts') },
-    outdir: join(SNAP_DIR, 'dist'),
-    absWorkingDir: ROOT,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    chunkNames: 'chunks/[name]-[hash]',
-    logLevel: 'silent',
-  });
+  execFileSync(process.execPath, [join('scripts', 'build.mjs')], { cwd: SNAP_DIR, stdio: 'pipe', timeout: 120_000 });
+  if (!existsSync(join(SNAP_DIR, 'dist', 'main.js'))) throw new Error('no dist/main.js');
 } catch (err) {
-  log(`building from src/ failed (${String(err.message).split('\n')[0]}); copying dist/ instead`);
+  log(`building from src/ failed (${String(err.stderr || err.message).trim().split('\n')[0]}); copying dist/ instead`);
   rmSync(join(SNAP_DIR, 'dist'), { recursive: true, force: true });
   cpSync(join(ROOT, 'dist'), join(SNAP_DIR, 'dist'), { recursive: true });
 }
