@@ -91,6 +91,8 @@ describe('Kafka script names and outputs', () => {
     expect(consumed.map((r: { value: string }) => r.value).sort()).toEqual(['a', 'b']);
     const offsets = await json(['get-offsets', '--topic', 'js']);
     expect(offsets.offsets.reduce((s: number, o: { offset: number }) => s + o.offset, 0)).toBe(2);
+    // Keyless records may both land on partition 0: after delete-records there, its earliest offset is its end.
+    const endOfPartition0 = offsets.offsets.find((o: { partition: number }) => o.partition === 0).offset;
     expect((await json(['configs', '--describe', '--topic', 'js'])).entities[0]).toMatchObject({ type: 'topics', name: 'js' });
     const file = join(tempDir(), 'offsets.json');
     writeFileSync(file, JSON.stringify({ partitions: [{ topic: 'js', partition: 0, offset: -1 }], version: 1 }));
@@ -119,7 +121,7 @@ describe('Kafka script names and outputs', () => {
     expect(await json(['consumer-groups', '--describe', '--group', 'jg', '--members'])).toEqual({ groups: [{ group: 'jg', state: 'Empty', members: [] }] });
     expect((await json(['consumer-groups', '--describe', '--group', 'jg', '--state'])).groups[0]).toMatchObject({ group: 'jg', state: 'Empty', members: 0, coordinator: { id: expect.any(Number) } });
     const reset = await json(['consumer-groups', '--reset-offsets', '--group', 'jg', '--topic', 'js:0', '--to-earliest', '--dry-run']);
-    expect(reset).toEqual({ groups: [{ group: 'jg', offsets: [{ topic: 'js', partition: 0, offset: 0 }], executed: false }] });
+    expect(reset).toEqual({ groups: [{ group: 'jg', offsets: [{ topic: 'js', partition: 0, offset: endOfPartition0 }], executed: false }] });
     expect(await json(['consumer-groups', '--delete-offsets', '--group', 'jg', '--topic', 'js:0'])).toEqual({
       group: 'jg',
       error: null,
