@@ -564,6 +564,7 @@ async function scenarioCodecs() {
       id: `codec-${c}`,
       scenario: `kcat produce 1M x 100 B, ${c} (MB/s uncompressed)`,
       kts: failed[c] ? 'fails' : median(mbs[c]),
+      verdict: failed[c] ? 'FAILED (kcat error)' : undefined,
       ref: none,
       refName: 'none codec',
       ratio: failed[c] ? NaN : median(mbs[c]) / none,

@@ -13,7 +13,7 @@ export function verdict(row) {
   if (row.verdict) return row.verdict;
   if (row.met === true) return 'met';
   if (row.met === false) return 'NOT MET';
-  if (!row.goal) return 'report';
+  if (!row.goal) return typeof row.kts === 'number' && !Number.isFinite(row.kts) ? 'not measured' : 'report';
   return typeof row.kts === 'number' && Number.isFinite(row.kts) ? 'no reference' : 'not measured';
 }
 
