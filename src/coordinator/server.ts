@@ -96,7 +96,9 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
   }
 
   async start(): Promise<CoordinatorHandle> {
-    const secret = await this.loadSecret();
+    // The secret's first-start write (write, fsync, rename, fsync dir) overlaps recovery.
+    const secretLoaded = this.loadSecret();
+    secretLoaded.catch(() => {});
     this.db = await Database.open({
       dataDir: this.opts.dataDir,
       dataLogDir: this.opts.dataLogDir,
@@ -112,7 +114,7 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
       `Loaded database in ${r.ms} ms: snapshot zxid 0x${r.snapshotZxid.toString(16)}, ${r.replayed} txns replayed, ` +
         `last zxid 0x${this.db.lastZxid.toString(16)}, ${this.db.tree.nodes.size} znodes, ${this.db.tree.sessions.size} sessions`,
     );
-    this.sessions = new SessionTracker(this.tickTime, secret);
+    this.sessions = new SessionTracker(this.tickTime, await secretLoaded);
     // Sessions survive a restart: each gets a full timeout from now to reconnect.
     for (const [id, timeout] of this.db.tree.sessions) this.sessions.add(id, timeout);
 

@@ -8,9 +8,9 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JuteError, JuteReader, JuteWriter, readACL, writeACL } from '../protocol/zookeeper/index.js';
-import { crc32c } from '../protocol/records/crc.js';
 import { writeFileAtomic } from '../cluster/atomic-file.js';
 import { DataTree, type ZNode } from './data-tree.js';
+import { checksum } from './files.js';
 import type { NodeKindValue } from './txn.js';
 
 const MAGIC = Buffer.from('KTSS\0\0\0\x01', 'latin1');
@@ -42,14 +42,14 @@ export function serializeSnapshot(tree: DataTree): Buffer {
     w.int(n.version).int(n.cversion).int(n.aversion).int(n.kind).bigint(n.owner).long(n.ttl).long(n.pzxid);
     for (const c of n.children) stack.push(path === '/' ? `/${c}` : `${path}/${c}`);
   }
-  w.int(crc32c(w.buf, 0, w.pos) | 0);
+  w.int(checksum(w.buf, 0, w.pos) | 0);
   return Buffer.from(w.bytes());
 }
 
 export function deserializeSnapshot(buf: Buffer): DataTree {
   if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new JuteError('not a kts snapshot');
   const end = buf.length - 4;
-  if ((crc32c(buf, 0, end) | 0) !== buf.readInt32BE(end)) throw new JuteError('snapshot checksum mismatch');
+  if ((checksum(buf, 0, end) | 0) !== buf.readInt32BE(end)) throw new JuteError('snapshot checksum mismatch');
   const r = new JuteReader(buf, MAGIC.length, end);
   const tree = new DataTree(true);
   tree.lastZxid = r.long();

@@ -14,9 +14,8 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JuteError, JuteReader, JuteWriter } from '../protocol/zookeeper/index.js';
-import { crc32c } from '../protocol/records/crc.js';
 import { type Txn, type TxnHeader, readTxn, readTxnHeader, writeTxn, writeTxnHeader } from './txn.js';
-import { fsyncDir } from './files.js';
+import { checksum, fsyncDir } from './files.js';
 
 export const LOG_MAGIC = Buffer.from('KTSL\0\0\0\x01', 'latin1');
 const RECORD_OVERHEAD = 8;
@@ -67,7 +66,7 @@ export async function readLogFile(path: string, afterZxid = -1, prevZxid = -1): 
     }
     if (len <= 0 || pos + RECORD_OVERHEAD + len > buf.length) return { records, validEnd: pos, corrupt: true, reason: `bad record length ${len} at ${pos}` };
     const start = pos + RECORD_OVERHEAD;
-    if (crc32c(buf, start, start + len) !== buf.readUInt32BE(pos + 4)) return { records, validEnd: pos, corrupt: true, reason: `checksum mismatch at ${pos}` };
+    if (checksum(buf, start, start + len) !== buf.readUInt32BE(pos + 4)) return { records, validEnd: pos, corrupt: true, reason: `checksum mismatch at ${pos}` };
     let rec: LogRecord;
     try {
       const r = new JuteReader(buf, start, start + len);
@@ -154,7 +153,7 @@ export class TxnLog {
     writeTxn(w, txn);
     const len = w.pos - at - RECORD_OVERHEAD;
     w.buf.writeInt32BE(len, at);
-    w.buf.writeUInt32BE(crc32c(w.buf, at + RECORD_OVERHEAD, w.pos), at + 4);
+    w.buf.writeUInt32BE(checksum(w.buf, at + RECORD_OVERHEAD, w.pos), at + 4);
     this.pendingLast = header.zxid;
     this.appended++;
     if (!this.scheduled && !this.flushing) {
