@@ -4,9 +4,9 @@
 // 64 in flight. Both servers fsync their transaction log before replying (ZooKeeper's default
 // forceSync=yes; kts's too). Never part of `npm test`.
 //
-// kts is the real CLI (src/cli/main.ts -> `zookeeper-server-start`), bundled here with
-// scripts/build.mjs's esbuild settings into a private temporary directory, so no `npm run build`
-// is needed and a concurrent build of dist/ cannot disturb a run. The client is bundled the same way.
+// kts is the real CLI (dist/main.js -> `zookeeper-server-start`), built here by scripts/build.mjs
+// into a private temporary directory, so no `npm run build` is needed and a concurrent build of
+// dist/ cannot disturb a run. The client is bundled with esbuild.
 //
 // Bounded: every step has a timeout, each phase stops issuing operations after PHASE_MS, a round
 // that fails is recorded (NaN) and the next one runs, and the whole run gives up at DEADLINE_MS.
@@ -17,8 +17,8 @@
 // ZK_BENCH_PHASE_MS (8000: cap per phase), ZK_BENCH_DEADLINE_MS (170000: whole run),
 // ZK_BENCH_ONLY (kts | zookeeper), ZK_BENCH_JSON=path (also write the results as JSON:
 // { rounds, result: { key: { kts, zookeeper } }, runs, errors }).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,23 +93,29 @@ function withTimeout(promise, ms, what) {
 }
 
 async function bundle() {
-  // A private copy laid out like an installed kts (<prefix>/dist/main.js, packages found through
-  // node_modules): a deep build path alone makes Node's module resolution hot enough to be
-  // optimized at start-up, ~4 MB of RSS that no real install pays.
+  // kts is built by the project's own scripts/build.mjs (today's settings) into a private temp
+  // dir laid out like an install: a copy of the script next to links to src/, commands/,
+  // node_modules/ and the config files, so a concurrent rebuild of dist/ cannot disturb a run.
+  // (A deep build path, such as node_modules/.cache/..., alone makes Node's URL resolution hot
+  // enough to be optimized at start-up: ~4 MB of RSS that no real install pays.)
   const out = mkdtempSync(join(tmpdir(), 'kts-zk-bench-'));
   dirs.add(out);
-  symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
-  const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
-  // The kts binary as scripts/build.mjs makes it (bin/kts.js only imports dist/main.js).
+  mkdirSync(join(out, 'scripts'));
+  for (const f of ['src', 'commands', 'node_modules', 'package.json', 'tsconfig.json']) {
+    if (existsSync(join(ROOT, f))) symlinkSync(join(ROOT, f), join(out, f)); // rmSync does not follow links
+  }
+  copyFileSync(join(ROOT, 'scripts/build.mjs'), join(out, 'scripts/build.mjs'));
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: out, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
   await build({
-    ...common,
-    absWorkingDir: ROOT,
-    entryPoints: { main: 'src/cli/main.ts' },
-    outdir: join(out, 'dist'),
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    entryPoints: [join(ROOT, 'src/cluster/zookeeper-client.ts')],
+    outfile: join(out, 'client.mjs'),
   });
-  await build({ ...common, entryPoints: [join(ROOT, 'src/cluster/zookeeper-client.ts')], outfile: join(out, 'client.mjs') });
   return { server: join(out, 'dist/main.js'), client: await import(pathToFileURL(join(out, 'client.mjs')).href) };
 }
 
