@@ -68,6 +68,8 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
   private readonly connections = new Set<ClientConnection>();
   private readonly perIp = new Map<string, number>();
   private readonly waitingConns = new Set<ClientConnection>();
+  /** Connections accepted while the database loads (see acceptEarly). */
+  private readonly early = new Set<net.Socket>();
   private readonly processor = new RequestProcessor(this);
   private readonly whitelist: Set<string>;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -96,29 +98,10 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
   }
 
   async start(): Promise<CoordinatorHandle> {
-    // The secret's first-start write (write, fsync, rename, fsync dir) overlaps recovery.
-    const secretLoaded = this.loadSecret();
-    secretLoaded.catch(() => {});
-    this.db = await Database.open({
-      dataDir: this.opts.dataDir,
-      dataLogDir: this.opts.dataLogDir,
-      snapCount: this.opts.snapCount,
-      snapRetainCount: this.opts.snapRetainCount,
-      forceSync: this.opts.forceSync,
-      logger: this.log,
-      onDurable: (zxid) => this.onDurable(zxid),
-      onFatal: (err) => this.onFatal(err),
-    });
-    const r = this.db.report;
-    this.log.info(
-      `Loaded database in ${r.ms} ms: snapshot zxid 0x${r.snapshotZxid.toString(16)}, ${r.replayed} txns replayed, ` +
-        `last zxid 0x${this.db.lastZxid.toString(16)}, ${this.db.tree.nodes.size} znodes, ${this.db.tree.sessions.size} sessions`,
-    );
-    this.sessions = new SessionTracker(this.tickTime, await secretLoaded);
-    // Sessions survive a restart: each gets a full timeout from now to reconnect.
-    for (const [id, timeout] of this.db.tree.sessions) this.sessions.add(id, timeout);
-
-    const server = net.createServer((socket) => this.accept(socket));
+    // As ZooKeeper does, the port is open before the database is loaded: `ruok` is answered at
+    // once, other four-letter words say the server is not serving yet, and a client's connection
+    // waits (unread) until recovery is done.
+    const server = net.createServer((socket) => (this.db ? this.accept(socket) : this.acceptEarly(socket)));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -130,7 +113,46 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
     const addr = server.address() as net.AddressInfo;
     this.port = addr.port;
     this.host = addr.address;
-    this.log.info(`binding to port /${addr.address}:${addr.port}`);
+
+    try {
+      // The secret's first-start write (write, fsync, rename, fsync dir) overlaps recovery.
+      const secretLoaded = this.loadSecret();
+      secretLoaded.catch(() => {});
+      this.db = await Database.open({
+        dataDir: this.opts.dataDir,
+        dataLogDir: this.opts.dataLogDir,
+        snapCount: this.opts.snapCount,
+        snapRetainCount: this.opts.snapRetainCount,
+        forceSync: this.opts.forceSync,
+        logger: this.log,
+        onDurable: (zxid) => this.onDurable(zxid),
+        onFatal: (err) => this.onFatal(err),
+      });
+      const r = this.db.report;
+      this.log.info(
+        `Loaded database in ${r.ms} ms: snapshot zxid 0x${r.snapshotZxid.toString(16)}, ${r.replayed} txns replayed, ` +
+          `last zxid 0x${this.db.lastZxid.toString(16)}, ${this.db.tree.nodes.size} znodes, ${this.db.tree.sessions.size} sessions`,
+      );
+      this.sessions = new SessionTracker(this.tickTime, await secretLoaded);
+      // Sessions survive a restart: each gets a full timeout from now to reconnect.
+      for (const [id, timeout] of this.db.tree.sessions) this.sessions.add(id, timeout);
+    } catch (e) {
+      this.db = undefined as unknown as Database;
+      for (const socket of this.early) socket.destroy();
+      this.early.clear();
+      await new Promise<void>((r) => server.close(() => r()));
+      throw e;
+    }
+    // Logged once sessions are served (scripts and tests wait for this line).
+    this.log.info(`binding to port /${this.host}:${this.port}`);
+    const early = [...this.early];
+    this.early.clear();
+    for (const socket of early) {
+      if (socket.destroyed) continue;
+      socket.removeAllListeners('data'); // acceptEarly's; the connection reads from here on
+      this.accept(socket);
+      socket.resume();
+    }
 
     this.every(this.tickTime, () => this.expireSessions());
     this.every(this.opts.containerCheckIntervalMs ?? 60_000, () => this.removeEmptyContainers());
@@ -154,6 +176,7 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
       // stay in the database and can resume after a restart).
       await this.db?.log.drain();
       for (const c of this.connections) c.destroy();
+      for (const socket of this.early) socket.destroy();
       await stopped;
       await this.db?.close();
       this.log.info('shutdown complete');
@@ -266,6 +289,33 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
   }
 
   // ---- internals ----
+
+  /**
+   * A connection made before the database is loaded: a four-letter word is answered now (`ruok`
+   * with imok, as ZooKeeper does; the others need the database), anything else is kept unread
+   * until start() hands the socket to accept().
+   */
+  private acceptEarly(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.early.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => this.early.delete(socket));
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      const word = chunk.length >= 4 ? chunk.subarray(0, 4).toString('latin1') : '';
+      if (this.db || !FOUR_LETTER_WORDS.has(word)) {
+        // A ConnectRequest (or a word split across packets): read again once the server is up.
+        socket.unshift(chunk);
+        return;
+      }
+      this.early.delete(socket);
+      if (!isWhitelisted(word, this.whitelist)) socket.end(`${word} is not executed because it is not in the whitelist.\n`);
+      else socket.end(word === 'ruok' ? 'imok' : 'This ZooKeeper instance is not currently serving requests\n');
+    });
+  }
 
   private accept(socket: net.Socket): void {
     const ip = socket.remoteAddress ?? '?';
