@@ -6,13 +6,13 @@
 //
 // Bounded twice: a segment keeps at most 512 KiB (a batch bigger than that is not kept: throughput
 // consumers of big batches read the file), and all segments of the process together at most 16 MiB,
-// the oldest dropped first. Nothing expires with time: an idle broker keeps what it last wrote, up
-// to that bound.
+// the oldest dropped first. A batch is also dropped once it has been kept for 30 s (a consumer that
+// far behind reads the file anyway), so an idle broker holds nothing.
 // What a segment keeps is always a contiguous run of whole batches ending at its logical end.
 import { BatchOffset, LOG_OVERHEAD } from '../protocol/records/batch-header.js';
 import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
 
-export const recentBatchLimits = { perSegmentBytes: 512 << 10, processBytes: 16 << 20 };
+export const recentBatchLimits = { perSegmentBytes: 512 << 10, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
 
 interface Entry {
   /** File position of buf[0]. */
@@ -24,6 +24,8 @@ interface Entry {
   baseOffset: number;
   lastOffset: number;
   owner: RecentBatches | null;
+  /** performance.now() when it was added. */
+  addedAt: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -32,15 +34,39 @@ let fifo: Entry[] = [];
 let fifoHead = 0;
 let processBytes = 0;
 
+/** Drops what has been kept longer than maxAgeMs; runs while anything is kept (an unref'd timer). */
+let sweeper: NodeJS.Timeout | undefined;
+function sweep(): void {
+  const cutoff = performance.now() - recentBatchLimits.maxAgeMs;
+  while (fifoHead < fifo.length) {
+    const e = fifo[fifoHead];
+    if (e.owner && e.addedAt > cutoff) break;
+    fifoHead++;
+    if (e.owner) e.owner.dropOldest(e);
+  }
+  compact();
+  if (processBytes === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+function compact(): void {
+  if (fifoHead > 1024 && fifoHead * 2 > fifo.length) {
+    fifo = fifo.slice(fifoHead).filter((e) => e.owner !== null);
+    fifoHead = 0;
+  } else if (fifoHead === fifo.length) {
+    fifo = [];
+    fifoHead = 0;
+  }
+}
+
 function evictProcessWide(): void {
   while (processBytes > recentBatchLimits.processBytes && fifoHead < fifo.length) {
     const e = fifo[fifoHead++];
     if (e.owner) e.owner.dropOldest(e);
   }
-  if (fifoHead > 1024 && fifoHead * 2 > fifo.length) {
-    fifo = fifo.slice(fifoHead).filter((e) => e.owner !== null);
-    fifoHead = 0;
-  }
+  compact();
 }
 
 /** Bytes held by all segments (tests). */
@@ -79,6 +105,7 @@ export class RecentBatches {
       buf,
       bytes: sparse ? buf.length : Math.max(backing, records.length),
       owner: this,
+      addedAt: performance.now(),
       baseOffset: baseOffsetAt(buf, 0),
       lastOffset: lastOffsetAt(buf, lastBatch),
     };
@@ -88,6 +115,10 @@ export class RecentBatches {
     fifo.push(e);
     while (this.bytes > recentBatchLimits.perSegmentBytes && this.entries.length > 0) this.dropOldest(this.entries[0]);
     evictProcessWide();
+    if (!sweeper) {
+      sweeper = setInterval(sweep, recentBatchLimits.sweepEveryMs);
+      sweeper.unref();
+    }
   }
 
   /** @internal Drops `e`, which must be this segment's oldest entry. */
@@ -102,6 +133,10 @@ export class RecentBatches {
     processBytes -= e.bytes;
     e.owner = null;
     e.buf = EMPTY;
+    if (processBytes === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
   }
 
   clear(): void {

@@ -93,6 +93,21 @@ describe('RecentBatches', () => {
     expect(recentBatchBytes()).toBe(before);
   });
 
+  it('drops what it has kept longer than maxAgeMs, so an idle broker holds nothing', async () => {
+    recentBatchLimits.maxAgeMs = 40;
+    recentBatchLimits.sweepEveryMs = 20;
+    const before = recentBatchBytes();
+    const r = new RecentBatches();
+    const b = stored(0, 2);
+    r.add(0, b);
+    expect(r.read(0, b.length)).toEqual(b);
+    expect(recentBatchBytes()).toBeGreaterThan(before);
+    for (let i = 0; i < 100 && r.start >= 0; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(r.start).toBe(-1);
+    expect(r.read(0, b.length)).toBeNull();
+    expect(recentBatchBytes()).toBe(before);
+  });
+
   it('copies a small batch that is a view into a big buffer instead of pinning it', () => {
     const r = new RecentBatches();
     const chunk = Buffer.alloc(65536);
