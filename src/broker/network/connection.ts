@@ -160,11 +160,16 @@ export class Connection {
     entry.settled = true;
     entry.response = response;
     entry.failure = failure;
-    // Answers leave in request order: send every settled answer at the head of the line.
+    // Answers leave in request order: send every settled answer at the head of the line, several
+    // of them in one write when they are ready together.
+    let corked = this.inFlight.length > 1 && this.inFlight[0].settled && this.inFlight[1].settled;
+    if (corked) this.socket.cork();
     while (this.inFlight.length > 0 && this.inFlight[0].settled) {
       const head = this.inFlight.shift()!;
       this.inFlightBytes -= head.bytes;
       if (head.failure) {
+        if (corked) this.socket.uncork(); // the answers before it go out first
+        corked = false;
         this.inFlight.length = 0;
         this.inFlightBytes = 0;
         this.close(head.failure.message);
@@ -172,6 +177,7 @@ export class Connection {
       }
       if (head.response && !this.closed) this.send(head.response);
     }
+    if (corked) this.socket.uncork();
     this.pump();
     this.maybeResume();
   }
