@@ -6,7 +6,10 @@ export type { CoordinatorLogger } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export { coordinatorOptionsFromProperties } from './config.js';
 
-/** Recovers the data directory, then listens. Resolves once clients can connect. */
+/**
+ * Listens, then recovers the data directory (ruok is answered meanwhile; clients wait). Resolves
+ * once clients are served.
+ */
 export async function startCoordinator(opts: CoordinatorOptions): Promise<CoordinatorHandle> {
   return new Coordinator(opts).start();
 }
