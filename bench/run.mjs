@@ -884,7 +884,9 @@ async function scenarioZookeeper() {
     addRow({ id: `zk-${key}`, scenario: `coordinator ${label}`, kts: zk(key).kts, ref: zk(key).zookeeper, ...ref, unit: 'ops/s', goal: '>= 1.2x', goalMin: 1.2 });
   }
   const idle = zk('idleRss');
-  addRow({ id: 'zk-rss', scenario: 'coordinator RSS after the run', kts: zk('loadedRss').kts, ref: zk('loadedRss').zookeeper, ...ref, unit: 'MB', goal: '<= 50 MB', absMax: 50, note: `idle ${Number.isFinite(idle.kts) ? idle.kts.toFixed(1) : 'n/a'} MB (ZooKeeper ${Number.isFinite(idle.zookeeper) ? idle.zookeeper.toFixed(0) : 'n/a'} MB)` });
+  const loaded = zk('loadedRss');
+  // The issue's goal is idle RSS; the RSS after 20,000+ znodes is reported beside it.
+  addRow({ id: 'zk-rss', scenario: 'coordinator RSS idle', kts: idle.kts, ref: idle.zookeeper, ...ref, unit: 'MB', goal: '<= 50 MB', absMax: 50, note: `after the run ${Number.isFinite(loaded.kts) ? loaded.kts.toFixed(1) : 'n/a'} MB (ZooKeeper ${Number.isFinite(loaded.zookeeper) ? loaded.zookeeper.toFixed(0) : 'n/a'} MB)` });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -929,7 +931,7 @@ const EXPECTED = {
     ['zk-createParallel', 'coordinator creates/s, 64 in flight (fsync on)', 'ZooKeeper 3.8', '>= 1x'],
     ['zk-getSerial', 'coordinator getData/s, 1 at a time', 'ZooKeeper 3.8', '>= 1.2x'],
     ['zk-getParallel', 'coordinator getData/s, 64 in flight', 'ZooKeeper 3.8', '>= 1.2x'],
-    ['zk-rss', 'coordinator RSS after the run', 'ZooKeeper 3.8', '<= 50 MB'],
+    ['zk-rss', 'coordinator RSS idle', 'ZooKeeper 3.8', '<= 50 MB'],
   ],
 };
 

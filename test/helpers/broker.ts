@@ -1,7 +1,7 @@
 // Spawns the real `kts server-start` binary on a free loopback port with a temp data dir.
 // Tests restart it on the same port and dir to check what survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,8 +19,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const madeDirs: string[] = [];
+
+/** A fresh directory under the system temp dir; test/setup.ts removes it after the test file. */
 export function tempDir(prefix = 'kts-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
+
+/** Removes every tempDir() made so far (KTS_KEEP_TEMP=1 keeps them for a post-mortem). */
+export function removeTempDirs(): void {
+  if (process.env.KTS_KEEP_TEMP === '1') return;
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
 }
 
 export interface SpawnedBroker {

@@ -83,7 +83,8 @@ export interface CoordinatorSpawnOptions {
 export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Promise<SpawnedCoordinator> {
   const script = await launcherPath();
   const dataDir = opts.dataDir ?? tempDir('kts-zk-');
-  const configPath = join(dataDir, '..', `${dataDir.split('/').pop()}.properties`);
+  // Beside the data, not in it (a restart on the same dataDir rewrites it), in a dir removed after the file.
+  const configPath = join(tempDir('kts-zk-config-'), 'zookeeper.properties');
   const props: Record<string, string | number> = { dataDir, clientPort: 0, tickTime: 2000, ...opts.props };
   writeFileSync(configPath, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const started = performance.now();
