@@ -686,9 +686,18 @@ async function scenarioRandomFetch() {
   const small = 10_000;
   const perBatch = 1000;
   log(`random-offset fetch: building ${big / 1e6} M and ${small / 1000} k record partitions with raw Produce (batches of ${perBatch})`);
-  const kts = track(await startKts(snap, { dataDir: newDir('fetch') }));
+  const dataDir = newDir('fetch');
+  let kts = track(await startKts(snap, { dataDir }));
+  // Between filling and fetching the broker restarts, so that both partitions are read from their
+  // files (page cache) through the index: the log-end cache would otherwise hold all of the small one.
+  const restart = async () => {
+    await kts.stop();
+    children.delete(kts);
+    kts = track(await startKts(snap, { dataDir }));
+    return kts.port;
+  };
   try {
-    await fetchOn(kts, big, small, perBatch);
+    await fetchOn(kts, big, small, perBatch, restart);
   } catch (err) {
     // Say whether the broker died or closed the connection itself (it logs why it closes one).
     await sleep(300);
@@ -700,9 +709,9 @@ async function scenarioRandomFetch() {
   children.delete(kts);
 }
 
-async function fetchOn(kts, big, small, perBatch) {
+async function fetchOn(kts, big, small, perBatch, restart) {
   await createTopics(kts.port, proto, { r10m: 1, r10k: 1 });
-  const c = await RawClient.connect(kts.port, proto);
+  let c = await RawClient.connect(kts.port, proto);
   const records = Array.from({ length: perBatch }, (_, i) => ({ key: null, value: Buffer.from(String(i).padStart(8, '0')) }));
   const batch = proto.buildRecordBatch(records);
   const produce = (topic) =>
@@ -724,6 +733,8 @@ async function fetchOn(kts, big, small, perBatch) {
   const fillS = (performance.now() - t0) / 1000;
   log(`  ${big / 1e6} M records (${((batch.length * big) / perBatch / 1e6).toFixed(0)} MB) written in ${fillS.toFixed(1)} s (${(big / fillS / 1e6).toFixed(2)} M records/s with raw ${perBatch}-record batches)`);
   await fill('r10k', small);
+  c.close();
+  c = await RawClient.connect(await restart(), proto);
   const fetchOnce = async (topic, offset) => {
     const t = performance.now();
     const res = await c.request(1, 11, {
