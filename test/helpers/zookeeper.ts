@@ -152,7 +152,7 @@ export async function startRealZooKeeper(opts: { tickTime?: number; whitelist?: 
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const deadline = Date.now() + 30_000;
   // `ruok` answers as soon as the JVM listens; `srvr` only once it serves requests.
-  while (!(await fourLetter(port, 'srvr')).includes('Mode:')) {
+  while (!(await fourLetter(port, 'srvr', 1000)).includes('Mode:')) {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error('Apache ZooKeeper did not start');
@@ -169,11 +169,16 @@ export async function startRealZooKeeper(opts: { tickTime?: number; whitelist?: 
   };
 }
 
-/** Sends a four-letter word and returns the whole answer ('' if the connection failed). */
-export function fourLetter(port: number, word: string): Promise<string> {
+/**
+ * Sends a four-letter word and returns the whole answer ('' if the connection failed). Bounded: a
+ * starting ZooKeeper may accept a connection and never answer it, so after timeoutMs it gives up
+ * with what it has.
+ */
+export function fourLetter(port: number, word: string, timeoutMs = 5000): Promise<string> {
   return new Promise((res) => {
     const s = net.connect(port, '127.0.0.1');
     let out = '';
+    s.setTimeout(timeoutMs, () => s.destroy());
     s.on('connect', () => s.write(word));
     s.on('data', (d) => (out += d));
     s.on('close', () => res(out));
