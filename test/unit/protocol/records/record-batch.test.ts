@@ -85,16 +85,18 @@ describe('kcat (librdkafka) golden batches', () => {
       expect(codec).toBe(['none', 'gzip', 'snappy', 'lz4', 'zstd'].indexOf(c.codec));
     });
 
-    it.runIf(codec === 0 || hasCodec(codec))(`${c.codec}: decodes to the lines kcat read`, () => {
+    // snappy, lz4 and zstd register on first use (test/unit/compression decodes these same batches
+    // with them); until then the batch is refused with the code Kafka gives an unknown codec.
+    it(`${c.codec}: decodes to the lines kcat read, or UNSUPPORTED_COMPRESSION_TYPE while its codec is not registered`, () => {
+      if (codec !== 0 && !hasCodec(codec)) {
+        expect(codeOf(() => decodeRecordBatch(golden))).toBe(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+        return;
+      }
       const { records, isControl, header } = decodeRecordBatch(golden);
       expect(isControl).toBe(false);
       expect(records.map((r) => ({ key: r.key?.toString(), value: r.value?.toString(), headers: r.headers.map((h) => ({ key: h.key, value: h.value?.toString() })) }))).toEqual(kcat.records);
       expect(records.every((r) => r.timestamp === header.baseTimestamp)).toBe(true);
       expect(records.map((r) => r.offset)).toEqual(kcat.records.map((_, i) => i));
-    });
-
-    it.runIf(codec !== 0 && !hasCodec(codec))(`${c.codec}: without the codec -> UNSUPPORTED_COMPRESSION_TYPE`, () => {
-      expect(codeOf(() => decodeRecordBatch(golden))).toBe(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
     });
   }
 });
