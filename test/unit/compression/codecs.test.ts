@@ -11,7 +11,7 @@ import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
 import '../../../src/protocol/records/codecs.js';
 import { compress, decompress, decodeRecordBatch, hasCodec } from '../../../src/protocol/records/index.js';
 import { lz4CompressFrame, lz4DecompressFrame, xxhash32 } from '../../../src/protocol/records/lz4.js';
-import { findTool } from '../../helpers/tools.js';
+import { requireTool } from '../../helpers/tools.js';
 
 const kcatGolden = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../fixtures/records/kcat-batches.json'), 'utf8'));
 
@@ -111,7 +111,7 @@ describe('lz4 frames', () => {
     expect(codeOf(() => decompress(3, old, 1 << 30, 2))).toBe(ErrorCode.CORRUPT_MESSAGE);
   });
 
-  const lz4 = findTool('lz4');
+  const lz4 = requireTool('lz4');
   it.runIf(lz4 !== null)('interoperates with the lz4 command (linked blocks, block checksums, content size)', () => {
     const input = Buffer.from(Array.from({ length: 60_000 }, (_, i) => `${i}\n`).join(''));
     expect(execFileSync(lz4!, ['-d', '-c'], { input: lz4CompressFrame(input) }).equals(input)).toBe(true);
@@ -123,7 +123,7 @@ describe('lz4 frames', () => {
 });
 
 describe('zstd frames', () => {
-  const zstd = findTool('zstd');
+  const zstd = requireTool('zstd');
   it.runIf(zstd !== null)('reads frames without a content size (streaming compressors, Java) and multiple frames', () => {
     const input = Buffer.concat([text, text, text]);
     const streamed = execFileSync('sh', ['-c', `cat | ${zstd} -c -q`], { input }); // from a pipe: size unknown
