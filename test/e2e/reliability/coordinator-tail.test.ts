@@ -6,31 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { call, connect, create } from '../../helpers/node-zookeeper.js';
 import { readLogFile } from '../../../src/coordinator/txn-log.js';
 import { spawnCoordinator, tempDir } from '../../helpers/zookeeper.js';
 import { figure } from './support.js';
-
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const zookeeper: any = require('node-zookeeper-client');
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function connect(port: number): Promise<any> {
-  const c = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout: 6000, spinDelay: 50, retries: 0 });
-  c.on('error', () => {});
-  await new Promise<void>((r) => {
-    c.once('connected', () => r());
-    c.connect();
-  });
-  return c;
-}
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const call = <T = any>(c: any, method: string, ...args: unknown[]): Promise<T> =>
-  new Promise((res, rej) => c[method](...args, (err: Error | null, out: T) => (err ? rej(err) : res(out))));
-const create = (c: unknown, path: string, data = 'd') => call<string>(c, 'create', path, Buffer.from(data), zookeeper.ACL.OPEN_ACL_UNSAFE, 0);
 
 describe('coordinator: kill -9, then garbage after the last valid log record', () => {
   it('restarts with every acknowledged znode, cuts the garbage, takes writes', async () => {

@@ -4,31 +4,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { zookeeper, connect, call, create } from '../../helpers/node-zookeeper.js';
 import { readLogFile } from '../../../src/coordinator/txn-log.js';
 import { spawnCoordinator, tempDir, waitFor } from '../../helpers/zookeeper.js';
-
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const zookeeper: any = require('node-zookeeper-client');
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function connect(port: number, sessionTimeout = 6000): Promise<any> {
-  const c = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout, spinDelay: 50, retries: 0 });
-  c.on('error', () => {});
-  await new Promise<void>((r) => {
-    c.once('connected', () => r());
-    c.connect();
-  });
-  return c;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const call = <T = any>(c: any, method: string, ...args: unknown[]): Promise<T> =>
-  new Promise((res, rej) => c[method](...args, (err: Error | null, out: T) => (err ? rej(err) : res(out))));
-
-const create = (c: unknown, path: string, data = 'd') => call<string>(c, 'create', path, Buffer.from(data), zookeeper.ACL.OPEN_ACL_UNSAFE, 0);
 
 /** Creates /acked/<n> with `inFlight` requests outstanding until stopped; returns what was acknowledged. */
 function writeLoop(c: unknown, inFlight: number, prefix: string) {
