@@ -3,6 +3,7 @@
 // --execute/--dry-run) goes to stderr and the run continues.
 import { UsageError } from '../errors.js';
 import { rejectCombination, type ParsedArgs } from '../options.js';
+import { watchSeconds } from './watch.js';
 
 export const ACTIONS = ['list', 'describe', 'delete', 'reset-offsets', 'delete-offsets'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -30,6 +31,7 @@ export function checkArgs(args: ParsedArgs, warn: (line: string) => void): Actio
   available('offsets', 'describe');
   available('state', 'describe', 'list');
   available('type', 'list');
+  available('watch', 'describe');
 
   if (args.has('describe')) {
     if (!args.has('group') && !args.has('all-groups')) throw new UsageError(`Option [describe] takes one of these options: ${GROUP_SCOPE}`);
@@ -37,6 +39,10 @@ export function checkArgs(args: ParsedArgs, warn: (line: string) => void): Actio
       throw new UsageError('Option [describe] takes at most one of these options: [members], [offsets], [state]');
     }
     if (args.has('state') && args.str('state') !== undefined) throw new UsageError('Option [describe] does not take a value for [state]');
+    rejectCombination(args, 'watch', ['members', 'state']);
+    if (args.has('watch') && Number.isNaN(watchSeconds(args.str('watch')))) {
+      throw new UsageError(`Cannot parse argument '${args.str('watch')}' of option watch: expected a number of seconds above 0`);
+    }
   }
   if (args.has('delete')) {
     if (!args.has('group') && !args.has('all-groups')) throw new UsageError(`Option [delete] takes one of these options: ${GROUP_SCOPE}`);

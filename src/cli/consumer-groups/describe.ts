@@ -12,7 +12,7 @@ export interface Notes {
   failed: boolean;
 }
 
-interface OffsetRow {
+export interface OffsetRow {
   group: string;
   topic: string;
   partition: string;
@@ -62,10 +62,16 @@ async function logEndOffsets(client: KafkaClient, partitions: TopicPartition[]):
   return out;
 }
 
-export async function describeOffsets(client: KafkaClient, groupIds: string[], notes: Notes): Promise<View> {
-  const plain: string[] = [];
-  const json: unknown[] = [];
-  const tables: TableView[] = [];
+/** One group's offsets view: its state and its rows, in Kafka's order (assigned first). */
+export interface GroupOffsets {
+  group: string;
+  state: string;
+  rows: OffsetRow[];
+}
+
+/** What the offsets view shows, fetched once: committed offsets, log-end offsets, members. */
+export async function collectOffsets(client: KafkaClient, groupIds: string[]): Promise<GroupOffsets[]> {
+  const out: GroupOffsets[] = [];
   for (const g of await describeSorted(client, groupIds)) {
     const committed = new Map<string, CommittedOffset>();
     for (const c of await client.groups.fetchOffsets(g.groupId)) if (c.offset >= 0) committed.set(`${c.topic}:${c.partition}`, c);
@@ -96,37 +102,60 @@ export async function describeOffsets(client: KafkaClient, groupIds: string[], n
         clientId: m?.clientId ?? MISSING,
       };
     };
-    const rows = [...withMember.map((tp) => makeRow(tp, tp.member)), ...unassigned.map((tp) => makeRow(tp))];
-    json.push({
-      group: g.groupId,
-      state: g.state,
-      offsets: rows.map((r) => ({
-        topic: r.topic,
-        partition: Number(r.partition),
-        currentOffset: r.current === MISSING ? null : Number(r.current),
-        logEndOffset: r.logEnd === MISSING ? null : Number(r.logEnd),
-        lag: r.lag === MISSING ? null : Number(r.lag),
-        consumerId: r.consumerId === MISSING ? null : r.consumerId,
-        host: r.host === MISSING ? null : r.host,
-        clientId: r.clientId === MISSING ? null : r.clientId,
-      })),
-    });
-    if (!stateNote(g.groupId, g.state, rows.length, { plain, notes })) continue;
-    const widths = [
-      widest(15, rows.map((r) => r.group)),
-      widest(15, rows.map((r) => r.topic)),
-      10,
-      15,
-      15,
-      15,
-      widest(15, rows.map((r) => r.consumerId)),
-      widest(15, rows.map((r) => r.host)),
-      undefined,
-    ];
-    const header = ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'];
+    out.push({ group: g.groupId, state: g.state, rows: [...withMember.map((tp) => makeRow(tp, tp.member)), ...unassigned.map((tp) => makeRow(tp))] });
+  }
+  return out;
+}
+
+/** The JSON `Offset` of a row (null where the text prints `-`). */
+export function offsetJson(r: OffsetRow): Record<string, string | number | null> {
+  return {
+    topic: r.topic,
+    partition: Number(r.partition),
+    currentOffset: r.current === MISSING ? null : Number(r.current),
+    logEndOffset: r.logEnd === MISSING ? null : Number(r.logEnd),
+    lag: r.lag === MISSING ? null : Number(r.lag),
+    consumerId: r.consumerId === MISSING ? null : r.consumerId,
+    host: r.host === MISSING ? null : r.host,
+    clientId: r.clientId === MISSING ? null : r.clientId,
+  };
+}
+
+/** Kafka's offsets table: column widths and header. `extra` columns follow CLIENT-ID (kts --watch). */
+export function offsetsLayout(rows: OffsetRow[], extra: { head: string; width: number }[] = []): { widths: (number | undefined)[]; header: string[] } {
+  const widths: (number | undefined)[] = [
+    widest(15, rows.map((r) => r.group)),
+    widest(15, rows.map((r) => r.topic)),
+    10,
+    15,
+    15,
+    15,
+    widest(15, rows.map((r) => r.consumerId)),
+    widest(15, rows.map((r) => r.host)),
+  ];
+  if (extra.length === 0) widths.push(undefined);
+  else widths.push(widest(15, rows.map((r) => r.clientId)), ...extra.map((e, i) => (i === extra.length - 1 ? undefined : e.width)));
+  const header = ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', ...extra.map((e) => e.head)];
+  return { widths, header };
+}
+
+/** Kafka's shouldPrintMemberState, for other views of the offsets (kts --watch). */
+export function offsetsStateNote(g: GroupOffsets, out: { plain: string[]; notes: Notes }): boolean {
+  return stateNote(g.group, g.state, g.rows.length, out);
+}
+
+export async function describeOffsets(client: KafkaClient, groupIds: string[], notes: Notes): Promise<View> {
+  const plain: string[] = [];
+  const json: unknown[] = [];
+  const tables: TableView[] = [];
+  for (const g of await collectOffsets(client, groupIds)) {
+    const rows = g.rows;
+    json.push({ group: g.group, state: g.state, offsets: rows.map(offsetJson) });
+    if (!stateNote(g.group, g.state, rows.length, { plain, notes })) continue;
+    const { widths, header } = offsetsLayout(rows);
     const cells = rows.map((r) => [r.group, r.topic, r.partition, r.current, r.logEnd, r.lag, r.consumerId, r.host, r.clientId]);
     plain.push(`\n${row(header, widths)}${cells.map((c) => `\n${row(c, widths)}`).join('')}\n`);
-    tables.push({ title: `${g.groupId} (${g.state})`, head: header.slice(1), rows: cells.map((c) => c.slice(1)) });
+    tables.push({ title: `${g.group} (${g.state})`, head: header.slice(1), rows: cells.map((c) => c.slice(1)) });
   }
   return { plain: plain.join(''), json: { groups: json }, tables };
 }

@@ -12,6 +12,7 @@ import { checkArgs, parseStates, parseTypes } from './args.js';
 import { describeMembers, describeOffsets, describeState, type Notes } from './describe.js';
 import { resetOffsets } from './reset.js';
 import { javaString } from './text.js';
+import { watchOffsets, watchSeconds } from './watch.js';
 
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const action = checkArgs(args, (line) => ctx.out.note(line));
@@ -30,6 +31,7 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
         view = await list(client, { withState: args.has('state'), withType: args.has('type'), states, types });
         break;
       case 'describe': {
+        if (args.has('watch')) return await watchOffsets(client, groups, watchSeconds(args.str('watch')), ctx);
         const ids = await groups();
         if (args.has('members')) view = await describeMembers(client, ids, args.has('verbose'), notes);
         else if (args.has('state')) view = await describeState(client, ids, notes);

@@ -1,11 +1,12 @@
 // `kts consumer-groups` against a live broker: Kafka's exact plain text for --list, --describe
 // --state, --delete and --delete-offsets, reset scenarios with clamping, export/from-file round
-// trip, JSON output, and exit codes (usage 1; everything else 0, as Kafka).
+// trip, JSON output, exit codes (usage 1; everything else 0, as Kafka), and kts's --describe --watch.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { tempDir } from '../../helpers/broker.js';
+import { KTS_BIN, tempDir } from '../../helpers/broker.js';
 import { consumerGroups, createTopic, connectClients, produceEach, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
 
 describe('kts consumer-groups', () => {
@@ -143,5 +144,80 @@ describe('kts consumer-groups', () => {
     ]);
     const l = JSON.parse((await cg('--list', '--output', 'json')).stdout);
     expect(l).toEqual({ groups: [{ group: 'live-group', state: 'Stable', type: 'classic' }] });
+  });
+
+  it('--describe --watch: a block per tick with CONSUME-RATE and TIME-TO-ZERO-LAG, JSONL, SIGINT 0 and SIGTERM 143', async () => {
+    await createTopic(admin, 'watched', 2);
+    await produceEach(producer, 'watched', 2, 50);
+    const watcher = await trackedConsumer(kafka, 'watcher', 'watch-group', 'watched');
+    await waitFor('watch-group consuming', () => watcher.records.length >= 100);
+    let producing = true;
+    const producing$ = (async () => {
+      for (let i = 0; producing; i++) {
+        await produceEach(producer, 'watched', 2, 5, `w${i}-`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    // Runs the built binary with stdout piped; resolves when `ready(stdout)` holds.
+    const watch = async (extra: string[], ready: (stdout: string) => boolean) => {
+      const child = spawn(process.execPath, [KTS_BIN, 'consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', 'watch-group', '--watch', '0.5', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      try {
+        await waitFor('watch output', () => ready(stdout), 30_000, 50);
+      } catch (err) {
+        child.kill('SIGKILL');
+        throw new Error(`${(err as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
+      }
+      return { child, exited, out: () => stdout, err: () => stderr };
+    };
+    try {
+      const header = 'GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID';
+      const plain = await watch([], (o) => o.split(header).length >= 4);
+      plain.child.kill('SIGINT');
+      expect(await plain.exited).toBe(0);
+      // Blocks open with an empty line, as Kafka's do; the third may be cut off.
+      const blocks = plain.out().split(/\n(?=GROUP )/).slice(1, 3).map((b) => b.split('\n').filter(Boolean));
+      expect(blocks).toHaveLength(2);
+      for (const [i, lines] of blocks.entries()) {
+        expect(lines[0].split(/\s+/)).toEqual(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', 'CONSUME-RATE', 'TIME-TO-ZERO-LAG']);
+        const cells = lines.slice(1).map((l) => l.split(/\s+/));
+        expect(cells.map((c) => `${c[0]} ${c[1]} ${c[2]}`)).toEqual(['watch-group watched 0', 'watch-group watched 1']);
+        for (const c of cells) {
+          expect(c).toHaveLength(11);
+          expect(Number(c[5])).toBe(Number(c[4]) - Number(c[3]));
+          // The first tick has nothing to compare with.
+          if (i === 0) expect(c.slice(9)).toEqual(['-', expect.stringMatching(/^(-|0s)$/)]);
+          else {
+            expect(c[9]).toMatch(/^\d+\.\d$/);
+            expect(c[10]).toMatch(/^(\d+s|\d+m\d\ds|\d+h\d\dm|∞|-)$/);
+          }
+        }
+      }
+      expect(plain.out().startsWith('\nGROUP ')).toBe(true);
+      expect(plain.out()).toContain('\n\nGROUP ');
+
+      const json = await watch(['--output', 'json'], (o) => o.split('\n').length >= 3);
+      json.child.kill('SIGTERM');
+      expect(await json.exited).toBe(143);
+      const ticks = json.out().split('\n').slice(0, 2).map((l) => JSON.parse(l));
+      expect(ticks[0]).toMatchObject({ time: expect.any(String), intervalSeconds: null, groups: [{ group: 'watch-group', state: 'Stable' }] });
+      expect(ticks[1].intervalSeconds).toBeGreaterThan(0.3);
+      for (const o of ticks[1].groups[0].offsets) {
+        expect(o).toMatchObject({ topic: 'watched', currentOffset: expect.any(Number), logEndOffset: expect.any(Number), lag: expect.any(Number), consumeRate: expect.any(Number), produceRate: expect.any(Number), lagGrowing: expect.any(Boolean) });
+        expect(o.timeToZeroLag === null || typeof o.timeToZeroLag === 'number').toBe(true);
+      }
+
+      const usage = await cg('--list', '--watch');
+      expect(usage.code).toBe(1);
+      expect(usage.stderr).toContain('Option(s) [watch] are unavailable given other options on the command line');
+    } finally {
+      producing = false;
+      await producing$;
+      await watcher.consumer.disconnect();
+    }
   });
 });

@@ -1,0 +1,257 @@
+// kts consumer-groups --describe --watch [seconds]: the offsets view again every interval, with
+// each partition's consume rate (committed offset growth), produce rate (log-end growth) and the
+// time until its lag reaches zero at those rates.
+//   terminal  the screen is cleared and redrawn: a header line (group, state, time) and a table,
+//             lag in red when it grew since the previous tick, green when it shrank.
+//   plain     one block per tick: Kafka's describe columns, then CONSUME-RATE and
+//             TIME-TO-ZERO-LAG; blocks are separated by a blank line (each opens with one, as
+//             Kafka's do).
+//   json      one JSON object per tick and line (JSONL).
+// SIGINT ends the watch with 0, SIGTERM with 143; a closed stdout (EPIPE) with 0.
+import type { KafkaClient } from '../../client/index.js';
+import type { ToolContext } from '../tool.js';
+import { collectOffsets, offsetJson, offsetsLayout, offsetsStateNote, type GroupOffsets, type Notes, type OffsetRow } from './describe.js';
+import { MISSING, javaString, row } from './text.js';
+
+export const DEFAULT_WATCH_SECONDS = 2;
+
+/** The offsets of one partition at one tick. */
+export interface OffsetSample {
+  committed: number | null;
+  logEnd: number | null;
+}
+
+export interface PartitionRates {
+  lag: number | null;
+  /** Records per second the group committed since the previous tick; null on the first tick or when unknown. */
+  consumeRate: number | null;
+  /** Records per second appended to the partition since the previous tick. */
+  produceRate: number | null;
+  /** Seconds until the lag is zero at these rates; 0 without lag; null when it does not shrink or is unknown. */
+  timeToZeroLag: number | null;
+  /** The lag grows at these rates (produce rate above consume rate while there is lag). */
+  lagGrowing: boolean;
+  /** Lag now minus lag at the previous tick; null when either is unknown. */
+  lagChange: number | null;
+}
+
+/**
+ * The rates and the time to zero lag of one partition, from its offsets at the previous tick
+ * (undefined on the first) and now, `elapsedSeconds` apart.
+ */
+export function partitionRates(prev: OffsetSample | undefined, now: OffsetSample, elapsedSeconds: number): PartitionRates {
+  const lag = now.committed !== null && now.logEnd !== null ? Math.max(0, now.logEnd - now.committed) : null;
+  const rate = (a: number | null | undefined, b: number | null): number | null =>
+    a === null || a === undefined || b === null || !(elapsedSeconds > 0) ? null : Math.max(0, b - a) / elapsedSeconds;
+  const consumeRate = rate(prev?.committed, now.committed);
+  const produceRate = rate(prev?.logEnd, now.logEnd);
+  const prevLag = prev && prev.committed !== null && prev.logEnd !== null ? Math.max(0, prev.logEnd - prev.committed) : null;
+  let timeToZeroLag: number | null = null;
+  let lagGrowing = false;
+  if (lag === 0) timeToZeroLag = 0;
+  else if (lag !== null && consumeRate !== null && produceRate !== null) {
+    const net = consumeRate - produceRate;
+    if (net > 0) timeToZeroLag = lag / net;
+    else if (net < 0) lagGrowing = true;
+  }
+  return { lag, consumeRate, produceRate, timeToZeroLag, lagGrowing, lagChange: lag !== null && prevLag !== null ? lag - prevLag : null };
+}
+
+/** A rate for the text: one decimal (`12.5`), `-` when unknown. */
+export function formatRate(rate: number | null): string {
+  return rate === null ? MISSING : rate.toFixed(1);
+}
+
+/** The time to zero lag for the text: `0s`, `42s`, `3m05s`, `2h07m`, `∞` when the lag grows, `-` when unknown. */
+export function formatEta(r: Pick<PartitionRates, 'timeToZeroLag' | 'lagGrowing'>): string {
+  if (r.timeToZeroLag === null) return r.lagGrowing ? '∞' : MISSING;
+  const s = Math.ceil(r.timeToZeroLag);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Parses the `--watch` value: seconds, default 2; throws the message for a bad one. */
+export function watchSeconds(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_WATCH_SECONDS;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) return NaN;
+  return n;
+}
+
+const sampleKey = (group: string, r: OffsetRow) => `${group}\u0000${r.topic}\u0000${r.partition}`;
+const sampleOf = (r: OffsetRow): OffsetSample => ({
+  committed: r.current === MISSING ? null : Number(r.current),
+  logEnd: r.logEnd === MISSING ? null : Number(r.logEnd),
+});
+
+export interface Tick {
+  time: Date;
+  /** Seconds since the previous tick's fetch; null on the first tick. */
+  elapsed: number | null;
+  groups: { offsets: GroupOffsets; rates: PartitionRates[] }[];
+}
+
+/** Adds rates to fetched offsets, given the samples of the previous tick (updated in place). */
+export function rateTick(groups: GroupOffsets[], samples: Map<string, OffsetSample>, time: Date, elapsed: number | null): Tick {
+  const out: Tick = { time, elapsed, groups: [] };
+  const seen = new Set<string>();
+  for (const g of groups) {
+    const rates = g.rows.map((r) => {
+      const key = sampleKey(g.group, r);
+      const now = sampleOf(r);
+      const rates = partitionRates(elapsed === null ? undefined : samples.get(key), now, elapsed ?? 0);
+      samples.set(key, now);
+      seen.add(key);
+      return rates;
+    });
+    out.groups.push({ offsets: g, rates });
+  }
+  for (const key of [...samples.keys()]) if (!seen.has(key)) samples.delete(key);
+  return out;
+}
+
+const EXTRA = [
+  { head: 'CONSUME-RATE', width: 15 },
+  { head: 'TIME-TO-ZERO-LAG', width: 16 },
+];
+
+/** One tick in plain text: Kafka's describe layout plus CONSUME-RATE and TIME-TO-ZERO-LAG. */
+export function tickPlain(tick: Tick, notes: Notes): string {
+  const plain: string[] = [];
+  for (const { offsets: g, rates } of tick.groups) {
+    if (!offsetsStateNote(g, { plain, notes })) continue;
+    const { widths, header } = offsetsLayout(g.rows, EXTRA);
+    const cells = g.rows.map((r, i) => [r.group, r.topic, r.partition, r.current, r.logEnd, r.lag, r.consumerId, r.host, r.clientId, formatRate(rates[i].consumeRate), formatEta(rates[i])]);
+    plain.push(`\n${row(header, widths)}${cells.map((c) => `\n${row(c, widths)}`).join('')}\n`);
+  }
+  return plain.join('');
+}
+
+const round = (n: number | null, digits: number): number | null => (n === null ? null : Math.round(n * 10 ** digits) / 10 ** digits);
+
+/** One tick as a JSON object (one line of the JSONL stream). */
+export function tickJson(tick: Tick): unknown {
+  return {
+    time: tick.time.toISOString(),
+    intervalSeconds: round(tick.elapsed, 3),
+    groups: tick.groups.map(({ offsets: g, rates }) => ({
+      group: g.group,
+      state: g.state,
+      offsets: g.rows.map((r, i) => ({
+        ...offsetJson(r),
+        consumeRate: round(rates[i].consumeRate, 2),
+        produceRate: round(rates[i].produceRate, 2),
+        timeToZeroLag: round(rates[i].timeToZeroLag, 1),
+        lagGrowing: rates[i].lagGrowing,
+      })),
+    })),
+  };
+}
+
+const CLEAR = '\x1b[H\x1b[2J\x1b[3J';
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+async function tickTerminal(ctx: ToolContext, tick: Tick, seconds: number): Promise<string> {
+  const s = ctx.out.style;
+  const parts: string[] = [];
+  const time = tick.time.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  for (const { offsets: g, rates } of tick.groups) {
+    parts.push(`${s.bold(g.group)}  ${g.state === 'Stable' ? s.green(g.state) : s.yellow(g.state)}  ${s.dim(time)}\n`);
+    if (g.rows.length === 0) {
+      parts.push(`${s.dim(g.state === 'Dead' ? `Consumer group '${g.group}' does not exist.` : 'No committed offsets and no assigned partitions.')}\n\n`);
+      continue;
+    }
+    const rows = g.rows.map((r, i) => {
+      const x = rates[i];
+      const lag = x.lagChange === null || x.lagChange === 0 ? r.lag : x.lagChange > 0 ? s.red(r.lag) : s.green(r.lag);
+      const eta = formatEta(x);
+      return [r.topic, r.partition, r.current, r.logEnd, lag, formatRate(x.consumeRate), formatRate(x.produceRate), x.lagGrowing ? s.red(eta) : eta, r.consumerId];
+    });
+    parts.push(
+      await ctx.out.renderTables([
+        { head: ['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUME/s', 'PRODUCE/s', 'TIME-TO-ZERO-LAG', 'CONSUMER-ID'], rows },
+      ]),
+      '\n',
+    );
+  }
+  if (tick.groups.length === 0) parts.push(`${s.dim('No consumer groups.')}\n\n`);
+  parts.push(`${s.dim(`Every ${seconds}s. Rates are records/s since the previous refresh. Ctrl-C to stop.`)}\n`);
+  return parts.join('');
+}
+
+/**
+ * Runs the watch until SIGINT (0), SIGTERM (143) or a closed stdout (0). A failure on the first
+ * fetch is thrown (the tool's usual error); later ones are noted on stderr and the watch goes on.
+ */
+export async function watchOffsets(client: KafkaClient, groupIds: () => Promise<string[]>, seconds: number, ctx: ToolContext): Promise<number> {
+  const out = ctx.out;
+  const terminal = out.mode === 'table';
+  let stop: 'SIGINT' | 'SIGTERM' | 'epipe' | null = null;
+  let wake: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (sig: NodeJS.Signals) => {
+    stop ??= sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    wake();
+  };
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      stop ??= 'epipe';
+      wake();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  out.stdout.on('error', onStdoutError);
+  if (terminal) out.write(HIDE_CURSOR);
+  const samples = new Map<string, OffsetSample>();
+  let lastFetch: number | null = null;
+  let lastNotes = '';
+  let ticks = 0;
+  try {
+    while (!stop) {
+      const started = Date.now();
+      let groups: GroupOffsets[];
+      try {
+        const fetched = Promise.resolve().then(async () => collectOffsets(client, await groupIds()));
+        const got = await Promise.race([fetched, stopped.then(() => null)]);
+        if (got === null) {
+          fetched.catch(() => {});
+          break;
+        }
+        groups = got;
+      } catch (err) {
+        if (ticks === 0) throw err;
+        out.note(`Error: ${javaString(err)}`);
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, seconds * 1000))]);
+        continue;
+      }
+      const fetchedAt = Date.now();
+      const tick = rateTick(groups, samples, new Date(fetchedAt), lastFetch === null ? null : (fetchedAt - lastFetch) / 1000);
+      lastFetch = fetchedAt;
+      ticks++;
+      const notes: Notes = { stderr: [], failed: false };
+      if (out.mode === 'json' || out.mode === 'jsonl') out.write(`${JSON.stringify(tickJson(tick))}\n`);
+      else if (terminal) out.write(CLEAR + (await tickTerminal(ctx, tick, seconds)));
+      else {
+        const text = tickPlain(tick, notes);
+        out.write(text === '' ? '\n' : text);
+        // Kafka's state notes, only when they change (not once per tick).
+        const joined = notes.stderr.join('\n');
+        if (joined !== lastNotes) for (const line of notes.stderr) out.note(line);
+        lastNotes = joined;
+      }
+      const wait = Math.max(0, started + seconds * 1000 - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, wait)))]);
+      clearTimeout(timer);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    out.stdout.removeListener('error', onStdoutError);
+    if (terminal) out.write(SHOW_CURSOR);
+  }
+  return stop === 'SIGTERM' ? 143 : 0;
+}

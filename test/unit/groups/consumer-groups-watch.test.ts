@@ -1,0 +1,102 @@
+// kts consumer-groups --describe --watch: the per-partition rates and time to zero lag (pure), the
+// plain and JSON faces of a tick, and the option checks.
+import { describe, expect, it } from 'vitest';
+import command from '../../../commands/consumer-groups.js';
+import { checkArgs } from '../../../src/cli/consumer-groups/args.js';
+import type { GroupOffsets } from '../../../src/cli/consumer-groups/describe.js';
+import { formatEta, formatRate, partitionRates, rateTick, tickJson, tickPlain, watchSeconds, type OffsetSample } from '../../../src/cli/consumer-groups/watch.js';
+import { parseArgs } from '../../../src/cli/options.js';
+import { allOptions } from '../../../src/cli/tool.js';
+
+const check = (...argv: string[]) => checkArgs(parseArgs(['--bootstrap-server', 'h:1', ...argv], allOptions(command.tool)), () => {});
+
+describe('consumer-groups --watch rates', () => {
+  it('has no rates on the first tick; the lag alone decides zero', () => {
+    expect(partitionRates(undefined, { committed: 5, logEnd: 9 }, 0)).toEqual({ lag: 4, consumeRate: null, produceRate: null, timeToZeroLag: null, lagGrowing: false, lagChange: null });
+    expect(partitionRates(undefined, { committed: 9, logEnd: 9 }, 0).timeToZeroLag).toBe(0);
+  });
+
+  it('consume and produce rates per second over the elapsed time; lag / net rate when it shrinks', () => {
+    const r = partitionRates({ committed: 100, logEnd: 300 }, { committed: 140, logEnd: 310 }, 2);
+    expect(r).toEqual({ lag: 170, consumeRate: 20, produceRate: 5, timeToZeroLag: 170 / 15, lagGrowing: false, lagChange: -30 });
+  });
+
+  it('lag growing: no time, flagged; lag steady: unknown', () => {
+    const growing = partitionRates({ committed: 0, logEnd: 10 }, { committed: 5, logEnd: 30 }, 1);
+    expect(growing).toMatchObject({ lag: 25, consumeRate: 5, produceRate: 20, timeToZeroLag: null, lagGrowing: true, lagChange: 15 });
+    const stalled = partitionRates({ committed: 0, logEnd: 10 }, { committed: 0, logEnd: 10 }, 1);
+    expect(stalled).toMatchObject({ consumeRate: 0, produceRate: 0, timeToZeroLag: null, lagGrowing: false, lagChange: 0 });
+  });
+
+  it('unknown offsets give unknown rates; offsets moved back (a reset) count as 0/s', () => {
+    expect(partitionRates({ committed: null, logEnd: 10 }, { committed: 3, logEnd: 10 }, 1)).toMatchObject({ consumeRate: null, produceRate: 0, timeToZeroLag: null });
+    expect(partitionRates({ committed: 8, logEnd: 10 }, { committed: 2, logEnd: 10 }, 1)).toMatchObject({ consumeRate: 0, lag: 8 });
+    expect(partitionRates({ committed: 1, logEnd: 10 }, { committed: null, logEnd: 10 }, 1)).toMatchObject({ lag: null, consumeRate: null, timeToZeroLag: null });
+  });
+
+  it('formats rates and times', () => {
+    expect(formatRate(null)).toBe('-');
+    expect(formatRate(12.345)).toBe('12.3');
+    expect(formatRate(0)).toBe('0.0');
+    expect(formatEta({ timeToZeroLag: null, lagGrowing: false })).toBe('-');
+    expect(formatEta({ timeToZeroLag: null, lagGrowing: true })).toBe('∞');
+    expect(formatEta({ timeToZeroLag: 0, lagGrowing: false })).toBe('0s');
+    expect(formatEta({ timeToZeroLag: 11.2, lagGrowing: false })).toBe('12s');
+    expect(formatEta({ timeToZeroLag: 185, lagGrowing: false })).toBe('3m05s');
+    expect(formatEta({ timeToZeroLag: 7620, lagGrowing: false })).toBe('2h07m');
+  });
+});
+
+describe('consumer-groups --watch ticks', () => {
+  const group = (current: number, logEnd: number): GroupOffsets[] => [
+    {
+      group: 'g',
+      state: 'Stable',
+      rows: [{ group: 'g', topic: 't', partition: '0', current: String(current), logEnd: String(logEnd), lag: String(logEnd - current), consumerId: 'c-1', host: '/127.0.0.1', clientId: 'cli' }],
+    },
+  ];
+
+  it('plain: Kafka\'s columns, then CONSUME-RATE and TIME-TO-ZERO-LAG; JSON adds the rates to each Offset', () => {
+    const samples = new Map<string, OffsetSample>();
+    const first = rateTick(group(0, 100), samples, new Date(0), null);
+    const notes = { stderr: [], failed: false };
+    const p = (c: string[]) => `${c[0].padEnd(15)} ${c[1].padEnd(15)} ${c[2].padEnd(10)} ${c[3].padEnd(15)} ${c[4].padEnd(15)} ${c[5].padEnd(15)} ${c[6].padEnd(15)} ${c[7].padEnd(15)} ${c[8].padEnd(15)} ${c[9].padEnd(15)} ${c[10]}`;
+    const header = p(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', 'CONSUME-RATE', 'TIME-TO-ZERO-LAG']);
+    expect(tickPlain(first, notes)).toBe(`\n${header}\n${p(['g', 't', '0', '0', '100', '100', 'c-1', '/127.0.0.1', 'cli', '-', '-'])}\n`);
+    const second = rateTick(group(50, 110), samples, new Date(2000), 2);
+    expect(tickPlain(second, notes)).toBe(`\n${header}\n${p(['g', 't', '0', '50', '110', '60', 'c-1', '/127.0.0.1', 'cli', '25.0', '3s'])}\n`);
+    expect(tickJson(second)).toEqual({
+      time: '1970-01-01T00:00:02.000Z',
+      intervalSeconds: 2,
+      groups: [
+        {
+          group: 'g',
+          state: 'Stable',
+          offsets: [
+            { topic: 't', partition: 0, currentOffset: 50, logEndOffset: 110, lag: 60, consumerId: 'c-1', host: '/127.0.0.1', clientId: 'cli', consumeRate: 25, produceRate: 5, timeToZeroLag: 3, lagGrowing: false },
+          ],
+        },
+      ],
+    });
+  });
+});
+
+describe('consumer-groups --watch options', () => {
+  it('takes an optional number of seconds, default 2', () => {
+    expect(watchSeconds(undefined)).toBe(2);
+    expect(watchSeconds('0.5')).toBe(0.5);
+    expect(watchSeconds('0')).toBeNaN();
+    expect(watchSeconds('x')).toBeNaN();
+    expect(check('--describe', '--group', 'g', '--watch')).toBe('describe');
+    expect(check('--describe', '--all-groups', '--watch', '0.5', '--offsets')).toBe('describe');
+  });
+
+  it('rejects --watch without --describe, with --members/--state, or with a bad interval', () => {
+    expect(() => check('--list', '--watch')).toThrow('Option(s) [watch] are unavailable given other options on the command line');
+    expect(() => check('--reset-offsets', '--group', 'g', '--to-earliest', '--all-topics', '--watch')).toThrow('Option(s) [watch] are unavailable');
+    expect(() => check('--describe', '--group', 'g', '--members', '--watch')).toThrow('Option "[watch]" can\'t be used with option "[members]"');
+    expect(() => check('--describe', '--group', 'g', '--state', '--watch')).toThrow('Option "[watch]" can\'t be used with option "[state]"');
+    expect(() => check('--describe', '--group', 'g', '--watch', '-1')).toThrow("Cannot parse argument '-1' of option watch");
+    expect(() => check('--describe', '--group', 'g', '--watch=soon')).toThrow("Cannot parse argument 'soon' of option watch");
+  });
+});
