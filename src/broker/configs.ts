@@ -1,10 +1,12 @@
-// DescribeConfigs / AlterConfigs / IncrementalAlterConfigs logic for topic and broker resources.
+// DescribeConfigs / AlterConfigs / IncrementalAlterConfigs logic for topic and broker resources
+// (broker loggers: broker-loggers.ts).
 // Sources and synonyms follow Kafka: a topic override (TOPIC_CONFIG), then the broker keys that
 // feed it (dynamic, then static), then the default.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { BROKER_DEFAULTS } from '../config/broker-config.js';
 import { ConfigSource, ConfigType, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, validateTopicConfig } from '../config/topic-configs.js';
 import type { BrokerContext } from './broker-context.js';
+import { alterBrokerLoggers } from './broker-loggers.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 export const AlterOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
@@ -141,7 +143,12 @@ export async function alterConfigs(
     if (!validateOnly) await broker.topics.setBrokerConfigs(next);
     return;
   }
-  throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${resourceType}`);
+  if (resourceType === ResourceType.BROKER_LOGGER && incremental) {
+    alterBrokerLoggers(broker, resourceName, entries, validateOnly);
+    return;
+  }
+  // As Kafka: legacy AlterConfigs does not support BROKER_LOGGER either.
+  throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown resource type ${resourceType}`);
 }
 
 function applyEntries(current: Map<string, string>, entries: AlterEntry[], incremental: boolean, isList: (name: string) => boolean): Map<string, string> {

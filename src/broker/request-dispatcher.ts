@@ -5,13 +5,19 @@ import { ApiKey, ErrorCode, ProtocolError, apiName, decodeRequestBody, decodeReq
 import type { RequestContext } from './api-handler.js';
 import type { BrokerContext } from './broker-context.js';
 import type { HandlerRegistry } from './handler-registry.js';
+import type { Logger } from './logger.js';
 import type { Connection } from './network/connection.js';
 
 export class RequestDispatcher {
+  /** `kts.broker.request` (Kafka's kafka.request.logger): one DEBUG line per completed request. */
+  private readonly requestLog: Logger;
+
   constructor(
     private readonly broker: BrokerContext,
     private readonly registry: HandlerRegistry,
-  ) {}
+  ) {
+    this.requestLog = broker.log.child('request');
+  }
 
   /** Resolves with the response frame chunks, or null for no response; rejects to close the connection. */
   async dispatch(frame: Buffer, connection: Connection): Promise<Buffer[] | null> {
@@ -48,11 +54,17 @@ export class RequestDispatcher {
       registry: this.registry,
     };
     let response: object | null;
+    const started = Date.now();
     try {
       response = await handler.handle(request, ctx);
     } catch (err) {
       this.broker.log.error(`Error handling ${apiName(apiKey)} v${apiVersion} from ${connection.remoteAddress}: ${(err as Error).stack ?? err}`);
       throw new Error(`internal error handling ${apiName(apiKey)}`);
+    }
+    if (this.requestLog.isDebugEnabled()) {
+      this.requestLog.debug(
+        `Completed request: ${apiName(apiKey)} v${apiVersion} correlationId=${correlationId} clientId=${header.clientId ?? ''} from ${connection.remoteAddress} in ${Date.now() - started} ms`,
+      );
     }
     if (response === null) return null;
     return encodeResponse(apiKey, apiVersion, correlationId, response);

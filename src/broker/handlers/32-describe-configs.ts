@@ -1,6 +1,7 @@
-// DescribeConfigs v0-v4 for topics and this broker; v1+ report sources and synonyms.
+// DescribeConfigs v0-v4 for topics, this broker and its loggers; v1+ report sources and synonyms.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
+import { describeBrokerLoggers } from '../broker-loggers.js';
 import { ResourceType, describeBrokerConfigs, describeTopicConfigs } from '../configs.js';
 
 export default defineHandler({
@@ -19,6 +20,8 @@ export default defineHandler({
           configs = describeTopicConfigs(broker, topic.configs, r.configurationKeys, request.includeSynonyms);
         } else if (r.resourceType === ResourceType.BROKER) {
           configs = describeBrokerConfigs(broker, r.resourceName, r.configurationKeys, request.includeSynonyms);
+        } else if (r.resourceType === ResourceType.BROKER_LOGGER) {
+          configs = describeBrokerLoggers(broker, r.resourceName, r.configurationKeys);
         } else {
           throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`);
         }

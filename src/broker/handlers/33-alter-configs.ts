@@ -1,4 +1,4 @@
-// AlterConfigs v0-v2: replaces a resource's whole set of overrides.
+// AlterConfigs v0-v2: replaces a resource's whole set of overrides. Broker loggers (type 8) are refused, as in Kafka.
 import { defineHandler } from '../api-handler.js';
 import { alterResources } from './alter-resources.js';
 

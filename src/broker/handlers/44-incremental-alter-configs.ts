@@ -1,4 +1,4 @@
-// IncrementalAlterConfigs v0-v1: SET / DELETE / APPEND / SUBTRACT per key.
+// IncrementalAlterConfigs v0-v1: SET / DELETE / APPEND / SUBTRACT per key; SET / DELETE of broker logger levels.
 import { defineHandler } from '../api-handler.js';
 import { alterResources } from './alter-resources.js';
 

@@ -11,10 +11,11 @@ import type { ToolContext } from '../tool.js';
 
 type EntityType = 'topics' | 'brokers' | 'broker-loggers';
 const RESOURCE: Record<EntityType, ResourceTypeName> = { topics: 'topic', brokers: 'broker', 'broker-loggers': 'brokerLogger' };
-const DYNAMIC_SOURCE: Record<EntityType, (name: string) => string> = {
+/** The source of the entries listed without --all; null: every entry (broker loggers, as Kafka). */
+const DYNAMIC_SOURCE: Record<EntityType, (name: string) => string | null> = {
   topics: () => 'DYNAMIC_TOPIC_CONFIG',
   brokers: (name) => (name === '' ? 'DYNAMIC_DEFAULT_BROKER_CONFIG' : 'DYNAMIC_BROKER_CONFIG'),
-  'broker-loggers': () => 'DYNAMIC_BROKER_LOGGER_CONFIG',
+  'broker-loggers': () => null,
 };
 const UNSUPPORTED = ['users', 'clients', 'ips', 'client-metrics', 'groups'];
 const SHORTHANDS: [option: string, type: string, isDefault: boolean][] = [
@@ -79,6 +80,9 @@ export function resolveTarget(args: ParsedArgs): ConfigTarget {
   if (name !== undefined && name !== '' && type !== 'topics' && !/^\d+$/.test(name)) {
     throw new ConfigValidationError(`The entity name for ${type} must be a valid integer broker id, but it is: ${name}`);
   }
+  if (args.has('describe') && type === 'broker-loggers' && name === undefined) {
+    throw new ConfigValidationError(`an entity name must be specified with --describe of ${type}`);
+  }
   if (args.has('alter')) {
     if (name === undefined) throw new ConfigValidationError(`an entity name must be specified with --alter of ${type}`);
     if (!args.has('add-config') && !args.has('add-config-file') && !args.has('delete-config')) {
@@ -133,7 +137,7 @@ async function dynamicEntries(client: KafkaClient, type: EntityType, name: strin
   const [res] = await client.admin.describeConfigs([{ type: RESOURCE[type], name }], { includeSynonyms: synonyms });
   if (res.error) throw res.error;
   const source = DYNAMIC_SOURCE[type](name);
-  return res.entries.filter((e) => all || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return res.entries.filter((e) => all || source === null || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 async function describe(client: KafkaClient, target: ConfigTarget, all: boolean, ctx: ToolContext): Promise<void> {
@@ -164,6 +168,11 @@ async function alter(client: KafkaClient, target: ConfigTarget & { name: string 
       : new Map<string, string>();
   const toDelete = args.all('delete-config').flatMap((d) => d.split(',')).map((d) => d.trim()).filter((d) => d !== '');
   const old = await dynamicEntries(client, target.type, target.name, false, false);
+  if (target.type === 'broker-loggers') {
+    // Kafka checks the names against the broker's loggers before asking it to change them.
+    const unknown = [...toDelete, ...toAdd.keys()].filter((k) => !old.some((e) => e.name === k));
+    if (unknown.length > 0) throw new ConfigValidationError(`Invalid broker logger(s): ${unknown.join(',')}`);
+  }
   const invalid = toDelete.filter((k) => !old.some((e) => e.name === k));
   if (invalid.length > 0) throw new ConfigValidationError(`Invalid config(s): ${invalid.join(',')}`);
   if (toAdd.has('message.format.version')) {
