@@ -1,5 +1,5 @@
-// (6) A rebalance storm: up to 20 kafkajs members join and leave (and two are SIGKILLed) for
-// KTS_STORM_MS (20 s by default in CI; the issue's figure is 60 s: KTS_STORM_MS=60000) while a
+// (6) A rebalance storm: up to 20 kafkajs members join and leave (plus two members in their own
+// processes that are SIGKILLed) for KTS_STORM_MS (60 s, the issue's figure) while a
 // producer keeps writing. Throughout, a monitor checks that no committed offset ever moves
 // backwards; afterwards the survivors converge to one stable generation that owns every partition
 // and commits up to the log end.
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { createTopic, connectClients, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
 
-const STORM_MS = Number(process.env.KTS_STORM_MS ?? 20_000);
+const STORM_MS = Number(process.env.KTS_STORM_MS ?? 60_000);
 const MAX_MEMBERS = 20;
 const PARTITIONS = 12;
 const MEMBER = resolve(import.meta.dirname, 'fixtures/kafkajs-member.mjs');
@@ -166,7 +166,7 @@ describe('rebalance storm', () => {
     const distinct = new Set<string>();
     let deliveries = 0;
     console.log(
-      `[groups] storm: ${STORM_MS / 1000} s, ${joins} joins, ${leaves} leaves, ${kills} SIGKILLs, at most ${peak} members at once (cap ${MAX_MEMBERS}); ` +
+      `[groups] storm: ${STORM_MS / 1000} s, ${joins} joins, ${leaves} leaves, ${kills} SIGKILLs, at most ${peak} members at once (cap ${MAX_MEMBERS} when a start is decided); ` +
         `${produced} records produced; ${samples} offset samples, ${regressions.length} regressions; ` +
         `converged ${convergedMs} ms after the storm with 3 members owning ${PARTITIONS} partitions, commits at the log end`,
     );
