@@ -1,5 +1,5 @@
-// Multi-broker clusters through ZooKeeper, in Kafka's layout: three kts brokers against the kts
-// coordinator and against a real Apache ZooKeeper 3.8 (Debian's), driven by kcat and kafkajs;
+// Multi-broker clusters through ZooKeeper, in Kafka's layout: two and three kts brokers against the
+// kts coordinator and three against a real Apache ZooKeeper 3.8 (Debian's), driven by kcat and kafkajs;
 // broker and coordinator kill -9; the seed walkthrough with zookeeper-server-start first.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,13 +49,14 @@ function leadersOf(metadata: string, topic: string): number[] {
 }
 
 /** What every cluster must do, whichever ZooKeeper it uses. */
-function clusterBehaviour(name: string, available: boolean, startZk: () => Promise<{ port: number; stop(): Promise<unknown> }>) {
-  describe.skipIf(!hasKcat || !available)(`three kts brokers on ${name}`, () => {
+function clusterBehaviour(name: string, count: number, available: boolean, startZk: () => Promise<{ port: number; stop(): Promise<unknown> }>) {
+  const ids = Array.from({ length: count }, (_, i) => i + 1);
+  describe.skipIf(!hasKcat || !available)(`${count} kts brokers on ${name}`, () => {
     let zk: { port: number; stop(): Promise<unknown> };
     let cluster: Cluster;
     beforeAll(async () => {
       zk = await startZk();
-      const brokers = await startBrokers(zk.port, 3);
+      const brokers = await startBrokers(zk.port, count);
       cluster = { zkPort: zk.port, brokers, bootstrap: brokers.map((b) => b.bootstrap).join(',') };
     }, 150_000);
     afterAll(async () => {
@@ -64,7 +65,7 @@ function clusterBehaviour(name: string, available: boolean, startZk: () => Promi
     });
 
     it('registers every broker under /brokers/ids, in the chroot, and kcat -L sees them all', async () => {
-      expect(await zkChildren(cluster.zkPort, '/brokers/ids')).toEqual(['1', '2', '3']);
+      expect(await zkChildren(cluster.zkPort, '/brokers/ids')).toEqual(ids.map(String));
       const out = await kcat(['-b', cluster.brokers[0].bootstrap, '-L']);
       for (const b of cluster.brokers) expect(out).toContain(`at ${b.bootstrap}`);
       expect(out).toMatch(/\(controller\)/);
@@ -78,10 +79,10 @@ function clusterBehaviour(name: string, available: boolean, startZk: () => Promi
       await admin.disconnect();
       expect(await zkChildren(cluster.zkPort, '/brokers/topics/spread/partitions')).toEqual(['0', '1', '2', '3', '4', '5']);
 
-      const leaders = leadersOf(await kcat(['-b', cluster.brokers[2].bootstrap, '-L', '-t', 'spread']), 'spread');
+      const leaders = leadersOf(await kcat(['-b', cluster.brokers[count - 1].bootstrap, '-L', '-t', 'spread']), 'spread');
       expect(leaders).toHaveLength(6);
       expect(new Set(leaders).size).toBeGreaterThan(1);
-      expect(leaders.every((l) => [1, 2, 3].includes(l))).toBe(true);
+      expect(leaders.every((l) => ids.includes(l))).toBe(true);
 
       const input = Array.from({ length: 600 }, (_, i) => `k${i}:kcat-${i}`).join('\n') + '\n';
       await kcat(['-b', cluster.brokers[0].bootstrap, '-P', '-t', 'spread', '-K:'], { input });
@@ -90,13 +91,13 @@ function clusterBehaviour(name: string, available: boolean, startZk: () => Promi
       await producer.send({ topic: 'spread', messages: Array.from({ length: 300 }, (_, i) => ({ key: `j${i}`, value: `kafkajs-${i}` })) });
       await producer.disconnect();
 
-      const consumed = await kcat(['-b', cluster.brokers[2].bootstrap, '-C', '-t', 'spread', '-o', 'beginning', '-e', '-q', '-f', '%s\n']);
+      const consumed = await kcat(['-b', cluster.brokers[count - 1].bootstrap, '-C', '-t', 'spread', '-o', 'beginning', '-e', '-q', '-f', '%s\n']);
       const values = consumed.trim().split('\n');
       expect(values).toHaveLength(900);
       expect(new Set(values).size).toBe(900);
 
       // A kafkajs consumer group: its coordinator is whichever broker leads the group's offsets partition.
-      const consumer = kafka.consumer({ groupId: `g-${name.replace(/\W/g, '')}`, sessionTimeout: 10_000 });
+      const consumer = kafka.consumer({ groupId: `g-${count}-${name.replace(/\W/g, '')}`, sessionTimeout: 10_000 });
       await consumer.connect();
       await consumer.subscribe({ topic: 'spread', fromBeginning: true });
       const seen = new Set<string>();
@@ -108,12 +109,17 @@ function clusterBehaviour(name: string, available: boolean, startZk: () => Promi
   });
 }
 
-clusterBehaviour('the kts coordinator', true, async () => {
+clusterBehaviour('the kts coordinator', 2, true, async () => {
   const c = await spawnCoordinator({ props: { tickTime: 500 } });
   return { port: c.port, stop: () => c.stop() };
 });
 
-clusterBehaviour('Apache ZooKeeper 3.8', runInterop, async () => {
+clusterBehaviour('the kts coordinator', 3, true, async () => {
+  const c = await spawnCoordinator({ props: { tickTime: 500 } });
+  return { port: c.port, stop: () => c.stop() };
+});
+
+clusterBehaviour('Apache ZooKeeper 3.8', 3, runInterop, async () => {
   const real = await startRealZooKeeper({ tickTime: 500 });
   return { port: real.port, stop: () => real.stop() };
 });
