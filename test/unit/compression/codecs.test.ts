@@ -7,23 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
 import '../../../src/protocol/records/codecs.js';
 import { compress, decompress, decodeRecordBatch, hasCodec } from '../../../src/protocol/records/index.js';
 import { lz4CompressFrame, lz4DecompressFrame, xxhash32 } from '../../../src/protocol/records/lz4.js';
 import { requireTool } from '../../helpers/tools.js';
+import { codeOf } from '../../helpers/kafka-error.js';
 
 const kcatGolden = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../fixtures/records/kcat-batches.json'), 'utf8'));
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof KafkaError) return err.code;
-    throw err;
-  }
-}
 
 const text = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `record-${i % 977} value ${i}\n`).join(''));
 const inputs: Array<[string, Buffer]> = [

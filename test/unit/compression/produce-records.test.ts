@@ -1,21 +1,12 @@
 // prepareBatch (src/broker/produce-records.ts): what Produce does to a batch before storage.
 import { describe, expect, it } from 'vitest';
 import { prepareBatch, targetCodec } from '../../../src/broker/produce-records.js';
-import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
 import '../../../src/protocol/records/codecs.js';
 import { BatchOffset, buildRecordBatch, crc32c, decodeRecordBatch, readBatchHeader } from '../../../src/protocol/records/index.js';
+import { codeOf } from '../../helpers/kafka-error.js';
 
 const records = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}`.repeat(20), timestamp: 5000 + i, headers: [{ key: 'n', value: String(i) }] }));
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof KafkaError) return err.code;
-    throw err;
-  }
-}
 
 describe('prepareBatch', () => {
   it('compression.type names map to codec ids; producer keeps the batch codec', () => {

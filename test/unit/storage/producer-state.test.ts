@@ -3,25 +3,16 @@
 // restarts of the log (snapshot + header replay).
 import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
 import { buildRecordBatch } from '../../../src/protocol/records/index.js';
 import type { LogManager } from '../../../src/storage/index.js';
 import { ProducerStateManager, parseSnapshotFileName, snapshotFileName } from '../../../src/storage/producer-state.js';
 import { makeTempDir, openManager } from './helpers.js';
+import { codeOf } from '../../helpers/kafka-error.js';
 
 function batch(producerId: number, epoch: number, baseSequence: number, count: number, baseOffset = 0): Buffer {
   const records = Array.from({ length: count }, (_, i) => ({ value: `p${producerId}e${epoch}s${baseSequence + i}` }));
   return buildRecordBatch(records, { producerId, producerEpoch: epoch, baseSequence, baseOffset, now: 1000 });
-}
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    if (err instanceof KafkaError) return err.code;
-    throw err;
-  }
 }
 
 describe('ProducerStateManager rules', () => {

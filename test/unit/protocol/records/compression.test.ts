@@ -14,17 +14,8 @@ import {
   registerCodec,
   type CodecContext,
 } from '../../../../src/protocol/records/index.js';
-import { ErrorCode, KafkaError } from '../../../../src/protocol/errors.js';
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KafkaError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { ErrorCode } from '../../../../src/protocol/errors.js';
+import { codeOf } from '../../../helpers/kafka-error.js';
 
 describe('gzip (node:zlib)', () => {
   it('round-trips, and codec 0 passes data through', () => {

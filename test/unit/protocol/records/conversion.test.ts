@@ -16,20 +16,11 @@ import {
   readLegacyEntry,
   upConvertMessageSet,
 } from '../../../../src/protocol/records/index.js';
-import { ErrorCode, KafkaError } from '../../../../src/protocol/errors.js';
+import { ErrorCode } from '../../../../src/protocol/errors.js';
 import { bytes, load, type KafkaNodeFixture } from './fixtures.js';
+import { codeOf } from '../../../helpers/kafka-error.js';
 
 const kn = load<KafkaNodeFixture>('kafka-node-sets.json');
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KafkaError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 // ---- kafka-node's own Fetch decoder (v0 for magic 0, v1 layout for magic 1) ----
 const require = createRequire(import.meta.url);

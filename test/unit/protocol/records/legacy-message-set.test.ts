@@ -8,21 +8,12 @@ import {
   readLegacyEntry,
   type Record,
 } from '../../../../src/protocol/records/index.js';
-import { ErrorCode, KafkaError } from '../../../../src/protocol/errors.js';
+import { ErrorCode } from '../../../../src/protocol/errors.js';
 import { bytes, input, load, type KafkaNodeFixture } from './fixtures.js';
+import { codeOf } from '../../../helpers/kafka-error.js';
 
 const kn = load<KafkaNodeFixture>('kafka-node-sets.json');
 const set = (name: string) => Buffer.from(kn.cases.find((c) => c.name === name)!.hex, 'hex');
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KafkaError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 /** Splits a set into its entries' bytes after the 8-byte offset (kafka-node writes offset 0 everywhere). */
 function entriesWithoutOffsets(buf: Buffer): string[] {

@@ -13,21 +13,12 @@ import {
   readBatchHeader,
   type RecordInput,
 } from '../../../../src/protocol/records/index.js';
-import { ErrorCode, KafkaError } from '../../../../src/protocol/errors.js';
+import { ErrorCode } from '../../../../src/protocol/errors.js';
 import { bytes, input, load, type KafkajsFixture, type KcatFixture } from './fixtures.js';
+import { codeOf } from '../../../helpers/kafka-error.js';
 
 const kafkajs = load<KafkajsFixture>('kafkajs-batches.json');
 const kcat = load<KcatFixture>('kcat-batches.json');
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KafkaError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('kafkajs golden batches', () => {
   for (const c of kafkajs.cases) {
