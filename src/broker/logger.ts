@@ -40,6 +40,8 @@ export function parseLevelName(name: string): LogLevel | undefined {
 export class LoggerLevels {
   /** Every registered logger's own level; null: inherited. */
   private readonly own = new Map<string, LogLevel | null>();
+  /** effective() answers, dropped whenever a level changes. */
+  private readonly resolved = new Map<string, LogLevel>();
 
   constructor(private root: LogLevel = 'info') {}
 
@@ -54,6 +56,16 @@ export class LoggerLevels {
   /** The level `name` logs at: its own, else its nearest registered ancestor's, else root's. */
   effective(name: string): LogLevel {
     if (name === ROOT_LOGGER) return this.root;
+    // Asked on every request (the request logger's debug check): resolved once per change of levels.
+    let level = this.resolved.get(name);
+    if (level === undefined) {
+      level = this.resolve(name);
+      this.resolved.set(name, level);
+    }
+    return level;
+  }
+
+  private resolve(name: string): LogLevel {
     for (let n = name; ; ) {
       const level = this.own.get(n);
       if (level) return level;
@@ -68,6 +80,7 @@ export class LoggerLevels {
     if (name === ROOT_LOGGER) this.root = level;
     else if (this.own.has(name)) this.own.set(name, level);
     else return false;
+    this.resolved.clear();
     return true;
   }
 
@@ -75,6 +88,7 @@ export class LoggerLevels {
   unset(name: string): boolean {
     if (name === ROOT_LOGGER || !this.own.has(name)) return false;
     this.own.set(name, null);
+    this.resolved.clear();
     return true;
   }
 
