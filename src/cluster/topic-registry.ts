@@ -11,7 +11,7 @@ import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
 import { isInternalTopic } from './topic-names.js';
-import { validateConfigs, validateNewTopic } from './topic-validation.js';
+import { checkPartitionLimit, validateConfigs, validateNewTopic } from './topic-validation.js';
 
 export interface TopicInfo {
   name: string;
@@ -123,6 +123,8 @@ export class TopicRegistry implements ClusterMetadata {
   /** Checks everything CreateTopics checks, without side effects. Throws KafkaError. */
   validateCreate(name: string, partitions: number, configs: Record<string, string>): void {
     validateNewTopic(name, partitions, configs, this.topics.keys());
+    // Here, not in a handler: auto-created and internal topics count against the ceiling too.
+    checkPartitionLimit(this.topics.values(), partitions, this.config.getNumber('kts.max.partitions'));
   }
 
   async create(name: string, partitions: number, configs: Record<string, string> = {}, opts: { internal?: boolean } = {}): Promise<TopicInfo> {

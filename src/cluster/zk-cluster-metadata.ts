@@ -15,7 +15,7 @@ import type { LogManager } from '../storage/index.js';
 import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
 import { isInternalTopic } from './topic-names.js';
 import { randomClusterId, randomTopicId, type TopicInfo } from './topic-registry.js';
-import { validateConfigs, validateNewTopic } from './topic-validation.js';
+import { checkPartitionLimit, validateConfigs, validateNewTopic } from './topic-validation.js';
 import type { Logger } from '../broker/logger.js';
 import { isNodeExists, isNoNode, type ZkSession } from './zk-session.js';
 import type { Op } from './zookeeper-client.js';
@@ -384,6 +384,8 @@ export class ZkClusterMetadata implements ClusterMetadata {
 
   validateCreate(name: string, partitions: number, configs: Record<string, string>): void {
     validateNewTopic(name, partitions, configs, this.topics.keys());
+    // Here, not in a handler: auto-created and internal topics count against the ceiling too.
+    checkPartitionLimit(this.topics.values(), partitions, this.opts.config.getNumber('kts.max.partitions'));
   }
 
   async create(name: string, partitions: number, configs: Record<string, string> = {}, _opts: { internal?: boolean } = {}): Promise<TopicInfo> {

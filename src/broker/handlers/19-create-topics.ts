@@ -2,7 +2,6 @@
 // assignments must name this broker. v5+ answers with the resulting configs; v7+ with topic ids.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
-import { checkPartitionLimit } from '../../cluster/topic-validation.js';
 import { describeTopicConfigs } from '../configs.js';
 
 export default defineHandler({
@@ -56,7 +55,6 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
     }
     broker.topics.validateCreate(t.name, partitions, configs);
-    checkPartitionLimit(broker.topics.list(), partitions, broker.config.getNumber('kts.max.partitions'));
     const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs);
     if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s)`);
     return {

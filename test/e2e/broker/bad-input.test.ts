@@ -122,3 +122,22 @@ describe('bad input', () => {
     await stillServing();
   });
 });
+
+describe('the partition ceiling', () => {
+  it('holds for topics auto-created by Metadata too: past kts.max.partitions they are refused, the rest served', async () => {
+    const broker = await spawnBroker({ overrides: { 'kts.max.partitions': '3', 'num.partitions': '1' } });
+    const client = await RawClient.connect(broker.port);
+    try {
+      const meta = await client.request(3, 4, { topics: ['a', 'b', 'c', 'd'].map((name) => ({ name })), allowAutoTopicCreation: true });
+      const byName = new Map(meta.topics.map((t: any) => [t.name, t]));
+      for (const name of ['a', 'b', 'c']) expect((byName.get(name) as any).errorCode).toBe(0);
+      expect((byName.get('d') as any).errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
+      const again = await client.request(3, 4, { topics: [{ name: 'd' }], allowAutoTopicCreation: false });
+      expect(again.topics[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      expect((await client.request(18, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })).errorCode).toBe(0);
+    } finally {
+      client.close();
+      await broker.stop();
+    }
+  });
+});
