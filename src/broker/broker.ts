@@ -191,7 +191,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
 async function openClusterMetadata(config: BrokerConfig, logs: LogManager, log: Logger, self: BrokerEndpoint): Promise<ClusterMetadata> {
   const connect = config.getString('zookeeper.connect').trim();
   if (!connect) {
-    const registry = await TopicRegistry.open(config, logs);
+    const registry = await TopicRegistry.open(config, logs, log.child('cluster'));
     registry.setSelf(self);
     return registry;
   }

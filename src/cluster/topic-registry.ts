@@ -32,6 +32,10 @@ interface StoredState {
 
 const METADATA_FILE = 'kts-metadata.json';
 
+export interface RegistryLogger {
+  warn(message: string): void;
+}
+
 export function randomTopicId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
@@ -55,6 +59,7 @@ export class TopicRegistry implements ClusterMetadata {
     private readonly dir: string,
     private readonly config: BrokerConfig,
     private readonly logs: LogManager,
+    private readonly log: RegistryLogger,
   ) {}
 
   private self: BrokerEndpoint | null = null;
@@ -83,13 +88,13 @@ export class TopicRegistry implements ClusterMetadata {
     await this.writes;
   }
 
-  static async open(config: BrokerConfig, logs: LogManager): Promise<TopicRegistry> {
+  static async open(config: BrokerConfig, logs: LogManager, log: RegistryLogger = { warn: (m) => console.warn(m) }): Promise<TopicRegistry> {
     const dir = config.logDirs[0];
     await mkdir(dir, { recursive: true });
     const state = await readState(join(dir, METADATA_FILE));
     const meta = await readMetaProperties(dir);
     const clusterId = state?.clusterId ?? meta?.get('cluster.id') ?? randomClusterId();
-    const registry = new TopicRegistry(clusterId, dir, config, logs);
+    const registry = new TopicRegistry(clusterId, dir, config, logs, log);
     for (const [key, value] of Object.entries(state?.brokerConfigs ?? {})) config.dynamic.set(key, value);
     for (const [name, t] of Object.entries(state?.topics ?? {})) {
       registry.index({ name, topicId: t.topicId, partitions: t.partitions, configs: new Map(Object.entries(t.configs)), internal: t.internal });
@@ -101,7 +106,10 @@ export class TopicRegistry implements ClusterMetadata {
         `#\n#kts ${new Date().toISOString()}\nversion=0\nbroker.id=${config.nodeId}\ncluster.id=${clusterId}\n`,
       );
     }
-    // A partition dir could be missing after a crash between persisting metadata and creating logs.
+    // Without a metadata file nothing says which logs belong (a first start, or an older data dir):
+    // then nothing is removed.
+    if (state) await registry.removeStrayLogs();
+    // A partition dir could be missing (deleted by hand, or a data dir from before logs came first).
     for (const topic of registry.topics.values()) await registry.ensureLogs(topic);
     // A first start with nothing to keep writes no state file (the cluster id is in meta.properties).
     if (!state && (registry.topics.size > 0 || config.dynamic.size > 0)) await registry.persist();
@@ -137,10 +145,17 @@ export class TopicRegistry implements ClusterMetadata {
         configs: new Map(Object.entries(configs)),
         internal: opts.internal ?? isInternalTopic(name),
       };
-      // Metadata first: a crash after it leaves a topic whose logs open() recreates, never the reverse.
+      // All or nothing: the logs first, then the metadata; a failure on the way removes the logs made
+      // (a crash in between leaves stray partition dirs, which open() removes).
+      await this.createLogs(topic, 0, partitions);
       this.index(topic);
-      await this.persist();
-      await this.ensureLogs(topic);
+      try {
+        await this.persist();
+      } catch (err) {
+        this.unindex(topic);
+        await this.removeLogs(name, 0, partitions);
+        throw err;
+      }
       return topic;
     });
   }
@@ -167,9 +182,16 @@ export class TopicRegistry implements ClusterMetadata {
             : `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${total}.`,
         );
       }
+      const before = topic.partitions;
+      await this.createLogs(topic, before, total);
       topic.partitions = total;
-      await this.persist();
-      await this.ensureLogs(topic);
+      try {
+        await this.persist();
+      } catch (err) {
+        topic.partitions = before;
+        await this.removeLogs(name, before, total);
+        throw err;
+      }
       return topic;
     });
   }
@@ -211,9 +233,43 @@ export class TopicRegistry implements ClusterMetadata {
     this.byId.set(topic.topicId, topic);
   }
 
+  private unindex(topic: TopicInfo): void {
+    this.topics.delete(topic.name);
+    this.byId.delete(topic.topicId);
+  }
+
   private async ensureLogs(topic: TopicInfo): Promise<void> {
     const logConfig = this.config.logConfig(topic.configs);
     for (let p = 0; p < topic.partitions; p++) await this.logs.create(topic.name, p, logConfig);
+  }
+
+  /** Creates the logs of partitions [from, to); if one fails, those made here are removed again. */
+  private async createLogs(topic: TopicInfo, from: number, to: number): Promise<void> {
+    const logConfig = this.config.logConfig(topic.configs);
+    let p = from;
+    try {
+      for (; p < to; p++) await this.logs.create(topic.name, p, logConfig);
+    } catch (err) {
+      await this.removeLogs(topic.name, from, p + 1);
+      throw err;
+    }
+  }
+
+  /** Best effort (a dir left behind is a stray that the next start removes). */
+  private async removeLogs(name: string, from: number, to: number): Promise<void> {
+    for (let p = from; p < to; p++) {
+      await this.logs.delete(name, p).catch((err: unknown) => this.log.warn(`removing the log of ${name}-${p} after a failed create: ${String(err)}`));
+    }
+  }
+
+  /** Partition logs the metadata does not know (a crash between creating them and saving the topic). */
+  private async removeStrayLogs(): Promise<void> {
+    for (const log of this.logs.all()) {
+      const topic = this.topics.get(log.topic);
+      if (topic && log.partition < topic.partitions) continue;
+      this.log.warn(`deleting stray log ${log.dir}: ${log.topic}-${log.partition} is not in ${METADATA_FILE}`);
+      await this.logs.delete(log.topic, log.partition);
+    }
   }
 
   /** Metadata changes run one at a time so the persisted document is never written concurrently. */

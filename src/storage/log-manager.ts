@@ -217,9 +217,17 @@ export class LogManager {
         });
       }
       const ctx = { fs: this.fs, config };
-      const segment = await LogSegment.create(ctx, dir, 0, now);
-      await this.fs.syncDir(dir);
-      await this.fs.syncDir(logDir);
+      let segment: LogSegment | undefined;
+      try {
+        segment = await LogSegment.create(ctx, dir, 0, now);
+        await this.fs.syncDir(dir);
+        await this.fs.syncDir(logDir);
+      } catch (err) {
+        // A create that fails leaves no directory (a half-made one would be loaded at the next start).
+        await segment?.close().catch(() => {});
+        await this.fs.rmTree(dir).catch((e) => this.logger.warn(`cannot remove ${dir} after a failed create: ${String(e)}`));
+        throw err;
+      }
       this.logger.info(`[${topic}-${partition}] created log in ${logDir}`);
       return new PartitionLog({
         fs: this.fs,
