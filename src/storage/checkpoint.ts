@@ -2,8 +2,9 @@
 //   0                      <- version
 //   2                      <- number of entries
 //   my-topic 0 1234        <- topic partition offset
-// A file that does not parse is reported and ignored (the caller falls back to full recovery), never
-// fatal: a bad checkpoint must not keep the broker from starting.
+// What a damaged file costs differs: without the recovery points every segment is recovered (slower,
+// nothing lost), so that file is reported and ignored; without the log start offsets records that
+// DeleteRecords removed would be served again, so the log manager refuses to start on that one.
 import { type FileSystem, readSmallFile, writeFileAtomic } from './file-system.js';
 import { isLegalTopicName } from './names.js';
 
@@ -35,7 +36,9 @@ export function parseCheckpoint(text: string): { offsets: Map<string, number>; p
     ) {
       return { offsets: new Map(), problem: `malformed line ${i + 1}: '${lines[i]}'` };
     }
-    offsets.set(partitionKey(parts[0], partition), offset);
+    const key = partitionKey(parts[0], partition);
+    if (offsets.has(key)) return { offsets: new Map(), problem: `line ${i + 1} lists ${parts[0]}-${partition} a second time` };
+    offsets.set(key, offset);
   }
   return { offsets };
 }
@@ -44,22 +47,21 @@ export function formatCheckpoint(entries: Array<{ topic: string; partition: numb
   return `0\n${entries.length}\n${entries.map((e) => `${e.topic} ${e.partition} ${e.offset}\n`).join('')}`;
 }
 
-/** The file's entries; an empty map when it is missing or corrupt (reported through `warn`). */
-export async function readCheckpoint(fs: FileSystem, dir: string, name: string, warn: (m: string) => void): Promise<Map<string, number> | undefined> {
+/** The file's entries (undefined when it is missing), or what is wrong with it. */
+export async function readCheckpoint(
+  fs: FileSystem,
+  dir: string,
+  name: string,
+): Promise<{ offsets: Map<string, number> | undefined; problem?: string }> {
   let data: Buffer | undefined;
   try {
     data = await readSmallFile(fs, `${dir}/${name}`);
   } catch (err) {
-    warn(`cannot read ${dir}/${name} (ignored, logs will be recovered): ${String(err)}`);
-    return undefined;
+    return { offsets: undefined, problem: `cannot be read: ${err instanceof Error ? err.message : String(err)}` };
   }
-  if (data === undefined) return undefined;
+  if (data === undefined) return { offsets: undefined };
   const { offsets, problem } = parseCheckpoint(data.toString('utf8'));
-  if (problem) {
-    warn(`ignoring corrupt checkpoint ${dir}/${name}: ${problem}`);
-    return undefined;
-  }
-  return offsets;
+  return problem ? { offsets: undefined, problem } : { offsets };
 }
 
 export function writeCheckpoint(

@@ -6,7 +6,9 @@
 //  - Segments from the recovery point on are recovered: every batch validated (length bounds,
 //    magic, CRC-32C, offsets increasing, within the segment), the file cut at the first bad byte,
 //    both indexes rebuilt. A cut means everything after it is gone, so later segments are deleted.
-// Corruption is reported through the logger and repaired; only real I/O failures throw.
+//  - A recovery point past the end of the segment files vouches for nothing: every segment is recovered.
+//  - A log start offset past the log end is refused (an error naming the checkpoint), never acted on.
+// Corruption is reported through the logger and repaired; real I/O failures and the refusal throw.
 import type { LogConfig } from './config.js';
 import { type FileSystem, isNotFound } from './file-system.js';
 import { LogSegment } from './log-segment.js';
@@ -65,56 +67,42 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
 
   const bases = [...logs].sort((a, b) => a - b);
   // After a clean shutdown with a checkpoint, nothing needs recovery; otherwise from the recovery point.
-  const recoverFrom = opts.hadCleanShutdown && opts.recoveryPoint !== undefined ? Infinity : (opts.recoveryPoint ?? 0);
-  const segments: LogSegment[] = [];
-  let recovered = 0;
+  let recoverFrom = opts.hadCleanShutdown && opts.recoveryPoint !== undefined ? Infinity : (opts.recoveryPoint ?? 0);
+  let segments: LogSegment[] = [];
   try {
-    for (let i = 0; i < bases.length; i++) {
-      const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity;
-      const seg = await LogSegment.open(ctx, dir, bases[i], now);
-      segments.push(seg);
-      let mustRecover = nextBase > recoverFrom;
-      if (!mustRecover) {
-        const problem = await seg.loadTrusted(nextBase);
-        if (problem) {
-          logger.warn(`[${name}] segment ${bases[i]} needs recovery: ${problem}`);
-          mustRecover = true;
-        }
-      }
-      if (!mustRecover) continue;
-      recovered++;
-      const { truncatedBytes, problem } = await seg.recover(nextBase);
-      // The rebuilt indexes go to their files now (no fdatasync: they count only once a flush has
-      // moved the recovery point past them). A full disk must not keep the log from opening.
-      await seg.writeIndexes().catch((err) => logger.warn(`[${name}] writing the rebuilt indexes of segment ${bases[i]} failed: ${String(err)}`));
-      if (truncatedBytes > 0) {
-        logger.warn(`[${name}] recovery cut ${truncatedBytes} bytes from segment ${bases[i]} at byte ${seg.size} (${problem}); log end offset ${seg.nextOffset}`);
-      }
-      if (truncatedBytes > 0 && i + 1 < bases.length) {
-        const later = bases.slice(i + 1);
-        logger.warn(`[${name}] deleting segments ${later.join(',')} that followed the damage`);
-        for (const base of later) await deleteSegmentFiles(fs, dir, base);
-        break;
-      }
+    let loaded = await loadSegments(opts, name, bases, recoverFrom);
+    segments = loaded.segments;
+    const foundEnd = segments.length > 0 ? segments[segments.length - 1].nextOffset : undefined;
+    if (opts.recoveryPoint !== undefined && foundEnd !== undefined && opts.recoveryPoint > foundEnd && !loaded.cut && recoverFrom > 0) {
+      // The checkpoint says more was flushed than the files hold: they lost data after the flush, or the
+      // checkpoint is wrong. Either way it vouches for nothing here, so every segment is validated.
+      logger.warn(
+        `[${name}] ${opts.logDir}/recovery-point-offset-checkpoint says offsets up to ${opts.recoveryPoint} were flushed, ` +
+          `but the segment files end at ${foundEnd}; not trusting it: recovering every segment`,
+      );
+      await Promise.allSettled(segments.map((s) => s.close()));
+      segments = [];
+      recoverFrom = 0;
+      loaded = await loadSegments(opts, name, bases, recoverFrom);
+      segments = loaded.segments;
     }
+    const { recovered } = loaded;
 
-    let logStartOffset = Math.max(opts.logStartOffset ?? 0, segments[0]?.baseOffset ?? 0);
+    const logStartOffset = Math.max(opts.logStartOffset ?? 0, segments[0]?.baseOffset ?? 0);
     if (segments.length === 0) {
       segments.push(await LogSegment.create(ctx, dir, logStartOffset, now));
     }
     const logEndOffset = segments[segments.length - 1].nextOffset;
     if (logStartOffset > logEndOffset) {
-      // DeleteRecords moved the start past data that was then lost: start over there, so offsets never repeat.
-      logger.warn(`[${name}] log start offset ${logStartOffset} is past the log end ${logEndOffset}; starting an empty log there`);
-      for (const seg of segments) {
-        await seg.close();
-        await deleteSegmentFiles(fs, dir, seg.baseOffset);
-      }
-      segments.length = 0;
-      segments.push(await LogSegment.create(ctx, dir, logStartOffset, now));
+      // Kafka deletes every segment and starts over at the checkpointed offset. The log start only
+      // moves past data that a flush made durable (PartitionLog.deleteRecordsBefore), so this is a
+      // damaged checkpoint or lost segment files: deleting would hide records, guessing would invent.
+      const held = segments[0].baseOffset < logEndOffset ? `offsets ${segments[0].baseOffset}..${logEndOffset - 1} in ${dir}` : `no records in ${dir}`;
+      throw new Error(
+        `${opts.logDir}/log-start-offset-checkpoint says ${name} starts at offset ${logStartOffset}, past its log end ${logEndOffset} ` +
+          `(${held}); refusing to start rather than delete or hide them. Correct or remove that partition's line`,
+      );
     }
-    logStartOffset = Math.max(logStartOffset, segments[0].baseOffset);
-
     const active = segments[segments.length - 1];
     active.offsetIndex.keepOpen = true;
     active.timeIndex.keepOpen = true;
@@ -147,6 +135,56 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
     await Promise.allSettled(segments.map((s) => s.close()));
     throw err;
   }
+}
+
+/** Opens the segments at `bases`, trusting those that end at or before `recoverFrom`, recovering the rest. */
+async function loadSegments(
+  opts: LoadOptions,
+  name: string,
+  bases: number[],
+  recoverFrom: number,
+): Promise<{ segments: LogSegment[]; recovered: number; cut: boolean }> {
+  const { fs, dir, logger } = opts;
+  const ctx = { fs, config: opts.config };
+  const now = opts.now();
+  const segments: LogSegment[] = [];
+  let recovered = 0;
+  let cut = false;
+  try {
+    for (let i = 0; i < bases.length; i++) {
+      const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity;
+      const seg = await LogSegment.open(ctx, dir, bases[i], now);
+      segments.push(seg);
+      let mustRecover = nextBase > recoverFrom;
+      if (!mustRecover) {
+        const problem = await seg.loadTrusted(nextBase);
+        if (problem) {
+          logger.warn(`[${name}] segment ${bases[i]} needs recovery: ${problem}`);
+          mustRecover = true;
+        }
+      }
+      if (!mustRecover) continue;
+      recovered++;
+      const { truncatedBytes, problem } = await seg.recover(nextBase);
+      // The rebuilt indexes go to their files now (no fdatasync: they count only once a flush has
+      // moved the recovery point past them). A full disk must not keep the log from opening.
+      await seg.writeIndexes().catch((err) => logger.warn(`[${name}] writing the rebuilt indexes of segment ${bases[i]} failed: ${String(err)}`));
+      if (truncatedBytes > 0) {
+        cut = true;
+        logger.warn(`[${name}] recovery cut ${truncatedBytes} bytes from segment ${bases[i]} at byte ${seg.size} (${problem}); log end offset ${seg.nextOffset}`);
+      }
+      if (truncatedBytes > 0 && i + 1 < bases.length) {
+        const later = bases.slice(i + 1);
+        logger.warn(`[${name}] deleting segments ${later.join(',')} that followed the damage`);
+        for (const base of later) await deleteSegmentFiles(fs, dir, base);
+        break;
+      }
+    }
+  } catch (err) {
+    await Promise.allSettled(segments.map((s) => s.close()));
+    throw err;
+  }
+  return { segments, recovered, cut };
 }
 
 async function unlinkQuietly(fs: FileSystem, path: string): Promise<void> {

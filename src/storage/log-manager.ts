@@ -65,7 +65,11 @@ export class LogManager {
     const logDirs = opts.logDirs.map((d) => resolve(d));
     const manager = new LogManager(logDirs, opts.defaults, fs, opts.now ?? Date.now, opts.logger ?? quietLogger);
     try {
-      for (const logDir of logDirs) await manager.openLogDir(logDir);
+      // Every dir is loaded before anything is written in any: a dir whose files contradict each other
+      // stops the start with the others' markers, checkpoints and leftovers as they were.
+      const loaded: LoadedLogDir[] = [];
+      for (const logDir of logDirs) loaded.push(await manager.loadLogDir(logDir));
+      for (const dir of loaded) await manager.startLogDir(dir);
     } catch (err) {
       await Promise.allSettled(manager.all().map((l) => l.close({ flush: false, reason: closedError() })));
       throw err;
@@ -73,25 +77,33 @@ export class LogManager {
     return manager;
   }
 
-  private async openLogDir(logDir: string): Promise<void> {
+  private async loadLogDir(logDir: string): Promise<LoadedLogDir> {
     const { fs, logger } = this;
     await fs.mkdir(logDir, { recursive: true });
     const hadCleanShutdown = (await readSmallFile(fs, `${logDir}/${CLEAN_SHUTDOWN_MARKER}`).catch(() => undefined)) !== undefined;
-    let unreadable = false;
-    const warn = (m: string) => {
-      unreadable = true;
-      logger.warn(m);
-    };
-    const recoveryPoints = await readCheckpoint(fs, logDir, RECOVERY_POINT_CHECKPOINT, warn);
-    const startOffsets = await readCheckpoint(fs, logDir, LOG_START_OFFSET_CHECKPOINT, warn);
+    const recovery = await readCheckpoint(fs, logDir, RECOVERY_POINT_CHECKPOINT);
+    if (recovery.problem) {
+      logger.warn(`${logDir}/${RECOVERY_POINT_CHECKPOINT} ${recovery.problem}; ignoring it: every segment of every log in ${logDir} is recovered`);
+    }
+    const start = await readCheckpoint(fs, logDir, LOG_START_OFFSET_CHECKPOINT);
+    if (start.problem) {
+      // Falling back to each log's first segment would serve again the records DeleteRecords removed.
+      throw new Error(
+        `${logDir}/${LOG_START_OFFSET_CHECKPOINT} ${start.problem}. It says where each partition's records start; ` +
+          `refusing to start rather than guess. Restore the file, or remove it to start every partition at its oldest segment`,
+      );
+    }
+    const recoveryPoints = recovery.offsets;
+    const startOffsets = start.offsets;
     logger.info(`loading logs from ${logDir} (${hadCleanShutdown ? 'clean' : 'unclean'} shutdown before)`);
 
     const toLoad: Array<{ topic: string; partition: number; dir: string }> = [];
+    const beingDeleted: string[] = [];
     for (const entry of await fs.readdir(logDir)) {
       if (!entry.isDirectory) continue;
       const path = `${logDir}/${entry.name}`;
       if (isDeletedPartitionDir(entry.name)) {
-        await fs.rmTree(path).catch((err) => logger.warn(`cannot remove deleted partition dir ${path}: ${String(err)}`));
+        beingDeleted.push(path);
         continue;
       }
       const parsed = parsePartitionDirName(entry.name);
@@ -129,11 +141,33 @@ export class LogManager {
         this.logs.set(key, log);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, toLoad.length) }, worker));
+    // One failure stops the others from taking more, and every load under way is waited for.
+    const loads = await Promise.allSettled(
+      Array.from({ length: Math.min(LOAD_CONCURRENCY, toLoad.length) }, () =>
+        worker().catch((err: unknown) => {
+          next = toLoad.length;
+          throw err;
+        }),
+      ),
+    );
+    const failed = loads.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return { logDir, loadedCount: toLoad.length, beingDeleted, recoveryPoints, startOffsets, checkpointsReadable: !recovery.problem };
+  }
+
+  /** After every dir loaded: the leftovers of deletes go, checkpoints describe this run, the marker goes. */
+  private async startLogDir(loaded: LoadedLogDir): Promise<void> {
+    const { fs, logger } = this;
+    const { logDir } = loaded;
+    for (const path of loaded.beingDeleted) {
+      await fs.rmTree(path).catch((err) => logger.warn(`cannot remove deleted partition dir ${path}: ${String(err)}`));
+    }
     this.loadedDirs.add(logDir);
     // Checkpoint files that already say what would be written are left alone (no fsyncs on the start
     // path of a broker whose logs loaded as checkpointed, nor of one with an empty data dir).
-    if (!unreadable) this.lastCheckpoint.set(logDir, checkpointSignature(entriesOf(recoveryPoints), entriesOf(startOffsets)));
+    if (loaded.checkpointsReadable) {
+      this.lastCheckpoint.set(logDir, checkpointSignature(entriesOf(loaded.recoveryPoints), entriesOf(loaded.startOffsets)));
+    }
 
     // From here on a crash must be detectable: the marker goes, and checkpoints describe this run
     // (best effort: on a full disk the old checkpoints only mean more recovery next time).
@@ -144,7 +178,7 @@ export class LogManager {
     } catch (err) {
       if (!isNotFound(err)) throw storageError(err, `cannot remove ${logDir}/${CLEAN_SHUTDOWN_MARKER}`);
     }
-    logger.info(`loaded ${toLoad.length} partition(s) from ${logDir}`);
+    logger.info(`loaded ${loaded.loadedCount} partition(s) from ${logDir}`);
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -349,6 +383,17 @@ export class LogManager {
 }
 
 type CheckpointEntry = { topic: string; partition: number; offset: number };
+
+/** A log dir whose partitions are loaded but in which nothing has been written yet. */
+interface LoadedLogDir {
+  logDir: string;
+  loadedCount: number;
+  /** `*-delete` partition dirs, removed once every dir loaded. */
+  beingDeleted: string[];
+  recoveryPoints: Map<string, number> | undefined;
+  startOffsets: Map<string, number> | undefined;
+  checkpointsReadable: boolean;
+}
 
 function checkpointSignature(recovery: CheckpointEntry[], start: CheckpointEntry[]): string {
   return JSON.stringify([recovery, start]);

@@ -484,6 +484,10 @@ export class PartitionLog implements SegmentContext {
         );
       }
       if (offset <= this._logStartOffset) return this._logStartOffset;
+      // The records below the new start are made durable before the checkpoint says they are gone: a
+      // power cut can then never leave a checkpointed log start past the log end, and the loader can
+      // refuse one as damage instead of deleting the partition (as Kafka does).
+      if (offset > this._recoveryPoint) await this.flushNow();
       this._logStartOffset = offset;
       this.logger.info(`[${this.name}] log start offset moved to ${offset} (DeleteRecords)`);
       this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');

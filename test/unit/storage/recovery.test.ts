@@ -1,12 +1,13 @@
 // Crash simulations: a manager is abandoned without close() (as a kill -9 would leave it), its files
 // are damaged, and a new manager opens the same directory.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LogManager, PartitionLog } from '../../../src/storage/index.js';
+import { LogManager, type PartitionLog } from '../../../src/storage/index.js';
 import { readAheadDefaults } from '../../../src/storage/read-ahead.js';
-import { buildBatch, captureLogger, countingFs, decodeBatches, faultyFs, makeTempDir, openManager, recordsOf, trackingFs, valuesBatch } from './helpers.js';
+import { buildBatch, captureLogger, countingFs, decodeBatches, faultyFs, makeTempDir, openManager, recordsOf, testConfig, trackingFs, valuesBatch } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -57,6 +58,16 @@ async function allValues(log: PartitionLog): Promise<Array<{ offset: number; val
     offset = batches[batches.length - 1].lastOffset + 1;
   }
   return out;
+}
+
+/** Every file and dir under `root` with a hash of its bytes: equal trees mean nothing was written. */
+async function treeOf(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    out.push(entry.isDirectory() ? `${path}/` : `${path} ${createHash('sha1').update(await readFile(path)).digest('hex')}`);
+  }
+  return out.sort();
 }
 
 const segFile = (log: PartitionLog, base: number, ext: string) => join(log.dir, `${String(base).padStart(20, '0')}${ext}`);
@@ -263,21 +274,23 @@ describe('crash recovery', () => {
     expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(kept.length);
   });
 
-  it('starts although the checkpoint files are corrupt', async () => {
+  it('a damaged recovery-point checkpoint costs a full recovery, nothing else', async () => {
     const m = await open();
     const log0 = await m.create('ck', 0);
-    await fill(log0, 30);
+    await fill(log0, 60);
     await log0.deleteRecordsBefore(5);
     const values = await allValues(log0);
+    const segments = log0.segmentBaseOffsets().length;
     await m.close();
     managers.splice(managers.indexOf(m), 1);
     await writeFile(join(dir, 'recovery-point-offset-checkpoint'), 'garbage\n\x00\x01');
-    await writeFile(join(dir, 'log-start-offset-checkpoint'), '0\n3\nck 0 5\n');
     const { log, logger } = await reopen('ck');
-    expect(logger.lines.filter((l) => l.includes('corrupt checkpoint')).length).toBe(2);
-    expect(log.logEndOffset).toBe(values.at(-1)!.offset + 1);
-    // Without a trustworthy log-start checkpoint, the first segment's base is the start.
-    expect(log.logStartOffset).toBe(0);
+    const warnings = logger.lines.filter((l) => l.startsWith('WARN'));
+    expect(warnings).toEqual([expect.stringContaining(`${dir}/recovery-point-offset-checkpoint unknown version line 'garbage'; ignoring it`)]);
+    // Not trusted, so every segment was validated, even after a clean shutdown.
+    expect(logger.lines.some((l) => l.includes(`recovered ${segments} segment(s)`))).toBe(true);
+    expect(log.logStartOffset).toBe(5);
+    expect(await allValues(log)).toEqual(values);
     // And the rewritten checkpoints parse again. Everything was re-validated, so the recovery point is
     // 0 until a flush: the background flush of the older segments moves it to the active one.
     expect(await readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toMatch(/^0\n1\nck 0 \d+\n$/);
@@ -287,6 +300,27 @@ describe('crash recovery', () => {
     expect(log.recoveryPoint).toBe(activeBase);
     expect(await readFile(join(dir, 'recovery-point-offset-checkpoint'), 'utf8')).toBe(`0\n1\nck 0 ${activeBase}\n`);
   });
+
+  const damagedStarts: Record<string, { text: string; problem: string }> = {
+    garbled: { text: 'garbage\n\x00\x01', problem: "unknown version line 'garbage'" },
+    truncated: { text: '0\n3\nck 0 5\n', problem: 'expected 3 entries, found 1' },
+    'cut mid-line': { text: '0\n1\nck 0', problem: "malformed line 3: 'ck 0'" },
+    'listed twice': { text: '0\n2\nck 0 5\nck 0 7\n', problem: 'line 4 lists ck-0 a second time' },
+  };
+  for (const [kind, { text, problem }] of Object.entries(damagedStarts)) {
+    it(`refuses to start on a ${kind} log-start checkpoint, naming it, and changes nothing`, async () => {
+      const m = await open();
+      const log0 = await m.create('ck', 0);
+      await fill(log0, 30);
+      await log0.deleteRecordsBefore(5);
+      await m.close();
+      managers.splice(managers.indexOf(m), 1);
+      await writeFile(join(dir, 'log-start-offset-checkpoint'), text);
+      const before = await treeOf(dir);
+      await expect(openManager(dir, { config })).rejects.toThrow(`${dir}/log-start-offset-checkpoint ${problem}. It says where each partition's records start`);
+      expect(await treeOf(dir)).toEqual(before);
+    });
+  }
 
   it('removes leftovers: *.deleted files, orphan indexes, partition dirs being deleted', async () => {
     const m = await open();
@@ -306,7 +340,33 @@ describe('crash recovery', () => {
     expect(logger.lines.some((l) => l.includes('not a partition directory'))).toBe(true);
   });
 
-  it('starts an empty log at the log start offset when the data behind it was lost', async () => {
+  it('refuses a log start checkpointed past the log end, naming the file, and deletes nothing', async () => {
+    const m = await open();
+    const log0 = await m.create('lost', 0);
+    await fill(log0, 40);
+    const leo = log0.logEndOffset;
+    await m.close();
+    managers.splice(managers.indexOf(m), 1);
+    await writeFile(join(dir, 'log-start-offset-checkpoint'), '0\n1\nlost 0 99999999\n');
+    const before = await treeOf(dir);
+    await expect(openManager(dir, { config })).rejects.toThrow(
+      `${dir}/log-start-offset-checkpoint says lost-0 starts at offset 99999999, past its log end ${leo} (offsets 0..${leo - 1} in ${dir}/lost-0); refusing to start`,
+    );
+    expect(await treeOf(dir)).toEqual(before);
+  });
+
+  it('DeleteRecords makes the records below the new start durable before checkpointing it', async () => {
+    // So a power cut cannot leave a checkpointed start past the log end (which the loader refuses).
+    const m = await open();
+    const log = await m.create('durable', 0);
+    await fill(log, 10);
+    expect(log.recoveryPoint).toBe(0);
+    await log.deleteRecordsBefore(7);
+    expect(log.recoveryPoint).toBeGreaterThanOrEqual(7);
+    expect(await readFile(join(dir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\ndurable 0 7\n');
+  });
+
+  it('segment files lost behind a DeleteRecords are refused too, not replaced by an empty log', async () => {
     const m = await open();
     const log0 = await m.create('lost', 0);
     await fill(log0, 10);
@@ -316,10 +376,21 @@ describe('crash recovery', () => {
     const active = segFile(log0, log0.segmentBaseOffsets().at(-1)!, '.log');
     await truncate(active, 0);
     for (const base of log0.segmentBaseOffsets().slice(0, -1)) await unlink(segFile(log0, base, '.log')).catch(() => {});
-    const { log } = await reopen('lost');
-    expect(log.logStartOffset).toBe(leo);
-    expect(log.logEndOffset).toBe(leo);
-    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(leo);
+    await expect(openManager(dir, { config })).rejects.toThrow(`says lost-0 starts at offset ${leo}, past its log end 0 (no records in ${dir}/lost-0)`);
+    expect(await readdir(join(dir, 'lost-0'))).toContain('00000000000000000000.log');
+  });
+
+  it('a refusal in one log dir leaves every log dir as it was', async () => {
+    const dirs = [join(dir, 'd1'), join(dir, 'd2')];
+    const first = await LogManager.open({ logDirs: dirs, defaults: testConfig(config), logger: captureLogger() });
+    for (let p = 0; p < 2; p++) await fill(await first.create('two', p), 10);
+    await first.close();
+    const victim = dirs.find((d) => existsSync(join(d, 'two-1')))!;
+    await writeFile(join(victim, 'log-start-offset-checkpoint'), '0\n1\ntwo 1 500\n');
+    const before = await treeOf(dir);
+    await expect(LogManager.open({ logDirs: dirs, defaults: testConfig(config), logger: captureLogger() })).rejects.toThrow('two-1 starts at offset 500');
+    // The clean-shutdown markers are still there (the next start still trusts the logs), nothing rewritten.
+    expect(await treeOf(dir)).toEqual(before);
   });
 
   it('recovers many crash/reopen cycles with appends in between', async () => {
@@ -415,16 +486,45 @@ describe('recovery point', () => {
     expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(kept.length);
   });
 
-  it('a checkpoint written before the crash that is ahead of the log end is clamped to it', async () => {
+  it('a checkpoint ahead of the log end is not trusted: every segment is recovered, the point clamped', async () => {
     const { values, bases, activeBase } = await crashAfterRolls();
     // Lose the active segment's data entirely (as a power cut could): the log ends at its base.
     await truncate(join(dir, 'rp-0', `${String(activeBase).padStart(20, '0')}.log`), 0);
     await writeFile(join(dir, 'recovery-point-offset-checkpoint'), `0\n1\nrp 0 ${activeBase + 1000}\n`);
-    const log = (await open()).get('rp', 0)!;
+    const logger = captureLogger();
+    const log = (await open(logger)).get('rp', 0)!;
+    expect(logger.lines).toContainEqual(
+      `WARN [rp-0] ${dir}/recovery-point-offset-checkpoint says offsets up to ${activeBase + 1000} were flushed, but the segment files end at ${activeBase}; not trusting it: recovering every segment`,
+    );
+    expect(logger.lines.some((l) => l.includes(`recovered ${bases.length} segment(s)`))).toBe(true);
     expect(log.segmentBaseOffsets()).toEqual(bases);
     expect(log.logEndOffset).toBe(activeBase);
     expect(log.recoveryPoint).toBe(activeBase);
     expect(await allValues(log)).toEqual(values.filter((v) => v.offset < activeBase));
+  });
+
+  it('after a clean shutdown too: a log shorter than its recovery point has every segment re-validated', async () => {
+    const m = await open();
+    const log0 = await m.create('short', 0);
+    await fill(log0, 120);
+    const bases = log0.segmentBaseOffsets();
+    const leo = log0.logEndOffset;
+    await m.close();
+    managers.splice(managers.indexOf(m), 1);
+    const middle = join(dir, 'short-0', `${String(bases[1]).padStart(20, '0')}.log`);
+    // A middle segment's bytes flipped where the trusted check does not look (before its last index
+    // entry), and the active one cut short by hand: the checkpoint now overstates the log.
+    const data = await readFile(middle);
+    data[70] ^= 0x01;
+    await writeFile(middle, data);
+    const active = join(dir, 'short-0', `${String(bases.at(-1)).padStart(20, '0')}.log`);
+    await truncate(active, 0);
+    const logger = captureLogger();
+    const log = (await open(logger)).get('short', 0)!;
+    expect(logger.lines.some((l) => l.includes(`says offsets up to ${leo} were flushed`))).toBe(true);
+    // Recovery found the flipped byte that trusting the checkpoint would have served.
+    expect(logger.lines.some((l) => l.includes('CRC-32C mismatch'))).toBe(true);
+    expect(log.logEndOffset).toBeLessThan(bases[2]);
   });
 });
 
