@@ -48,6 +48,10 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = {
   'group.max.session.timeout.ms': '1800000',
   'group.initial.rebalance.delay.ms': '3000',
   'group.max.size': INT_MAX,
+  // Not a Kafka key: the most one member's JoinGroup protocols (names and metadata) or one SyncGroup
+  // assignment may take. Kafka holds whatever fits in socket.request.max.bytes (100 MB) and fails
+  // later, when the group's record does not fit in __consumer_offsets (message.max.bytes, ~1 MB).
+  'kts.group.member.metadata.max.bytes': '1048576',
   'max.connections': INT_MAX,
   'max.connections.per.ip': INT_MAX,
   'connections.max.idle.ms': '600000',

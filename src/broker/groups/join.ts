@@ -46,6 +46,14 @@ function doJoin(rt: GroupRuntime, p: JoinGroupParams, respond: Respond): void {
   if (p.sessionTimeoutMs < rt.settings.minSessionTimeoutMs || p.sessionTimeoutMs > rt.settings.maxSessionTimeoutMs) {
     return respond(joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
   }
+  const metadataBytes = protocolsSize(p.protocols);
+  if (metadataBytes > rt.settings.memberMetadataMaxBytes) {
+    // Refused before any group or member exists for it, on every path (new, rejoining, static).
+    rt.log.warn(
+      `JoinGroup of ${p.memberId || 'a new member'} (client ${p.clientId}) to group ${p.groupId} refused: its protocols take ${metadataBytes} bytes, more than kts.group.member.metadata.max.bytes ${rt.settings.memberMetadataMaxBytes}`,
+    );
+    return respond(joinError(p.memberId, ErrorCode.MESSAGE_TOO_LARGE));
+  }
   const isUnknownMember = p.memberId === '';
   let group = rt.groups.get(p.groupId);
   if (!group) {
@@ -64,6 +72,19 @@ function doJoin(rt: GroupRuntime, p: JoinGroupParams, respond: Respond): void {
   }
   if (group.is('PreparingRebalance')) tryCompleteJoin(rt, group);
   maybeForgetGroup(rt, group);
+}
+
+/**
+ * What a member's protocols take as JoinGroup encodes them (name and metadata with their lengths):
+ * this is what the coordinator would hold for the member, so it is what the cap counts. Kafka has
+ * no such cap: it holds whatever fits in socket.request.max.bytes and fails only at SyncGroup, when
+ * the group's record is larger than __consumer_offsets accepts (UNKNOWN_SERVER_ERROR, as a
+ * MESSAGE_TOO_LARGE append is mapped). Refusing at once, with the append's own error, says why.
+ */
+function protocolsSize(protocols: readonly { name: string; metadata: Buffer }[]): number {
+  let total = 0;
+  for (const p of protocols) total += 2 + Buffer.byteLength(p.name, 'utf8') + 4 + p.metadata.length;
+  return total;
 }
 
 /** group.max.size: a full group takes no new members (rejoining members are always welcome). */

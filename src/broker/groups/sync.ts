@@ -2,7 +2,8 @@
 // the assignment, which is persisted with the group metadata before anyone gets theirs and the
 // group turns Stable. Heartbeats keep sessions alive and tell members about a rebalance.
 import { ErrorCode } from '../../protocol/errors.js';
-import { EMPTY } from './member.js';
+import type { ClassicGroup } from './group.js';
+import { EMPTY, type MemberMetadata } from './member.js';
 import { storeGroup } from './persistence.js';
 import {
   maybePrepareRebalance,
@@ -50,6 +51,8 @@ function doSync(rt: GroupRuntime, p: SyncGroupParams, respond: (r: SyncGroupResu
   if ((p.protocolType !== null && p.protocolType !== group.protocolType) || (p.protocolName !== null && p.protocolName !== group.protocolName)) {
     return respond(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
   }
+  const oversized = p.assignments.find((a) => a.assignment.length > rt.settings.memberMetadataMaxBytes);
+  if (oversized) return refuseOversizedAssignment(rt, group, member, oversized, respond);
   switch (group.state) {
     case 'Empty':
       return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
@@ -90,6 +93,30 @@ function doSync(rt: GroupRuntime, p: SyncGroupParams, respond: (r: SyncGroupResu
     default:
       return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
   }
+}
+
+/**
+ * An assignment larger than kts.group.member.metadata.max.bytes is never held. The sender gets
+ * MESSAGE_TOO_LARGE; when it is the leader completing a rebalance, the round fails as it would if
+ * the group's record could not be written (Kafka's path for an oversized record): the members
+ * waiting get REBALANCE_IN_PROGRESS and rejoin.
+ */
+function refuseOversizedAssignment(
+  rt: GroupRuntime,
+  group: ClassicGroup,
+  member: MemberMetadata,
+  oversized: { memberId: string; assignment: Buffer },
+  respond: (r: SyncGroupResult) => void,
+): void {
+  rt.log.warn(
+    `SyncGroup of ${member.memberId} in group ${group.groupId} refused: the assignment for ${oversized.memberId} takes ${oversized.assignment.length} bytes, more than kts.group.member.metadata.max.bytes ${rt.settings.memberMetadataMaxBytes}`,
+  );
+  respond(syncError(ErrorCode.MESSAGE_TOO_LARGE));
+  if (!group.is('CompletingRebalance') || !group.isLeader(member.memberId)) return;
+  if (member.awaitingSync) member.awaitingSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+  member.awaitingSync = null;
+  resetAndPropagateAssignmentError(rt, group, ErrorCode.REBALANCE_IN_PROGRESS);
+  maybePrepareRebalance(rt, group, `Leader ${member.memberId} sent an assignment larger than kts.group.member.metadata.max.bytes`);
 }
 
 export function heartbeat(rt: GroupRuntime, p: HeartbeatParams): number {

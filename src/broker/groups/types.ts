@@ -191,6 +191,11 @@ export interface GroupSettings {
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
   offsetMetadataMaxBytes: number;
+  /**
+   * kts.group.member.metadata.max.bytes: the most a member's JoinGroup protocols (names and
+   * metadata, as encoded) or one assignment of the leader's SyncGroup may take (see join.ts).
+   */
+  memberMetadataMaxBytes: number;
 }
 
 export function readGroupSettings(config: ConfigSource): GroupSettings {
@@ -207,6 +212,7 @@ export function readGroupSettings(config: ConfigSource): GroupSettings {
     offsetsRetentionMs: num('offsets.retention.minutes', 10080) * 60_000,
     offsetsRetentionCheckIntervalMs: num('offsets.retention.check.interval.ms', 600000),
     offsetMetadataMaxBytes: num('offset.metadata.max.bytes', 4096),
+    memberMetadataMaxBytes: num('kts.group.member.metadata.max.bytes', 1 << 20),
   };
 }
 
