@@ -59,7 +59,14 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   const now = opts.now ?? Date.now;
   const nodeId = config.nodeId;
 
-  const logs = await LogManager.open({ logDirs: config.logDirs, defaults: config.logConfig(), now, logger: log.child('log') });
+  const maxOpenFiles = config.getNumber('kts.log.open.files.max');
+  const logs = await LogManager.open({
+    logDirs: config.logDirs,
+    defaults: config.logConfig(),
+    now,
+    logger: log.child('log'),
+    openFiles: { maxOpen: maxOpenFiles > 0 ? maxOpenFiles : undefined, idleMs: config.getNumber('kts.log.open.files.idle.ms') },
+  });
   const listener = config.listeners[0];
   const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
   // Connections accepted before the request handlers exist are held (unread: their bytes wait in the

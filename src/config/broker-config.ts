@@ -20,6 +20,10 @@ export const BROKER_DEFAULTS: Readonly<Record<string, string>> = {
   // Not a Kafka key: a ceiling on partitions hosted (about 11 KB of memory and a directory each), so
   // that no CreateTopics/CreatePartitions request can make the broker allocate without bound.
   'kts.max.partitions': '10000',
+  // Not Kafka keys: segment files hold descriptors only while used (storage/open-files.ts). At most
+  // this many at once (-1: half the process's descriptor limit), and none unused for idle.ms.
+  'kts.log.open.files.max': '-1',
+  'kts.log.open.files.idle.ms': '60000',
   'default.replication.factor': '1',
   'auto.create.topics.enable': 'true',
   'delete.topic.enable': 'true',

@@ -16,6 +16,7 @@ import { loadPartitionLog } from './log-loader.js';
 import { LogSegment } from './log-segment.js';
 import { checkTopicPartition, isDeletedPartitionDir, parsePartitionDirName, partitionDirName } from './names.js';
 import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
+import { OpenFiles, type OpenFilesOptions, defaultMaxOpenFiles } from './open-files.js';
 
 /** Kafka 3.x's name; its presence at start-up means the previous run closed every log cleanly. */
 export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
@@ -28,7 +29,11 @@ export interface LogManagerOptions {
   now?: () => number;
   logger?: StorageLogger;
   fs?: FileSystem;
+  /** The bound on descriptors held by segment files (open-files.ts); by default half the fd limit, idle 60 s. */
+  openFiles?: Partial<OpenFilesOptions>;
 }
+
+const DEFAULT_IDLE_FILE_MS = 60_000;
 
 const quietLogger: StorageLogger = {
   info() {},
@@ -54,14 +59,17 @@ export class LogManager {
   private constructor(
     readonly logDirs: string[],
     private readonly defaults: LogConfig,
-    private readonly fs: FileSystem,
+    private readonly fs: OpenFiles,
     private readonly now: () => number,
     private readonly logger: StorageLogger,
   ) {}
 
   static async open(opts: LogManagerOptions): Promise<LogManager> {
     if (opts.logDirs.length === 0) throw new Error('log.dirs is empty');
-    const fs = opts.fs ?? nodeFileSystem;
+    const fs = new OpenFiles(opts.fs ?? nodeFileSystem, {
+      maxOpen: opts.openFiles?.maxOpen ?? (await defaultMaxOpenFiles()),
+      idleMs: opts.openFiles?.idleMs ?? DEFAULT_IDLE_FILE_MS,
+    });
     const logDirs = opts.logDirs.map((d) => resolve(d));
     const manager = new LogManager(logDirs, opts.defaults, fs, opts.now ?? Date.now, opts.logger ?? quietLogger);
     try {
@@ -72,6 +80,7 @@ export class LogManager {
       for (const dir of loaded) await manager.startLogDir(dir);
     } catch (err) {
       await Promise.allSettled(manager.all().map((l) => l.close({ flush: false, reason: closedError() })));
+      fs.close();
       throw err;
     }
     return manager;
@@ -187,6 +196,11 @@ export class LogManager {
 
   all(): PartitionLog[] {
     return [...this.logs.values()];
+  }
+
+  /** Descriptors the segment files hold right now. */
+  get openFileCount(): number {
+    return this.fs.openCount;
   }
 
   async create(topic: string, partition: number, config?: LogConfig): Promise<PartitionLog> {
@@ -378,6 +392,7 @@ export class LogManager {
         this.logger.error(`cannot mark ${logDir} as cleanly shut down: ${String(err)}`);
       }
     }
+    this.fs.close();
     if (firstError) throw storageError(firstError, 'log manager close');
   }
 }

@@ -54,6 +54,8 @@ export interface SpawnOptions {
   /** Extra arguments before the overrides (e.g. a properties file). */
   args?: string[];
   timeoutMs?: number;
+  /** A command the broker is started through, e.g. ['prlimit', '--nofile=1024:1024', '--'] (it must exec the broker). */
+  launcher?: string[];
 }
 
 export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroker> {
@@ -67,7 +69,8 @@ export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroke
   };
   const args = [KTS_BIN, 'server-start', ...(opts.args ?? [])];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...argv] = [...(opts.launcher ?? []), process.execPath, ...args];
+  const child = spawn(command, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

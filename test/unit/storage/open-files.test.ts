@@ -1,0 +1,157 @@
+// The descriptor bound of open-files.ts on real files: at most maxOpen descriptors whatever the number
+// of handles, idle ones closed, a closed one reopened on use (without truncating, at its new name
+// after a rename), concurrent uses sharing one reopen, and no descriptor closed under an operation.
+import { readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FileHandle, type FileSystem, nodeFileSystem, preadFully, pwriteFully } from '../../../src/storage/file-system.js';
+import { OpenFiles } from '../../../src/storage/open-files.js';
+import { makeTempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const pools: OpenFiles[] = [];
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await makeTempDir());
+});
+afterEach(async () => {
+  for (const p of pools.splice(0)) p.close();
+  await cleanup();
+});
+
+/** Counts the descriptors really open underneath, and lets a test hold opens back. */
+function countingFs(): FileSystem & { live: number; opens: number; gate: Promise<void> | undefined } {
+  const fs = {
+    ...nodeFileSystem,
+    live: 0,
+    opens: 0,
+    gate: undefined as Promise<void> | undefined,
+    async open(path: string, flags: 'r' | 'r+' | 'w+' | 'wx+'): Promise<FileHandle> {
+      fs.opens++;
+      await fs.gate;
+      const h = await nodeFileSystem.open(path, flags);
+      fs.live++;
+      return {
+        pread: (b, o, l, p) => h.pread(b, o, l, p),
+        pwrite: (b, o, l, p) => h.pwrite(b, o, l, p),
+        fdatasync: () => h.fdatasync(),
+        truncate: (l) => h.truncate(l),
+        stat: () => h.stat(),
+        close: async () => {
+          fs.live--;
+          await h.close();
+        },
+      };
+    },
+  };
+  return fs;
+}
+
+function pool(inner: FileSystem, maxOpen: number, idleMs = 0): OpenFiles {
+  const p = new OpenFiles(inner, { maxOpen, idleMs });
+  pools.push(p);
+  return p;
+}
+
+const text = async (fh: FileHandle, length = 64) => {
+  const buf = Buffer.alloc(length);
+  return buf.subarray(0, await preadFully(fh, buf, 0)).toString();
+};
+
+describe('OpenFiles', () => {
+  it('holds at most maxOpen descriptors for 200 files, and every file still reads and writes', async () => {
+    const inner = countingFs();
+    const fs = pool(inner, 16);
+    const files: FileHandle[] = [];
+    for (let i = 0; i < 200; i++) {
+      const fh = await fs.open(join(dir, `f${i}`), 'w+');
+      await pwriteFully(fh, Buffer.from(`file ${i}`), 0);
+      files.push(fh);
+      expect(inner.live).toBeLessThanOrEqual(16);
+    }
+    for (let i = 0; i < 200; i++) expect(await text(files[i])).toBe(`file ${i}`); // reopened 'r+': not truncated
+    expect(inner.live).toBeLessThanOrEqual(16);
+    await Promise.all(files.map((f) => f.close()));
+    expect(inner.live).toBe(0);
+    expect(fs.openCount).toBe(0);
+  });
+
+  it('closes descriptors idle for idleMs; the next use reopens', async () => {
+    const inner = countingFs();
+    const fs = pool(inner, 100, 100);
+    const files = await Promise.all([0, 1, 2, 3].map((i) => fs.open(join(dir, `i${i}`), 'w+')));
+    await pwriteFully(files[0], Buffer.from('kept'), 0);
+    expect(inner.live).toBe(4);
+    const deadline = Date.now() + 10_000;
+    while (inner.live > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(inner.live).toBe(0);
+    expect(await text(files[0])).toBe('kept');
+    expect(inner.live).toBe(1);
+    await Promise.all(files.map((f) => f.close()));
+  });
+
+  it('concurrent reads of a closed file share one reopen; a close racing with them neither leaks nor breaks them', async () => {
+    const inner = countingFs();
+    const fs = pool(inner, 1);
+    const path = join(dir, 'shared');
+    await writeFile(path, 'shared bytes');
+    const a = await fs.open(path, 'r');
+    const b = await fs.open(join(dir, 'other'), 'w+'); // evicts a's descriptor
+    expect(inner.live).toBe(1);
+    let release!: () => void;
+    inner.gate = new Promise<void>((r) => (release = r));
+    const opensBefore = inner.opens;
+    const reads = Array.from({ length: 8 }, () => text(a));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(inner.opens - opensBefore).toBe(1);
+    // The pool may want b's descriptor back meanwhile; b is closed by its owner in the middle of it.
+    const closing = b.close();
+    release();
+    inner.gate = undefined;
+    expect(await Promise.all(reads)).toEqual(Array(8).fill('shared bytes'));
+    await closing;
+    // A close while a reopen is under way: the reopened descriptor is closed, the read fails cleanly.
+    const c = await fs.open(join(dir, 'third'), 'w+'); // evicts a again
+    inner.gate = new Promise<void>((r) => (release = r));
+    const late = text(a).then(
+      () => 'read',
+      (e: { code?: string }) => e.code,
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    const closeA = a.close();
+    release();
+    inner.gate = undefined;
+    expect(await late).toBe('EBADF');
+    await closeA;
+    await c.close();
+    expect(inner.live).toBe(0);
+  });
+
+  it('a descriptor is not taken back while an operation on it is in flight', async () => {
+    const inner = countingFs();
+    const fs = pool(inner, 1);
+    const a = await fs.open(join(dir, 'busy'), 'w+');
+    const write = pwriteFully(a, Buffer.alloc(1 << 20, 1), 0);
+    const b = await fs.open(join(dir, 'next'), 'w+'); // over the bound, but a is busy: it stays open
+    await write;
+    expect(inner.live).toBeLessThanOrEqual(2);
+    expect((await a.stat()).size).toBe(1 << 20);
+    await a.close();
+    await b.close();
+  });
+
+  it('follows a rename: a file closed by the pool reopens at its new name', async () => {
+    const inner = countingFs();
+    const fs = pool(inner, 1);
+    const a = await fs.open(join(dir, 'old.log'), 'w+');
+    await pwriteFully(a, Buffer.from('moved'), 0);
+    await fs.rename(join(dir, 'old.log'), join(dir, 'old.log.deleted'));
+    const b = await fs.open(join(dir, 'x'), 'w+');
+    expect(await text(a)).toBe('moved');
+    expect(readdirSync(dir).sort()).toEqual(['old.log.deleted', 'x']);
+    await a.close();
+    await b.close();
+  });
+});
