@@ -1,10 +1,11 @@
 // Spawns the real `kts server-start` binary on a free loopback port with a temp data dir.
 // Tests restart it on the same port and dir to check what survives.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawnTracked, stopAllProcesses, stopProcess } from './processes.js';
 
 export const KTS_BIN = resolve(import.meta.dirname, '../../bin/kts.js');
 
@@ -28,8 +29,12 @@ export function tempDir(prefix = 'kts-test-'): string {
   return dir;
 }
 
-/** Removes every tempDir() made so far (KTS_KEEP_TEMP=1 keeps them for a post-mortem). */
-export function removeTempDirs(): void {
+/**
+ * Removes every tempDir() made so far (KTS_KEEP_TEMP=1 keeps them for a post-mortem), once every
+ * process the tests started has exited: a broker still shutting down writes into its data dir.
+ */
+export async function removeTempDirs(): Promise<void> {
+  await stopAllProcesses();
   if (process.env.KTS_KEEP_TEMP === '1') return;
   for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
 }
@@ -41,8 +46,12 @@ export interface SpawnedBroker {
   process: ChildProcess;
   /** Everything the broker printed so far. */
   output(): string;
-  /** Sends a signal (SIGTERM by default) and resolves with the exit code. */
+  /**
+   * Sends a signal (SIGTERM by default) and resolves with the exit code once the broker has exited
+   * (null if it ended by a signal: one still running after 30 s gets SIGKILL).
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** SIGKILL, resolved once the process is gone. */
   kill9(): Promise<void>;
 }
 
@@ -70,13 +79,15 @@ export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroke
   const args = [KTS_BIN, 'server-start', ...(opts.args ?? [])];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
   const [command, ...argv] = [...(opts.launcher ?? []), process.execPath, ...args];
-  const child = spawn(command, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(command, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code, signal) => res(code ?? (signal ? null : code))));
   await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`broker did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`)), opts.timeoutMs ?? 20000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`broker did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`));
+    }, opts.timeoutMs ?? 20000);
     const check = () => {
       if (/ready: bootstrap server/.test(out)) {
         clearTimeout(timer);
@@ -96,14 +107,10 @@ export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroke
     process: child,
     output: () => out,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      return exited;
+      return (await stopProcess(child, signal, 30_000)).code;
     },
     async kill9() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGKILL');
-      await exited;
+      await stopProcess(child, 'SIGKILL');
     },
   };
 }
