@@ -3,12 +3,13 @@
 //
 // Real ZooKeeper and zkCli.sh are optional locally (tests skip without them) and required in CI:
 // with KTS_REQUIRE_INTEROP set, their absence fails the tests instead.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { freePort, tempDir } from './broker.js';
+import { spawnTracked, stopProcess } from './processes.js';
 
 export { freePort, tempDir };
 
@@ -68,7 +69,7 @@ export interface SpawnedCoordinator {
   /** Milliseconds from spawn to the bound-address line. */
   startMs: number;
   output(): string;
-  /** Sends a signal (SIGTERM by default) and resolves with the exit code. */
+  /** Sends a signal (SIGTERM by default) and resolves with the exit code once it has exited (SIGKILL after 30 s). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   kill9(): Promise<void>;
 }
@@ -88,13 +89,15 @@ export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Prom
   const props: Record<string, string | number> = { dataDir, clientPort: 0, tickTime: 2000, ...opts.props };
   writeFileSync(configPath, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const started = performance.now();
-  const child = spawn(process.execPath, [script, 'zookeeper-server-start', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const child = spawnTracked(process.execPath, [script, 'zookeeper-server-start', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`coordinator did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`)), opts.timeoutMs ?? 20000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`coordinator did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`));
+    }, opts.timeoutMs ?? 20000);
     const check = () => {
       const m = /binding to port \/[^\s:]+:(\d+)/.exec(out);
       if (m) {
@@ -117,13 +120,9 @@ export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Prom
     process: child,
     startMs,
     output: () => out,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    stop: async (signal = 'SIGTERM') => (await stopProcess(child, signal, 30_000)).code,
     kill9: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
+      await stopProcess(child, 'SIGKILL');
     },
   };
 }
@@ -146,15 +145,14 @@ export async function startRealZooKeeper(opts: { tickTime?: number; whitelist?: 
     `tickTime=${opts.tickTime ?? 2000}\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\n` +
       `4lw.commands.whitelist=${opts.whitelist ?? '*'}\nadmin.enableServer=false\n`,
   );
-  const child = spawn('java', ['-Xmx256m', '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {
+  const child = spawnTracked('java', ['-Xmx256m', '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {
     stdio: 'ignore',
   });
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const deadline = Date.now() + 30_000;
   // `ruok` answers as soon as the JVM listens; `srvr` only once it serves requests.
   while (!(await fourLetter(port, 'srvr', 1000)).includes('Mode:')) {
     if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
+      await stopProcess(child, 'SIGKILL');
       throw new Error('Apache ZooKeeper did not start');
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -163,8 +161,7 @@ export async function startRealZooKeeper(opts: { tickTime?: number; whitelist?: 
     port,
     dataDir: join(dir, 'data'),
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
+      await stopProcess(child, 'SIGKILL');
     },
   };
 }
@@ -190,16 +187,16 @@ export function fourLetter(port: number, word: string, timeoutMs = 5000): Promis
 export function zkCli(port: number, commands: string[]): Promise<{ stdout: string; stderr: string }> {
   requireInstalled();
   return new Promise((res, rej) => {
-    const p = spawn(ZKCLI, ['-server', `127.0.0.1:${port}`], {
+    const p = spawnTracked(ZKCLI, ['-server', `127.0.0.1:${port}`], {
       env: { ...process.env, ZOO_LOG_DIR: tempDir('zkcli-log-'), JVMFLAGS: '-Dzookeeper.root.logger=ERROR,CONSOLE' },
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
+    p.stdout!.on('data', (d) => (stdout += d));
+    p.stderr!.on('data', (d) => (stderr += d));
     p.on('error', rej);
     p.on('close', () => res({ stdout, stderr }));
-    p.stdin.end(commands.join('\n') + '\nquit\n');
+    p.stdin!.end(commands.join('\n') + '\nquit\n');
   });
 }
 

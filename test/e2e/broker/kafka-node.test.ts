@@ -1,9 +1,9 @@
 // The seed article's kafka-node producer and consumer, unmodified except the broker address.
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
+import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 
 const fixtures = resolve(import.meta.dirname, '../../fixtures/seed');
 
@@ -39,7 +39,7 @@ describe('kafka-node (the seed article)', () => {
   });
 
   async function runUntil(script: string, done: (output: string) => boolean): Promise<string> {
-    const child = spawn(process.execPath, [resolve(fixtures, script)], { env: { ...process.env, KAFKA_HOST: broker.bootstrap } });
+    const child = spawnTracked(process.execPath, [resolve(fixtures, script)], { env: { ...process.env, KAFKA_HOST: broker.bootstrap } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -48,7 +48,7 @@ describe('kafka-node (the seed article)', () => {
       while (Date.now() < deadline && !done(out) && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
       return out;
     } finally {
-      child.kill('SIGKILL');
+      await stopProcess(child, 'SIGKILL');
     }
   }
 });

@@ -1,7 +1,8 @@
 // Runs the real binary (node bin/kts.js, as built by `npm run build`) the way a user or a script
 // would: arguments, stdin, environment, exit code, stdout and stderr kept apart.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { KTS_BIN } from '../../helpers/broker.js';
+import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 
 export interface KtsResult {
   code: number | null;
@@ -46,8 +47,9 @@ export function startKts(args: string[], opts: KtsOptions = {}) {
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    stop(signal: NodeJS.Signals = 'SIGINT'): Promise<KtsResult> {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    /** Sends the signal and resolves once the output is complete (SIGKILL if it has not exited after 20 s). */
+    async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<KtsResult> {
+      await stopProcess(child, signal);
       return exited;
     },
   };
@@ -55,7 +57,7 @@ export function startKts(args: string[], opts: KtsOptions = {}) {
 
 function start(args: string[], opts: KtsOptions): ChildProcess {
   const argv = opts.bin ? [opts.bin, ...args] : [KTS_BIN, ...args];
-  const child = spawn(process.execPath, argv, {
+  const child = spawnTracked(process.execPath, argv, {
     env: { ...process.env, KTS_BOOTSTRAP_SERVER: '', FORCE_COLOR: '0', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

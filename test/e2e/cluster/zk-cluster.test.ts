@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { KTS_BIN, freePort, spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
 import { kcat, run } from '../../helpers/kcat.js';
+import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { kcatPath } from '../../helpers/tools.js';
 import { runInterop, spawnCoordinator, startRealZooKeeper, waitFor, type SpawnedCoordinator } from '../../helpers/zookeeper.js';
 import { ZooKeeperClient } from '../../../src/cluster/zookeeper-client.js';
@@ -216,9 +217,8 @@ describe('the seed walkthrough with zookeeper-server-start', () => {
     const brokerPort = await freePort();
     writeFileSync(join(dir, 'zookeeper.properties'), `dataDir=${dir}/zookeeper\nclientPort=${zkPort}\nmaxClientCnxns=0\nadmin.enableServer=false\n`);
     writeFileSync(join(dir, 'server.properties'), `broker.id=0\nlisteners=PLAINTEXT://127.0.0.1:${brokerPort}\nlog.dirs=${dir}/kafka-logs\nzookeeper.connect=127.0.0.1:${zkPort}\nnum.partitions=1\n`);
-    const { spawn } = await import('node:child_process');
-    const zkProc = spawn(process.execPath, [KTS_BIN, 'zookeeper-server-start', join(dir, 'zookeeper.properties')], { stdio: 'ignore' });
-    const brokerProc = spawn(process.execPath, [KTS_BIN, 'server-start', join(dir, 'server.properties')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const zkProc = spawnTracked(process.execPath, [KTS_BIN, 'zookeeper-server-start', join(dir, 'zookeeper.properties')], { stdio: 'ignore' });
+    const brokerProc = spawnTracked(process.execPath, [KTS_BIN, 'server-start', join(dir, 'server.properties')], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       brokerProc.stdout!.on('data', (d) => (out += d));
@@ -238,8 +238,9 @@ describe('the seed walkthrough with zookeeper-server-start', () => {
       expect(await zk.getChildren('/brokers/topics')).toEqual(['test']);
       await zk.close();
     } finally {
-      brokerProc.kill('SIGTERM');
-      zkProc.kill('SIGTERM');
+      // Both write into `dir` while they shut down: wait for the exits before it is removed.
+      await stopProcess(brokerProc);
+      await stopProcess(zkProc);
     }
   }, 60_000);
 });

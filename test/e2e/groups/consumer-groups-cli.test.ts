@@ -1,12 +1,12 @@
 // `kts consumer-groups` against a live broker: Kafka's exact plain text for --list, --describe
 // --state, --delete and --delete-offsets, reset scenarios with clamping, export/from-file round
 // trip, JSON output, exit codes (usage 1; everything else 0, as Kafka), and kts's --describe --watch.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { KTS_BIN, tempDir } from '../../helpers/broker.js';
+import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { consumerGroups, createTopic, connectClients, produceEach, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
 
 describe('kts consumer-groups', () => {
@@ -160,7 +160,7 @@ describe('kts consumer-groups', () => {
     })();
     // Runs the built binary with stdout piped; resolves when `ready(stdout)` holds.
     const watch = async (extra: string[], ready: (stdout: string) => boolean) => {
-      const child = spawn(process.execPath, [KTS_BIN, 'consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', 'watch-group', '--watch', '0.5', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawnTracked(process.execPath, [KTS_BIN, 'consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', 'watch-group', '--watch', '0.5', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -169,7 +169,7 @@ describe('kts consumer-groups', () => {
       try {
         await waitFor('watch output', () => ready(stdout), 30_000, 50);
       } catch (err) {
-        child.kill('SIGKILL');
+        await stopProcess(child, 'SIGKILL');
         throw new Error(`${(err as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
       }
       return { child, exited, out: () => stdout, err: () => stderr };

@@ -1,9 +1,10 @@
 // (2) A member killed with SIGKILL: its partitions move to the others once its session times out
 // (no LeaveGroup is ever sent), and every record is consumed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
+import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { createTopic, connectClients, produceEach, startTestBroker, waitFor, type TestBroker } from './support.js';
 
 const MEMBER = resolve(import.meta.dirname, 'fixtures/kafkajs-member.mjs');
@@ -18,7 +19,7 @@ interface Member {
 }
 
 function startMember(bootstrap: string, group: string, topic: string, name: string): Member {
-  const child = spawn(process.execPath, [MEMBER, bootstrap, group, topic, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(process.execPath, [MEMBER, bootstrap, group, topic, name], { stdio: ['ignore', 'pipe', 'pipe'] });
   const m: Member = { name, child, assigned: [], records: [], log: '' };
   let buf = '';
   child.stdout!.on('data', (d) => {
@@ -53,7 +54,7 @@ describe('a group member killed with SIGKILL', () => {
     ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
   });
   afterAll(async () => {
-    for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
+    await Promise.all(members.map((m) => stopProcess(m.child, 'SIGKILL')));
     await producer?.disconnect();
     await admin?.disconnect();
     await broker?.stop();

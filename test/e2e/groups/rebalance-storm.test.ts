@@ -3,10 +3,11 @@
 // producer keeps writing. Throughout, a monitor checks that no committed offset ever moves
 // backwards; afterwards the survivors converge to one stable generation that owns every partition
 // and commits up to the log end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
+import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { createTopic, connectClients, startTestBroker, trackedConsumer, waitFor, type TestBroker, type TrackedConsumer } from './support.js';
 
 const STORM_MS = Number(process.env.KTS_STORM_MS ?? 60_000);
@@ -27,7 +28,7 @@ describe('rebalance storm', () => {
     ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => stopProcess(c, 'SIGKILL')));
     await Promise.all([...running.values()].map((m) => m.consumer.disconnect().catch(() => {})));
     await producer?.disconnect();
     await admin?.disconnect();
@@ -112,7 +113,7 @@ describe('rebalance storm', () => {
       if (killAt.length && elapsed >= killAt[0]) {
         killAt.shift();
         // A member in its own process that dies without a word once it has partitions, mid-storm.
-        const child = spawn(process.execPath, [MEMBER, broker.bootstrap, group, topic, `doomed-${children.length}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const child = spawnTracked(process.execPath, [MEMBER, broker.bootstrap, group, topic, `doomed-${children.length}`], { stdio: ['ignore', 'pipe', 'ignore'] });
         children.push(child);
         let out = '';
         let killed = false;

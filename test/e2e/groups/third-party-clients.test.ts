@@ -1,12 +1,13 @@
 // (3) Third-party group clients: librdkafka (kcat -G: JoinGroup v5, OffsetFetch v7 flexible,
 // OffsetCommit v7) and kafka-node's ConsumerGroup (JoinGroup v0, OffsetCommit v2): two members
 // of each split a topic with no partition read twice, and their commits land in kts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { kcatPath } from '../../helpers/tools.js';
 import { kcat as kcatRun } from '../../helpers/kcat.js';
+import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { partitionForGroup } from '../../../src/broker/groups/index.js';
 import { createTopic, connectClients, produceEach, startTestBroker, waitFor, type TestBroker } from './support.js';
 
@@ -19,7 +20,7 @@ interface Proc {
 }
 
 function launch(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const p: Proc = { child, lines: [], err: '' };
   let buf = '';
   child.stdout!.on('data', (d) => {
@@ -35,11 +36,7 @@ function launch(cmd: string, args: string[]): Proc {
 }
 
 async function stopGracefully(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise((r) => p.child.once('exit', r));
-  p.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await stopProcess(p.child, 'SIGTERM', 10_000);
 }
 
 describe('third-party group clients on kts', () => {
@@ -55,7 +52,7 @@ describe('third-party group clients on kts', () => {
     ({ kafka, admin, producer } = await connectClients(broker.bootstrap));
   });
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => stopProcess(p.child, 'SIGKILL')));
     await producer?.disconnect();
     await admin?.disconnect();
     await broker?.stop();

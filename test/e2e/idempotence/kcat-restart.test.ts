@@ -3,12 +3,12 @@
 // dir. Everything is then read back: every value exactly once (no duplicate, no gap) and, per
 // partition, in the order it was produced. The broker rebuilt its producer state from the log
 // (no snapshot after a kill), so librdkafka's resends were recognised as duplicates.
-import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { kcat } from '../../helpers/kcat.js';
 import { kcatPath } from '../../helpers/tools.js';
+import { spawnTracked } from '../../helpers/processes.js';
 
 const hasKcat = kcatPath() !== null;
 const TOTAL = 100_000;
@@ -28,7 +28,7 @@ describe.skipIf(!hasKcat)('idempotent librdkafka producer across a broker kill -
     await admin.createTopics({ topics: [{ topic: 'idem', numPartitions: PARTITIONS }] });
     await admin.disconnect();
 
-    const producer = spawn(
+    const producer = spawnTracked(
       kcatPath()!,
       [
         '-E', // keep going while the broker is down

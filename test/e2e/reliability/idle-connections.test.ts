@@ -1,12 +1,10 @@
 // 10,000 idle connections held open against the real broker; kcat (librdkafka) then produces and
 // consumes through the same broker. Both the broker and the process holding the connections are
 // started through `sh -c 'ulimit -n <hard limit>; exec node ...'` so their descriptor limits allow it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KTS_BIN, freePort } from '../../helpers/broker.js';
+import { KTS_BIN, freePort, tempDir } from '../../helpers/broker.js';
+import { exitOf, spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { kcat } from '../../helpers/kcat.js';
 import { kcatPath } from '../../helpers/tools.js';
 import { RawClient } from '../../helpers/raw-client.js';
@@ -36,7 +34,7 @@ process.stdin.on('end', () => process.exit(0));
 
 function withUlimit(cmd: string[]): ChildProcess {
   const quoted = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  return spawn('sh', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; ulimit -n 65536 2>/dev/null; exec ${quoted}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawnTracked('sh', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; ulimit -n 65536 2>/dev/null; exec ${quoted}`], { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 function waitFor(child: ChildProcess, re: RegExp, timeoutMs: number, out: { text: string }): Promise<RegExpExecArray> {
@@ -57,17 +55,13 @@ function waitFor(child: ChildProcess, re: RegExp, timeoutMs: number, out: { text
 
 describe('10,000 idle connections', () => {
   const children: ChildProcess[] = [];
-  const dirs: string[] = [];
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    await sleep(100);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await Promise.all(children.map((c) => stopProcess(c, 'SIGKILL')));
   });
 
   it(`the broker holds ${CONNECTIONS.toLocaleString('en-US')} idle connections and still serves kcat`, async () => {
     const port = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'kts-idle-'));
-    dirs.push(dataDir);
+    const dataDir = tempDir('kts-idle-');
     const broker = withUlimit([process.execPath, KTS_BIN, 'server-start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`]);
     children.push(broker);
     const bout = { text: '' };
@@ -116,6 +110,7 @@ describe('10,000 idle connections', () => {
     expect(held).toBe(CONNECTIONS);
     expect(still).toBe(CONNECTIONS);
     holder.stdin!.end();
-    broker.kill('SIGTERM');
+    expect(await exitOf(holder)).toEqual({ code: 0, signal: null });
+    expect(await stopProcess(broker, 'SIGTERM')).toEqual({ code: 0, signal: null });
   }, 150_000);
 });
