@@ -148,9 +148,26 @@ describe('with a broker', () => {
 
   it('SIGTERM ends a consumer with 143 and the count line', async () => {
     const c = startKts(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'lean']);
-    await new Promise((r) => setTimeout(r, 1500));
+    // A SIGTERM before the consumer is up would meet node's default handler, not the tool's: wait
+    // until it consumes. It starts at the end of the topic, so records are added until one arrives.
+    let consuming = false;
+    const feeding = (async () => {
+      for (let i = 0; !consuming; i++) {
+        await kts(['console-producer', '--bootstrap-server', broker.bootstrap, '--topic', 'lean'], { input: `marker ${i}\n` });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      await c.waitForStdout((s) => s.includes('\n'), 30_000);
+    } finally {
+      consuming = true;
+      await feeding;
+    }
     const done = await c.stop('SIGTERM');
     expect(done.code).toBe(143);
-    expect(done.stderr).toBe('Processed a total of 0 messages\n');
+    const lines = done.stdout.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^marker \d+$/);
+    expect(done.stderr).toBe(`Processed a total of ${lines.length} messages\n`);
   });
 });

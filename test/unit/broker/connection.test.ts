@@ -64,8 +64,9 @@ async function setup() {
     return [b];
   };
   const call = (id: number) => calls.find((c) => c.id === id)!;
+  // Bounded by time, not by a count of 5 ms sleeps (each of which runs late on a loaded machine).
   const until = async (cond: () => boolean) => {
-    for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+    for (const deadline = Date.now() + 10_000; !cond() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
     expect(cond()).toBe(true);
   };
   return {

@@ -102,7 +102,7 @@ describe('RecentBatches', () => {
     r.add(0, b);
     expect(r.read(0, b.length)).toEqual(b);
     expect(recentBatchBytes()).toBeGreaterThan(before);
-    for (let i = 0; i < 100 && r.start >= 0; i++) await new Promise((res) => setTimeout(res, 10));
+    for (const deadline = Date.now() + 10_000; r.start >= 0 && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 10));
     expect(r.start).toBe(-1);
     expect(r.read(0, b.length)).toBeNull();
     expect(recentBatchBytes()).toBe(before);
