@@ -129,9 +129,10 @@ describe.each(targets)('node-zookeeper-client against $name', (target) => {
     proxy.freeze();
     expect(await deleted).toBe('NODE_DELETED[2]@/lease');
     const after = Date.now() - silentSince;
-    // Negotiated 1000 ms, expiry in tick buckets: between T and T + tick (plus scheduling slack).
+    // Negotiated 1000 ms, expiry in tick buckets: between T and T + tick, plus scheduling slack
+    // (two processes' timers and a watch notification, on a machine that may be loaded).
     expect(after).toBeGreaterThanOrEqual(900);
-    expect(after).toBeLessThan(1000 + TICK + 1500);
+    expect(after).toBeLessThan(1000 + TICK + 5000);
     proxy.thaw();
     proxy.cut();
     await expired;
