@@ -39,7 +39,14 @@ describe.skipIf(!hasKcat)('kcat -X compression.codec=… against kts', () => {
       expect(out.split('\n').filter(Boolean)).toEqual(lines);
       const batches = storedBatches(broker.dataDir, topic, 0);
       expect(batches.length).toBeGreaterThan(0);
-      expect(new Set(batches.map((b) => b.codec))).toEqual(new Set([i + 1]));
+      // librdkafka sends a batch uncompressed when compressing would not shrink it (one or two short
+      // records: a busy machine can leave kcat a linger window with little read from stdin), so a
+      // few uncompressed records may come first; every other batch is stored with the codec.
+      const codecs = new Set(batches.map((b) => b.codec));
+      codecs.delete(0);
+      expect(codecs).toEqual(new Set([i + 1]));
+      const uncompressed = batches.filter((b) => b.codec === 0).reduce((n, b) => n + b.recordCount, 0);
+      expect(uncompressed).toBeLessThanOrEqual(20);
       expect(batches.reduce((n, b) => n + b.recordCount, 0)).toBe(5000);
     });
   }
