@@ -5,12 +5,13 @@
 // Locally a version that was never fetched skips its tests; in CI (KTS_REQUIRE_INTEROP=1) it fails
 // them, so a green CI run always means the real Kafka ran. JVMs start slowly on two loaded cores:
 // share one broker per test file.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, tempDir } from './broker.js';
+import { spawnTracked } from './processes.js';
 import { RawClient } from './raw-client.js';
 
 export const KAFKA_4 = '4.4.0';
@@ -113,7 +114,7 @@ export function runKafkaTool(
 ): Promise<ToolResult> {
   const argv = [...jvmArgs(version, '256m'), TOOL_CLASSES[version][tool], ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn('java', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnTracked('java', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d) => out.push(d));
@@ -218,7 +219,7 @@ export async function startRealKafka(version: KafkaVersion, opts: RealKafkaOptio
 
   if (!opts.zookeeper) await kafkaTool(version, 'storage', ['format', '-t', randomClusterId(), '-c', config]);
 
-  const child = spawn('java', [...jvmArgs(version, '512m'), 'kafka.Kafka', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked('java', [...jvmArgs(version, '512m'), 'kafka.Kafka', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -4,7 +4,7 @@
 // client gets KAFKA_STORAGE_ERROR and nothing of the topic is left: not in Metadata, not in the
 // metadata file, no partition directory, and not after a restart; without the fault the same
 // request then succeeds.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,16 +12,19 @@ import { KTS_BIN, freePort, spawnBroker, tempDir } from '../../helpers/broker.js
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { requireTool } from '../../helpers/tools.js';
+import { exitOf, spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { createTopic, produce, readPartition, sleep } from './support.js';
 
 const strace = requireTool('strace', ['/usr/bin/strace']);
 
 const running: ChildProcess[] = [];
-afterAll(() => {
+// A test that failed midway leaves a broker under strace: kill it, then wait for strace to exit
+// before test/setup.ts removes its data dir.
+afterAll(async () => {
   for (const child of running) {
-    if (child.exitCode !== null) continue;
+    if (child.exitCode !== null || child.signalCode !== null) continue;
     for (const pid of childPids(child)) process.kill(pid, 'SIGKILL');
-    child.kill('SIGKILL');
+    await stopProcess(child, 'SIGTERM', 10_000);
   }
 });
 
@@ -40,12 +43,11 @@ async function startWithFailingOpen(dataDir: string, port: number, failPaths: st
   args.push(process.execPath, KTS_BIN, 'server-start');
   const overrides = { listeners: `PLAINTEXT://127.0.0.1:${port}`, 'log.dirs': dataDir, 'group.initial.rebalance.delay.ms': '0' };
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
-  const child = spawn(strace!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(strace!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const deadline = Date.now() + 30_000;
   while (!/ready: bootstrap server/.test(out)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`broker under strace did not start:\n${out}`);
@@ -55,7 +57,7 @@ async function startWithFailingOpen(dataDir: string, port: number, failPaths: st
     async stop() {
       // SIGTERM to the broker itself (strace would only detach); strace exits after it.
       for (const pid of childPids(child)) process.kill(pid, 'SIGTERM');
-      await exited;
+      await exitOf(child);
     },
   };
 }
