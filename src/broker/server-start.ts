@@ -18,7 +18,6 @@ export async function runServerStart(args: { config?: string; override?: string[
     log.error('Exiting Kafka due to fatal exception during startup.');
     process.exit(1);
   }
-  process.stdout.write(`kts broker ${broker.nodeId} ready: bootstrap server ${broker.bootstrap}, data in ${broker.dataDir}\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -34,4 +33,7 @@ export async function runServerStart(args: { config?: string; override?: string[
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // After the handlers: whoever waits for this line may signal at once (stdout to a pipe is written
+  // before write() returns), and a signal with no handler yet would kill the broker uncleanly.
+  process.stdout.write(`kts broker ${broker.nodeId} ready: bootstrap server ${broker.bootstrap}, data in ${broker.dataDir}\n`);
 }

@@ -20,28 +20,32 @@ export async function runZookeeperServerStart(configPath?: string): Promise<void
     log.info('No configuration file given: using defaults');
   }
   const opts = coordinatorOptionsFromProperties(props, baseDir);
-  const handle = await startCoordinator({
+  const starting = startCoordinator({
     ...opts,
     logger: log,
     onFatal: () => process.exit(1),
   });
-  log.info(
-    `kts ZooKeeper-protocol server started on ${handle.host}:${handle.port} ` +
-      `(dataDir=${opts.dataDir}${opts.dataLogDir ? `, dataLogDir=${opts.dataLogDir}` : ''})`,
-  );
+  // Handlers before the "binding to port" line is printed: whoever waits for it may signal at once.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`Received ${signal}, shutting down`);
-    handle.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        log.error(`Shutdown failed: ${err.message}`);
-        process.exit(1);
-      },
-    );
+    starting
+      .then((handle) => handle.close())
+      .then(
+        () => process.exit(0),
+        (err: Error) => {
+          log.error(`Shutdown failed: ${err.message}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const handle = await starting;
+  log.info(
+    `kts ZooKeeper-protocol server started on ${handle.host}:${handle.port} ` +
+      `(dataDir=${opts.dataDir}${opts.dataLogDir ? `, dataLogDir=${opts.dataLogDir}` : ''})`,
+  );
 }
