@@ -5,7 +5,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { BrokerConfig, type Listener } from '../config/broker-config.js';
 import { readProperties } from '../config/properties.js';
 import type { BrokerEndpoint, ClusterMetadata } from '../cluster/cluster-metadata.js';
-import { TopicRegistry } from '../cluster/topic-registry.js';
+import type { ZkSession } from '../cluster/zk-session.js';
+import { loadMetaProperties, type MetaPropertiesEnsemble, verifyMetaProperties, writeMetaProperties } from '../cluster/meta-properties.js';
+import { readStoredClusterId, TopicRegistry } from '../cluster/topic-registry.js';
+import { lockDirs } from '../storage/dir-lock.js';
 import { LogManager } from '../storage/index.js';
 import type { BrokerContext } from './broker-context.js';
 import { GroupCoordinator } from './groups/index.js';
@@ -59,14 +62,10 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   const now = opts.now ?? Date.now;
   const nodeId = config.nodeId;
 
-  const maxOpenFiles = config.getNumber('kts.log.open.files.max');
-  const logs = await LogManager.open({
-    logDirs: config.logDirs,
-    defaults: config.logConfig(),
-    now,
-    logger: log.child('log'),
-    openFiles: { maxOpen: maxOpenFiles > 0 ? maxOpenFiles : undefined, idleMs: config.getNumber('kts.log.open.files.idle.ms') },
-  });
+  // Start-up order: lock every log dir, bind the listener, check meta.properties, and only then
+  // write anything (recovery, checkpoints, the clean-shutdown marker, meta.properties). A start that
+  // is refused or cannot bind leaves the directories as they were.
+  const locks = await lockDirs(config.logDirs, 'broker', log.child('log'));
   const listener = config.listeners[0];
   const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
   // Connections accepted before the request handlers exist are held (unread: their bytes wait in the
@@ -77,26 +76,43 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     socket.on('error', dropEarly);
     early.push(socket);
   };
-  let servers: Server[];
+  let servers: Server[] = [];
+  let logs: LogManager | undefined;
+  let zookeeper: ZooKeeperJoin | undefined;
+  let topics: ClusterMetadata;
+  let advertised: { host: string; port: number };
+  let boundPort: number;
   try {
     servers = await listen(listener, (socket) => accept(socket));
-  } catch (err) {
-    await logs.close();
-    throw err;
-  }
-  const boundPort = (servers[0].address() as { port: number }).port;
-  const advertised = {
-    host: advertisedListener.host || 'localhost',
-    port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
-  };
-
-  let topics: ClusterMetadata;
-  try {
-    topics = await openClusterMetadata(config, logs, log, { nodeId, host: advertised.host, port: advertised.port, rack: null });
+    boundPort = (servers[0].address() as { port: number }).port;
+    advertised = {
+      host: advertisedListener.host || 'localhost',
+      port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
+    };
+    const meta = await loadMetaProperties(config.logDirs);
+    const connect = config.getString('zookeeper.connect').trim();
+    // The cluster id meta.properties must name: the embedded metadata's, or ZooKeeper's /cluster/id.
+    const metaClusterId = verifyMetaProperties(meta, { nodeId, clusterId: connect ? undefined : await readStoredClusterId(config) });
+    if (connect) zookeeper = await joinZooKeeper(connect, config, log, meta);
+    const maxOpenFiles = config.getNumber('kts.log.open.files.max');
+    logs = await LogManager.open({
+      logDirs: config.logDirs,
+      defaults: config.logConfig(),
+      now,
+      logger: log.child('log'),
+      openFiles: { maxOpen: maxOpenFiles > 0 ? maxOpenFiles : undefined, idleMs: config.getNumber('kts.log.open.files.idle.ms') },
+    });
+    topics = await openClusterMetadata(config, logs, log, { nodeId, host: advertised.host, port: advertised.port, rack: null }, zookeeper, metaClusterId);
+    await writeMetaProperties(config.logDirs, meta, topics.clusterId, nodeId).catch(async (err) => {
+      await topics.close();
+      throw err;
+    });
   } catch (err) {
     for (const server of servers) server.close();
     for (const socket of early) socket.destroy();
-    await logs.close();
+    await logs?.close().catch((e) => log.error(`Closing the logs after a failed start: ${(e as Error).message}`));
+    await zookeeper?.zk.close().catch(() => {});
+    await Promise.allSettled(locks.map((l) => l.release()));
     throw err;
   }
 
@@ -179,7 +195,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       for (const connection of connections) connection.close();
       await groups.close();
       await topics.close();
-      await logs.close();
+      try {
+        await logs.close();
+      } finally {
+        await Promise.allSettled(locks.map((l) => l.release()));
+      }
       log.info(`[KafkaServer id=${nodeId}] shut down completed`);
     })());
 
@@ -194,24 +214,43 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   };
 }
 
-/** The embedded store, or ZooKeeper in Kafka's layout when `zookeeper.connect` is set. */
-async function openClusterMetadata(config: BrokerConfig, logs: LogManager, log: Logger, self: BrokerEndpoint): Promise<ClusterMetadata> {
-  const connect = config.getString('zookeeper.connect').trim();
-  if (!connect) {
-    const registry = await TopicRegistry.open(config, logs, log.child('cluster'));
-    registry.setSelf(self);
-    return registry;
-  }
+interface ZooKeeperJoin {
+  zk: ZkSession;
+  clusterId: string;
+}
+
+/** Connects to ZooKeeper and learns the cluster id, refusing another cluster's data, before the logs open. */
+async function joinZooKeeper(connect: string, config: BrokerConfig, log: Logger, meta: MetaPropertiesEnsemble): Promise<ZooKeeperJoin> {
   const { ZkSession } = await import('../cluster/zk-session.js');
-  const { ZkClusterMetadata } = await import('../cluster/zk-cluster-metadata.js');
+  const { joinClusterId } = await import('../cluster/zk-cluster-metadata.js');
   const sessionTimeoutMs = config.getNumber('zookeeper.session.timeout.ms');
   const zk = await ZkSession.connect(connect, sessionTimeoutMs, config.getNumber('zookeeper.connection.timeout.ms'), log.child('zookeeper'));
   try {
-    return await ZkClusterMetadata.open({ zk, config, logs, log: log.child('cluster'), self, sessionTimeoutMs });
+    const withId = [...meta.values()].find((m) => m.clusterId !== undefined);
+    return { zk, clusterId: await joinClusterId(zk, withId && { clusterId: withId.clusterId!, path: withId.path }) };
   } catch (err) {
     await zk.close();
     throw err;
   }
+}
+
+/** The embedded store, or ZooKeeper in Kafka's layout when `zookeeper.connect` is set. */
+async function openClusterMetadata(
+  config: BrokerConfig,
+  logs: LogManager,
+  log: Logger,
+  self: BrokerEndpoint,
+  zookeeper: ZooKeeperJoin | undefined,
+  metaClusterId: string | undefined,
+): Promise<ClusterMetadata> {
+  if (!zookeeper) {
+    const registry = await TopicRegistry.open(config, logs, log.child('cluster'), metaClusterId);
+    registry.setSelf(self);
+    return registry;
+  }
+  const { ZkClusterMetadata } = await import('../cluster/zk-cluster-metadata.js');
+  const { zk, clusterId } = zookeeper;
+  return ZkClusterMetadata.open({ zk, config, logs, log: log.child('cluster'), self, sessionTimeoutMs: config.getNumber('zookeeper.session.timeout.ms'), clusterId });
 }
 
 /**

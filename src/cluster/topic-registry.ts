@@ -1,12 +1,11 @@
 // Topic metadata for the embedded coordinator (no zookeeper.connect): names, ids, partition counts
 // and config overrides, plus dynamic broker configs. Persisted as one JSON document replaced
-// atomically under the first log dir; `meta.properties` carries the cluster id as Kafka's does.
+// atomically under the first log dir; `meta.properties` (meta-properties.ts) carries the cluster id as Kafka's does.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerConfig } from '../config/broker-config.js';
-import { parseProperties } from '../config/properties.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
@@ -88,23 +87,16 @@ export class TopicRegistry implements ClusterMetadata {
     await this.writes;
   }
 
-  static async open(config: BrokerConfig, logs: LogManager, log: RegistryLogger = { warn: (m) => console.warn(m) }): Promise<TopicRegistry> {
+  /** `metaClusterId`: what meta.properties says (checked against the stored id before this). */
+  static async open(config: BrokerConfig, logs: LogManager, log: RegistryLogger = { warn: (m) => console.warn(m) }, metaClusterId?: string): Promise<TopicRegistry> {
     const dir = config.logDirs[0];
     await mkdir(dir, { recursive: true });
     const state = await readState(join(dir, METADATA_FILE));
-    const meta = await readMetaProperties(dir);
-    const clusterId = state?.clusterId ?? meta?.get('cluster.id') ?? randomClusterId();
+    const clusterId = state?.clusterId ?? metaClusterId ?? randomClusterId();
     const registry = new TopicRegistry(clusterId, dir, config, logs, log);
     for (const [key, value] of Object.entries(state?.brokerConfigs ?? {})) config.dynamic.set(key, value);
     for (const [name, t] of Object.entries(state?.topics ?? {})) {
       registry.index({ name, topicId: t.topicId, partitions: t.partitions, configs: new Map(Object.entries(t.configs)), internal: t.internal });
-    }
-    // Written when missing or different (as Kafka does): a restart costs no fsyncs here.
-    if (meta?.get('version') !== '0' || meta.get('broker.id') !== String(config.nodeId) || meta.get('cluster.id') !== clusterId) {
-      await writeFileAtomic(
-        join(dir, 'meta.properties'),
-        `#\n#kts ${new Date().toISOString()}\nversion=0\nbroker.id=${config.nodeId}\ncluster.id=${clusterId}\n`,
-      );
     }
     // Without a metadata file nothing says which logs belong (a first start, or an older data dir):
     // then nothing is removed.
@@ -308,10 +300,7 @@ async function readState(path: string): Promise<StoredState | null> {
   return state;
 }
 
-async function readMetaProperties(dir: string): Promise<Map<string, string> | null> {
-  try {
-    return parseProperties(await readFile(join(dir, 'meta.properties'), 'utf8'));
-  } catch {
-    return null;
-  }
+/** The cluster id the stored metadata holds, if there is any (read before the logs are opened). */
+export async function readStoredClusterId(config: BrokerConfig): Promise<string | undefined> {
+  return (await readState(join(config.logDirs[0], METADATA_FILE)))?.clusterId;
 }

@@ -53,6 +53,31 @@ export interface ZkClusterOptions {
   log: Logger;
   self: BrokerEndpoint;
   sessionTimeoutMs: number;
+  /** From joinClusterId, before the logs were opened. */
+  clusterId: string;
+}
+
+/**
+ * The cluster id in /cluster/id (created on a new ensemble), checked against the one the log dirs'
+ * meta.properties hold, before the broker touches its logs: Kafka's InconsistentClusterIdException.
+ */
+export async function joinClusterId(zk: ZkSession, stored: { clusterId: string; path: string } | undefined): Promise<string> {
+  const fresh = randomClusterId();
+  await zk.mkdirp('/cluster');
+  let clusterId = fresh;
+  try {
+    await zk.create('/cluster/id', json({ version: '1', id: fresh }), 'persistent');
+  } catch (err) {
+    if (!isNodeExists(err)) throw err;
+    clusterId = parse((await zk.getData('/cluster/id')).data).id;
+  }
+  if (stored && stored.clusterId !== clusterId) {
+    throw new Error(
+      `The Cluster ID ${clusterId} doesn't match stored clusterId ${stored.clusterId} in ${stored.path}. ` +
+        'The broker is trying to join the wrong cluster. Configured zookeeper.connect may be wrong.',
+    );
+  }
+  return clusterId;
 }
 
 export class ZkClusterMetadata implements ClusterMetadata {
@@ -85,23 +110,11 @@ export class ZkClusterMetadata implements ClusterMetadata {
 
   private async start(): Promise<void> {
     for (const path of PERSISTENT_PATHS) await this.zk.mkdirp(path);
-    this.clusterId = await this.loadClusterId();
+    this.clusterId = this.opts.clusterId;
     await this.register();
     this.zk.onSessionReestablished(() => void this.afterNewSession());
     await this.reload();
     await this.elect();
-  }
-
-  private async loadClusterId(): Promise<string> {
-    const fresh = randomClusterId();
-    await this.zk.mkdirp('/cluster');
-    try {
-      await this.zk.create('/cluster/id', json({ version: '1', id: fresh }), 'persistent');
-      return fresh;
-    } catch (err) {
-      if (!isNodeExists(err)) throw err;
-      return parse((await this.zk.getData('/cluster/id')).data).id;
-    }
   }
 
   /** /brokers/ids/<id>: ephemeral. A node left by our own previous process waits out its session. */

@@ -3,9 +3,10 @@
 // request-processor.ts, validation in prep.ts, durability in database.ts.
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type ConnectRequest, OpCode } from '../protocol/zookeeper/index.js';
 import { writeFileAtomic } from '../cluster/atomic-file.js';
+import { type DirLock, lockDirs } from '../storage/dir-lock.js';
 import { ClientConnection, type ConnectionHost } from './connection.js';
 import { Database } from './database.js';
 import { FOUR_LETTER_WORDS, type ServerView, fourLetterAnswer, isWhitelisted } from './four-letter-words.js';
@@ -80,6 +81,7 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
   private readonly maxCnxns: number;
   private readonly startedAt = Date.now();
   private fatal: Error | null = null;
+  private locks: DirLock[] = [];
   private closing: Promise<void> | null = null;
   private stats = newStats();
   port = 0;
@@ -101,15 +103,24 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
     // As ZooKeeper does, the port is open before the database is loaded: `ruok` is answered at
     // once, other four-letter words say the server is not serving yet, and a client's connection
     // waits (unread) until recovery is done.
+    // Before that, the data dirs are locked: a second coordinator on a live dataDir would append to
+    // the same transaction log. A refused start, or one that cannot bind, writes nothing there.
+    const dirs = [this.opts.dataDir, ...(this.opts.dataLogDir && resolve(this.opts.dataLogDir) !== resolve(this.opts.dataDir) ? [this.opts.dataLogDir] : [])];
+    this.locks = await lockDirs(dirs, 'coordinator', this.log);
     const server = net.createServer((socket) => (this.db ? this.accept(socket) : this.acceptEarly(socket)));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.opts.port, host: this.host }, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: this.opts.port, host: this.host }, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      await this.releaseLocks();
+      throw err;
+    }
     const addr = server.address() as net.AddressInfo;
     this.port = addr.port;
     this.host = addr.address;
@@ -141,6 +152,7 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
       for (const socket of this.early) socket.destroy();
       this.early.clear();
       await new Promise<void>((r) => server.close(() => r()));
+      await this.releaseLocks();
       throw e;
     }
     // Logged once sessions are served (scripts and tests wait for this line).
@@ -178,7 +190,11 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
       for (const c of this.connections) c.destroy();
       for (const socket of this.early) socket.destroy();
       await stopped;
-      await this.db?.close();
+      try {
+        await this.db?.close();
+      } finally {
+        await this.releaseLocks();
+      }
       this.log.info('shutdown complete');
     })();
     return this.closing;
@@ -385,6 +401,10 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
   }
 
   /** The session-password secret: created once per data directory, so passwords survive restarts. */
+  private async releaseLocks(): Promise<void> {
+    await Promise.allSettled(this.locks.splice(0).map((l) => l.release()));
+  }
+
   private async loadSecret(): Promise<Buffer> {
     const dir = join(this.opts.dataDir, 'version-2');
     const path = join(dir, 'kts-session-secret');

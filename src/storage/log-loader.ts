@@ -8,7 +8,8 @@
 //    both indexes rebuilt. A cut means everything after it is gone, so later segments are deleted.
 //  - A recovery point past the end of the segment files vouches for nothing: every segment is recovered.
 //  - A log start offset past the log end is refused (an error naming the checkpoint), never acted on.
-// Corruption is reported through the logger and repaired; real I/O failures and the refusal throw.
+// Corruption is reported through the logger and repaired; real I/O failures and the refusal throw,
+// and so does a directory where a segment file belongs (the path is named).
 import type { LogConfig } from './config.js';
 import { type FileSystem, isNotFound } from './file-system.js';
 import { LogSegment } from './log-segment.js';
@@ -43,7 +44,15 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
   const logs = new Set<number>();
   const indexFiles: Array<{ base: number; file: string }> = [];
   for (const entry of await fs.readdir(dir)) {
-    if (!entry.isFile) continue;
+    if (!entry.isFile) {
+      // A directory (or anything but a file) under a segment file's name is an operator's mistake, not
+      // damage to repair: removing it could destroy what was put there. Stop, saying where.
+      if (SEGMENT_FILE.test(entry.name)) {
+        const what = entry.isDirectory ? 'a directory' : 'not a regular file';
+        throw new Error(`${dir}/${entry.name} is ${what}, not a segment file: move it out of the way (a missing index is rebuilt)`);
+      }
+      continue;
+    }
     if (LEFTOVER.test(entry.name)) {
       await unlinkQuietly(fs, `${dir}/${entry.name}`);
       continue;

@@ -104,7 +104,6 @@ export class LogManager {
     }
     const recoveryPoints = recovery.offsets;
     const startOffsets = start.offsets;
-    logger.info(`loading logs from ${logDir} (${hadCleanShutdown ? 'clean' : 'unclean'} shutdown before)`);
 
     const toLoad: Array<{ topic: string; partition: number; dir: string }> = [];
     const beingDeleted: string[] = [];
@@ -127,6 +126,10 @@ export class LogManager {
       }
       toLoad.push({ ...parsed, dir: path });
     }
+
+    // A dir with no marker, no checkpoints and no partitions has never held logs: nothing to recover.
+    const isNew = !hadCleanShutdown && !recovery.problem && recoveryPoints === undefined && startOffsets === undefined && toLoad.length === 0;
+    logger.info(`loading logs from ${logDir} (${isNew ? 'new log dir' : hadCleanShutdown ? 'clean shutdown before' : 'unclean shutdown before'})`);
 
     let next = 0;
     const worker = async () => {
