@@ -108,6 +108,29 @@ export class Admin {
     );
   }
 
+  /**
+   * Each partition's eligible leader replicas (KIP-966), by topic then partition, from
+   * DescribeTopicPartitions; null when the broker does not serve it (ZooKeeper mode, kts), which
+   * Kafka's tools print as N/A. Pages through the broker's per-response partition limit.
+   */
+  async eligibleLeaderReplicas(names: string[]): Promise<Map<string, Map<number, { elr: number[]; lastKnownElr: number[] }>> | null> {
+    const conn = await this.cluster.any();
+    if (!conn.supports(API.DescribeTopicPartitions)) return null;
+    const out = new Map<string, Map<number, { elr: number[]; lastKnownElr: number[] }>>();
+    let cursor: { topicName: string; partitionIndex: number } | null = null;
+    do {
+      const body = await conn.request(API.DescribeTopicPartitions, { topics: names.map((name) => ({ name })), responsePartitionLimit: 2000, cursor });
+      for (const t of body.topics as any[]) {
+        if (t.errorCode !== 0 || t.name === null) continue;
+        const partitions = out.get(t.name) ?? new Map();
+        for (const p of t.partitions as any[]) partitions.set(p.partitionIndex, { elr: p.eligibleLeaderReplicas ?? [], lastKnownElr: p.lastKnownElr ?? [] });
+        out.set(t.name, partitions);
+      }
+      cursor = body.nextCursor ?? null;
+    } while (cursor);
+    return out;
+  }
+
   async describeCluster(): Promise<{ clusterId: string | null; controllerId: number; brokers: BrokerInfo[] }> {
     const conn = await this.cluster.any();
     if (conn.supports(API.DescribeCluster)) {

@@ -31,6 +31,7 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.IncrementalAlterConfigs]: [0, 1],
   [API.OffsetDelete]: [0, 0],
   [API.DescribeCluster]: [0, 1],
+  [API.DescribeTopicPartitions]: [0, 0],
 };
 
 const names = new Map<number, string>(Object.entries(API).map(([name, key]) => [key as number, name]));

@@ -8,6 +8,7 @@
 import { type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, tempDir } from './broker.js';
@@ -167,6 +168,8 @@ export interface RealKafkaOptions {
   /** `host:port[/chroot]` of a ZooKeeper: starts Kafka 3.9 in ZooKeeper mode. Otherwise KRaft. */
   zookeeper?: string;
   nodeId?: number;
+  /** The client listener's port (default: a free one). */
+  port?: number;
   /** Extra server.properties entries (win over the defaults). */
   props?: Record<string, string | number>;
   /** How long to wait for the broker to answer Metadata naming itself. */
@@ -180,7 +183,7 @@ export interface RealKafkaOptions {
  */
 export async function startRealKafka(version: KafkaVersion, opts: RealKafkaOptions = {}): Promise<RealKafka> {
   const nodeId = opts.nodeId ?? 1;
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const dir = tempDir(`real-kafka-${version}-`);
   const dataDir = join(dir, 'data');
   const props: Record<string, string | number> = {
@@ -265,5 +268,75 @@ async function answersMetadata(port: number, nodeId: number): Promise<boolean> {
     return false;
   } finally {
     client?.close();
+  }
+}
+
+export interface SeenRequest {
+  apiKey: number;
+  version: number;
+  clientId: string | null;
+}
+
+export interface RecordingProxy {
+  port: number;
+  /** Every request header that went through, in order. */
+  requests: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback TCP proxy in front of a broker that notes the header (API key, version, client id) of
+ * every request passing through: advertise its port as the broker's listener and every client
+ * connection, bootstrap or not, goes through it.
+ */
+export async function requestRecordingProxy(targetPort: number, port = 0): Promise<RecordingProxy> {
+  const requests: SeenRequest[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    let pending = Buffer.alloc(0);
+    client.on('data', (d: Buffer) => {
+      upstream.write(d);
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+        const size = pending.readInt32BE(0);
+        const frame = pending.subarray(4, 4 + size);
+        pending = pending.subarray(4 + size);
+        const idLength = frame.length >= 10 ? frame.readInt16BE(8) : -1;
+        requests.push({
+          apiKey: frame.readInt16BE(0),
+          version: frame.readInt16BE(2),
+          clientId: idLength < 0 ? null : frame.subarray(10, 10 + idLength).toString('utf8'),
+        });
+      }
+    });
+    upstream.on('data', (d) => client.write(d));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** The version ranges a broker advertises in ApiVersions, by API key. */
+export async function advertisedVersions(port: number): Promise<Map<number, [number, number]>> {
+  const client = await RawClient.connect(port);
+  try {
+    const body = await client.request(18, 0, {});
+    return new Map((body.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]).map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
+  } finally {
+    client.close();
   }
 }

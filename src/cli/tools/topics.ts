@@ -149,15 +149,15 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
     await ctx.out.print(describeView([]));
     return;
   }
-  const [configs, cluster] = await ctx.out.spin(
+  const [configs, cluster, elrs] = await ctx.out.spin(
     'Describing topics',
     Promise.all([
       client.admin.describeConfigs(topics.map((t) => ({ type: 'topic' as const, name: t.name }))),
       client.admin.describeCluster(),
+      client.admin.eligibleLeaderReplicas(topics.map((t) => t.name)),
     ]),
   );
   const live = new Set(cluster.brokers.map((b) => b.nodeId));
-  const elrKnown = (await client.cluster.any()).supports(75);
   const reportOverrides = args.has('topics-with-overrides');
   const reports = REPORTS.filter((r) => args.has(r));
   const blocks: DescribeBlock[] = [];
@@ -172,8 +172,8 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
       leader: p.leader,
       replicas: p.replicas,
       isr: p.isr,
-      elr: elrKnown ? [] : null,
-      lastKnownElr: elrKnown ? [] : null,
+      elr: elrs ? (elrs.get(t.name)?.get(p.partition)?.elr ?? []) : null,
+      lastKnownElr: elrs ? (elrs.get(t.name)?.get(p.partition)?.lastKnownElr ?? []) : null,
     }));
     const desc: TopicDescription = { name: t.name, topicId: t.topicId, replicationFactor: partitions[0]?.replicas.length ?? 0, configs: overrides, partitions };
     const showPartition = (p: PartitionDescription): boolean => {
