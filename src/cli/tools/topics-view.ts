@@ -17,7 +17,7 @@ export interface TopicDescription {
   name: string;
   topicId: string;
   replicationFactor: number;
-  /** Non-default configs in broker order. */
+  /** Non-default configs, in the order Kafka's tool prints them (its HashMap's). */
   configs: { name: string; value: string | null }[];
   partitions: PartitionDescription[];
 }

@@ -6,6 +6,7 @@ import { CliError, UsageError } from '../errors.js';
 import { rejectCombination, requireOptions, type ParsedArgs } from '../options.js';
 import type { ToolContext } from '../tool.js';
 import { COLLISION_WARNING, createdView, describeView, listView, type DescribeBlock, type PartitionDescription, type TopicDescription } from './topics-view.js';
+import { javaHashMapOrder } from '../java-hash-order.js';
 
 const ACTIONS = ['create', 'list', 'alter', 'describe', 'delete'] as const;
 const REPORTS = ['under-replicated-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions', 'unavailable-partitions'] as const;
@@ -165,7 +166,13 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
     const cfg = configs.find((c) => c.name === t.name);
     if (cfg?.error) throw cfg.error;
     const entries = cfg?.entries ?? [];
-    const overrides = entries.filter((e) => !e.isDefault).map((e) => ({ name: e.name, value: e.isSensitive ? null : e.value }));
+    // Kafka's admin client keeps a topic's configs in a HashMap (admin.Config), so its tool prints
+    // them in that map's order, not the broker's.
+    const rank = new Map(javaHashMapOrder(entries.map((e) => e.name), 16).map((name, i) => [name, i]));
+    const overrides = entries
+      .filter((e) => !e.isDefault)
+      .sort((a, b) => rank.get(a.name)! - rank.get(b.name)!)
+      .map((e) => ({ name: e.name, value: e.isSensitive ? null : e.value }));
     const minIsr = Number(entries.find((e) => e.name === 'min.insync.replicas')?.value ?? '1');
     const partitions: PartitionDescription[] = t.partitions.map((p) => ({
       partition: p.partition,
@@ -191,6 +198,11 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
       summary: reports.length === 0 && (!reportOverrides || overrides.length > 0) && partitions.length > 0,
       partitions: reportOverrides ? [] : partitions.filter(showPartition),
     });
+  }
+  // Kafka prints the admin client's HashMap of descriptions as it iterates; tables and JSON stay sorted.
+  if (ctx.out.mode === 'plain') {
+    const order = new Map(javaHashMapOrder(blocks.map((b) => b.topic.name)).map((name, i) => [name, i]));
+    blocks.sort((a, b) => order.get(a.topic.name)! - order.get(b.topic.name)!);
   }
   await ctx.out.print(describeView(blocks.filter((b) => b.summary || b.partitions.length > 0 || ctx.out.mode === 'json')));
 }
