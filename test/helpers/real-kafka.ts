@@ -144,9 +144,16 @@ export async function kafkaTool(version: KafkaVersion, tool: KafkaTool, args: st
   return r.stdout;
 }
 
-/** Kafka's cluster ids are random UUIDs in URL-safe base64 without padding (22 characters). */
+/**
+ * Kafka's cluster ids are random UUIDs in URL-safe base64 without padding (22 characters). Like
+ * Kafka's Uuid.randomUuid(), never one starting with '-': kafka-storage would read `-t -Zi...` as
+ * an option (1 run in 64 failed so).
+ */
 export function randomClusterId(): string {
-  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+  for (;;) {
+    const id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export interface RealKafka {
@@ -220,7 +227,7 @@ export async function startRealKafka(version: KafkaVersion, opts: RealKafkaOptio
   const config = join(dir, 'server.properties');
   writeFileSync(config, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
 
-  if (!opts.zookeeper) await kafkaTool(version, 'storage', ['format', '-t', randomClusterId(), '-c', config]);
+  if (!opts.zookeeper) await kafkaTool(version, 'storage', ['format', `--cluster-id=${randomClusterId()}`, '--config', config]);
 
   const child = spawnTracked('java', [...jvmArgs(version, '512m'), 'kafka.Kafka', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
