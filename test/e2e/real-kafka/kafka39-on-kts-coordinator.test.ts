@@ -7,6 +7,7 @@ import { call, connect } from '../../helpers/node-zookeeper.js';
 import { KAFKA_3, kafkaLib, kafkaTool, type RealKafka, startRealKafka } from '../../helpers/real-kafka.js';
 import { kcatPath } from '../../helpers/tools.js';
 import { type SpawnedCoordinator, spawnCoordinator, waitFor } from '../../helpers/zookeeper.js';
+import { kts } from '../cli/support.js';
 
 const installed = !!kafkaLib(KAFKA_3) && !!kcatPath();
 
@@ -73,6 +74,16 @@ describe.skipIf(!installed)('Apache Kafka 3.9 on the kts coordinator', () => {
     const partitionOfKey = new Map<string, Set<string>>();
     for (const [p, k] of records) partitionOfKey.set(k, (partitionOfKey.get(k) ?? new Set()).add(p));
     for (const parts of partitionOfKey.values()) expect(parts.size).toBe(1);
+  });
+
+  it("kts topics --describe and --list print what Kafka 3.9's kafka-topics prints on this broker (ZooKeeper mode: Elr N/A)", async () => {
+    for (const args of [['--describe'], ['--describe', '--topic', 'orders'], ['--list']]) {
+      const full = ['--bootstrap-server', kafka.bootstrap, ...args];
+      const theirs = await kafkaTool(KAFKA_3, 'topics', full);
+      const ours = await kts(['topics', ...full], { timeoutMs: 60_000 });
+      expect({ code: ours.code, stdout: ours.stdout, stderr: ours.stderr }).toEqual({ code: 0, stdout: theirs, stderr: '' });
+    }
+    expect(await kafkaTool(KAFKA_3, 'topics', ['--bootstrap-server', kafka.bootstrap, '--describe', '--topic', 'orders'])).toContain('\tElr: N/A\tLastKnownElr: N/A\n');
   });
 
   it("a consumer group's committed offsets land in __consumer_offsets, created through the coordinator", async () => {
