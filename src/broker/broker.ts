@@ -3,6 +3,7 @@
 // command over it.
 import { createServer, type Server, type Socket } from 'node:net';
 import { BrokerConfig, type Listener } from '../config/broker-config.js';
+import { announcedHost } from './advertised-host.js';
 import { readProperties } from '../config/properties.js';
 import type { BrokerEndpoint, ClusterMetadata } from '../cluster/cluster-metadata.js';
 import type { ZkSession } from '../cluster/zk-session.js';
@@ -51,14 +52,16 @@ export async function buildBrokerConfig(opts: BrokerOptions): Promise<BrokerConf
   if (opts.host !== undefined || opts.port !== undefined) {
     props.set('listeners', `PLAINTEXT://${opts.host ?? '127.0.0.1'}:${opts.port ?? 9092}`);
   }
-  const config = new BrokerConfig(props);
-  config.listeners; // validates the listener syntax early, with a clear message
-  return config;
+  return new BrokerConfig(props);
 }
 
 export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandle> {
   const config = await buildBrokerConfig(opts);
   const log = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', component: 'kts.broker' });
+  // Bad values and secure-named listeners stop the start (before anything is written); unknown keys
+  // are only warned about, in Kafka's words (AbstractConfig.logUnused).
+  const unknownKeys = config.validate();
+  if (unknownKeys.length > 0) log.warn(`These configurations '[${unknownKeys.join(', ')}]' were supplied but are not used yet.`);
   const now = opts.now ?? Date.now;
   const nodeId = config.nodeId;
 
@@ -86,7 +89,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     servers = await listen(listener, (socket) => accept(socket));
     boundPort = (servers[0].address() as { port: number }).port;
     advertised = {
-      host: advertisedListener.host || 'localhost',
+      host: await announcedHost(advertisedListener.host),
       port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
     };
     const meta = await loadMetaProperties(config.logDirs);

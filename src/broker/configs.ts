@@ -4,7 +4,9 @@
 // feed it (dynamic, then static), then the default.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { BROKER_DEFAULTS } from '../config/broker-config.js';
-import { ConfigSource, ConfigType, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, validateTopicConfig } from '../config/topic-configs.js';
+import { BROKER_CONFIG_KEYS } from '../config/broker-configs.js';
+import { checkConfigValue } from '../config/config-def.js';
+import { ConfigSource, ConfigType, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, validateTopicConfigs } from '../config/topic-configs.js';
 import type { BrokerContext } from './broker-context.js';
 import { alterBrokerLoggers } from './broker-loggers.js';
 
@@ -87,7 +89,7 @@ export function describeBrokerConfigs(broker: BrokerContext, resourceName: strin
       configSource: source,
       isSensitive: sensitive,
       synonyms,
-      configType: ConfigType.STRING,
+      configType: ConfigType[BROKER_CONFIG_KEYS.get(key)?.type ?? 'STRING'],
       documentation: null,
     };
   });
@@ -127,10 +129,8 @@ export async function alterConfigs(
       if (!TOPIC_CONFIGS_BY_NAME.has(name)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
       return TOPIC_CONFIGS_BY_NAME.get(name)!.type === ConfigType.LIST;
     });
-    for (const [name, value] of next) {
-      const error = validateTopicConfig(name, value);
-      if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
-    }
+    const error = validateTopicConfigs(next);
+    if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
     if (!validateOnly) await broker.topics.setTopicConfigs(resourceName, next);
     return;
   }
@@ -138,8 +138,14 @@ export async function alterConfigs(
     checkBrokerResource(broker, resourceName);
     const next = applyEntries(incremental ? new Map(broker.config.dynamic) : new Map(), entries, incremental, (name) => {
       if (!isDynamicBrokerKey(name)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: Set(${name})`);
-      return false;
+      return BROKER_CONFIG_KEYS.get(name)?.type === 'LIST';
     });
+    // The same types and bounds as at start-up: a value the broker would refuse to start with is refused here.
+    for (const [name, value] of next) {
+      const key = BROKER_CONFIG_KEYS.get(name);
+      const error = key && checkConfigValue(key, value);
+      if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
+    }
     if (!validateOnly) await broker.topics.setBrokerConfigs(next);
     return;
   }

@@ -1,6 +1,6 @@
 // What CreateTopics checks before anything is written, shared by the embedded and ZooKeeper stores.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { validateTopicConfig } from '../config/topic-configs.js';
+import { validateTopicConfigs } from '../config/topic-configs.js';
 import { topicNameError, unifyCollisionChars } from './topic-names.js';
 
 export function validateNewTopic(name: string, partitions: number, configs: Record<string, string>, existing: Iterable<string>): void {
@@ -20,11 +20,8 @@ export function validateNewTopic(name: string, partitions: number, configs: Reco
 }
 
 export function validateConfigs(configs: Record<string, string> | Map<string, string>): void {
-  const entries = configs instanceof Map ? [...configs] : Object.entries(configs);
-  for (const [key, value] of entries) {
-    const error = validateTopicConfig(key, value);
-    if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
-  }
+  const error = validateTopicConfigs(configs instanceof Map ? configs : Object.entries(configs));
+  if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
 }
 
 /**

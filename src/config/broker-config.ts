@@ -1,77 +1,26 @@
 // The broker's configuration: server.properties + --override, with Kafka's key names and defaults.
 // Dynamic broker configs (AlterConfigs on a broker resource) sit on top and are persisted by the
 // topic registry's metadata store.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { LogConfig } from '../storage/index.js';
+import { BROKER_CONFIG_KEYS, BROKER_DEFAULTS, isKnownBrokerKey } from './broker-configs.js';
+import { checkConfigValue } from './config-def.js';
 import { ConfigSource, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, type TopicConfigDef } from './topic-configs.js';
 
-const LONG_MAX = '9223372036854775807';
-const INT_MAX = '2147483647';
+export { BROKER_DEFAULTS } from './broker-configs.js';
 
-/** Broker keys kts reads, with Kafka 3.9's built-in defaults (except where kts is safer: see README). */
-export const BROKER_DEFAULTS: Readonly<Record<string, string>> = {
-  'broker.id': '0',
-  // Kafka binds every interface by default; kts binds loopback unless told otherwise.
-  listeners: 'PLAINTEXT://localhost:9092',
-  'advertised.listeners': '',
-  'log.dirs': join(homedir(), '.kts', 'data'),
-  'num.partitions': '1',
-  // Not a Kafka key: a ceiling on partitions hosted (about 11 KB of memory and a directory each), so
-  // that no CreateTopics/CreatePartitions request can make the broker allocate without bound.
-  'kts.max.partitions': '10000',
-  // Not Kafka keys: segment files hold descriptors only while used (storage/open-files.ts). At most
-  // this many at once (-1: half the process's descriptor limit), and none unused for idle.ms.
-  'kts.log.open.files.max': '-1',
-  'kts.log.open.files.idle.ms': '60000',
-  'default.replication.factor': '1',
-  'auto.create.topics.enable': 'true',
-  'delete.topic.enable': 'true',
-  'socket.request.max.bytes': '104857600',
-  'message.max.bytes': '1048588',
-  'log.segment.bytes': '1073741824',
-  'log.roll.hours': '168',
-  'log.retention.hours': '168',
-  'log.retention.bytes': '-1',
-  'log.retention.check.interval.ms': '300000',
-  'log.index.interval.bytes': '4096',
-  'log.index.size.max.bytes': '10485760',
-  'log.message.timestamp.type': 'CreateTime',
-  'log.flush.interval.messages': LONG_MAX,
-  'log.flush.scheduler.interval.ms': LONG_MAX,
-  'log.segment.delete.delay.ms': '60000',
-  'log.cleanup.policy': 'delete',
-  'compression.type': 'producer',
-  'min.insync.replicas': '1',
-  'offsets.topic.num.partitions': '50',
-  'offsets.topic.replication.factor': '3',
-  'offsets.retention.minutes': '10080',
-  'offsets.retention.check.interval.ms': '600000',
-  'offsets.commit.timeout.ms': '5000',
-  'group.min.session.timeout.ms': '6000',
-  'group.max.session.timeout.ms': '1800000',
-  'group.initial.rebalance.delay.ms': '3000',
-  'group.max.size': INT_MAX,
-  // Not a Kafka key: the most one member's JoinGroup protocols (names and metadata) or one SyncGroup
-  // assignment may take. Kafka holds whatever fits in socket.request.max.bytes (100 MB) and fails
-  // later, when the group's record does not fit in __consumer_offsets (message.max.bytes, ~1 MB).
-  'kts.group.member.metadata.max.bytes': '1048576',
-  'max.connections': INT_MAX,
-  'max.connections.per.ip': INT_MAX,
-  'connections.max.idle.ms': '600000',
-  'zookeeper.connect': '',
-  'zookeeper.session.timeout.ms': '18000',
-  'zookeeper.connection.timeout.ms': '18000',
-  'transactional.id.expiration.ms': '604800000',
-  'producer.id.expiration.ms': '86400000',
-  'unclean.leader.election.enable': 'false',
-};
+const LONG_MAX = '9223372036854775807';
 
 export interface Listener {
   name: string;
   host: string;
   port: number;
 }
+
+/** A configuration the broker refuses to start with; the message is Kafka's where Kafka has one. */
+export class ConfigError extends Error {}
+
+/** Kafka's default listener.security.protocol.map: each protocol's own name maps to it. */
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 
 export class BrokerConfig {
   /** Set by AlterConfigs on the broker resource; applied over the static values. */
@@ -114,6 +63,87 @@ export class BrokerConfig {
 
   get listeners(): Listener[] {
     return parseListeners(this.getString('listeners'));
+  }
+
+  /**
+   * Kafka's start-up checks: every value parses as its key's type and is within its bounds; the
+   * listeners name distinct, known security protocols, and (until kts has TLS and SASL) PLAINTEXT
+   * only: a listener named secure must never serve plaintext. Throws ConfigError with one line;
+   * returns the keys kts does not know (a misspelling, usually), for a warning.
+   */
+  validate(): string[] {
+    const unknown: string[] = [];
+    for (const [name, value] of this.explicit) {
+      const key = BROKER_CONFIG_KEYS.get(name);
+      if (!key) {
+        if (!isKnownBrokerKey(name)) unknown.push(name);
+        continue;
+      }
+      const error = checkConfigValue(key, value);
+      if (error) throw new ConfigError(error);
+    }
+    this.checkRetention();
+    this.checkListeners();
+    return unknown;
+  }
+
+  private checkRetention(): void {
+    // KafkaConfig: the effective broker retention (ms, else minutes, else hours; negative = -1) is -1 or >= 1.
+    const ms = this.explicit.has('log.retention.ms')
+      ? this.getNumber('log.retention.ms')
+      : this.explicit.has('log.retention.minutes')
+        ? this.getNumber('log.retention.minutes') * 60_000
+        : this.getNumber('log.retention.hours') * 3_600_000;
+    if (ms === 0) throw new ConfigError('log.retention.ms must be unlimited (-1) or, greater than or equal to 1');
+  }
+
+  /** listener.security.protocol.map, as Kafka reads it (names upper-cased). */
+  securityProtocolMap(): Map<string, string> {
+    const raw = this.explicit.get('listener.security.protocol.map');
+    const map = new Map<string, string>();
+    if (raw === undefined) {
+      for (const p of SECURITY_PROTOCOLS) map.set(p, p);
+      return map;
+    }
+    for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const colon = entry.indexOf(':');
+      if (colon <= 0) throw new ConfigError(`Error parsing configuration property 'listener.security.protocol.map': Malformed entry '${entry}', expected LISTENER_NAME:SECURITY_PROTOCOL`);
+      const protocol = entry.slice(colon + 1).trim().toUpperCase();
+      if (!SECURITY_PROTOCOLS.includes(protocol)) {
+        throw new ConfigError(`Invalid security protocol \`${entry.slice(colon + 1).trim()}\` defined in listener.security.protocol.map`);
+      }
+      map.set(entry.slice(0, colon).trim().toUpperCase(), protocol);
+    }
+    return map;
+  }
+
+  private checkListeners(): void {
+    const protocols = this.securityProtocolMap();
+    const listeners = this.listeners;
+    if (listeners.length === 0) throw new ConfigError('listeners must name at least one listener, e.g. PLAINTEXT://localhost:9092');
+    const names = new Set(listeners.map((l) => l.name));
+    if (names.size !== listeners.length) throw new ConfigError(`Each listener must have a different name, listeners: ${this.getString('listeners')}`);
+    for (const l of listeners) {
+      const protocol = protocols.get(l.name);
+      if (protocol === undefined) throw new ConfigError(`No security protocol defined for listener ${l.name}`);
+      if (protocol !== 'PLAINTEXT') {
+        throw new ConfigError(
+          `Listener ${l.name}://${l.host}:${l.port} uses security protocol ${protocol}, which kts does not implement (no TLS, no SASL); ` +
+            'it refuses to serve plaintext on a listener that promises security. Use a PLAINTEXT listener.',
+        );
+      }
+    }
+    // Without advertised.listeners a wildcard listener is announced by host name (advertised-host.ts);
+    // Kafka refuses that case, kts serves it. An explicit 0.0.0.0 is refused, as Kafka does.
+    if (!this.getString('advertised.listeners')) return;
+    for (const a of this.advertisedListeners) {
+      if (a.host === '0.0.0.0') throw new ConfigError('advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. Use a routable IP address.');
+      if (!names.has(a.name)) {
+        throw new ConfigError(
+          `advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found ${a.name}. The valid options based on the current configuration are ${[...names].join(',')}`,
+        );
+      }
+    }
   }
 
   get advertisedListeners(): Listener[] {

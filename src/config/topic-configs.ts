@@ -1,8 +1,12 @@
 // Topic-level configs and their broker-level synonyms (Kafka's LogConfig / ServerTopicConfigSynonyms).
 // A topic's effective value is: the topic override, else the first broker synonym that is set, else
-// the default. Synonyms in minutes/hours are converted to the topic key's unit.
+// the default. Synonyms in minutes/hours are converted to the topic key's unit. Types and bounds are
+// Kafka 3.9's LogConfig ConfigDef; a bad value is refused with INVALID_CONFIG and Kafka's message.
+import { COMPRESSION_TYPES, MIN_SEGMENT_BYTES, TIMESTAMP_TYPES } from './broker-configs.js';
+import { atLeast, between, checkConfigValue, ConfigType, custom, eachOneOf, oneOf, parseConfigValue, type ConfigTypeName, type Validator } from './config-def.js';
 
-export const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7, CLASS: 8, PASSWORD: 9 } as const;
+export { ConfigType } from './config-def.js';
+
 /** DescribeConfigs `configSource`. */
 export const ConfigSource = {
   UNKNOWN: 0,
@@ -23,79 +27,91 @@ export interface BrokerSynonym {
 
 export interface TopicConfigDef {
   name: string;
+  /** DescribeConfigs' type id (ConfigType). */
   type: number;
+  typeName: ConfigTypeName;
   default: string;
   synonyms: BrokerSynonym[];
-  /** Accepted values, for validation of enum-like keys. */
-  allowed?: string[];
+  validator?: Validator;
 }
 
-const def = (name: string, type: number, dflt: string, synonyms: (string | BrokerSynonym)[], allowed?: string[]): TopicConfigDef => ({
+const def = (name: string, typeName: ConfigTypeName, dflt: string, synonyms: (string | BrokerSynonym)[], validator?: Validator): TopicConfigDef => ({
   name,
-  type,
+  type: ConfigType[typeName],
+  typeName,
   default: dflt,
   synonyms: synonyms.map((s) => (typeof s === 'string' ? { key: s } : s)),
-  allowed,
+  validator,
 });
 
+/** ThrottledReplicaListValidator: `*`, or partition:broker pairs. */
+const throttledReplicas = custom((v, name) => {
+  const items = (v as string[]).map((s) => s.trim());
+  if (items.every((s) => /^(\d+:\d+)?$/.test(s)) || items.join('') === '*') return null;
+  return `${name} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...`;
+});
+
+/** kts has no tiered storage: as Kafka with remote.log.storage.system.enable=false. */
+const noRemoteStorage = custom((v) => (v === true ? 'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.' : null));
+
 export const TOPIC_CONFIGS: TopicConfigDef[] = [
-  def('cleanup.policy', ConfigType.LIST, 'delete', ['log.cleanup.policy'], ['delete', 'compact', 'compact,delete', 'delete,compact']),
-  def('compression.type', ConfigType.STRING, 'producer', ['compression.type'], ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer']),
-  def('delete.retention.ms', ConfigType.LONG, '86400000', ['log.cleaner.delete.retention.ms']),
-  def('file.delete.delay.ms', ConfigType.LONG, '60000', ['log.segment.delete.delay.ms']),
-  def('flush.messages', ConfigType.LONG, LONG_MAX, ['log.flush.interval.messages']),
-  def('flush.ms', ConfigType.LONG, LONG_MAX, ['log.flush.interval.ms']),
-  def('follower.replication.throttled.replicas', ConfigType.LIST, '', ['follower.replication.throttled.replicas']),
-  def('index.interval.bytes', ConfigType.INT, '4096', ['log.index.interval.bytes']),
-  def('leader.replication.throttled.replicas', ConfigType.LIST, '', ['leader.replication.throttled.replicas']),
-  def('local.retention.bytes', ConfigType.LONG, '-2', ['log.local.retention.bytes']),
-  def('local.retention.ms', ConfigType.LONG, '-2', ['log.local.retention.ms']),
-  def('max.compaction.lag.ms', ConfigType.LONG, LONG_MAX, ['log.cleaner.max.compaction.lag.ms']),
-  def('max.message.bytes', ConfigType.INT, '1048588', ['message.max.bytes']),
-  def('message.downconversion.enable', ConfigType.BOOLEAN, 'true', ['log.message.downconversion.enable']),
-  def('message.timestamp.after.max.ms', ConfigType.LONG, LONG_MAX, ['log.message.timestamp.after.max.ms']),
-  def('message.timestamp.before.max.ms', ConfigType.LONG, LONG_MAX, ['log.message.timestamp.before.max.ms']),
-  def('message.timestamp.difference.max.ms', ConfigType.LONG, LONG_MAX, ['log.message.timestamp.difference.max.ms']),
-  def('message.timestamp.type', ConfigType.STRING, 'CreateTime', ['log.message.timestamp.type'], ['CreateTime', 'LogAppendTime']),
-  def('min.cleanable.dirty.ratio', ConfigType.DOUBLE, '0.5', ['log.cleaner.min.cleanable.ratio']),
-  def('min.compaction.lag.ms', ConfigType.LONG, '0', ['log.cleaner.min.compaction.lag.ms']),
-  def('min.insync.replicas', ConfigType.INT, '1', ['min.insync.replicas']),
-  def('preallocate', ConfigType.BOOLEAN, 'false', ['log.preallocate']),
-  def('remote.storage.enable', ConfigType.BOOLEAN, 'false', []),
-  def('retention.bytes', ConfigType.LONG, '-1', ['log.retention.bytes']),
-  def('retention.ms', ConfigType.LONG, '604800000', [
-    'log.retention.ms',
-    { key: 'log.retention.minutes', factor: 60_000 },
-    { key: 'log.retention.hours', factor: 3_600_000 },
-  ]),
-  def('segment.bytes', ConfigType.INT, '1073741824', ['log.segment.bytes']),
-  def('segment.index.bytes', ConfigType.INT, '10485760', ['log.index.size.max.bytes']),
-  def('segment.jitter.ms', ConfigType.LONG, '0', ['log.roll.jitter.ms', { key: 'log.roll.jitter.hours', factor: 3_600_000 }]),
-  def('segment.ms', ConfigType.LONG, '604800000', ['log.roll.ms', { key: 'log.roll.hours', factor: 3_600_000 }]),
-  def('unclean.leader.election.enable', ConfigType.BOOLEAN, 'false', ['unclean.leader.election.enable']),
+  def('cleanup.policy', 'LIST', 'delete', ['log.cleanup.policy'], eachOneOf('compact', 'delete')),
+  def('compression.type', 'STRING', 'producer', ['compression.type'], oneOf(...COMPRESSION_TYPES)),
+  def('delete.retention.ms', 'LONG', '86400000', ['log.cleaner.delete.retention.ms'], atLeast(0)),
+  def('file.delete.delay.ms', 'LONG', '60000', ['log.segment.delete.delay.ms'], atLeast(0)),
+  def('flush.messages', 'LONG', LONG_MAX, ['log.flush.interval.messages'], atLeast(1)),
+  def('flush.ms', 'LONG', LONG_MAX, ['log.flush.interval.ms'], atLeast(0)),
+  def('follower.replication.throttled.replicas', 'LIST', '', ['follower.replication.throttled.replicas'], throttledReplicas),
+  def('index.interval.bytes', 'INT', '4096', ['log.index.interval.bytes'], atLeast(0)),
+  def('leader.replication.throttled.replicas', 'LIST', '', ['leader.replication.throttled.replicas'], throttledReplicas),
+  def('local.retention.bytes', 'LONG', '-2', ['log.local.retention.bytes'], atLeast(-2)),
+  def('local.retention.ms', 'LONG', '-2', ['log.local.retention.ms'], atLeast(-2)),
+  def('max.compaction.lag.ms', 'LONG', LONG_MAX, ['log.cleaner.max.compaction.lag.ms'], atLeast(1)),
+  def('max.message.bytes', 'INT', '1048588', ['message.max.bytes'], atLeast(0)),
+  def('message.downconversion.enable', 'BOOLEAN', 'true', ['log.message.downconversion.enable']),
+  def('message.timestamp.after.max.ms', 'LONG', LONG_MAX, ['log.message.timestamp.after.max.ms'], atLeast(0)),
+  def('message.timestamp.before.max.ms', 'LONG', LONG_MAX, ['log.message.timestamp.before.max.ms'], atLeast(0)),
+  def('message.timestamp.difference.max.ms', 'LONG', LONG_MAX, ['log.message.timestamp.difference.max.ms'], atLeast(0)),
+  def('message.timestamp.type', 'STRING', 'CreateTime', ['log.message.timestamp.type'], oneOf(...TIMESTAMP_TYPES)),
+  def('min.cleanable.dirty.ratio', 'DOUBLE', '0.5', ['log.cleaner.min.cleanable.ratio'], between(0, 1)),
+  def('min.compaction.lag.ms', 'LONG', '0', ['log.cleaner.min.compaction.lag.ms'], atLeast(0)),
+  def('min.insync.replicas', 'INT', '1', ['min.insync.replicas'], atLeast(1)),
+  def('preallocate', 'BOOLEAN', 'false', ['log.preallocate']),
+  def('remote.storage.enable', 'BOOLEAN', 'false', [], noRemoteStorage),
+  def('retention.bytes', 'LONG', '-1', ['log.retention.bytes']),
+  def('retention.ms', 'LONG', '604800000', ['log.retention.ms', { key: 'log.retention.minutes', factor: 60_000 }, { key: 'log.retention.hours', factor: 3_600_000 }], atLeast(-1)),
+  def('segment.bytes', 'INT', '1073741824', ['log.segment.bytes'], atLeast(MIN_SEGMENT_BYTES)),
+  def('segment.index.bytes', 'INT', '10485760', ['log.index.size.max.bytes'], atLeast(4)),
+  def('segment.jitter.ms', 'LONG', '0', ['log.roll.jitter.ms', { key: 'log.roll.jitter.hours', factor: 3_600_000 }], atLeast(0)),
+  def('segment.ms', 'LONG', '604800000', ['log.roll.ms', { key: 'log.roll.hours', factor: 3_600_000 }], atLeast(1)),
+  def('unclean.leader.election.enable', 'BOOLEAN', 'false', ['unclean.leader.election.enable']),
 ];
 
 export const TOPIC_CONFIGS_BY_NAME = new Map(TOPIC_CONFIGS.map((d) => [d.name, d]));
 
-/** Checks a topic config override; returns an error message (Kafka's wording where known) or null. */
+/** Checks a topic config override; returns Kafka's error message, or null when it is fine. */
 export function validateTopicConfig(name: string, value: string): string | null {
   const d = TOPIC_CONFIGS_BY_NAME.get(name);
   if (!d) return `Unknown topic config name: ${name}`;
-  if (d.allowed && !d.allowed.includes(value)) {
-    return `Invalid value ${value} for configuration ${name}: String must be one of: ${d.allowed.join(', ')}`;
+  return checkConfigValue({ name, type: d.typeName, default: d.default, validator: d.validator }, value);
+}
+
+/**
+ * Checks a topic's whole set of overrides: each value, then what LogConfig.validateValues checks
+ * across keys (the compaction lags, with the defaults for the one not set).
+ */
+export function validateTopicConfigs(overrides: Iterable<[string, string]>): string | null {
+  const all = new Map(overrides);
+  for (const [name, value] of all) {
+    const error = validateTopicConfig(name, value);
+    if (error) return error;
   }
-  switch (d.type) {
-    case ConfigType.INT:
-    case ConfigType.LONG:
-    case ConfigType.SHORT:
-      if (!/^-?\d+$/.test(value.trim())) return `Invalid value ${value} for configuration ${name}: Not a number of type ${d.type === ConfigType.INT ? 'INT' : 'LONG'}`;
-      break;
-    case ConfigType.DOUBLE:
-      if (Number.isNaN(Number(value))) return `Invalid value ${value} for configuration ${name}: Not a number of type DOUBLE`;
-      break;
-    case ConfigType.BOOLEAN:
-      if (!/^(true|false)$/i.test(value.trim())) return `Invalid value ${value} for configuration ${name}: Expected value to be either true or false`;
-      break;
-  }
+  const lag = (name: string) => {
+    const parsed = parseConfigValue(name, 'LONG', all.get(name) ?? TOPIC_CONFIGS_BY_NAME.get(name)!.default);
+    return 'value' in parsed ? (parsed.value as bigint) : 0n;
+  };
+  const min = lag('min.compaction.lag.ms');
+  const max = lag('max.compaction.lag.ms');
+  if (min > max) return `conflict topic config setting min.compaction.lag.ms (${min}) > max.compaction.lag.ms (${max})`;
   return null;
 }

@@ -26,6 +26,9 @@ export interface TopicRegistryLike {
 
 const READ_CHUNK = 1 << 20;
 
+/** What the coordinator gives __consumer_offsets (Kafka's groupMetadataTopicConfigs, offsets.topic.segment.bytes at its default). */
+export const OFFSETS_TOPIC_CONFIGS: Readonly<Record<string, string>> = { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': '104857600' };
+
 export class TopicCoordinatorLog implements CoordinatorLog {
   private creating: Promise<void> | null = null;
 
@@ -46,7 +49,7 @@ export class TopicCoordinatorLog implements CoordinatorLog {
     if (this.creating) return this.creating;
     if (this.topics.get(OFFSETS_TOPIC)) return Promise.resolve();
     this.creating = this.topics
-      .create(OFFSETS_TOPIC, this.configuredPartitions, { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': '104857600' }, { internal: true })
+      .create(OFFSETS_TOPIC, this.configuredPartitions, { ...OFFSETS_TOPIC_CONFIGS }, { internal: true })
       .then(
         () => this.log.info(`Created ${OFFSETS_TOPIC} with ${this.configuredPartitions} partitions`),
         (err) => {

@@ -6,6 +6,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { TopicInfo } from '../../cluster/topic-registry.js';
 import { topicNameError } from '../../cluster/topic-names.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
+import { OFFSETS_TOPIC } from '../groups/types.js';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -42,6 +43,12 @@ async function resolveTopic(ctx: RequestContext, requested: { name: string | nul
   const autoCreate = broker.config.getBoolean('auto.create.topics.enable') && (ctx.apiVersion < 4 || allowAutoCreate);
   if (!autoCreate) return topicError(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   try {
+    if (name === OFFSETS_TOPIC) {
+      // As Kafka's AutoTopicCreationManager: the offsets topic is created the coordinator's way.
+      await broker.groups.ensureOffsetsTopic();
+      const offsets = broker.topics.get(name);
+      if (offsets) return describeTopic(ctx, offsets);
+    }
     const created = await broker.topics.create(name, broker.config.getNumber('num.partitions'));
     broker.log.info(`Auto-created topic ${name} with ${created.partitions} partition(s) for ${ctx.clientId ?? 'a client'}`);
     return describeTopic(ctx, created);

@@ -3,6 +3,8 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { describeTopicConfigs } from '../configs.js';
+import { OFFSETS_TOPIC_CONFIGS } from '../groups/topic-log.js';
+import { OFFSETS_TOPIC } from '../groups/types.js';
 
 export default defineHandler({
   apiKey: 19,
@@ -48,14 +50,19 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
       partitions = assignments.length;
       replicationFactor = assignments[0]?.brokerIds.length ?? 1;
     }
-    if (partitions === -1) partitions = broker.config.getNumber('num.partitions');
+    // __consumer_offsets asked for by a client gets the coordinator's layout (its partition count unless
+    // the request names one, compacted) where the request leaves it open: Kafka creates exactly what is
+    // asked, and a default-sized, uncompacted offsets topic loses committed offsets to retention.
+    const offsetsTopic = t.name === OFFSETS_TOPIC;
+    if (offsetsTopic) Object.assign(configs, { ...OFFSETS_TOPIC_CONFIGS, ...configs });
+    if (partitions === -1) partitions = broker.config.getNumber(offsetsTopic ? 'offsets.topic.num.partitions' : 'num.partitions');
     if (replicationFactor === -1) replicationFactor = broker.config.getNumber('default.replication.factor');
     if (replicationFactor <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
     if (replicationFactor > 1) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
     }
     broker.topics.validateCreate(t.name, partitions, configs);
-    const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs);
+    const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs, { internal: offsetsTopic });
     if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s)`);
     return {
       name: t.name,
