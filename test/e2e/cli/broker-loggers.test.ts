@@ -8,7 +8,7 @@ import { ErrorCode } from '../../../src/protocol/errors.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { kts } from './support.js';
 
-const LOGGERS = ['kts.broker', 'kts.broker.group', 'kts.broker.log', 'kts.broker.request', 'root'];
+const LOGGERS = ['kts.broker', 'kts.broker.cluster', 'kts.broker.group', 'kts.broker.log', 'kts.broker.request', 'root'];
 
 async function waitFor(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -158,6 +158,7 @@ describe('broker loggers', () => {
     const [after] = await client.admin.describeConfigs([{ type: 'brokerLogger', name: '0' }]);
     expect(Object.fromEntries(after.entries.map((e) => [e.name, e.value]))).toEqual({
       'kts.broker': 'TRACE',
+      'kts.broker.cluster': 'TRACE',
       'kts.broker.group': 'TRACE',
       'kts.broker.log': 'TRACE',
       'kts.broker.request': 'TRACE',
