@@ -13,6 +13,7 @@ import {
   storedBatchProblem,
 } from './batch-scan.js';
 import type { LogConfig } from './config.js';
+import { CheckedBatches } from './checked-batches.js';
 import { type FileHandle, type FileSystem, isNotFound, preadFully, pwritevFully, storageError } from './file-system.js';
 import { ReadAhead } from './read-ahead.js';
 import { RecentBatches } from './recent-batches.js';
@@ -64,6 +65,8 @@ export class LogSegment {
   /** The newest batches as written, for fetches at the log end (recent-batches.ts); active segment only. */
   private readonly recent = new RecentBatches();
   private flushing: Promise<void> = Promise.resolve();
+  /** Batches this process has checked against their CRC-32C (checked-batches.ts): reads check the rest. */
+  readonly checked = new CheckedBatches();
   closed = false;
 
   private constructor(
@@ -100,6 +103,7 @@ export class LogSegment {
   static async create(ctx: SegmentContext, dir: string, baseOffset: number, now: number): Promise<LogSegment> {
     const log = await ctx.fs.open(`${dir}/${segmentFileName(baseOffset, '.log')}`, 'w+');
     const seg = LogSegment.build(ctx, dir, baseOffset, log, now);
+    seg.checked.tailFrom = 0; // everything in it will be written (and validated) by this process
     try {
       await seg.offsetIndex.create();
       await seg.timeIndex.create();
@@ -156,6 +160,7 @@ export class LogSegment {
     const scan = await this.scanFrom(start, fileSize, limitOffset, expectFirstLast);
     if (scan.problem) return `${scan.problem} at byte ${scan.end}`;
     if (!this.timeIndex.isPlausible(this.nextOffset)) return 'time index entries are implausible';
+    this.checked.tailFrom = start; // the scan just validated the batches from there to the end
     if (start > 0 && fileSize >= HEADER) {
       const head = Buffer.alloc(HEADER);
       if ((await preadFully(this.log, head, 0)) === HEADER) this.firstBatchTimestamp = maxTimestampAt(head, 0);
@@ -178,6 +183,7 @@ export class LogSegment {
     const { size: fileSize } = await this.log.stat();
     const scan = await this.scanFrom(0, fileSize, limitOffset, -1);
     this.size = scan.end;
+    this.checked.tailFrom = 0; // every batch kept was validated by the scan
     if (scan.end < fileSize) await this.log.truncate(scan.end);
     // What was scanned came from the page cache; the next flush makes it durable.
     this.logUnsynced = true;

@@ -6,6 +6,7 @@ import { BATCH_HEADER_SIZE, BatchOffset, setLogAppendTime } from '../protocol/re
 import { INT32_MAX, batchSizeAt, maxTimestampAt, validateAppend, writeInt64 } from './batch-scan.js';
 import type { LogConfig } from './config.js';
 import { type FileSystem, storageError } from './file-system.js';
+import type { CorruptBatch } from './checked-batches.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
 import { restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
@@ -427,7 +428,11 @@ export class PartitionLog implements SegmentContext {
           length = loc.size;
         }
         const buf = await seg.read(loc.position, length);
-        return { records: buf.subarray(0, wholeBatchesLength(buf)), highWatermark, logStartOffset };
+        // Batches read from disk for the first time since the start are checked before they are
+        // served (those this process wrote or recovery validated are not checked again).
+        const { good, corrupt } = seg.checked.check(buf, loc.position, wholeBatchesLength(buf));
+        if (corrupt && good === 0) throw this.corruptBatchError(seg, corrupt);
+        return { records: buf.subarray(0, good), highWatermark, logStartOffset };
       }
       return empty;
     } catch (err) {
@@ -435,6 +440,18 @@ export class PartitionLog implements SegmentContext {
     } finally {
       for (const seg of used) seg.unpin();
     }
+  }
+
+  /**
+   * A batch whose CRC-32C does not match is never served: the fetch of it answers
+   * KAFKA_STORAGE_ERROR (the batches before and after it are still served). Logged once per batch.
+   */
+  private corruptBatchError(seg: LogSegment, batch: CorruptBatch): KafkaError {
+    const where = `offsets ${batch.baseOffset}..${batch.lastOffset} at byte ${batch.position} of ${seg.logPath}`;
+    if (batch.isNew) this.logger.error(`[${this.name}] CRC-32C mismatch in the batch of ${where}: corrupt on disk, not served (KAFKA_STORAGE_ERROR)`);
+    return Object.assign(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `[${this.name}] corrupt batch (CRC-32C mismatch) of ${where}`), {
+      corruptLastOffset: batch.lastOffset,
+    });
   }
 
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | null> {

@@ -90,7 +90,17 @@ export class TopicCoordinatorLog implements CoordinatorLog {
       let offset = log.logStartOffset;
       let chunk = READ_CHUNK;
       while (offset < log.logEndOffset) {
-        const { records } = await log.read(offset, chunk);
+        let records: Buffer;
+        try {
+          ({ records } = await log.read(offset, chunk));
+        } catch (err) {
+          // A batch corrupt on disk (the storage layer logged it): what it held is lost; go on after it.
+          const skipTo = (err as { corruptLastOffset?: number }).corruptLastOffset;
+          if (skipTo === undefined) throw err;
+          this.log.warn(`Skipping corrupt batch up to offset ${skipTo} of ${OFFSETS_TOPIC}-${p}`);
+          offset = skipTo + 1;
+          continue;
+        }
         let next = offset;
         for (const { position, header } of iterateBatches(records)) {
           const last = header.baseOffset + header.lastOffsetDelta;
