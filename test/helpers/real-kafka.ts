@@ -189,6 +189,18 @@ export interface RealKafkaOptions {
  * broker answers a Metadata request listing itself with a controller elected.
  */
 export async function startRealKafka(version: KafkaVersion, opts: RealKafkaOptions = {}): Promise<RealKafka> {
+  // A port freePort() saw free can be taken (by another test's client socket) in the seconds a JVM
+  // needs to bind it: then start again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(version, opts);
+    } catch (e) {
+      if (attempt >= 3 || !/BindException|Address already in use/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startOnce(version: KafkaVersion, opts: RealKafkaOptions): Promise<RealKafka> {
   const nodeId = opts.nodeId ?? 1;
   const port = opts.port ?? (await freePort());
   const dir = tempDir(`real-kafka-${version}-`);
