@@ -1,19 +1,28 @@
 // What Produce does to a batch before storage sees it, in Kafka's LogValidator terms:
 //  - an uncompressed batch whose topic keeps the producer's codec goes through untouched (storage
 //    checks its CRC and record structure without building objects: the hot path);
-//  - a compressed batch is decompressed (bounded) and its records checked: CRC first, then that it
-//    holds exactly recordCount well-formed records with offset deltas 0..n-1;
-//  - when the topic's compression.type names another codec ('uncompressed' = none), the records are
-//    rebuilt into one batch with that codec, keeping timestamps, headers and the producer fields.
+//  - a compressed batch is checked: CRC, then its record count against what a batch may decompress
+//    to (before anything is inflated), then decompressed (bounded, off the event loop where the codec
+//    allows) and walked as bytes (record-scan.ts): exactly recordCount well-formed records with
+//    offset deltas 0..n-1, header counts the bytes can hold. No record or header becomes an object,
+//    and the walk gives the event loop back every few MB, so a decompression bomb costs bounded
+//    memory and time and other clients keep being served;
+//  - when the topic's compression.type names another codec ('uncompressed' = none), the checked
+//    records are recompressed as bytes into one batch with that codec; timestamps, headers and the
+//    producer fields are unchanged.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
   Attr,
+  BATCH_HEADER_SIZE,
   BatchOffset,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
   LOG_OVERHEAD,
   batchCrcIsValid,
-  buildRecordBatch,
-  decodeRecordBatch,
+  compress,
+  crc32c,
+  decompressAsync,
 } from '../protocol/records/index.js';
+import { MIN_RECORD_BYTES, scanRecordsAsync } from '../protocol/records/record-scan.js';
 
 const CODEC_IDS: Readonly<Record<string, number>> = { uncompressed: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
@@ -22,36 +31,60 @@ export function targetCodec(compressionType: string): number {
   return CODEC_IDS[compressionType.trim().toLowerCase()] ?? -1;
 }
 
+export interface PrepareLimits {
+  /** Bound on a batch's decompressed records (the broker passes socket.request.max.bytes). */
+  maxDecompressedBytes?: number;
+  /** A batch larger than this is left to storage, which refuses it (MESSAGE_TOO_LARGE) unread. */
+  maxMessageBytes?: number;
+}
+
 /**
- * Returns the batch to store: `batch` itself, or a rebuilt one. Throws CORRUPT_MESSAGE (bad CRC,
- * undecodable stream) or INVALID_RECORD (records that do not match the header). One batch only.
+ * Resolves to the batch to store: `batch` itself, or a rebuilt one. Rejects with CORRUPT_MESSAGE
+ * (bad CRC, undecodable stream) or INVALID_RECORD (records that do not match the header, or more
+ * decompressed bytes than the bound). One batch only.
  */
-export function prepareBatch(batch: Buffer, target: number, maxDecompressedBytes?: number): Buffer {
-  if (batch.length < LOG_OVERHEAD + 49) return batch; // storage rejects it with the right error
+export async function prepareBatch(batch: Buffer, target: number, limits: PrepareLimits = {}): Promise<Buffer> {
+  if (batch.length < BATCH_HEADER_SIZE) return batch; // storage rejects it with the right error
   const attributes = batch.readInt16BE(BatchOffset.attributes);
   const codec = attributes & Attr.compressionMask;
   const keep = target < 0 || target === codec || (attributes & Attr.control) !== 0;
   if (codec === 0 && keep) return batch;
   if (batch[BatchOffset.magic] !== 2 || LOG_OVERHEAD + batch.readInt32BE(BatchOffset.batchLength) !== batch.length) return batch;
+  if (limits.maxMessageBytes !== undefined && batch.length > limits.maxMessageBytes) return batch;
   if (!batchCrcIsValid(batch, 0)) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC-32C mismatch');
-  const { header, records } = decodeRecordBatch(batch, 0, { maxDecompressedBytes, verifyCrc: false });
-  for (let i = 0; i < records.length; i++) {
-    if (records[i].offset !== header.baseOffset + i) {
-      throw new KafkaError(ErrorCode.INVALID_RECORD, `record ${i} of the batch has offset delta ${records[i].offset - header.baseOffset}`);
-    }
+  const count = batch.readInt32BE(BatchOffset.recordCount);
+  const lastOffsetDelta = batch.readInt32BE(BatchOffset.lastOffsetDelta);
+  if (count <= 0 || lastOffsetDelta !== count - 1) {
+    throw new KafkaError(ErrorCode.INVALID_RECORD, `record count ${count} is inconsistent with lastOffsetDelta ${lastOffsetDelta}`);
   }
+  const maxBytes = limits.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+  // Counted before anything is allocated: the records could not fit in what the batch may inflate to.
+  if (codec !== 0 && count > maxBytes / MIN_RECORD_BYTES) {
+    throw new KafkaError(
+      ErrorCode.INVALID_RECORD,
+      `record count ${count} needs at least ${count * MIN_RECORD_BYTES} bytes, more than the ${maxBytes} a batch may decompress to`,
+    );
+  }
+  const plain = await decompressAsync(codec, batch.subarray(BATCH_HEADER_SIZE), maxBytes);
+  const maxTimestampDelta = await scanRecordsAsync(plain, 0, plain.length, count);
   if (keep) return batch;
-  if (records.length === 0) return batch;
-  const rebuilt = buildRecordBatch(records, {
-    baseOffset: header.baseOffset,
-    compression: target,
-    producerId: header.producerId,
-    producerEpoch: header.producerEpoch,
-    baseSequence: header.baseSequence,
-    transactional: (attributes & Attr.transactional) !== 0,
-    partitionLeaderEpoch: header.partitionLeaderEpoch,
-    timestampType: attributes & Attr.logAppendTime ? 'LogAppendTime' : 'CreateTime',
-    now: attributes & Attr.logAppendTime ? header.maxTimestamp : undefined,
-  });
-  return rebuilt;
+  return recompressed(batch, plain, target, maxTimestampDelta);
+}
+
+/** `batch`'s header around `plain` (its checked records) compressed with `target`. */
+function recompressed(batch: Buffer, plain: Buffer, target: number, maxTimestampDelta: number): Buffer {
+  const packed = compress(target, plain, 2);
+  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
+  batch.copy(out, 0, 0, BATCH_HEADER_SIZE);
+  packed.copy(out, BATCH_HEADER_SIZE);
+  const attributes = batch.readInt16BE(BatchOffset.attributes);
+  out.writeInt16BE((attributes & ~Attr.compressionMask) | target, BatchOffset.attributes);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, BatchOffset.batchLength);
+  if (!(attributes & Attr.logAppendTime)) {
+    // As Kafka's rebuilt batches: maxTimestamp is the records' own, whatever the producer wrote.
+    const baseTimestamp = Number(batch.readBigInt64BE(BatchOffset.baseTimestamp));
+    out.writeBigInt64BE(BigInt(baseTimestamp + maxTimestampDelta), BatchOffset.maxTimestamp);
+  }
+  out.writeUInt32BE(crc32c(out, BatchOffset.attributes, out.length), BatchOffset.crc);
+  return out;
 }

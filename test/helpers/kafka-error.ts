@@ -11,3 +11,14 @@ export function codeOf(fn: () => unknown): number | undefined {
     throw err;
   }
 }
+
+/** codeOf for a promise: the KafkaError code it rejects with; undefined if it resolves. */
+export async function codeOfAsync(promise: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (err) {
+    if (err instanceof KafkaError) return err.code;
+    throw err;
+  }
+}

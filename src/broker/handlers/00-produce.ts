@@ -2,7 +2,7 @@
 // v3+ carry exactly one magic-2 batch per partition, appended as bytes; zstd needs v7+.
 // acks=0 gets no response at all. v10+ adds only tagged fields we leave empty.
 import { ErrorCode } from '../../protocol/errors.js';
-import { BatchOffset, Compression, LOG_OVERHEAD, upConvertMessageSet } from '../../protocol/records/index.js';
+import { BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD, upConvertMessageSet } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { prepareBatch, targetCodec } from '../produce-records.js';
 import { errorCodeOf, lookupPartition } from './common.js';
@@ -49,7 +49,11 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     }
     // Compressed batches are checked inside; compression.type may ask for another codec (produce-records.ts).
     const topicConfigs = ctx.broker.topics.get(topic)?.configs ?? new Map<string, string>();
-    batch = prepareBatch(batch, targetCodec(ctx.broker.config.topicValue('compression.type', topicConfigs)));
+    batch = await prepareBatch(batch, targetCodec(ctx.broker.config.topicValue('compression.type', topicConfigs)), {
+      // A batch may not inflate past what one request could carry uncompressed.
+      maxDecompressedBytes: Math.min(DEFAULT_MAX_DECOMPRESSED_BYTES, ctx.broker.config.getNumber('socket.request.max.bytes')),
+      maxMessageBytes: log.config.maxMessageBytes,
+    });
     const result = await log.append(batch, { now: ctx.broker.now() });
     if (result.recordCount === 0 && result.baseOffset >= 0) {
       // An idempotent producer's retry of a batch already stored: answered with the first write's offsets.

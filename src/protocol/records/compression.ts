@@ -1,7 +1,7 @@
 // Compression codec registry. gzip ships with node:zlib; snappy, lz4 and zstd plug in later through
 // registerCodec (from npm packages) without touching the record code. Every decompression is
 // bounded: a few KB of compressed input must not be able to inflate into gigabytes.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { ErrorCode, KafkaError } from '../errors.js';
 
 export const CompressionName: Readonly<Record<number, string>> = {
@@ -21,6 +21,8 @@ export interface CompressionCodec {
   compress(data: Buffer, ctx: CodecContext): Buffer;
   /** Must not produce more than `maxBytes`; throw (anything) when it would. */
   decompress(data: Buffer, maxBytes: number, ctx: CodecContext): Buffer;
+  /** Same contract, but gives the event loop back while it works (off-thread or in slices). */
+  decompressAsync?(data: Buffer, maxBytes: number, ctx: CodecContext): Promise<Buffer>;
 }
 
 /** Default bound on one decompressed batch or wrapper message. */
@@ -29,6 +31,9 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
 const gzipCodec: CompressionCodec = {
   compress: (data) => gzipSync(data),
   decompress: (data, maxBytes) => gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }),
+  // zlib's thread pool inflates; the event loop only collects the output.
+  decompressAsync: (data, maxBytes) =>
+    new Promise((resolve, reject) => gunzip(data, { maxOutputLength: Math.max(1, maxBytes) }, (err, out) => (err ? reject(err) : resolve(out)))),
 };
 
 const codecs = new Map<number, CompressionCodec>([[1, gzipCodec]]);
@@ -68,13 +73,31 @@ export function decompress(id: number, data: Buffer, maxBytes = DEFAULT_MAX_DECO
   try {
     out = codec.decompress(data, maxBytes, { magic });
   } catch (err) {
-    if (err instanceof KafkaError) throw err;
-    const code = (err as { code?: string }).code;
-    if (err instanceof RangeError || code === 'ERR_BUFFER_TOO_LARGE') throw bombError(id, maxBytes);
-    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `cannot decompress ${CompressionName[id]} data: ${(err as Error).message}`);
+    throw decompressError(id, maxBytes, err);
   }
   if (out.length > maxBytes) throw bombError(id, maxBytes);
   return out;
+}
+
+/** decompress() for the broker's event loop: codecs that can work off-thread or in slices do. */
+export async function decompressAsync(id: number, data: Buffer, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES, magic = 2): Promise<Buffer> {
+  if (id === 0) return data;
+  const codec = codecFor(id);
+  let out: Buffer;
+  try {
+    out = codec.decompressAsync ? await codec.decompressAsync(data, maxBytes, { magic }) : codec.decompress(data, maxBytes, { magic });
+  } catch (err) {
+    throw decompressError(id, maxBytes, err);
+  }
+  if (out.length > maxBytes) throw bombError(id, maxBytes);
+  return out;
+}
+
+function decompressError(id: number, maxBytes: number, err: unknown): KafkaError {
+  if (err instanceof KafkaError) return err;
+  const code = (err as { code?: string }).code;
+  if (err instanceof RangeError || code === 'ERR_BUFFER_TOO_LARGE') return bombError(id, maxBytes);
+  return new KafkaError(ErrorCode.CORRUPT_MESSAGE, `cannot decompress ${CompressionName[id]} data: ${(err as Error).message}`);
 }
 
 function bombError(id: number, maxBytes: number): KafkaError {
