@@ -65,10 +65,32 @@ export async function prepareBatch(batch: Buffer, target: number, limits: Prepar
       `record count ${count} needs at least ${count * MIN_RECORD_BYTES} bytes, more than the ${maxBytes} a batch may decompress to`,
     );
   }
-  const plain = await decompressAsync(codec, batch.subarray(BATCH_HEADER_SIZE), maxBytes);
-  const maxTimestampDelta = await scanRecordsAsync(plain, 0, plain.length, count);
-  if (keep) return batch;
-  return recompressed(batch, plain, target, maxTimestampDelta);
+  return withInflationSlot(async () => {
+    const plain = await decompressAsync(codec, batch.subarray(BATCH_HEADER_SIZE), maxBytes);
+    const maxTimestampDelta = await scanRecordsAsync(plain, 0, plain.length, count);
+    return keep ? batch : recompressed(batch, plain, target, maxTimestampDelta);
+  });
+}
+
+/**
+ * Batches inflated and checked at once. Each may hold up to maxDecompressedBytes until it is
+ * checked, so many bombs sent together must queue rather than add up; a batch that inflates and is
+ * checked without pausing (nearly all of them) takes and gives back its slot in the same tick.
+ */
+export const MAX_CONCURRENT_INFLATIONS = 2;
+let inflating = 0;
+const waitingForSlot: Array<() => void> = [];
+
+async function withInflationSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (inflating < MAX_CONCURRENT_INFLATIONS) inflating++;
+  else await new Promise<void>((resolve) => waitingForSlot.push(resolve)); // the slot is handed over, not freed
+  try {
+    return await work();
+  } finally {
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else inflating--;
+  }
 }
 
 /** `batch`'s header around `plain` (its checked records) compressed with `target`. */

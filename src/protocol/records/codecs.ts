@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { registerCodec, type CompressionCodec } from './compression.js';
-import { lz4CompressFrame, lz4DecompressFrame } from './lz4.js';
+import { lz4CompressFrame, lz4DecompressFrame, lz4DecompressFrameAsync } from './lz4.js';
 
 const require = createRequire(import.meta.url);
 
@@ -49,6 +49,46 @@ function isXerial(data: Buffer): boolean {
   return data.length >= XERIAL_HEADER_SIZE && data.subarray(0, 8).equals(XERIAL_MAGIC);
 }
 
+/**
+ * The raw blocks of a snappy input (xerial stream or one raw block) and the total they announce,
+ * read from the blocks' preambles: the bound is checked before anything is inflated.
+ */
+function snappyBlocks(data: Buffer, maxBytes: number): { blocks: Buffer[]; total: number } {
+  if (!isXerial(data)) {
+    const total = snappyLength(data, 0, data.length);
+    if (total > maxBytes) throw new RangeError('snappy output exceeds its bound');
+    return { blocks: [data], total };
+  }
+  const blocks: Buffer[] = [];
+  let total = 0;
+  let p = XERIAL_HEADER_SIZE;
+  while (p < data.length) {
+    if (p + 4 > data.length) throw new Error('xerial snappy block length truncated');
+    const len = data.readInt32BE(p);
+    p += 4;
+    if (len < 0 || p + len > data.length) throw new Error('xerial snappy block truncated');
+    const block = data.subarray(p, p + len);
+    total += snappyLength(block, 0, block.length);
+    if (total > maxBytes) throw new RangeError('snappy output exceeds its bound');
+    blocks.push(block);
+    p += len;
+  }
+  return { blocks, total };
+}
+
+/** Inflates blocks[from..] into `out` at `at` until `sliceBytes` more are written; returns [next block, next position]. */
+function inflateSnappy(blocks: Buffer[], from: number, out: Buffer, at: number, sliceBytes: number): [number, number] {
+  const stop = at + sliceBytes;
+  let i = from;
+  for (; i < blocks.length && at < stop; i++) {
+    const plain = snappy().uncompressSync(blocks[i], { asBuffer: true });
+    if (at + plain.length > out.length) throw new Error('snappy block is longer than its preamble says');
+    plain.copy(out, at);
+    at += plain.length;
+  }
+  return [i, at];
+}
+
 const snappyCodec: CompressionCodec = {
   compress(data) {
     const parts: Buffer[] = [Buffer.alloc(XERIAL_HEADER_SIZE)];
@@ -64,25 +104,27 @@ const snappyCodec: CompressionCodec = {
     return Buffer.concat(parts);
   },
   decompress(data, maxBytes) {
-    if (!isXerial(data)) {
-      if (snappyLength(data, 0, data.length) > maxBytes) throw new RangeError('snappy output exceeds its bound');
-      return snappy().uncompressSync(data, { asBuffer: true });
+    const { blocks, total } = snappyBlocks(data, maxBytes);
+    if (blocks.length === 1 && !isXerial(data)) return snappy().uncompressSync(data, { asBuffer: true });
+    const out = Buffer.allocUnsafe(total);
+    const [, written] = inflateSnappy(blocks, 0, out, 0, Number.POSITIVE_INFINITY);
+    if (written !== total) throw new Error('snappy blocks are shorter than their preambles say');
+    return out;
+  },
+  // Xerial streams come in blocks (32 KiB from Java): the event loop is handed back every ~2 MB.
+  async decompressAsync(data, maxBytes) {
+    const { blocks, total } = snappyBlocks(data, maxBytes);
+    if (blocks.length === 1 && !isXerial(data)) return snappy().uncompressSync(data, { asBuffer: true });
+    const out = Buffer.allocUnsafe(total);
+    let next = 0;
+    let written = 0;
+    for (;;) {
+      [next, written] = inflateSnappy(blocks, next, out, written, 2 << 20);
+      if (next === blocks.length) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const blocks: Buffer[] = [];
-    let total = 0;
-    let p = XERIAL_HEADER_SIZE;
-    while (p < data.length) {
-      if (p + 4 > data.length) throw new Error('xerial snappy block length truncated');
-      const len = data.readInt32BE(p);
-      p += 4;
-      if (len < 0 || p + len > data.length) throw new Error('xerial snappy block truncated');
-      const block = data.subarray(p, p + len);
-      total += snappyLength(block, 0, block.length);
-      if (total > maxBytes) throw new RangeError('snappy output exceeds its bound');
-      blocks.push(snappy().uncompressSync(block, { asBuffer: true }));
-      p += len;
-    }
-    return blocks.length === 1 ? blocks[0] : Buffer.concat(blocks, total);
+    if (written !== total) throw new Error('snappy blocks are shorter than their preambles say');
+    return out;
   },
 };
 
@@ -91,6 +133,7 @@ const snappyCodec: CompressionCodec = {
 const lz4Codec: CompressionCodec = {
   compress: (data, ctx) => lz4CompressFrame(data, ctx.magic === 0),
   decompress: (data, maxBytes, ctx) => lz4DecompressFrame(data, maxBytes, ctx.magic < 2),
+  decompressAsync: (data, maxBytes, ctx) => lz4DecompressFrameAsync(data, maxBytes, ctx.magic < 2),
 };
 
 // ---- zstd ----

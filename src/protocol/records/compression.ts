@@ -28,12 +28,22 @@ export interface CompressionCodec {
 /** Default bound on one decompressed batch or wrapper message. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
 
+const GZIP_INLINE_BYTES = 4 << 20;
+
 const gzipCodec: CompressionCodec = {
   compress: (data) => gzipSync(data),
   decompress: (data, maxBytes) => gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }),
-  // zlib's thread pool inflates; the event loop only collects the output.
-  decompressAsync: (data, maxBytes) =>
-    new Promise((resolve, reject) => gunzip(data, { maxOutputLength: Math.max(1, maxBytes) }, (err, out) => (err ? reject(err) : resolve(out)))),
+  // Most batches inflate to a few MB at most: inline is cheapest. Anything larger is inflated again
+  // on zlib's thread pool (the first GZIP_INLINE_BYTES are done twice), so the event loop never
+  // works on more than that.
+  decompressAsync(data, maxBytes) {
+    try {
+      return Promise.resolve(gunzipSync(data, { maxOutputLength: Math.max(1, Math.min(maxBytes, GZIP_INLINE_BYTES)) }));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE' || maxBytes <= GZIP_INLINE_BYTES) return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => gunzip(data, { maxOutputLength: maxBytes }, (err, out) => (err ? reject(err) : resolve(out))));
+  },
 };
 
 const codecs = new Map<number, CompressionCodec>([[1, gzipCodec]]);

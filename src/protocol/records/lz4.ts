@@ -230,6 +230,31 @@ export function lz4CompressFrame(data: Uint8Array, brokenHeaderChecksum = false)
  * `maxBytes` (RangeError beyond). `allowBrokenHeaderChecksum`: accept KAFKA-3160 headers (magic 0/1).
  */
 export function lz4DecompressFrame(src: Uint8Array, maxBytes: number, allowBrokenHeaderChecksum = false): Buffer {
+  const frames = decodeFrames(src, maxBytes, allowBrokenHeaderChecksum, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const step = frames.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** lz4DecompressFrame that hands the event loop back after every `sliceBytes` of output. */
+export async function lz4DecompressFrameAsync(
+  src: Uint8Array,
+  maxBytes: number,
+  allowBrokenHeaderChecksum = false,
+  sliceBytes = 2 << 20,
+): Promise<Buffer> {
+  const frames = decodeFrames(src, maxBytes, allowBrokenHeaderChecksum, sliceBytes);
+  for (;;) {
+    const step = frames.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The frame decoder; it yields (pauses) between blocks once `sliceBytes` more output was written. */
+function* decodeFrames(src: Uint8Array, maxBytes: number, allowBrokenHeaderChecksum: boolean, sliceBytes: number): Generator<void, Buffer, void> {
+  let nextPause = sliceBytes;
   let out = Buffer.allocUnsafe(Math.min(maxBytes, Math.max(1024, src.length * 4)));
   let op = 0;
   let ip = 0;
@@ -295,6 +320,10 @@ export function lz4DecompressFrame(src: Uint8Array, maxBytes: number, allowBroke
         op = decodeBlock(src, ip, ip + size, out, op, Math.min(out.length, op + blockMax));
       }
       ip += size + (blockChecksums ? 4 : 0);
+      if (op >= nextPause) {
+        nextPause = op + sliceBytes;
+        yield;
+      }
     }
     if (contentChecksum) {
       if (ip + 4 > src.length) throw new Lz4Error('lz4 content checksum truncated');

@@ -7,8 +7,9 @@
 // each is refused with INVALID_RECORD (what Kafka answers for records inconsistent with their batch)
 // within seconds, the broker's RSS grows by a bounded amount (it used to reach 3.4 GB), the second
 // client's worst round trip stays small (it used to stall ~27 s), nothing is stored, and the broker
-// still takes a normal batch of that codec afterwards. An uncompressed batch claiming 2^31-1
-// records over a few bytes is refused at once too.
+// still takes a normal batch of that codec afterwards. Six bombs sent at once queue for the
+// broker's two inflation slots instead of adding up. An uncompressed batch claiming 2^31-1 records
+// over a few bytes is refused at once too.
 // The bombs are built without inflating them here: one compressed 1 MB chunk is repeated (gzip
 // members, zstd and lz4 frames and xerial snappy blocks may all be concatenated).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,7 +129,7 @@ describe('decompression bombs: bounded memory and time, other clients served', (
    * one-record Produce; returns the bomb's answer, how long it took, the healthy client's worst
    * round trip and the broker's RSS growth (peak during the bomb minus just before).
    */
-  async function underAttack(topic: string, batch: Buffer) {
+  async function underAttack(topic: string, batch: Buffer, attackers = [attacker]) {
     const baseline = rssKb(pid);
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pid))), 20);
@@ -149,9 +150,10 @@ describe('decompression bombs: bounded memory and time, other clients served', (
     })();
     const start = performance.now();
     try {
-      const res = await attacker.request(0, 7, produceBody(topic, batch));
+      const all = await Promise.all(attackers.map((a) => a.request(0, 7, produceBody(topic, batch))));
       const elapsed = performance.now() - start;
-      return { answer: res.responses[0].partitionResponses[0], elapsed, worst: () => worst, rounds: () => rounds, growth: () => peak - baseline };
+      const answers = all.map((res) => res.responses[0].partitionResponses[0]);
+      return { answer: answers[0], answers, elapsed, worst: () => worst, rounds: () => rounds, growth: () => peak - baseline };
     } finally {
       // One more healthy round trip after the answer, so a stall that outlasts it is counted too.
       done = true;
@@ -188,6 +190,27 @@ describe('decompression bombs: bounded memory and time, other clients served', (
       await stillServes(c.id, `bomb-${c.name}`);
     });
   }
+
+  it('six bombs at once (gzip and lz4, each inflating past the bound) queue instead of adding up', async () => {
+    const many = await Promise.all(Array.from({ length: 6 }, () => RawClient.connect(broker.port)));
+    try {
+      for (const codec of [1, 3]) {
+        const name = codec === 1 ? 'gzip' : 'lz4';
+        const r = await underAttack(`bomb-${name}`, headerBomb(codec), many);
+        figure(
+          'decompression-bomb',
+          `6 x ${name} 60M headers at once: answered ${r.answers.map((a) => a.errorCode).join(',')} in ${r.elapsed.toFixed(0)} ms; ` +
+            `broker RSS +${mb(r.growth())}; healthy client ${r.rounds()} round trips, worst ${r.worst().toFixed(0)} ms`,
+        );
+        expect(r.answers.map((a) => a.errorCode)).toEqual(Array(6).fill(ErrorCode.INVALID_RECORD));
+        expect(r.elapsed).toBeLessThan(20_000);
+        expect(r.growth()).toBeLessThan(400 * 1024);
+        expect(r.worst()).toBeLessThan(2500);
+      }
+    } finally {
+      for (const c of many) c.close();
+    }
+  });
 
   it('uncompressed: a batch claiming 2^31-1 records over a few bytes is refused at once', async () => {
     const oneRecord = Buffer.from([0x0c, 0, 0, 0, 1, 1, 0]);
