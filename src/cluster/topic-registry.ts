@@ -9,6 +9,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
+import { createPartitionLogs, type NewPartitionLogs } from './new-partition-logs.js';
 import { isInternalTopic } from './topic-names.js';
 import { checkPartitionLimit, validateConfigs, validateNewTopic } from './topic-validation.js';
 
@@ -139,13 +140,13 @@ export class TopicRegistry implements ClusterMetadata {
       };
       // All or nothing: the logs first, then the metadata; a failure on the way removes the logs made
       // (a crash in between leaves stray partition dirs, which open() removes).
-      await this.createLogs(topic, 0, partitions);
+      const made = await this.createLogs(topic, 0, partitions);
       this.index(topic);
       try {
         await this.persist();
       } catch (err) {
         this.unindex(topic);
-        await this.removeLogs(name, 0, partitions);
+        await made.rollback();
         throw err;
       }
       return topic;
@@ -175,13 +176,13 @@ export class TopicRegistry implements ClusterMetadata {
         );
       }
       const before = topic.partitions;
-      await this.createLogs(topic, before, total);
+      const made = await this.createLogs(topic, before, total);
       topic.partitions = total;
       try {
         await this.persist();
       } catch (err) {
         topic.partitions = before;
-        await this.removeLogs(name, before, total);
+        await made.rollback();
         throw err;
       }
       return topic;
@@ -235,23 +236,10 @@ export class TopicRegistry implements ClusterMetadata {
     for (let p = 0; p < topic.partitions; p++) await this.logs.create(topic.name, p, logConfig);
   }
 
-  /** Creates the logs of partitions [from, to); if one fails, those made here are removed again. */
-  private async createLogs(topic: TopicInfo, from: number, to: number): Promise<void> {
-    const logConfig = this.config.logConfig(topic.configs);
-    let p = from;
-    try {
-      for (; p < to; p++) await this.logs.create(topic.name, p, logConfig);
-    } catch (err) {
-      await this.removeLogs(topic.name, from, p + 1);
-      throw err;
-    }
-  }
-
-  /** Best effort (a dir left behind is a stray that the next start removes). */
-  private async removeLogs(name: string, from: number, to: number): Promise<void> {
-    for (let p = from; p < to; p++) {
-      await this.logs.delete(name, p).catch((err: unknown) => this.log.warn(`removing the log of ${name}-${p} after a failed create: ${String(err)}`));
-    }
+  /** The logs of partitions [from, to), all or nothing (new-partition-logs.ts). */
+  private createLogs(topic: TopicInfo, from: number, to: number): Promise<NewPartitionLogs> {
+    const partitions = Array.from({ length: to - from }, (_, i) => from + i);
+    return createPartitionLogs(this.logs, topic.name, partitions, this.config.logConfig(topic.configs), (m) => this.log.warn(m));
   }
 
   /** Partition logs the metadata does not know (a crash between creating them and saving the topic). */

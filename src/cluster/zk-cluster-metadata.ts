@@ -11,8 +11,9 @@
 // state nodes are the source of truth.
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import type { LogManager } from '../storage/index.js';
+import type { LogConfig, LogManager } from '../storage/index.js';
 import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
+import { createPartitionLogs } from './new-partition-logs.js';
 import { isInternalTopic } from './topic-names.js';
 import { randomClusterId, randomTopicId, type TopicInfo } from './topic-registry.js';
 import { checkPartitionLimit, validateConfigs, validateNewTopic } from './topic-validation.js';
@@ -94,6 +95,8 @@ export class ZkClusterMetadata implements ClusterMetadata {
   private closed = false;
   /** Paths with a watch in place, so a reload does not stack watchers. */
   private readonly armed = new Set<string>();
+  /** Topics whose new partitions' logs this broker is creating ahead of the ZooKeeper write. */
+  private readonly creatingLocally = new Map<string, number>();
   private readonly zk: ZkSession;
   private readonly nodeId: number;
 
@@ -299,10 +302,17 @@ export class ZkClusterMetadata implements ClusterMetadata {
         if (!replicas.includes(this.nodeId)) continue;
         const existing = logs.get(topic.name, p);
         if (existing) existing.updateConfig(logConfig);
-        else await logs.create(topic.name, p, logConfig);
+        else {
+          // One partition's files failing (EMFILE, ENOSPC) must not stop the others, nor keep this
+          // reload from finishing (creates and deletes wait on it): the next reload tries again.
+          await logs.create(topic.name, p, logConfig).catch((err: unknown) => {
+            this.opts.log.warn(`Cannot create the local log of ${topic.name}-${p} (tried again at the next change): ${(err as Error).message}`);
+          });
+        }
       }
     }
     for (const log of logs.all()) {
+      if (this.creatingLocally.has(log.topic)) continue; // made before the topic is written (create/addPartitions)
       const topic = this.topics.get(log.topic);
       if (!topic || !topic.assignment.get(log.partition)?.includes(this.nodeId)) {
         this.opts.log.info(`Deleting local log ${log.topic}-${log.partition}: no longer assigned to broker ${this.nodeId}`);
@@ -410,18 +420,53 @@ export class ZkClusterMetadata implements ClusterMetadata {
     const assignment: Record<string, number[]> = {};
     for (let p = 0; p < partitions; p++) assignment[String(p)] = [brokers[(start + p) % brokers.length]];
     const topicId = randomTopicId();
-    await this.zk.createOrSet(`/config/topics/${name}`, json({ version: 1, config: configs }));
-    try {
-      await this.zk.create(`/brokers/topics/${name}`, json({ version: 3, topic_id: topicId, partitions: assignment, adding_replicas: {}, removing_replicas: {} }), 'persistent');
-    } catch (err) {
-      if (isNodeExists(err)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
-      throw err;
-    }
+    // All or nothing for this broker's share: its logs first, then the topic in ZooKeeper; a failure
+    // on the way removes the logs made (other brokers create theirs when they see the topic).
+    const logConfig = this.opts.config.logConfig(new Map(Object.entries(configs)));
+    await this.withLocalLogs(name, this.ownPartitions(assignment), logConfig, async () => {
+      try {
+        await this.zk.createOrSet(`/config/topics/${name}`, json({ version: 1, config: configs }));
+        await this.zk.create(`/brokers/topics/${name}`, json({ version: 3, topic_id: topicId, partitions: assignment, adding_replicas: {}, removing_replicas: {} }), 'persistent');
+      } catch (err) {
+        if (isNodeExists(err)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+        await this.zk.deleteIfExists(`/config/topics/${name}`).catch(() => {});
+        throw err;
+      }
+    });
     await this.waitFor(() => {
       const topic = this.topics.get(name);
       return !!topic && [...topic.assignment.keys()].every((p) => this.states.has(`${name}\u0000${p}`));
     }, `partition states of new topic ${name}`);
     return this.topics.get(name)!;
+  }
+
+  /** The partitions of an assignment ({partition: replicas}) this broker hosts. */
+  private ownPartitions(assignment: Record<string, number[]>): number[] {
+    return Object.entries(assignment)
+      .filter(([, replicas]) => replicas.includes(this.nodeId))
+      .map(([p]) => Number(p));
+  }
+
+  /**
+   * Creates this broker's logs of new partitions, then runs `save` (the ZooKeeper write); if either
+   * fails, the logs made are removed. Meanwhile syncLocalLogs leaves the topic's logs alone (they are
+   * not in ZooKeeper yet).
+   */
+  private async withLocalLogs(topic: string, partitions: number[], config: LogConfig, save: () => Promise<void>): Promise<void> {
+    this.creatingLocally.set(topic, (this.creatingLocally.get(topic) ?? 0) + 1);
+    try {
+      const made = await createPartitionLogs(this.opts.logs, topic, partitions, config, (m) => this.opts.log.warn(m));
+      try {
+        await save();
+      } catch (err) {
+        await made.rollback();
+        throw err;
+      }
+    } finally {
+      const n = this.creatingLocally.get(topic)! - 1;
+      if (n === 0) this.creatingLocally.delete(topic);
+      else this.creatingLocally.set(topic, n);
+    }
   }
 
   async delete(name: string): Promise<TopicInfo> {
@@ -443,8 +488,13 @@ export class ZkClusterMetadata implements ClusterMetadata {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${total}.`);
     }
     const brokers = this.liveBrokers().map((b) => b.nodeId);
-    for (let p = current; p < total; p++) assignmentJson.partitions[String(p)] = [brokers[p % brokers.length]];
-    await this.zk.setData(`/brokers/topics/${name}`, json(assignmentJson), node.stat.version);
+    const added: Record<string, number[]> = {};
+    for (let p = current; p < total; p++) added[String(p)] = [brokers[p % brokers.length]];
+    Object.assign(assignmentJson.partitions, added);
+    const logConfig = this.opts.config.logConfig(this.topics.get(name)?.configs ?? new Map());
+    await this.withLocalLogs(name, this.ownPartitions(added), logConfig, () =>
+      this.zk.setData(`/brokers/topics/${name}`, json(assignmentJson), node.stat.version).then(() => undefined),
+    );
     await this.waitFor(() => {
       const topic = this.topics.get(name);
       return !!topic && topic.partitions === total && [...topic.assignment.keys()].every((p) => this.states.has(`${name}\u0000${p}`));
