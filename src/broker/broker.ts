@@ -10,6 +10,7 @@ import type { ZkSession } from '../cluster/zk-session.js';
 import { loadMetaProperties, type MetaPropertiesEnsemble, verifyMetaProperties, writeMetaProperties } from '../cluster/meta-properties.js';
 import { readStoredClusterId, TopicRegistry } from '../cluster/topic-registry.js';
 import { lockDirs } from '../storage/dir-lock.js';
+import { checkStoredMetadata } from '../cluster/stored-metadata.js';
 import { LogManager } from '../storage/index.js';
 import type { BrokerContext } from './broker-context.js';
 import { GroupCoordinator } from './groups/index.js';
@@ -97,6 +98,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     // The cluster id meta.properties must name: the embedded metadata's, or ZooKeeper's /cluster/id.
     const metaClusterId = verifyMetaProperties(meta, { nodeId, clusterId: connect ? undefined : await readStoredClusterId(config) });
     if (connect) zookeeper = await joinZooKeeper(connect, config, log, meta);
+    // The embedded store's file against the partition dirs, before the logs are opened: a refusal then
+    // leaves every file as it was. (With ZooKeeper the topics are not in the data dir.)
+    if (!connect) await checkStoredMetadata(config);
     const maxOpenFiles = config.getNumber('kts.log.open.files.max');
     logs = await LogManager.open({
       logDirs: config.logDirs,

@@ -8,6 +8,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { METADATA_FILE, type StoredState, readStoredState } from './stored-metadata.js';
 import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
 import { createPartitionLogs, type NewPartitionLogs } from './new-partition-logs.js';
 import { isInternalTopic } from './topic-names.js';
@@ -22,15 +23,6 @@ export interface TopicInfo {
   configs: Map<string, string>;
   internal: boolean;
 }
-
-interface StoredState {
-  version: 1;
-  clusterId: string;
-  topics: Record<string, { topicId: string; partitions: number; configs: Record<string, string>; internal: boolean }>;
-  brokerConfigs: Record<string, string>;
-}
-
-const METADATA_FILE = 'kts-metadata.json';
 
 export interface RegistryLogger {
   warn(message: string): void;
@@ -92,7 +84,8 @@ export class TopicRegistry implements ClusterMetadata {
   static async open(config: BrokerConfig, logs: LogManager, log: RegistryLogger = { warn: (m) => console.warn(m) }, metaClusterId?: string): Promise<TopicRegistry> {
     const dir = config.logDirs[0];
     await mkdir(dir, { recursive: true });
-    const state = await readState(join(dir, METADATA_FILE));
+    // Shape checked here; checked against the disk before the logs were opened (checkStoredMetadata).
+    const state = await readStoredState(dir);
     const clusterId = state?.clusterId ?? metaClusterId ?? randomClusterId();
     const registry = new TopicRegistry(clusterId, dir, config, logs, log);
     for (const [key, value] of Object.entries(state?.brokerConfigs ?? {})) config.dynamic.set(key, value);
@@ -275,20 +268,7 @@ export class TopicRegistry implements ClusterMetadata {
   }
 }
 
-async function readState(path: string): Promise<StoredState | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  const state = JSON.parse(text) as StoredState;
-  if (state.version !== 1 || typeof state.clusterId !== 'string') throw new Error(`${path}: unsupported metadata format`);
-  return state;
-}
-
 /** The cluster id the stored metadata holds, if there is any (read before the logs are opened). */
 export async function readStoredClusterId(config: BrokerConfig): Promise<string | undefined> {
-  return (await readState(join(config.logDirs[0], METADATA_FILE)))?.clusterId;
+  return (await readStoredState(config.logDirs[0]))?.clusterId;
 }

@@ -14,13 +14,16 @@ export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 /** Key of a partition in a checkpoint map (a space never occurs in a legal topic name). */
 export const partitionKey = (topic: string, partition: number): string => `${topic} ${partition}`;
 
+/** A line as it can be shown in one line of a log: quoted, control bytes escaped, long ones cut. */
+const shown = (line: string): string => JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}...` : line);
+
 export function parseCheckpoint(text: string): { offsets: Map<string, number>; problem?: string } {
   const offsets = new Map<string, number>();
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines[0]?.trim() !== '0') return { offsets, problem: `unknown version line '${lines[0] ?? ''}'` };
+  if (lines[0]?.trim() !== '0') return { offsets, problem: `unknown version line ${shown(lines[0] ?? '')}` };
   const count = Number(lines[1]);
-  if (!Number.isInteger(count) || count < 0) return { offsets, problem: `bad entry count '${lines[1] ?? ''}'` };
+  if (!Number.isInteger(count) || count < 0) return { offsets, problem: `bad entry count ${shown(lines[1] ?? '')}` };
   if (lines.length !== count + 2) return { offsets, problem: `expected ${count} entries, found ${lines.length - 2}` };
   for (let i = 2; i < lines.length; i++) {
     const parts = lines[i].trim().split(' ');
@@ -34,7 +37,7 @@ export function parseCheckpoint(text: string): { offsets: Map<string, number>; p
       !Number.isSafeInteger(offset) ||
       offset < 0
     ) {
-      return { offsets: new Map(), problem: `malformed line ${i + 1}: '${lines[i]}'` };
+      return { offsets: new Map(), problem: `malformed line ${i + 1}: ${shown(lines[i])}` };
     }
     const key = partitionKey(parts[0], partition);
     if (offsets.has(key)) return { offsets: new Map(), problem: `line ${i + 1} lists ${parts[0]}-${partition} a second time` };

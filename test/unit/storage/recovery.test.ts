@@ -286,7 +286,7 @@ describe('crash recovery', () => {
     await writeFile(join(dir, 'recovery-point-offset-checkpoint'), 'garbage\n\x00\x01');
     const { log, logger } = await reopen('ck');
     const warnings = logger.lines.filter((l) => l.startsWith('WARN'));
-    expect(warnings).toEqual([expect.stringContaining(`${dir}/recovery-point-offset-checkpoint unknown version line 'garbage'; ignoring it`)]);
+    expect(warnings).toEqual([expect.stringContaining(`${dir}/recovery-point-offset-checkpoint unknown version line "garbage"; ignoring it`)]);
     // Not trusted, so every segment was validated, even after a clean shutdown.
     expect(logger.lines.some((l) => l.includes(`recovered ${segments} segment(s)`))).toBe(true);
     expect(log.logStartOffset).toBe(5);
@@ -302,9 +302,9 @@ describe('crash recovery', () => {
   });
 
   const damagedStarts: Record<string, { text: string; problem: string }> = {
-    garbled: { text: 'garbage\n\x00\x01', problem: "unknown version line 'garbage'" },
+    garbled: { text: 'garbage\n\x00\x01', problem: 'unknown version line "garbage"' },
     truncated: { text: '0\n3\nck 0 5\n', problem: 'expected 3 entries, found 1' },
-    'cut mid-line': { text: '0\n1\nck 0', problem: "malformed line 3: 'ck 0'" },
+    'cut mid-line': { text: '0\n1\nck 0', problem: 'malformed line 3: "ck 0"' },
     'listed twice': { text: '0\n2\nck 0 5\nck 0 7\n', problem: 'line 4 lists ck-0 a second time' },
   };
   for (const [kind, { text, problem }] of Object.entries(damagedStarts)) {
