@@ -3,13 +3,13 @@
 //  - held while its owner runs: same boot (/proc/sys/kernel/random/boot_id), the pid alive and
 //    started at the recorded time (field 22 of /proc/<pid>/stat), so a reused pid is not the owner;
 //  - stale otherwise (kill -9, a power cut, or an empty `.lock` as Apache Kafka leaves behind), and
-//    taken over: the stale file is renamed aside (only one contender gets it) and checked again;
+//    taken over: a claim file per stale inode lets one starter remove it, then all race to create it;
 //  - a kernel lock on `.lock` (an Apache Kafka broker running on the dir) always counts as held.
 // A refused start writes nothing into the directory. The lock goes on a clean close, and at exit.
 // Known limit: a live owner in another pid namespace (a container sharing the volume) looks dead.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 export const LOCK_FILE = '.lock';
@@ -68,15 +68,17 @@ export async function lockDir(dirGiven: string, kind: string, logger: LockLogger
   let identity = '';
   try {
     identity = await ownIdentity(kind);
-    for (let attempt = 0; ; attempt++) {
-      if (attempt >= 5) throw new Error(`Failed to acquire lock on file ${LOCK_FILE} in ${dir}: it keeps changing hands`);
+    // Contention ends in milliseconds (a takeover is a few file operations); the bound is for a stuck disk.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`Failed to acquire lock on file ${LOCK_FILE} in ${dir}: it kept changing hands for 10 s`);
       const found = await readLock(path);
       if (found !== null) {
         // Read before anything is written: a refused start leaves the directory as it was.
-        const holder = await liveHolder(path, found);
+        const holder = await liveHolder(path, found.text);
         if (holder) throw new DirLockedError(dir, holder);
-        if (!(await moveStaleLockAside(path, found, dir))) continue;
-        logger.warn(`Removed stale lock ${path} (${describeOwner(parseOwner(found))}, no longer running)`);
+        if (!(await takeOverStaleLock(path, found, dir, identity))) continue;
+        logger.warn(`Removed stale lock ${path} (${describeOwner(parseOwner(found.text))}, no longer running)`);
       }
       if (await createLock(path, identity)) break;
     }
@@ -95,7 +97,7 @@ export async function lockDir(dirGiven: string, kind: string, logger: LockLogger
       released = true;
       held.delete(real);
       // Only our own file goes: a lock taken over from us (we were judged dead) is not ours to remove.
-      if ((await readLock(path)) === identity) await unlink(path).catch(() => {});
+      if ((await readLock(path))?.text === identity) await unlink(path).catch(() => {});
     },
   };
 }
@@ -125,37 +127,68 @@ async function createLock(path: string, identity: string): Promise<boolean> {
 }
 
 /**
- * Renames a stale lock aside and removes it. Two starters may both judge it stale: the rename hands
- * the file to one of them, and the other, finding different content aside (a lock just taken), puts
- * it back and is refused. Returns false when there was nothing to move (try again).
+ * Removes a stale lock, racing other starters safely. Only the one that creates the claim file
+ * `.lock.takeover-<inode>` may remove the lock file with that inode; it checks that `.lock` still is
+ * that file with that content (inode numbers are reused, owners' identities are not), removes it and
+ * its claim. Everyone then races for `.lock` with an exclusive create, which exactly one wins.
+ * Returns false when the lock changed meanwhile or another starter is taking it over (look again).
  */
-async function moveStaleLockAside(path: string, staleText: string, dir: string): Promise<boolean> {
-  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+async function takeOverStaleLock(path: string, stale: LockFile, dir: string, identity: string): Promise<boolean> {
+  const claim = `${path}.takeover-${stale.ino}`;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, identity, { flag: 'wx' });
+  let claimed = false;
   try {
-    await rename(path, aside);
+    await link(tmp, claim);
+    claimed = true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await unlink(tmp).catch(() => {});
   }
-  const moved = (await readLock(aside)) ?? '';
-  if (moved !== staleText) {
-    const holder = await liveHolder(aside, moved);
-    if (holder) {
-      await link(aside, path).catch(() => {});
-      await unlink(aside).catch(() => {});
-      throw new DirLockedError(dir, holder);
+  if (!claimed) {
+    const claimer = await readLock(claim);
+    const owner = claimer && parseOwner(claimer.text);
+    if (claimer === null || (owner && (await isRunning(owner)))) {
+      // Another starter is removing it right now (or just did): look again shortly.
+      await new Promise((r) => setTimeout(r, 10));
+      return false;
     }
+    // Its claimer died in the middle of a takeover (a kill -9 within a millisecond's window).
+    throw new Error(
+      `Failed to acquire lock on file ${LOCK_FILE} in ${dir}: its stale lock was being taken over by a process that died. ` +
+        `Remove ${claim} (and ${path} if no kts runs on ${dir}) and start again`,
+    );
   }
-  await unlink(aside);
-  return true;
+  try {
+    const now = await readLock(path);
+    if (now === null || now.ino !== stale.ino || now.text !== stale.text) return false;
+    await unlink(path);
+    return true;
+  } finally {
+    await unlink(claim).catch(() => {});
+  }
 }
 
-async function readLock(path: string): Promise<string | null> {
+interface LockFile {
+  text: string;
+  ino: bigint;
+}
+
+/** The lock file's content and inode, read through one descriptor so they belong together. */
+async function readLock(path: string): Promise<LockFile | null> {
+  let fh;
   try {
-    return await readFile(path, 'utf8');
+    fh = await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
+  }
+  try {
+    const { ino } = await fh.stat({ bigint: true });
+    return { text: await fh.readFile('utf8'), ino };
+  } finally {
+    await fh.close();
   }
 }
 
