@@ -92,8 +92,13 @@ export class Groups {
     }
   }
 
-  /** Runs `fn` against the group's coordinator, finding it again if it moved. */
-  private async withCoordinator<T>(groupId: string, fn: (conn: BrokerConnection) => Promise<T & { errorCode?: number }>): Promise<T> {
+  /**
+   * Runs `fn` against the group's coordinator, finding it again if it moved, and retrying while the
+   * coordinator is loading or unavailable until `timeoutMs` (Kafka's clients wait as long: a fresh
+   * Kafka 4 broker loading __consumer_offsets on a busy machine answers LOAD_IN_PROGRESS for seconds).
+   */
+  private async withCoordinator<T>(groupId: string, fn: (conn: BrokerConnection) => Promise<T & { errorCode?: number }>, timeoutMs = 30000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       let nodeId = this.coordinators.get(groupId);
       if (nodeId === undefined) nodeId = await this.findCoordinator(groupId);
@@ -106,9 +111,10 @@ export class Groups {
         continue;
       }
       const result = await fn(conn);
-      if (result.errorCode !== undefined && COORDINATOR_RETRY.has(result.errorCode) && attempt < 5) {
+      const delay = Math.min(200 * (attempt + 1), 1000);
+      if (result.errorCode !== undefined && COORDINATOR_RETRY.has(result.errorCode) && Date.now() + delay <= deadline) {
         this.coordinators.delete(groupId);
-        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+        await new Promise((r) => setTimeout(r, delay));
         continue;
       }
       return result;
