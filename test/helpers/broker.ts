@@ -1,7 +1,7 @@
 // Spawns the real `kts server-start` binary on a free loopback port with a temp data dir.
 // Tests restart it on the same port and dir to check what survives.
 import { type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,7 +9,45 @@ import { spawnTracked, stopAllProcesses, stopProcess } from './processes.js';
 
 export const KTS_BIN = resolve(import.meta.dirname, '../../bin/kts.js');
 
+/**
+ * The lowest port the kernel hands out to outgoing connections (Linux: ip_local_port_range). A
+ * port the kernel picks for `listen(0)` comes from that same range, so a client connecting anywhere
+ * can take it as its local port between freePort() and the broker's bind, or while a broker is
+ * down for a restart on the same port: the bind then fails with EADDRINUSE (the 10,000 idle
+ * connections test alone holds a third of the range).
+ */
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+const LOWEST_PORT = 10_000;
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const server = createServer();
+    server.once('error', () => res(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => res(true)));
+  });
+}
+
+/**
+ * A loopback port nothing listens on, below the kernel's ephemeral range (so no outgoing
+ * connection can take it) and not handed out before by this process; the kernel's pick if that
+ * range leaves no room.
+ */
 export async function freePort(): Promise<number> {
+  if (EPHEMERAL_LOW - LOWEST_PORT >= 1000) {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const port = LOWEST_PORT + Math.floor(Math.random() * (EPHEMERAL_LOW - LOWEST_PORT));
+      if (handedOut.has(port) || !(await canListen(port))) continue;
+      handedOut.add(port);
+      return port;
+    }
+  }
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -19,6 +57,9 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** For the helpers' own test. */
+export const ephemeralPortRange = () => EPHEMERAL_LOW;
 
 const madeDirs: string[] = [];
 

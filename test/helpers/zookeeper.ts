@@ -76,7 +76,7 @@ export interface SpawnedCoordinator {
 
 export interface CoordinatorSpawnOptions {
   dataDir?: string;
-  /** Extra zoo.cfg lines (clientPort defaults to 0 = any free port). */
+  /** Extra zoo.cfg lines (clientPort defaults to a freePort()). */
   props?: Record<string, string | number>;
   timeoutMs?: number;
 }
@@ -86,7 +86,9 @@ export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Prom
   const dataDir = opts.dataDir ?? tempDir('kts-zk-');
   // Beside the data, not in it (a restart on the same dataDir rewrites it), in a dir removed after the file.
   const configPath = join(tempDir('kts-zk-config-'), 'zookeeper.properties');
-  const props: Record<string, string | number> = { dataDir, clientPort: 0, tickTime: 2000, ...opts.props };
+  // freePort(), not 0: a port from the kernel's ephemeral range can be taken by a reconnecting
+  // client (even by a client connecting to itself) while a test restarts the coordinator on it.
+  const props: Record<string, string | number> = { dataDir, clientPort: await freePort(), tickTime: 2000, ...opts.props };
   writeFileSync(configPath, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const started = performance.now();
   const child = spawnTracked(process.execPath, [script, 'zookeeper-server-start', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
