@@ -2,10 +2,10 @@
 // gone (by exactly one of several processes racing for it), never taken from a process holding a
 // kernel lock on `.lock` (as Apache Kafka does), and removed on release only if still ours.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DirLockedError, lockDir } from '../../../src/storage/dir-lock.js';
 import { tempDir } from '../../helpers/broker.js';
 import { exitOf, spawnTracked, stopProcess } from '../../helpers/processes.js';
@@ -22,6 +22,7 @@ beforeAll(async () => {
   lockModule = join(ROOT, 'node_modules/.cache/kts-test', `dir-lock-${process.pid}.mjs`);
   await build({ entryPoints: [join(ROOT, 'src/storage/dir-lock.ts')], outfile: lockModule, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
 });
+afterAll(() => rmSync(lockModule, { force: true }));
 
 /** A process that tries to lock `dir`: prints "locked <pid>" and holds it until killed, or "refused: <message>" and exits. */
 function contender(dir: string, goAt = 0): { child: ChildProcess; said: Promise<string> } {
