@@ -70,6 +70,14 @@ export async function restoreProducerState(
       const buf = await readSmallFile(fs, `${dir}/${snapshotFileName(offset)}`);
       if (!buf) continue;
       state.load(buf);
+      // A snapshot stands for the state just before its offset: a producer's batch at or past it
+      // means the file is not what it claims, and trusting it would refuse or dedupe valid writes.
+      for (const entry of state.entries()) {
+        const last = entry.batches[entry.batches.length - 1];
+        if (last && last.lastOffset >= offset) {
+          throw new Error(`producer ${entry.producerId} has a batch ending at offset ${last.lastOffset}, not before the snapshot's offset ${offset}`);
+        }
+      }
       from = offset;
       break;
     } catch (err) {

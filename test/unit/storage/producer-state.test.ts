@@ -1,13 +1,14 @@
 // Idempotent producers' per-partition state: the sequence and epoch rules (Kafka 3.x), duplicate
 // answers with the first write's offsets, snapshots, and the state surviving clean and unclean
 // restarts of the log (snapshot + header replay).
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { buildRecordBatch } from '../../../src/protocol/records/index.js';
 import type { LogManager } from '../../../src/storage/index.js';
 import { ProducerStateManager, parseSnapshotFileName, snapshotFileName } from '../../../src/storage/producer-state.js';
-import { makeTempDir, openManager } from './helpers.js';
+import { crc32c } from '../../../src/protocol/records/crc.js';
+import { captureLogger, makeTempDir, openManager } from './helpers.js';
 import { codeOf } from '../../helpers/kafka-error.js';
 
 function batch(producerId: number, epoch: number, baseSequence: number, count: number, baseOffset = 0): Buffer {
@@ -95,8 +96,8 @@ describe('producer state in a partition log', () => {
     for (const m of managers.splice(0)) await m.close().catch(() => {});
     await cleanup();
   });
-  const open = async (config = {}) => {
-    const m = await openManager(dir, { config });
+  const open = async (config = {}, logger = captureLogger()) => {
+    const m = await openManager(dir, { config, logger });
     managers.push(m);
     return m;
   };
@@ -143,6 +144,27 @@ describe('producer state in a partition log', () => {
     expect(await log3.append(batch(11, 2, 150, 5))).toMatchObject({ baseOffset: 150 });
     await expect(log3.append(batch(11, 2, 175, 5))).rejects.toMatchObject({ code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
     expect(await log3.append(batch(11, 2, 170, 5))).toMatchObject({ baseOffset: 170 });
+  });
+  it('a snapshot claiming batches at or past its own offset is not trusted: the headers are replayed instead', async () => {
+    const m1 = await open({ segmentBytes: 2048 });
+    const log1 = await m1.create('s', 0);
+    for (let i = 0; i < 10; i++) await log1.append(batch(31, 0, i * 5, 5));
+    await m1.close();
+    managers.length = 0;
+    // The clean shutdown's snapshot at 50, forged (CRC kept valid) to say producer 31's last batch
+    // ended at offset 5000: trusted, the next real sequence would be refused as out of order.
+    const path = `${dir}/s-0/${snapshotFileName(50)}`;
+    const data = await readFile(path);
+    const last = 10 + 14; // first entry's lastOffset
+    data.writeBigInt64BE(5000n, last);
+    data.writeUInt32BE(crc32c(data, 6, data.length), 2);
+    await writeFile(path, data);
+    const logger = captureLogger();
+    const m2 = await open({ segmentBytes: 2048 }, logger);
+    const log2 = m2.get('s', 0)!;
+    expect(logger.lines.some((l) => l.includes(`ignoring producer snapshot ${snapshotFileName(50)}: producer 31 has a batch ending at offset 5000`))).toBe(true);
+    expect(log2.producerState.entry(31)!.batches.at(-1)).toMatchObject({ lastOffset: 49, lastSeq: 49 });
+    expect(await log2.append(batch(31, 0, 50, 5))).toMatchObject({ baseOffset: 50 });
   });
 });
 
