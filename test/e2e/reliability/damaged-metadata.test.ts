@@ -5,12 +5,12 @@
 // deleted, the clean-shutdown marker kept). Kafka itself deletes every segment of a partition whose
 // log-start checkpoint is past its log end; here that too is a refusal. (Damaged segments and
 // indexes, which are repaired: damaged-files.test.ts.)
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KTS_BIN, freePort, spawnBroker, tempDir } from '../../helpers/broker.js';
+import { spawnTracked } from '../../helpers/processes.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { createTopic, figure, produce, readPartition } from './support.js';
 
@@ -30,7 +30,7 @@ function treeOf(root: string): string[] {
 /** Runs `kts server-start` on `dataDir` until it exits; one that starts is killed (it must not start). */
 async function startRefused(dataDir: string): Promise<{ code: number | null; output: string }> {
   const port = await freePort();
-  const child = spawn(
+  const child = spawnTracked(
     process.execPath,
     [KTS_BIN, 'server-start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`],
     { stdio: ['ignore', 'pipe', 'pipe'] },
