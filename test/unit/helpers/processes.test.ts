@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir } from '../../helpers/broker.js';
 import { exitOf, liveProcessCount, spawnTracked, stopProcess } from '../../helpers/processes.js';
 
-/** A child that, once it gets SIGTERM, goes on writing into `dir`/data for `lingerMs`, then exits 0. */
+/** A child that, once it gets SIGTERM (handlers set before it says ready), goes on writing into `dir`/data for `lingerMs`, then exits 0. */
 const LINGERING_WRITER = `
 const { mkdirSync, writeFileSync } = require('node:fs');
 const [dir, lingerMs] = [process.argv[1], Number(process.argv[2])];
@@ -15,11 +15,12 @@ let n = 0;
 const write = () => { mkdirSync(dir + '/data', { recursive: true }); writeFileSync(dir + '/data/f' + (n++ % 50), 'x'.repeat(4096)); };
 const timer = setInterval(write, 2);
 process.on('SIGTERM', () => setTimeout(() => { clearInterval(timer); process.exit(0); }, lingerMs));
+/*EXTRA*/
 process.stdout.write('ready\\n');
 `;
 
 async function startWriter(dir: string, lingerMs: number, extra = '') {
-  const child = spawnTracked(process.execPath, ['-e', LINGERING_WRITER + extra, dir, String(lingerMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnTracked(process.execPath, ['-e', LINGERING_WRITER.replace('/*EXTRA*/', extra), dir, String(lingerMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((r) => child.stdout!.once('data', () => r()));
   return child;
 }
