@@ -4,8 +4,13 @@
 //    indexes are loaded and sanity-checked, and the batches after the last index entry are
 //    validated to the end of the file. Anything odd there, and the segment is recovered instead.
 //  - Segments from the recovery point on are recovered: every batch validated (length bounds,
-//    magic, CRC-32C, offsets increasing, within the segment), the file cut at the first bad byte,
-//    both indexes rebuilt. A cut means everything after it is gone, so later segments are deleted.
+//    magic, CRC-32C, offsets increasing, within the segment) and both indexes rebuilt. Only the
+//    last segment can have a torn tail: it is cut at the first bad byte. A sealed segment (later
+//    segments follow it) holds acknowledged data, so damage there cuts and deletes nothing: a batch
+//    failing its CRC-32C is stepped over and refused to readers (KAFKA_STORAGE_ERROR), and damage
+//    that cannot be stepped over makes the offsets from there to the next segment unreadable.
+//    Kafka truncates there and deletes the later segments; kts never deletes records that pass
+//    their CRC.
 //  - A recovery point past the end of the segment files vouches for nothing: every segment is recovered.
 //  - A log start offset past the log end is refused (an error naming the checkpoint), never acted on.
 // Corruption is reported through the logger and repaired; real I/O failures and the refusal throw,
@@ -174,19 +179,29 @@ async function loadSegments(
       }
       if (!mustRecover) continue;
       recovered++;
-      const { truncatedBytes, problem } = await seg.recover(nextBase);
+      // Only the last segment can have a torn tail: damage in one with later segments after it is
+      // damage to acknowledged data, kept and refused to readers, never a reason to cut or delete.
+      const sealed = i + 1 < bases.length;
+      const { truncatedBytes, problem, corrupt } = await seg.recover(nextBase, sealed);
+      for (const batch of corrupt) {
+        logger.error(
+          `[${name}] CRC-32C mismatch in the batch of offsets ${batch.baseOffset}..${batch.lastOffset} at byte ${batch.position} of ${seg.logPath}: ` +
+            `corrupt on disk, not served (KAFKA_STORAGE_ERROR); the segment and the ones after it are kept`,
+        );
+      }
+      if (seg.unreadable) {
+        const { position, firstOffset, lastOffset } = seg.unreadable;
+        logger.error(
+          `[${name}] ${seg.logPath} is damaged at byte ${position} (${problem}) and later segments follow it: ` +
+            `offsets ${firstOffset}..${lastOffset} are not served (KAFKA_STORAGE_ERROR); nothing was cut or deleted`,
+        );
+      }
       // The rebuilt indexes go to their files now (no fdatasync: they count only once a flush has
       // moved the recovery point past them). A full disk must not keep the log from opening.
       await seg.writeIndexes().catch((err) => logger.warn(`[${name}] writing the rebuilt indexes of segment ${bases[i]} failed: ${String(err)}`));
       if (truncatedBytes > 0) {
         cut = true;
         logger.warn(`[${name}] recovery cut ${truncatedBytes} bytes from segment ${bases[i]} at byte ${seg.size} (${problem}); log end offset ${seg.nextOffset}`);
-      }
-      if (truncatedBytes > 0 && i + 1 < bases.length) {
-        const later = bases.slice(i + 1);
-        logger.warn(`[${name}] deleting segments ${later.join(',')} that followed the damage`);
-        for (const base of later) await deleteSegmentFiles(fs, dir, base);
-        break;
       }
     }
   } catch (err) {
@@ -202,9 +217,4 @@ async function unlinkQuietly(fs: FileSystem, path: string): Promise<void> {
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-}
-
-async function deleteSegmentFiles(fs: FileSystem, dir: string, base: number): Promise<void> {
-  const stem = String(base).padStart(20, '0');
-  for (const suffix of ['.log', '.index', '.timeindex']) await unlinkQuietly(fs, `${dir}/${stem}${suffix}`);
 }

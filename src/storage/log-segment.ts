@@ -31,6 +31,31 @@ export interface BatchLocation {
   lastOffset: number;
 }
 
+/** Offsets of a sealed segment behind damage recovery could not step over. */
+export interface UnreadableRange {
+  /** Byte where the damage starts (the segment's logical end). */
+  position: number;
+  firstOffset: number;
+  lastOffset: number;
+  problem: string;
+}
+
+export interface RecoveryResult {
+  /** Bytes cut from the end of the file (the active segment's torn tail only). */
+  truncatedBytes: number;
+  /** Why the scan stopped before the end of the file, if it did. */
+  problem: string | null;
+  /** Batches of a sealed segment whose CRC-32C did not match, kept on disk and never served. */
+  corrupt: CorruptBatchAt[];
+}
+
+export interface CorruptBatchAt {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+}
+
 const HEADER = 61;
 /** A batch's CRC-32C covers attributes to the end of the batch; the stored value sits before that. */
 const CRC_AT = BatchOffset.crc;
@@ -67,6 +92,12 @@ export class LogSegment {
   private flushing: Promise<void> = Promise.resolve();
   /** Batches this process has checked against their CRC-32C (checked-batches.ts): reads check the rest. */
   readonly checked = new CheckedBatches();
+  /**
+   * Damage recovery found in a sealed segment that it could not step over (the batch framing itself
+   * is broken): `size` stops there, the bytes stay on disk, and reads of these offsets answer
+   * KAFKA_STORAGE_ERROR instead of skipping them silently.
+   */
+  unreadable: UnreadableRange | null = null;
   closed = false;
 
   private constructor(
@@ -169,10 +200,16 @@ export class LogSegment {
   }
 
   /**
-   * Validates every batch from the start, cuts the file at the first invalid byte and rebuilds both
-   * indexes. Returns the number of bytes cut and why.
+   * Validates every batch from the start and rebuilds both indexes. In the active segment
+   * (`sealed` false) the first invalid byte is where a crash tore the tail: the file is cut there.
+   * A sealed segment has later segments after it, so damage in it is not a torn tail but damage to
+   * acknowledged data: nothing is cut. A batch whose CRC-32C does not match but whose framing and
+   * offsets hold is stepped over and remembered as corrupt (never served); damage that cannot be
+   * stepped over ends the readable part, and the offsets from there to the next segment become
+   * `unreadable`.
    */
-  async recover(limitOffset: number): Promise<{ truncatedBytes: number; problem: string | null }> {
+  async recover(limitOffset: number, sealed = false): Promise<RecoveryResult> {
+    this.unreadable = null;
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.maxTimestamp = -1;
@@ -181,13 +218,34 @@ export class LogSegment {
     this.nextOffset = this.baseOffset;
     this.bytesSinceLastIndexEntry = 0;
     const { size: fileSize } = await this.log.stat();
-    const scan = await this.scanFrom(0, fileSize, limitOffset, -1);
+    const corrupt: CorruptBatchAt[] = [];
+    const scan = await this.scanFrom(0, fileSize, limitOffset, -1, sealed ? corrupt : undefined);
     this.size = scan.end;
-    this.checked.tailFrom = 0; // every batch kept was validated by the scan
-    if (scan.end < fileSize) await this.log.truncate(scan.end);
+    this.markValidated(corrupt);
+    let truncatedBytes = 0;
+    if (scan.end < fileSize) {
+      if (sealed) {
+        this.unreadable = { position: scan.end, firstOffset: this.nextOffset, lastOffset: limitOffset - 1, problem: scan.problem ?? 'unreadable' };
+      } else {
+        await this.log.truncate(scan.end);
+        truncatedBytes = fileSize - scan.end;
+      }
+    }
     // What was scanned came from the page cache; the next flush makes it durable.
     this.logUnsynced = true;
-    return { truncatedBytes: fileSize - scan.end, problem: scan.problem };
+    return { truncatedBytes, problem: scan.problem, corrupt };
+  }
+
+  /** Every batch up to `size` was validated by a scan, except the corrupt ones (never served). */
+  private markValidated(corrupt: readonly CorruptBatchAt[]): void {
+    const last = corrupt[corrupt.length - 1];
+    this.checked.tailFrom = last ? last.position + last.size : 0;
+    let from = 0;
+    for (const batch of corrupt) {
+      this.checked.add(from, batch.position);
+      this.checked.markBad({ position: batch.position, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset });
+      from = batch.position + batch.size;
+    }
   }
 
   /**
@@ -202,6 +260,7 @@ export class LogSegment {
     fileSize: number,
     limitOffset: number,
     expectFirstLastOffset: number,
+    corrupt?: CorruptBatchAt[],
   ): Promise<{ end: number; problem: string | null }> {
     let prevLast = this.baseOffset - 1;
     let first = true;
@@ -262,7 +321,19 @@ export class LogSegment {
           }
           // A whole batch: the checks the header alone could not make, then its bookkeeping.
           bodyLeft = -1;
-          if (crc !== storedCrc) return { end: pos, problem: 'CRC-32C mismatch' };
+          if (crc !== storedCrc) {
+            // The bytes are damaged. Where the caller allows it (a sealed segment) and the header's
+            // offsets still fit between their neighbours, the batch is stepped over, not indexed.
+            const fits = base > prevLast && last >= base && last < limitOffset && last - this.baseOffset <= INT32_MAX;
+            if (!corrupt || !fits) return { end: pos, problem: 'CRC-32C mismatch' };
+            corrupt.push({ position: pos, size, baseOffset: base, lastOffset: last });
+            this.bytesSinceLastIndexEntry += size;
+            this.nextOffset = last + 1;
+            first = false;
+            prevLast = last;
+            pos += size;
+            continue;
+          }
           if (first && expectFirstLastOffset >= 0) {
             if (last !== expectFirstLastOffset) return { end: pos, problem: 'index does not match the log' };
           } else if (base <= prevLast) return { end: pos, problem: `offset ${base} does not follow ${prevLast}` };

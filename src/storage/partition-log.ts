@@ -415,7 +415,11 @@ export class PartitionLog implements SegmentContext {
       for (const seg of used) {
         const end = seg.size;
         const loc = await seg.findBatch(fetchOffset, end);
-        if (!loc) continue;
+        if (!loc) {
+          // Offsets lost behind damage in a sealed segment are refused, not skipped in silence.
+          if (seg.unreadable && fetchOffset <= seg.unreadable.lastOffset) throw this.unreadableError(seg);
+          continue;
+        }
         let limit = end;
         if (maxOffset < seg.nextOffset) {
           const stop = await seg.findBatch(maxOffset, end);
@@ -452,6 +456,13 @@ export class PartitionLog implements SegmentContext {
     return Object.assign(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `[${this.name}] corrupt batch (CRC-32C mismatch) of ${where}`), {
       corruptLastOffset: batch.lastOffset,
     });
+  }
+
+  /** Logged once, by recovery, when it found the damage. */
+  private unreadableError(seg: LogSegment): KafkaError {
+    const { position, firstOffset, lastOffset, problem } = seg.unreadable!;
+    const where = `offsets ${firstOffset}..${lastOffset} behind damage (${problem}) at byte ${position} of ${seg.logPath}`;
+    return Object.assign(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `[${this.name}] unreadable: ${where}`), { corruptLastOffset: lastOffset });
   }
 
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | null> {

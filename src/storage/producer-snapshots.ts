@@ -109,7 +109,8 @@ async function replaySegment(seg: LogSegment, from: number, state: ProducerState
       const size = LOG_OVERHEAD + buf.readInt32BE(p + BatchOffset.batchLength);
       if (size < BATCH_HEADER_SIZE) return count; // recovery validated the log; be safe anyway
       const lastOffset = Number(buf.readBigInt64BE(p + BatchOffset.baseOffset)) + buf.readInt32BE(p + BatchOffset.lastOffsetDelta);
-      if (lastOffset >= from) {
+      // A batch that failed its CRC-32C at recovery says nothing trustworthy about its producer.
+      if (lastOffset >= from && !seg.checked.isBad(pos + p)) {
         state.updateAt(buf, p);
         count++;
       }

@@ -60,6 +60,42 @@ async function allValues(log: PartitionLog): Promise<Array<{ offset: number; val
   return out;
 }
 
+/** Like allValues, stepping over what is refused with KAFKA_STORAGE_ERROR: the values and the refused ranges. */
+async function valuesAround(log: PartitionLog): Promise<{ values: Array<{ offset: number; value: string | null }>; refused: Array<[number, number]> }> {
+  const values: Array<{ offset: number; value: string | null }> = [];
+  const refused: Array<[number, number]> = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    let records: Buffer;
+    try {
+      ({ records } = await log.read(offset, 1 << 20));
+    } catch (err) {
+      const skipTo = (err as { corruptLastOffset?: number; code?: number }).corruptLastOffset;
+      expect((err as { code?: number }).code).toBe(56); // KAFKA_STORAGE_ERROR
+      expect(skipTo).toBeGreaterThanOrEqual(offset);
+      refused.push([offset, skipTo!]);
+      offset = skipTo! + 1;
+      continue;
+    }
+    const batches = decodeBatches(records);
+    for (const r of recordsOf(records)) if (r.offset >= offset) values.push(r);
+    offset = batches[batches.length - 1].lastOffset + 1;
+  }
+  return { values, refused };
+}
+
+/** [position, size, baseOffset, lastOffset] of every batch in a segment file's bytes. */
+function batchesIn(bytes: Buffer): Array<[number, number, number, number]> {
+  const out: Array<[number, number, number, number]> = [];
+  for (let p = 0; p + 61 <= bytes.length; ) {
+    const size = 12 + bytes.readInt32BE(p + 8);
+    const base = Number(bytes.readBigInt64BE(p));
+    out.push([p, size, base, base + bytes.readInt32BE(p + 23)]);
+    p += size;
+  }
+  return out;
+}
+
 /** Every file and dir under `root` with a hash of its bytes: equal trees mean nothing was written. */
 async function treeOf(root: string): Promise<string[]> {
   const out: string[] = [];
@@ -253,7 +289,7 @@ describe('crash recovery', () => {
     expect(await log.maxTimestampOffset()).toEqual({ offset: 199, timestamp: 10_199 });
   });
 
-  it('damage in an older segment drops it from there on, and later segments with it', async () => {
+  it('a batch failing its CRC in an older segment is refused; no byte is cut, no later segment deleted', async () => {
     const { log: old, values } = await crashed('middle', 120);
     const bases = old.segmentBaseOffsets();
     expect(bases.length).toBeGreaterThan(3);
@@ -262,16 +298,49 @@ describe('crash recovery', () => {
     const victim = bases[1];
     const path = segFile(old, victim, '.log');
     const data = await readFile(path);
-    data[200] ^= 0xff; // inside the first or second batch of that segment
+    const [position, size, base, last] = batchesIn(data)[1];
+    data[position + size - 3] ^= 0xff; // a value byte of the segment's second batch
     await writeFile(path, data);
+    const sizes = await Promise.all(bases.map(async (b) => (await stat(segFile(old, b, '.log'))).size));
     const { log, logger } = await reopen('middle');
-    expect(log.segmentBaseOffsets()).toEqual(bases.slice(0, 2));
-    const kept = await allValues(log);
-    expect(kept).toEqual(values.slice(0, kept.length));
-    expect(kept.length).toBeGreaterThanOrEqual(victim);
-    expect(log.logEndOffset).toBe(kept.length);
-    expect(logger.lines.some((l) => l.includes('deleting segments'))).toBe(true);
-    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(kept.length);
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect(await Promise.all(bases.map(async (b) => (await stat(segFile(log, b, '.log'))).size))).toEqual(sizes);
+    expect(log.logEndOffset).toBe(values.length);
+    const got = await valuesAround(log);
+    expect(got.refused).toEqual([[base, last]]);
+    expect(got.values).toEqual(values.filter((v) => v.offset < base || v.offset > last));
+    expect(logger.lines.filter((l) => l.startsWith('ERROR'))).toEqual([
+      `ERROR [middle-0] CRC-32C mismatch in the batch of offsets ${base}..${last} at byte ${position} of ${path}: corrupt on disk, not served (KAFKA_STORAGE_ERROR); the segment and the ones after it are kept`,
+    ]);
+    expect(logger.lines.some((l) => l.includes('deleting segments') || l.includes('recovery cut'))).toBe(false);
+    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(values.length);
+  });
+
+  it('broken framing in an older segment: the offsets up to the next segment are refused, nothing cut or deleted', async () => {
+    const { log: old, values } = await crashed('framing', 120);
+    const bases = old.segmentBaseOffsets();
+    await writeFile(join(dir, 'recovery-point-offset-checkpoint'), '0\n1\nframing 0 0\n');
+    const path = segFile(old, bases[1], '.log');
+    const data = await readFile(path);
+    const [position, , base] = batchesIn(data)[2];
+    data.writeInt32BE(0x7fffffff, position + 8); // a batch length that runs far past the file
+    await writeFile(path, data);
+    const { log, logger } = await reopen('framing');
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect((await stat(path)).size).toBe(data.length);
+    expect(log.logEndOffset).toBe(values.length);
+    const got = await valuesAround(log);
+    expect(got.refused).toEqual([[base, bases[2] - 1]]);
+    expect(got.values).toEqual(values.filter((v) => v.offset < base || v.offset >= bases[2]));
+    expect(logger.lines.filter((l) => l.startsWith('ERROR'))).toEqual([
+      `ERROR [framing-0] ${path} is damaged at byte ${position} (batch of ${0x7fffffff + 12} bytes runs past the end of the file) and later segments follow it: offsets ${base}..${bases[2] - 1} are not served (KAFKA_STORAGE_ERROR); nothing was cut or deleted`,
+    ]);
+    // The same after the next restart: the damage is found again, nothing changed on disk.
+    await log.flushInactiveSegments();
+    await crash(managers.at(-1)!);
+    const again = await reopen('framing');
+    expect((await valuesAround(again.log)).refused).toEqual([[base, bases[2] - 1]]);
+    expect((await stat(path)).size).toBe(data.length);
   });
 
   it('a damaged recovery-point checkpoint costs a full recovery, nothing else', async () => {
@@ -471,19 +540,19 @@ describe('recovery point', () => {
     const victim = bases[1];
     const path = join(dir, 'rp-0', `${String(victim).padStart(20, '0')}.log`);
     const data = await readFile(path);
+    const [, , base, last] = batchesIn(data).at(-1)!;
     data[data.length - 5] ^= 0x10; // the segment's last batch, after its last index entry
     await writeFile(path, data);
     const logger = captureLogger();
     const log = (await open(logger)).get('rp', 0)!;
     expect(logger.lines.some((l) => l.includes(`segment ${victim} needs recovery`))).toBe(true);
-    expect(log.segmentBaseOffsets()).toEqual(bases.slice(0, 2));
-    const kept = await allValues(log);
-    expect(kept).toEqual(values.slice(0, kept.length));
-    expect(kept.length).toBeLessThan(bases[2]);
-    expect(kept.length).toBeGreaterThan(victim);
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    const got = await valuesAround(log);
+    expect(got.refused).toEqual([[base, last]]);
+    expect(got.values).toEqual(values.filter((v) => v.offset < base || v.offset > last));
     // The recovery point never stays ahead of the log end.
     expect(log.recoveryPoint).toBeLessThanOrEqual(log.logEndOffset);
-    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(kept.length);
+    expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(values.length);
   });
 
   it('a checkpoint ahead of the log end is not trusted: every segment is recovered, the point clamped', async () => {
@@ -522,9 +591,12 @@ describe('recovery point', () => {
     const logger = captureLogger();
     const log = (await open(logger)).get('short', 0)!;
     expect(logger.lines.some((l) => l.includes(`says offsets up to ${leo} were flushed`))).toBe(true);
-    // Recovery found the flipped byte that trusting the checkpoint would have served.
+    // Recovery found the flipped byte that trusting the checkpoint would have served; the segments
+    // after it are kept.
     expect(logger.lines.some((l) => l.includes('CRC-32C mismatch'))).toBe(true);
-    expect(log.logEndOffset).toBeLessThan(bases[2]);
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect(log.logEndOffset).toBe(bases.at(-1));
+    expect((await valuesAround(log)).refused).toHaveLength(1);
   });
 });
 
