@@ -136,6 +136,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   };
   const groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId });
   (context as { groups: GroupCoordinator }).groups = groups;
+  // Kafka's coordinator drops the committed offsets of deleted partitions (tombstones included).
+  topics.onTopicDeleted((topic) => groups.onTopicDeleted(topic));
 
   const dispatcher = new RequestDispatcher(context, createHandlerRegistry());
   const connections = new Set<Connection>();

@@ -30,8 +30,31 @@ export interface ClusterMetadata {
   validateCreate(name: string, partitions: number, configs: Record<string, string>): void;
   create(name: string, partitions: number, configs?: Record<string, string>, opts?: { internal?: boolean }): Promise<TopicInfo>;
   delete(name: string): Promise<TopicInfo>;
+  /**
+   * Calls `listener` once this broker learns that a topic is gone (deleted here or, with ZooKeeper,
+   * by any broker; also a topic deleted and re-created under the same name between two looks).
+   * Its promise is awaited; a rejection is logged.
+   */
+  onTopicDeleted(listener: (topic: string) => Promise<void>): void;
   addPartitions(name: string, total: number): Promise<TopicInfo>;
   setTopicConfigs(name: string, configs: Map<string, string>): Promise<void>;
   setBrokerConfigs(configs: Map<string, string>): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The onTopicDeleted listeners of a ClusterMetadata: each is awaited, a failure is only logged. */
+export class TopicDeletionListeners {
+  private readonly listeners: ((topic: string) => Promise<void>)[] = [];
+
+  constructor(private readonly log: { warn(message: string): void }) {}
+
+  add(listener: (topic: string) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  async announce(topic: string): Promise<void> {
+    for (const listener of this.listeners) {
+      await listener(topic).catch((err: unknown) => this.log.warn(`Cleaning up after the deletion of topic ${topic} failed: ${(err as Error).message}`));
+    }
+  }
 }

@@ -9,7 +9,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { METADATA_FILE, type StoredState, readStoredState } from './stored-metadata.js';
-import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
+import { TopicDeletionListeners, type BrokerEndpoint, type ClusterMetadata, type PartitionState } from './cluster-metadata.js';
 import { createPartitionLogs, type NewPartitionLogs } from './new-partition-logs.js';
 import { isInternalTopic } from './topic-names.js';
 import { checkPartitionLimit, validateConfigs, validateNewTopic } from './topic-validation.js';
@@ -52,8 +52,11 @@ export class TopicRegistry implements ClusterMetadata {
     private readonly config: BrokerConfig,
     private readonly logs: LogManager,
     private readonly log: RegistryLogger,
-  ) {}
+  ) {
+    this.deletionListeners = new TopicDeletionListeners(log);
+  }
 
+  private readonly deletionListeners: TopicDeletionListeners;
   private self: BrokerEndpoint | null = null;
 
   /** The advertised address, known once the listener is bound. */
@@ -147,7 +150,7 @@ export class TopicRegistry implements ClusterMetadata {
   }
 
   async delete(name: string): Promise<TopicInfo> {
-    return this.mutate(async () => {
+    const deleted = await this.mutate(async () => {
       const topic = this.require(name);
       this.topics.delete(name);
       this.byId.delete(topic.topicId);
@@ -155,6 +158,13 @@ export class TopicRegistry implements ClusterMetadata {
       for (let p = 0; p < topic.partitions; p++) await this.logs.delete(name, p);
       return topic;
     });
+    // Outside mutate(): a listener writing to __consumer_offsets may need the registry itself.
+    await this.deletionListeners.announce(name);
+    return deleted;
+  }
+
+  onTopicDeleted(listener: (topic: string) => Promise<void>): void {
+    this.deletionListeners.add(listener);
   }
 
   async addPartitions(name: string, total: number): Promise<TopicInfo> {

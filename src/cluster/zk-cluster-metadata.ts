@@ -12,7 +12,7 @@
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { LogConfig, LogManager } from '../storage/index.js';
-import type { BrokerEndpoint, ClusterMetadata, PartitionState } from './cluster-metadata.js';
+import { TopicDeletionListeners, type BrokerEndpoint, type ClusterMetadata, type PartitionState } from './cluster-metadata.js';
 import { createPartitionLogs } from './new-partition-logs.js';
 import { isInternalTopic } from './topic-names.js';
 import { randomClusterId, randomTopicId, type TopicInfo } from './topic-registry.js';
@@ -99,10 +99,18 @@ export class ZkClusterMetadata implements ClusterMetadata {
   private readonly creatingLocally = new Map<string, number>();
   private readonly zk: ZkSession;
   private readonly nodeId: number;
+  private readonly deletionListeners: TopicDeletionListeners;
+  /** Topics a reload found gone (or re-created with another id), announced once that reload is done. */
+  private deletedSinceLastLook: string[] = [];
 
   private constructor(private readonly opts: ZkClusterOptions) {
     this.zk = opts.zk;
     this.nodeId = opts.self.nodeId;
+    this.deletionListeners = new TopicDeletionListeners(opts.log);
+  }
+
+  onTopicDeleted(listener: (topic: string) => Promise<void>): void {
+    this.deletionListeners.add(listener);
   }
 
   static async open(opts: ZkClusterOptions): Promise<ZkClusterMetadata> {
@@ -205,6 +213,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
         this.reloadAgain = false;
         try {
           await this.loadOnce();
+          for (const name of this.deletedSinceLastLook.splice(0)) await this.deletionListeners.announce(name);
           if (this.isController()) await this.actAsController();
           await this.syncLocalLogs();
         } catch (err) {
@@ -286,6 +295,10 @@ export class ZkClusterMetadata implements ClusterMetadata {
     this.opts.config.dynamic.clear();
     for (const [k, v] of Object.entries(brokerDefaults)) this.opts.config.dynamic.set(k, String(v));
 
+    // Every broker learns of a deletion here, whoever deleted the topic (Kafka: UpdateMetadata).
+    for (const [name, before] of this.topics) {
+      if (topics.get(name)?.topicId !== before.topicId) this.deletedSinceLastLook.push(name);
+    }
     this.brokers = brokers;
     this.controller = controller;
     this.topics = topics;
@@ -474,6 +487,8 @@ export class ZkClusterMetadata implements ClusterMetadata {
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
     await this.zk.createOrSet(`/admin/delete_topics/${name}`, null);
     await this.waitFor(() => !this.topics.has(name), `deletion of topic ${name}`);
+    // The pass that saw it gone may still be telling the listeners (the group coordinator).
+    await this.reloading;
     return topic;
   }
 

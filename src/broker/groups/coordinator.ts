@@ -4,7 +4,7 @@
 import { deleteGroups, describeGroup, listGroups } from './admin.js';
 import { joinGroup } from './join.js';
 import { leaveGroup } from './leave.js';
-import { commitOffsets, deleteOffsets, fetchOffsets, removeOffsetsOfTopic } from './offsets.js';
+import { commitOffsets, deleteOffsets, fetchOffsets, removeOffsetsOfTopic, topicsOfOffsetsGone } from './offsets.js';
 import { expireOffsets, loadGroups } from './persistence.js';
 import { invokeJoin, invokeSync, joinError } from './rebalance.js';
 import { GroupRuntime } from './runtime.js';
@@ -74,6 +74,12 @@ export class GroupCoordinator {
     const loaded = await loadGroups(rt);
     if (loaded.groups > 0 || loaded.offsets > 0) {
       opts.log.info(`Loaded ${loaded.groups} groups and ${loaded.offsets} committed offsets from __consumer_offsets in ${Date.now() - started} ms`);
+    }
+    // A topic deleted while this broker was down (its offsets partitions offline then): its offsets
+    // were never tombstoned. OffsetCommit refuses unknown topics, so such offsets can only be stale.
+    for (const topic of topicsOfOffsetsGone(rt)) {
+      opts.log.info(`Removing the committed offsets of topic ${topic}, which no longer exists`);
+      await removeOffsetsOfTopic(rt, topic);
     }
     const coordinator = new GroupCoordinator(rt, opts.nodeId);
     coordinator.scheduleRetentionCheck();

@@ -195,22 +195,44 @@ export async function deleteOffsets(rt: GroupRuntime, groupId: string, topics: T
   return { errorCode: ErrorCode.NONE, topics: result };
 }
 
-/** A topic was deleted: its committed offsets go too (Kafka does this on partition deletion). */
+/**
+ * A topic was deleted: its committed offsets go too, with tombstones so a restart does not bring
+ * them back, and an Empty group left without offsets is removed (Kafka's cleanupGroupMetadata on
+ * partition deletion). A tombstone that cannot be written (the offsets partition is not here) is
+ * only logged: the group's coordinator, wherever it is, writes its own.
+ */
 export async function removeOffsetsOfTopic(rt: GroupRuntime, topic: string): Promise<void> {
   const writes: Promise<unknown>[] = [];
-  for (const group of rt.groups.values()) {
+  const write = (groupId: string, records: CoordinatorRecord[]) =>
+    writes.push(rt.write(groupId, records, () => undefined).catch((err) => rt.log.warn(`Failed to write the tombstones of deleted topic ${topic} for group ${groupId}: ${(err as Error).message}`)));
+  for (const group of [...rt.groups.values()]) {
     const partitions = group.offsets.get(topic);
     if (!partitions) continue;
     const records = [...partitions.keys()].map((p) => offsetTombstone(group.groupId, topic, p));
     group.offsets.delete(topic);
-    writes.push(rt.write(group.groupId, records, () => undefined));
+    if (group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0) {
+      group.transitionTo('Dead', rt.now());
+      rt.groups.delete(group.groupId);
+      records.push(groupTombstone(group.groupId));
+    }
+    write(group.groupId, records);
   }
   for (const [groupId, byTopic] of rt.legacyOffsets) {
     const partitions = byTopic.get(topic);
     if (!partitions) continue;
     const records = [...partitions.keys()].map((p) => offsetTombstone(groupId, topic, p, true));
     byTopic.delete(topic);
-    writes.push(rt.write(groupId, records, () => undefined));
+    write(groupId, records);
   }
   await Promise.all(writes);
+}
+
+/** Topics with committed offsets here that the cluster no longer has (deleted while this broker was away). */
+export function topicsOfOffsetsGone(rt: GroupRuntime): string[] {
+  const lookup = rt.topics;
+  if (!lookup) return [];
+  const names = new Set<string>();
+  for (const group of rt.groups.values()) for (const name of group.offsets.keys()) names.add(name);
+  for (const byTopic of rt.legacyOffsets.values()) for (const name of byTopic.keys()) names.add(name);
+  return [...names].filter((name) => !lookup.get(name));
 }
