@@ -13,10 +13,12 @@
 //    their CRC.
 //  - A recovery point past the end of the segment files vouches for nothing: every segment is recovered.
 //  - A log start offset past the log end is refused (an error naming the checkpoint), never acted on.
+//  - leader-epoch-checkpoint is checked against the loaded log, repaired or rebuilt (leader-epoch-load.ts).
 // Corruption is reported through the logger and repaired; real I/O failures and the refusal throw,
 // and so does a directory where a segment file belongs (the path is named).
 import type { LogConfig } from './config.js';
 import { type FileSystem, isNotFound } from './file-system.js';
+import { loadLeaderEpochs } from './leader-epoch-load.js';
 import { LogSegment } from './log-segment.js';
 import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
 
@@ -117,6 +119,7 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
           `(${held}); refusing to start rather than delete or hide them. Correct or remove that partition's line`,
       );
     }
+    const leaderEpochs = await loadLeaderEpochs(fs, dir, segments, logStartOffset, logger, name);
     const active = segments[segments.length - 1];
     active.offsetIndex.keepOpen = true;
     active.timeIndex.keepOpen = true;
@@ -135,6 +138,8 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
       now: opts.now,
       logger,
       hooks: opts.hooks,
+      leaderEpochs: leaderEpochs.cache,
+      leaderEpochsDirty: leaderEpochs.dirty,
     });
     // Idempotent producers' state: newest snapshot + the batch headers after it (producer-snapshots.ts).
     await log.loadProducerState();

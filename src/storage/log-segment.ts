@@ -503,6 +503,14 @@ export class LogSegment {
     return -1;
   }
 
+  /** Calls `visit` with every batch header (the bytes at `at` of `buf`), oldest first. */
+  async forEachBatchHeader(visit: (buf: Buffer, at: number) => void): Promise<void> {
+    await this.walkHeaders(0, this.size, (buf, at) => {
+      visit(buf, at);
+      return false;
+    });
+  }
+
   /** The first batch whose last offset is >= target (an index lookup, then a short header walk). */
   async findBatch(target: number, end = this.size): Promise<BatchLocation | null> {
     if (target >= this.nextOffset) return null;

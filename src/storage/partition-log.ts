@@ -10,6 +10,8 @@ import type { CorruptBatch } from './checked-batches.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
 import { restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
+import { PartitionEpochs } from './partition-epochs.js';
 
 export interface StorageLogger {
   info(message: string): void;
@@ -56,6 +58,10 @@ export interface PartitionLogInit {
   now: () => number;
   logger: StorageLogger;
   hooks: PartitionLogHooks;
+  /** From leader-epoch-checkpoint (checked against the log by the loader); empty for a new log. */
+  leaderEpochs?: LeaderEpochCache;
+  /** The loader repaired the cache: written with the next flush (nothing is written while loading). */
+  leaderEpochsDirty?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -119,6 +125,8 @@ export class PartitionLog implements SegmentContext {
   private snapshotWrite: Promise<void> = Promise.resolve();
   /** The background flush of segments no longer written (close waits for it). */
   private inactiveFlush: Promise<void> = Promise.resolve();
+  /** Where each leader epoch's records start, mirrored to leader-epoch-checkpoint (partition-epochs.ts). */
+  private readonly epochs: PartitionEpochs;
 
   /** @internal */
   constructor(init: PartitionLogInit) {
@@ -135,10 +143,16 @@ export class PartitionLog implements SegmentContext {
     this.logger = init.logger;
     this.hooks = init.hooks;
     this.lastFlushMs = init.now();
+    const cache = init.leaderEpochs ?? new LeaderEpochCache();
+    this.epochs = new PartitionEpochs(init.fs, init.dir, cache, init.leaderEpochsDirty ?? false, init.logger, this.name);
   }
 
   get name(): string {
     return `${this.topic}-${this.partition}`;
+  }
+  /** Where each leader epoch's records start (leader-epoch-cache.ts); read-only for callers. */
+  get leaderEpochs(): LeaderEpochCache {
+    return this.epochs.cache;
   }
   get config(): LogConfig {
     return this._config;
@@ -253,7 +267,8 @@ export class PartitionLog implements SegmentContext {
           const buf = item.records;
           for (let p = 0; p < buf.length; ) {
             writeInt64(buf, p + BatchOffset.baseOffset, last);
-            buf.writeInt32BE(item.opts.leaderEpoch ?? 0, p + BatchOffset.partitionLeaderEpoch);
+            // The leader's epoch goes into every batch (a producer sends -1); the CRC does not cover it.
+            buf.writeInt32BE(item.opts.leaderEpoch ?? this.defaultEpoch(), p + BatchOffset.partitionLeaderEpoch);
             if (logAppendTime) setLogAppendTime(buf, p, itemNow);
             maxTimestamp = Math.max(maxTimestamp, maxTimestampAt(buf, p));
             last += buf.readInt32BE(p + BatchOffset.lastOffsetDelta) + 1;
@@ -283,6 +298,7 @@ export class PartitionLog implements SegmentContext {
           next = last;
           i++;
         }
+        await this.epochs.assignStarts(run.map((it, k) => [it.opts.leaderEpoch ?? this.defaultEpoch(), results[k].baseOffset]));
         const sync = this.unflushedMessages + records >= config.flushIntervalMessages;
         await segment.append(run.map((it) => it.records), sync, now);
         for (const it of run) this.producerState.update(it.records);
@@ -314,7 +330,7 @@ export class PartitionLog implements SegmentContext {
     const config = this._config;
     const now = opts.now ?? this.now();
     const logAppendTime = config.messageTimestampType === 'LogAppendTime';
-    const leaderEpoch = opts.leaderEpoch ?? 0;
+    const leaderEpoch = opts.leaderEpoch ?? this.defaultEpoch();
     // Idempotent producers: a retry of a batch already in the log gets that batch's offsets and is
     // not written again; a sequence gap or a stale epoch throws (producer-state.ts).
     const duplicate = this.producerState.checkAppend(records);
@@ -341,6 +357,7 @@ export class PartitionLog implements SegmentContext {
     const lastOffset = next - 1;
     let segment = this.active;
     if (this.shouldRoll(segment, records.length, lastOffset, maxTimestamp, now)) segment = await this.roll(now);
+    await this.epochs.assignStarts([[leaderEpoch, baseOffset]]);
     const sync = this.unflushedMessages + recordCount >= config.flushIntervalMessages;
     await segment.append(records, sync, now);
     this.producerState.update(records);
@@ -357,6 +374,32 @@ export class PartitionLog implements SegmentContext {
       logStartOffset: this._logStartOffset,
       recordCount,
     };
+  }
+
+  // ---- leader epochs ----
+
+  /** The epoch stamped into appended batches when the caller names none: the latest one here, else 0. */
+  private defaultEpoch(): number {
+    return this.leaderEpochs.latestEpoch() ?? 0;
+  }
+
+  /**
+   * A leader that takes over at `epoch` notes it at the log end at once (Kafka does so when it becomes
+   * leader), so OffsetForLeaderEpoch and ListOffsets answer the new epoch before anything is written
+   * in it. Older or equal epochs change nothing.
+   */
+  maybeAssignEpochStartOffset(epoch: number): Promise<void> {
+    const latest = this.leaderEpochs.latestEpoch();
+    if (epoch < 0 || (latest !== undefined && epoch <= latest)) return Promise.resolve();
+    return this.enqueue(async () => {
+      const now = this.leaderEpochs.latestEpoch();
+      if (now === undefined || epoch > now) await this.epochs.assignStarts([[epoch, this.logEndOffset]]);
+    });
+  }
+
+  /** Where `requestedEpoch` ended here (OffsetForLeaderEpoch); (-1, -1) when this log cannot say. */
+  endOffsetForEpoch(requestedEpoch: number): { epoch: number; endOffset: number } {
+    return this.leaderEpochs.endOffsetFor(requestedEpoch, this.logEndOffset);
   }
 
   private shouldRoll(seg: LogSegment, bytes: number, lastOffset: number, maxTimestamp: number, now: number): boolean {
@@ -518,6 +561,7 @@ export class PartitionLog implements SegmentContext {
       if (offset > this._recoveryPoint) await this.flushNow();
       this._logStartOffset = offset;
       this.logger.info(`[${this.name}] log start offset moved to ${offset} (DeleteRecords)`);
+      this.epochs.truncateFromStart(this._logStartOffset);
       this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');
       try {
         await this.hooks.logStartOffsetChanged(this);
@@ -589,6 +633,7 @@ export class PartitionLog implements SegmentContext {
     const dropped = this.segments.slice(0, count);
     this.segments = this.segments.slice(count);
     this._logStartOffset = Math.max(this._logStartOffset, this.segments[0].baseOffset);
+    this.epochs.truncateFromStart(this._logStartOffset);
     this.logger.info(
       `[${this.name}] deleting segments ${dropped.map((s) => s.baseOffset).join(',')} (${reason}); log start offset ${this._logStartOffset}`,
     );
@@ -699,6 +744,7 @@ export class PartitionLog implements SegmentContext {
     }
     this._recoveryPoint = Math.max(this._recoveryPoint, upTo);
     this.unflushedMessages = 0;
+    await this.epochs.flushIfDirty();
     this.lastFlushMs = this.now();
   }
 
@@ -723,6 +769,7 @@ export class PartitionLog implements SegmentContext {
         await this.snapshotProducerState();
       }
       await this.snapshotWrite; // a snapshot from a roll may still be on its way
+      await this.epochs.settled();
       await this.finishDeletes();
       const closes = await Promise.allSettled(this.segments.map((s) => s.close()));
       for (const r of closes) if (r.status === 'rejected') failure ??= r.reason;

@@ -35,8 +35,9 @@ function errorResult(index: number, errorCode: number, errorMessage: string | nu
 }
 
 async function producePartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null) {
-  const { log, errorCode } = lookupPartition(ctx.broker, topic, partition);
-  if (!log) return errorResult(partition, errorCode);
+  const found = lookupPartition(ctx.broker, topic, partition);
+  if (!found.log) return errorResult(partition, found.errorCode);
+  const { log, leaderEpoch } = found;
   if (!records || records.length === 0) return errorResult(partition, ErrorCode.INVALID_RECORD, 'Produce request with no records');
   try {
     let batch = records;
@@ -54,7 +55,8 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       maxDecompressedBytes: Math.min(DEFAULT_MAX_DECOMPRESSED_BYTES, ctx.broker.config.getNumber('socket.request.max.bytes')),
       maxMessageBytes: log.config.maxMessageBytes,
     });
-    const result = await log.append(batch, { now: ctx.broker.now() });
+    // The leader's epoch is written into the batch (Kafka's leader does so; producers send -1).
+    const result = await log.append(batch, { now: ctx.broker.now(), leaderEpoch });
     if (result.recordCount === 0 && result.baseOffset >= 0) {
       // An idempotent producer's retry of a batch already stored: answered with the first write's offsets.
       ctx.broker.log.info(`[${topic}-${partition}] duplicate batch answered with its stored offsets ${result.baseOffset}-${result.lastOffset}`);

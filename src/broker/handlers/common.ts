@@ -4,16 +4,29 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/index.js';
 import type { BrokerContext } from '../broker-context.js';
 
-export type PartitionLookup = { log: PartitionLog; errorCode: 0 } | { log: null; errorCode: number };
+export type PartitionLookup = { log: PartitionLog; errorCode: 0; leaderEpoch: number } | { log: null; errorCode: number };
 
-/** The partition's log when this broker leads it; otherwise the error a client re-routes on. */
-export function lookupPartition(broker: BrokerContext, topic: string, partition: number): PartitionLookup {
+/**
+ * The partition's log when this broker leads it; otherwise the error a client re-routes on. With
+ * `currentLeaderEpoch` (a client's idea of the leader's epoch, -1 for none) the epoch is checked first,
+ * as Kafka does: older is FENCED_LEADER_EPOCH, newer is UNKNOWN_LEADER_EPOCH (this broker has not
+ * heard of it yet).
+ */
+export function lookupPartition(broker: BrokerContext, topic: string, partition: number, currentLeaderEpoch = -1): PartitionLookup {
   const state = broker.topics.partitionState(topic, partition);
   if (!state) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  const epochError = leaderEpochError(state.leaderEpoch, currentLeaderEpoch);
+  if (epochError) return { log: null, errorCode: epochError };
   if (state.leader !== broker.nodeId) return { log: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   const log = broker.logs.get(topic, partition);
   if (!log) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-  return { log, errorCode: 0 };
+  return { log, errorCode: 0, leaderEpoch: state.leaderEpoch };
+}
+
+/** Kafka's check of a request's current leader epoch against the partition's (-1 skips it). */
+export function leaderEpochError(partitionEpoch: number, requestEpoch: number | undefined): number {
+  if (requestEpoch === undefined || requestEpoch < 0 || requestEpoch === partitionEpoch) return 0;
+  return requestEpoch < partitionEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
 }
 
 /** KafkaError -> its code; anything else is logged and becomes UNKNOWN_SERVER_ERROR. */

@@ -404,7 +404,12 @@ describe('crash recovery', () => {
     await writeFile(join(doomed, '00000000000000000000.log'), 'x');
     await mkdir(join(dir, 'not a partition'));
     const { log, logger } = await reopen('left');
-    expect((await readdir(log.dir)).sort()).toEqual(['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex']);
+    expect((await readdir(log.dir)).sort()).toEqual([
+      '00000000000000000000.index',
+      '00000000000000000000.log',
+      '00000000000000000000.timeindex',
+      'leader-epoch-checkpoint', // as in Kafka's partition dirs
+    ]);
     expect(await readdir(dir)).not.toContain('gone-0.0123456789abcdef0123456789abcdef-delete');
     expect(logger.lines.some((l) => l.includes('not a partition directory'))).toBe(true);
   });
