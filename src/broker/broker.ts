@@ -84,6 +84,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   let logs: LogManager | undefined;
   let zookeeper: ZooKeeperJoin | undefined;
   let topics: ClusterMetadata;
+  let topicsOpened: ClusterMetadata | undefined;
+  let groups: GroupCoordinator;
   let advertised: { host: string; port: number };
   let boundPort: number;
   try {
@@ -109,14 +111,23 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       logger: log.child('log'),
       openFiles: { maxOpen: maxOpenFiles > 0 ? maxOpenFiles : undefined, idleMs: config.getNumber('kts.log.open.files.idle.ms') },
     });
-    topics = await openClusterMetadata(config, logs, log, { nodeId, host: advertised.host, port: advertised.port, rack: null }, zookeeper, metaClusterId);
-    await writeMetaProperties(config.logDirs, meta, topics.clusterId, nodeId).catch(async (err) => {
-      await topics.close();
-      throw err;
-    });
+    topics = topicsOpened = await openClusterMetadata(
+      config,
+      logs,
+      log,
+      { nodeId, host: advertised.host, port: advertised.port, rack: null },
+      zookeeper,
+      metaClusterId,
+    );
+    await writeMetaProperties(config.logDirs, meta, topics.clusterId, nodeId);
+    groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId });
   } catch (err) {
+    // Whatever was opened is closed as a stop would (the logs write their checkpoints and the
+    // clean-shutdown marker again), and the locks go: a failed start leaves the dirs released and
+    // as the last clean stop left them.
     for (const server of servers) server.close();
     for (const socket of early) socket.destroy();
+    await topicsOpened?.close().catch((e) => log.error(`Closing the topic metadata after a failed start: ${(e as Error).message}`));
     await logs?.close().catch((e) => log.error(`Closing the logs after a failed start: ${(e as Error).message}`));
     await zookeeper?.zk.close().catch(() => {});
     await Promise.allSettled(locks.map((l) => l.release()));
@@ -129,13 +140,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     config,
     logs,
     topics,
-    groups: undefined as unknown as GroupCoordinator,
+    groups,
     log,
     advertised,
     now,
   };
-  const groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId });
-  (context as { groups: GroupCoordinator }).groups = groups;
   // Kafka's coordinator drops the committed offsets of deleted partitions (tombstones included).
   topics.onTopicDeleted((topic) => groups.onTopicDeleted(topic));
 

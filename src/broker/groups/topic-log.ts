@@ -87,39 +87,55 @@ export class TopicCoordinatorLog implements CoordinatorLog {
     for (let p = 0; p < info.partitions; p++) {
       const log = this.logs.get(OFFSETS_TOPIC, p);
       if (!log) continue;
-      let offset = log.logStartOffset;
-      let chunk = READ_CHUNK;
-      while (offset < log.logEndOffset) {
-        let records: Buffer;
-        try {
-          ({ records } = await log.read(offset, chunk));
-        } catch (err) {
-          // A batch corrupt on disk (the storage layer logged it): what it held is lost; go on after it.
-          const skipTo = (err as { corruptLastOffset?: number }).corruptLastOffset;
-          if (skipTo === undefined) throw err;
-          this.log.warn(`Skipping corrupt batch up to offset ${skipTo} of ${OFFSETS_TOPIC}-${p}`);
-          offset = skipTo + 1;
-          continue;
-        }
-        let next = offset;
-        for (const { position, header } of iterateBatches(records)) {
-          const last = header.baseOffset + header.lastOffsetDelta;
-          if (last < offset) continue;
-          next = last + 1;
-          if (header.attributes & Attr.control) continue;
-          for (const r of decodeRecordBatch(records, position).records) {
-            if (r.offset < offset || !r.key) continue;
-            visit(p, { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null });
-          }
-        }
-        if (next === offset) {
-          // Nothing whole came back: a batch larger than the chunk, or the end of what is readable.
-          if (records.length === 0 || chunk >= 1 << 30) break;
-          chunk *= 2;
-          continue;
-        }
-        offset = next;
+      try {
+        await this.loadPartition(p, log, visit);
+      } catch (err) {
+        // The group coordinator cannot start without its state: the start fails with this one line.
+        throw new Error(`cannot load the groups of ${OFFSETS_TOPIC}-${p}: ${(err as Error).message}`, { cause: err });
       }
+    }
+  }
+
+  private async loadPartition(p: number, log: PartitionLogLike, visit: (partition: number, record: CoordinatorRecord) => void): Promise<void> {
+    let offset = log.logStartOffset;
+    let chunk = READ_CHUNK;
+    while (offset < log.logEndOffset) {
+      let records: Buffer;
+      try {
+        ({ records } = await log.read(offset, chunk));
+      } catch (err) {
+        // A batch corrupt on disk (the storage layer logged it): what it held is lost; go on after it.
+        const skipTo = (err as { corruptLastOffset?: number }).corruptLastOffset;
+        if (skipTo === undefined) throw err;
+        this.log.warn(`Skipping corrupt batch up to offset ${skipTo} of ${OFFSETS_TOPIC}-${p}`);
+        offset = skipTo + 1;
+        continue;
+      }
+      let next = offset;
+      for (const { position, header } of iterateBatches(records)) {
+        const last = header.baseOffset + header.lastOffsetDelta;
+        if (last < offset) continue;
+        next = last + 1;
+        if (header.attributes & Attr.control) continue;
+        let decoded;
+        try {
+          decoded = decodeRecordBatch(records, position).records;
+        } catch (err) {
+          // It passed its CRC-32C, so it is stored as written: not damage to step over.
+          throw new Error(`the batch of offsets ${header.baseOffset}..${last} cannot be decoded (${(err as Error).message})`, { cause: err });
+        }
+        for (const r of decoded) {
+          if (r.offset < offset || !r.key) continue;
+          visit(p, { key: Buffer.from(r.key), value: r.value ? Buffer.from(r.value) : null });
+        }
+      }
+      if (next === offset) {
+        // Nothing whole came back: a batch larger than the chunk, or the end of what is readable.
+        if (records.length === 0 || chunk >= 1 << 30) break;
+        chunk *= 2;
+        continue;
+      }
+      offset = next;
     }
   }
 }
