@@ -115,7 +115,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       config,
       logs,
       log,
-      { nodeId, host: advertised.host, port: advertised.port, rack: null },
+      { nodeId, host: advertised.host, port: advertised.port, rack: config.get('broker.rack') ?? null },
       zookeeper,
       metaClusterId,
     );

@@ -16,6 +16,16 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** ZooKeeper mode: the state node's version (ISR changes are conditioned on it) and its controller epoch. */
+  zkVersion?: number;
+  controllerEpoch?: number;
+}
+
+/** How CreateTopics says where replicas go: a factor (the store places them) or an explicit list. */
+export interface TopicPlacement {
+  replicationFactor?: number;
+  /** Partition id -> replicas, preferred leader first. */
+  assignment?: Map<number, number[]>;
 }
 
 export interface ClusterMetadata {
@@ -26,9 +36,17 @@ export interface ClusterMetadata {
   liveBrokers(): BrokerEndpoint[];
   controllerId(): number;
   partitionState(topic: string, partition: number): PartitionState | undefined;
-  /** Throws KafkaError for anything CreateTopics refuses; no side effects. */
-  validateCreate(name: string, partitions: number, configs: Record<string, string>): void;
-  create(name: string, partitions: number, configs?: Record<string, string>, opts?: { internal?: boolean }): Promise<TopicInfo>;
+  /**
+   * Throws KafkaError for anything CreateTopics refuses; no side effects. Answers the assignment
+   * the topic would get (partition -> replicas), which `create` takes as its `assignment`.
+   */
+  validateCreate(name: string, partitions: number, configs: Record<string, string>, placement?: TopicPlacement): Map<number, number[]>;
+  create(
+    name: string,
+    partitions: number,
+    configs?: Record<string, string>,
+    opts?: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]> },
+  ): Promise<TopicInfo>;
   delete(name: string): Promise<TopicInfo>;
   /**
    * Calls `listener` once this broker learns that a topic is gone (deleted here or, with ZooKeeper,
@@ -36,7 +54,8 @@ export interface ClusterMetadata {
    * Its promise is awaited; a rejection is logged.
    */
   onTopicDeleted(listener: (topic: string) => Promise<void>): void;
-  addPartitions(name: string, total: number): Promise<TopicInfo>;
+  /** `assignment`: replicas of the new partitions (ids from the current count), else placed as Kafka does. */
+  addPartitions(name: string, total: number, assignment?: Map<number, number[]>): Promise<TopicInfo>;
   setTopicConfigs(name: string, configs: Map<string, string>): Promise<void>;
   setBrokerConfigs(configs: Map<string, string>): Promise<void>;
   close(): Promise<void>;

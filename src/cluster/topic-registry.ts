@@ -9,7 +9,8 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { METADATA_FILE, type StoredState, readStoredState } from './stored-metadata.js';
-import { TopicDeletionListeners, type BrokerEndpoint, type ClusterMetadata, type PartitionState } from './cluster-metadata.js';
+import { TopicDeletionListeners, type BrokerEndpoint, type ClusterMetadata, type PartitionState, type TopicPlacement } from './cluster-metadata.js';
+import { assignReplicasToBrokers, validateReplicaAssignment } from './replica-assignment.js';
 import { createPartitionLogs, type NewPartitionLogs } from './new-partition-logs.js';
 import { isInternalTopic } from './topic-names.js';
 import { checkPartitionLimit, validateConfigs, validateNewTopic } from './topic-validation.js';
@@ -118,15 +119,31 @@ export class TopicRegistry implements ClusterMetadata {
   }
 
   /** Checks everything CreateTopics checks, without side effects. Throws KafkaError. */
-  validateCreate(name: string, partitions: number, configs: Record<string, string>): void {
+  validateCreate(name: string, partitions: number, configs: Record<string, string>, placement: TopicPlacement = {}): Map<number, number[]> {
     validateNewTopic(name, partitions, configs, this.topics.keys());
     // Here, not in a handler: auto-created and internal topics count against the ceiling too.
     checkPartitionLimit(this.topics.values(), partitions, this.config.getNumber('kts.max.partitions'));
+    return this.placeOnSelf(partitions, placement.replicationFactor ?? 1, placement.assignment);
   }
 
-  async create(name: string, partitions: number, configs: Record<string, string> = {}, opts: { internal?: boolean } = {}): Promise<TopicInfo> {
+  /** One broker: every replica is this one; a factor above 1 or another broker id is refused as Kafka would. */
+  private placeOnSelf(partitions: number, replicationFactor: number, assignment: Map<number, number[]> | undefined, firstPartition = 0): Map<number, number[]> {
+    const self = [this.config.nodeId];
+    if (assignment) {
+      validateReplicaAssignment(assignment, self, firstPartition);
+      return assignment;
+    }
+    return assignReplicasToBrokers([{ nodeId: this.config.nodeId, rack: null }], partitions, replicationFactor, { firstPartition });
+  }
+
+  async create(
+    name: string,
+    partitions: number,
+    configs: Record<string, string> = {},
+    opts: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]> } = {},
+  ): Promise<TopicInfo> {
     return this.mutate(async () => {
-      this.validateCreate(name, partitions, configs);
+      this.validateCreate(name, partitions, configs, opts);
       const topic: TopicInfo = {
         name,
         topicId: randomTopicId(),
@@ -167,7 +184,7 @@ export class TopicRegistry implements ClusterMetadata {
     this.deletionListeners.add(listener);
   }
 
-  async addPartitions(name: string, total: number): Promise<TopicInfo> {
+  async addPartitions(name: string, total: number, assignment?: Map<number, number[]>): Promise<TopicInfo> {
     return this.mutate(async () => {
       const topic = this.require(name);
       if (total <= topic.partitions) {
@@ -178,6 +195,7 @@ export class TopicRegistry implements ClusterMetadata {
             : `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${total}.`,
         );
       }
+      this.placeOnSelf(total - topic.partitions, 1, assignment, topic.partitions);
       const before = topic.partitions;
       const made = await this.createLogs(topic, before, total);
       topic.partitions = total;

@@ -12,7 +12,8 @@
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { LogConfig, LogManager } from '../storage/index.js';
-import { TopicDeletionListeners, type BrokerEndpoint, type ClusterMetadata, type PartitionState } from './cluster-metadata.js';
+import { TopicDeletionListeners, type BrokerEndpoint, type ClusterMetadata, type PartitionState, type TopicPlacement } from './cluster-metadata.js';
+import { assignReplicasToBrokers, validateReplicaAssignment } from './replica-assignment.js';
 import { createPartitionLogs } from './new-partition-logs.js';
 import { isInternalTopic } from './topic-names.js';
 import { randomClusterId, randomTopicId, type TopicInfo } from './topic-registry.js';
@@ -285,6 +286,8 @@ export class ZkClusterMetadata implements ClusterMetadata {
             leaderEpoch: state.leader_epoch ?? 0,
             replicas: assignment.get(p)!,
             isr: state.isr ?? [],
+            zkVersion: stateNode!.stat.version,
+            controllerEpoch: state.controller_epoch ?? 0,
           });
         }
       }
@@ -388,25 +391,47 @@ export class ZkClusterMetadata implements ClusterMetadata {
           await this.guarded({ op: 'create', path, data: json(state), mode: 'persistent' }).catch((e) => (isNodeExists(e) ? undefined : Promise.reject(e)));
           continue;
         }
-        if (current.leader !== -1 && live.has(current.leader)) continue;
-        // Leader gone (or offline and a replica is back): first live replica, else offline (-1).
-        // With one replica per partition this is always the same broker, so no data can be lost.
-        const leader = liveReplicas.find((r) => current.isr.includes(r)) ?? liveReplicas[0] ?? -1;
+        const isrLive = current.isr.filter((r) => live.has(r));
+        if (current.leader !== -1 && live.has(current.leader)) {
+          // A follower's broker is gone: out of the ISR at once (Kafka's controller does the same on
+          // broker death, rather than waiting replica.lag.time.max.ms for the leader to notice).
+          if (isrLive.length === current.isr.length) continue;
+          await this.writeState(path, current, { controller_epoch: controllerEpoch, leader: current.leader, leader_epoch: current.leaderEpoch, isr: isrLive });
+          this.opts.log.info(`Partition ${topic.name}-${p}: ISR ${current.isr.join(',')} -> ${isrLive.join(',')} (broker gone)`);
+          continue;
+        }
+        // Leader gone (or offline and a replica is back): the first live replica that is in the ISR.
+        // unclean.leader.election.enable=false: none in the ISR leaves the partition offline (-1), its
+        // ISR as it was, until an ISR member returns; no acknowledged record is lost.
+        const unclean = this.opts.config.getBoolean('unclean.leader.election.enable') || topic.configs.get('unclean.leader.election.enable') === 'true';
+        const leader = liveReplicas.find((r) => current.isr.includes(r)) ?? (unclean ? liveReplicas[0] : undefined) ?? -1;
         if (leader === current.leader) continue;
-        const stat = await this.zk.exists(path);
-        if (!stat) continue;
         const state = {
           controller_epoch: controllerEpoch,
           leader,
-          version: 1,
           leader_epoch: current.leaderEpoch + 1,
-          isr: leader === -1 ? current.isr : [leader],
+          isr: leader === -1 ? current.isr : isrLive.includes(leader) ? isrLive : [leader],
         };
-        await this.guarded({ op: 'setData', path, data: json(state), version: stat.version });
-        this.opts.log.info(`Partition ${topic.name}-${p}: leader ${current.leader} -> ${leader} (leader epoch ${state.leader_epoch})`);
+        if (!(await this.writeState(path, current, state))) continue;
+        this.opts.log.info(`Partition ${topic.name}-${p}: leader ${current.leader} -> ${leader} (leader epoch ${state.leader_epoch}, ISR ${state.isr.join(',')})`);
       }
     }
     // Another pass sees what this one wrote (the state watches fire too).
+  }
+
+  /**
+   * Replaces a partition state node if it is still the version this controller read (the leader may
+   * have changed the ISR meanwhile: then the next pass sees that). False when it moved on.
+   */
+  private async writeState(path: string, current: PartitionState, state: { controller_epoch: number; leader: number; leader_epoch: number; isr: number[] }): Promise<boolean> {
+    try {
+      await this.guarded({ op: 'setData', path, data: json({ ...state, version: 1 }), version: current.zkVersion ?? -1 });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === undefined) throw err;
+      void this.reload();
+      return false;
+    }
   }
 
   private async deleteTopicNodes(name: string): Promise<void> {
@@ -418,20 +443,32 @@ export class ZkClusterMetadata implements ClusterMetadata {
 
   // ---- writes (any broker; the controller finishes them) ----
 
-  validateCreate(name: string, partitions: number, configs: Record<string, string>): void {
+  validateCreate(name: string, partitions: number, configs: Record<string, string>, placement: TopicPlacement = {}): Map<number, number[]> {
     validateNewTopic(name, partitions, configs, this.topics.keys());
     // Here, not in a handler: auto-created and internal topics count against the ceiling too.
     checkPartitionLimit(this.topics.values(), partitions, this.opts.config.getNumber('kts.max.partitions'));
+    return this.place(partitions, placement.replicationFactor ?? 1, placement.assignment);
   }
 
-  async create(name: string, partitions: number, configs: Record<string, string> = {}, _opts: { internal?: boolean } = {}): Promise<TopicInfo> {
-    this.validateCreate(name, partitions, configs);
-    const brokers = this.liveBrokers().map((b) => b.nodeId);
-    if (brokers.length === 0) throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, 'No live brokers');
-    // Round-robin from a rotating start, as Kafka's assignment spreads leaders over brokers.
-    const start = Math.abs(hashString(name)) % brokers.length;
-    const assignment: Record<string, number[]> = {};
-    for (let p = 0; p < partitions; p++) assignment[String(p)] = [brokers[(start + p) % brokers.length]];
+  /** Kafka's placement over the live brokers, or the client's assignment checked against them. */
+  private place(partitions: number, replicationFactor: number, assignment: Map<number, number[]> | undefined, firstPartition = 0, fixedStartIndex?: number, expectedFactor?: number): Map<number, number[]> {
+    const live = this.liveBrokers();
+    if (live.length === 0) throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, 'No live brokers');
+    if (assignment) {
+      validateReplicaAssignment(assignment, live.map((b) => b.nodeId), firstPartition, expectedFactor);
+      return assignment;
+    }
+    return assignReplicasToBrokers(live, partitions, replicationFactor, { firstPartition, fixedStartIndex });
+  }
+
+  async create(
+    name: string,
+    partitions: number,
+    configs: Record<string, string> = {},
+    opts: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]> } = {},
+  ): Promise<TopicInfo> {
+    const planned = this.validateCreate(name, partitions, configs, opts);
+    const assignment: Record<string, number[]> = Object.fromEntries([...planned].map(([p, replicas]) => [String(p), replicas]));
     const topicId = randomTopicId();
     // All or nothing for this broker's share: its logs first, then the topic in ZooKeeper; a failure
     // on the way removes the logs made (other brokers create theirs when they see the topic).
@@ -492,7 +529,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
     return topic;
   }
 
-  async addPartitions(name: string, total: number): Promise<TopicInfo> {
+  async addPartitions(name: string, total: number, explicit?: Map<number, number[]>): Promise<TopicInfo> {
     const node = await this.zk.getData(`/brokers/topics/${name}`).catch((e) => {
       if (isNoNode(e)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
       throw e;
@@ -502,9 +539,15 @@ export class ZkClusterMetadata implements ClusterMetadata {
     if (total <= current) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${total}.`);
     }
-    const brokers = this.liveBrokers().map((b) => b.nodeId);
-    const added: Record<string, number[]> = {};
-    for (let p = current; p < total; p++) added[String(p)] = [brokers[p % brokers.length]];
+    // As Kafka's AdminZkClient: partition 0's replication factor, placed from its first replica's place.
+    const partition0: number[] = assignmentJson.partitions['0'] ?? [];
+    const liveIds = this.liveBrokers().map((b) => b.nodeId);
+    const startIndex = Math.max(0, liveIds.findIndex((id) => id >= (partition0[0] ?? 0)));
+    if (explicit && explicit.size !== total - current) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${total - current} but ${explicit.size} assignments provided.`);
+    }
+    const planned = this.place(total - current, partition0.length || 1, explicit, current, startIndex, explicit ? partition0.length || undefined : undefined);
+    const added: Record<string, number[]> = Object.fromEntries([...planned].map(([p, replicas]) => [String(p), replicas]));
     Object.assign(assignmentJson.partitions, added);
     const logConfig = this.opts.config.logConfig(this.topics.get(name)?.configs ?? new Map());
     await this.withLocalLogs(name, this.ownPartitions(added), logConfig, () =>
@@ -550,11 +593,4 @@ export class ZkClusterMetadata implements ClusterMetadata {
     await this.reloading?.catch(() => {});
     await this.zk.close();
   }
-}
-
-/** Java's String.hashCode, so assignments are stable for a name. */
-function hashString(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
 }

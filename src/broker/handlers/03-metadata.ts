@@ -49,7 +49,7 @@ async function resolveTopic(ctx: RequestContext, requested: { name: string | nul
       const offsets = broker.topics.get(name);
       if (offsets) return describeTopic(ctx, offsets);
     }
-    const created = await broker.topics.create(name, broker.config.getNumber('num.partitions'));
+    const created = await broker.topics.create(name, broker.config.getNumber('num.partitions'), {}, { replicationFactor: broker.config.getNumber('default.replication.factor') });
     broker.log.info(`Auto-created topic ${name} with ${created.partitions} partition(s) for ${ctx.clientId ?? 'a client'}`);
     return describeTopic(ctx, created);
   } catch (err) {

@@ -1,5 +1,5 @@
 // CreateTopics v0-v7. numPartitions/replicationFactor -1 take the broker defaults (v4+); explicit
-// assignments must name this broker. v5+ answers with the resulting configs; v7+ with topic ids.
+// assignments must name live brokers (cluster/replica-assignment.ts). v5+ answers with the resulting configs; v7+ with topic ids.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { describeTopicConfigs } from '../configs.js';
@@ -38,14 +38,14 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
     const assignments: { partitionIndex: number; brokerIds: number[] }[] = t.assignments;
     let partitions: number = t.numPartitions;
     let replicationFactor: number = t.replicationFactor;
+    let assignment: Map<number, number[]> | undefined;
     if (assignments.length > 0) {
       if (partitions !== -1 || replicationFactor !== -1) {
         throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
       }
-      for (const a of assignments) {
-        if (a.brokerIds.some((id) => id !== broker.nodeId)) {
-          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker(s) in replica assignment: ${a.brokerIds.join(', ')}.`);
-        }
+      assignment = new Map(assignments.map((a) => [a.partitionIndex, a.brokerIds]));
+      if (assignment.size !== assignments.length) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate partition index in the replica assignment of ${t.name}.`);
       }
       partitions = assignments.length;
       replicationFactor = assignments[0]?.brokerIds.length ?? 1;
@@ -58,12 +58,11 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
     if (partitions === -1) partitions = broker.config.getNumber(offsetsTopic ? 'offsets.topic.num.partitions' : 'num.partitions');
     if (replicationFactor === -1) replicationFactor = broker.config.getNumber('default.replication.factor');
     if (replicationFactor <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
-    if (replicationFactor > 1) {
-      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
-    }
-    broker.topics.validateCreate(t.name, partitions, configs);
-    const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs, { internal: offsetsTopic });
-    if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s)`);
+    // The store places the replicas over its live brokers (one, in the embedded mode) or checks the
+    // client's assignment against them: INVALID_REPLICATION_FACTOR / INVALID_REPLICA_ASSIGNMENT.
+    const planned = broker.topics.validateCreate(t.name, partitions, configs, assignment ? { assignment } : { replicationFactor });
+    const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs, { internal: offsetsTopic, assignment: planned });
+    if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s), replication factor ${replicationFactor}`);
     return {
       name: t.name,
       topicId: created?.topicId,

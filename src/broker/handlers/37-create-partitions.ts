@@ -23,10 +23,11 @@ export default defineHandler({
           );
         }
         checkPartitionLimit(broker.topics.list(), t.count - topic.partitions, broker.config.getNumber('kts.max.partitions'));
-        if (t.assignments?.some((a: { brokerIds: number[] }) => a.brokerIds.some((id) => id !== broker.nodeId))) {
-          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Replica assignment names unknown brokers.');
-        }
-        if (!request.validateOnly) await broker.topics.addPartitions(t.name, t.count);
+        // Explicit replicas of the new partitions, in order from the current count; the store checks them.
+        const assignment: Map<number, number[]> | undefined = t.assignments
+          ? new Map((t.assignments as { brokerIds: number[] }[]).map((a, i) => [topic.partitions + i, a.brokerIds]))
+          : undefined;
+        if (!request.validateOnly) await broker.topics.addPartitions(t.name, t.count, assignment);
         results.push({ name: t.name, errorCode: 0, errorMessage: null });
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
