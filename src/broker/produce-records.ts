@@ -23,6 +23,7 @@ import {
   decompressAsync,
 } from '../protocol/records/index.js';
 import { MIN_RECORD_BYTES, scanRecordsAsync } from '../protocol/records/record-scan.js';
+import { setRecordsMaxTimestamp } from '../storage/batch-scan.js';
 
 const CODEC_IDS: Readonly<Record<string, number>> = { uncompressed: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
@@ -68,7 +69,10 @@ export async function prepareBatch(batch: Buffer, target: number, limits: Prepar
   return withInflationSlot(async () => {
     const plain = await decompressAsync(codec, batch.subarray(BATCH_HEADER_SIZE), maxBytes);
     const maxTimestampDelta = await scanRecordsAsync(plain, 0, plain.length, count);
-    return keep ? batch : recompressed(batch, plain, target, maxTimestampDelta);
+    if (!keep) return recompressed(batch, plain, target, maxTimestampDelta);
+    // Kafka stores the records' own max timestamp in the header (some producers write -1 there).
+    setRecordsMaxTimestamp(batch, 0, maxTimestampDelta);
+    return batch;
   });
 }
 

@@ -3,6 +3,8 @@
 // of an uncompressed batch (timestamps and offset deltas are varints inside the records).
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { Attr, BATCH_HEADER_SIZE, BatchOffset, LOG_OVERHEAD, batchCrcIsValid } from '../protocol/records/batch-header.js';
+import { decompress } from '../protocol/records/compression.js';
+import { crc32c } from '../protocol/records/crc.js';
 
 /** batchLength of a batch with no records: the header minus baseOffset and batchLength. */
 export const MIN_BATCH_LENGTH = BATCH_HEADER_SIZE - LOG_OVERHEAD;
@@ -31,6 +33,9 @@ export const recordCountAt = (buf: Buffer, pos: number): number => buf.readInt32
 /**
  * Checks every batch of a produce payload, and nothing is written unless all pass. Kafka's order:
  * sizes, magic, message.max.bytes, CRC, then offset/count consistency and record structure.
+ * As Kafka's LogValidator, an uncompressed CreateTime batch's header gets its records' own max
+ * timestamp (some producers, e.g. sarama 1.22, write -1 there): the time index, time-based
+ * retention and ListOffsets by time all read the header. (prepareBatch does it for compressed ones.)
  */
 export function validateAppend(buf: Buffer, maxMessageBytes: number, segmentBytes: number): { batches: number; records: number } {
   if (buf.length > segmentBytes) {
@@ -65,6 +70,7 @@ export function validateAppend(buf: Buffer, maxMessageBytes: number, segmentByte
     if ((attributesAt(buf, pos) & Attr.compressionMask) === 0) {
       const problem = checkRecords(buf, pos + BATCH_HEADER_SIZE, pos + size, count);
       if (problem) throw new KafkaError(ErrorCode.INVALID_RECORD, problem);
+      setRecordsMaxTimestamp(buf, pos, maxTimestampDeltaOfCheck);
     }
     records += count;
     batches++;
@@ -143,22 +149,42 @@ function readRecord(buf: Buffer, end: number): number {
   return timestampDelta;
 }
 
+/** The largest timestampDelta the last successful checkRecords saw. */
+let maxTimestampDeltaOfCheck = 0;
+
+/**
+ * Sets the header max timestamp of the CreateTime batch at `pos` to baseTimestamp + maxTimestampDelta
+ * (its records' largest), recomputing the CRC, when the producer wrote something else. Kafka stores
+ * the records' own max timestamp whatever the producer wrote (LogValidator, for CreateTime).
+ */
+export function setRecordsMaxTimestamp(buf: Buffer, pos: number, maxTimestampDelta: number): void {
+  if (attributesAt(buf, pos) & Attr.logAppendTime) return;
+  const maxTimestamp = baseTimestampAt(buf, pos) + maxTimestampDelta;
+  if (maxTimestampAt(buf, pos) === maxTimestamp) return;
+  writeInt64(buf, pos + BatchOffset.maxTimestamp, maxTimestamp);
+  buf.writeUInt32BE(crc32c(buf, pos + BatchOffset.attributes, pos + batchSizeAt(buf, pos)), pos + BatchOffset.crc);
+}
+
 /** Checks that `count` well-formed records with offset deltas 0..count-1 exactly fill [start, end). */
 export function checkRecords(buf: Buffer, start: number, end: number, count: number): string | null {
   cur = start;
+  let maxDelta = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < count; i++) {
-    readRecord(buf, end);
+    const delta = readRecord(buf, end);
     if (cur < 0) return `record ${i} of ${count} is malformed`;
+    if (delta > maxDelta) maxDelta = delta;
     if (lastOffsetDelta !== i) return `record ${i} has offset delta ${lastOffsetDelta}`;
   }
   if (cur !== end) return `${end - cur} bytes follow the last record of the batch`;
+  maxTimestampDeltaOfCheck = maxDelta;
   return null;
 }
 
 /**
  * The first record of the whole batch at `pos` whose offset is >= minOffset and whose timestamp
- * satisfies `wanted` (>= target, or == target). Compressed batches are not decompressed: their first
- * eligible offset stands for the batch. LogAppendTime batches give every record the batch maxTimestamp.
+ * satisfies `wanted` (>= target, or == target). Compressed batches are decompressed and walked, as
+ * Kafka does (only those whose max timestamp can match). LogAppendTime batches give every record
+ * the batch maxTimestamp.
  */
 export function findRecord(
   buf: Buffer,
@@ -176,16 +202,33 @@ export function findRecord(
   if (attributes & Attr.logAppendTime) {
     return ok(maxTimestamp) ? { offset: Math.max(base, minOffset), timestamp: maxTimestamp } : null;
   }
-  if (attributes & Attr.compressionMask) {
-    if (!ok(maxTimestamp)) return null;
-    const baseTimestamp = baseTimestampAt(buf, pos);
-    const timestamp = match === 'atLeast' && baseTimestamp >= target && minOffset <= base ? baseTimestamp : maxTimestamp;
-    return { offset: Math.max(base, minOffset), timestamp };
-  }
+  if (maxTimestamp < target) return null;
   const end = pos + batchSizeAt(buf, pos);
   const count = recordCountAt(buf, pos);
   const baseTimestamp = baseTimestampAt(buf, pos);
-  cur = pos + BATCH_HEADER_SIZE;
+  const codec = attributes & Attr.compressionMask;
+  if (codec === 0) return walkRecords(buf, pos + BATCH_HEADER_SIZE, end, count, base, baseTimestamp, minOffset, ok);
+  let plain: Buffer;
+  try {
+    plain = decompress(codec, buf.subarray(pos + BATCH_HEADER_SIZE, end));
+  } catch {
+    // Checked when it was written; should it not inflate now, its first eligible offset stands for it.
+    return ok(maxTimestamp) ? { offset: Math.max(base, minOffset), timestamp: maxTimestamp } : null;
+  }
+  return walkRecords(plain, 0, plain.length, count, base, baseTimestamp, minOffset, ok);
+}
+
+function walkRecords(
+  buf: Buffer,
+  start: number,
+  end: number,
+  count: number,
+  base: number,
+  baseTimestamp: number,
+  minOffset: number,
+  ok: (timestamp: number) => boolean,
+): { offset: number; timestamp: number } | null {
+  cur = start;
   for (let i = 0; i < count; i++) {
     const delta = readRecord(buf, end);
     if (cur < 0) return null;

@@ -544,6 +544,27 @@ export class PartitionLog implements SegmentContext {
     }
   }
 
+  /**
+   * ListOffsets v0's answer (Kafka's legacy fetchOffsetsBefore, from segment modification times):
+   * each segment stands for its base offset at the time it was last written, and a non-empty active
+   * segment adds the log end offset at `now`. -1 (latest) starts from the newest entry, -2
+   * (earliest) from the oldest, any other time from the newest entry written at or before it (none:
+   * no offsets). Up to maxNumOffsets offsets from there back, newest first.
+   */
+  legacyOffsetsBefore(timestamp: number, maxNumOffsets: number, now: number): number[] {
+    this.checkOpen();
+    const segments = this.segments;
+    const entries = segments.map((seg) => ({ offset: Math.max(seg.baseOffset, this._logStartOffset), time: seg.lastModifiedMs }));
+    if (this.active.size > 0) entries.push({ offset: Math.max(this.logEndOffset, this._logStartOffset), time: now });
+    let start: number;
+    if (timestamp === -1) start = entries.length - 1;
+    else if (timestamp === -2) start = 0;
+    else for (start = entries.length - 1; start >= 0 && entries[start].time > timestamp; start--);
+    const offsets: number[] = [];
+    for (let i = start; i >= 0 && offsets.length < maxNumOffsets; i--) offsets.push(entries[i].offset);
+    return offsets.sort((a, b) => b - a);
+  }
+
   // ---- log start offset, retention ----
 
   deleteRecordsBefore(offset: number): Promise<number> {
