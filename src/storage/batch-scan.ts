@@ -238,3 +238,22 @@ function walkRecords(
   }
   return null;
 }
+
+/** Whether no batch of the payload belongs to an idempotent producer (those are appended one by one). */
+export function withoutProducerIds(records: Buffer): boolean {
+  for (let p = 0; p + BATCH_HEADER_SIZE <= records.length; p += batchSizeAt(records, p)) {
+    if (records.readInt32BE(p + BatchOffset.producerId) >= 0) return false;
+  }
+  return true;
+}
+
+/** Length of the whole batches at the start of `buf` (a read may end inside a batch). */
+export function wholeBatchesLength(buf: Buffer): number {
+  let p = 0;
+  while (p + 12 <= buf.length) {
+    const size = 12 + buf.readInt32BE(p + BatchOffset.batchLength);
+    if (size < 12 || p + size > buf.length) break;
+    p += size;
+  }
+  return p;
+}

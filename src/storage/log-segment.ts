@@ -466,6 +466,23 @@ export class LogSegment {
     await this.timeIndex.persist(false);
   }
 
+  /**
+   * Cuts the batch holding `offset` and everything after it (Kafka cuts whole batches), then rebuilds
+   * the indexes and timestamps from what is left by validating it again: truncation is rare (a leader
+   * change) and this way nothing derived from the cut batches survives. Returns the bytes cut.
+   */
+  async truncateTo(offset: number): Promise<number> {
+    const loc = await this.findBatch(offset);
+    if (!loc) return 0;
+    const cut = this.size - loc.position;
+    this.recent.clear();
+    await this.log.truncate(loc.position);
+    this.size = loc.position;
+    await this.recover(Infinity);
+    await this.writeIndexes();
+    return cut;
+  }
+
   // ---- reading ----
 
   /** Bytes [position, position+length) of the log, fewer at the logical end. */
@@ -602,4 +619,19 @@ export class LogSegment {
       }
     }
   }
+}
+
+/** Index of the segment that would hold `offset`: the last one whose base offset is <= offset. */
+export function floorSegment(segments: LogSegment[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid].baseOffset <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }

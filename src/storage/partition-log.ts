@@ -2,16 +2,27 @@
 // else that changes the segment list) run one at a time on a promise chain; reads take a snapshot of
 // the segment list and pin the segments they touch, so they run in parallel with all of it.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { BATCH_HEADER_SIZE, BatchOffset, setLogAppendTime } from '../protocol/records/batch-header.js';
-import { INT32_MAX, batchSizeAt, maxTimestampAt, validateAppend, writeInt64 } from './batch-scan.js';
+import { BatchOffset, setLogAppendTime } from '../protocol/records/batch-header.js';
+import {
+  INT32_MAX,
+  baseOffsetAt,
+  batchSizeAt,
+  lastOffsetAt,
+  maxTimestampAt,
+  validateAppend,
+  wholeBatchesLength,
+  withoutProducerIds,
+  writeInt64,
+} from './batch-scan.js';
 import type { LogConfig } from './config.js';
 import { type FileSystem, storageError } from './file-system.js';
 import type { CorruptBatch } from './checked-batches.js';
-import { LogSegment, type SegmentContext } from './log-segment.js';
+import { LogSegment, type SegmentContext, floorSegment } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
 import { restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { PartitionEpochs } from './partition-epochs.js';
+import { SegmentDeletions } from './segment-deletions.js';
 
 export interface StorageLogger {
   info(message: string): void;
@@ -77,25 +88,6 @@ interface PendingAppend {
   reject(err: unknown): void;
 }
 
-/** Whether no batch of the payload belongs to an idempotent producer (those are appended one by one). */
-function withoutProducerIds(records: Buffer): boolean {
-  for (let p = 0; p + BATCH_HEADER_SIZE <= records.length; p += batchSizeAt(records, p)) {
-    if (records.readInt32BE(p + BatchOffset.producerId) >= 0) return false;
-  }
-  return true;
-}
-
-/** Length of the whole batches at the start of `buf` (a read may end inside a batch). */
-function wholeBatchesLength(buf: Buffer): number {
-  let p = 0;
-  while (p + 12 <= buf.length) {
-    const size = 12 + buf.readInt32BE(p + BatchOffset.batchLength);
-    if (size < 12 || p + size > buf.length) break;
-    p += size;
-  }
-  return p;
-}
-
 export class PartitionLog implements SegmentContext {
   readonly topic: string;
   readonly partition: number;
@@ -113,8 +105,8 @@ export class PartitionLog implements SegmentContext {
   private readonly listeners = new Set<() => void>();
   private unflushedMessages = 0;
   private lastFlushMs: number;
-  private readonly pendingDeletes = new Map<LogSegment, { timer: NodeJS.Timeout; renamed: Promise<void> }>();
-  private readonly destroying = new Set<Promise<void>>();
+  /** Segments on their way out (segment-deletions.ts). */
+  private readonly deletions: SegmentDeletions;
   private closedWith: KafkaError | undefined;
   private readonly now: () => number;
   private readonly logger: StorageLogger;
@@ -144,6 +136,7 @@ export class PartitionLog implements SegmentContext {
     this.hooks = init.hooks;
     this.lastFlushMs = init.now();
     const cache = init.leaderEpochs ?? new LeaderEpochCache();
+    this.deletions = new SegmentDeletions(this.name, init.logger);
     this.epochs = new PartitionEpochs(init.fs, init.dir, cache, init.leaderEpochsDirty ?? false, init.logger, this.name);
   }
 
@@ -414,13 +407,13 @@ export class PartitionLog implements SegmentContext {
   }
 
   /** Starts a new active segment at the log end offset. */
-  private async roll(now: number): Promise<LogSegment> {
+  private async roll(now: number, baseOffset = this.logEndOffset): Promise<LogSegment> {
     const old = this.active;
     let seg: LogSegment;
     try {
-      seg = await LogSegment.create(this, this.dir, this.logEndOffset, now);
+      seg = await LogSegment.create(this, this.dir, baseOffset, now);
     } catch (err) {
-      throw storageError(err, `[${this.name}] cannot roll a new segment at ${this.logEndOffset}`);
+      throw storageError(err, `[${this.name}] cannot roll a new segment at ${baseOffset}`);
     }
     this.segments = [...this.segments, seg];
     try {
@@ -658,40 +651,93 @@ export class PartitionLog implements SegmentContext {
     this.logger.info(
       `[${this.name}] deleting segments ${dropped.map((s) => s.baseOffset).join(',')} (${reason}); log start offset ${this._logStartOffset}`,
     );
-    for (const seg of dropped) this.scheduleDelete(seg);
+    for (const seg of dropped) this.deletions.schedule(seg, this._config.fileDeleteDelayMs);
   }
 
-  /** Renames the files to *.deleted now and unlinks them after file.delete.delay.ms. */
-  private scheduleDelete(seg: LogSegment): void {
-    const renamed = seg.markDeleted().catch((err) => {
-      this.logger.warn(`[${this.name}] renaming segment ${seg.baseOffset} for deletion failed: ${String(err)}`);
+  /**
+   * A follower's append: whole batches as its leader wrote them, offsets and leader epochs kept,
+   * starting at or after the log end. Each epoch new here is noted (and its checkpoint written) before
+   * its records, as on the leader.
+   */
+  appendAsFollower(records: Buffer, opts: { now?: number } = {}): Promise<AppendResult> {
+    this.checkOpen();
+    const { records: recordCount } = validateAppend(records, this._config.maxMessageBytes, this._config.segmentBytes);
+    return this.enqueue(async () => {
+      const now = opts.now ?? this.now();
+      const starts: Array<[number, number]> = [];
+      let next = this.logEndOffset;
+      let maxTimestamp = -1;
+      const baseOffset = baseOffsetAt(records, 0);
+      for (let p = 0; p < records.length; p += batchSizeAt(records, p)) {
+        const base = baseOffsetAt(records, p);
+        if (base < next) {
+          throw new KafkaError(ErrorCode.INVALID_RECORD, `[${this.name}] replicated batch at offset ${base} does not follow ${next - 1}`);
+        }
+        starts.push([records.readInt32BE(p + BatchOffset.partitionLeaderEpoch), base]);
+        maxTimestamp = Math.max(maxTimestamp, maxTimestampAt(records, p));
+        next = lastOffsetAt(records, p) + 1;
+      }
+      let segment = this.active;
+      if (this.shouldRoll(segment, records.length, next - 1, maxTimestamp, now) || next - 1 - segment.baseOffset > INT32_MAX) {
+        segment = await this.roll(now, baseOffset);
+      }
+      await this.epochs.assignStarts(starts);
+      const sync = this.unflushedMessages + recordCount >= this._config.flushIntervalMessages;
+      await segment.append(records, sync, now);
+      this.producerState.update(records);
+      this.unflushedMessages += recordCount;
+      if (sync) await this.flushNow().catch((err) => this.logger.warn(`[${this.name}] flush after append failed: ${String(err)}`));
+      this.notifyAppend();
+      return { baseOffset, lastOffset: next - 1, logAppendTime: -1, logStartOffset: this._logStartOffset, recordCount };
     });
-    const timer = setTimeout(() => {
-      this.pendingDeletes.delete(seg);
-      void renamed.then(() => this.destroy(seg));
-    }, Math.max(0, this._config.fileDeleteDelayMs));
-    timer.unref?.();
-    this.pendingDeletes.set(seg, { timer, renamed });
   }
 
-  private destroy(seg: LogSegment): Promise<void> {
-    const p: Promise<void> = seg
-      .destroy()
-      .catch((err) => this.logger.warn(`[${this.name}] deleting segment ${seg.baseOffset} failed: ${String(err)}`))
-      .finally(() => this.destroying.delete(p));
-    this.destroying.add(p);
-    return p;
-  }
+  // ---- truncation (a follower's log diverged from its leader's) ----
 
-  /** Deletes now what was waiting for file.delete.delay.ms (shutdown, partition deletion). */
-  private async finishDeletes(): Promise<void> {
-    for (const [seg, { timer, renamed }] of [...this.pendingDeletes]) {
-      clearTimeout(timer);
-      this.pendingDeletes.delete(seg);
-      await renamed;
-      void this.destroy(seg);
-    }
-    while (this.destroying.size > 0) await Promise.all([...this.destroying]);
+  /**
+   * Removes every record at and after `offset` (the whole batch holding it, as Kafka does) and
+   * returns the new log end offset. Refused below the log start, and below the high watermark unless
+   * `belowHighWatermark` (a follower may have to, after an unclean election). Crash-safe: the recovery
+   * point moves back first (a crash from there on re-validates what is cut), later segments go newest
+   * first (the files on disk are always a prefix of the log), then the segment holding the offset is
+   * cut and rescanned, then the epochs and the producer state follow the new end.
+   */
+  truncateTo(offset: number, opts: { belowHighWatermark?: boolean } = {}): Promise<number> {
+    return this.enqueue(async () => {
+      const end = this.logEndOffset;
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `cannot truncate ${this.name} to ${offset}`);
+      if (offset >= end) return end;
+      if (offset < this._logStartOffset || (offset < this.highWatermark && !opts.belowHighWatermark)) {
+        const bound = offset < this._logStartOffset ? `log start offset ${this._logStartOffset}` : `high watermark ${this.highWatermark}`;
+        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `refusing to truncate ${this.name} to ${offset}: below its ${bound}`);
+      }
+      try {
+        const keep = floorSegment(this.segments, offset);
+        // The holding segment's base: never past the new end (a checkpoint past the end would cost
+        // a recovery of every segment), and everything from there is rescanned anyway.
+        const recoverFrom = this.segments[keep].baseOffset;
+        if (this._recoveryPoint > recoverFrom) {
+          this._recoveryPoint = recoverFrom;
+          await this.hooks.recoveryPointChanged?.(this);
+        }
+        while (this.segments.length > keep + 1) {
+          const last = this.segments[this.segments.length - 1];
+          await last.markDeleted();
+          this.segments = this.segments.slice(0, -1);
+          this.deletions.schedule(last, this._config.fileDeleteDelayMs, true);
+        }
+        const seg = this.active;
+        seg.offsetIndex.keepOpen = true;
+        seg.timeIndex.keepOpen = true;
+        const cut = await seg.truncateTo(offset);
+        await this.epochs.truncateFromEnd(this.logEndOffset);
+        await this.loadProducerState(); // drops the snapshots past the new end, replays the rest
+        this.logger.info(`[${this.name}] truncated to offset ${offset}: log end offset ${end} -> ${this.logEndOffset} (${cut} bytes cut from segment ${seg.baseOffset})`);
+        return this.logEndOffset;
+      } catch (err) {
+        throw storageError(err, `[${this.name}] truncation to ${offset} failed`);
+      }
+    });
   }
 
   // ---- producer state (idempotence) ----
@@ -791,7 +837,7 @@ export class PartitionLog implements SegmentContext {
       }
       await this.snapshotWrite; // a snapshot from a roll may still be on its way
       await this.epochs.settled();
-      await this.finishDeletes();
+      await this.deletions.finish();
       const closes = await Promise.allSettled(this.segments.map((s) => s.close()));
       for (const r of closes) if (r.status === 'rejected') failure ??= r.reason;
       this.listeners.clear();
@@ -800,19 +846,4 @@ export class PartitionLog implements SegmentContext {
     this.chain = done.catch(() => {});
     return done;
   }
-}
-
-/** Index of the segment that would hold `offset`: the last one whose base offset is <= offset. */
-function floorSegment(segments: LogSegment[], offset: number): number {
-  let lo = 0;
-  let hi = segments.length - 1;
-  let found = 0;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segments[mid].baseOffset <= offset) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
 }
