@@ -42,6 +42,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     configs: 'org.apache.kafka.tools.ConfigCommand',
     'delete-records': 'org.apache.kafka.tools.DeleteRecordsCommand',
     storage: 'kafka.tools.StorageTool',
+    'producer-perf-test': 'org.apache.kafka.tools.ProducerPerformance',
   },
   [KAFKA_3]: {
     topics: 'org.apache.kafka.tools.TopicCommand',
@@ -52,6 +53,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     configs: 'kafka.admin.ConfigCommand',
     'delete-records': 'org.apache.kafka.tools.DeleteRecordsCommand',
     storage: 'kafka.tools.StorageTool',
+    'producer-perf-test': 'org.apache.kafka.tools.ProducerPerformance',
   },
 };
 
@@ -63,7 +65,8 @@ export type KafkaTool =
   | 'get-offsets'
   | 'configs'
   | 'delete-records'
-  | 'storage';
+  | 'storage'
+  | 'producer-perf-test';
 
 // Kafka's config/tools-log4j(2) settings: WARN and above, to stderr, in Kafka's pattern, so a tool's
 // stderr is what a user of kafka-*.sh sees. The broker logs the same way (its output is kept for a

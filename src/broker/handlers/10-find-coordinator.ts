@@ -1,7 +1,10 @@
 // FindCoordinator v0-v6. Groups (key type 0) are coordinated by the leader of their
 // __consumer_offsets partition; finding one creates
-// __consumer_offsets if needed, as Kafka does. v4+ batches keys. Transaction (1) and share (2)
-// coordinators are not served here yet: COORDINATOR_NOT_AVAILABLE / INVALID_REQUEST.
+// __consumer_offsets if needed, as Kafka does. v4+ batches keys. Share (2) coordinators are not
+// served: INVALID_REQUEST. Transactions are not served yet either: a transactional id (1) gets what
+// Kafka answers for a transactional id the client may not use, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+// which kafkajs, librdkafka and the Java client treat as fatal at once (COORDINATOR_NOT_AVAILABLE
+// made them retry until their own timeouts: kafkajs ~10 s, kcat 5 s, Java 60 s).
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 
@@ -35,7 +38,9 @@ export default defineHandler({
 
 async function find(ctx: RequestContext, key: string, keyType: number): Promise<Found> {
   const fail = (errorCode: number, errorMessage: string): Found => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
-  if (keyType === TRANSACTION) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  if (keyType === TRANSACTION) {
+    return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported by this broker (kts): the transactional id cannot be used.');
+  }
   if (keyType !== GROUP) return fail(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`);
   try {
     await ctx.broker.groups.ensureOffsetsTopic();

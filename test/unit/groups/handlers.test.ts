@@ -109,7 +109,7 @@ describe('group handlers through the codec', () => {
       expect(store.created).toBe(true);
       if (v >= 1) {
         const t = await call(10, v, { key: 'tx', keyType: 1, coordinatorKeys: ['tx'] });
-        expect(v >= 4 ? t.coordinators[0].errorCode : t.errorCode).toBe(15);
+        expect(v >= 4 ? t.coordinators[0].errorCode : t.errorCode).toBe(53);
       }
     });
   }
