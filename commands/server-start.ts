@@ -1,12 +1,19 @@
 // kts server-start [server.properties] [--override k=v ...] — Kafka's kafka-server-start.sh.
 // With no arguments: localhost:9092, data in ~/.kts/data, loopback only, embedded coordinator.
+// With --brokers N: a local cluster (a coordinator and N brokers, src/broker/local-cluster/).
 import type { Argv, CommandModule } from 'yargs';
 import { parseDaemonArgs } from '../src/cli/daemon-args.js';
 
 interface Args {
   config?: string;
   override?: string[];
+  brokers?: number;
+  port?: number;
+  'coordinator-port'?: number;
+  'data-dir'?: string;
 }
+
+const CLUSTER_ONLY = ['port', 'coordinator-port', 'data-dir'] as const;
 
 const command: CommandModule<object, Args> & { direct(args: string[]): Args | undefined } = {
   command: 'server-start [config]',
@@ -14,9 +21,35 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
   builder: (yargs: Argv) =>
     yargs
       .positional('config', { type: 'string', describe: 'server.properties file' })
-      .option('override', { type: 'string', array: true, describe: 'Override a property: --override key=value' }) as Argv<Args>,
+      .option('override', { type: 'string', array: true, describe: 'Override a property: --override key=value' })
+      .option('brokers', {
+        type: 'number',
+        describe: 'Start a local cluster: a ZooKeeper-protocol coordinator and this many brokers (ids 0..N-1), each its own process',
+      })
+      .option('port', { type: 'number', describe: 'With --brokers: the first broker\'s port; the others follow (default 9092)' })
+      .option('coordinator-port', { type: 'number', describe: 'With --brokers: the coordinator\'s port (default 2181, or the next free one)' })
+      .option('data-dir', { type: 'string', describe: 'With --brokers: where the cluster keeps broker-<id>/ and coordinator/ (default ~/.kts/cluster)' })
+      .check((args) => {
+        if (args.brokers === undefined) {
+          const stray = CLUSTER_ONLY.find((o) => args[o] !== undefined);
+          if (stray) throw new Error(`--${stray} is used with --brokers only (a single broker takes listeners and log.dirs)`);
+        }
+        return true;
+      }) as Argv<Args>,
   direct: (args) => parseDaemonArgs(args, { overrides: true }),
   handler: async (args) => {
+    if (args.brokers !== undefined) {
+      const { runLocalCluster } = await import('../src/broker/local-cluster/supervisor.js');
+      await runLocalCluster({
+        brokers: args.brokers,
+        port: args.port,
+        coordinatorPort: args['coordinator-port'],
+        dataDir: args['data-dir'],
+        config: args.config,
+        override: args.override,
+      });
+      return;
+    }
     const { runServerStart } = await import('../src/broker/server-start.js');
     await runServerStart(args);
   },

@@ -10,6 +10,16 @@ export async function runServerStart(args: { config?: string; override?: string[
     overrides[key] = value;
   }
   const log = createLogger({ component: 'kts.broker' });
+  // A broker of `kts server-start --brokers N` has an IPC channel to its supervisor: when that closes
+  // (the supervisor was killed), the broker stops too rather than live on unowned; before it serves,
+  // it simply exits (the data-dir lock goes with the process).
+  let onSupervisorGone: () => void = () => process.exit(1);
+  if (process.send) {
+    process.on('disconnect', () => onSupervisorGone());
+    // An orphan's stdout is a pipe nobody reads any more: its EPIPE must not stop the shutdown.
+    process.stdout.on('error', () => {});
+    process.stderr.on('error', () => {});
+  }
   let broker;
   try {
     broker = await startBroker({ configFile: args.config, overrides, logger: log });
@@ -19,10 +29,10 @@ export async function runServerStart(args: { config?: string; override?: string[
     process.exit(1);
   }
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    log.info(`Received ${signal}, shutting down`);
+    log.info(`${why}, shutting down`);
     broker.close().then(
       () => process.exit(0),
       (err) => {
@@ -31,9 +41,11 @@ export async function runServerStart(args: { config?: string; override?: string[
       },
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => stop('Received SIGINT'));
+  process.on('SIGTERM', () => stop('Received SIGTERM'));
+  onSupervisorGone = () => stop('The supervisor of the local cluster is gone');
   // After the handlers: whoever waits for this line may signal at once (stdout to a pipe is written
   // before write() returns), and a signal with no handler yet would kill the broker uncleanly.
   process.stdout.write(`kts broker ${broker.nodeId} ready: bootstrap server ${broker.bootstrap}, data in ${broker.dataDir}\n`);
+  process.send?.({ kts: 'broker-ready', nodeId: broker.nodeId, bootstrap: broker.bootstrap, dataDir: broker.dataDir });
 }
