@@ -28,16 +28,16 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
       })
       .option('port', { type: 'number', describe: 'With --brokers: the first broker\'s port; the others follow (default 9092)' })
       .option('coordinator-port', { type: 'number', describe: 'With --brokers: the coordinator\'s port (default 2181, or the next free one)' })
-      .option('data-dir', { type: 'string', describe: 'With --brokers: where the cluster keeps broker-<id>/ and coordinator/ (default ~/.kts/cluster)' })
-      .check((args) => {
-        if (args.brokers === undefined) {
-          const stray = CLUSTER_ONLY.find((o) => args[o] !== undefined);
-          if (stray) throw new Error(`--${stray} is used with --brokers only (a single broker takes listeners and log.dirs)`);
-        }
-        return true;
-      }) as Argv<Args>,
+      .option('data-dir', { type: 'string', describe: 'With --brokers: where the cluster keeps broker-<id>/ and coordinator/ (default ~/.kts/cluster)' }) as Argv<Args>,
   direct: (args) => parseDaemonArgs(args, { overrides: true }),
   handler: async (args) => {
+    const stray = CLUSTER_ONLY.find((o) => args[o] !== undefined);
+    if (args.brokers === undefined && stray) {
+      // (a yargs check() here would report the error and still run the handler)
+      process.stderr.write(`kts: --${stray} is used with --brokers only (a single broker takes listeners and log.dirs)\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (args.brokers !== undefined) {
       const { runLocalCluster } = await import('../src/broker/local-cluster/supervisor.js');
       await runLocalCluster({

@@ -58,6 +58,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `count` consecutive free loopback ports (for `kts server-start --brokers N --port <first>`), from
+ * the same range as freePort() and never handed out twice.
+ */
+export async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const first = await freePort();
+    const rest = Array.from({ length: count - 1 }, (_, i) => first + 1 + i);
+    if (rest.some((p) => handedOut.has(p) || p > 65535)) continue;
+    if ((await Promise.all(rest.map(canListen))).every(Boolean)) {
+      for (const p of rest) handedOut.add(p);
+      return first;
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
 /** For the helpers' own test. */
 export const ephemeralPortRange = () => EPHEMERAL_LOW;
 

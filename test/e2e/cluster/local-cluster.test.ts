@@ -1,0 +1,241 @@
+// `kts server-start --brokers 3`: one command for a local cluster (an embedded coordinator and three
+// broker processes on consecutive ports, one data dir each). Checked from outside, as a developer
+// would: the coordinator's /brokers/ids, kcat, the tools; then one broker killed with SIGKILL and
+// brought back with the same command, and the whole tree stopped with SIGTERM (or its supervisor
+// killed) without leaving a process or a lock behind.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, freePortRun, tempDir } from '../../helpers/broker.js';
+import { kcat } from '../../helpers/kcat.js';
+import { KAFKA_3, kafkaLib, runKafkaTool } from '../../helpers/real-kafka.js';
+import { kcatPath } from '../../helpers/tools.js';
+import { waitFor } from '../../helpers/zookeeper.js';
+import { kts, startKts } from '../cli/support.js';
+import { ZooKeeperClient } from '../../../src/cluster/zookeeper-client.js';
+
+const hasKcat = kcatPath() !== null;
+const SESSION_MS = 4000;
+
+type Supervisor = ReturnType<typeof startKts>;
+
+interface LocalCluster {
+  supervisor: Supervisor;
+  dataDir: string;
+  basePort: number;
+  zkPort: number;
+  bootstrap: string;
+  args: string[];
+}
+
+/** A new cluster, or (`again`) the same one started anew on its ports and data dir. */
+async function startLocalCluster(brokers: number, again?: LocalCluster): Promise<LocalCluster> {
+  const basePort = again?.basePort ?? (await freePortRun(brokers));
+  const zkPort = again?.zkPort ?? (await freePort());
+  const dataDir = again?.dataDir ?? tempDir('kts-local-cluster-');
+  const args = ['server-start', '--brokers', String(brokers), '--port', String(basePort), '--coordinator-port', String(zkPort), '--data-dir', dataDir];
+  const supervisor = startKts([...args, '--override', `zookeeper.session.timeout.ms=${SESSION_MS}`, '--override', 'group.initial.rebalance.delay.ms=0']);
+  await supervisor.waitForStdout((s) => /kts cluster ready: /.test(s), 90_000);
+  const bootstrap = Array.from({ length: brokers }, (_, i) => `localhost:${basePort + i}`).join(',');
+  return { supervisor, dataDir, basePort, zkPort, bootstrap, args };
+}
+
+/** Broker id -> pid, from the supervisor's latest "broker N ready: pid P" (or "restarted") lines. */
+function brokerPids(out: string): Map<number, number> {
+  const pids = new Map<number, number>();
+  for (const m of out.matchAll(/kts cluster: broker (\d+) ready: pid (\d+)/g)) pids.set(Number(m[1]), Number(m[2]));
+  return pids;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function zkChildren(zkPort: number, path: string): Promise<string[]> {
+  const zk = await ZooKeeperClient.connect(`127.0.0.1:${zkPort}`, { sessionTimeoutMs: 4000 });
+  try {
+    return (await zk.getChildren(path)).sort();
+  } finally {
+    await zk.close();
+  }
+}
+
+function leadersOf(metadata: string, topic: string): number[] {
+  const section = metadata.split(`topic "${topic}"`)[1] ?? '';
+  return [...section.matchAll(/partition (\d+), leader (-?\d+)/g)].map((m) => Number(m[2]));
+}
+
+const lockFiles = (c: LocalCluster, brokers: number) =>
+  [...Array.from({ length: brokers }, (_, i) => join(c.dataDir, `broker-${i}`, '.lock')), join(c.dataDir, 'coordinator', '.lock')].filter((f) => existsSync(f));
+
+const REPORTS = ['--unavailable-partitions', '--under-replicated-partitions', '--under-min-isr-partitions', '--at-min-isr-partitions'];
+
+describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
+  let c: LocalCluster;
+  let pids: Map<number, number>;
+  let victim: number;
+  let victimPartitions: number[];
+  const topic = 'spread';
+
+  beforeAll(async () => {
+    c = await startLocalCluster(3);
+    pids = brokerPids(c.supervisor.stdout());
+  }, 120_000);
+  afterAll(async () => {
+    await c?.supervisor.stop('SIGTERM');
+  }, 90_000);
+
+  it('prints one ready line naming the three bootstrap servers, and each broker its own pid and data dir', () => {
+    const out = c.supervisor.stdout();
+    expect(out).toContain(`kts cluster ready: bootstrap servers ${c.bootstrap} (3 brokers, coordinator 127.0.0.1:${c.zkPort}, supervisor pid ${c.supervisor.child.pid}`);
+    expect([...pids.keys()].sort()).toEqual([0, 1, 2]);
+    expect(new Set(pids.values()).size).toBe(3);
+    for (const [id, pid] of pids) {
+      expect(pid).not.toBe(c.supervisor.child.pid);
+      expect(alive(pid)).toBe(true);
+      expect(out).toContain(`kts cluster: broker ${id} ready: pid ${pid}, bootstrap server localhost:${c.basePort + id}, data in ${join(c.dataDir, `broker-${id}`)}`);
+    }
+    // Every broker and the coordinator hold their directory's lock.
+    expect(lockFiles(c, 3)).toHaveLength(4);
+  });
+
+  it('registers brokers 0, 1 and 2 under /brokers/ids, and kcat -L sees all three', async () => {
+    expect(await zkChildren(c.zkPort, '/brokers/ids')).toEqual(['0', '1', '2']);
+    const out = await kcat(['-b', c.bootstrap, '-L']);
+    expect(out).toContain('3 brokers:');
+    for (let id = 0; id < 3; id++) expect(out).toContain(`broker ${id} at localhost:${c.basePort + id}`);
+  });
+
+  it('spreads a three-partition topic over the brokers; kcat produces and consumes across them', async () => {
+    const created = await kts(['topics', '--bootstrap-server', c.bootstrap, '--create', '--topic', topic, '--partitions', '3']);
+    expect(created.stdout).toBe(`Created topic ${topic}.\n`);
+    const leaders = await waitFor('every partition led', async () => {
+      const l = leadersOf(await kcat(['-b', c.bootstrap, '-L', '-t', topic]), topic);
+      return l.length === 3 && l.every((x) => x >= 0) ? l : null;
+    }, 20_000);
+    expect([...leaders].sort()).toEqual([0, 1, 2]);
+    for (let p = 0; p < 3; p++) {
+      await kcat(['-b', c.bootstrap, '-P', '-t', topic, '-p', String(p)], { input: Array.from({ length: 10 }, (_, i) => `p${p}-${i}`).join('\n') + '\n' });
+    }
+    const values = (await kcat(['-b', c.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n'])).trim().split('\n');
+    expect(values.sort()).toEqual(Array.from({ length: 3 }, (_, p) => Array.from({ length: 10 }, (_, i) => `p${p}-${i}`)).flat().sort());
+    victim = 1;
+    victimPartitions = leaders.map((l, p) => (l === victim ? p : -1)).filter((p) => p >= 0);
+  }, 60_000);
+
+  it('SIGKILL of one broker: reported, its partitions go offline (unavailable), the others keep serving', async () => {
+    const pid = pids.get(victim)!;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(`broker ${victim}'s process gone`, () => !alive(pid), 10_000);
+    await waitFor('the supervisor reports the death', () => c.supervisor.stderr().includes(`kts cluster: broker ${victim} (pid ${pid}) was killed by SIGKILL`), 10_000);
+    // Left down, not restarted behind the developer's back.
+    expect(c.supervisor.stderr()).toContain(`run \`kts server-start --brokers 3 --data-dir ${c.dataDir}\` again to restart it`);
+    expect(c.supervisor.child.exitCode).toBeNull();
+
+    await waitFor(`/brokers/ids/${victim} gone`, async () => !(await zkChildren(c.zkPort, '/brokers/ids')).includes(String(victim)), SESSION_MS * 5);
+    const live = `localhost:${c.basePort},localhost:${c.basePort + 2}`;
+    await waitFor('its partitions offline', async () => {
+      const leaders = leadersOf(await kcat(['-b', live, '-L', '-t', topic]), topic);
+      return victimPartitions.every((p) => leaders[p] === -1) ? true : null;
+    }, 20_000);
+
+    const unavailable = await kts(['topics', '--bootstrap-server', live, '--describe', '--unavailable-partitions']);
+    expect(unavailable.code, unavailable.stderr).toBe(0);
+    expect(unavailable.stdout).toBe(
+      victimPartitions.map((p) => `\tTopic: ${topic}\tPartition: ${p}\tLeader: none\tReplicas: ${victim}\tIsr: ${victim}\tElr: N/A\tLastKnownElr: N/A\n`).join(''),
+    );
+
+    // The partitions led by the live brokers take writes and serve reads.
+    const others = [0, 1, 2].filter((p) => !victimPartitions.includes(p));
+    for (const p of others) {
+      await kcat(['-b', live, '-P', '-t', topic, '-p', String(p)], { input: `after-kill-${p}\n` });
+      const got = (await kcat(['-b', live, '-C', '-t', topic, '-p', String(p), '-o', 'beginning', '-e', '-q', '-f', '%s\n'])).trim().split('\n');
+      expect(got).toHaveLength(11);
+      expect(got.at(-1)).toBe(`after-kill-${p}`);
+    }
+  }, 90_000);
+
+  it.skipIf(!kafkaLib(KAFKA_3))("the describe reports (--unavailable-partitions and the others) print what Kafka 3.9's kafka-topics prints", async () => {
+    const live = `localhost:${c.basePort}`;
+    for (const report of REPORTS) {
+      const args = ['--bootstrap-server', live, '--describe', report];
+      const theirs = await runKafkaTool(KAFKA_3, 'topics', args);
+      const ours = await kts(['topics', ...args]);
+      expect({ report, code: ours.code, stdout: ours.stdout }, theirs.stderr).toEqual({ report, code: theirs.code, stdout: theirs.stdout });
+    }
+  }, 120_000);
+
+  it('the same command again restarts the broker that is down: its partitions come back with every record', async () => {
+    const again = await kts(c.args, { timeoutMs: 60_000 });
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`^kts cluster: broker ${victim} restarted: pid \\d+, bootstrap server localhost:${c.basePort + victim}\\n$`));
+    pids = brokerPids(c.supervisor.stdout());
+    await waitFor('every partition led again', async () => {
+      const leaders = leadersOf(await kcat(['-b', c.bootstrap, '-L', '-t', topic]), topic);
+      return leaders.length === 3 && leaders.every((l) => l >= 0) ? true : null;
+    }, 30_000);
+    expect((await zkChildren(c.zkPort, '/brokers/ids'))).toEqual(['0', '1', '2']);
+    const values = (await kcat(['-b', c.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n'])).trim().split('\n');
+    expect(values).toHaveLength(30 + 3 - victimPartitions.length);
+    const none = await kts(['topics', '--bootstrap-server', c.bootstrap, '--describe', '--unavailable-partitions']);
+    expect(none.stdout).toBe('');
+
+    // With every broker up, it says so and starts nothing; another size is refused.
+    const running = await kts(c.args);
+    expect(running.stdout).toBe(`kts cluster: all 3 brokers are running (supervisor pid ${c.supervisor.child.pid})\n`);
+    const resized = await kts([...c.args.slice(0, 1), '--brokers', '4', ...c.args.slice(3)]);
+    expect(resized.code).toBe(1);
+    expect(resized.stderr).toContain(`a 3-broker cluster is running in ${c.dataDir}`);
+  }, 90_000);
+
+  it('SIGTERM stops every broker (each shut down cleanly), then the coordinator: no process or lock left', async () => {
+    const brokerPidsNow = [...pids.values()];
+    expect(brokerPidsNow.every(alive)).toBe(true);
+    const result = await c.supervisor.stop('SIGTERM');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('kts cluster: received SIGTERM, stopping 3 broker(s), then the coordinator');
+    for (let id = 0; id < 3; id++) expect(result.stdout).toContain(`[broker-${id}] [`);
+    expect(result.stdout.match(/shut down completed/g)).toHaveLength(3);
+    expect(result.stdout.trimEnd().endsWith('kts cluster: stopped')).toBe(true);
+    expect(brokerPidsNow.filter(alive)).toEqual([]);
+    expect(lockFiles(c, 3)).toEqual([]);
+    for (let id = 0; id < 3; id++) expect(existsSync(join(c.dataDir, `broker-${id}`, '.kafka_cleanshutdown'))).toBe(true);
+  }, 90_000);
+});
+
+describe('kts server-start --brokers: the process tree', () => {
+  it('a killed supervisor takes its brokers with it (their IPC channel closes): no process or lock left', async () => {
+    const c = await startLocalCluster(2);
+    const pids = [...brokerPids(c.supervisor.stdout()).values()];
+    expect(pids).toHaveLength(2);
+    await c.supervisor.stop('SIGKILL');
+    await waitFor('both brokers gone', () => (pids.some(alive) ? null : true), 30_000);
+    await waitFor('their locks released', () => (lockFiles(c, 2).length === 1 ? true : null), 5_000);
+    // Only the coordinator's lock (the killed supervisor's own) is left; a new start takes it over,
+    // and its stale control socket.
+    const again = await startLocalCluster(2, c);
+    expect(again.supervisor.stdout()).toContain(`kts cluster ready: bootstrap servers ${c.bootstrap}`);
+    expect((await again.supervisor.stop('SIGTERM')).code).toBe(0);
+    expect(lockFiles(c, 2)).toEqual([]);
+  }, 120_000);
+
+  it('refuses what would make brokers collide, and cluster options without --brokers', async () => {
+    const dataDir = tempDir('kts-local-cluster-usage-');
+    const own = await kts(['server-start', '--brokers', '2', '--data-dir', dataDir, '--override', 'broker.id=5']);
+    expect(own.code).toBe(1);
+    expect(own.stderr).toBe('kts: --override broker.id: with --brokers each broker gets its own broker.id (use --port, --coordinator-port or --data-dir)\n');
+    const zero = await kts(['server-start', '--brokers', '0', '--data-dir', dataDir]);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toBe('kts: --brokers must be a whole number from 1 to 32, not 0\n');
+    const stray = await kts(['server-start', '--port', '9999']);
+    expect(stray.code).toBe(1);
+    expect(stray.stderr).toContain('--port is used with --brokers only');
+    expect(existsSync(join(dataDir, 'broker-0'))).toBe(false);
+  }, 60_000);
+});
