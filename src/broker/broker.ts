@@ -201,6 +201,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       .finally(() => (maintenanceRunning = false));
   }, maintenanceMs);
   maintenance.unref();
+  logs.startScrub(config.getNumber('kts.log.scrub.bytes.per.sec'));
 
   log.info(`[KafkaServer id=${nodeId}] started (kafka.server.KafkaServer)`);
 

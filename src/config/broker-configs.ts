@@ -44,6 +44,13 @@ export const KTS_READ: ConfigKey[] = [
   ),
   key('kts.log.open.files.idle.ms', 'LONG', '60000', atLeast(0), 'Not a Kafka key: a segment file unused this long is closed (reopened on use).'),
   key(
+    'kts.log.scrub.bytes.per.sec',
+    'LONG',
+    '4194304',
+    atLeast(0),
+    'Not a Kafka key: after a start, the sealed segments\' batches no fetch or recovery has checked are read and checked against their CRC-32C in the background at about this rate (0: never; storage/scrub.ts).',
+  ),
+  key(
     'kts.group.member.metadata.max.bytes',
     'INT',
     '1048576',

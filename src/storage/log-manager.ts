@@ -17,9 +17,12 @@ import { LogSegment } from './log-segment.js';
 import { checkTopicPartition, isDeletedPartitionDir, parsePartitionDirName, partitionDirName } from './names.js';
 import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
 import { OpenFiles, type OpenFilesOptions, defaultMaxOpenFiles } from './open-files.js';
+import { SealedSegmentScrub } from './scrub.js';
 
 /** Kafka 3.x's name; its presence at start-up means the previous run closed every log cleanly. */
 export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
+/** How often the scrub of sealed segments reads its share of kts.log.scrub.bytes.per.sec. */
+const SCRUB_TICK_MS = 100;
 /** How many partitions are loaded (and possibly recovered) at once. */
 const LOAD_CONCURRENCY = 8;
 
@@ -47,6 +50,8 @@ export class LogManager {
   private readonly checkpointWrites = new Map<string, Promise<void>>();
   private readonly lastCheckpoint = new Map<string, string>();
   private maintenance: Promise<void> | undefined;
+  private scrubTimer: NodeJS.Timeout | undefined;
+  private scrubbing: Promise<void> | undefined;
   private closed = false;
   private readonly hooks: PartitionLogHooks = {
     logStartOffsetChanged: (log) => this.checkpoint(log.logDir),
@@ -343,6 +348,35 @@ export class LogManager {
     return this.maintenance;
   }
 
+  /**
+   * Starts the background scrub of the sealed segments loaded at start-up (scrub.ts): about
+   * `bytesPerSecond` read and CRC-checked per second, a tick at a time, until none is left unchecked.
+   */
+  startScrub(bytesPerSecond: number): void {
+    if (this.closed || this.scrubTimer || bytesPerSecond <= 0) return;
+    const scrub = new SealedSegmentScrub(() => this.all(), this.logger);
+    const budget = Math.max(1, Math.floor((bytesPerSecond * SCRUB_TICK_MS) / 1000));
+    const started = this.now();
+    const stop = () => {
+      clearInterval(this.scrubTimer);
+      this.scrubTimer = undefined;
+    };
+    this.scrubTimer = setInterval(() => {
+      if (this.scrubbing) return; // a slow disk: the next tick waits for this one
+      this.scrubbing = scrub
+        .tick(budget)
+        .then((read) => {
+          if (read > 0 || this.closed) return;
+          stop();
+          const { bytes, segments, corrupt } = scrub.totals;
+          this.logger.info(`scrub of sealed segments done: ${bytes} bytes of ${segments} segment(s) checked in ${this.now() - started} ms, ${corrupt} corrupt batch(es)`);
+        })
+        .catch((err) => this.logger.warn(`scrub of sealed segments failed: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => (this.scrubbing = undefined));
+    }, SCRUB_TICK_MS);
+    this.scrubTimer.unref();
+  }
+
   /** Writes both checkpoint files of a log dir if they changed; writes to one dir never overlap. */
   private checkpoint(logDir: string): Promise<void> {
     const write = async () => {
@@ -370,6 +404,9 @@ export class LogManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.scrubTimer);
+    this.scrubTimer = undefined;
+    await this.scrubbing;
     await this.maintenance?.catch(() => {});
     await Promise.allSettled([...this.creating.values()]);
     const failedDirs = new Set<string>();

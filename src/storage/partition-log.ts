@@ -181,6 +181,10 @@ export class PartitionLog implements SegmentContext {
   segmentBaseOffsets(): number[] {
     return this.segments.map((s) => s.baseOffset);
   }
+  /** The segments before the active one (scrub.ts), none once the log is closed. */
+  get sealedSegments(): readonly LogSegment[] {
+    return this.closedWith ? [] : this.segments.slice(0, -1);
+  }
   private get active(): LogSegment {
     return this.segments[this.segments.length - 1];
   }
@@ -486,7 +490,7 @@ export class PartitionLog implements SegmentContext {
    * A batch whose CRC-32C does not match is never served: the fetch of it answers
    * KAFKA_STORAGE_ERROR (the batches before and after it are still served). Logged once per batch.
    */
-  private corruptBatchError(seg: LogSegment, batch: CorruptBatch): KafkaError {
+  corruptBatchError(seg: LogSegment, batch: CorruptBatch): KafkaError {
     const where = `offsets ${batch.baseOffset}..${batch.lastOffset} at byte ${batch.position} of ${seg.logPath}`;
     if (batch.isNew) this.logger.error(`[${this.name}] CRC-32C mismatch in the batch of ${where}: corrupt on disk, not served (KAFKA_STORAGE_ERROR)`);
     return Object.assign(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `[${this.name}] corrupt batch (CRC-32C mismatch) of ${where}`), {
