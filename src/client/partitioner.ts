@@ -36,24 +36,33 @@ export function partitionForKey(key: Uint8Array, numPartitions: number): number 
   return (murmur2(key) & 0x7fffffff) % numPartitions;
 }
 
-/** Sticky choice for unkeyed records: one random partition per topic until `next()`. */
+/**
+ * Sticky choice for unkeyed records: one random partition per topic until `next()`. As Kafka's
+ * BuiltInPartitioner, the pick is among the partitions that have a leader (all of them when none
+ * has), so records without a key keep flowing while a broker is down.
+ */
 export class StickyPartitioner {
   private readonly current = new Map<string, number>();
 
-  partition(topic: string, numPartitions: number): number {
-    let p = this.current.get(topic);
-    if (p === undefined || p >= numPartitions) {
-      p = Math.floor(Math.random() * numPartitions);
-      this.current.set(topic, p);
-    }
-    return p;
+  /** `leaders[i]`: the leader of partition i, -1 when it has none. */
+  partition(topic: string, leaders: readonly number[]): number {
+    const p = this.current.get(topic);
+    if (p !== undefined && p < leaders.length && (leaders[p] >= 0 || !leaders.some((l) => l >= 0))) return p;
+    return this.pick(topic, leaders, -1);
   }
 
   /** Called when the sticky partition's batch is sent: pick another one next time. */
-  next(topic: string, sentPartition: number, numPartitions: number): void {
-    if (this.current.get(topic) !== sentPartition || numPartitions <= 1) return;
-    let p = Math.floor(Math.random() * (numPartitions - 1));
-    if (p >= sentPartition) p++;
+  next(topic: string, sentPartition: number, leaders: readonly number[]): void {
+    if (this.current.get(topic) !== sentPartition || leaders.length <= 1) return;
+    this.pick(topic, leaders, sentPartition);
+  }
+
+  private pick(topic: string, leaders: readonly number[], except: number): number {
+    const all = leaders.map((_, i) => i).filter((i) => i !== except);
+    const available = all.filter((i) => leaders[i] >= 0);
+    const from = available.length > 0 ? available : all.length > 0 ? all : [except];
+    const p = from[Math.floor(Math.random() * from.length)];
     this.current.set(topic, p);
+    return p;
   }
 }

@@ -124,7 +124,7 @@ export class Producer {
     } else if (record.key) {
       partition = partitionForKey(record.key, n);
     } else {
-      partition = this.sticky.partition(topic, n);
+      partition = this.sticky.partition(topic, md.partitions.map((x) => x.leader));
     }
     const size = recordSize(record);
     if (size > this.opts.maxRequestSize) {
@@ -230,7 +230,7 @@ export class Producer {
       q.firstAt = now;
       q.inFlight = true;
       const md = this.cluster.topic(q.topic);
-      if (md) this.sticky.next(q.topic, q.partition, md.partitions.length);
+      if (md) this.sticky.next(q.topic, q.partition, md.partitions.map((x) => x.leader));
       const list = byLeader.get(leader) ?? [];
       list.push({ q, batch });
       byLeader.set(leader, list);

@@ -32,10 +32,29 @@ describe('default partitioner', () => {
 
   it('sticks to one partition per topic until told to move', () => {
     const s = new StickyPartitioner();
-    const p = s.partition('t', 4);
-    expect(s.partition('t', 4)).toBe(p);
-    s.next('t', p, 4);
-    expect(s.partition('t', 4)).not.toBe(p);
+    const led = [0, 1, 2, 0];
+    const p = s.partition('t', led);
+    expect(s.partition('t', led)).toBe(p);
+    s.next('t', p, led);
+    expect(s.partition('t', led)).not.toBe(p);
+  });
+
+  it('sticks only to partitions that have a leader, as Kafka does, while any has one', () => {
+    const s = new StickyPartitioner();
+    const picks = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      const p = s.partition('t', [-1, 1, -1, 2]);
+      picks.add(p);
+      s.next('t', p, [-1, 1, -1, 2]);
+    }
+    expect([...picks].sort()).toEqual([1, 3]);
+    // The partition it stuck to loses its leader: the next record goes elsewhere.
+    const stuck = s.partition('t', [0, 0, 0]);
+    const leaders = [0, 0, 0];
+    leaders[stuck] = -1;
+    expect(s.partition('t', leaders)).not.toBe(stuck);
+    // With no leader anywhere it still picks one (the send then waits for a leader or fails as before).
+    expect([0, 1]).toContain(s.partition('u', [-1, -1]));
   });
 });
 
