@@ -28,6 +28,8 @@ export const KTS_READ: ConfigKey[] = [
   key('log.dirs', 'STRING', join(homedir(), '.kts', 'data')),
   key('log.dir', 'STRING', null),
   key('num.partitions', 'INT', '1', atLeast(1)),
+  // DescribeTopicPartitions answers at most this many partitions per request.
+  key('max.request.partition.size.limit', 'INT', '2000', atLeast(1)),
   key(
     'kts.max.partitions',
     'INT',
@@ -220,7 +222,6 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
   ['max.connection.creation.rate', 'INT', atLeast(0)],
   ['max.connections.per.ip.overrides', 'STRING'],
   ['max.incremental.fetch.session.cache.slots', 'INT', atLeast(0)],
-  ['max.request.partition.size.limit', 'INT', atLeast(1)],
   ['metadata.log.dir', 'STRING'],
   ['metadata.log.max.record.bytes.between.snapshots', 'LONG', atLeast(1)],
   ['metadata.log.max.snapshot.interval.ms', 'LONG', atLeast(0)],

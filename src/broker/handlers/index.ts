@@ -17,6 +17,7 @@ import alterConfigs from './33-alter-configs.js';
 import createPartitions from './37-create-partitions.js';
 import incrementalAlterConfigs from './44-incremental-alter-configs.js';
 import describeCluster from './60-describe-cluster.js';
+import describeTopicPartitions from './75-describe-topic-partitions.js';
 
 export function createHandlerRegistry(): HandlerRegistry {
   return new HandlerRegistry([
@@ -34,6 +35,7 @@ export function createHandlerRegistry(): HandlerRegistry {
     createPartitions,
     incrementalAlterConfigs,
     describeCluster,
+    describeTopicPartitions,
     ...groupHandlers,
   ]);
 }
