@@ -369,7 +369,10 @@ export class LogManager {
           if (read > 0 || this.closed) return;
           stop();
           const { bytes, segments, corrupt } = scrub.totals;
-          this.logger.info(`scrub of sealed segments done: ${bytes} bytes of ${segments} segment(s) checked in ${this.now() - started} ms, ${corrupt} corrupt batch(es)`);
+          if (bytes === 0 && corrupt === 0) return; // nothing was left unchecked: nothing to say
+          this.logger.info(
+            `scrub of sealed segments done: ${bytes} bytes of ${segments} segment(s) checked in ${this.now() - started} ms, ${corrupt} corrupt batch(es)`,
+          );
         })
         .catch((err) => this.logger.warn(`scrub of sealed segments failed: ${err instanceof Error ? err.message : String(err)}`))
         .finally(() => (this.scrubbing = undefined));
