@@ -45,7 +45,8 @@ export interface LocalClusterPlan {
 export function planLocalCluster(args: LocalClusterArgs): LocalClusterPlan {
   const brokers = args.brokers!;
   if (!Number.isInteger(brokers) || brokers < 1 || brokers > MAX_BROKERS) {
-    throw new UsageError(`--brokers must be a whole number from 1 to ${MAX_BROKERS}, not ${String(brokers)}`);
+    // (yargs gives NaN for a word: there is nothing to quote then)
+    throw new UsageError(`--brokers must be a whole number from 1 to ${MAX_BROKERS}${Number.isNaN(brokers) ? '' : `, not ${String(brokers)}`}`);
   }
   const basePort = args.port ?? DEFAULT_BASE_PORT;
   if (!Number.isInteger(basePort) || basePort < 1 || basePort + brokers - 1 > 65535) {

@@ -1,8 +1,9 @@
 // `kts server-start --brokers 3`: one command for a local cluster (an embedded coordinator and three
 // broker processes on consecutive ports, one data dir each). Checked from outside, as a developer
-// would: the coordinator's /brokers/ids, kcat, the tools; then one broker killed with SIGKILL and
-// brought back with the same command, and the whole tree stopped with SIGTERM (or its supervisor
-// killed) without leaving a process or a lock behind.
+// would: the coordinator's /brokers/ids, kcat, the tools; then one broker killed with SIGKILL (RF=1
+// partitions it led go offline, RF=3 ones get a new leader, the describe reports match Kafka 3.9's
+// kafka-topics) and brought back with the same command, and the whole tree stopped with SIGTERM (or
+// its supervisor killed) without leaving a process or a lock behind.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +127,16 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
     expect(values.sort()).toEqual(Array.from({ length: 3 }, (_, p) => Array.from({ length: 10 }, (_, i) => `p${p}-${i}`)).flat().sort());
     victim = 1;
     victimPartitions = leaders.map((l, p) => (l === victim ? p : -1)).filter((p) => p >= 0);
+
+    // Replicated topics, for the failover and the describe reports: three copies, and two with
+    // min.insync.replicas=2 (one dead broker leaves some of its partitions under min ISR).
+    for (const [name, rf] of [
+      ['replicated', '3'],
+      ['pair', '2'],
+    ]) {
+      const made = await kts(['topics', '--bootstrap-server', c.bootstrap, '--create', '--topic', name, '--partitions', '3', '--replication-factor', rf, '--config', 'min.insync.replicas=2']);
+      expect(made.stdout, made.stderr).toBe(`Created topic ${name}.\n`);
+    }
   }, 60_000);
 
   it('SIGKILL of one broker: reported, its partitions go offline (unavailable), the others keep serving', async () => {
@@ -158,6 +169,17 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
       expect(got).toHaveLength(11);
       expect(got.at(-1)).toBe(`after-kill-${p}`);
     }
+    // An RF=3 topic keeps a leader for every partition: the controller moved the victim's away.
+    const replicated = await waitFor('every replicated partition led by a live broker', async () => {
+      const l = leadersOf(await kcat(['-b', live, '-L', '-t', 'replicated']), 'replicated');
+      return l.length === 3 && l.every((x) => x >= 0 && x !== victim) ? l : null;
+    }, 20_000);
+    expect(replicated).toHaveLength(3);
+    const afterKill = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    await kcat(['-b', live, '-P', '-t', 'replicated'], { input: afterKill.join('\n') + '\n' });
+    const replicatedValues = (await kcat(['-b', live, '-C', '-t', 'replicated', '-o', 'beginning', '-e', '-q', '-f', '%s\n'])).trim().split('\n');
+    expect(replicatedValues.filter((v) => v.startsWith('r')).sort()).toEqual([...afterKill].sort());
+
     // Keyless records from kts's own console producer go to the partitions that have a leader, as
     // Kafka's producer sends them (its partitioner picks among the available partitions). With
     // --sync each record is a batch of its own, after which the sticky choice moves on: picking among
@@ -175,11 +197,21 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
 
   it.skipIf(!kafkaLib(KAFKA_3))("the describe reports (--unavailable-partitions and the others) print what Kafka 3.9's kafka-topics prints", async () => {
     const live = `localhost:${c.basePort}`;
-    for (const report of REPORTS) {
-      const args = ['--bootstrap-server', live, '--describe', report];
+    // Each report matches something here (so none can pass by printing nothing): the RF=1 partition
+    // of the dead broker is unavailable and under min ISR; the replicated ones lost an ISR member.
+    const expectedTopic: Record<string, string> = {
+      '--unavailable-partitions': 'spread',
+      '--under-replicated-partitions': 'replicated',
+      '--under-min-isr-partitions': 'pair',
+      '--at-min-isr-partitions': 'replicated',
+    };
+    const runs = [...REPORTS.map((r) => [r]), ['--unavailable-partitions', '--under-replicated-partitions'], ['--under-min-isr-partitions', '--topic', 'pair']];
+    for (const report of runs) {
+      const args = ['--bootstrap-server', live, '--describe', ...report];
       const theirs = await runKafkaTool(KAFKA_3, 'topics', args);
       const ours = await kts(['topics', ...args]);
       expect({ report, code: ours.code, stdout: ours.stdout }, theirs.stderr).toEqual({ report, code: theirs.code, stdout: theirs.stdout });
+      expect(ours.stdout).toContain(`Topic: ${expectedTopic[report[0]]}\t`);
     }
   }, 120_000);
 
