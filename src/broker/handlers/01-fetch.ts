@@ -1,4 +1,5 @@
-// Fetch v0-v12. Batches are served as stored bytes (v4+); v0-v1 get magic-0 and v2-v3 magic-1
+// Fetch v0-v12. The current leader epoch (v9+) is checked as Kafka does; a fetcher whose last
+// fetched epoch (v12+) ended earlier here gets a divergingEpoch to truncate to. Batches are served as stored bytes (v4+); v0-v1 get magic-0 and v2-v3 magic-1
 // message sets (down-converted); zstd needs v10+. Long poll: wait up to maxWaitMs for minBytes.
 // Fetch sessions (v7+) are declined by answering session id 0, so clients keep sending full
 // fetches. v13+ would need topic ids in fetch requests: not advertised yet.
@@ -43,7 +44,7 @@ async function readAll(request: any, ctx: RequestContext) {
   for (const topic of request.topics) {
     const partitions = [];
     for (const p of topic.partitions) {
-      const { log, errorCode } = lookupPartition(ctx.broker, topic.topic, p.partition);
+      const { log, errorCode } = lookupPartition(ctx.broker, topic.topic, p.partition, version >= 9 ? p.currentLeaderEpoch : -1);
       if (!log) {
         hasError = true;
         partitions.push(partitionError(p.partition, errorCode));
@@ -52,6 +53,19 @@ async function readAll(request: any, ctx: RequestContext) {
       logs.push(log);
       const limit = Math.min(Math.max(0, p.partitionMaxBytes), remainingBytes);
       try {
+        const divergingEpoch = version >= 12 ? divergence(log, p.fetchOffset, p.lastFetchedEpoch) : null;
+        if (divergingEpoch) {
+          // The fetcher's log has records of an epoch this log ended earlier: it must truncate first.
+          hasError = true; // answer at once, as Kafka does not wait on a diverged fetcher
+          partitions.push({
+            ...partitionError(p.partition, 0),
+            highWatermark: log.highWatermark,
+            lastStableOffset: log.highWatermark,
+            logStartOffset: log.logStartOffset,
+            divergingEpoch,
+          });
+          continue;
+        }
         // Kafka hands the first partition with data at least one whole batch, whatever the limits.
         const read = await log.read(p.fetchOffset, limit, { minOneBatch: bytes === 0 });
         const records = version >= 4 ? checkCodecs(read.records, version) : downConvert(read.records, version, p.fetchOffset);
@@ -81,6 +95,20 @@ async function readAll(request: any, ctx: RequestContext) {
     responses.push({ topic: topic.topic, partitions });
   }
   return { responses, bytes, logs, hasError };
+}
+
+/**
+ * Fetch v12+ with lastFetchedEpoch (KIP-595, Kafka's leader does this for any fetcher): where that
+ * epoch ended here, when the fetcher's position lies past it, or the epoch is unknown here.
+ */
+function divergence(log: PartitionLog, fetchOffset: number, lastFetchedEpoch: number): { epoch: number; endOffset: number } | null {
+  if (lastFetchedEpoch === undefined || lastFetchedEpoch < 0) return null;
+  const { epoch, endOffset } = log.endOffsetForEpoch(lastFetchedEpoch);
+  if (epoch < 0 || endOffset < 0) {
+    throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `could not determine the end offset of the last fetched epoch ${lastFetchedEpoch}`);
+  }
+  if (fetchOffset < log.logStartOffset) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fetchOffset} is before the log start ${log.logStartOffset}`);
+  return epoch < lastFetchedEpoch || endOffset < fetchOffset ? { epoch, endOffset } : null;
 }
 
 function partitionError(partitionIndex: number, errorCode: number) {

@@ -15,10 +15,13 @@ export type PartitionLookup = { log: PartitionLog; errorCode: 0; leaderEpoch: nu
 export function lookupPartition(broker: BrokerContext, topic: string, partition: number, currentLeaderEpoch = -1): PartitionLookup {
   const state = broker.topics.partitionState(topic, partition);
   if (!state) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  const log = broker.logs.get(topic, partition);
+  const leads = state.leader === broker.nodeId;
+  // A broker without a replica does not judge epochs (Kafka answers NOT_LEADER_OR_FOLLOWER at once).
+  if (!leads && !log) return { log: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   const epochError = leaderEpochError(state.leaderEpoch, currentLeaderEpoch);
   if (epochError) return { log: null, errorCode: epochError };
-  if (state.leader !== broker.nodeId) return { log: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-  const log = broker.logs.get(topic, partition);
+  if (!leads) return { log: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   if (!log) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   return { log, errorCode: 0, leaderEpoch: state.leaderEpoch };
 }

@@ -12,6 +12,7 @@ import createTopics from './19-create-topics.js';
 import deleteTopics from './20-delete-topics.js';
 import deleteRecords from './21-delete-records.js';
 import initProducerId from './22-init-producer-id.js';
+import offsetForLeaderEpoch from './23-offset-for-leader-epoch.js';
 import describeConfigs from './32-describe-configs.js';
 import alterConfigs from './33-alter-configs.js';
 import createPartitions from './37-create-partitions.js';
@@ -30,6 +31,7 @@ export function createHandlerRegistry(): HandlerRegistry {
     deleteTopics,
     deleteRecords,
     initProducerId,
+    offsetForLeaderEpoch,
     describeConfigs,
     alterConfigs,
     createPartitions,
