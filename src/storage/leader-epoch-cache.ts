@@ -173,3 +173,35 @@ export async function readLeaderEpochCheckpoint(fs: FileSystem, dir: string): Pr
 export function writeLeaderEpochCheckpoint(fs: FileSystem, dir: string, entries: readonly EpochEntry[]): Promise<void> {
   return writeFileAtomic(fs, dir, LEADER_EPOCH_CHECKPOINT, Buffer.from(formatLeaderEpochCheckpoint(entries), 'utf8'));
 }
+
+/** Where a follower cuts its log, and whether it must ask the leader again first. */
+export interface TruncationPoint {
+  offset: number;
+  /** False: the follower does not know the leader's epoch; it cut to its own end of an older one and asks again with it. */
+  completed: boolean;
+}
+
+/**
+ * Kafka's follower rule (KIP-101, KIP-279) given the leader's answer for the follower's latest epoch
+ * (OffsetForLeaderEpoch, or a Fetch v12 divergingEpoch):
+ *  - the leader cannot place the epoch (-1 end offset): cut to the fetch offset the follower started
+ *    from (its high watermark);
+ *  - an end offset without an epoch (v0 answers): cut to it;
+ *  - the follower has that epoch too: cut where the first of the two ended;
+ *  - the follower knows only older epochs: cut to its own end of the newest older one and ask again;
+ *  - the follower knows no epoch that old: cut to the leader's end offset.
+ * Never past the follower's own log end.
+ */
+export function followerTruncation(
+  follower: LeaderEpochCache,
+  leader: { epoch: number; endOffset: number },
+  followerLogEnd: number,
+  initialFetchOffset: number,
+): TruncationPoint {
+  if (leader.endOffset === UNDEFINED_EPOCH_OFFSET) return { offset: initialFetchOffset, completed: true };
+  if (leader.epoch === UNDEFINED_EPOCH) return { offset: Math.min(leader.endOffset, followerLogEnd), completed: true };
+  const own = follower.endOffsetFor(leader.epoch, followerLogEnd);
+  if (own.endOffset === UNDEFINED_EPOCH_OFFSET) return { offset: Math.min(leader.endOffset, followerLogEnd), completed: true };
+  if (own.epoch !== leader.epoch) return { offset: Math.min(own.endOffset, followerLogEnd), completed: false };
+  return { offset: Math.min(own.endOffset, leader.endOffset, followerLogEnd), completed: true };
+}

@@ -57,6 +57,12 @@ export class PartitionEpochs {
     await this.persist().catch((err: unknown) => this.logger.warn(String(err)));
   }
 
+  /** The log was emptied (truncateFullyAndStartAt): no epoch is left; awaited, as Kafka's clearAndFlush. */
+  async clear(): Promise<void> {
+    this.cache.reset([]);
+    await this.persist();
+  }
+
   /** Writes the cache if the file is behind it (best effort). */
   async flushIfDirty(): Promise<void> {
     if (this.dirty) await this.persist().catch((err: unknown) => this.logger.warn(String(err)));

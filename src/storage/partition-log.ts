@@ -19,7 +19,7 @@ import { type FileSystem, storageError } from './file-system.js';
 import type { CorruptBatch } from './checked-batches.js';
 import { LogSegment, type SegmentContext, floorSegment } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
-import { restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
+import { deleteProducerSnapshots, restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { PartitionEpochs } from './partition-epochs.js';
 import { SegmentDeletions } from './segment-deletions.js';
@@ -669,6 +669,12 @@ export class PartitionLog implements SegmentContext {
     return this.enqueue(async () => {
       const now = opts.now ?? this.now();
       const starts: Array<[number, number]> = [];
+      const first = baseOffsetAt(records, 0);
+      if (first < this.logEndOffset && this.logEndOffset === this._logStartOffset && lastOffsetAt(records, 0) >= this.logEndOffset) {
+        // An empty log whose start lies inside the leader's first batch (DeleteRecords cut there):
+        // Kafka starts the log over at that batch's base offset.
+        await this.truncateFullyNow(first);
+      }
       let next = this.logEndOffset;
       let maxTimestamp = -1;
       const baseOffset = baseOffsetAt(records, 0);
@@ -742,6 +748,39 @@ export class PartitionLog implements SegmentContext {
         throw storageError(err, `[${this.name}] truncation to ${offset} failed`);
       }
     });
+  }
+
+  /**
+   * Empties the log and starts it at `offset`: a follower whose leader's log starts past this log's
+   * end (Kafka's truncateFullyAndStartAt). The old segments go newest first, then the empty segment
+   * at `offset` is created, then the log start is checkpointed: a crash in between leaves an empty
+   * log or the new one, never a gap with records on both sides.
+   */
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(new KafkaError(ErrorCode.INVALID_REQUEST, `cannot start ${this.name} at ${offset}`));
+    return this.enqueue(() => this.truncateFullyNow(offset));
+  }
+
+  private async truncateFullyNow(offset: number): Promise<void> {
+    {
+      const end = this.logEndOffset;
+      try {
+        for (const seg of [...this.segments].reverse()) await seg.markDeleted();
+        const fresh = await LogSegment.create(this, this.dir, offset, this.now());
+        for (const seg of this.segments) this.deletions.schedule(seg, this._config.fileDeleteDelayMs, true);
+        this.segments = [fresh];
+        this._logStartOffset = offset;
+        this._recoveryPoint = offset;
+        this.unflushedMessages = 0;
+        await this.epochs.clear();
+        this.producerState.clear();
+        await deleteProducerSnapshots(this.fs, this.dir);
+        await this.hooks.logStartOffsetChanged(this);
+        this.logger.info(`[${this.name}] emptied (log end offset was ${end}); starts at offset ${offset}`);
+      } catch (err) {
+        throw storageError(err, `[${this.name}] cannot empty the log and start it at ${offset}`);
+      }
+    }
   }
 
   // ---- producer state (idempotence) ----

@@ -34,6 +34,11 @@ async function unlinkQuietly(fs: FileSystem, path: string): Promise<void> {
   });
 }
 
+/** Removes every snapshot (the log was emptied: no producer state survives). */
+export async function deleteProducerSnapshots(fs: FileSystem, dir: string): Promise<void> {
+  for (const offset of await listSnapshots(fs, dir)) await unlinkQuietly(fs, `${dir}/${snapshotFileName(offset)}`);
+}
+
 /** Writes `<offset>.snapshot` (from ProducerStateManager.serialize) and drops all but the newest few. */
 export async function writeProducerSnapshot(fs: FileSystem, dir: string, snapshot: Buffer, offset: number): Promise<void> {
   await writeFileAtomic(fs, dir, snapshotFileName(offset), snapshot);
