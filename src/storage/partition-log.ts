@@ -741,6 +741,8 @@ export class PartitionLog implements SegmentContext {
         seg.timeIndex.keepOpen = true;
         const cut = await seg.truncateTo(offset);
         await this.epochs.truncateFromEnd(this.logEndOffset);
+        // A snapshot a roll started may still be on its way: it must land before the ones past the new end go.
+        await this.snapshotWrite;
         await this.loadProducerState(); // drops the snapshots past the new end, replays the rest
         this.logger.info(`[${this.name}] truncated to offset ${offset}: log end offset ${end} -> ${this.logEndOffset} (${cut} bytes cut from segment ${seg.baseOffset})`);
         return this.logEndOffset;

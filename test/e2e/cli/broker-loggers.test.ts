@@ -95,7 +95,7 @@ describe('broker loggers', () => {
     expect((await configs('--describe', '--broker-logger', '0')).stdout).toContain('  kts.broker.log=INFO sensitive=false synonyms={}\n');
     mark = broker.output().length;
     expect((await kts(['topics', '--bootstrap-server', b, '--create', '--topic', 'loud'])).code).toBe(0);
-    await waitFor(() => /\] INFO Created topic loud with 1 partition\(s\) \(kts\.broker\)\n/.test(since(mark)), 'the Created topic line');
+    await waitFor(() => /\] INFO Created topic loud with 1 partition\(s\), replication factor 1 \(kts\.broker\)\n/.test(since(mark)), 'the Created topic line');
   });
 
   it('refuses unknown loggers and levels, root resets, other ops, other brokers and legacy AlterConfigs as Kafka does', async () => {
