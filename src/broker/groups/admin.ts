@@ -1,7 +1,7 @@
 // The admin side of groups: ListGroups, DescribeGroups and DeleteGroups.
 import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY } from './member.js';
-import { groupTombstone, offsetTombstone } from './persistence.js';
+import { consumerGroupTombstone, groupTombstone, offsetTombstone } from './persistence.js';
 import type { GroupRuntime } from './runtime.js';
 import { storeErrorCode } from './store-errors.js';
 import type { GroupDescription, ListedGroup } from './types.js';
@@ -10,12 +10,15 @@ import type { GroupDescription, ListedGroup } from './types.js';
 export function listGroups(rt: GroupRuntime, statesFilter: string[] = [], typesFilter: string[] = []): ListedGroup[] {
   const states = new Set(statesFilter.map((s) => s.toLowerCase()));
   const types = new Set(typesFilter.map((s) => s.toLowerCase()));
-  if (types.size > 0 && !types.has('classic')) return [];
   const out: ListedGroup[] = [];
   for (const group of rt.groups.values()) {
     if (group.is('Dead') || !rt.ownsPartition(rt.partitionFor(group.groupId))) continue;
-    if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
-    out.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state, groupType: 'classic' });
+    // A KIP-848 group lists as Kafka's ConsumerGroup does: type "consumer", protocol type "consumer".
+    const type = group.consumer ? 'consumer' : 'classic';
+    const state = group.consumer ? group.consumer.state() : group.state;
+    if (types.size > 0 && !types.has(type)) continue;
+    if (states.size > 0 && !states.has(state.toLowerCase())) continue;
+    out.push({ groupId: group.groupId, protocolType: group.consumer ? 'consumer' : (group.protocolType ?? ''), groupState: state, groupType: type });
   }
   return out;
 }
@@ -30,6 +33,8 @@ export function describeGroup(rt: GroupRuntime, groupId: string): GroupDescripti
   if (unavailable) return { ...dead, errorCode: unavailable, groupState: '' };
   const group = rt.groups.get(groupId);
   if (!group || group.is('Dead')) return dead;
+  // Kafka 4 answers DescribeGroups for a consumer group with GROUP_ID_NOT_FOUND (use ConsumerGroupDescribe).
+  if (group.consumer) return { ...dead, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, groupState: '' };
   const stable = group.is('Stable');
   return {
     errorCode: ErrorCode.NONE,
@@ -56,9 +61,10 @@ export async function deleteGroups(rt: GroupRuntime, groupIds: string[]): Promis
       if (unavailable) return { groupId, errorCode: unavailable };
       const group = rt.groups.get(groupId);
       if (!group || group.is('Dead')) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
-      if (!group.is('Empty') || group.pendingMembers.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
+      if (!group.is('Empty') || group.pendingMembers.size > 0 || (group.consumer?.members.size ?? 0) > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
       const records = [...group.allOffsets()].map(([t, p]) => offsetTombstone(groupId, t, p));
       records.push(groupTombstone(groupId));
+      if (group.consumer) records.push(consumerGroupTombstone(groupId));
       group.transitionTo('Dead', rt.now());
       rt.groups.delete(groupId);
       rt.cancel(group.joinTimer);

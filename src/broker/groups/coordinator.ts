@@ -2,6 +2,8 @@
 // coordinator of all partitions of __consumer_offsets. A facade over the state machine
 // (join.ts, sync.ts, leave.ts), offsets (offsets.ts), admin (admin.ts) and persistence.
 import { deleteGroups, describeGroup, listGroups } from './admin.js';
+import { describeConsumerGroup, type ConsumerGroupDescription } from './consumer-describe.js';
+import { consumerGroupHeartbeat, stopConsumerGroups, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult } from './consumer-heartbeat.js';
 import { joinGroup } from './join.js';
 import { leaveGroup } from './leave.js';
 import { commitOffsets, deleteOffsets, fetchOffsets, removeOffsetsOfTopic, topicsOfOffsetsGone } from './offsets.js';
@@ -128,8 +130,16 @@ export class GroupCoordinator {
   }
 
   /** `topics` null = all of the group's offsets. `legacy` = OffsetFetch v0. */
-  fetchOffsets(groupId: string, topics: TopicPartitions | null, legacy = false): OffsetFetchResult {
-    return fetchOffsets(this.rt, groupId, topics, legacy);
+  fetchOffsets(groupId: string, topics: TopicPartitions | null, legacy = false, member?: { memberId: string | null; memberEpoch: number }): OffsetFetchResult {
+    return fetchOffsets(this.rt, groupId, topics, legacy, member);
+  }
+
+  consumerGroupHeartbeat(params: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
+    return consumerGroupHeartbeat(this.rt, params);
+  }
+
+  describeConsumerGroups(groupIds: string[]): ConsumerGroupDescription[] {
+    return groupIds.map((id) => describeConsumerGroup(this.rt, id));
   }
 
   deleteOffsets(groupId: string, topics: TopicPartitions): Promise<{ errorCode: number; topics: TopicPartitionErrors[] }> {
@@ -163,6 +173,7 @@ export class GroupCoordinator {
     if (this.rt.closed) return;
     this.rt.closed = true;
     this.rt.cancel(this.retentionTimer);
+    stopConsumerGroups(this.rt);
     this.rt.cancelAllTimers();
     for (const group of this.rt.groups.values()) {
       for (const member of group.members.values()) {

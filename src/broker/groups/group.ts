@@ -1,6 +1,7 @@
 // A classic consumer group, as Kafka's GroupMetadata: its state, generation, members and the
 // offsets committed for it. Pure bookkeeping; the rebalance logic that drives it lives in
 // join.ts / sync.ts / leave.ts, persistence in persistence.ts.
+import type { ConsumerGroupState } from './consumer-group.js';
 import { MemberMetadata } from './member.js';
 import { CONSUMER_PROTOCOL_TYPE, type CommittedOffset, type GroupState, type JoinGroupMember, type Protocol } from './types.js';
 
@@ -32,6 +33,11 @@ export class ClassicGroup {
   /** Set when a member joins during the initial delay of a new group (extends the delay). */
   newMemberAdded = false;
   subscribedTopics: Set<string> | null = null;
+  /**
+   * Set while the group is a KIP-848 consumer group (ConsumerGroupHeartbeat): then the classic
+   * state stays Empty with no members and this holds the members, epochs and assignments.
+   */
+  consumer: ConsumerGroupState | null = null;
   /** topic -> partition -> committed offset. */
   readonly offsets = new Map<string, Map<number, CommittedOffset>>();
 

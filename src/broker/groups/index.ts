@@ -12,6 +12,8 @@ import describeGroups from '../handlers/15-describe-groups.js';
 import listGroups from '../handlers/16-list-groups.js';
 import deleteGroups from '../handlers/42-delete-groups.js';
 import offsetDelete from '../handlers/47-offset-delete.js';
+import consumerGroupHeartbeat from '../handlers/68-consumer-group-heartbeat.js';
+import consumerGroupDescribe from '../handlers/69-consumer-group-describe.js';
 
 export { GroupCoordinator, type GroupCoordinatorOptions } from './coordinator.js';
 export { MemoryCoordinatorLog, type CoordinatorLog, type CoordinatorRecord } from './store.js';
@@ -30,4 +32,6 @@ export const groupHandlers: ApiHandler[] = [
   listGroups,
   deleteGroups,
   offsetDelete,
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
 ];

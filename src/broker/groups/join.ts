@@ -60,6 +60,12 @@ function doJoin(rt: GroupRuntime, p: JoinGroupParams, respond: Respond): void {
     if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     group = rt.getOrCreateGroup(p.groupId);
   }
+  if (group.consumer) {
+    // A KIP-848 consumer group: classic members may not join a live one (Kafka 4 would run them
+    // inside it under group.consumer.migration.policy; kts does not); an empty one becomes classic.
+    if (group.consumer.members.size > 0) return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    group.consumer = null;
+  }
   if (!acceptJoiningMember(rt, group, p.memberId)) {
     const member = group.get(p.memberId);
     if (member) removeMemberAndUpdateGroup(rt, group, member, `member ${p.memberId} refused: group is full`);

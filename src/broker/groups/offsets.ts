@@ -3,6 +3,7 @@
 // A commit is in memory only once it is in __consumer_offsets.
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ClassicGroup } from './group.js';
+import { consumerCommitError, consumerFetchError } from './consumer-heartbeat.js';
 import { groupTombstone, offsetTombstone, setLegacyOffset } from './persistence.js';
 import { offsetCommitKey, offsetCommitValue } from './records.js';
 import { maybeForgetGroup, scheduleHeartbeatExpiry } from './rebalance.js';
@@ -30,6 +31,8 @@ function commitGroupError(rt: GroupRuntime, p: OffsetCommitParams): { error: num
     group = rt.getOrCreateGroup(p.groupId);
   }
   if (group.is('Dead')) return { error: ErrorCode.COORDINATOR_NOT_AVAILABLE, group };
+  // A KIP-848 consumer group: member id and member epoch (OffsetCommit v9+).
+  if (group.consumer) return { error: consumerCommitError(group.consumer, p.memberId, p.generationId, p.apiVersion ?? 9), group };
   if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return { error: ErrorCode.FENCED_INSTANCE_ID, group };
   if (p.generationId < 0 && group.is('Empty')) return { error: ErrorCode.NONE, group };
   const member = group.get(p.memberId);
@@ -124,10 +127,21 @@ export async function commitOffsets(rt: GroupRuntime, p: OffsetCommitParams, leg
  * OffsetFetch. `topics` null = every committed offset of the group (v2+). Unknown offsets are -1;
  * v0 (legacy) adds UNKNOWN_TOPIC_OR_PARTITION to those, as Kafka's ZooKeeper path does.
  */
-export function fetchOffsets(rt: GroupRuntime, groupId: string, topics: TopicPartitions | null, legacy: boolean): OffsetFetchResult {
+export function fetchOffsets(
+  rt: GroupRuntime,
+  groupId: string,
+  topics: TopicPartitions | null,
+  legacy: boolean,
+  member?: { memberId: string | null; memberEpoch: number },
+): OffsetFetchResult {
   // v0 is sent to a partition leader, not to the coordinator.
   const unavailable = legacy ? (rt.closed ? ErrorCode.NOT_COORDINATOR : 0) : rt.coordinatorError(groupId);
   if (unavailable) return { errorCode: unavailable, topics: [] };
+  const consumer = legacy ? null : rt.groups.get(groupId)?.consumer;
+  if (consumer && member) {
+    const memberError = consumerFetchError(consumer, member.memberId, member.memberEpoch);
+    if (memberError) return { errorCode: memberError, topics: [] };
+  }
   const lookup = legacy
     ? (t: string, p: number) => rt.legacyOffsets.get(groupId)?.get(t)?.get(p)
     : (t: string, p: number) => {

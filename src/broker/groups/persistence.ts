@@ -1,9 +1,13 @@
 // Group state in __consumer_offsets: writing group metadata, loading everything back at start
 // (latest value per key wins, tombstones delete), and expiring old offsets
 // (offsets.retention.minutes, checked every offsets.retention.check.interval.ms).
+import { ConsumerGroupState } from './consumer-group.js';
+import { topicsView } from './consumer-heartbeat.js';
 import { ClassicGroup } from './group.js';
 import { MemberMetadata } from './member.js';
 import {
+  consumerGroupMetadataKey,
+  decodeConsumerGroupEpoch,
   decodeGroupMetadataValue,
   decodeKey,
   decodeOffsetCommitValue,
@@ -43,6 +47,10 @@ export function offsetTombstone(groupId: string, topic: string, partition: numbe
   return { key: offsetCommitKey(groupId, topic, partition, legacy), value: null };
 }
 
+export function consumerGroupTombstone(groupId: string): CoordinatorRecord {
+  return { key: consumerGroupMetadataKey(groupId), value: null };
+}
+
 export function groupTombstone(groupId: string): CoordinatorRecord {
   return { key: groupMetadataKey(groupId), value: null };
 }
@@ -52,6 +60,7 @@ export async function loadGroups(rt: GroupRuntime): Promise<{ groups: number; of
   const metadata = new Map<string, StoredGroup | null>();
   const offsets = new Map<string, Map<string, CommittedOffset | null>>();
   const legacy = new Map<string, Map<string, CommittedOffset | null>>();
+  const consumerEpochs = new Map<string, number | null>();
   let skipped = 0;
   await rt.store.load((partition, record) => {
     try {
@@ -59,6 +68,8 @@ export async function loadGroups(rt: GroupRuntime): Promise<{ groups: number; of
       if (!key) return;
       if (key.type === 'group') {
         metadata.set(key.group, record.value ? decodeGroupMetadataValue(record.value) : null);
+      } else if (key.type === 'consumer-group') {
+        consumerEpochs.set(key.group, record.value ? decodeConsumerGroupEpoch(record.value) : null);
       } else {
         const byGroup = key.legacy ? legacy : offsets;
         let entries = byGroup.get(key.group);
@@ -78,6 +89,14 @@ export async function loadGroups(rt: GroupRuntime): Promise<{ groups: number; of
   for (const [groupId, stored] of metadata) {
     if (!stored) continue;
     rt.groups.set(groupId, restoreGroup(groupId, stored, now));
+  }
+  for (const [groupId, epoch] of consumerEpochs) {
+    if (epoch === null || metadata.get(groupId)) continue;
+    // A KIP-848 group: its epoch comes back, its members rejoin (UNKNOWN_MEMBER_ID tells them to).
+    const group = rt.getOrCreateGroup(groupId);
+    group.consumer = new ConsumerGroupState();
+    group.consumer.groupEpoch = epoch;
+    group.consumer.assignmentEpoch = epoch;
   }
   let offsetCount = 0;
   for (const [groupId, entries] of offsets) {
@@ -158,7 +177,19 @@ export async function expireOffsets(rt: GroupRuntime): Promise<number> {
     if (group.is('Dead')) continue;
     let base: ((o: CommittedOffset) => number) | null = null;
     let keep = new Set<string>();
-    if (group.protocolType !== null && group.is('Empty')) {
+    if (group.consumer && group.consumer.members.size > 0) {
+      // A live consumer group: offsets of topics it subscribes to never expire.
+      base = (o) => o.commitTimestamp;
+      const topics = topicsView(rt);
+      for (const m of group.consumer.members.values()) {
+        for (const id of group.consumer.subscribedTopicIds(m, topics)) {
+          const t = topics.find((x) => x.topicId === id);
+          if (t) keep.add(t.name);
+        }
+      }
+    } else if (group.consumer) {
+      base = (o) => group.currentStateTimestamp ?? o.commitTimestamp;
+    } else if (group.protocolType !== null && group.is('Empty')) {
       base = (o) => group.currentStateTimestamp ?? o.commitTimestamp;
     } else if (group.protocolType === CONSUMER_PROTOCOL_TYPE && group.subscribedTopics !== null && group.is('Stable')) {
       base = (o) => o.commitTimestamp;
@@ -177,11 +208,12 @@ export async function expireOffsets(rt: GroupRuntime): Promise<number> {
       }
     }
     expiredTotal += records.length;
-    const deleteGroup = group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0;
+    const deleteGroup = group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0 && (group.consumer?.members.size ?? 0) === 0;
     if (deleteGroup) {
       group.transitionTo('Dead', now);
       rt.groups.delete(group.groupId);
       records.push(groupTombstone(group.groupId));
+      if (group.consumer) records.push(consumerGroupTombstone(group.groupId));
     }
     if (records.length === 0) continue;
     if (expiredTotal > 0 || deleteGroup) {

@@ -226,7 +226,7 @@ export function resetAndPropagateAssignmentError(rt: GroupRuntime, group: Classi
 
 /** A group with nothing in it (no members, offsets or history) need not be remembered. */
 export function maybeForgetGroup(rt: GroupRuntime, group: ClassicGroup): void {
-  if (group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && group.generationId === 0 && !group.hasOffsets()) {
+  if (group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0 && group.generationId === 0 && !group.hasOffsets() && !group.consumer) {
     if (rt.groups.get(group.groupId) === group) rt.groups.delete(group.groupId);
   }
 }

@@ -4,13 +4,16 @@
 //   GroupMetadataKey  v2:    group
 //   OffsetCommitValue v0-v4 (kts writes v3, or v1 when the commit carried a retention time)
 //   GroupMetadataValue v0-v4 (kts writes v3)
+//   ConsumerGroupMetadataKey v3: group; its value v0 (flexible): the group epoch of a KIP-848
+//   consumer group (kts keeps members in memory only: after a restart they rejoin, at a higher epoch)
 // Kafka reads key versions 0 and 1 alike. kts uses key v0 for the separate namespace that
 // OffsetCommit/OffsetFetch v0 address (Kafka 3.9 keeps those in ZooKeeper, apart from the rest).
 import type { CommittedOffset } from './types.js';
 
 export type CoordinatorKey =
   | { type: 'offset'; legacy: boolean; group: string; topic: string; partition: number }
-  | { type: 'group'; group: string };
+  | { type: 'group'; group: string }
+  | { type: 'consumer-group'; group: string };
 
 export interface StoredMember {
   memberId: string;
@@ -42,6 +45,21 @@ export function groupMetadataKey(group: string): Buffer {
   return new Writer().int16(2).string(group).done();
 }
 
+export function consumerGroupMetadataKey(group: string): Buffer {
+  return new Writer().int16(3).string(group).done();
+}
+
+/** ConsumerGroupMetadataValue v0: the epoch, then an empty tagged-field section. */
+export function consumerGroupMetadataValue(epoch: number): Buffer {
+  return Buffer.concat([new Writer().int16(0).int32(epoch).done(), Buffer.from([0])]);
+}
+
+export function decodeConsumerGroupEpoch(buf: Buffer): number {
+  const r = new Reader(buf);
+  r.int16();
+  return r.int32();
+}
+
 export function decodeKey(buf: Buffer): CoordinatorKey | null {
   const r = new Reader(buf);
   const version = r.int16();
@@ -49,6 +67,7 @@ export function decodeKey(buf: Buffer): CoordinatorKey | null {
     return { type: 'offset', legacy: version === 0, group: r.string() ?? '', topic: r.string() ?? '', partition: r.int32() };
   }
   if (version === 2) return { type: 'group', group: r.string() ?? '' };
+  if (version === 3) return { type: 'consumer-group', group: r.string() ?? '' };
   return null; // newer record types (consumer-protocol groups, share groups): not ours
 }
 

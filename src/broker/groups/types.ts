@@ -98,6 +98,8 @@ export interface OffsetCommitParams {
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
+  /** The request's version: a consumer group's members must commit with v9+. */
+  apiVersion?: number;
   /** OffsetCommit v2-v4 retention time; -1 = the broker's offsets.retention.minutes. */
   retentionTimeMs: number;
   topics: {
@@ -142,7 +144,7 @@ export interface GroupDescription {
 export interface ListedGroup {
   groupId: string;
   protocolType: string;
-  groupState: GroupState;
+  groupState: GroupState | 'Assigning' | 'Reconciling';
   groupType: string;
 }
 
@@ -165,7 +167,10 @@ export const nodeScheduler: Scheduler = {
 
 /** What the coordinator asks of the topic registry (validating commits, creating its topic). */
 export interface TopicLookup {
-  get(name: string): { partitions: number; internal?: boolean } | undefined;
+  get(name: string): { partitions: number; internal?: boolean; topicId?: string } | undefined;
+  /** Every topic, and by id: consumer groups subscribe by name or regex and assign by topic id. */
+  list?(): { name: string; topicId: string; partitions: number; internal?: boolean }[];
+  getById?(topicId: string): { name: string; topicId: string; partitions: number } | undefined;
   /** Who leads a partition (a broker of a cluster coordinates only the groups of the partitions it leads). */
   partitionState?(topic: string, partition: number): { leader: number } | undefined;
 }
@@ -173,6 +178,7 @@ export interface TopicLookup {
 /** What the coordinator reads from the broker config. */
 export interface ConfigSource {
   getNumber(key: string): number;
+  getString?(key: string): string;
 }
 
 export interface Logger {
@@ -196,6 +202,12 @@ export interface GroupSettings {
    * metadata, as encoded) or one assignment of the leader's SyncGroup may take (see join.ts).
    */
   memberMetadataMaxBytes: number;
+  /** KIP-848 consumer groups (group.consumer.*). */
+  consumerSessionTimeoutMs: number;
+  consumerHeartbeatIntervalMs: number;
+  consumerMaxSize: number;
+  /** group.consumer.assignors as given (names or class names); the first is the default. */
+  consumerAssignors: string[];
 }
 
 export function readGroupSettings(config: ConfigSource): GroupSettings {
@@ -213,6 +225,13 @@ export function readGroupSettings(config: ConfigSource): GroupSettings {
     offsetsRetentionCheckIntervalMs: num('offsets.retention.check.interval.ms', 600000),
     offsetMetadataMaxBytes: num('offset.metadata.max.bytes', 4096),
     memberMetadataMaxBytes: num('kts.group.member.metadata.max.bytes', 1 << 20),
+    consumerSessionTimeoutMs: num('group.consumer.session.timeout.ms', 45000),
+    consumerHeartbeatIntervalMs: num('group.consumer.heartbeat.interval.ms', 5000),
+    consumerMaxSize: num('group.consumer.max.size', 2147483647),
+    consumerAssignors: (config.getString?.('group.consumer.assignors') || 'uniform,range')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
   };
 }
 

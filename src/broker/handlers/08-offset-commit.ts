@@ -24,6 +24,7 @@ export default defineHandler({
         generationId: v >= 1 ? request.generationIdOrMemberEpoch : -1,
         memberId: v >= 1 ? (request.memberId ?? '') : '',
         groupInstanceId: v >= 7 ? (request.groupInstanceId ?? null) : null,
+        apiVersion: v,
         retentionTimeMs: v >= 2 && v <= 4 ? (request.retentionTimeMs ?? -1) : -1,
         topics: request.topics.map((t: { name: string; partitions: PartitionIn[] }) => ({
           name: t.name,

@@ -15,8 +15,10 @@ export default defineHandler({
     const groups = ctx.broker.groups;
     if (v >= 8) {
       return {
-        groups: request.groups.map((g: { groupId: string; topics: TopicsIn }) => {
-          const r = groups.fetchOffsets(g.groupId, g.topics ?? null);
+        groups: request.groups.map((g: { groupId: string; topics: TopicsIn; memberId?: string | null; memberEpoch?: number }) => {
+          // v9+: a consumer group's member says who it is (KIP-848); -1 = not a member (admin).
+          const member = v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined;
+          const r = groups.fetchOffsets(g.groupId, g.topics ?? null, false, member);
           return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
         }),
       };
