@@ -14,7 +14,15 @@ export async function runServerStart(args: { config?: string; override?: string[
   // (the supervisor was killed), the broker stops too rather than live on unowned; before it serves,
   // it simply exits (the data-dir lock goes with the process).
   let onSupervisorGone: () => void = () => process.exit(1);
+  // Its supervisor may stop it while it starts (another broker failed to): exiting releases the
+  // data-dir lock (a death by the signal would leave it for the next start to judge stale).
+  const stopWhileStarting = (signal: NodeJS.Signals) => {
+    log.info(`Received ${signal} while starting, exiting`);
+    process.exit(1);
+  };
   if (process.send) {
+    process.on('SIGTERM', stopWhileStarting);
+    process.on('SIGINT', stopWhileStarting);
     process.on('disconnect', () => onSupervisorGone());
     // An orphan's stdout is a pipe nobody reads any more: its EPIPE must not stop the shutdown.
     process.stdout.on('error', () => {});
@@ -41,6 +49,8 @@ export async function runServerStart(args: { config?: string; override?: string[
       },
     );
   };
+  process.off('SIGTERM', stopWhileStarting);
+  process.off('SIGINT', stopWhileStarting);
   process.on('SIGINT', () => stop('Received SIGINT'));
   process.on('SIGTERM', () => stop('Received SIGTERM'));
   onSupervisorGone = () => stop('The supervisor of the local cluster is gone');

@@ -101,9 +101,11 @@ export async function runLocalCluster(args: LocalClusterArgs): Promise<void> {
     m.stopping = false;
     const child = spawnBroker(plan, m.id, coordinatorPort);
     m.child = child;
+    let ready = false;
     child.once('exit', (code, signal) => {
       m.child = null;
-      if (m.stopping || stopping) return;
+      // (an exit before the ready message is the start's failure, reported by whoever started it)
+      if (m.stopping || stopping || !ready) return;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       warn(
         `kts cluster: broker ${m.id} (pid ${child.pid}) ${how}. Once its ZooKeeper session expires (zookeeper.session.timeout.ms) ` +
@@ -111,8 +113,11 @@ export async function runLocalCluster(args: LocalClusterArgs): Promise<void> {
           `It stays down: run \`${again}\` again to restart it.`,
       );
     });
-    const ready = await readyOf(child);
-    say(`kts cluster: broker ${m.id} ready: pid ${child.pid}, bootstrap server ${m.bootstrap}, data in ${ready.dataDir}`);
+    const message = await readyOf(child).catch((err: Error) => {
+      throw new Error(`broker ${m.id} did not start: ${err.message}`);
+    });
+    ready = true;
+    say(`kts cluster: broker ${m.id} ready: pid ${child.pid}, bootstrap server ${m.bootstrap}, data in ${message.dataDir}`);
   };
 
   try {
@@ -133,7 +138,7 @@ export async function runLocalCluster(args: LocalClusterArgs): Promise<void> {
             () => lines.push(`kts cluster: broker ${m.id} restarted: pid ${m.child?.pid}, bootstrap server ${m.bootstrap}`),
             (err: Error) => {
               ok = false;
-              lines.push(`kts cluster: broker ${m.id} did not start: ${err.message}`);
+              lines.push(`kts cluster: ${err.message}`);
             },
           ),
         ),

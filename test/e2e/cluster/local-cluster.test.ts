@@ -5,6 +5,7 @@
 // kafka-topics) and brought back with the same command, and the whole tree stopped with SIGTERM (or
 // its supervisor killed) without leaving a process or a lock behind.
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, freePortRun, tempDir } from '../../helpers/broker.js';
@@ -268,6 +269,30 @@ describe('kts server-start --brokers: the process tree', () => {
     expect(again.supervisor.stdout()).toContain(`kts cluster ready: bootstrap servers ${c.bootstrap}`);
     expect((await again.supervisor.stop('SIGTERM')).code).toBe(0);
     expect(lockFiles(c, 2)).toEqual([]);
+  }, 120_000);
+
+  it('a broker that cannot start (its port is taken) fails the whole start, naming it; the others stop and release their locks', async () => {
+    const basePort = await freePortRun(3);
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(basePort + 1, '127.0.0.1', () => r()));
+    try {
+      const dataDir = tempDir('kts-local-cluster-blocked-');
+      const zkPort = await freePort();
+      const started = await kts(['server-start', '--brokers', '3', '--port', String(basePort), '--coordinator-port', String(zkPort), '--data-dir', dataDir], { timeoutMs: 90_000 });
+      expect(started.code).toBe(1);
+      expect(started.stdout).toContain(`[broker-1] [`);
+      expect(started.stdout).toContain(`Unable to bind 127.0.0.1:${basePort + 1}`);
+      expect(started.stderr).toContain('kts cluster: broker 1 did not start: it exited before it was ready (code 1)');
+      expect(started.stderr).not.toContain('stays down');
+      expect(started.stdout).not.toContain('kts cluster ready');
+      expect(started.stdout.trimEnd().endsWith('kts cluster: stopped')).toBe(true);
+      const pids = [...started.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+      expect(pids.filter(alive)).toEqual([]);
+      const locks = [0, 1, 2].map((i) => join(dataDir, `broker-${i}`, '.lock')).concat(join(dataDir, 'coordinator', '.lock'));
+      expect(locks.filter((f) => existsSync(f))).toEqual([]);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
   }, 120_000);
 
   it('refuses what would make brokers collide, and cluster options without --brokers', async () => {
