@@ -1,8 +1,11 @@
-// Fetch v0-v12. The current leader epoch (v9+) is checked as Kafka does; a fetcher whose last
-// fetched epoch (v12+) ended earlier here gets a divergingEpoch to truncate to. Batches are served as stored bytes (v4+); v0-v1 get magic-0 and v2-v3 magic-1
-// message sets (down-converted); zstd needs v10+. Long poll: wait up to maxWaitMs for minBytes.
-// Fetch sessions (v7+) are declined by answering session id 0, so clients keep sending full
-// fetches. v13+ would need topic ids in fetch requests: not advertised yet.
+// Fetch v0-v17 (Kafka 3.9's range). The current leader epoch (v9+) is checked as Kafka does; a
+// fetcher whose last fetched epoch (v12+) ended earlier here gets a divergingEpoch to truncate to.
+// Batches are served as stored bytes (v4+); v0-v1 get magic-0 and v2-v3 magic-1 message sets
+// (down-converted); zstd needs v10+. Long poll: wait up to maxWaitMs for minBytes. Fetch sessions
+// (v7+) are declined by answering session id 0, so clients keep sending full fetches. v13+ name
+// topics by id (KIP-516): an id this broker does not know gets UNKNOWN_TOPIC_ID, listed after the
+// known topics and not cutting the long poll short, as Kafka does. v15-v17's additions (replica
+// state, node endpoints, replica directory) are for followers.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { Compression, downConvertBatches, iterateBatches } from '../../protocol/records/index.js';
 import type { PartitionLog } from '../../storage/index.js';
@@ -15,7 +18,7 @@ const READ_COMMITTED = 1;
 export default defineHandler({
   apiKey: 1,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 17,
   async handle(request, ctx) {
     if (ctx.apiVersion >= 7 && request.sessionId !== 0) {
       return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
@@ -41,10 +44,16 @@ async function readAll(request: any, ctx: RequestContext) {
   let hasError = false;
   const logs: PartitionLog[] = [];
   const responses = [];
+  const unknownIds = [];
   for (const topic of request.topics) {
+    const name: string | undefined = version >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.topic;
+    if (name === undefined) {
+      unknownIds.push({ topicId: topic.topicId, partitions: topic.partitions.map((p: any) => partitionError(p.partition, ErrorCode.UNKNOWN_TOPIC_ID)) });
+      continue;
+    }
     const partitions = [];
     for (const p of topic.partitions) {
-      const { log, errorCode } = lookupPartition(ctx.broker, topic.topic, p.partition, version >= 9 ? p.currentLeaderEpoch : -1);
+      const { log, errorCode } = lookupPartition(ctx.broker, name, p.partition, version >= 9 ? p.currentLeaderEpoch : -1);
       if (!log) {
         hasError = true;
         partitions.push(partitionError(p.partition, errorCode));
@@ -83,7 +92,7 @@ async function readAll(request: any, ctx: RequestContext) {
         });
       } catch (err) {
         hasError = true;
-        const { code } = errorCodeOf(ctx.broker, err, `fetch from ${topic.topic}-${p.partition}`);
+        const { code } = errorCodeOf(ctx.broker, err, `fetch from ${name}-${p.partition}`);
         partitions.push({
           ...partitionError(p.partition, code),
           highWatermark: log.highWatermark,
@@ -92,8 +101,9 @@ async function readAll(request: any, ctx: RequestContext) {
         });
       }
     }
-    responses.push({ topic: topic.topic, partitions });
+    responses.push({ topic: name, topicId: topic.topicId, partitions });
   }
+  responses.push(...unknownIds);
   return { responses, bytes, logs, hasError };
 }
 
