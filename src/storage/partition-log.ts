@@ -5,9 +5,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { BatchOffset, setLogAppendTime } from '../protocol/records/batch-header.js';
 import {
   INT32_MAX,
-  baseOffsetAt,
   batchSizeAt,
-  lastOffsetAt,
   maxTimestampAt,
   validateAppend,
   wholeBatchesLength,
@@ -19,7 +17,8 @@ import { type FileSystem, storageError } from './file-system.js';
 import type { CorruptBatch } from './checked-batches.js';
 import { LogSegment, type SegmentContext, floorSegment } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
-import { deleteProducerSnapshots, restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
+import { restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
+import { type ReplicaLogView, appendReplicated, emptyLogAt, truncateLogTo } from './replica-log.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { PartitionEpochs } from './partition-epochs.js';
 import { SegmentDeletions } from './segment-deletions.js';
@@ -660,129 +659,56 @@ export class PartitionLog implements SegmentContext {
 
   /**
    * A follower's append: whole batches as its leader wrote them, offsets and leader epochs kept,
-   * starting at or after the log end. Each epoch new here is noted (and its checkpoint written) before
-   * its records, as on the leader.
+   * starting at or after the log end (replica-log.ts).
    */
   appendAsFollower(records: Buffer, opts: { now?: number } = {}): Promise<AppendResult> {
     this.checkOpen();
     const { records: recordCount } = validateAppend(records, this._config.maxMessageBytes, this._config.segmentBytes);
-    return this.enqueue(async () => {
-      const now = opts.now ?? this.now();
-      const starts: Array<[number, number]> = [];
-      const first = baseOffsetAt(records, 0);
-      if (first < this.logEndOffset && this.logEndOffset === this._logStartOffset && lastOffsetAt(records, 0) >= this.logEndOffset) {
-        // An empty log whose start lies inside the leader's first batch (DeleteRecords cut there):
-        // Kafka starts the log over at that batch's base offset.
-        await this.truncateFullyNow(first);
-      }
-      let next = this.logEndOffset;
-      let maxTimestamp = -1;
-      const baseOffset = baseOffsetAt(records, 0);
-      for (let p = 0; p < records.length; p += batchSizeAt(records, p)) {
-        const base = baseOffsetAt(records, p);
-        if (base < next) {
-          throw new KafkaError(ErrorCode.INVALID_RECORD, `[${this.name}] replicated batch at offset ${base} does not follow ${next - 1}`);
-        }
-        starts.push([records.readInt32BE(p + BatchOffset.partitionLeaderEpoch), base]);
-        maxTimestamp = Math.max(maxTimestamp, maxTimestampAt(records, p));
-        next = lastOffsetAt(records, p) + 1;
-      }
-      let segment = this.active;
-      if (this.shouldRoll(segment, records.length, next - 1, maxTimestamp, now) || next - 1 - segment.baseOffset > INT32_MAX) {
-        segment = await this.roll(now, baseOffset);
-      }
-      await this.epochs.assignStarts(starts);
-      const sync = this.unflushedMessages + recordCount >= this._config.flushIntervalMessages;
-      await segment.append(records, sync, now);
-      this.producerState.update(records);
-      this.unflushedMessages += recordCount;
-      if (sync) await this.flushNow().catch((err) => this.logger.warn(`[${this.name}] flush after append failed: ${String(err)}`));
-      this.notifyAppend();
-      return { baseOffset, lastOffset: next - 1, logAppendTime: -1, logStartOffset: this._logStartOffset, recordCount };
-    });
+    return this.enqueue(() => appendReplicated(this.replicaView(), records, recordCount, opts.now ?? this.now()));
   }
 
-  // ---- truncation (a follower's log diverged from its leader's) ----
-
   /**
-   * Removes every record at and after `offset` (the whole batch holding it, as Kafka does) and
-   * returns the new log end offset. Refused below the log start, and below the high watermark unless
-   * `belowHighWatermark` (a follower may have to, after an unclean election). Crash-safe: the recovery
-   * point moves back first (a crash from there on re-validates what is cut), later segments go newest
-   * first (the files on disk are always a prefix of the log), then the segment holding the offset is
-   * cut and rescanned, then the epochs and the producer state follow the new end.
+   * Removes every record at and after `offset` (the whole batch holding it) and returns the new log
+   * end offset; refused below the log start, and below the high watermark unless
+   * `belowHighWatermark`. Crash-safe (replica-log.ts).
    */
   truncateTo(offset: number, opts: { belowHighWatermark?: boolean } = {}): Promise<number> {
-    return this.enqueue(async () => {
-      const end = this.logEndOffset;
-      if (!Number.isSafeInteger(offset) || offset < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `cannot truncate ${this.name} to ${offset}`);
-      if (offset >= end) return end;
-      if (offset < this._logStartOffset || (offset < this.highWatermark && !opts.belowHighWatermark)) {
-        const bound = offset < this._logStartOffset ? `log start offset ${this._logStartOffset}` : `high watermark ${this.highWatermark}`;
-        throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `refusing to truncate ${this.name} to ${offset}: below its ${bound}`);
-      }
-      try {
-        const keep = floorSegment(this.segments, offset);
-        // The holding segment's base: never past the new end (a checkpoint past the end would cost
-        // a recovery of every segment), and everything from there is rescanned anyway.
-        const recoverFrom = this.segments[keep].baseOffset;
-        if (this._recoveryPoint > recoverFrom) {
-          this._recoveryPoint = recoverFrom;
-          await this.hooks.recoveryPointChanged?.(this);
-        }
-        while (this.segments.length > keep + 1) {
-          const last = this.segments[this.segments.length - 1];
-          await last.markDeleted();
-          this.segments = this.segments.slice(0, -1);
-          this.deletions.schedule(last, this._config.fileDeleteDelayMs, true);
-        }
-        const seg = this.active;
-        seg.offsetIndex.keepOpen = true;
-        seg.timeIndex.keepOpen = true;
-        const cut = await seg.truncateTo(offset);
-        await this.epochs.truncateFromEnd(this.logEndOffset);
-        // A snapshot a roll started may still be on its way: it must land before the ones past the new end go.
-        await this.snapshotWrite;
-        await this.loadProducerState(); // drops the snapshots past the new end, replays the rest
-        this.logger.info(`[${this.name}] truncated to offset ${offset}: log end offset ${end} -> ${this.logEndOffset} (${cut} bytes cut from segment ${seg.baseOffset})`);
-        return this.logEndOffset;
-      } catch (err) {
-        throw storageError(err, `[${this.name}] truncation to ${offset} failed`);
-      }
-    });
+    return this.enqueue(() => truncateLogTo(this.replicaView(), offset, opts.belowHighWatermark ?? false));
   }
 
-  /**
-   * Empties the log and starts it at `offset`: a follower whose leader's log starts past this log's
-   * end (Kafka's truncateFullyAndStartAt). The old segments go newest first, then the empty segment
-   * at `offset` is created, then the log start is checkpointed: a crash in between leaves an empty
-   * log or the new one, never a gap with records on both sides.
-   */
+  /** Empties the log and starts it at `offset` (Kafka's truncateFullyAndStartAt; replica-log.ts). */
   truncateFullyAndStartAt(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(new KafkaError(ErrorCode.INVALID_REQUEST, `cannot start ${this.name} at ${offset}`));
-    return this.enqueue(() => this.truncateFullyNow(offset));
+    return this.enqueue(() => emptyLogAt(this.replicaView(), offset));
   }
 
-  private async truncateFullyNow(offset: number): Promise<void> {
-    {
-      const end = this.logEndOffset;
-      try {
-        for (const seg of [...this.segments].reverse()) await seg.markDeleted();
-        const fresh = await LogSegment.create(this, this.dir, offset, this.now());
-        for (const seg of this.segments) this.deletions.schedule(seg, this._config.fileDeleteDelayMs, true);
-        this.segments = [fresh];
-        this._logStartOffset = offset;
-        this._recoveryPoint = offset;
-        this.unflushedMessages = 0;
-        await this.epochs.clear();
-        this.producerState.clear();
-        await deleteProducerSnapshots(this.fs, this.dir);
-        await this.hooks.logStartOffsetChanged(this);
-        this.logger.info(`[${this.name}] emptied (log end offset was ${end}); starts at offset ${offset}`);
-      } catch (err) {
-        throw storageError(err, `[${this.name}] cannot empty the log and start it at ${offset}`);
-      }
-    }
+  /** What the follower-side operations (replica-log.ts) may see and change; used on the chain only. */
+  private replicaView(): ReplicaLogView {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const log = this;
+    return {
+      log,
+      epochs: this.epochs,
+      deletions: this.deletions,
+      hooks: this.hooks,
+      logger: this.logger,
+      now: this.now,
+      get segments() {
+        return log.segments;
+      },
+      set segments(v) {
+        log.segments = v;
+      },
+      setLogStartOffset: (v) => (this._logStartOffset = v),
+      setRecoveryPoint: (v) => (this._recoveryPoint = v),
+      addUnflushed: (n) => (this.unflushedMessages = n < 0 ? 0 : this.unflushedMessages + n),
+      unflushedMessages: () => this.unflushedMessages,
+      shouldRoll: (seg, bytes, lastOffset, maxTimestamp, now) => this.shouldRoll(seg, bytes, lastOffset, maxTimestamp, now),
+      roll: (now, baseOffset) => this.roll(now, baseOffset),
+      flushNow: () => this.flushNow(),
+      notifyAppend: () => this.notifyAppend(),
+      snapshotWritten: () => this.snapshotWrite,
+    };
   }
 
   // ---- producer state (idempotence) ----
