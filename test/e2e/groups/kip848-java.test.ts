@@ -92,6 +92,18 @@ describe.skipIf(!lib)('KIP-848 consumer groups: the Java client 4.4 with group.p
     expect(values).toEqual(Array.from({ length: 40 }, (_, i) => `a-${i}`).sort());
     // Each member consumed from its own two partitions only.
     for (const m of split) expect(new Set(m.records.map((r) => r.partition))).toEqual(new Set(m.assigned));
+    // Kafka 4.4's kafka-consumer-groups.sh shows the members through ConsumerGroupDescribe.
+    const table = await kafkaTool(KAFKA_4, 'consumer-groups', ['--bootstrap-server', broker.bootstrap, '--describe', '--group', 'kip848-split-group', '--members', '--verbose']);
+    const rows = table
+      .split('\n')
+      .filter((l) => l.startsWith('kip848-split-group '))
+      .map((l) => l.trim().split(/\s+/));
+    // GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS CURRENT-EPOCH CURRENT-ASSIGNMENT TARGET-EPOCH TARGET-ASSIGNMENT
+    expect(rows.map((r) => [r[4], r[5], r[7]])).toEqual([
+      ['2', '2', '2'],
+      ['2', '2', '2'],
+    ]);
+    expect(rows.map((r) => r[6]).sort()).toEqual(['kip848-split:0,1', 'kip848-split:2,3']);
     expect(ktsDescription.pair.assignorName).toBe('uniform');
     expect(ktsDescription.pair.groupEpoch).toBe(2);
     expect(ktsDescription.pair.assignmentEpoch).toBe(2);
