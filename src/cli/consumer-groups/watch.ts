@@ -211,7 +211,6 @@ export async function watchOffsets(client: KafkaClient, groupIds: () => Promise<
   let ticks = 0;
   try {
     while (!stop) {
-      const started = Date.now();
       let groups: GroupOffsets[];
       try {
         const fetched = Promise.resolve().then(async () => collectOffsets(client, await groupIds()));
@@ -242,7 +241,9 @@ export async function watchOffsets(client: KafkaClient, groupIds: () => Promise<
         if (joined !== lastNotes) for (const line of notes.stderr) out.note(line);
         lastNotes = joined;
       }
-      const wait = Math.max(0, started + seconds * 1000 - Date.now());
+      // The next sample comes a full interval after this one: rates over a shorter gap (a slow fetch
+      // eating the wait) were noise, and intervalSeconds fell below the interval asked for.
+      const wait = Math.max(0, fetchedAt + seconds * 1000 - Date.now());
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, wait)))]);
       clearTimeout(timer);
