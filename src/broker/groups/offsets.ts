@@ -4,7 +4,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ClassicGroup } from './group.js';
 import { consumerCommitError, consumerFetchError } from './consumer-heartbeat.js';
-import { groupTombstone, offsetTombstone, setLegacyOffset } from './persistence.js';
+import { consumerGroupTombstone, groupTombstone, offsetTombstone, setLegacyOffset } from './persistence.js';
 import { offsetCommitKey, offsetCommitValue } from './records.js';
 import { maybeForgetGroup, scheduleHeartbeatExpiry } from './rebalance.js';
 import type { GroupRuntime } from './runtime.js';
@@ -224,10 +224,12 @@ export async function removeOffsetsOfTopic(rt: GroupRuntime, topic: string): Pro
     if (!partitions) continue;
     const records = [...partitions.keys()].map((p) => offsetTombstone(group.groupId, topic, p));
     group.offsets.delete(topic);
-    if (group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0) {
+    // The same test as offset expiry's (persistence.ts): no classic or consumer-protocol member left.
+    if (group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0 && (group.consumer?.members.size ?? 0) === 0) {
       group.transitionTo('Dead', rt.now());
       rt.groups.delete(group.groupId);
       records.push(groupTombstone(group.groupId));
+      if (group.consumer) records.push(consumerGroupTombstone(group.groupId));
     }
     write(group.groupId, records);
   }

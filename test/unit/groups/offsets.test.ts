@@ -149,3 +149,32 @@ describe('committed offsets', () => {
     expect(c.fetchOffsets('s', null, true).topics).toEqual([]);
   });
 });
+
+describe('deleted topics and consumer-protocol groups (KIP-848)', () => {
+  it('a live consumer-protocol group keeps existing when its only topic with offsets is deleted', async () => {
+    const { coordinator: c } = await startCoordinator({ config: { 'group.consumer.session.timeout.ms': 45000, 'group.consumer.heartbeat.interval.ms': 5000 } });
+    const joined = await c.consumerGroupHeartbeat({
+      groupId: 'k',
+      memberId: 'member-1',
+      memberEpoch: 0,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: 30000,
+      subscribedTopicNames: ['orders'],
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      ownedTopicPartitions: [],
+      clientId: 'c',
+      clientHost: '/127.0.0.1',
+      apiVersion: 1,
+    });
+    expect(joined.errorCode).toBe(0);
+    const errors = await c.commitOffsets(commit('k', { orders: { 0: 3 } }, { memberId: joined.memberId!, generationId: joined.memberEpoch, apiVersion: 9 }));
+    expect(errors[0].partitions[0].errorCode).toBe(0);
+    await c.onTopicDeleted('orders');
+    expect(c.fetchOffsets('k', null).topics).toEqual([]);
+    const [described] = c.describeConsumerGroups(['k']);
+    expect(described.errorCode).toBe(0);
+    expect(described.members.map((m: { memberId: string }) => m.memberId)).toEqual([joined.memberId]);
+  });
+});
