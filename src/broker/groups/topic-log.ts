@@ -8,7 +8,7 @@ import type { CoordinatorLog, CoordinatorRecord } from './store.js';
 import { OFFSETS_TOPIC, type Logger } from './types.js';
 
 export interface PartitionLogLike {
-  append(batches: Buffer): Promise<unknown>;
+  append(batches: Buffer, opts?: { leaderEpoch?: number }): Promise<unknown>;
   read(offset: number, maxBytes: number): Promise<{ records: Buffer }>;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
@@ -20,7 +20,7 @@ export interface LogManagerLike {
 
 export interface TopicRegistryLike {
   get(name: string): { partitions: number } | undefined;
-  partitionState?(topic: string, partition: number): { leader: number } | undefined;
+  partitionState?(topic: string, partition: number): { leader: number; leaderEpoch?: number } | undefined;
   create(name: string, partitions: number, configs: Record<string, string>, opts?: { internal?: boolean }): Promise<unknown>;
 }
 
@@ -78,7 +78,9 @@ export class TopicCoordinatorLog implements CoordinatorLog {
       records.map((r) => ({ key: r.key, value: r.value, timestamp })),
       { now: timestamp },
     );
-    await log.append(batch);
+    // The partition's leader epoch goes into the batch, as for a produce (Kafka's coordinator appends as the leader).
+    const leaderEpoch = this.topics.partitionState?.(OFFSETS_TOPIC, partition)?.leaderEpoch;
+    await log.append(batch, leaderEpoch === undefined ? undefined : { leaderEpoch });
   }
 
   async load(visit: (partition: number, record: CoordinatorRecord) => void): Promise<void> {
