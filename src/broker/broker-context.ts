@@ -5,6 +5,7 @@ import type { LogManager } from '../storage/index.js';
 import type { ClusterMetadata } from '../cluster/cluster-metadata.js';
 import type { GroupCoordinator } from './groups/index.js';
 import type { Logger } from './logger.js';
+import type { ReplicaManager } from './replication/replica-manager.js';
 
 export interface BrokerContext {
   readonly nodeId: number;
@@ -15,6 +16,8 @@ export interface BrokerContext {
   /** Topics (names, ids, partition counts, config overrides), brokers and partition leadership. */
   readonly topics: ClusterMetadata;
   readonly groups: GroupCoordinator;
+  /** ZooKeeper mode: followers, ISR and high watermarks of partitions with several replicas. */
+  readonly replication?: ReplicaManager;
   readonly log: Logger;
   /** The advertised address of this broker (what Metadata returns). */
   readonly advertised: { host: string; port: number };

@@ -18,6 +18,7 @@ import { createHandlerRegistry } from './handlers/index.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Connection } from './network/connection.js';
 import { RequestDispatcher } from './request-dispatcher.js';
+import { ReplicaManager } from './replication/replica-manager.js';
 
 export interface BrokerOptions {
   /** A server.properties file (Java properties syntax). */
@@ -134,6 +135,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     throw err;
   }
 
+  // ZooKeeper mode: followers copy their leaders' logs, leaders track the ISR and high watermark.
+  const replication = topics.onStatesChanged ? new ReplicaManager({ nodeId, config, logs, topics, log: log.child('replica'), now }) : undefined;
   const context: BrokerContext = {
     nodeId,
     clusterId: topics.clusterId,
@@ -141,6 +144,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     logs,
     topics,
     groups,
+    replication,
     log,
     advertised,
     now,
@@ -213,6 +217,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       for (const server of servers) server.close();
       for (const connection of connections) connection.close();
       await groups.close();
+      await replication?.close();
       await topics.close();
       try {
         await logs.close();

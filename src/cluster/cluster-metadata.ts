@@ -56,6 +56,15 @@ export interface ClusterMetadata {
   onTopicDeleted(listener: (topic: string) => Promise<void>): void;
   /** `assignment`: replicas of the new partitions (ids from the current count), else placed as Kafka does. */
   addPartitions(name: string, total: number, assignment?: Map<number, number[]>): Promise<TopicInfo>;
+  /**
+   * ZooKeeper mode only (partitions with several replicas): the leader's change of a partition's ISR,
+   * written only if the state node is still at `zkVersion` (a leader cut off from ZooKeeper, or one a
+   * newer state superseded, cannot change it). Answers the new state, or null when the write was
+   * refused (the cache is re-read).
+   */
+  alterIsr?(topic: string, partition: number, isr: number[], zkVersion: number): Promise<PartitionState | null>;
+  /** ZooKeeper mode: `listener` runs after every refresh of brokers and partition states. */
+  onStatesChanged?(listener: () => void): void;
   setTopicConfigs(name: string, configs: Map<string, string>): Promise<void>;
   setBrokerConfigs(configs: Map<string, string>): Promise<void>;
   close(): Promise<void>;

@@ -100,6 +100,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
   private readonly creatingLocally = new Map<string, number>();
   private readonly zk: ZkSession;
   private readonly nodeId: number;
+  private readonly stateListeners: (() => void)[] = [];
   private readonly deletionListeners: TopicDeletionListeners;
   /** Topics a reload found gone (or re-created with another id), announced once that reload is done. */
   private deletedSinceLastLook: string[] = [];
@@ -201,6 +202,33 @@ export class ZkClusterMetadata implements ClusterMetadata {
     return this.states.get(`${topic}\u0000${partition}`);
   }
 
+  onStatesChanged(listener: () => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  async alterIsr(topic: string, partition: number, isr: number[], zkVersion: number): Promise<PartitionState | null> {
+    const key = `${topic}\u0000${partition}`;
+    const current = this.states.get(key);
+    if (!current || current.leader !== this.nodeId) return null;
+    const state = { controller_epoch: current.controllerEpoch ?? 0, leader: this.nodeId, version: 1, leader_epoch: current.leaderEpoch, isr };
+    try {
+      const stat = await this.zk.setData(`/brokers/topics/${topic}/partitions/${partition}/state`, json(state), zkVersion);
+      const updated: PartitionState = { ...current, isr, zkVersion: stat.version };
+      // A reload that read the node before this write must not put the old ISR back.
+      if (this.states.get(key)?.zkVersion === zkVersion || this.states.get(key) === current) this.states.set(key, updated);
+      // As Kafka <= 2.6: the controller (and tools) learn of ISR changes through this node.
+      await this.zk
+        .create('/isr_change_notification/isr_change_', json({ version: 1, partitions: [{ topic, partition }] }), 'persistent_sequential')
+        .catch((err) => this.opts.log.warn(`Writing /isr_change_notification failed: ${(err as Error).message}`));
+      return updated;
+    } catch (err) {
+      if ((err as { code?: number }).code === undefined) throw err;
+      this.opts.log.info(`ISR change of ${topic}-${partition} to [${isr.join(',')}] refused (${(err as Error).message}); re-reading the state`);
+      await this.reload();
+      return null;
+    }
+  }
+
   // ---- the cache, refreshed by watches ----
 
   /** Reloads everything; concurrent triggers coalesce into one more pass. */
@@ -217,6 +245,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
           for (const name of this.deletedSinceLastLook.splice(0)) await this.deletionListeners.announce(name);
           if (this.isController()) await this.actAsController();
           await this.syncLocalLogs();
+          for (const listener of this.stateListeners) listener();
         } catch (err) {
           if (this.closed) return;
           this.opts.log.warn(`Reloading cluster state from ZooKeeper failed: ${(err as Error).message}`);
@@ -377,6 +406,11 @@ export class ZkClusterMetadata implements ClusterMetadata {
 
     for (const name of await this.zk.getChildren('/admin/delete_topics', this.watcher('/admin/delete_topics'))) {
       await this.deleteTopicNodes(name);
+    }
+    // Leaders' ISR changes: every broker watches the state nodes already, so the notifications are
+    // only taken away (as Kafka's controller does once it has sent UpdateMetadata).
+    for (const child of await this.zk.getChildren('/isr_change_notification', this.watcher('/isr_change_notification'))) {
+      await this.zk.deleteIfExists(`/isr_change_notification/${child}`);
     }
 
     for (const topic of this.topics.values()) {

@@ -7,6 +7,7 @@ import {
   INT32_MAX,
   batchSizeAt,
   maxTimestampAt,
+  readInt64,
   validateAppend,
   wholeBatchesLength,
   withoutProducerIds,
@@ -102,6 +103,7 @@ export class PartitionLog implements SegmentContext {
   /** The group of appends queued last on the chain and not started yet: the next append joins it. */
   private openGroup: PendingAppend[] | undefined;
   private readonly listeners = new Set<() => void>();
+  private replicatedHighWatermark: number | null = null;
   private unflushedMessages = 0;
   private lastFlushMs: number;
   /** Segments on their way out (segment-deletions.ts). */
@@ -159,9 +161,18 @@ export class PartitionLog implements SegmentContext {
   get logEndOffset(): number {
     return this.active.nextOffset;
   }
-  /** A single broker's high watermark is its log end offset. */
+  /**
+   * The offset below which consumers may read. A partition with one replica: its log end. A
+   * replicated one: what replication last set (every in-sync replica has the records below it).
+   */
   get highWatermark(): number {
-    return this.logEndOffset;
+    return this.replicatedHighWatermark === null ? this.logEndOffset : Math.min(this.replicatedHighWatermark, this.logEndOffset);
+  }
+  /** Replication's high watermark (null: the log end); readers waiting on the log are woken when it moves. */
+  setHighWatermark(offset: number | null): void {
+    const before = this.highWatermark;
+    this.replicatedHighWatermark = offset;
+    if (this.highWatermark !== before) this.notifyAppend();
   }
   /** Offsets below this are known to be on disk (fdatasync'ed). */
   get recoveryPoint(): number {
@@ -432,19 +443,22 @@ export class PartitionLog implements SegmentContext {
 
   // ---- read ----
 
-  async read(fetchOffset: number, maxBytes: number, opts: { maxOffset?: number; minOneBatch?: boolean } = {}): Promise<ReadResult> {
+  async read(fetchOffset: number, maxBytes: number, opts: { maxOffset?: number; minOneBatch?: boolean; toLogEnd?: boolean } = {}): Promise<ReadResult> {
     this.checkOpen();
     const segments = this.segments;
     const logStartOffset = this._logStartOffset;
     const highWatermark = this.highWatermark;
-    if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
+    const logEndOffset = this.logEndOffset;
+    if (fetchOffset < logStartOffset || fetchOffset > logEndOffset) {
       throw new KafkaError(
         ErrorCode.OFFSET_OUT_OF_RANGE,
-        `offset ${fetchOffset} is outside [${logStartOffset}, ${highWatermark}] of ${this.name}`,
+        `offset ${fetchOffset} is outside [${logStartOffset}, ${logEndOffset}] of ${this.name}`,
       );
     }
     const empty: ReadResult = { records: EMPTY, highWatermark, logStartOffset };
-    const maxOffset = Math.min(opts.maxOffset ?? highWatermark, highWatermark);
+    // Consumers read below the high watermark; a follower replica (toLogEnd) reads everything.
+    const limitOffset = opts.toLogEnd ? logEndOffset : highWatermark;
+    const maxOffset = Math.min(opts.maxOffset ?? limitOffset, limitOffset);
     if (fetchOffset >= maxOffset) return empty;
     const minOneBatch = opts.minOneBatch ?? true;
     const first = floorSegment(segments, fetchOffset);

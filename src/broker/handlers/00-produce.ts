@@ -21,7 +21,7 @@ export default defineHandler({
         name: topic.name,
         partitionResponses: await Promise.all(
           topic.partitionData.map((p: any) =>
-            validAcks ? producePartition(ctx, topic.name, p.index, p.records) : errorResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS),
+            validAcks ? producePartition(ctx, topic.name, p.index, p.records, acks, request.timeoutMs) : errorResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS),
           ),
         ),
       })),
@@ -34,7 +34,7 @@ function errorResult(index: number, errorCode: number, errorMessage: string | nu
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
 }
 
-async function producePartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null) {
+async function producePartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null, acks: number, timeoutMs: number) {
   const found = lookupPartition(ctx.broker, topic, partition);
   if (!found.log) return errorResult(partition, found.errorCode);
   const { log, leaderEpoch } = found;
@@ -55,8 +55,20 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       maxDecompressedBytes: Math.min(DEFAULT_MAX_DECOMPRESSED_BYTES, ctx.broker.config.getNumber('socket.request.max.bytes')),
       maxMessageBytes: log.config.maxMessageBytes,
     });
+    // acks=all with fewer in-sync replicas than min.insync.replicas: refused before anything is written.
+    const replication = ctx.broker.replication;
+    if (acks === -1 && replication) {
+      const code = replication.checkEnoughReplicas(topic, partition);
+      if (code) return errorResult(partition, code, `The size of the current ISR is below min.insync.replicas of ${topic}-${partition}`);
+    }
     // The leader's epoch is written into the batch (Kafka's leader does so; producers send -1).
     const result = await log.append(batch, { now: ctx.broker.now(), leaderEpoch });
+    if (acks === -1 && replication && result.lastOffset >= 0) {
+      // Answered once every in-sync replica has the batch (the high watermark passed it), without
+      // holding anything else up: a pending promise, ended by the request timeout.
+      const code = await replication.waitForReplication(topic, partition, result.lastOffset + 1, timeoutMs);
+      if (code) return errorResult(partition, code, code === ErrorCode.REQUEST_TIMED_OUT ? `Not replicated to the ISR of ${topic}-${partition} within ${timeoutMs} ms` : null);
+    }
     if (result.recordCount === 0 && result.baseOffset >= 0) {
       // An idempotent producer's retry of a batch already stored: answered with the first write's offsets.
       ctx.broker.log.info(`[${topic}-${partition}] duplicate batch answered with its stored offsets ${result.baseOffset}-${result.lastOffset}`);

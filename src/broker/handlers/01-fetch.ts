@@ -6,6 +6,8 @@
 // topics by id (KIP-516): an id this broker does not know gets UNKNOWN_TOPIC_ID, listed after the
 // known topics and not cutting the long poll short, as Kafka does. v15-v17's additions (replica
 // state, node endpoints, replica directory) are for followers.
+// Consumers read below the high watermark; followers (replica_id >= 0) up to the log end
+// (replication/replica-manager.ts).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { Compression, downConvertBatches, iterateBatches } from '../../protocol/records/index.js';
 import type { PartitionLog } from '../../storage/index.js';
@@ -26,8 +28,19 @@ export default defineHandler({
     const maxWaitMs = Math.max(0, request.maxWaitMs);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = ctx.broker.now() + maxWaitMs;
+    // A follower's fetch (replica_id = its broker id: the field up to v14, ReplicaState from v15): its
+    // fetch offset is its log end, which moves the high watermark and may bring it back into the ISR;
+    // it reads past the high watermark.
+    const replicaId: number = (ctx.apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
+    if (replicaId >= 0) {
+      for (const topic of request.topics) {
+        const name: string | undefined = ctx.apiVersion >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.topic;
+        if (name === undefined) continue;
+        for (const p of topic.partitions) ctx.broker.replication?.followerFetched(name, p.partition, replicaId, p.fetchOffset);
+      }
+    }
     for (;;) {
-      const { responses, bytes, logs, hasError } = await readAll(request, ctx);
+      const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId >= 0);
       const remaining = deadline - ctx.broker.now();
       if (bytes >= minBytes || hasError || remaining <= 0 || logs.length === 0) {
         return { errorCode: 0, sessionId: 0, responses };
@@ -37,7 +50,7 @@ export default defineHandler({
   },
 });
 
-async function readAll(request: any, ctx: RequestContext) {
+async function readAll(request: any, ctx: RequestContext, follower: boolean) {
   const version = ctx.apiVersion;
   let remainingBytes = version >= 3 ? Math.max(0, request.maxBytes) : Number.MAX_SAFE_INTEGER;
   let bytes = 0;
@@ -76,7 +89,7 @@ async function readAll(request: any, ctx: RequestContext) {
           continue;
         }
         // Kafka hands the first partition with data at least one whole batch, whatever the limits.
-        const read = await log.read(p.fetchOffset, limit, { minOneBatch: bytes === 0 });
+        const read = await log.read(p.fetchOffset, limit, { minOneBatch: bytes === 0, toLogEnd: follower });
         const records = version >= 4 ? checkCodecs(read.records, version) : downConvert(read.records, version, p.fetchOffset);
         bytes += records.length;
         remainingBytes = Math.max(0, remainingBytes - records.length);

@@ -9,8 +9,14 @@ import { run } from '../../helpers/kcat.js';
 import { spawnCoordinator, waitFor, type SpawnedCoordinator } from '../../helpers/zookeeper.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
+import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { kcat } from '../../helpers/kcat.js';
+import { kcatPath } from '../../helpers/tools.js';
 
-const SESSION_MS = 4000;
+// Long enough that a paused (SIGSTOP) follower leaves the ISR by the leader's lag check, not by its session.
+const SESSION_MS = 12_000;
 const LAG_MS = 3000;
 const IDS = [1, 2, 3];
 
@@ -40,8 +46,11 @@ async function startBroker(id: number): Promise<SpawnedBroker> {
 const bootstrap = () => [...brokers.values()].map((b) => b.bootstrap);
 const kafka = () => new Kafka({ brokers: bootstrap(), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
 
+/** The broker Metadata is asked of (one that is not paused). */
+let metadataVia = IDS[0];
+
 async function metadata(topic: string) {
-  const client = await RawClient.connect([...brokers.values()][0].port);
+  const client = await RawClient.connect(brokers.get(metadataVia)!.port);
   try {
     const body = await client.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     return body.topics[0];
@@ -117,4 +126,151 @@ describe('replica assignment', () => {
     expect((byIndex.get(2) as any).replicaNodes).toEqual([1, 2]);
     for (const p of [3, 4]) expect(new Set((byIndex.get(p) as any).replicaNodes).size).toBe(2);
   }, 60_000);
+});
+
+/** The partition's log bytes on a broker: its segment files, concatenated in offset order. */
+function logBytes(id: number, topic: string, partition: number): Buffer {
+  const dir = join(dataDirs.get(id)!, `${topic}-${partition}`);
+  const segments = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  return Buffer.concat(segments.map((f) => readFileSync(join(dir, f))));
+}
+
+async function partitionState(topic: string, partition = 0): Promise<{ leaderId: number; isrNodes: number[]; replicaNodes: number[] }> {
+  const t = await metadata(topic);
+  return t.partitions.find((p: any) => p.partitionIndex === partition);
+}
+
+async function produceRaw(id: number, topic: string, acks: number, values: string[], timeoutMs = 20_000): Promise<{ errorCode: number; baseOffset: number }> {
+  const client = await RawClient.connect(brokers.get(id)!.port);
+  try {
+    const batch = buildRecordBatch(values.map((value) => ({ value })));
+    const body = await client.request(0, 8, { transactionalId: null, acks, timeoutMs, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+    return body.responses[0].partitionResponses[0];
+  } finally {
+    client.close();
+  }
+}
+
+async function consumerView(id: number, topic: string): Promise<{ highWatermark: number; latest: number; values: string[] }> {
+  const client = await RawClient.connect(brokers.get(id)!.port);
+  try {
+    const fetched = await client.request(1, 11, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 10_000_000, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
+      forgottenTopicsData: [], rackId: '',
+    });
+    const p = fetched.responses[0].partitions[0];
+    const listed = await client.request(2, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
+    const { decodeFetchedRecords } = await import('../../../src/client/fetch.js');
+    const { records } = decodeFetchedRecords(topic, 0, p.records, 0, []);
+    return { highWatermark: Number(p.highWatermark), latest: Number(listed.topics[0].partitions[0].offset), values: records.map((r) => r.value!.toString()) };
+  } finally {
+    client.close();
+  }
+}
+
+async function sameLogsEverywhere(topic: string, expectedEnd: number): Promise<Buffer> {
+  return waitFor(`${topic}-0 identical on brokers ${IDS.join(',')}`, () => {
+    const logs = IDS.map((id) => logBytes(id, topic, 0));
+    return logs.every((l) => l.length > 0 && l.equals(logs[0])) && lastOffsetIn(logs[0]) === expectedEnd - 1 ? logs[0] : null;
+  }, 30_000);
+}
+
+function lastOffsetIn(log: Buffer): number {
+  let last = -1;
+  for (let p = 0; p + 61 <= log.length; p += 12 + log.readInt32BE(p + 8)) last = Number(log.readBigInt64BE(p)) + log.readInt32BE(p + 23);
+  return last;
+}
+
+describe.skipIf(kcatPath() === null)('replication with min.insync.replicas=2', () => {
+  const TOPIC = 'replicated';
+  let leaderId: number;
+  let followers: number[];
+
+  it('kcat and kafkajs produce with acks=all; every record is on all three brokers byte for byte', async () => {
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    const state = await partitionState(TOPIC);
+    leaderId = state.leaderId;
+    followers = IDS.filter((id) => id !== leaderId);
+    metadataVia = leaderId;
+    const input = Array.from({ length: 200 }, (_, i) => `kcat-${i}`).join('\n') + '\n';
+    await kcat(['-b', bootstrap().join(','), '-P', '-t', TOPIC, '-p', '0', '-X', 'acks=all'], { input });
+    const producer = kafka().producer();
+    await producer.connect();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const [meta] = await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: 20 }, (_, j) => ({ partition: 0, value: `kafkajs-${i * 20 + j}` })) });
+        expect(meta.errorCode).toBe(0);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const log = await sameLogsEverywhere(TOPIC, 300);
+    expect(log.length).toBeGreaterThan(300 * 10);
+    const view = await consumerView(leaderId, TOPIC);
+    expect(view.values).toHaveLength(300);
+    expect(view.highWatermark).toBe(300);
+    // A follower does not serve consumers.
+    const client = await RawClient.connect(brokers.get(followers[0])!.port);
+    try {
+      const listed = await client.request(2, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
+      expect(listed.topics[0].partitions[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    } finally {
+      client.close();
+    }
+  }, 90_000);
+
+  it('a paused follower: consumers stop at the high watermark; after the lag the ISR shrinks to 2 and acks=all is served', async () => {
+    const paused = brokers.get(followers[0])!;
+    paused.process.kill('SIGSTOP');
+    try {
+      // acks=1 is answered at once; the records stay above the high watermark while the ISR still waits for the paused follower.
+      const written = await produceRaw(leaderId, TOPIC, 1, ['above-hw-1', 'above-hw-2']);
+      expect(written).toMatchObject({ errorCode: 0, baseOffset: 300 });
+      const hidden = await consumerView(leaderId, TOPIC);
+      expect(hidden.highWatermark).toBe(300);
+      expect(hidden.latest).toBe(300);
+      expect(hidden.values).not.toContain('above-hw-1');
+
+      // acks=all waits (the ISR has three members, one paused), then succeeds after the shrink.
+      const started = Date.now();
+      const all = await produceRaw(leaderId, TOPIC, -1, ['after-shrink'], 30_000);
+      expect(all).toMatchObject({ errorCode: 0, baseOffset: 302 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(LAG_MS / 2);
+      const state = await partitionState(TOPIC);
+      expect([...state.isrNodes].sort()).toEqual([leaderId, followers[1]].sort());
+      expect(brokers.get(leaderId)!.output()).toMatch(new RegExp(`ISR \\[[\\d,]+\\] -> \\[[\\d,]+\\] \\(lagging more than ${LAG_MS} ms: ${followers[0]}\\)`));
+      const visible = await consumerView(leaderId, TOPIC);
+      expect(visible.highWatermark).toBe(303);
+      expect(visible.values.slice(300)).toEqual(['above-hw-1', 'above-hw-2', 'after-shrink']);
+
+      // A second follower paused: the ISR shrinks to the leader alone; acks=all is refused, acks=1 served.
+      const second = brokers.get(followers[1])!;
+      second.process.kill('SIGSTOP');
+      try {
+        await waitFor('ISR of the leader alone', async () => ((await partitionState(TOPIC)).isrNodes.length === 1 ? true : null), 30_000);
+        const refused = await produceRaw(leaderId, TOPIC, -1, ['refused']);
+        expect(refused.errorCode).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
+        const one = await produceRaw(leaderId, TOPIC, 1, ['acks-1']);
+        expect(one).toMatchObject({ errorCode: 0, baseOffset: 303 });
+        expect((await consumerView(leaderId, TOPIC)).values).not.toContain('refused');
+      } finally {
+        second.process.kill('SIGCONT');
+      }
+    } finally {
+      paused.process.kill('SIGCONT');
+    }
+    // Both come back, catch up and rejoin the ISR; the three logs are identical again.
+    await waitFor('ISR back to three', async () => ((await partitionState(TOPIC)).isrNodes.length === 3 ? true : null), 30_000);
+    await sameLogsEverywhere(TOPIC, 304);
+    const after = await produceRaw(leaderId, TOPIC, -1, ['all-three']);
+    expect(after).toMatchObject({ errorCode: 0, baseOffset: 304 });
+    await sameLogsEverywhere(TOPIC, 305);
+  }, 120_000);
 });

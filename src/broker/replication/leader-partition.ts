@@ -1,0 +1,148 @@
+// What the leader of a replicated partition keeps (Kafka's Partition on its leader): each follower's
+// log end offset (its fetch offset) and when it was last caught up, the in-sync replicas, the high
+// watermark (the smallest log end over the ISR; it never goes back) and the acks=all produces
+// waiting for it. ISR changes are proposed to ZooKeeper by the replica manager, conditioned on the
+// state node's version; this class only decides what to propose.
+import { ErrorCode } from '../../protocol/errors.js';
+import type { PartitionLog } from '../../storage/index.js';
+
+interface FollowerState {
+  /** Its fetch offset: every record below is on the follower. -1 until it fetched in this leadership. */
+  logEndOffset: number;
+  lastCaughtUpTimeMs: number;
+  lastFetchTimeMs: number;
+  /** The leader's log end at its previous fetch (Kafka's lastFetchLeaderLogEndOffset). */
+  lastFetchLeaderLogEnd: number;
+}
+
+interface Waiter {
+  requiredOffset: number;
+  resolve(errorCode: number): void;
+  timer: NodeJS.Timeout;
+}
+
+export class LeaderPartition {
+  private readonly followers = new Map<number, FollowerState>();
+  private waiters: Waiter[] = [];
+  private readonly unsubscribe: () => void;
+  private closed = false;
+  /** An ISR write is on its way: no second one until it is answered. */
+  isrChangeInFlight = false;
+
+  constructor(
+    readonly log: PartitionLog,
+    readonly nodeId: number,
+    readonly leaderEpoch: number,
+    private replicas: number[],
+    public isr: number[],
+    private readonly now: () => number,
+  ) {
+    const start = now();
+    for (const r of replicas) {
+      if (r !== nodeId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1 });
+    }
+    // A fresh process knows no high watermark: it starts from its own log end (this log was chosen
+    // from the ISR, so every acknowledged record is in it).
+    log.setHighWatermark(log.highWatermark);
+    this.unsubscribe = log.onAppend(() => this.maybeAdvanceHighWatermark());
+    this.maybeAdvanceHighWatermark();
+  }
+
+  /** The cluster's view changed (same leader epoch): replicas and ISR as the state node says. */
+  update(replicas: number[], isr: number[]): void {
+    this.replicas = replicas;
+    this.isr = isr;
+    const start = this.now();
+    for (const r of replicas) {
+      if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1 });
+    }
+    this.maybeAdvanceHighWatermark();
+  }
+
+  /** A follower's fetch at `fetchOffset` (it has everything below). */
+  followerFetched(replicaId: number, fetchOffset: number): void {
+    const f = this.followers.get(replicaId);
+    if (!f) return;
+    const now = this.now();
+    const leaderEnd = this.log.logEndOffset;
+    // As Kafka's Replica.updateFetchState: caught up when it asked for the log end, or for what was
+    // the log end at its previous fetch (it was caught up then).
+    if (fetchOffset >= leaderEnd) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, now);
+    else if (fetchOffset >= f.lastFetchLeaderLogEnd && f.lastFetchLeaderLogEnd >= 0) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, f.lastFetchTimeMs);
+    f.logEndOffset = fetchOffset;
+    f.lastFetchTimeMs = now;
+    f.lastFetchLeaderLogEnd = leaderEnd;
+    this.maybeAdvanceHighWatermark();
+  }
+
+  /** ISR members not caught up within `lagMs` (never the leader). */
+  outOfSyncReplicas(lagMs: number): number[] {
+    const now = this.now();
+    return this.isr.filter((r) => r !== this.nodeId && now - (this.followers.get(r)?.lastCaughtUpTimeMs ?? 0) > lagMs);
+  }
+
+  /** Followers outside the ISR that have reached the high watermark (and this leadership's start). */
+  caughtUpReplicas(epochStartOffset: number): number[] {
+    const hw = this.log.highWatermark;
+    return [...this.followers]
+      .filter(([r, f]) => !this.isr.includes(r) && this.replicas.includes(r) && f.logEndOffset >= hw && f.logEndOffset >= epochStartOffset)
+      .map(([r]) => r);
+  }
+
+  private maybeAdvanceHighWatermark(): void {
+    if (this.closed) return;
+    let min = this.log.logEndOffset;
+    for (const r of this.isr) {
+      if (r === this.nodeId) continue;
+      const f = this.followers.get(r);
+      min = Math.min(min, f ? f.logEndOffset : -1);
+    }
+    if (min > this.log.highWatermark) this.log.setHighWatermark(min);
+    this.completeWaiters();
+  }
+
+  /**
+   * Resolves with an error code once the high watermark passes `requiredOffset` (NONE, or
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is below `minIsr` then), after `timeoutMs`
+   * (REQUEST_TIMED_OUT) or when this leadership ends (NOT_LEADER_OR_FOLLOWER).
+   */
+  waitForHighWatermark(requiredOffset: number, timeoutMs: number, minIsr: () => number): Promise<number> {
+    if (this.closed) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const done = (): number => (this.isr.length < minIsr() ? ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND : 0);
+    if (this.log.highWatermark >= requiredOffset) return Promise.resolve(done());
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        requiredOffset,
+        resolve: (code) => resolve(code < 0 ? done() : code),
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(ErrorCode.REQUEST_TIMED_OUT);
+        }, Math.max(0, timeoutMs)),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private completeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const hw = this.log.highWatermark;
+    const ready = this.waiters.filter((w) => w.requiredOffset <= hw);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.requiredOffset > hw);
+    for (const w of ready) {
+      clearTimeout(w.timer);
+      w.resolve(-1);
+    }
+  }
+
+  /** Leadership ended: waiting produces answer NOT_LEADER_OR_FOLLOWER. */
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    }
+    this.waiters = [];
+  }
+}

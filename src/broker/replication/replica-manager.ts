@@ -1,0 +1,218 @@
+// Replication in ZooKeeper mode (Kafka's ReplicaManager, without LeaderAndIsr RPCs: every broker
+// watches the partition state nodes and acts on them). For each local log of a partition with more
+// than one replica: this broker leads it (a LeaderPartition tracks followers, ISR and the high
+// watermark, and shrinks/expands the ISR through conditional ZooKeeper writes), or follows it (a
+// ReplicaFetcher per leader broker copies the leader's log). Partitions with one replica are left
+// alone: their high watermark is their log end, as before.
+import type { BrokerConnection } from '../../client/connection.js';
+import type { BrokerConfig } from '../../config/broker-config.js';
+import type { ClusterMetadata, PartitionState } from '../../cluster/cluster-metadata.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { LogManager, PartitionLog } from '../../storage/index.js';
+import type { Logger } from '../logger.js';
+import { LeaderPartition } from './leader-partition.js';
+import { type FollowedPartition, ReplicaFetcher } from './replica-fetcher.js';
+import { truncateForFollowing } from './follower-truncation.js';
+
+export interface ReplicaManagerOptions {
+  nodeId: number;
+  config: BrokerConfig;
+  logs: LogManager;
+  topics: ClusterMetadata;
+  log: Logger;
+  now: () => number;
+}
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class ReplicaManager {
+  private readonly leaders = new Map<string, LeaderPartition>();
+  /** Partition -> the leader broker this one follows it on. */
+  private readonly following = new Map<string, number>();
+  private readonly fetchers = new Map<number, ReplicaFetcher>();
+  private readonly isrTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly opts: ReplicaManagerOptions) {
+    const lagMs = this.lagMs();
+    // Kafka checks every half of replica.lag.time.max.ms.
+    this.isrTimer = setInterval(() => this.maybeShrinkIsrs(), Math.max(50, Math.floor(lagMs / 2)));
+    this.isrTimer.unref();
+    opts.topics.onStatesChanged?.(() => this.applyStates());
+    this.applyStates();
+  }
+
+  private lagMs(): number {
+    return this.opts.config.getNumber('replica.lag.time.max.ms');
+  }
+
+  /** The leader's state of a replicated partition this broker leads, if any. */
+  leaderOf(topic: string, partition: number): LeaderPartition | undefined {
+    return this.leaders.get(key(topic, partition));
+  }
+
+  /** Brings leaders and fetchers in line with the partition states (after every metadata refresh). */
+  private applyStates(): void {
+    if (this.closed) return;
+    const { topics, logs, nodeId } = this.opts;
+    const seen = new Set<string>();
+    for (const log of logs.all()) {
+      const state = topics.partitionState(log.topic, log.partition);
+      if (!state || state.replicas.length <= 1 || !state.replicas.includes(nodeId)) continue;
+      const k = key(log.topic, log.partition);
+      seen.add(k);
+      if (state.leader === nodeId) this.becomeLeader(k, log, state);
+      else this.becomeFollower(k, log, state);
+    }
+    for (const k of [...this.leaders.keys()]) if (!seen.has(k)) this.stopLeading(k);
+    for (const k of [...this.following.keys()]) if (!seen.has(k)) this.stopFollowing(k);
+  }
+
+  private becomeLeader(k: string, log: PartitionLog, state: PartitionState): void {
+    this.stopFollowing(k);
+    const current = this.leaders.get(k);
+    if (current && current.leaderEpoch === state.leaderEpoch && current.log === log) {
+      current.update(state.replicas, state.isr);
+      return;
+    }
+    if (current) this.stopLeading(k);
+    this.opts.log.info(`[${log.name}] leader at epoch ${state.leaderEpoch}, ISR [${state.isr.join(',')}], high watermark ${log.highWatermark}, log end ${log.logEndOffset}`);
+    // The new epoch starts at the log end, noted before anything is written in it.
+    void log.maybeAssignEpochStartOffset(state.leaderEpoch).catch((err) => this.opts.log.warn(`[${log.name}] ${String(err)}`));
+    this.leaders.set(k, new LeaderPartition(log, this.opts.nodeId, state.leaderEpoch, state.replicas, state.isr, this.opts.now));
+  }
+
+  private stopLeading(k: string): void {
+    const leader = this.leaders.get(k);
+    if (!leader) return;
+    this.leaders.delete(k);
+    leader.close();
+  }
+
+  private becomeFollower(k: string, log: PartitionLog, state: PartitionState): void {
+    this.stopLeading(k);
+    if (state.leader < 0) {
+      this.stopFollowing(k);
+      return;
+    }
+    const leaderBroker = this.opts.topics.liveBrokers().find((b) => b.nodeId === state.leader);
+    if (!leaderBroker) return;
+    const previous = this.following.get(k);
+    if (previous !== undefined && previous !== state.leader) this.stopFollowing(k);
+    let fetcher = this.fetchers.get(state.leader);
+    if (fetcher && fetcher.address !== `${leaderBroker.host}:${leaderBroker.port}`) {
+      void fetcher.stop();
+      this.fetchers.delete(state.leader);
+      fetcher = undefined;
+    }
+    if (!fetcher) {
+      const { config } = this.opts;
+      fetcher = new ReplicaFetcher({
+        nodeId: this.opts.nodeId,
+        leaderId: state.leader,
+        host: leaderBroker.host,
+        port: leaderBroker.port,
+        maxWaitMs: config.getNumber('replica.fetch.wait.max.ms'),
+        maxBytes: config.getNumber('replica.fetch.max.bytes'),
+        backoffMs: config.getNumber('replica.fetch.backoff.ms'),
+        log: this.opts.log,
+        truncate: (conn: BrokerConnection, p: FollowedPartition) => truncateForFollowing(conn, p, this.opts.log),
+      });
+      this.fetchers.set(state.leader, fetcher);
+    }
+    if (previous === undefined || previous !== state.leader) {
+      this.opts.log.info(`[${log.name}] follower of broker ${state.leader} at epoch ${state.leaderEpoch}, log end ${log.logEndOffset}`);
+    }
+    fetcher.add(log, state.leaderEpoch);
+    this.following.set(k, state.leader);
+  }
+
+  private stopFollowing(k: string): void {
+    const leaderId = this.following.get(k);
+    if (leaderId === undefined) return;
+    this.following.delete(k);
+    const [topic, partition] = k.split('\u0000');
+    const fetcher = this.fetchers.get(leaderId);
+    fetcher?.remove(topic, Number(partition));
+    if (fetcher && fetcher.partitions.size === 0) {
+      this.fetchers.delete(leaderId);
+      void fetcher.stop();
+    }
+  }
+
+  // ---- called by the handlers ----
+
+  /** A follower's Fetch: its log end is `fetchOffset`; the ISR may grow. */
+  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: number): void {
+    const leader = this.leaders.get(key(topic, partition));
+    if (!leader) return;
+    leader.followerFetched(replicaId, fetchOffset);
+    const epochStart = leader.log.leaderEpochs.entries().find((e) => e.epoch === leader.leaderEpoch)?.startOffset ?? 0;
+    const joining = leader.caughtUpReplicas(epochStart);
+    if (joining.length > 0) void this.changeIsr(topic, partition, leader, [...leader.isr, ...joining], 'caught up');
+  }
+
+  /** min.insync.replicas of a topic (its override, else the broker's). */
+  minInsyncReplicas(topic: string): number {
+    const configs = this.opts.topics.get(topic)?.configs ?? new Map<string, string>();
+    return Number(this.opts.config.topicValue('min.insync.replicas', configs));
+  }
+
+  /** acks=all before the append: NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas. */
+  checkEnoughReplicas(topic: string, partition: number): number {
+    const leader = this.leaders.get(key(topic, partition));
+    if (!leader) return 0; // one replica: the ISR is this broker
+    return leader.isr.length < this.minInsyncReplicas(topic) ? ErrorCode.NOT_ENOUGH_REPLICAS : 0;
+  }
+
+  /** acks=all after the append: resolves with the error code once the high watermark passes `nextOffset`. */
+  waitForReplication(topic: string, partition: number, nextOffset: number, timeoutMs: number): Promise<number> {
+    const leader = this.leaders.get(key(topic, partition));
+    if (!leader) return Promise.resolve(0);
+    return leader.waitForHighWatermark(nextOffset, timeoutMs, () => this.minInsyncReplicas(topic));
+  }
+
+  // ---- ISR ----
+
+  private maybeShrinkIsrs(): void {
+    const lagMs = this.lagMs();
+    for (const [k, leader] of this.leaders) {
+      const lagging = leader.outOfSyncReplicas(lagMs);
+      if (lagging.length === 0) continue;
+      const [topic, partition] = k.split('\u0000');
+      void this.changeIsr(topic, Number(partition), leader, leader.isr.filter((r) => !lagging.includes(r)), `lagging more than ${lagMs} ms: ${lagging.join(',')}`);
+    }
+  }
+
+  /**
+   * Writes the new ISR to the state node, conditioned on the version this broker last read: a leader
+   * that ZooKeeper no longer hears, or whose state was superseded, changes nothing (and so can never
+   * shrink the ISR to itself and acknowledge acks=all alone).
+   */
+  private async changeIsr(topic: string, partition: number, leader: LeaderPartition, isr: number[], why: string): Promise<void> {
+    const alterIsr = this.opts.topics.alterIsr?.bind(this.opts.topics);
+    if (!alterIsr || leader.isrChangeInFlight) return;
+    const state = this.opts.topics.partitionState(topic, partition);
+    if (!state || state.leader !== this.opts.nodeId || state.leaderEpoch !== leader.leaderEpoch || state.zkVersion === undefined) return;
+    leader.isrChangeInFlight = true;
+    try {
+      const updated = await alterIsr(topic, partition, isr, state.zkVersion);
+      if (updated && this.leaders.get(key(topic, partition)) === leader) {
+        this.opts.log.info(`[${topic}-${partition}] ISR [${state.isr.join(',')}] -> [${isr.join(',')}] (${why})`);
+        leader.update(updated.replicas, updated.isr);
+      }
+    } catch (err) {
+      this.opts.log.warn(`[${topic}-${partition}] ISR change to [${isr.join(',')}] failed: ${(err as Error).message}`);
+    } finally {
+      leader.isrChangeInFlight = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.isrTimer);
+    for (const k of [...this.leaders.keys()]) this.stopLeading(k);
+    await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
+    this.fetchers.clear();
+  }
+}
