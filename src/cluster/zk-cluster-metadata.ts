@@ -216,8 +216,9 @@ export class ZkClusterMetadata implements ClusterMetadata {
       const updated: PartitionState = { ...current, isr, zkVersion: stat.version };
       // A reload that read the node before this write must not put the old ISR back.
       if (this.states.get(key)?.zkVersion === zkVersion || this.states.get(key) === current) this.states.set(key, updated);
-      // As Kafka <= 2.6: the controller (and tools) learn of ISR changes through this node.
-      await this.zk
+      // As Kafka <= 2.6: the controller (and tools) learn of ISR changes through this node. Not
+      // awaited: the leader must act on the new ISR as soon as the cache shows it.
+      void this.zk
         .create('/isr_change_notification/isr_change_', json({ version: 1, partitions: [{ topic, partition }] }), 'persistent_sequential')
         .catch((err) => this.opts.log.warn(`Writing /isr_change_notification failed: ${(err as Error).message}`));
       return updated;

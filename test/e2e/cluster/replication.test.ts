@@ -80,8 +80,11 @@ describe('replica assignment', () => {
     } finally {
       await admin.disconnect();
     }
-    const topic = await metadata('rf3');
-    expect(topic.partitions).toHaveLength(6);
+    // Every broker learns the states from ZooKeeper in its own time.
+    const topic = await waitFor('rf3 states on broker 1', async () => {
+      const t = await metadata('rf3');
+      return t.partitions.length === 6 && t.partitions.every((p: any) => p.replicaNodes.length === 3) ? t : null;
+    }, 20_000);
     for (const p of topic.partitions) {
       expect([...p.replicaNodes].sort()).toEqual(IDS);
       expect([...p.isrNodes].sort()).toEqual(IDS);
