@@ -62,7 +62,7 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
     // client's assignment against them: INVALID_REPLICATION_FACTOR / INVALID_REPLICA_ASSIGNMENT.
     const planned = broker.topics.validateCreate(t.name, partitions, configs, assignment ? { assignment } : { replicationFactor });
     const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs, { internal: offsetsTopic, assignment: planned });
-    if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s)${replicationFactor > 1 ? ` and replication factor ${replicationFactor}` : ''}`);
+    if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s), replication factor ${replicationFactor}`);
     return {
       name: t.name,
       topicId: created?.topicId,
