@@ -1,39 +1,48 @@
 // Where a new follower's log is cut before it fetches (KIP-101 / KIP-279): it asks the leader, with
-// OffsetForLeaderEpoch, where the follower's latest epoch ends in the leader's log, and truncates to
-// that (or to its own end, if shorter). A leader that does not serve OffsetForLeaderEpoch leaves the
-// high watermark as the only safe point: that fallback is logged, since it can lose or diverge
-// records Kafka's epochs would keep right.
+// OffsetForLeaderEpoch, where the follower's latest epoch ends in the leader's log, and cuts by
+// Kafka's rule (storage's followerTruncation); when the leader's answer names an older epoch than
+// ours, another round asks about that one. A leader that does not serve OffsetForLeaderEpoch v3+
+// leaves the high watermark as the only safe point: that fallback is logged, since it can lose or
+// diverge records Kafka's epochs would keep right.
 import type { BrokerConnection } from '../../client/connection.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { followerTruncation } from '../../storage/leader-epoch-cache.js';
 import type { Logger } from '../logger.js';
 import type { FollowedPartition } from './replica-fetcher.js';
 
 const OFFSET_FOR_LEADER_EPOCH = 23;
+const MAX_ROUNDS = 16;
 
 export async function truncateForFollowing(conn: BrokerConnection, p: FollowedPartition, log: Logger): Promise<void> {
   const partitionLog = p.log;
-  const latestEpoch = partitionLog.leaderEpochs.latestEpoch();
-  if (latestEpoch === undefined || partitionLog.logEndOffset === 0) return; // nothing to cut
   const supported = conn.brokerVersions.get(OFFSET_FOR_LEADER_EPOCH);
-  let target: number;
-  if (supported && supported[1] >= 3) {
-    const version = Math.min(supported[1], 4);
+  if (!supported || supported[1] < 3) {
+    const target = partitionLog.highWatermark;
+    if (target >= partitionLog.logEndOffset) return;
+    log.warn(`[${p.log.name}] leader at ${conn.address} does not serve OffsetForLeaderEpoch v3+: truncating to the high watermark ${target} (records may be lost)`);
+    await partitionLog.truncateTo(target, { belowHighWatermark: true });
+    return;
+  }
+  const version = Math.min(supported[1], 4);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const epoch = partitionLog.leaderEpochs.latestEpoch();
+    if (epoch === undefined || partitionLog.logEndOffset === 0) return; // nothing to cut
     const body = await conn.send(OFFSET_FOR_LEADER_EPOCH, version, {
       replicaId: -2,
-      topics: [{ topic: p.topic, partitions: [{ partition: p.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: latestEpoch }] }],
+      topics: [{ topic: p.topic, partitions: [{ partition: p.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: epoch }] }],
     });
     const answer = body.topics?.[0]?.partitions?.[0];
     if (!answer || answer.errorCode !== ErrorCode.NONE) {
       throw new Error(`OffsetForLeaderEpoch of ${p.topic}-${p.partition} answered error ${answer?.errorCode ?? 'none'}`);
     }
-    if (answer.endOffset < 0) return; // the leader knows nothing older: keep the log
-    target = Math.min(Number(answer.endOffset), partitionLog.logEndOffset);
-  } else {
-    target = partitionLog.highWatermark;
-    log.warn(`[${p.log.name}] leader at ${conn.address} does not serve OffsetForLeaderEpoch v3+: truncating to the high watermark ${target} (records may be lost)`);
+    const end = partitionLog.logEndOffset;
+    const point = followerTruncation(partitionLog.leaderEpochs, { epoch: answer.leaderEpoch, endOffset: Number(answer.endOffset) }, end, partitionLog.highWatermark);
+    if (point.offset < end) {
+      log.info(`[${p.log.name}] truncating from ${end} to ${point.offset} before following at epoch ${p.leaderEpoch} (leader: epoch ${epoch} ends at ${answer.endOffset} as epoch ${answer.leaderEpoch})`);
+      // The follower's own high watermark may be above the point (it trails the leader's): allowed, as Kafka.
+      await partitionLog.truncateTo(point.offset, { belowHighWatermark: true });
+    }
+    if (point.completed) return;
   }
-  if (target >= partitionLog.logEndOffset) return;
-  log.info(`[${p.log.name}] truncating from ${partitionLog.logEndOffset} to ${target} before following at epoch ${p.leaderEpoch}`);
-  // The follower's own high watermark may be above the point (it trails the leader's): allowed, as Kafka.
-  await partitionLog.truncateTo(target, { belowHighWatermark: true });
+  throw new Error(`truncation of ${p.topic}-${p.partition} did not settle in ${MAX_ROUNDS} rounds`);
 }

@@ -277,3 +277,47 @@ describe.skipIf(kcatPath() === null)('replication with min.insync.replicas=2', (
     await sameLogsEverywhere(TOPIC, 305);
   }, 120_000);
 });
+
+describe('leader failover', () => {
+  it('SIGKILL of the leader: a new leader from the ISR; every acknowledged record is read once at its offset; the old leader rejoins', async () => {
+    const TOPIC = 'failover';
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    const before = await waitFor('failover states', async () => {
+      const s = await partitionState(TOPIC);
+      return s && s.isrNodes.length === 3 ? s : null;
+    }, 20_000);
+    const oldLeader = before.leaderId;
+    const survivors = IDS.filter((id) => id !== oldLeader);
+    metadataVia = survivors[0];
+    const acknowledged = new Map<number, string>();
+    const produce = async (leader: number, value: string) => {
+      const r = await produceRaw(leader, TOPIC, -1, [value]);
+      expect(r.errorCode).toBe(0);
+      acknowledged.set(Number(r.baseOffset), value);
+    };
+    for (let i = 0; i < 50; i++) await produce(oldLeader, `before-${i}`);
+
+    await brokers.get(oldLeader)!.kill9();
+    const after = await waitFor('a new leader among the survivors', async () => {
+      const s = await partitionState(TOPIC);
+      return s && survivors.includes(s.leaderId) ? s : null;
+    }, SESSION_MS + 20_000);
+    expect(after.isrNodes).not.toContain(oldLeader);
+    for (let i = 0; i < 50; i++) await produce(after.leaderId, `after-${i}`);
+
+    await startBroker(oldLeader);
+    await waitFor('the old leader back in the ISR', async () => ((await partitionState(TOPIC)).isrNodes.length === 3 ? true : null), 30_000);
+    const view = await consumerView(after.leaderId, TOPIC);
+    expect(view.values).toHaveLength(100);
+    expect(view.highWatermark).toBe(100);
+    for (const [offset, value] of acknowledged) expect(view.values[offset]).toBe(value);
+    expect(new Set(view.values).size).toBe(100);
+    await sameLogsEverywhere(TOPIC, 100);
+  }, 120_000);
+});
