@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
+import { RawClient } from '../../helpers/raw-client.js';
 import { spawnCoordinator, type SpawnedCoordinator } from '../../helpers/zookeeper.js';
 import { createTopic, kafkaFor, produceEach, startTestBroker, trackedConsumer, waitFor, type TestBroker } from './support.js';
 
@@ -116,3 +117,51 @@ describe('committed offsets of a deleted topic (two ZooKeeper-mode brokers)', ()
     }
   }, 150_000);
 });
+
+describe('committed offsets of a topic deleted while their coordinator was down (ZooKeeper mode)', () => {
+  let coordinator: SpawnedCoordinator;
+  let brokers: SpawnedBroker[] = [];
+  const overrides = (id: number, zkPort: number) => ({
+    'broker.id': String(id),
+    'zookeeper.connect': `127.0.0.1:${zkPort}/kafka`,
+    'zookeeper.session.timeout.ms': '4000',
+    'offsets.topic.num.partitions': '10',
+  });
+  afterAll(async () => {
+    for (const b of brokers) await b.stop();
+    await coordinator?.stop();
+  });
+
+  it('are dropped when that broker starts again and finds the topic gone', async () => {
+    coordinator = await spawnCoordinator({ props: { tickTime: 500 } });
+    brokers = await Promise.all([1, 2].map((id) => spawnBroker({ overrides: overrides(id, coordinator.port) })));
+    const kafka = (b: SpawnedBroker[]) => new Kafka({ brokers: b.map((x) => x.bootstrap), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+    let admin = kafka(brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'doomed', numPartitions: 1 }], waitForLeaders: true });
+    const groups = Array.from({ length: 10 }, (_, i) => `late-${i}`);
+    for (const groupId of groups) await admin.setOffsets({ groupId, topic: 'doomed', partitions: [{ partition: 0, offset: '0' }] });
+    await admin.disconnect();
+
+    // Broker 2 (coordinator of some of the groups) is down while the topic is deleted.
+    await brokers[1].stop();
+    const raw = await RawClient.connect(brokers[0].port);
+    try {
+      const deleted = await raw.request(20, 4, { topicNames: ['doomed'], timeoutMs: 30000 });
+      expect(deleted.responses[0].errorCode).toBe(0);
+    } finally {
+      raw.close();
+    }
+    brokers[1] = await spawnBroker({ dataDir: brokers[1].dataDir, port: brokers[1].port, overrides: overrides(2, coordinator.port) });
+
+    admin = kafka(brokers).admin();
+    await admin.connect();
+    try {
+      for (const groupId of groups) await waitFor(`${groupId}'s offsets gone`, async () => (await committedTopics(admin, groupId)).length === 0, 30_000);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(brokers[1].output()).toMatch(/Removing the committed offsets of topic doomed, which no longer exists/);
+  }, 150_000);
+});
+
