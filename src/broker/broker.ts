@@ -136,7 +136,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   }
 
   // ZooKeeper mode: followers copy their leaders' logs, leaders track the ISR and high watermark.
-  const replication = topics.onStatesChanged ? new ReplicaManager({ nodeId, config, logs, topics, log: log.child('replica'), now }) : undefined;
+  const replication = topics.onStatesChanged ? await ReplicaManager.start({ nodeId, config, logs, topics, log: log.child('replica'), now }) : undefined;
   const context: BrokerContext = {
     nodeId,
     clusterId: topics.clusterId,

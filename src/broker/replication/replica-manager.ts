@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { LeaderPartition } from './leader-partition.js';
 import { type FollowedPartition, ReplicaFetcher } from './replica-fetcher.js';
 import { truncateForFollowing } from './follower-truncation.js';
+import { REPLICATION_OFFSET_CHECKPOINT, readHighWatermarks, writeHighWatermarks } from './high-watermark-checkpoint.js';
 
 export interface ReplicaManagerOptions {
   nodeId: number;
@@ -33,7 +34,20 @@ export class ReplicaManager {
   private readonly isrTimer: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly opts: ReplicaManagerOptions) {
+  private readonly checkpointTimer: NodeJS.Timeout;
+  private lastCheckpoint = '';
+  private checkpointing: Promise<void> = Promise.resolve();
+
+  /** Seeds the high watermarks of replicated logs from replication-offset-checkpoint, then starts. */
+  static async start(opts: ReplicaManagerOptions): Promise<ReplicaManager> {
+    const replicated = opts.logs.all().filter((log) => (opts.topics.partitionState(log.topic, log.partition)?.replicas.length ?? 0) > 1);
+    for (const [log, hw] of await readHighWatermarks(replicated)) log.setHighWatermark(Math.min(hw, log.logEndOffset));
+    return new ReplicaManager(opts);
+  }
+
+  private constructor(private readonly opts: ReplicaManagerOptions) {
+    this.checkpointTimer = setInterval(() => void this.checkpointHighWatermarks(), opts.config.getNumber('replica.high.watermark.checkpoint.interval.ms'));
+    this.checkpointTimer.unref();
     const lagMs = this.lagMs();
     // Kafka checks every half of replica.lag.time.max.ms.
     this.isrTimer = setInterval(() => this.maybeShrinkIsrs(), Math.max(50, Math.floor(lagMs / 2)));
@@ -208,11 +222,31 @@ export class ReplicaManager {
     }
   }
 
+  /** Writes replication-offset-checkpoint when a high watermark moved (one write at a time). */
+  checkpointHighWatermarks(): Promise<void> {
+    this.checkpointing = this.checkpointing.then(async () => {
+      const logs = [...this.leaders.values()].map((l) => l.log);
+      for (const k of this.following.keys()) {
+        const [topic, partition] = k.split('\u0000');
+        const log = this.opts.logs.get(topic, Number(partition));
+        if (log) logs.push(log);
+      }
+      const signature = logs.map((l) => `${l.logDir}/${l.name}:${l.highWatermark}`).sort().join(',');
+      if (signature === this.lastCheckpoint) return;
+      await writeHighWatermarks(logs).catch((err) => this.opts.log.warn(`Writing ${REPLICATION_OFFSET_CHECKPOINT} failed: ${(err as Error).message}`));
+      this.lastCheckpoint = signature;
+    });
+    return this.checkpointing;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.checkpointTimer);
     clearInterval(this.isrTimer);
-    for (const k of [...this.leaders.keys()]) this.stopLeading(k);
     await Promise.all([...this.fetchers.values()].map((f) => f.stop()));
+    await this.checkpointHighWatermarks();
+    for (const k of [...this.leaders.keys()]) this.stopLeading(k);
     this.fetchers.clear();
+    this.following.clear();
   }
 }

@@ -35,6 +35,7 @@ async function startBroker(id: number): Promise<SpawnedBroker> {
       'zookeeper.session.timeout.ms': String(SESSION_MS),
       'replica.lag.time.max.ms': String(LAG_MS),
       'replica.fetch.wait.max.ms': '200',
+      'replica.high.watermark.checkpoint.interval.ms': '500',
     },
   });
   brokers.set(id, broker);
@@ -319,5 +320,16 @@ describe('leader failover', () => {
     for (const [offset, value] of acknowledged) expect(view.values[offset]).toBe(value);
     expect(new Set(view.values).size).toBe(100);
     await sameLogsEverywhere(TOPIC, 100);
+    // Every replica checkpoints the high watermark (Kafka's replication-offset-checkpoint format).
+    for (const id of IDS) {
+      await waitFor(`broker ${id}'s replication-offset-checkpoint`, () => {
+        try {
+          const text = readFileSync(join(dataDirs.get(id)!, 'replication-offset-checkpoint'), 'utf8');
+          return /^0\n\d+\n/.test(text) && text.split('\n').includes(`${TOPIC} 0 100`) ? true : null;
+        } catch {
+          return null;
+        }
+      }, 20_000);
+    }
   }, 120_000);
 });
