@@ -18,11 +18,12 @@ import {
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   LOG_OVERHEAD,
   batchCrcIsValid,
-  compress,
+  compressAsync,
   crc32c,
   decompressAsync,
+  upConversion,
 } from '../protocol/records/index.js';
-import { MIN_RECORD_BYTES, scanRecordsAsync } from '../protocol/records/record-scan.js';
+import { MIN_RECORD_BYTES, scanRecordsAsync, yieldToEventLoop } from '../protocol/records/record-scan.js';
 import { setRecordsMaxTimestamp } from '../storage/batch-scan.js';
 
 const CODEC_IDS: Readonly<Record<string, number>> = { uncompressed: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
@@ -69,10 +70,33 @@ export async function prepareBatch(batch: Buffer, target: number, limits: Prepar
   return withInflationSlot(async () => {
     const plain = await decompressAsync(codec, batch.subarray(BATCH_HEADER_SIZE), maxBytes);
     const maxTimestampDelta = await scanRecordsAsync(plain, 0, plain.length, count);
-    if (!keep) return recompressed(batch, plain, target, maxTimestampDelta);
+    if (!keep) return await recompressed(batch, plain, target, maxTimestampDelta);
     // Kafka stores the records' own max timestamp in the header (some producers write -1 there).
     setRecordsMaxTimestamp(batch, 0, maxTimestampDelta);
     return batch;
+  });
+}
+
+/**
+ * Produce v0-v2: the legacy message set `set` up-converted into the one magic-2 batch to store,
+ * compressed with `target` (-1: the wrappers' codec). Like a compressed batch it takes an inflation
+ * slot: its wrappers inflate (off the event loop where the codec allows) within one bound for the
+ * whole set, and the walk over their messages gives the event loop back every few MB
+ * (conversion.ts upConversion). Rejects with CORRUPT_MESSAGE or INVALID_RECORD.
+ */
+export async function upConvertLegacySet(set: Buffer, target: number, limits: PrepareLimits & { logAppendTime?: number }): Promise<Buffer> {
+  return withInflationSlot(async () => {
+    const steps = upConversion(set, { logAppendTime: limits.logAppendTime, maxDecompressedBytes: limits.maxDecompressedBytes, targetCodec: target });
+    let answer: Buffer | undefined;
+    for (;;) {
+      const step = steps.next(answer);
+      if (step.done) return step.value;
+      const ask = step.value;
+      answer = undefined;
+      if (ask.kind === 'pause') await yieldToEventLoop();
+      else if (ask.kind === 'inflate') answer = await decompressAsync(ask.codec, ask.data, ask.maxBytes, ask.magic);
+      else answer = await compressAsync(ask.codec, ask.data, 2);
+    }
   });
 }
 
@@ -98,8 +122,8 @@ async function withInflationSlot<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** `batch`'s header around `plain` (its checked records) compressed with `target`. */
-function recompressed(batch: Buffer, plain: Buffer, target: number, maxTimestampDelta: number): Buffer {
-  const packed = compress(target, plain, 2);
+async function recompressed(batch: Buffer, plain: Buffer, target: number, maxTimestampDelta: number): Promise<Buffer> {
+  const packed = await compressAsync(target, plain, 2);
   const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
   batch.copy(out, 0, 0, BATCH_HEADER_SIZE);
   packed.copy(out, BATCH_HEADER_SIZE);

@@ -2,9 +2,9 @@
 // v3+ carry exactly one magic-2 batch per partition, appended as bytes; zstd needs v7+.
 // acks=0 gets no response at all. v10+ adds only tagged fields we leave empty.
 import { ErrorCode } from '../../protocol/errors.js';
-import { BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD, upConvertMessageSet } from '../../protocol/records/index.js';
+import { BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
-import { prepareBatch, targetCodec } from '../produce-records.js';
+import { prepareBatch, targetCodec, upConvertLegacySet } from '../produce-records.js';
 import { errorCodeOf, lookupPartition } from './common.js';
 
 const MAGIC_OFFSET = BatchOffset.magic;
@@ -40,21 +40,20 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
   const { log, leaderEpoch } = found;
   if (!records || records.length === 0) return errorResult(partition, ErrorCode.INVALID_RECORD, 'Produce request with no records');
   try {
-    let batch = records;
+    // Compressed batches are checked inside; compression.type may ask for another codec (produce-records.ts).
+    const topicConfigs = ctx.broker.topics.get(topic)?.configs ?? new Map<string, string>();
+    const target = targetCodec(ctx.broker.config.topicValue('compression.type', topicConfigs));
+    // A batch may not inflate past what one request could carry uncompressed.
+    const maxDecompressedBytes = Math.min(DEFAULT_MAX_DECOMPRESSED_BYTES, ctx.broker.config.getNumber('socket.request.max.bytes'));
+    let batch: Buffer;
     if (ctx.apiVersion < 3) {
       const logAppendTime = log.config.messageTimestampType === 'LogAppendTime' ? ctx.broker.now() : undefined;
-      batch = upConvertMessageSet(records, { logAppendTime });
+      batch = await upConvertLegacySet(records, target, { logAppendTime, maxDecompressedBytes });
     } else {
       const invalid = checkSingleBatch(records, ctx.apiVersion);
       if (invalid) return errorResult(partition, invalid.code, invalid.message);
+      batch = await prepareBatch(records, target, { maxDecompressedBytes, maxMessageBytes: log.config.maxMessageBytes });
     }
-    // Compressed batches are checked inside; compression.type may ask for another codec (produce-records.ts).
-    const topicConfigs = ctx.broker.topics.get(topic)?.configs ?? new Map<string, string>();
-    batch = await prepareBatch(batch, targetCodec(ctx.broker.config.topicValue('compression.type', topicConfigs)), {
-      // A batch may not inflate past what one request could carry uncompressed.
-      maxDecompressedBytes: Math.min(DEFAULT_MAX_DECOMPRESSED_BYTES, ctx.broker.config.getNumber('socket.request.max.bytes')),
-      maxMessageBytes: log.config.maxMessageBytes,
-    });
     // acks=all with fewer in-sync replicas than min.insync.replicas: refused before anything is written.
     const replication = ctx.broker.replication;
     if (acks === -1 && replication) {

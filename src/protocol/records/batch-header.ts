@@ -75,6 +75,27 @@ export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
   };
 }
 
+/** A magic-2 header's fields that sealBatch writes (batchLength, magic and CRC it works out). */
+export type BatchHeaderFields = Omit<BatchHeader, 'batchLength' | 'magic' | 'crc'>;
+
+/** Writes the magic-2 header of `batch` (its records already at BATCH_HEADER_SIZE) and its CRC-32C; returns it. */
+export function sealBatch(batch: Buffer, h: BatchHeaderFields): Buffer {
+  batch.writeBigInt64BE(BigInt(h.baseOffset), BatchOffset.baseOffset);
+  batch.writeInt32BE(batch.length - LOG_OVERHEAD, BatchOffset.batchLength);
+  batch.writeInt32BE(h.partitionLeaderEpoch, BatchOffset.partitionLeaderEpoch);
+  batch.writeInt8(2, BatchOffset.magic);
+  batch.writeInt16BE(h.attributes, BatchOffset.attributes);
+  batch.writeInt32BE(h.lastOffsetDelta, BatchOffset.lastOffsetDelta);
+  batch.writeBigInt64BE(BigInt(h.baseTimestamp), BatchOffset.baseTimestamp);
+  batch.writeBigInt64BE(BigInt(h.maxTimestamp), BatchOffset.maxTimestamp);
+  batch.writeBigInt64BE(BigInt(h.producerId), BatchOffset.producerId);
+  batch.writeInt16BE(h.producerEpoch, BatchOffset.producerEpoch);
+  batch.writeInt32BE(h.baseSequence, BatchOffset.baseSequence);
+  batch.writeInt32BE(h.recordCount, BatchOffset.recordCount);
+  batch.writeUInt32BE(crc32c(batch, BatchOffset.attributes, batch.length), BatchOffset.crc);
+  return batch;
+}
+
 /** The stored CRC matches CRC-32C over attributes..end of the batch at `pos`. */
 export function batchCrcIsValid(buf: Buffer, pos = 0): boolean {
   const end = pos + LOG_OVERHEAD + buf.readInt32BE(pos + BatchOffset.batchLength);

@@ -1,7 +1,7 @@
 // Compression codec registry. gzip ships with node:zlib; snappy, lz4 and zstd plug in later through
 // registerCodec (from npm packages) without touching the record code. Every decompression is
 // bounded: a few KB of compressed input must not be able to inflate into gigabytes.
-import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
+import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { ErrorCode, KafkaError } from '../errors.js';
 
 export const CompressionName: Readonly<Record<number, string>> = {
@@ -19,6 +19,8 @@ export interface CodecContext {
 
 export interface CompressionCodec {
   compress(data: Buffer, ctx: CodecContext): Buffer;
+  /** Same, but gives the event loop back while it works (off-thread). */
+  compressAsync?(data: Buffer, ctx: CodecContext): Promise<Buffer>;
   /** Must not produce more than `maxBytes`; throw (anything) when it would. */
   decompress(data: Buffer, maxBytes: number, ctx: CodecContext): Buffer;
   /** Same contract, but gives the event loop back while it works (off-thread or in slices). */
@@ -29,9 +31,16 @@ export interface CompressionCodec {
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
 
 const GZIP_INLINE_BYTES = 4 << 20;
+const GZIP_COMPRESS_INLINE_BYTES = 1 << 20;
 
 const gzipCodec: CompressionCodec = {
   compress: (data) => gzipSync(data),
+  // gzip deflates at ~20 MB/s on records that differ a little (offset deltas): up to 1 MB is done
+  // inline, more on zlib's thread pool.
+  compressAsync(data) {
+    if (data.length <= GZIP_COMPRESS_INLINE_BYTES) return Promise.resolve(gzipSync(data));
+    return new Promise((resolve, reject) => gzip(data, (err, out) => (err ? reject(err) : resolve(out))));
+  },
   decompress: (data, maxBytes) => gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }),
   // Most batches inflate to a few MB at most: inline is cheapest. Anything larger is inflated again
   // on zlib's thread pool (the first GZIP_INLINE_BYTES are done twice), so the event loop never
@@ -69,6 +78,13 @@ function codecFor(id: number): CompressionCodec {
 export function compress(id: number, data: Buffer, magic = 2): Buffer {
   if (id === 0) return data;
   return codecFor(id).compress(data, { magic });
+}
+
+/** compress() for the broker's event loop: codecs that can work off-thread do. */
+export async function compressAsync(id: number, data: Buffer, magic = 2): Promise<Buffer> {
+  if (id === 0) return data;
+  const codec = codecFor(id);
+  return codec.compressAsync ? codec.compressAsync(data, { magic }) : codec.compress(data, { magic });
 }
 
 /**

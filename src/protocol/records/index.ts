@@ -16,6 +16,7 @@ export {
   LEGACY_RECORD_OVERHEAD_V1,
 } from './legacy-message-set.js';
 export type { LegacyEntry } from './legacy-message-set.js';
-export { upConvertMessageSet, downConvertBatches } from './conversion.js';
+export { upConversion, upConvertMessageSet, downConvertBatches } from './conversion.js';
+export type { UpConversionOptions, UpConversionStep } from './conversion.js';
 export { buildControlBatch, parseControlRecord, ControlType } from './control-batch.js';
 export type { ControlBatchOptions, ControlTypeName } from './control-batch.js';

@@ -36,10 +36,34 @@ function invalid(message: string): KafkaError {
 }
 
 /**
- * Reads the complete legacy entry at `pos` (the caller has checked that offset+size+message fit
- * before `end`). Bad CRC or inconsistent sizes -> CORRUPT_MESSAGE; wrong magic -> INVALID_RECORD.
+ * The fields of the last message checkLegacyMessage read, as positions in its buffer: one object
+ * reused for every message, so walking millions of them builds nothing per message.
  */
-export function readLegacyEntry(buf: Buffer, pos: number, end = buf.length): LegacyEntry {
+export const legacyMessage = {
+  offset: 0,
+  magic: 0 as 0 | 1,
+  attributes: 0,
+  /** -1 for magic 0. */
+  timestamp: -1,
+  keyStart: 0,
+  /** -1 for a null key. */
+  keyLength: -1,
+  valueStart: 0,
+  /** -1 for a null value. */
+  valueLength: -1,
+};
+
+/** A signed int64 as a number (exact within +-2^53), without a BigInt per read. */
+function readInt64(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * 4294967296 + buf.readUInt32BE(pos + 4);
+}
+
+/**
+ * Checks the complete legacy entry at `pos` (offset, size, message, before `end`) and leaves its
+ * fields in `legacyMessage`; returns the position after it. Bad CRC or sizes the bytes cannot
+ * hold -> CORRUPT_MESSAGE; wrong magic -> INVALID_RECORD.
+ */
+export function checkLegacyMessage(buf: Buffer, pos: number, end = buf.length): number {
   if (end - pos < LEGACY_LOG_OVERHEAD) throw corrupt('message truncated');
   const size = buf.readInt32BE(pos + 8);
   const msgStart = pos + LEGACY_LOG_OVERHEAD;
@@ -51,32 +75,48 @@ export function readLegacyEntry(buf: Buffer, pos: number, end = buf.length): Leg
   if (magic === 1 && size < LEGACY_RECORD_OVERHEAD_V1) throw corrupt(`message size ${size} is too small`);
   const stored = buf.readUInt32BE(msgStart);
   if (stored !== crc32(buf, msgStart + 4, msgEnd)) throw corrupt('message fails its CRC');
-  const attributes = buf[msgStart + 5];
+  const m = legacyMessage;
+  m.offset = readInt64(buf, pos);
+  m.magic = magic;
+  m.attributes = buf[msgStart + 5];
   let p = msgStart + 6;
-  let timestamp = -1;
+  m.timestamp = -1;
   if (magic === 1) {
-    timestamp = Number(buf.readBigInt64BE(p));
+    m.timestamp = readInt64(buf, p);
     p += 8;
   }
   const keyLength = buf.readInt32BE(p);
   p += 4;
-  let key: Buffer | null = null;
-  if (keyLength >= 0) {
-    if (p + keyLength + 4 > msgEnd) throw corrupt('message key overruns the message');
-    key = buf.subarray(p, p + keyLength);
-    p += keyLength;
-  } else if (keyLength !== -1) throw corrupt(`invalid key length ${keyLength}`);
+  if (keyLength < -1) throw corrupt(`invalid key length ${keyLength}`);
+  if (keyLength > 0 && p + keyLength + 4 > msgEnd) throw corrupt('message key overruns the message');
+  m.keyStart = p;
+  m.keyLength = keyLength;
+  if (keyLength > 0) p += keyLength;
   if (p + 4 > msgEnd) throw corrupt('message truncated');
   const valueLength = buf.readInt32BE(p);
   p += 4;
-  let value: Buffer | null = null;
-  if (valueLength >= 0) {
-    if (p + valueLength > msgEnd) throw corrupt('message value overruns the message');
-    value = buf.subarray(p, p + valueLength);
-    p += valueLength;
-  } else if (valueLength !== -1) throw corrupt(`invalid value length ${valueLength}`);
+  if (valueLength < -1) throw corrupt(`invalid value length ${valueLength}`);
+  if (valueLength > 0 && p + valueLength > msgEnd) throw corrupt('message value overruns the message');
+  m.valueStart = p;
+  m.valueLength = valueLength;
+  if (valueLength > 0) p += valueLength;
   if (p !== msgEnd) throw corrupt(`message size ${size} does not match its contents`);
-  return { offset: Number(buf.readBigInt64BE(pos)), magic, attributes, timestamp, key, value, size: msgEnd - pos };
+  return msgEnd;
+}
+
+/** Reads the complete legacy entry at `pos` as an object (checkLegacyMessage's checks and errors). */
+export function readLegacyEntry(buf: Buffer, pos: number, end = buf.length): LegacyEntry {
+  const next = checkLegacyMessage(buf, pos, end);
+  const m = legacyMessage;
+  return {
+    offset: m.offset,
+    magic: m.magic,
+    attributes: m.attributes,
+    timestamp: m.timestamp,
+    key: m.keyLength < 0 ? null : buf.subarray(m.keyStart, m.keyStart + m.keyLength),
+    value: m.valueLength < 0 ? null : buf.subarray(m.valueStart, m.valueStart + m.valueLength),
+    size: next - pos,
+  };
 }
 
 export interface ExpandOptions {

@@ -2,7 +2,7 @@
 // The broker's produce/fetch path needs only iterateBatches (headers); decoding is for tools,
 // conversion and tests.
 import { ErrorCode, KafkaError } from '../errors.js';
-import { Attr, BATCH_HEADER_SIZE, BatchOffset, LOG_OVERHEAD, readBatchHeader, type BatchHeader } from './batch-header.js';
+import { Attr, BATCH_HEADER_SIZE, BatchOffset, LOG_OVERHEAD, readBatchHeader, sealBatch, type BatchHeader } from './batch-header.js';
 import { compress, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES } from './compression.js';
 import { crc32c } from './crc.js';
 import {
@@ -77,20 +77,18 @@ export function encodeBatch(records: PreparedRecord[], opts: RecordBatchOptions,
   let attributes = codec | extraAttributes;
   if (logAppendTime) attributes |= Attr.logAppendTime;
   if (opts.transactional) attributes |= Attr.transactional;
-  out.writeBigInt64BE(BigInt(opts.baseOffset ?? 0), BatchOffset.baseOffset);
-  out.writeInt32BE(out.length - LOG_OVERHEAD, BatchOffset.batchLength);
-  out.writeInt32BE(opts.partitionLeaderEpoch ?? -1, BatchOffset.partitionLeaderEpoch);
-  out.writeInt8(2, BatchOffset.magic);
-  out.writeInt16BE(attributes, BatchOffset.attributes);
-  out.writeInt32BE(count - 1, BatchOffset.lastOffsetDelta);
-  out.writeBigInt64BE(BigInt(baseTimestamp), BatchOffset.baseTimestamp);
-  out.writeBigInt64BE(BigInt(maxTimestamp), BatchOffset.maxTimestamp);
-  out.writeBigInt64BE(BigInt(opts.producerId ?? -1), BatchOffset.producerId);
-  out.writeInt16BE(opts.producerEpoch ?? -1, BatchOffset.producerEpoch);
-  out.writeInt32BE(opts.baseSequence ?? -1, BatchOffset.baseSequence);
-  out.writeInt32BE(count, BatchOffset.recordCount);
-  out.writeUInt32BE(crc32c(out, BatchOffset.attributes, out.length), BatchOffset.crc);
-  return out;
+  return sealBatch(out, {
+    baseOffset: opts.baseOffset ?? 0,
+    partitionLeaderEpoch: opts.partitionLeaderEpoch ?? -1,
+    attributes,
+    lastOffsetDelta: count - 1,
+    baseTimestamp,
+    maxTimestamp,
+    producerId: opts.producerId ?? -1,
+    producerEpoch: opts.producerEpoch ?? -1,
+    baseSequence: opts.baseSequence ?? -1,
+    recordCount: count,
+  });
 }
 
 function writeAllRecords(

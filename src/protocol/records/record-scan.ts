@@ -152,7 +152,8 @@ export function scanRecords(buf: Buffer, start: number, end: number, count: numb
   return scan.maxTimestampDelta;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Resolves on the event loop's next turn (after pending I/O callbacks): a pause in long work. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * scanRecords that hands the event loop back after every `sliceBytes` of records, so other clients

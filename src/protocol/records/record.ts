@@ -84,17 +84,23 @@ export function prepareRecord(input: RecordInput, defaultTimestamp: number): Pre
   };
 }
 
-/** Bytes of the record after its length varint. */
-export function recordBodySize(r: PreparedRecord, offsetDelta: number, timestampDelta: number): number {
-  let size =
+/** Bytes of a record after its length varint, up to and including its header count (-1 length = null). */
+export function recordBodySizeWithoutHeaders(keyLength: number, valueLength: number, offsetDelta: number, timestampDelta: number, headerCount: number): number {
+  return (
     1 +
     sizeOfVarlong(timestampDelta) +
     sizeOfVarint(offsetDelta) +
-    sizeOfVarint(r.keyLength) +
-    Math.max(0, r.keyLength) +
-    sizeOfVarint(r.valueLength) +
-    Math.max(0, r.valueLength) +
-    sizeOfVarint(r.headers.length);
+    sizeOfVarint(keyLength) +
+    Math.max(0, keyLength) +
+    sizeOfVarint(valueLength) +
+    Math.max(0, valueLength) +
+    sizeOfVarint(headerCount)
+  );
+}
+
+/** Bytes of the record after its length varint. */
+export function recordBodySize(r: PreparedRecord, offsetDelta: number, timestampDelta: number): number {
+  let size = recordBodySizeWithoutHeaders(r.keyLength, r.valueLength, offsetDelta, timestampDelta, r.headers.length);
   for (const h of r.headers) {
     size += sizeOfVarint(h.keyLength) + h.keyLength + sizeOfVarint(h.valueLength) + Math.max(0, h.valueLength);
   }

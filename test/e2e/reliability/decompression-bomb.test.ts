@@ -18,7 +18,7 @@ import '../../../src/protocol/records/codecs.js';
 import { BatchOffset, buildRecordBatch, compress, crc32c, writeVarint } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { createTopic, figure, mb, produce, rssKb } from './support.js';
+import { createTopic, figure, mb, produce, underAttack } from './support.js';
 
 const CODECS = [
   { id: 1, name: 'gzip' },
@@ -125,42 +125,13 @@ describe('decompression bombs: bounded memory and time, other clients served', (
   });
 
   /**
-   * Sends `batch` on the attacker connection while the healthy one alternates ApiVersions and a
-   * one-record Produce; returns the bomb's answer, how long it took, the healthy client's worst
-   * round trip and the broker's RSS growth (peak during the bomb minus just before).
+   * Sends `batch` on the attacker connection(s) while the healthy one keeps producing and asking
+   * ApiVersions (support.ts underAttack); returns the answers and the figures.
    */
-  async function underAttack(topic: string, batch: Buffer, attackers = [attacker]) {
-    const baseline = rssKb(pid);
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pid))), 20);
-    let done = false;
-    let worst = 0;
-    let rounds = 0;
-    const health = (async () => {
-      while (!done) {
-        const t = performance.now();
-        if (rounds % 2 === 0) {
-          expect((await healthy.request(18, 3, { clientSoftwareName: 'health', clientSoftwareVersion: '1' })).errorCode).toBe(0);
-        } else {
-          expect((await produce(healthy, 'health', [`beat ${rounds}`])).errorCode).toBe(0);
-        }
-        worst = Math.max(worst, performance.now() - t);
-        rounds++;
-      }
-    })();
-    const start = performance.now();
-    try {
-      const all = await Promise.all(attackers.map((a) => a.request(0, 7, produceBody(topic, batch))));
-      const elapsed = performance.now() - start;
-      const answers = all.map((res) => res.responses[0].partitionResponses[0]);
-      return { answer: answers[0], answers, elapsed, worst: () => worst, rounds: () => rounds, growth: () => peak - baseline };
-    } finally {
-      // One more healthy round trip after the answer, so a stall that outlasts it is counted too.
-      done = true;
-      await health;
-      clearInterval(sampler);
-      peak = Math.max(peak, rssKb(pid));
-    }
+  async function bombard(topic: string, batch: Buffer, attackers = [attacker]) {
+    const r = await underAttack(pid, healthy, () => Promise.all(attackers.map((a) => a.request(0, 7, produceBody(topic, batch)))));
+    const answers = r.result.map((res) => res.responses[0].partitionResponses[0]);
+    return { ...r, answer: answers[0], answers };
   }
 
   async function stillServes(codec: number, topic: string) {
@@ -176,16 +147,16 @@ describe('decompression bombs: bounded memory and time, other clients served', (
         ['60M headers', headerBomb(c.id)],
         ['18M records', recordBomb(c.id)],
       ] as const) {
-        const r = await underAttack(`bomb-${c.name}`, bomb);
+        const r = await bombard(`bomb-${c.name}`, bomb);
         figure(
           'decompression-bomb',
           `${c.name} ${shape}: ${(bomb.length / 1024).toFixed(0)} KB request answered ${r.answer.errorCode} in ${r.elapsed.toFixed(0)} ms; ` +
-            `broker RSS +${mb(r.growth())}; healthy client ${r.rounds()} round trips, worst ${r.worst().toFixed(0)} ms`,
+            `broker RSS +${mb(r.growth)}; healthy client ${r.rounds} round trips, worst ${r.worst.toFixed(0)} ms`,
         );
         expect(r.answer.errorCode).toBe(ErrorCode.INVALID_RECORD);
         expect(r.elapsed).toBeLessThan(8000);
-        expect(r.growth()).toBeLessThan(400 * 1024);
-        expect(r.worst()).toBeLessThan(2500);
+        expect(r.growth).toBeLessThan(400 * 1024);
+        expect(r.worst).toBeLessThan(2500);
       }
       await stillServes(c.id, `bomb-${c.name}`);
     });
@@ -196,16 +167,16 @@ describe('decompression bombs: bounded memory and time, other clients served', (
     try {
       for (const codec of [1, 3]) {
         const name = codec === 1 ? 'gzip' : 'lz4';
-        const r = await underAttack(`bomb-${name}`, headerBomb(codec), many);
+        const r = await bombard(`bomb-${name}`, headerBomb(codec), many);
         figure(
           'decompression-bomb',
           `6 x ${name} 60M headers at once: answered ${r.answers.map((a) => a.errorCode).join(',')} in ${r.elapsed.toFixed(0)} ms; ` +
-            `broker RSS +${mb(r.growth())}; healthy client ${r.rounds()} round trips, worst ${r.worst().toFixed(0)} ms`,
+            `broker RSS +${mb(r.growth)}; healthy client ${r.rounds} round trips, worst ${r.worst.toFixed(0)} ms`,
         );
         expect(r.answers.map((a) => a.errorCode)).toEqual(Array(6).fill(ErrorCode.INVALID_RECORD));
         expect(r.elapsed).toBeLessThan(20_000);
-        expect(r.growth()).toBeLessThan(400 * 1024);
-        expect(r.worst()).toBeLessThan(2500);
+        expect(r.growth).toBeLessThan(400 * 1024);
+        expect(r.worst).toBeLessThan(2500);
       }
     } finally {
       for (const c of many) c.close();
@@ -214,11 +185,11 @@ describe('decompression bombs: bounded memory and time, other clients served', (
 
   it('uncompressed: a batch claiming 2^31-1 records over a few bytes is refused at once', async () => {
     const oneRecord = Buffer.from([0x0c, 0, 0, 0, 1, 1, 0]);
-    const r = await underAttack('bomb-none', batchAround(0, 0x7fffffff, oneRecord));
-    figure('decompression-bomb', `uncompressed 2^31-1 records: answered ${r.answer.errorCode} in ${r.elapsed.toFixed(0)} ms; RSS +${mb(r.growth())}`);
+    const r = await bombard('bomb-none', batchAround(0, 0x7fffffff, oneRecord));
+    figure('decompression-bomb', `uncompressed 2^31-1 records: answered ${r.answer.errorCode} in ${r.elapsed.toFixed(0)} ms; RSS +${mb(r.growth)}`);
     expect(r.answer.errorCode).toBe(ErrorCode.INVALID_RECORD);
     expect(r.elapsed).toBeLessThan(2000);
-    expect(r.growth()).toBeLessThan(50 * 1024);
+    expect(r.growth).toBeLessThan(50 * 1024);
     await stillServes(0, 'bomb-none');
   });
 });

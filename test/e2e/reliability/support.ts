@@ -81,3 +81,54 @@ export async function produce(raw: RawClient, topic: string, values: string[], p
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface AttackFigures<T> {
+  result: T;
+  /** How long `attack` took, ms. */
+  elapsed: number;
+  /** The healthy client's worst round trip while it ran, ms. */
+  worst: number;
+  rounds: number;
+  /** The broker's peak RSS during the attack minus its RSS just before, kB. */
+  growth: number;
+}
+
+/**
+ * Runs `attack` while `healthy` alternates ApiVersions and a one-record Produce to `healthTopic`,
+ * sampling the broker's RSS every 20 ms. One more healthy round trip is made after the attack is
+ * answered, so a stall that outlasts the answer is counted too.
+ */
+export async function underAttack<T>(pid: number, healthy: RawClient, attack: () => Promise<T>, healthTopic = 'health'): Promise<AttackFigures<T>> {
+  const baseline = rssKb(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pid))), 20);
+  let done = false;
+  let worst = 0;
+  let rounds = 0;
+  const health = (async () => {
+    while (!done) {
+      const t = performance.now();
+      if (rounds % 2 === 0) {
+        const res = await healthy.request(18, 3, { clientSoftwareName: 'health', clientSoftwareVersion: '1' });
+        if (res.errorCode !== 0) throw new Error(`ApiVersions answered ${res.errorCode} during the attack`);
+      } else {
+        const { errorCode } = await produce(healthy, healthTopic, [`beat ${rounds}`]);
+        if (errorCode !== 0) throw new Error(`a healthy Produce answered ${errorCode} during the attack`);
+      }
+      worst = Math.max(worst, performance.now() - t);
+      rounds++;
+    }
+  })();
+  const start = performance.now();
+  try {
+    const result = await attack();
+    const elapsed = performance.now() - start;
+    done = true;
+    await health;
+    return { result, elapsed, worst, rounds, growth: Math.max(peak, rssKb(pid)) - baseline };
+  } finally {
+    done = true;
+    await health.catch(() => {});
+    clearInterval(sampler);
+  }
+}

@@ -14,8 +14,13 @@ import {
   iterateBatches,
   readBatchHeader,
   readLegacyEntry,
+  compress,
+  decompress,
+  upConversion,
   upConvertMessageSet,
 } from '../../../../src/protocol/records/index.js';
+import { legacyEntrySize, writeLegacyEntry } from '../../../../src/protocol/records/legacy-message-set.js';
+import '../../../../src/protocol/records/codecs.js';
 import { ErrorCode } from '../../../../src/protocol/errors.js';
 import { bytes, load, type KafkaNodeFixture } from './fixtures.js';
 import { codeOf } from '../../../helpers/kafka-error.js';
@@ -110,6 +115,44 @@ describe('upConvertMessageSet (kafka-node Produce v0-v2 input)', () => {
     expect(big.length).toBeLessThan(5000);
     expect(codeOf(() => upConvertMessageSet(big, { maxDecompressedBytes: 64 * 1024 }))).toBe(ErrorCode.INVALID_RECORD);
     expect(decodeRecords(upConvertMessageSet(big))[0].value!.length).toBe(1 << 20);
+  });
+
+  it('the bound is for all the wrappers of a set together', () => {
+    const one = buildMessageSet([{ value: Buffer.alloc(40 * 1024) }], { magic: 1, compression: 1, now: 1 });
+    const three = Buffer.concat([one, one, one]);
+    expect(decodeRecords(upConvertMessageSet(three, { maxDecompressedBytes: 200 * 1024 }))).toHaveLength(3);
+    expect(codeOf(() => upConvertMessageSet(three, { maxDecompressedBytes: 100 * 1024 }))).toBe(ErrorCode.INVALID_RECORD);
+  });
+
+  it('a compressed inner message (a wrapper inside a wrapper) -> INVALID_RECORD, as Kafka', () => {
+    const innerWrapper = buildMessageSet([{ value: 'x' }], { magic: 1, compression: 1, now: 1 });
+    const packed = compress(1, innerWrapper, 1);
+    const outer = Buffer.alloc(legacyEntrySize(1, -1, packed.length));
+    writeLegacyEntry(outer, 0, 0, 1, 1, 1, null, packed);
+    expect(codeOf(() => upConvertMessageSet(outer))).toBe(ErrorCode.INVALID_RECORD);
+  });
+
+  it('walks in slices (pauses), asks its driver to inflate and compress, and compresses with the target codec', () => {
+    const set = buildMessageSet(Array.from({ length: 1000 }, (_, i) => ({ value: `v${i}`, timestamp: i })), { magic: 1, compression: 2, now: 1 });
+    const steps = upConversion(set, { sliceBytes: 4096, targetCodec: 1 });
+    const kinds: string[] = [];
+    let answer: Buffer | undefined;
+    for (;;) {
+      const step = steps.next(answer);
+      if (step.done) {
+        const h = readBatchHeader(step.value);
+        expect(h.attributes & Attr.compressionMask).toBe(1);
+        expect(h.maxTimestamp).toBe(999);
+        expect(decodeRecords(step.value).map((r) => r.value!.toString())).toEqual(Array.from({ length: 1000 }, (_, i) => `v${i}`));
+        break;
+      }
+      const ask = step.value;
+      kinds.push(ask.kind);
+      answer = ask.kind === 'inflate' ? decompress(ask.codec, ask.data, ask.maxBytes, ask.magic) : ask.kind === 'compress' ? compress(ask.codec, ask.data) : undefined;
+    }
+    expect(kinds[0]).toBe('inflate');
+    expect(kinds.filter((k) => k === 'pause').length).toBeGreaterThan(5);
+    expect(kinds[kinds.length - 1]).toBe('compress');
   });
 });
 
