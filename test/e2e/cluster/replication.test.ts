@@ -139,6 +139,23 @@ function logBytes(id: number, topic: string, partition: number): Buffer {
   return Buffer.concat(segments.map((f) => readFileSync(join(dir, f))));
 }
 
+/** Every running broker's cache has the topic's states (brokers learn them from ZooKeeper in their own time). */
+async function knownEverywhere(topic: string): Promise<void> {
+  const via = metadataVia;
+  try {
+    for (const id of brokers.keys()) {
+      if (brokers.get(id)!.process.exitCode !== null || brokers.get(id)!.process.signalCode !== null) continue;
+      metadataVia = id;
+      await waitFor(`${topic} known to broker ${id}`, async () => {
+        const t = await metadata(topic);
+        return t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p: any) => p.leaderId >= 0 && p.replicaNodes.length > 0) ? true : null;
+      }, 20_000);
+    }
+  } finally {
+    metadataVia = via;
+  }
+}
+
 async function partitionState(topic: string, partition = 0): Promise<{ leaderId: number; isrNodes: number[]; replicaNodes: number[] }> {
   const t = await metadata(topic);
   return t.partitions.find((p: any) => p.partitionIndex === partition);
@@ -199,6 +216,7 @@ describe.skipIf(kcatPath() === null)('replication with min.insync.replicas=2', (
     } finally {
       await admin.disconnect();
     }
+    await knownEverywhere(TOPIC);
     const state = await partitionState(TOPIC);
     leaderId = state.leaderId;
     followers = IDS.filter((id) => id !== leaderId);
@@ -289,6 +307,7 @@ describe('leader failover', () => {
     } finally {
       await admin.disconnect();
     }
+    await knownEverywhere(TOPIC);
     const before = await waitFor('failover states', async () => {
       const s = await partitionState(TOPIC);
       return s && s.isrNodes.length === 3 ? s : null;
