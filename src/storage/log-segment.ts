@@ -520,10 +520,11 @@ export class LogSegment {
     return -1;
   }
 
-  /** Calls `visit` with every batch header (the bytes at `at` of `buf`), oldest first. */
+  /** Calls `visit` with every batch header (the bytes at `at` of `buf`), oldest first, but those of corrupt batches. */
   async forEachBatchHeader(visit: (buf: Buffer, at: number) => void): Promise<void> {
-    await this.walkHeaders(0, this.size, (buf, at) => {
-      visit(buf, at);
+    await this.walkHeaders(0, this.size, (buf, at, position) => {
+      // A batch that failed its CRC-32C at recovery: nothing in its header can be believed.
+      if (!this.checked.isBad(position)) visit(buf, at);
       return false;
     });
   }

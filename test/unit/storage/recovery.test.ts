@@ -316,6 +316,23 @@ describe('crash recovery', () => {
     expect((await log.append(valuesBatch('z', 1))).baseOffset).toBe(values.length);
   });
 
+  it('a batch recovery found corrupt names no leader epoch when the epoch file is rebuilt', async () => {
+    const { log: old } = await crashed('epochs', 120);
+    const bases = old.segmentBaseOffsets();
+    const epochBefore = old.leaderEpochs.latestEpoch();
+    await writeFile(join(dir, 'recovery-point-offset-checkpoint'), '0\n1\nepochs 0 0\n');
+    await rm(join(dir, 'epochs-0', 'leader-epoch-checkpoint'), { force: true });
+    const path = segFile(old, bases[1], '.log');
+    const data = await readFile(path);
+    const [position, size] = batchesIn(data)[1];
+    data.writeInt32BE(9999, position + 12); // partitionLeaderEpoch: outside the CRC
+    data[position + size - 3] ^= 0x20; // and a value byte: the CRC fails
+    await writeFile(path, data);
+    const { log } = await reopen('epochs');
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect(log.leaderEpochs.latestEpoch()).toBe(epochBefore);
+  });
+
   it('broken framing in an older segment: the offsets up to the next segment are refused, nothing cut or deleted', async () => {
     const { log: old, values } = await crashed('framing', 120);
     const bases = old.segmentBaseOffsets();
