@@ -333,6 +333,23 @@ describe('crash recovery', () => {
     expect(log.leaderEpochs.latestEpoch()).toBe(epochBefore);
   });
 
+  it('a batch recovery found corrupt adds no producer when the producer state is replayed', async () => {
+    const { log: old } = await crashed('pids', 120);
+    const bases = old.segmentBaseOffsets();
+    expect(old.producerState.size).toBe(0); // no idempotent producer wrote here
+    await writeFile(join(dir, 'recovery-point-offset-checkpoint'), '0\n1\npids 0 0\n');
+    // Without snapshots the headers of the last two segments are replayed.
+    for (const f of await readdir(join(dir, 'pids-0'))) if (f.endsWith('.snapshot')) await rm(join(dir, 'pids-0', f));
+    const path = segFile(old, bases.at(-2)!, '.log');
+    const data = await readFile(path);
+    const [position] = batchesIn(data)[1];
+    data.writeBigInt64BE(12345n, position + 43); // producerId, inside the CRC: the batch fails it
+    await writeFile(path, data);
+    const { log } = await reopen('pids');
+    expect(log.segmentBaseOffsets()).toEqual(bases);
+    expect([...log.producerState.entries()].map((e) => e.producerId)).toEqual([]);
+  });
+
   it('broken framing in an older segment: the offsets up to the next segment are refused, nothing cut or deleted', async () => {
     const { log: old, values } = await crashed('framing', 120);
     const bases = old.segmentBaseOffsets();
