@@ -19,4 +19,20 @@ describe('daemon command lines without yargs', () => {
     }
     expect(parseDaemonArgs(['--override', 'a=1'], { overrides: false })).toBeUndefined();
   });
+
+  it('parses the local cluster options of server-start, and leaves odd values to yargs', () => {
+    const opts = { overrides: true, numbers: ['brokers', 'port'], strings: ['data-dir'] };
+    expect(parseDaemonArgs(['--brokers', '3', '--port=19092', 'c.properties', '--data-dir', '/d', '--override', 'a=1'], opts)).toEqual({
+      brokers: 3,
+      port: 19092,
+      config: 'c.properties',
+      'data-dir': '/d',
+      override: ['a=1'],
+    });
+    for (const args of [['--brokers'], ['--brokers', 'x'], ['--brokers', '-1'], ['--brokers=3', '--brokers', '4'], ['--data-dir', '--help'], ['--brokers', '3', '--bogus']]) {
+      expect(parseDaemonArgs(args, opts), args.join(' ')).toBeUndefined();
+    }
+    // Without them in the options, they are unknown: yargs.
+    expect(parseDaemonArgs(['--brokers', '3'], { overrides: true })).toBeUndefined();
+  });
 });
