@@ -1,10 +1,10 @@
 // DescribeConfigs / AlterConfigs / IncrementalAlterConfigs logic for topic and broker resources
 // (broker loggers: broker-loggers.ts).
 // Sources and synonyms follow Kafka: a topic override (TOPIC_CONFIG), then the broker keys that
-// feed it (dynamic, then static), then the default.
+// feed it (dynamic, then static, then default), cut as Kafka cuts them (brokerSynonymsOf).
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { BROKER_DEFAULTS } from '../config/broker-config.js';
-import { BROKER_CONFIG_KEYS } from '../config/broker-configs.js';
+import { BROKER_CONFIG_KEYS, isKnownBrokerKey } from '../config/broker-configs.js';
 import { checkConfigValue } from '../config/config-def.js';
 import { ConfigSource, ConfigType, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, validateTopicConfigs } from '../config/topic-configs.js';
 import type { BrokerContext } from './broker-context.js';
@@ -40,12 +40,7 @@ export function describeTopicConfigs(
     const synonyms: ConfigEntry['synonyms'] = [];
     if (includeSynonyms) {
       if (override !== undefined) synonyms.push({ name: d.name, value: override, source: ConfigSource.TOPIC_CONFIG });
-      for (const syn of d.synonyms) {
-        if (broker.config.dynamic.has(syn.key)) synonyms.push({ name: syn.key, value: broker.config.dynamic.get(syn.key)!, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
-        if (broker.config.explicit.has(syn.key)) synonyms.push({ name: syn.key, value: broker.config.explicit.get(syn.key)!, source: ConfigSource.STATIC_BROKER_CONFIG });
-      }
-      const withDefault = [...d.synonyms].reverse().find((s) => BROKER_DEFAULTS[s.key] !== undefined);
-      synonyms.push(withDefault ? { name: withDefault.key, value: BROKER_DEFAULTS[withDefault.key], source: ConfigSource.DEFAULT_CONFIG } : { name: d.synonyms[0]?.key ?? d.name, value: d.default, source: ConfigSource.DEFAULT_CONFIG });
+      synonyms.push(...brokerSynonymsOf(broker, d));
     }
     const source = override !== undefined ? ConfigSource.TOPIC_CONFIG : fromBroker.source;
     return {
@@ -60,6 +55,43 @@ export function describeTopicConfigs(
       documentation: null,
     };
   });
+}
+
+/**
+ * Kafka's ConfigHelper.configSynonyms for a topic config: the broker keys it falls back to, by
+ * source (dynamic, static, default), each source in synonym order; then everything before the
+ * first entry for the main key (log.retention.ms for retention.ms) is dropped. So a topic config
+ * whose main broker key is unset anywhere lists no broker synonyms at all, even when a secondary
+ * key (log.retention.hours=168) supplies the value; one without broker keys lists none either.
+ */
+function brokerSynonymsOf(broker: BrokerContext, d: (typeof TOPIC_CONFIGS)[number]): ConfigEntry['synonyms'] {
+  const all: ConfigEntry['synonyms'] = [];
+  for (const syn of d.synonyms) {
+    if (broker.config.dynamic.has(syn.key)) all.push({ name: syn.key, value: broker.config.dynamic.get(syn.key)!, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+  }
+  for (const syn of d.synonyms) {
+    if (broker.config.explicit.has(syn.key)) all.push({ name: syn.key, value: broker.config.explicit.get(syn.key)!, source: ConfigSource.STATIC_BROKER_CONFIG });
+  }
+  for (const syn of d.synonyms) {
+    const value = kafkaBrokerDefault(d, syn.key);
+    if (value !== undefined) all.push({ name: syn.key, value, source: ConfigSource.DEFAULT_CONFIG });
+  }
+  const first = all.findIndex((s) => s.name === d.synonyms[0]?.key);
+  return first < 0 ? [] : all.slice(first);
+}
+
+// Broker keys Kafka defines without a default although they have a topic config of their own.
+const NO_KAFKA_DEFAULT = new Set(['log.flush.interval.ms']);
+
+/**
+ * The default Kafka's broker config gives a topic config's broker key. kts leaves a broker key
+ * without a default when the topic config's own default is what applies; for a topic config with
+ * one broker key, that is the key's default in Kafka too.
+ */
+function kafkaBrokerDefault(d: (typeof TOPIC_CONFIGS)[number], key: string): string | undefined {
+  if (BROKER_DEFAULTS[key] !== undefined) return BROKER_DEFAULTS[key];
+  if (d.synonyms.length !== 1 || !isKnownBrokerKey(key) || NO_KAFKA_DEFAULT.has(key)) return undefined;
+  return d.default;
 }
 
 export function describeBrokerConfigs(broker: BrokerContext, resourceName: string, names: string[] | null, includeSynonyms: boolean): ConfigEntry[] {

@@ -188,7 +188,8 @@ export async function describeMembers(client: KafkaClient, groupIds: string[], v
         assignment: m.assignment,
       })),
     });
-    if (!stateNote(g.groupId, g.state, g.members.length, { plain, notes })) continue;
+    // A group without members still gets the header: Kafka leaves it out only for a missing group.
+    if (!stateNote(g.groupId, g.state, g.members.length, { plain, notes }) && g.state === 'Dead') continue;
     const withInstance = g.members.some((m) => (m.groupInstanceId ?? '') !== '');
     const widths: (number | undefined)[] = [
       widest(15, [g.groupId]),

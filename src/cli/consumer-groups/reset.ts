@@ -46,7 +46,7 @@ export async function resetOffsets(client: KafkaClient, args: ParsedArgs, groupI
       }
       offsets = await clampToLog(client, forGroup, notes);
     } else {
-      offsets = await planOffsets(client, args, g.groupId, await partitionsToReset(client, args, g.groupId), notes);
+      offsets = await planOffsets(client, args, g.groupId, await partitionsToReset(client, args, g.groupId), notes, (line) => plain.push(line));
     }
     offsets = sorted(offsets);
     if (execute && offsets.length > 0) {
@@ -104,7 +104,8 @@ async function listOffsets(client: KafkaClient, partitions: TopicPartition[], ti
   return out;
 }
 
-async function planOffsets(client: KafkaClient, args: ParsedArgs, groupId: string, partitions: TopicPartition[], notes: Notes): Promise<Planned[]> {
+/** `say` prints on stdout before the table (Kafka's println of a fallback). */
+async function planOffsets(client: KafkaClient, args: ParsedArgs, groupId: string, partitions: TopicPartition[], notes: Notes, say: (text: string) => void): Promise<Planned[]> {
   const at = (m: Map<string, number>) => partitions.map((tp) => ({ ...tp, offset: m.get(key(tp))! }));
   if (args.has('to-offset')) {
     const offset = args.int('to-offset')!;
@@ -126,6 +127,8 @@ async function planOffsets(client: KafkaClient, args: ParsedArgs, groupId: strin
     const timestamp = args.has('to-datetime') ? parseDateTime(args.str('to-datetime')!) : Date.now() - parseDuration(args.str('by-duration')!);
     const byTime = await listOffsets(client, partitions, timestamp, 'offset by timestamp');
     const missing = partitions.filter((tp) => (byTime.get(key(tp)) ?? -1) < 0);
+    // No record at or after that time: Kafka says so on stdout, then takes the log end.
+    for (const tp of missing) say(`\nWarn: Partition ${tp.partition} from topic ${tp.topic} is empty. Falling back to latest known offset.\n`);
     const ends = await listOffsets(client, missing, -1, 'ending offset');
     return partitions.map((tp) => ({ ...tp, offset: (byTime.get(key(tp)) ?? -1) >= 0 ? byTime.get(key(tp))! : ends.get(key(tp))! }));
   }
@@ -135,8 +138,9 @@ async function planOffsets(client: KafkaClient, args: ParsedArgs, groupId: strin
     const ends = await listOffsets(client, missing, -1, 'ending offset');
     return partitions.map((tp) => ({ ...tp, offset: committed.get(key(tp)) ?? ends.get(key(tp))! }));
   }
+  // Kafka 3.9's wording, its set printed in Java's hash order.
   throw new UsageError(
-    'Option [reset-offsets] takes one of these options: [to-datetime], [by-duration], [to-earliest], [to-latest], [shift-by], [from-file], [to-current], [to-offset]',
+    "Option '[reset-offsets]' requires one of the following scenarios: [[to-offset], [to-current], [to-datetime], [from-file], [by-duration], [to-earliest], [to-latest], [shift-by]]",
   );
 }
 

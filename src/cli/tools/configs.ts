@@ -70,7 +70,12 @@ export function resolveTarget(args: ParsedArgs): ConfigTarget {
   if (unsupported) throw new ConfigValidationError(`kts does not support --entity-type ${unsupported} (quotas, SCRAM credentials and client metrics are not implemented)`);
   const known = ['topics', 'brokers', 'broker-loggers'];
   const invalid = types.find((t) => !known.includes(t));
-  if (invalid) throw new UsageError(`Invalid entity type ${invalid}, the entity type must be one of ${[...known, ...UNSUPPORTED].join(', ')}`);
+  // Kafka 3.9's text, a bare message (no usage), for a --bootstrap-server run.
+  if (invalid) {
+    throw new ConfigValidationError(
+      `Invalid entity type ${invalid}, the entity type must be one of topics, clients, users, brokers, ips, broker-loggers, client-metrics with a --bootstrap-server or --bootstrap-controller argument`,
+    );
+  }
   if (types.length > 1) throw new UsageError(`Only one entity type may be specified, except users and clients: ${types.join(', ')}`);
   const type = types[0] as EntityType;
   if (names.length > 1) throw new UsageError('Only one entity name may be specified');

@@ -127,12 +127,14 @@ interface PartitionState extends TopicPartition {
 const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
-  const propsFromFile = args.has('consumer.config') ? await readPropertiesFile(args.str('consumer.config')!) : new Map<string, string>();
-  const propsFromArgs = await mergedProperties(undefined, args.all('consumer-property'));
+  // Kafka 4.2+ (KIP-1147) spells them --command-config/--command-property, --formatter-property.
+  const configFile = args.str('command-config') ?? args.str('consumer.config');
+  const propsFromFile = configFile !== undefined ? await readPropertiesFile(configFile) : new Map<string, string>();
+  const propsFromArgs = await mergedProperties(undefined, [...args.all('consumer-property'), ...args.all('command-property')]);
   const props = new Map([...propsFromFile, ...propsFromArgs]);
   const plan = planConsumer(args, props, propsFromArgs, propsFromFile, (l) => ctx.out.note(l));
 
-  const formatterProps = await mergedProperties(args.str('formatter-config'), args.all('property'));
+  const formatterProps = await mergedProperties(args.str('formatter-config'), [...args.all('property'), ...args.all('formatter-property')]);
   if (args.has('key-deserializer')) formatterProps.set('key.deserializer', args.str('key-deserializer')!);
   if (args.has('value-deserializer')) formatterProps.set('value.deserializer', args.str('value-deserializer')!);
   const formatter: MessageFormatter = plan.formatter === 'noop' ? new NoOpMessageFormatter() : new DefaultMessageFormatter(formatterProps);

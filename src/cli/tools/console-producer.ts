@@ -66,8 +66,9 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const readerClass = args.str('line-reader')!;
   if (!LINE_READERS.has(readerClass)) throw new CliError(`kts has no line reader ${readerClass}; use the default LineMessageReader or --input jsonl`);
 
-  const readerProps = await mergedProperties(args.str('reader-config'), args.all('property'));
-  const producerProps = await mergedProperties(args.str('producer.config'), args.all('producer-property'));
+  // Kafka 4.2+ (KIP-1147) spells them --reader-property, --command-config/--command-property.
+  const readerProps = await mergedProperties(args.str('reader-config'), [...args.all('property'), ...args.all('reader-property')]);
+  const producerProps = await mergedProperties(args.str('command-config') ?? args.str('producer.config'), [...args.all('producer-property'), ...args.all('command-property')]);
   const settings = producerSettings(args, producerProps);
   const reader = new LineMessageReader(readerProps);
   const parse = input === 'jsonl' ? (line: string, n: number) => parseJsonRecord(line, n) : (line: string, n: number) => reader.parse(line, n);

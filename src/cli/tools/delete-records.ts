@@ -1,7 +1,9 @@
 // The work of `kts delete-records` (Kafka's DeleteRecordsCommand).
 import { readFile } from 'node:fs/promises';
 import { bootstrapFrom, connect, readPropertiesFile } from '../connect.js';
+import { errorName } from '../../protocol/errors.js';
 import { CliError } from '../errors.js';
+import { log4jLine } from '../log.js';
 import { requireOptions, type ParsedArgs } from '../options.js';
 import type { ToolContext } from '../tool.js';
 
@@ -57,6 +59,12 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
     const plainMode = ctx.out.mode === 'plain' || ctx.out.mode === 'table';
     if (plainMode) ctx.out.write('Executing records delete operation\n');
     const results = await ctx.out.spin('Deleting records', client.admin.deleteRecords(requests));
+    // Kafka's admin client logs every partition that failed for a reason it will not retry.
+    for (const r of results) {
+      if (!r.error || r.error.retriable || r.error.code === undefined) continue;
+      const message = `[AdminClient clientId=${props.get('client.id') ?? 'adminclient-1'}] DeleteRecords request for topic partition ${r.topic}-${r.partition} failed due to an unexpected error ${errorName(r.error.code)}`;
+      ctx.out.stderr.write(log4jLine('ERROR', message, 'org.apache.kafka.clients.admin.internals.DeleteRecordsHandler'));
+    }
     const lines = ['Records delete operation completed:'];
     for (const r of results) {
       lines.push(r.error ? `partition: ${r.topic}-${r.partition}\terror: ${r.error.javaString}` : `partition: ${r.topic}-${r.partition}\tlow_watermark: ${r.lowWatermark}`);
