@@ -5,48 +5,15 @@
 // deleted, the clean-shutdown marker kept). Kafka itself deletes every segment of a partition whose
 // log-start checkpoint is past its log end; here that too is a refusal. (Damaged segments and
 // indexes, which are repaired: damaged-files.test.ts.)
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KTS_BIN, freePort, spawnBroker, tempDir } from '../../helpers/broker.js';
-import { spawnTracked } from '../../helpers/processes.js';
+import { spawnBroker, tempDir } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { createTopic, figure, produce, readPartition } from './support.js';
+import { createTopic, figure, produce, readPartition, startRefused, treeOf } from './support.js';
 
 const PER_PARTITION = 200;
 let fixture: string;
-
-/** Every file and dir under `root` with a hash of its bytes: equal trees mean nothing was written. */
-function treeOf(root: string): string[] {
-  return readdirSync(root, { withFileTypes: true, recursive: true })
-    .map((e) => {
-      const path = join(e.parentPath, e.name);
-      return e.isDirectory() ? `${path}/` : `${path} ${createHash('sha1').update(readFileSync(path)).digest('hex')}`;
-    })
-    .sort();
-}
-
-/** Runs `kts server-start` on `dataDir` until it exits; one that starts is killed (it must not start). */
-async function startRefused(dataDir: string): Promise<{ code: number | null; output: string }> {
-  const port = await freePort();
-  const child = spawnTracked(
-    process.execPath,
-    [KTS_BIN, 'server-start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const seen = (d: Buffer) => {
-    output += d;
-    if (/ready: bootstrap server/.test(output)) child.kill('SIGKILL'); // it started: the test fails
-  };
-  child.stdout.on('data', seen);
-  child.stderr.on('data', seen);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
-  clearTimeout(timer);
-  return { code, output };
-}
 
 const metadataOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'kts-metadata.json'), 'utf8'));
 const writeMetadata = (dir: string, doc: unknown) => writeFileSync(join(dir, 'kts-metadata.json'), JSON.stringify(doc, null, 2));

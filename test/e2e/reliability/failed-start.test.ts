@@ -5,48 +5,15 @@
 // last clean stop in place (so the next start does not re-validate every segment), nothing else
 // written; the same embedded (startBroker), where no process exit removes the lock. Then, with the
 // batch repaired, the broker starts and has every record and offset.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KTS_BIN, freePort, spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { spawnTracked } from '../../helpers/processes.js';
+import { freePort, spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { startBroker } from '../../../src/broker/index.js';
 import { crc32c } from '../../../src/protocol/records/crc.js';
-import { createTopic, figure, produce, readPartition } from './support.js';
-
-/** Every file and dir under `root` with a hash of its bytes: equal trees mean nothing was written. */
-function treeOf(root: string): string[] {
-  return readdirSync(root, { withFileTypes: true, recursive: true })
-    .map((e) => {
-      const path = join(e.parentPath, e.name);
-      return e.isDirectory() ? `${path}/` : `${path} ${createHash('sha1').update(readFileSync(path)).digest('hex')}`;
-    })
-    .sort();
-}
-
-/** Runs `kts server-start` on `dataDir` until it exits; one that starts is killed (it must not start). */
-async function startRefused(dataDir: string): Promise<{ code: number | null; output: string }> {
-  const port = await freePort();
-  const child = spawnTracked(
-    process.execPath,
-    [KTS_BIN, 'server-start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const seen = (d: Buffer) => {
-    output += d;
-    if (/ready: bootstrap server/.test(output)) child.kill('SIGKILL'); // it started: the test fails
-  };
-  child.stdout.on('data', seen);
-  child.stderr.on('data', seen);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
-  clearTimeout(timer);
-  return { code, output };
-}
+import { createTopic, figure, produce, readPartition, startRefused, treeOf } from './support.js';
 
 const ATTRIBUTES = 21;
 const CRC = 17;

@@ -1,6 +1,10 @@
 // Shared by the reliability tests: reading a whole partition back with raw Fetch requests, creating
 // topics and producing with the wire codec, the broker's RSS from /proc, and a figure printer.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { KTS_BIN, freePort } from '../../helpers/broker.js';
+import { spawnTracked } from '../../helpers/processes.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { buildRecordBatch, decodeRecords } from '../../../src/protocol/records/index.js';
 
@@ -131,4 +135,35 @@ export async function underAttack<T>(pid: number, healthy: RawClient, attack: ()
     await health.catch(() => {});
     clearInterval(sampler);
   }
+}
+
+/** Every file and dir under `root` with a hash of its bytes: equal trees mean nothing was written. */
+export function treeOf(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true, recursive: true })
+    .map((e) => {
+      const path = join(e.parentPath, e.name);
+      return e.isDirectory() ? `${path}/` : `${path} ${createHash('sha1').update(readFileSync(path)).digest('hex')}`;
+    })
+    .sort();
+}
+
+/** Runs `kts server-start` on `dataDir` until it exits; one that starts is killed (it must not start). */
+export async function startRefused(dataDir: string): Promise<{ code: number | null; output: string }> {
+  const port = await freePort();
+  const child = spawnTracked(
+    process.execPath,
+    [KTS_BIN, 'server-start', '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${dataDir}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const seen = (d: Buffer) => {
+    output += d;
+    if (/ready: bootstrap server/.test(output)) child.kill('SIGKILL'); // it started: the test fails
+  };
+  child.stdout.on('data', seen);
+  child.stderr.on('data', seen);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+  clearTimeout(timer);
+  return { code, output };
 }
