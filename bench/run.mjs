@@ -19,6 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { cpuSeconds, median, percentile, rssMB, rssSampler, run, sleep } from './lib/proc.mjs';
 import { RawClient, createTopics, startKts, startMock } from './lib/servers.mjs';
 import { printTable, summaryLine, updateReadme, verdict, writeOutputs } from './lib/report.mjs';
+import { scenarioPeers, startKafka } from './peers.mjs';
+import { scenarioReplication } from './replication.mjs';
+import { scenarioCompaction } from './compaction.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -530,6 +533,73 @@ async function scenarioKafkajs() {
   }
 }
 
+// Transactional produce vs idempotent produce with kafkajs, as an app sends: 200 transactions of
+// 100 x 100 B (begin, send, commit, one after another) against the same sends without a
+// transaction, same broker, same partition, alternating which goes first.
+async function scenarioTransactions() {
+  const txns = 200;
+  const perTxn = 100;
+  const rounds = Math.min(ROUNDS, 5);
+  log(`transactions: kafkajs ${txns} transactions of ${perTxn} x 100 B vs idempotent sends of the same, ${rounds} rounds`);
+  const kts = track(await startKts(snap, { dataDir: newDir('transactions') }));
+  // The same client against Apache Kafka 4.4, to know what a transaction costs there (2 rounds).
+  const kafka = haveTool('java') ? await startKafka(newDir('transactions-kafka')).catch((err) => log(`  Kafka 4.4 did not start: ${err.message.slice(0, 200)}`)) : null;
+  if (kafka) track(kafka);
+  const topics = {};
+  for (let r = 0; r < rounds; r++) topics[`tx${r}`] = 1;
+  await createTopics(kts.port, proto, topics);
+  if (kafka) await createTopics(kafka.port, proto, { tx0: 1, tx1: 1 });
+  const res = { kts: { txn: [], idempotent: [], perTxnMs: [] }, kafka: { txn: [], idempotent: [], perTxnMs: [] } };
+  const once = async (who, server, topic, mode) => {
+    const out = await run(process.execPath, [join(BENCH, 'lib', 'kafkajs-txn.mjs'), server.bootstrap, topic, mode, String(txns), String(perTxn)], { keepStdout: true, timeoutMs: 300_000 });
+    let j;
+    try {
+      j = JSON.parse(out.stdout.trim().split('\n').pop());
+    } catch {
+      log(`  kafkajs ${mode} against ${who} failed: ${out.stderr.slice(0, 300)}`);
+      return;
+    }
+    res[who][mode].push((txns * perTxn) / (j.ms / 1000));
+    if (mode === 'txn') res[who].perTxnMs.push(j.perTxnMs);
+    const where = Object.entries(j.requests).map(([api, q]) => `${api} ${q.count} x ${(q.ms / q.count).toFixed(2)} ms`).join(', ');
+    log(`  ${who} ${mode}: ${(j.ms / 1000).toFixed(2)} s, ${j.perTxnMs.toFixed(2)} ms per ${mode === 'txn' ? 'transaction' : 'send'} (${where})`);
+  };
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of r % 2 ? ['idempotent', 'txn'] : ['txn', 'idempotent']) {
+      await once('kts', kts, `tx${r}`, mode);
+      if (kafka && r < 2) await once('kafka', kafka, `tx${r}`, mode);
+    }
+  }
+  addRow({
+    id: 'txn-throughput',
+    scenario: `kafkajs transactional produce, ${txns} transactions of ${perTxn} x 100 B (records/s)`,
+    kts: median(res.kts.txn),
+    ref: median(res.kts.idempotent),
+    refName: 'idempotent produce, same run',
+    unit: 'rec/s',
+    goal: '>= 0.8x',
+    goalMin: 0.8,
+    rounds: res.kts,
+  });
+  addRow({
+    id: 'txn-latency-kafka',
+    scenario: `kafkajs transaction of ${perTxn} x 100 B, begin to commit (ms, vs Kafka 4.4)`,
+    kts: median(res.kts.perTxnMs),
+    ref: kafka ? median(res.kafka.perTxnMs) : undefined,
+    refName: 'Apache Kafka 4.4.0',
+    unit: 'ms',
+    goal: '<= 1x',
+    goalMax: 1,
+    note: kafka ? `Kafka 4.4 idempotent: ${median(res.kafka.idempotent).toFixed(0)} rec/s, transactional ${median(res.kafka.txn).toFixed(0)} rec/s` : undefined,
+    rounds: res.kafka,
+  });
+  for (const s of [kts, kafka]) {
+    if (!s) continue;
+    await s.stop();
+    children.delete(s);
+  }
+}
+
 async function scenarioCodecs() {
   if (!KCAT) return NO_KCAT;
   const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -919,6 +989,10 @@ const EXPECTED = {
     ['kafkajs-produce', 'kafkajs produce 100k x 100 B, acks=1 (records/s)', K],
     ['kafkajs-consume', 'kafkajs consume 100k x 100 B, group joined to last record (records/s)', K],
   ],
+  transactions: [
+    ['txn-throughput', 'kafkajs transactional produce, 200 transactions of 100 x 100 B (records/s)', 'idempotent produce, same run', '>= 0.8x'],
+    ['txn-latency-kafka', 'kafkajs transaction of 100 x 100 B, begin to commit (ms, vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 1x'],
+  ],
   codecs: ['gzip', 'snappy', 'lz4', 'zstd'].map((c) => [`codec-${c}`, `kcat produce 1M x 100 B, ${c} (MB/s uncompressed)`, 'none codec']),
   cli: [
     ['cli-list', '`kts topics --list` cold (wall)', 'node -e 0', '<= 1.5x'],
@@ -935,6 +1009,28 @@ const EXPECTED = {
     ['latency-p99', 'end-to-end latency p99 at 10k msg/s, acks=1', "Kafka's published 3 ms", '<= 5 ms'],
   ],
   'cli-startup': [],
+  kit: [],
+  peers: [
+    ['peers-start', 'broker start to first answer, empty (vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 0.1x'],
+    ['peers-rss-idle', 'broker RSS idle (vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 0.15x'],
+    ['peers-rss-peak', 'broker RSS peak over the kcat produce runs (vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 0.15x'],
+    ['peers-produce-100', 'kcat produce 1M x 100 B, 1 partition, acks=1 (wall, vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 1x'],
+    ['peers-consume-100', 'kcat consume 1M x 100 B to the end, 1 partition (wall, vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 1x'],
+    ['peers-produce-1k', 'kcat produce 100k x 1 KiB, 1 partition, acks=1 (wall, vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 1x'],
+    ['peers-consume-1k', 'kcat consume 100k x 1 KiB to the end, 1 partition (wall, vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 1x'],
+    ['peers-latency-p50', 'end-to-end latency p50 at 10k msg/s, acks=1 (vs Kafka 4.4)', 'Apache Kafka 4.4.0'],
+    ['peers-latency-p99', 'end-to-end latency p99 at 10k msg/s, acks=1 (vs Kafka 4.4)', 'Apache Kafka 4.4.0', '<= 1x'],
+  ],
+  replication: [
+    ['repl-throughput', 'kcat produce 1M x 100 B: RF=3 acks=all vs RF=1 acks=1, 3 brokers (records/s)', 'RF=1 acks=1, same run', '>= 0.5x'],
+    ['repl-latency-p50', 'end-to-end latency p50 at 10k msg/s, RF=3 acks=all', 'RF=1 acks=1, same run'],
+    ['repl-latency-p99', 'end-to-end latency p99 at 10k msg/s, RF=3 acks=all', 'RF=1 acks=1, same run', '<= 10 ms'],
+    ['repl-failover', 'leader SIGKILL to the first acks=all write acknowledged by the new leader (default settings)', 'zookeeper.session.timeout.ms', '<= 19 s'],
+  ],
+  compaction: [
+    ['compaction-mbps', 'log cleaner throughput: 64 MiB of 1 KiB updates over 2000 keys (bytes read / cleaning time)', 'report only'],
+    ['compaction-p99', 'produce p99 (1 record every 5 ms, acks=1) while the cleaner runs', 'same probe before cleaning'],
+  ],
   zookeeper: [
     ['zk-start', 'coordinator start to ruok', 'ZooKeeper 3.8', '<= 0.2x'],
     ['zk-session', 'coordinator start to first session', 'ZooKeeper 3.8', '<= 0.2x'],
@@ -952,12 +1048,17 @@ const scenarios = [
   ['large', scenarioLarge],
   ['consume', scenarioConsume],
   ['kafkajs', scenarioKafkajs],
+  ['transactions', scenarioTransactions],
   ['codecs', scenarioCodecs],
   ['cli', scenarioCli],
   ['start', scenarioStart],
   ['fetch', scenarioRandomFetch],
   ['latency', scenarioLatency],
   ['cli-startup', () => externalScript('cli-startup.mjs', 'cli-startup')],
+  ['kit', () => externalScript('kit.mjs', 'kit')],
+  ['peers', () => scenarioPeers({ snap, proto, PROTO_PATH, BENCH, KCAT, F100, F1K, N1K, newDir, track, untrack: (s) => children.delete(s), addRow, log, notes, rounds: ROUNDS, kcatProduce, kcatConsume, kcatFailed, run, haveTool })],
+  ['replication', () => scenarioReplication({ snap, proto, PROTO_PATH, BENCH, KCAT, F100, newDir, track, untrack: (s) => children.delete(s), addRow, log, rounds: ROUNDS, kcatProduce, kcatFailed, run })],
+  ['compaction', () => scenarioCompaction({ snap, proto, newDir, track, untrack: (s) => children.delete(s), addRow, log })],
   ['zookeeper', scenarioZookeeper],
 ];
 const unknown = ONLY ? [...ONLY].filter((id) => !scenarios.some(([s]) => s === id)) : [];

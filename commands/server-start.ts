@@ -1,7 +1,10 @@
 // kts server-start [server.properties] [--override k=v ...] — Kafka's kafka-server-start.sh.
 // With no arguments: localhost:9092, data in ~/.kts/data, loopback only, embedded coordinator.
 // With --brokers N: a local cluster (a coordinator and N brokers, src/broker/local-cluster/).
+// --as-kafka 3.9|4.0|4.4: speak as that Kafka release (its ApiVersions ranges; key kts.as.kafka).
+// --storage memory: keep the logs in the broker process, nothing on disk (key kts.storage).
 import type { Argv, CommandModule } from 'yargs';
+import { AS_KAFKA_RELEASES, parseAsKafka } from '../src/broker/kafka-releases.js';
 import { parseDaemonArgs } from '../src/cli/daemon-args.js';
 
 interface Args {
@@ -11,6 +14,8 @@ interface Args {
   port?: number;
   'coordinator-port'?: number;
   'data-dir'?: string;
+  'as-kafka'?: string;
+  storage?: string;
 }
 
 const CLUSTER_ONLY = ['port', 'coordinator-port', 'data-dir'] as const;
@@ -28,9 +33,17 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
       })
       .option('port', { type: 'number', describe: 'With --brokers: the first broker\'s port; the others follow (default 9092)' })
       .option('coordinator-port', { type: 'number', describe: 'With --brokers: the coordinator\'s port (default 2181, or the next free one)' })
-      .option('data-dir', { type: 'string', describe: 'With --brokers: where the cluster keeps broker-<id>/ and coordinator/ (default ~/.kts/cluster)' }) as Argv<Args>,
+      .option('data-dir', { type: 'string', describe: 'With --brokers: where the cluster keeps broker-<id>/ and coordinator/ (default ~/.kts/cluster)' })
+      .option('as-kafka', {
+        type: 'string',
+        describe: `Speak as that Kafka release (${AS_KAFKA_RELEASES.join(', ')}): advertise and serve exactly its API versions (the key kts.as.kafka)`,
+      })
+      .option('storage', {
+        type: 'string',
+        describe: 'files (under log.dirs) or memory (in the broker process only: nothing is written to disk, all is gone at exit; the key kts.storage)',
+      }) as Argv<Args>,
   // (--brokers and its options too: yargs would cost a cluster's start about 0.4 s)
-  direct: (args) => parseDaemonArgs(args, { overrides: true, numbers: ['brokers', 'port', 'coordinator-port'], strings: ['data-dir'] }) as Args | undefined,
+  direct: (args) => parseDaemonArgs(args, { overrides: true, numbers: ['brokers', 'port', 'coordinator-port'], strings: ['data-dir', 'as-kafka', 'storage'] }) as Args | undefined,
   handler: async (args) => {
     const stray = CLUSTER_ONLY.find((o) => args[o] !== undefined);
     if (args.brokers === undefined && stray) {
@@ -38,6 +51,24 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
       process.stderr.write(`kts: --${stray} is used with --brokers only (a single broker takes listeners and log.dirs)\n`);
       process.exitCode = 1;
       return;
+    }
+    const asKafka = args['as-kafka'];
+    if (asKafka !== undefined) {
+      if (!parseAsKafka(asKafka)) {
+        process.stderr.write(`kts: --as-kafka must be one of ${AS_KAFKA_RELEASES.join(', ')}, not ${asKafka}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      // The same as --override kts.as.kafka=<release>, so every broker of a local cluster gets it too.
+      args.override = [...(args.override ?? []), `kts.as.kafka=${asKafka}`];
+    }
+    if (args.storage !== undefined) {
+      if (args.storage !== 'files' && args.storage !== 'memory') {
+        process.stderr.write(`kts: --storage must be files or memory, not ${args.storage}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      args.override = [...(args.override ?? []), `kts.storage=${args.storage}`];
     }
     if (args.brokers !== undefined) {
       const { runLocalCluster } = await import('../src/broker/local-cluster/supervisor.js');

@@ -85,6 +85,9 @@ function parseDefault(field, elemType, isArray, isStruct, where) {
     case 'int64': {
       const s = String(raw).trim();
       const n = /^-?0x[0-9a-f]+$/i.test(s) ? (s.startsWith('-') ? -parseInt(s.slice(1), 16) : parseInt(s, 16)) : Number(s);
+      // int64 values are JS numbers: a default such as Long.MAX_VALUE (Fetch v18's HighWatermark)
+      // is kept as the nearest double, which the writer clamps back to the same int64.
+      if (elemType === 'int64' && /^-?\d+$/.test(s) && BigInt(s) >= -(2n ** 63n) && BigInt(s) < 2n ** 63n) return n;
       const [lo, hi] = INT_RANGES[elemType];
       if (!Number.isInteger(n) || n < lo || n > hi) break;
       return n;
@@ -188,6 +191,79 @@ function convertMessage(json, file) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Overlays keep the old versions
+
+/**
+ * A later release's schema with the base release's older versions put back: Kafka 4 dropped
+ * versions (KIP-896) that kts still serves by default (kafka-node speaks Produce v0, Fetch v0,
+ * OffsetCommit v0...), so the overlay's valid range is widened down to the base's and the fields
+ * only those versions had (OffsetCommit v1's CommitTimestamp, ListOffsets v0's MaxNumOffsets) are
+ * put back where the base had them. Then every version is checked to encode exactly as the release
+ * that defines it does: the base's at its versions, the overlay's at its own; a difference throws.
+ */
+function withOldVersions(later, base, file) {
+  if (!base) return later;
+  const laterRange = parseVersions(later.validVersions, file);
+  const baseRange = parseVersions(base.validVersions, file);
+  if (baseRange[0] >= laterRange[0]) return later;
+  const merged = structuredClone(later);
+  merged.validVersions = `${baseRange[0]}-${laterRange[1]}`;
+  delete merged.deprecatedVersions;
+  merged.fields = mergeFields(base.fields, merged.fields);
+  const baseCommons = new Map((base.commonStructs ?? []).map((s) => [s.name, s]));
+  for (const struct of merged.commonStructs ?? []) {
+    if (baseCommons.has(struct.name)) struct.fields = mergeFields(baseCommons.get(struct.name).fields, struct.fields);
+  }
+  const views = { merged: convertMessage(merged, file), base: convertMessage(base, file), later: convertMessage(later, file) };
+  for (let v = baseRange[0]; v <= laterRange[1]; v++) {
+    const reference = v >= laterRange[0] ? views.later : views.base;
+    const got = JSON.stringify(layoutAt(views.merged, v));
+    const want = JSON.stringify(layoutAt(reference, v));
+    if (got !== want) throw new Error(`${file}: merged schema differs from ${v >= laterRange[0] ? 'the overlay' : 'the base'} at v${v}:\n${got}\n${want}`);
+  }
+  return merged;
+}
+
+/** The later fields, plus the base's fields the later one dropped, each after its base predecessor. */
+function mergeFields(baseFields, laterFields) {
+  const out = laterFields.map((f) => ({ ...f }));
+  let after = -1;
+  for (const baseField of baseFields) {
+    const at = out.findIndex((f) => f.name === baseField.name);
+    if (at >= 0) {
+      if (baseField.fields && out[at].fields) out[at].fields = mergeFields(baseField.fields, out[at].fields);
+      after = at;
+    } else {
+      out.splice(after + 1, 0, structuredClone(baseField));
+      after += 1;
+    }
+  }
+  return out;
+}
+
+/** What goes on the wire at one version: the fields present, in order, with their encodings. */
+function layoutAt({ msg, commons }, v) {
+  const has = (range) => !!range && v >= range[0] && v <= range[1];
+  const flexible = has(msg.flexibleVersions);
+  const fields = (list) =>
+    list
+      .filter((f) => has(f.versions))
+      .map((f) => {
+        const struct = typeof f.type === 'string' ? null : f.type.ref ? commons.get(f.type.ref) : f.type;
+        return {
+          name: f.name,
+          type: struct ? fields(struct.fields) : f.type,
+          array: !!f.array,
+          nullable: has(f.nullable),
+          tag: has(f.tagged) ? f.tag : null,
+          default: f.default ?? null,
+          flexible: f.flexible === undefined ? flexible : has(f.flexible),
+        };
+      });
+  return { flexible, fields: fields(msg.fields) };
+}
+
+// ---------------------------------------------------------------------------------------------
 // TypeScript emission
 
 const q = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -276,7 +352,8 @@ function main() {
   const consumer = [];
   const data = [];
   for (const file of files) {
-    const json = JSON.parse(stripComments(readFileSync(join(overlay.has(file) ? overlayDir : schemaDir, file), 'utf8')));
+    const base = existsSync(join(schemaDir, file)) ? JSON.parse(stripComments(readFileSync(join(schemaDir, file), 'utf8'))) : null;
+    const json = overlay.has(file) ? withOldVersions(JSON.parse(stripComments(readFileSync(join(overlayDir, file), 'utf8'))), base, file) : base;
     const converted = convertMessage(json, file);
     converted.overlay = overlay.has(file);
     if (json.type === 'request' || json.type === 'response') {

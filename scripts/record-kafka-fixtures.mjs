@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const files = process.argv.length > 2 ? process.argv.slice(2) : ['test/e2e/real-kafka/oracle-console.test.ts', 'test/e2e/real-kafka/oracle-admin.test.ts'];
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['test/e2e/real-kafka/oracle-console.test.ts', 'test/e2e/real-kafka/oracle-admin.test.ts', 'test/e2e/real-kafka/oracle-reassign.test.ts', 'test/e2e/real-kafka/oracle-leader-election.test.ts'];
 // KTS_REQUIRE_INTEROP: a missing Kafka fails the run instead of "recording" nothing.
 const env = { ...process.env, KTS_RECORD_ORACLE: '1', KTS_REQUIRE_INTEROP: '1' };
 const run = spawnSync('npx', ['vitest', 'run', ...files], { cwd: ROOT, env, stdio: 'inherit' });

@@ -1,10 +1,11 @@
-// End-to-end latency probe: a producer (acks=1) sending `rate` records/s in one small batch per
+// End-to-end latency probe: a producer (acks=1, or the acks given) sending `rate` records/s in one small batch per
 // millisecond tick and a long-polling consumer on its own connection, both raw Kafka connections.
 // Each record's value carries its send time; latency = receive time - send time.
-//   node latency.mjs <port> <proto.mjs> <topic> <rate> <seconds>   -> prints JSON
+//   node latency.mjs <port> <proto.mjs> <topic> <rate> <seconds> [acks]   -> prints JSON
 import { RawClient } from './servers.mjs';
 
-const [port, protoPath, topic, rateArg, secondsArg] = process.argv.slice(2);
+const [port, protoPath, topic, rateArg, secondsArg, acksArg = '1'] = process.argv.slice(2);
+const acks = Number(acksArg);
 const proto = await import(protoPath);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
@@ -71,7 +72,7 @@ async function produce() {
       const batch = proto.buildRecordBatch(records);
       sent += n;
       const p = producer
-        .request(0, 7, { transactionalId: null, acks: 1, timeoutMs: 30000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] })
+        .request(0, 7, { transactionalId: null, acks, timeoutMs: 30000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] })
         .then((res) => {
           if (res.responses[0].partitionResponses[0].errorCode !== 0) produceErrors++;
         })

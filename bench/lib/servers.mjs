@@ -120,14 +120,22 @@ async function startKtsOnce(snap, { dataDir, port, overrides = {}, nodeArgs = []
     if (err instanceof PortTakenError || /EADDRINUSE|Unable to bind/.test(out)) throw new PortTakenError(`kts broker did not start: port ${port} taken\n${out.slice(-500)}`);
     throw new Error(`kts broker did not start: ${err.message}\n${out.slice(-2000)}`);
   }
+  return serverHandle('kts', port, child, exited, startMs, () => out);
+}
+
+/**
+ * What the bench keeps of a started server: { kind, port, bootstrap, pid, child, startMs, output(),
+ * stop() (SIGTERM, SIGKILL after 60 s), kill9() }, each resolved once the process has exited.
+ */
+export function serverHandle(kind, port, child, exited, startMs, output) {
   return {
-    kind: 'kts',
+    kind,
     port,
     bootstrap: `127.0.0.1:${port}`,
     pid: child.pid,
     child,
     startMs,
-    output: () => out,
+    output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 60_000);

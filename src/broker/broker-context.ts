@@ -6,6 +6,7 @@ import type { ClusterMetadata } from '../cluster/cluster-metadata.js';
 import type { GroupCoordinator } from './groups/index.js';
 import type { Logger } from './logger.js';
 import type { ReplicaManager } from './replication/replica-manager.js';
+import type { TransactionCoordinator } from './transactions/coordinator.js';
 
 export interface BrokerContext {
   readonly nodeId: number;
@@ -16,6 +17,8 @@ export interface BrokerContext {
   /** Topics (names, ids, partition counts, config overrides), brokers and partition leadership. */
   readonly topics: ClusterMetadata;
   readonly groups: GroupCoordinator;
+  /** Transactional ids whose __transaction_state partition this broker leads (absent in unit tests). */
+  readonly txnCoordinator?: TransactionCoordinator;
   /** ZooKeeper mode: followers, ISR and high watermarks of partitions with several replicas. */
   readonly replication?: ReplicaManager;
   readonly log: Logger;

@@ -11,13 +11,21 @@ import { loadMetaProperties, type MetaPropertiesEnsemble, verifyMetaProperties, 
 import { readStoredClusterId, TopicRegistry } from '../cluster/topic-registry.js';
 import { lockDirs } from '../storage/dir-lock.js';
 import { checkStoredMetadata } from '../cluster/stored-metadata.js';
-import { LogManager } from '../storage/index.js';
+import { LogManager, nodeFileSystem, type FileSystem } from '../storage/index.js';
+import { MemoryFileSystem } from '../storage/memory-file-system.js';
 import type { BrokerContext } from './broker-context.js';
 import { GroupCoordinator } from './groups/index.js';
+import { producerIdManagerFor } from './producer-ids.js';
+import { startTransactionCoordinator, type TransactionCoordinator } from './transactions/index.js';
+import { RemoteMarkers, writeMarkerHere } from './transactions/markers.js';
 import { createHandlerRegistry } from './handlers/index.js';
+import { parseAsKafka, type AsKafka } from './kafka-releases.js';
+import { apiName } from '../protocol/index.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Connection } from './network/connection.js';
 import { RequestDispatcher } from './request-dispatcher.js';
+import { Faults } from './faults.js';
+import { DEFAULT_RECORDING_LIMIT, formatRecording, RequestRecording, type RecordedRequest } from './request-recording.js';
 import { ReplicaManager } from './replication/replica-manager.js';
 
 export interface BrokerOptions {
@@ -27,6 +35,17 @@ export interface BrokerOptions {
   overrides?: Record<string, string>;
   /** Shorthand for `log.dirs`. */
   dataDir?: string;
+  /**
+   * Where the logs and metadata live (the config key kts.storage): 'files' under log.dirs (the
+   * default), or 'memory', in this process only — nothing is written to disk and everything is gone
+   * once the broker is closed (log.dirs is then only a name).
+   */
+  storage?: 'files' | 'memory';
+  /**
+   * Keep the served requests and their answers for `requests()`: true (the newest 1,000), a number
+   * (the newest that many) or false. Default: on with storage 'memory' (a broker inside a test), off otherwise.
+   */
+  recordRequests?: boolean | number;
   /** Shorthands for the PLAINTEXT listener; port 0 picks a free port. */
   host?: string;
   port?: number;
@@ -34,6 +53,12 @@ export interface BrokerOptions {
   logger?: Logger;
   /** Clock seam for tests. */
   now?: () => number;
+  /**
+   * Speak as that Kafka release: advertise and serve exactly its ApiVersions ranges, as far as kts
+   * implements them (the config key kts.as.kafka; `kts server-start --as-kafka 4.0`). Default: Kafka
+   * 4.4's versions plus the older ones kts also serves.
+   */
+  asKafka?: AsKafka;
 }
 
 export interface BrokerHandle {
@@ -42,8 +67,18 @@ export interface BrokerHandle {
   /** `host:port`, what clients pass as bootstrap servers. */
   readonly bootstrap: string;
   readonly dataDir: string;
+  /** 'memory' when the logs live in this process (dataDir is then only a name). */
+  readonly storage: 'files' | 'memory';
   readonly clusterId: string;
   readonly nodeId: number;
+  /** Fault injection: rules that answer matching requests with an error, delay them, drop the connection or hold them. */
+  readonly faults: Faults;
+  /** The requests served so far, oldest first (empty unless recording: see BrokerOptions.recordRequests). */
+  requests(): RecordedRequest[];
+  /** Forgets the recorded requests. */
+  clearRequests(): void;
+  /** The recorded requests as a readable trace, one line each. */
+  requestTrace(): string;
   close(): Promise<void>;
 }
 
@@ -51,6 +86,8 @@ export async function buildBrokerConfig(opts: BrokerOptions): Promise<BrokerConf
   const props = opts.configFile ? await readProperties(opts.configFile) : new Map<string, string>();
   for (const [k, v] of Object.entries(opts.overrides ?? {})) props.set(k, v);
   if (opts.dataDir !== undefined) props.set('log.dirs', opts.dataDir);
+  if (opts.asKafka !== undefined) props.set('kts.as.kafka', opts.asKafka);
+  if (opts.storage !== undefined) props.set('kts.storage', opts.storage);
   if (opts.host !== undefined || opts.port !== undefined) {
     props.set('listeners', `PLAINTEXT://${opts.host ?? '127.0.0.1'}:${opts.port ?? 9092}`);
   }
@@ -70,7 +107,12 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   // Start-up order: lock every log dir, bind the listener, check meta.properties, and only then
   // write anything (recovery, checkpoints, the clean-shutdown marker, meta.properties). A start that
   // is refused or cannot bind leaves the directories as they were.
-  const locks = await lockDirs(config.logDirs, 'broker', log.child('log'));
+  // In memory the files are this broker's alone: there is no directory to lock and nothing to recover.
+  const inMemory = config.getString('kts.storage') === 'memory';
+  const fs: FileSystem = inMemory ? new MemoryFileSystem({ now }) : nodeFileSystem;
+  const recordLimit = opts.recordRequests === undefined ? (inMemory ? DEFAULT_RECORDING_LIMIT : 0) : opts.recordRequests === true ? DEFAULT_RECORDING_LIMIT : Number(opts.recordRequests);
+  if (!Number.isInteger(recordLimit) || recordLimit < 0) throw new RangeError(`recordRequests must be a boolean or a non-negative integer, not ${String(opts.recordRequests)}`);
+  const locks = inMemory ? [] : await lockDirs(config.logDirs, 'broker', log.child('log'));
   const listener = config.listeners[0];
   const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
   // Connections accepted before the request handlers exist are held (unread: their bytes wait in the
@@ -87,6 +129,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   let topics: ClusterMetadata;
   let topicsOpened: ClusterMetadata | undefined;
   let groups: GroupCoordinator;
+  let txnCoordinator: TransactionCoordinator | undefined;
+  let remoteMarkers: RemoteMarkers | undefined;
+  // Declared before the start so that markers written by a reloaded transaction (which may run
+  // before the replica manager exists) read undefined rather than hitting the temporal dead zone.
+  let replication: ReplicaManager | undefined;
   let advertised: { host: string; port: number };
   let boundPort: number;
   try {
@@ -96,21 +143,25 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       host: await announcedHost(advertisedListener.host),
       port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
     };
-    const meta = await loadMetaProperties(config.logDirs);
+    const meta = await loadMetaProperties(config.logDirs, fs);
     const connect = config.getString('zookeeper.connect').trim();
     // The cluster id meta.properties must name: the embedded metadata's, or ZooKeeper's /cluster/id.
-    const metaClusterId = verifyMetaProperties(meta, { nodeId, clusterId: connect ? undefined : await readStoredClusterId(config) });
+    const metaClusterId = verifyMetaProperties(meta, { nodeId, clusterId: connect ? undefined : await readStoredClusterId(config, fs) });
     if (connect) zookeeper = await joinZooKeeper(connect, config, log, meta);
     // The embedded store's file against the partition dirs, before the logs are opened: a refusal then
     // leaves every file as it was. (With ZooKeeper the topics are not in the data dir.)
-    if (!connect) await checkStoredMetadata(config);
+    if (!connect) await checkStoredMetadata(config, fs);
     const maxOpenFiles = config.getNumber('kts.log.open.files.max');
     logs = await LogManager.open({
       logDirs: config.logDirs,
       defaults: config.logConfig(),
       now,
       logger: log.child('log'),
-      openFiles: { maxOpen: maxOpenFiles > 0 ? maxOpenFiles : undefined, idleMs: config.getNumber('kts.log.open.files.idle.ms') },
+      fs,
+      // Memory files hold no descriptors: no bound to keep, no idle sweep to run.
+      openFiles: inMemory
+        ? { maxOpen: 2 ** 30, idleMs: 0 }
+        : { maxOpen: maxOpenFiles > 0 ? maxOpenFiles : undefined, idleMs: config.getNumber('kts.log.open.files.idle.ms') },
     });
     topics = topicsOpened = await openClusterMetadata(
       config,
@@ -120,14 +171,34 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       zookeeper,
       metaClusterId,
     );
-    await writeMetaProperties(config.logDirs, meta, topics.clusterId, nodeId);
-    groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId });
+    await writeMetaProperties(config.logDirs, meta, topics.clusterId, nodeId, fs);
+    groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId, replication: () => replication });
+    const openedLogs = logs;
+    const markerBroker = { nodeId, logs, topics, now, groups, get replication() { return replication; } };
+    remoteMarkers = new RemoteMarkers(markerBroker);
+    const sendMarkers = remoteMarkers;
+    txnCoordinator = await startTransactionCoordinator({
+      logs,
+      topics,
+      config,
+      now,
+      log: log.child('transaction'),
+      nodeId,
+      generateProducerId: () => producerIdManagerFor({ config, topics, logs: openedLogs }).generate(),
+      // Partitions another broker leads get their markers through WriteTxnMarkers.
+      writeMarker: (m) => {
+        const leader = topics.partitionState(m.topic, m.partition)?.leader ?? nodeId;
+        return leader >= 0 && leader !== nodeId ? sendMarkers.write(m, leader) : writeMarkerHere(markerBroker, m);
+      },
+    });
   } catch (err) {
     // Whatever was opened is closed as a stop would (the logs write their checkpoints and the
     // clean-shutdown marker again), and the locks go: a failed start leaves the dirs released and
     // as the last clean stop left them.
     for (const server of servers) server.close();
     for (const socket of early) socket.destroy();
+    await txnCoordinator?.close().catch(() => {});
+    remoteMarkers?.close();
     await topicsOpened?.close().catch((e) => log.error(`Closing the topic metadata after a failed start: ${(e as Error).message}`));
     await logs?.close().catch((e) => log.error(`Closing the logs after a failed start: ${(e as Error).message}`));
     await zookeeper?.zk.close().catch(() => {});
@@ -136,7 +207,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   }
 
   // ZooKeeper mode: followers copy their leaders' logs, leaders track the ISR and high watermark.
-  const replication = topics.onStatesChanged ? await ReplicaManager.start({ nodeId, config, logs, topics, log: log.child('replica'), now }) : undefined;
+  replication = topics.onStatesChanged ? await ReplicaManager.start({ nodeId, config, logs, topics, log: log.child('replica'), now }) : undefined;
   const context: BrokerContext = {
     nodeId,
     clusterId: topics.clusterId,
@@ -144,6 +215,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     logs,
     topics,
     groups,
+    txnCoordinator,
     replication,
     log,
     advertised,
@@ -152,7 +224,17 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   // Kafka's coordinator drops the committed offsets of deleted partitions (tombstones included).
   topics.onTopicDeleted((topic) => groups.onTopicDeleted(topic));
 
-  const dispatcher = new RequestDispatcher(context, createHandlerRegistry());
+  const registry = createHandlerRegistry(parseAsKafka(config.getString('kts.as.kafka')));
+  if (registry.asKafka) {
+    const gaps = registry.gaps().filter((g) => g.kts !== null);
+    log.info(
+      `Speaking as Kafka ${registry.asKafka}: its ApiVersions ranges for the APIs kts implements` +
+        (gaps.length ? `; served narrower than Kafka ${registry.asKafka}: ${gaps.map((g) => `${apiName(g.apiKey)} ${g.release[0]}-${g.release[1]} (kts ${g.kts![0]}-${g.kts![1]})`).join(', ')}` : ''),
+    );
+  }
+  const faults = new Faults();
+  const recording = recordLimit > 0 ? new RequestRecording(recordLimit) : undefined;
+  const dispatcher = new RequestDispatcher(context, registry, { faults, recording });
   const connections = new Set<Connection>();
   const perIp = new Map<string, number>();
   let nextConnectionId = 0;
@@ -206,6 +288,18 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   }, maintenanceMs);
   maintenance.unref();
   logs.startScrub(config.getNumber('kts.log.scrub.bytes.per.sec'));
+  // The log cleaner (cleanup.policy=compact), with Kafka's defaults for the keys left unset.
+  if ((config.get('log.cleaner.enable') ?? 'true').trim().toLowerCase() !== 'false') {
+    const setting = (key: string, fallback: number) => {
+      const value = config.getNumber(key);
+      return Number.isFinite(value) ? value : fallback;
+    };
+    await logs.startCleaner({
+      backoffMs: setting('log.cleaner.backoff.ms', 15_000),
+      dedupeBufferBytes: setting('log.cleaner.dedupe.buffer.size', 134_217_728),
+      maxIoBytesPerSecond: setting('log.cleaner.io.max.bytes.per.second', Infinity),
+    });
+  }
 
   log.info(`[KafkaServer id=${nodeId}] started (kafka.server.KafkaServer)`);
 
@@ -213,9 +307,28 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   const close = () =>
     (closing ??= (async () => {
       log.info(`[KafkaServer id=${nodeId}] shutting down`);
+      // Still serving meanwhile: producers see NOT_LEADER_OR_FOLLOWER once a partition moved, and
+      // find its new leader with one metadata refresh.
+      if (replication && topics.controlledShutdown && config.getBoolean('controlled.shutdown.enable')) {
+        // Kafka gives up after controlled.shutdown.max.retries attempts, retry.backoff.ms apart.
+        const timeoutMs = Math.max(1, config.getNumber('controlled.shutdown.max.retries')) * config.getNumber('controlled.shutdown.retry.backoff.ms');
+        try {
+          const { moved, remaining } = await topics.controlledShutdown(timeoutMs);
+          if (moved) log.info(`[KafkaServer id=${nodeId}] Controlled shutdown succeeded`);
+          else log.warn(`[KafkaServer id=${nodeId}] Controlled shutdown did not move ${remaining.length} partition(s) within ${timeoutMs} ms (${remaining.slice(0, 5).join(', ')}); proceeding to do an unclean shutdown`);
+        } catch (err) {
+          log.warn(`[KafkaServer id=${nodeId}] Controlled shutdown failed: ${(err as Error).message}; proceeding with the shutdown`);
+        }
+      }
       clearInterval(maintenance);
+      // Held and delayed requests end now: their connections close below.
+      faults.close();
       for (const server of servers) server.close();
       for (const connection of connections) connection.close();
+      // Marker requests in flight to other brokers fail at once; what was prepared completes after the next start.
+      const txnClosing = txnCoordinator?.close();
+      remoteMarkers?.close();
+      await txnClosing;
       await groups.close();
       await replication?.close();
       await topics.close();
@@ -232,8 +345,13 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     port: boundPort,
     bootstrap: `${advertised.host.includes(':') ? `[${advertised.host}]` : advertised.host}:${boundPort}`,
     dataDir: config.logDirs[0],
+    storage: inMemory ? 'memory' : 'files',
     clusterId: topics.clusterId,
     nodeId,
+    faults,
+    requests: () => recording?.list() ?? [],
+    clearRequests: () => recording?.clear(),
+    requestTrace: () => formatRecording(recording?.list() ?? []),
     close,
   };
 }

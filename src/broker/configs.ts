@@ -67,6 +67,9 @@ export function describeTopicConfigs(
 function brokerSynonymsOf(broker: BrokerContext, d: (typeof TOPIC_CONFIGS)[number]): ConfigEntry['synonyms'] {
   const all: ConfigEntry['synonyms'] = [];
   for (const syn of d.synonyms) {
+    if (broker.config.dynamicBroker.has(syn.key)) all.push({ name: syn.key, value: broker.config.dynamicBroker.get(syn.key)!, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+  }
+  for (const syn of d.synonyms) {
     if (broker.config.dynamic.has(syn.key)) all.push({ name: syn.key, value: broker.config.dynamic.get(syn.key)!, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
   }
   for (const syn of d.synonyms) {
@@ -96,20 +99,27 @@ function kafkaBrokerDefault(d: (typeof TOPIC_CONFIGS)[number], key: string): str
 
 export function describeBrokerConfigs(broker: BrokerContext, resourceName: string, names: string[] | null, includeSynonyms: boolean): ConfigEntry[] {
   checkBrokerResource(broker, resourceName);
-  const keys = new Set([...Object.keys(BROKER_DEFAULTS), ...broker.config.explicit.keys(), ...broker.config.dynamic.keys()]);
+  // The default entity ('') shows the cluster-wide dynamic configs; a broker's id shows its own over them.
+  const own = resourceName !== '' ? broker.config.dynamicBroker : new Map<string, string>();
+  const keys = new Set([...Object.keys(BROKER_DEFAULTS), ...broker.config.explicit.keys(), ...broker.config.dynamic.keys(), ...own.keys()]);
   const selected = [...keys].filter((k) => !names || names.includes(k)).sort();
   return selected.map((key) => {
-    const dynamic = broker.config.dynamic.get(key);
+    const ownValue = own.get(key);
+    const clusterValue = broker.config.dynamic.get(key);
+    const dynamic = ownValue ?? clusterValue;
     const explicit = broker.config.explicit.get(key);
+    // Without separate stores (one broker, embedded metadata) the one dynamic map is both.
+    const clusterSource = resourceName === '' || broker.topics.perBrokerConfigs ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.DYNAMIC_BROKER_CONFIG;
     const source =
-      dynamic !== undefined
-        ? resourceName === '' ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.DYNAMIC_BROKER_CONFIG
-        : explicit !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+      ownValue !== undefined
+        ? ConfigSource.DYNAMIC_BROKER_CONFIG
+        : clusterValue !== undefined ? clusterSource : explicit !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
     const sensitive = isSensitiveKey(key);
     const value = broker.config.get(key) ?? null;
     const synonyms: ConfigEntry['synonyms'] = [];
     if (includeSynonyms) {
-      if (dynamic !== undefined) synonyms.push({ name: key, value: dynamic, source });
+      if (ownValue !== undefined) synonyms.push({ name: key, value: ownValue, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+      if (clusterValue !== undefined) synonyms.push({ name: key, value: clusterValue, source: clusterSource });
       if (explicit !== undefined) synonyms.push({ name: key, value: explicit, source: ConfigSource.STATIC_BROKER_CONFIG });
       if (BROKER_DEFAULTS[key] !== undefined) synonyms.push({ name: key, value: BROKER_DEFAULTS[key], source: ConfigSource.DEFAULT_CONFIG });
     }
@@ -128,8 +138,14 @@ export function describeBrokerConfigs(broker: BrokerContext, resourceName: strin
 }
 
 /** Broker keys that may be changed at run time: the log.* defaults behind topic configs, and a few more. */
+/**
+ * Kafka's replication throttles, dynamic per broker: kafka-reassign-partitions sets and clears them.
+ * kts stores them and does not throttle.
+ */
+const THROTTLE_RATES = ['leader.replication.throttled.rate', 'follower.replication.throttled.rate', 'replica.alter.log.dirs.io.max.bytes.per.second'];
+
 function isDynamicBrokerKey(key: string): boolean {
-  return TOPIC_CONFIGS.some((d) => d.synonyms.some((s) => s.key === key)) || key === 'max.connections' || key === 'max.connections.per.ip';
+  return TOPIC_CONFIGS.some((d) => d.synonyms.some((s) => s.key === key)) || key === 'max.connections' || key === 'max.connections.per.ip' || THROTTLE_RATES.includes(key);
 }
 
 function checkBrokerResource(broker: BrokerContext, resourceName: string): void {
@@ -168,7 +184,10 @@ export async function alterConfigs(
   }
   if (resourceType === ResourceType.BROKER) {
     checkBrokerResource(broker, resourceName);
-    const next = applyEntries(incremental ? new Map(broker.config.dynamic) : new Map(), entries, incremental, (name) => {
+    // The resource named by this broker's id is its own configs (kept apart in ZooKeeper mode); '' the cluster's default.
+    const own = resourceName !== '' && broker.topics.perBrokerConfigs === true;
+    const current = own ? broker.config.dynamicBroker : broker.config.dynamic;
+    const next = applyEntries(incremental ? new Map(current) : new Map(), entries, incremental, (name) => {
       if (!isDynamicBrokerKey(name)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: Set(${name})`);
       return BROKER_CONFIG_KEYS.get(name)?.type === 'LIST';
     });
@@ -178,7 +197,7 @@ export async function alterConfigs(
       const error = key && checkConfigValue(key, value);
       if (error) throw new KafkaError(ErrorCode.INVALID_CONFIG, error);
     }
-    if (!validateOnly) await broker.topics.setBrokerConfigs(next);
+    if (!validateOnly) await broker.topics.setBrokerConfigs(next, own ? broker.nodeId : undefined);
     return;
   }
   if (resourceType === ResourceType.BROKER_LOGGER && incremental) {

@@ -7,6 +7,14 @@ import type { BrokerContext } from './broker-context.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { Logger } from './logger.js';
 import type { Connection } from './network/connection.js';
+import type { Faults } from './faults.js';
+import type { RequestRecording } from './request-recording.js';
+
+/** The test kit's hooks (startBroker's `faults` and `requests()`); both absent in a plain broker. */
+export interface DispatchHooks {
+  faults?: Faults;
+  recording?: RequestRecording;
+}
 
 export class RequestDispatcher {
   /** `kts.broker.request` (Kafka's kafka.request.logger): one DEBUG line per completed request. */
@@ -15,6 +23,7 @@ export class RequestDispatcher {
   constructor(
     private readonly broker: BrokerContext,
     private readonly registry: HandlerRegistry,
+    private readonly hooks: DispatchHooks = {},
   ) {
     this.requestLog = broker.log.child('request');
   }
@@ -24,18 +33,19 @@ export class RequestDispatcher {
     const { header, bodyOffset } = decodeRequestHeader(frame);
     const { apiKey, apiVersion, correlationId } = header;
     const handler = this.registry.get(apiKey);
-    if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
-      if (apiKey === ApiKey.ApiVersions) {
+    // With --as-kafka the served range can be narrower than the handler's (src/broker/handler-registry.ts).
+    const served = this.registry.served(apiKey);
+    if (!handler || !served || apiVersion < served.minVersion || apiVersion > served.maxVersion) {
+      if (apiKey === ApiKey.ApiVersions && served) {
         // Answered in the v0 layout, which every client can read before it knows our versions.
-        const own = this.registry.get(ApiKey.ApiVersions)!;
         return encodeResponse(ApiKey.ApiVersions, 0, correlationId, {
           errorCode: ErrorCode.UNSUPPORTED_VERSION,
-          apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: own.minVersion, maxVersion: own.maxVersion }],
+          apiKeys: [{ apiKey: ApiKey.ApiVersions, ...served }],
         });
       }
       throw new ProtocolError(
-        handler
-          ? `unsupported version ${apiVersion} of ${apiName(apiKey)} (serving ${handler.minVersion}-${handler.maxVersion})`
+        handler && served
+          ? `unsupported version ${apiVersion} of ${apiName(apiKey)} (serving ${served.minVersion}-${served.maxVersion})`
           : `unknown API key ${apiKey}${apiName(apiKey) ? ` (${apiName(apiKey)})` : ''}`,
       );
     }
@@ -55,6 +65,9 @@ export class RequestDispatcher {
     };
     let response: object | null;
     const started = Date.now();
+    const { faults, recording } = this.hooks;
+    // Fault rules are looked at only while one exists; recording only when it was asked for.
+    if ((faults && faults.active) || recording) return this.dispatchHooked(apiKey, request, ctx, started, connection);
     try {
       response = await handler.handle(request, ctx);
     } catch (err) {
@@ -68,5 +81,48 @@ export class RequestDispatcher {
     }
     if (response === null) return null;
     return encodeResponse(apiKey, apiVersion, correlationId, response);
+  }
+
+  /** dispatch() past the decoding, with the fault rules and the recording in the way. */
+  private async dispatchHooked(apiKey: number, request: unknown, ctx: RequestContext, started: number, connection: Connection): Promise<Buffer[] | null> {
+    const { apiVersion, correlationId } = ctx;
+    const { faults, recording } = this.hooks;
+    let fault: 'error' | 'drop' | 'pass' | undefined;
+    let response: object | null = null;
+    try {
+      if (faults?.active) {
+        const outcome = await faults.intercept(apiKey, apiVersion, request, (id) => this.broker.topics.getById(id)?.name);
+        fault = outcome.kind === 'answer' ? 'error' : outcome.kind;
+        if (outcome.kind === 'drop') {
+          connection.close(`dropped by a fault rule (${apiName(apiKey)} v${apiVersion} correlationId=${correlationId})`, 'debug');
+          return null;
+        }
+        if (outcome.kind === 'answer') {
+          response = outcome.response;
+          return encodeResponse(apiKey, apiVersion, correlationId, response);
+        }
+      }
+      try {
+        response = await this.registry.get(apiKey)!.handle(request, ctx);
+      } catch (err) {
+        this.broker.log.error(`Error handling ${apiName(apiKey)} v${apiVersion} from ${connection.remoteAddress}: ${(err as Error).stack ?? err}`);
+        throw new Error(`internal error handling ${apiName(apiKey)}`);
+      }
+      if (response === null) return null;
+      return encodeResponse(apiKey, apiVersion, correlationId, response);
+    } finally {
+      recording?.add({
+        apiKey,
+        apiVersion,
+        clientId: ctx.clientId,
+        request,
+        response,
+        startedAt: started,
+        durationMs: Date.now() - started,
+        correlationId,
+        connectionId: connection.id,
+        fault,
+      });
+    }
   }
 }

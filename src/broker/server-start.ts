@@ -30,7 +30,8 @@ export async function runServerStart(args: { config?: string; override?: string[
   }
   let broker;
   try {
-    broker = await startBroker({ configFile: args.config, overrides, logger: log });
+    // A process nobody asks for requests() keeps none.
+    broker = await startBroker({ configFile: args.config, overrides, logger: log, recordRequests: false });
   } catch (err) {
     log.error(`Fatal error during startup: ${(err as Error).message}`);
     log.error('Exiting Kafka due to fatal exception during startup.');
@@ -56,6 +57,6 @@ export async function runServerStart(args: { config?: string; override?: string[
   onSupervisorGone = () => stop('The supervisor of the local cluster is gone');
   // After the handlers: whoever waits for this line may signal at once (stdout to a pipe is written
   // before write() returns), and a signal with no handler yet would kill the broker uncleanly.
-  process.stdout.write(`kts broker ${broker.nodeId} ready: bootstrap server ${broker.bootstrap}, data in ${broker.dataDir}\n`);
+  process.stdout.write(`kts broker ${broker.nodeId} ready: bootstrap server ${broker.bootstrap}, data in ${broker.storage === 'memory' ? 'memory' : broker.dataDir}\n`);
   process.send?.({ kts: 'broker-ready', nodeId: broker.nodeId, bootstrap: broker.bootstrap, dataDir: broker.dataDir });
 }

@@ -186,6 +186,23 @@ export class Admin {
     return (body.responses as any[]).map((r) => ({ name: r.name, error: r.errorCode ? kafkaError(r.errorCode, r.errorMessage) : undefined }));
   }
 
+  /**
+   * ElectLeaders, sent to the controller: PREFERRED or UNCLEAN for the partitions given, or for all
+   * (null; the answer then names only the partitions elected or failed).
+   */
+  async electLeaders(type: 'PREFERRED' | 'UNCLEAN', partitions: TopicPartition[] | null, opts: { timeoutMs?: number } = {}): Promise<{ topic: string; partition: number; error?: KafkaClientError }[]> {
+    const conn = await this.cluster.controller();
+    const body = await conn.request(API.ElectLeaders, {
+      electionType: type === 'PREFERRED' ? 0 : 1,
+      topicPartitions: partitions === null ? null : groupByTopic(partitions).map(([topic, items]) => ({ topic, partitions: items.map((i) => i.partition) })),
+      timeoutMs: opts.timeoutMs ?? 30000,
+    });
+    check(body.errorCode ?? 0);
+    return (body.replicaElectionResults as any[]).flatMap((t) =>
+      (t.partitionResult as any[]).map((p) => ({ topic: t.topic, partition: p.partitionId, error: p.errorCode ? kafkaError(p.errorCode, p.errorMessage) : undefined })),
+    );
+  }
+
   /** Raises each topic's partition count to `count`. */
   async createPartitions(
     requests: { topic: string; count: number; assignments?: number[][] }[],
@@ -289,6 +306,59 @@ export class Admin {
       out.push({ type: r.type, name: r.name, error: res?.errorCode ? kafkaError(res.errorCode, res.errorMessage) : undefined });
     }
     return out;
+  }
+
+  /**
+   * AlterPartitionReassignments at the controller: `replicas` null cancels that partition's
+   * reassignment. Per-partition errors in the answer; a top-level error throws.
+   */
+  async alterPartitionReassignments(
+    requests: (TopicPartition & { replicas: number[] | null })[],
+    opts: { timeoutMs?: number } = {},
+  ): Promise<PartitionResult[]> {
+    const body = await this.atController(API.AlterPartitionReassignments, {
+      timeoutMs: opts.timeoutMs ?? 60000,
+      topics: groupByTopic(requests).map(([name, items]) => ({ name, partitions: items.map((i) => ({ partitionIndex: i.partition, replicas: i.replicas })) })),
+    });
+    const answers = new Map<string, { errorCode: number; errorMessage: string | null }>();
+    for (const t of body.responses as any[]) for (const p of t.partitions) answers.set(tpKey(t.name, p.partitionIndex), p);
+    return requests.map((r) => {
+      const a = answers.get(tpKey(r.topic, r.partition));
+      const error = !a ? kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'No answer for this partition') : a.errorCode ? kafkaError(a.errorCode, a.errorMessage) : undefined;
+      return { topic: r.topic, partition: r.partition, error };
+    });
+  }
+
+  /** Ongoing reassignments at the controller: all of them, or of the partitions named. */
+  async listPartitionReassignments(
+    partitions?: TopicPartition[],
+    opts: { timeoutMs?: number } = {},
+  ): Promise<(TopicPartition & { replicas: number[]; addingReplicas: number[]; removingReplicas: number[] })[]> {
+    const body = await this.atController(API.ListPartitionReassignments, {
+      timeoutMs: opts.timeoutMs ?? 60000,
+      topics: partitions ? groupByTopic(partitions).map(([name, items]) => ({ name, partitionIndexes: items.map((i) => i.partition) })) : null,
+    });
+    return (body.topics as any[]).flatMap((t) =>
+      (t.partitions as any[]).map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })),
+    );
+  }
+
+  /**
+   * A request only the controller serves: on NOT_CONTROLLER (the controller moved, or this client's
+   * metadata is old) the metadata is read again and the request retried, as Kafka's admin client does.
+   */
+  private async atController(apiKey: number, request: object): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.cluster.controller();
+      const body = await conn.request(apiKey, request);
+      if (body.errorCode === ErrorCode.NOT_CONTROLLER && attempt < 20) {
+        await new Promise((r) => setTimeout(r, Math.min(100 * (attempt + 1), 1000)));
+        await this.cluster.refresh([]);
+        continue;
+      }
+      check(body.errorCode, body.errorMessage);
+      return body;
+    }
   }
 
   /** Deletes records before `offset` (-1: the high watermark) of each partition, via its leader. */

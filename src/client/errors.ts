@@ -41,6 +41,9 @@ const KNOWN: Record<number, [javaName: string, message: string, retriable?: true
   [E.INVALID_REPLICA_ASSIGNMENT]: ['InvalidReplicaAssignmentException', 'Replica assignment is invalid.'],
   [E.INVALID_CONFIG]: ['InvalidConfigurationException', 'Configuration is invalid.'],
   [E.NOT_CONTROLLER]: ['NotControllerException', 'This is not the correct controller for this cluster.', true],
+  [E.PREFERRED_LEADER_NOT_AVAILABLE]: ['PreferredLeaderNotAvailableException', 'The preferred leader was not available.', true],
+  [E.ELIGIBLE_LEADERS_NOT_AVAILABLE]: ['EligibleLeadersNotAvailableException', 'Eligible topic partition leaders are not available.', true],
+  [E.ELECTION_NOT_NEEDED]: ['ElectionNotNeededException', 'Leader election not needed for topic partition.', true],
   [E.INVALID_REQUEST]: ['InvalidRequestException', 'This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker.'],
   [E.POLICY_VIOLATION]: ['PolicyViolationException', 'Request parameters do not satisfy the configured policy.'],
   [E.KAFKA_STORAGE_ERROR]: ['KafkaStorageException', 'Disk error when trying to access log file on the disk.', true],
@@ -58,6 +61,7 @@ const KNOWN: Record<number, [javaName: string, message: string, retriable?: true
   [E.THROTTLING_QUOTA_EXCEEDED]: ['ThrottlingQuotaExceededException', 'The throttling quota has been exceeded.', true],
   [E.RESOURCE_NOT_FOUND]: ['ResourceNotFoundException', 'A request illegally referred to a resource that does not exist.'],
   [E.UNKNOWN_TOPIC_ID]: ['UnknownTopicIdException', 'This server does not host this topic ID.', true],
+  [E.NO_REASSIGNMENT_IN_PROGRESS]: ['NoReassignmentInProgressException', 'No partition reassignment is in progress.'],
   [E.POSITION_OUT_OF_RANGE]: ['PositionOutOfRangeException', 'Requested position is not greater than or equal to zero, and less than the size of the snapshot.'],
 };
 

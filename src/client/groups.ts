@@ -62,11 +62,57 @@ export interface GroupMemberDescription {
 
 export interface GroupDescription {
   groupId: string;
+  /** classic (JoinGroup/SyncGroup) or consumer (KIP-848, described by ConsumerGroupDescribe). */
+  type: 'classic' | 'consumer';
   state: string;
   protocolType: string;
   protocol: string;
   members: GroupMemberDescription[];
   error?: KafkaClientError;
+}
+
+/** A DescribeGroups answer: a classic group (or a missing one, state Dead). */
+function describedClassicGroup(groupId: string, g: any): GroupDescription {
+  return {
+    groupId,
+    type: 'classic',
+    state: g.groupState,
+    protocolType: g.protocolType,
+    protocol: g.protocolData,
+    error: g.errorCode ? kafkaError(g.errorCode) : undefined,
+    members: ((g.members ?? []) as any[]).map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId ?? null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      metadata: m.memberMetadata,
+      rawAssignment: m.memberAssignment,
+      assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
+    })),
+  };
+}
+
+/** A ConsumerGroupDescribe answer: a KIP-848 group, its assignor the broker's. */
+function describedConsumerGroup(groupId: string, g: any): GroupDescription {
+  const partitions = (a: any): TopicPartition[] =>
+    ((a?.topicPartitions ?? []) as any[]).flatMap((t) => (t.partitions as number[]).map((partition) => ({ topic: t.topicName as string, partition })));
+  return {
+    groupId,
+    type: 'consumer',
+    state: g.groupState,
+    protocolType: 'consumer',
+    protocol: g.assignorName,
+    error: g.errorCode ? kafkaError(g.errorCode, g.errorMessage) : undefined,
+    members: ((g.members ?? []) as any[]).map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.instanceId ?? null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      metadata: Buffer.alloc(0),
+      rawAssignment: Buffer.alloc(0),
+      assignment: partitions(m.assignment),
+    })),
+  };
 }
 
 const COORDINATOR_RETRY = new Set<number>([ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR]);
@@ -261,31 +307,26 @@ export class Groups {
     return [...seen.values()];
   }
 
+  /**
+   * Describes each group as Kafka's admin client does: ConsumerGroupDescribe first where the broker
+   * offers it (a KIP-848 group is only described so: Kafka 4 answers DescribeGroups for it with an
+   * error), DescribeGroups for the classic groups it does not know (GROUP_ID_NOT_FOUND) and for
+   * brokers without it.
+   */
   async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
     const out: GroupDescription[] = [];
     for (const groupId of groupIds) {
       const r = await this.withCoordinator(groupId, async (conn) => {
+        if (conn.supports(API.ConsumerGroupDescribe)) {
+          const body = await conn.request(API.ConsumerGroupDescribe, { groupIds: [groupId], includeAuthorizedOperations: false });
+          const g = (body.groups as any[])[0];
+          if (g?.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) return { description: g && describedConsumerGroup(groupId, g), errorCode: g?.errorCode as number };
+        }
         const body = await conn.request(API.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
         const g = (body.groups as any[])[0];
-        return { g, errorCode: g?.errorCode as number };
+        return { description: describedClassicGroup(groupId, g), errorCode: g?.errorCode as number };
       });
-      const g = r.g;
-      out.push({
-        groupId,
-        state: g.groupState,
-        protocolType: g.protocolType,
-        protocol: g.protocolData,
-        error: g.errorCode ? kafkaError(g.errorCode) : undefined,
-        members: ((g.members ?? []) as any[]).map((m) => ({
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId ?? null,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          metadata: m.memberMetadata,
-          rawAssignment: m.memberAssignment,
-          assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
-        })),
-      });
+      out.push(r.description);
     }
     return out;
   }

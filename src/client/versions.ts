@@ -19,7 +19,7 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.LeaveGroup]: [0, 4],
   [API.SyncGroup]: [0, 5],
   [API.DescribeGroups]: [0, 5],
-  [API.ListGroups]: [0, 4],
+  [API.ListGroups]: [0, 5],
   [API.ApiVersions]: [0, 0],
   [API.CreateTopics]: [0, 7],
   [API.DeleteTopics]: [0, 5],
@@ -28,10 +28,18 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.AlterConfigs]: [0, 2],
   [API.CreatePartitions]: [0, 3],
   [API.DeleteGroups]: [0, 2],
+  [API.ElectLeaders]: [0, 2],
   [API.IncrementalAlterConfigs]: [0, 1],
   [API.OffsetDelete]: [0, 0],
+  [API.AlterPartitionReassignments]: [0, 0],
+  [API.ListPartitionReassignments]: [0, 0],
   [API.DescribeCluster]: [0, 1],
   [API.DescribeTopicPartitions]: [0, 0],
+  [API.ConsumerGroupDescribe]: [0, 1],
+  [API.DescribeProducers]: [0, 0],
+  [API.DescribeTransactions]: [0, 0],
+  [API.ListTransactions]: [0, 1],
+  [API.WriteTxnMarkers]: [0, 1],
 };
 
 const names = new Map<number, string>(Object.entries(API).map(([name, key]) => [key as number, name]));

@@ -1,7 +1,9 @@
 // What the broker needs to know about the cluster, whoever keeps it: the embedded store (one
 // broker, no ZooKeeper) or ZooKeeper in Kafka's layout (several brokers). Handlers read leadership
 // and brokers from here, so the same code answers in both modes.
+import type { OngoingReassignment, ReassignmentRequest } from './partition-reassignment.js';
 import type { TopicInfo } from './topic-registry.js';
+import type { ElectionResult, ElectionType } from './zk-controller.js';
 
 export interface BrokerEndpoint {
   nodeId: number;
@@ -63,10 +65,38 @@ export interface ClusterMetadata {
    * refused (the cache is re-read).
    */
   alterIsr?(topic: string, partition: number, isr: number[], zkVersion: number): Promise<PartitionState | null>;
+  /** ZooKeeper mode: brokers in a controlled shutdown (not to be added back to an ISR). */
+  shuttingDownBrokers?(): ReadonlySet<number>;
+  /**
+   * ZooKeeper mode: hands leadership of this broker's partitions to other ISR members and leaves the
+   * ISRs before a stop; resolves when done or after `timeoutMs` (`remaining`: partitions not moved).
+   */
+  controlledShutdown?(timeoutMs: number): Promise<{ moved: boolean; remaining: string[] }>;
+  /**
+   * ZooKeeper mode: ElectLeaders, run by the controller (KafkaError NOT_CONTROLLER on another
+   * broker). `partitions` null: all of them.
+   */
+  electLeaders?(type: ElectionType, partitions: { topic: string; partition: number }[] | null): Promise<ElectionResult[]>;
   /** ZooKeeper mode: `listener` runs after every refresh of brokers and partition states. */
   onStatesChanged?(listener: () => void): void;
+  /**
+   * ZooKeeper mode, on the controller: starts, replaces or cancels (`replicas` null) reassignments
+   * (KIP-455). Answers each partition's error (null: accepted), in the order asked. Without it the
+   * store has one broker: a reassignment is either refused or changes nothing.
+   */
+  alterPartitionReassignments?(requests: ReassignmentRequest[]): Promise<(Error | null)[]>;
+  /** ZooKeeper mode, on the controller: the ongoing reassignments (of `partitions`, or all). */
+  listPartitionReassignments?(partitions: { topic: string; partition: number }[] | null): OngoingReassignment[];
+  /** ZooKeeper mode: claims `size` producer ids no other broker of the cluster holds; resolves with the first. */
+  claimProducerIdBlock?(size: number): Promise<number>;
   setTopicConfigs(name: string, configs: Map<string, string>): Promise<void>;
-  setBrokerConfigs(configs: Map<string, string>): Promise<void>;
+  /**
+   * Replaces the dynamic broker configs: the cluster-wide default's, or with `brokerId` that broker's
+   * own where the store keeps them apart (`perBrokerConfigs`; ZooKeeper's /config/brokers/<id>).
+   */
+  setBrokerConfigs(configs: Map<string, string>, brokerId?: number): Promise<void>;
+  /** True when a broker's own dynamic configs are kept apart from the cluster-wide default's. */
+  readonly perBrokerConfigs?: boolean;
   close(): Promise<void>;
 }
 

@@ -2,9 +2,9 @@
 // belongs to. Read and checked before anything in the dirs is touched (a garbled file, another
 // cluster's id or another broker's id stops the start with a line naming the file), written once
 // the cluster id is known, only where missing or different.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseProperties } from '../config/properties.js';
+import { type FileSystem, nodeFileSystem, readSmallFile } from '../storage/file-system.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 export const META_PROPERTIES = 'meta.properties';
@@ -19,17 +19,17 @@ export interface MetaProperties {
 /** What the log dirs say: their readable meta.properties (a dir without one is absent). */
 export type MetaPropertiesEnsemble = Map<string, MetaProperties>;
 
-export async function loadMetaProperties(logDirs: string[]): Promise<MetaPropertiesEnsemble> {
+export async function loadMetaProperties(logDirs: string[], fs: FileSystem = nodeFileSystem): Promise<MetaPropertiesEnsemble> {
   const ensemble: MetaPropertiesEnsemble = new Map();
   for (const dir of logDirs) {
     const path = join(dir, META_PROPERTIES);
-    let bytes: Buffer;
+    let bytes: Buffer | undefined;
     try {
-      bytes = await readFile(path);
+      bytes = await readSmallFile(fs, path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new Error(`Error while reading meta.properties file ${path}: ${(err as Error).message}`);
     }
+    if (bytes === undefined) continue;
     const problem = (message: string) => new Error(`Error while reading meta.properties file ${path}: ${message}`);
     let text: string;
     try {
@@ -86,10 +86,16 @@ export function verifyMetaProperties(ensemble: MetaPropertiesEnsemble, expected:
 }
 
 /** Writes meta.properties where it is missing or says something else (a restart writes nothing). */
-export async function writeMetaProperties(logDirs: string[], ensemble: MetaPropertiesEnsemble, clusterId: string, nodeId: number): Promise<void> {
+export async function writeMetaProperties(
+  logDirs: string[],
+  ensemble: MetaPropertiesEnsemble,
+  clusterId: string,
+  nodeId: number,
+  fs: FileSystem = nodeFileSystem,
+): Promise<void> {
   for (const dir of logDirs) {
     const meta = ensemble.get(dir);
     if (meta && meta.clusterId === clusterId && meta.nodeId === nodeId) continue;
-    await writeFileAtomic(join(dir, META_PROPERTIES), `#\n#kts ${new Date().toISOString()}\nversion=0\nbroker.id=${nodeId}\ncluster.id=${clusterId}\n`);
+    await writeFileAtomic(join(dir, META_PROPERTIES), `#\n#kts ${new Date().toISOString()}\nversion=0\nbroker.id=${nodeId}\ncluster.id=${clusterId}\n`, fs);
   }
 }

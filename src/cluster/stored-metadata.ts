@@ -3,11 +3,11 @@
 // anything is opened or written. A file that disagrees with the disk stops the start with one line
 // naming the file and the disagreement: creating the partitions it invents (100000000 of them), or
 // leaving unserved the records it forgot (partitions 0), would each be worse than not starting.
-import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { KafkaError } from '../protocol/errors.js';
 import { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT, parseCheckpoint } from '../storage/checkpoint.js';
+import { type FileSystem, isNotFound, nodeFileSystem, readSmallFile } from '../storage/file-system.js';
 import { isDeletedPartitionDir, parsePartitionDirName } from '../storage/names.js';
 import { topicNameError } from './topic-names.js';
 import { validateConfigs } from './topic-validation.js';
@@ -87,16 +87,16 @@ export function parseStoredState(text: string, path: string): StoredState {
 }
 
 /** The document, checked; null when there is none. */
-export async function readStoredState(dir: string): Promise<StoredState | null> {
+export async function readStoredState(dir: string, fs: FileSystem = nodeFileSystem): Promise<StoredState | null> {
   const path = join(dir, METADATA_FILE);
-  let text: string;
+  let bytes: Buffer | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readSmallFile(fs, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new InconsistentDataDirError(`${path} cannot be read: ${(err as Error).message}`);
   }
-  return parseStoredState(text, path);
+  if (bytes === undefined) return null;
+  return parseStoredState(bytes.toString('utf8'), path);
 }
 
 interface PartitionOnDisk {
@@ -106,16 +106,16 @@ interface PartitionOnDisk {
   description: string;
 }
 
-async function describePartitionDir(dir: string): Promise<PartitionOnDisk> {
+async function describePartitionDir(dir: string, fs: FileSystem): Promise<PartitionOnDisk> {
   let bytes = 0;
   let segments = 0;
   let highestBase = 0;
-  for (const name of await readdir(dir)) {
+  for (const { name } of await fs.readdir(dir)) {
     const m = /^(\d{20})\.log$/.exec(name);
     if (!m) continue;
     segments++;
     highestBase = Math.max(highestBase, Number(m[1]));
-    bytes += (await stat(join(dir, name))).size;
+    bytes += (await fs.stat(join(dir, name))).size;
   }
   const holdsData = bytes > 0 || highestBase > 0;
   const description = bytes > 0 ? `holds ${bytes} bytes of records in ${segments} segment(s)` : `starts at offset ${highestBase}`;
@@ -123,35 +123,37 @@ async function describePartitionDir(dir: string): Promise<PartitionOnDisk> {
 }
 
 /** Every partition directory in the log dirs, by `topic partition`; reads only. */
-async function partitionsOnDisk(logDirs: string[]): Promise<Map<string, PartitionOnDisk>> {
+async function partitionsOnDisk(logDirs: string[], fs: FileSystem): Promise<Map<string, PartitionOnDisk>> {
   const found = new Map<string, PartitionOnDisk>();
   for (const logDir of logDirs) {
     let entries;
     try {
-      entries = await readdir(logDir, { withFileTypes: true });
+      entries = await fs.readdir(logDir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (isNotFound(err)) continue;
       throw err;
     }
     for (const entry of entries) {
-      if (!entry.isDirectory() || isDeletedPartitionDir(entry.name)) continue;
+      if (!entry.isDirectory || isDeletedPartitionDir(entry.name)) continue;
       const parsed = parsePartitionDirName(entry.name);
       if (!parsed) continue;
-      found.set(`${parsed.topic} ${parsed.partition}`, await describePartitionDir(join(logDir, entry.name)));
+      found.set(`${parsed.topic} ${parsed.partition}`, await describePartitionDir(join(logDir, entry.name), fs));
     }
   }
   return found;
 }
 
 /** Partitions named by the checkpoint files (a damaged file is the log manager's to judge). */
-async function checkpointedPartitions(logDirs: string[]): Promise<Map<string, { file: string; offset: number }>> {
+async function checkpointedPartitions(logDirs: string[], fs: FileSystem): Promise<Map<string, { file: string; offset: number }>> {
   const named = new Map<string, { file: string; offset: number }>();
   for (const logDir of logDirs) {
     for (const name of [LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT]) {
       const file = join(logDir, name);
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        const bytes = await readSmallFile(fs, file);
+        if (bytes === undefined) continue;
+        text = bytes.toString('utf8');
       } catch {
         continue;
       }
@@ -167,11 +169,11 @@ async function checkpointedPartitions(logDirs: string[]): Promise<Map<string, { 
  * Reads kts-metadata.json and checks it against the partition directories and checkpoints in every
  * log dir, writing nothing. Throws InconsistentDataDirError naming the file and the disagreement.
  */
-export async function checkStoredMetadata(config: BrokerConfig): Promise<StoredState | null> {
+export async function checkStoredMetadata(config: BrokerConfig, fs: FileSystem = nodeFileSystem): Promise<StoredState | null> {
   const logDirs = config.logDirs.map((d) => resolve(d));
   const path = join(logDirs[0], METADATA_FILE);
-  const state = await readStoredState(logDirs[0]);
-  const onDisk = await partitionsOnDisk(logDirs);
+  const state = await readStoredState(logDirs[0], fs);
+  const onDisk = await partitionsOnDisk(logDirs, fs);
   const refuse = (what: string, fix: string) => new InconsistentDataDirError(`${path} disagrees with the data on disk: ${what}. Refusing to start; ${fix}`);
   const topics = state?.topics ?? {};
 
@@ -201,7 +203,7 @@ export async function checkStoredMetadata(config: BrokerConfig): Promise<StoredS
   // Checkpoint lines for partitions the file names but whose directory is gone (recreating one would
   // restart its offsets at 0), or for partitions past their topic's count (nothing ever wrote those).
   // Lines for topics the file does not name are left from an interrupted delete: the log manager drops them.
-  for (const [key, { file, offset }] of await checkpointedPartitions(logDirs)) {
+  for (const [key, { file, offset }] of await checkpointedPartitions(logDirs, fs)) {
     const [topic, partitionText] = key.split(' ');
     const t = topics[topic];
     if (!t || onDisk.has(key)) continue;

@@ -2,10 +2,10 @@
 // and config overrides, plus dynamic broker configs. Persisted as one JSON document replaced
 // atomically under the first log dir; `meta.properties` (meta-properties.ts) carries the cluster id as Kafka's does.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { type FileSystem, nodeFileSystem } from '../storage/file-system.js';
 import type { LogManager } from '../storage/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { METADATA_FILE, type StoredState, readStoredState } from './stored-metadata.js';
@@ -87,9 +87,9 @@ export class TopicRegistry implements ClusterMetadata {
   /** `metaClusterId`: what meta.properties says (checked against the stored id before this). */
   static async open(config: BrokerConfig, logs: LogManager, log: RegistryLogger = { warn: (m) => console.warn(m) }, metaClusterId?: string): Promise<TopicRegistry> {
     const dir = config.logDirs[0];
-    await mkdir(dir, { recursive: true });
+    await logs.fileSystem.mkdir(dir, { recursive: true });
     // Shape checked here; checked against the disk before the logs were opened (checkStoredMetadata).
-    const state = await readStoredState(dir);
+    const state = await readStoredState(dir, logs.fileSystem);
     const clusterId = state?.clusterId ?? metaClusterId ?? randomClusterId();
     const registry = new TopicRegistry(clusterId, dir, config, logs, log);
     for (const [key, value] of Object.entries(state?.brokerConfigs ?? {})) config.dynamic.set(key, value);
@@ -292,11 +292,11 @@ export class TopicRegistry implements ClusterMetadata {
       ),
       brokerConfigs: Object.fromEntries(this.config.dynamic),
     };
-    await writeFileAtomic(join(this.dir, METADATA_FILE), JSON.stringify(state, null, 2));
+    await writeFileAtomic(join(this.dir, METADATA_FILE), JSON.stringify(state, null, 2), this.logs.fileSystem);
   }
 }
 
 /** The cluster id the stored metadata holds, if there is any (read before the logs are opened). */
-export async function readStoredClusterId(config: BrokerConfig): Promise<string | undefined> {
-  return (await readStoredState(config.logDirs[0]))?.clusterId;
+export async function readStoredClusterId(config: BrokerConfig, fs: FileSystem = nodeFileSystem): Promise<string | undefined> {
+  return (await readStoredState(config.logDirs[0], fs))?.clusterId;
 }

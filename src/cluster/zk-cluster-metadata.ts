@@ -5,10 +5,10 @@
 // deletion through /admin/delete_topics.
 //
 // Every broker keeps a cache of brokers, topics and partition states, reloaded whenever one of its
-// watches fires (watches are re-armed by the reload itself). The elected controller creates the
-// state of new partitions and moves leadership as brokers come and go; each broker creates and
-// deletes its own logs to match what it is assigned. Broker-to-broker RPCs are not needed: the
-// state nodes are the source of truth.
+// watches fire (watches are re-armed by the reload itself). The elected controller
+// (zk-controller.ts) creates the state of new partitions and moves leadership as brokers come and
+// go; each broker creates and deletes its own logs to match what it is assigned. Broker-to-broker
+// RPCs are not needed: the state nodes are the source of truth.
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { LogConfig, LogManager } from '../storage/index.js';
@@ -20,7 +20,9 @@ import { randomClusterId, randomTopicId, type TopicInfo } from './topic-registry
 import { checkPartitionLimit, validateConfigs, validateNewTopic } from './topic-validation.js';
 import type { Logger } from '../broker/logger.js';
 import { isNodeExists, isNoNode, type ZkSession } from './zk-session.js';
-import type { Op } from './zookeeper-client.js';
+import { CONTROLLED_SHUTDOWN_PATH, type ElectionResult, type ElectionType, partitionStatePath, ZkController } from './zk-controller.js';
+import type { OngoingReassignment, ReassignmentRequest } from './partition-reassignment.js';
+import { claimProducerIdBlock } from './zk-producer-ids.js';
 
 const PERSISTENT_PATHS = [
   '/consumers',
@@ -42,7 +44,12 @@ const PERSISTENT_PATHS = [
 interface ZkTopic extends TopicInfo {
   /** partition -> replica broker ids, preferred leader first. */
   assignment: Map<number, number[]>;
+  /** Partitions being reassigned: their adding_replicas and removing_replicas (KIP-455). */
+  adding: Map<number, number[]>;
+  removing: Map<number, number[]>;
 }
+
+const partitionMap = (o: unknown) => new Map<number, number[]>(Object.entries((o ?? {}) as Record<string, number[]>).map(([p, r]) => [Number(p), r]));
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const parse = (data: Buffer | null): any => (data && data.length > 0 ? JSON.parse(data.toString('utf8')) : null);
@@ -89,8 +96,10 @@ export class ZkClusterMetadata implements ClusterMetadata {
   private byId = new Map<string, ZkTopic>();
   private states = new Map<string, PartitionState>();
   private controller = -1;
-  /** The /controller_epoch zkVersion this broker won with, when it is the controller. */
-  private controllerEpochZkVersion = -1;
+  /** Brokers in a controlled shutdown (their node under CONTROLLED_SHUTDOWN_PATH). */
+  private shuttingDown = new Set<number>();
+  /** Elections and, once this broker has won, the controller's passes. */
+  private readonly controllerRole: ZkController;
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
   private closed = false;
@@ -109,6 +118,21 @@ export class ZkClusterMetadata implements ClusterMetadata {
     this.zk = opts.zk;
     this.nodeId = opts.self.nodeId;
     this.deletionListeners = new TopicDeletionListeners(opts.log);
+    this.controllerRole = new ZkController({
+      zk: opts.zk,
+      nodeId: this.nodeId,
+      config: opts.config,
+      log: opts.log,
+      view: {
+        liveBrokerIds: () => new Set(this.brokers.keys()),
+        shuttingDownBrokerIds: () => this.shuttingDown,
+        topics: () => this.topics.values(),
+        topic: (name) => this.topics.get(name),
+        partitionState: (topic, partition) => this.partitionState(topic, partition),
+        watcher: (path) => this.watcher(path),
+        requestReload: () => void this.reload(),
+      },
+    });
   }
 
   onTopicDeleted(listener: (topic: string) => Promise<void>): void {
@@ -122,12 +146,15 @@ export class ZkClusterMetadata implements ClusterMetadata {
   }
 
   private async start(): Promise<void> {
-    for (const path of PERSISTENT_PATHS) await this.zk.mkdirp(path);
+    for (const path of [...PERSISTENT_PATHS, CONTROLLED_SHUTDOWN_PATH]) await this.zk.mkdirp(path);
     this.clusterId = this.opts.clusterId;
     await this.register();
     this.zk.onSessionReestablished(() => void this.afterNewSession());
     await this.reload();
     await this.elect();
+    // Lost the election to a broker that won after our reload: its /controller watch is on its way,
+    // but a client asking right after start must not be told there is no controller (-1).
+    if (this.controller < 0) await this.reload();
   }
 
   /** /brokers/ids/<id>: ephemeral. A node left by our own previous process waits out its session. */
@@ -166,7 +193,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
   private async afterNewSession(): Promise<void> {
     if (this.closed) return;
     this.armed.clear();
-    this.controllerEpochZkVersion = -1;
+    this.controllerRole.sessionLost();
     try {
       await this.register();
       await this.reload();
@@ -202,6 +229,69 @@ export class ZkClusterMetadata implements ClusterMetadata {
     return this.states.get(`${topic}\u0000${partition}`);
   }
 
+  shuttingDownBrokers(): ReadonlySet<number> {
+    return this.shuttingDown;
+  }
+
+  /**
+   * Controlled shutdown (Kafka's ControlledShutdown request, here a znode the controller watches):
+   * asks the controller to move away the leadership of this broker's partitions and to take it out
+   * of every ISR, and waits until the cache shows that done, or until `timeoutMs` (then the stop goes
+   * on, as Kafka's after its retries). A partition this broker is the last ISR member of keeps it as
+   * leader: there is nobody to hand it to, so nothing is waited for.
+   */
+  async controlledShutdown(timeoutMs: number): Promise<{ moved: boolean; remaining: string[] }> {
+    // The whole of it is bounded: with ZooKeeper unreachable (the local cluster's supervisor, which
+    // runs the coordinator, killed) the ZooKeeper calls would wait for a reconnection.
+    let timer: NodeJS.Timeout | undefined;
+    let gaveUp = false;
+    const expired = new Promise<{ moved: boolean; remaining: string[] }>((resolve) => {
+      timer = setTimeout(() => {
+        gaveUp = true;
+        resolve({ moved: false, remaining: this.partitionsToMoveAway() });
+      }, timeoutMs);
+    });
+    const work = (async () => {
+      const path = `${CONTROLLED_SHUTDOWN_PATH}/${this.nodeId}`;
+      await this.zk.mkdirp(CONTROLLED_SHUTDOWN_PATH);
+      await this.zk.create(path, json({ version: 1, timestamp: String(Date.now()) }), 'ephemeral').catch((e) => (isNodeExists(e) ? undefined : Promise.reject(e)));
+      for (;;) {
+        await this.reload();
+        const remaining = this.partitionsToMoveAway();
+        if (remaining.length === 0) return { moved: true, remaining };
+        if (gaveUp || this.closed) return { moved: false, remaining };
+        await sleep(50);
+      }
+    })();
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Partitions this broker leads that another live, not stopping ISR member could lead, or whose ISR (under a live leader) still has it. */
+  private partitionsToMoveAway(): string[] {
+    const electable = (r: number) => r !== this.nodeId && this.brokers.has(r) && !this.shuttingDown.has(r);
+    const left: string[] = [];
+    for (const [k, state] of this.states) {
+      if (!state.replicas.includes(this.nodeId)) continue;
+      const waiting = state.leader === this.nodeId ? state.isr.some(electable) : state.isr.includes(this.nodeId) && electable(state.leader);
+      if (waiting) left.push(k.replace('\u0000', '-'));
+    }
+    return left;
+  }
+
+  /** ElectLeaders, on the controller only (Kafka 3.9 in ZooKeeper mode answers NOT_CONTROLLER elsewhere). */
+  electLeaders(type: ElectionType, partitions: { topic: string; partition: number }[] | null): Promise<ElectionResult[]> {
+    if (!this.isController()) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the correct controller for this cluster.');
+    return this.controllerRole.electLeaders(type, partitions);
+  }
+
+  claimProducerIdBlock(size: number): Promise<number> {
+    return claimProducerIdBlock(this.zk, this.nodeId, size);
+  }
+
   onStatesChanged(listener: () => void): void {
     this.stateListeners.push(listener);
   }
@@ -212,7 +302,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
     if (!current || current.leader !== this.nodeId) return null;
     const state = { controller_epoch: current.controllerEpoch ?? 0, leader: this.nodeId, version: 1, leader_epoch: current.leaderEpoch, isr };
     try {
-      const stat = await this.zk.setData(`/brokers/topics/${topic}/partitions/${partition}/state`, json(state), zkVersion);
+      const stat = await this.zk.setData(partitionStatePath(topic, partition), json(state), zkVersion);
       const updated: PartitionState = { ...current, isr, zkVersion: stat.version };
       // A reload that read the node before this write must not put the old ISR back.
       if (this.states.get(key)?.zkVersion === zkVersion || this.states.get(key) === current) this.states.set(key, updated);
@@ -244,7 +334,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
         try {
           await this.loadOnce();
           for (const name of this.deletedSinceLastLook.splice(0)) await this.deletionListeners.announce(name);
-          if (this.isController()) await this.actAsController();
+          if (this.isController()) await this.controllerRole.act();
           await this.syncLocalLogs();
           for (const listener of this.stateListeners) listener();
         } catch (err) {
@@ -258,6 +348,20 @@ export class ZkClusterMetadata implements ClusterMetadata {
     return this.reloading;
   }
 
+  /**
+   * A read that sets the watch on `path` (unless one is set already). A read that fails set no
+   * watch in ZooKeeper, so the path is not counted as watched: the next reload arms it again.
+   */
+  private async watched<T>(path: string, read: (watch: ((event: unknown) => void) | undefined) => Promise<T>): Promise<T> {
+    const watch = this.watcher(path);
+    try {
+      return await read(watch);
+    } catch (err) {
+      if (watch) this.armed.delete(path);
+      throw err;
+    }
+  }
+
   private watcher(path: string): ((event: unknown) => void) | undefined {
     if (this.armed.has(path)) return undefined;
     this.armed.add(path);
@@ -268,12 +372,53 @@ export class ZkClusterMetadata implements ClusterMetadata {
     };
   }
 
+  /**
+   * One look at everything this cache holds. The reads are pipelined (sent without waiting for the
+   * previous answer): ZooKeeper answers one session's requests in the order sent, so this sees what
+   * the one-at-a-time reads saw, in three round trips instead of one per node. Each reload is on a
+   * failover's path (dead broker -> controller pass -> new leaders known), and a cluster has
+   * thousands of partition state nodes.
+   */
   private async loadOnce(): Promise<void> {
+    const zk = this.zk;
+    const orNone = <T>(p: Promise<T>, none: T) => p.catch((e) => (isNoNode(e) ? none : Promise.reject(e)));
+    const [ids, shutdownIds, controllerNode, topicNames, , brokerDefaultsNode, ownConfigsNode] = await Promise.all([
+      this.watched('/brokers/ids', (w) => zk.getChildren('/brokers/ids', w)),
+      orNone(this.watched(CONTROLLED_SHUTDOWN_PATH, (w) => zk.getChildren(CONTROLLED_SHUTDOWN_PATH, w)), [] as string[]),
+      this.watched('/controller', (w) => zk.getDataIfExists('/controller', w)),
+      this.watched('/brokers/topics', (w) => zk.getChildren('/brokers/topics', w)),
+      // Config changes are announced under /config/changes; any new child means "reload".
+      this.watched('/config/changes', (w) => zk.getChildren('/config/changes', w)),
+      zk.getDataIfExists('/config/brokers/<default>'),
+      zk.getDataIfExists(`/config/brokers/${this.opts.self.nodeId}`),
+    ]);
+
+    const [registrations, topicNodes] = await Promise.all([
+      Promise.all(ids.map((id) => orNone(zk.getData(`/brokers/ids/${id}`), null))),
+      Promise.all(
+        topicNames.map(async (name) => {
+          const [node, configNode] = await Promise.all([
+            this.watched(`/brokers/topics/${name}`, (w) => zk.getDataIfExists(`/brokers/topics/${name}`, w)),
+            zk.getDataIfExists(`/config/topics/${name}`),
+          ]);
+          const assignmentJson = parse(node?.data ?? null);
+          if (!assignmentJson) return null;
+          const assignment = new Map<number, number[]>(Object.entries(assignmentJson.partitions ?? {}).map(([p, r]) => [Number(p), r as number[]]));
+          const stateNodes = await Promise.all(
+            [...assignment.keys()].map(async (p) => {
+              const statePath = partitionStatePath(name, p);
+              return [p, await this.watched(statePath, (w) => zk.getDataIfExists(statePath, w))] as const;
+            }),
+          );
+          return { name, assignmentJson, assignment, configNode, stateNodes };
+        }),
+      ),
+    ]);
+
     const brokers = new Map<number, BrokerEndpoint>();
-    for (const id of await this.zk.getChildren('/brokers/ids', this.watcher('/brokers/ids'))) {
-      const node = await this.zk.getData(`/brokers/ids/${id}`).catch((e) => (isNoNode(e) ? null : Promise.reject(e)));
-      const reg = parse(node?.data ?? null);
-      if (!reg) continue;
+    ids.forEach((id, i) => {
+      const reg = parse(registrations[i]?.data ?? null);
+      if (!reg) return;
       const endpoint = (reg.endpoints as string[] | undefined)?.map((e) => /^([A-Z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e)).find((m) => m && m[1] === 'PLAINTEXT');
       brokers.set(Number(id), {
         nodeId: Number(id),
@@ -281,19 +426,18 @@ export class ZkClusterMetadata implements ClusterMetadata {
         port: endpoint ? Number(endpoint[3]) : reg.port,
         rack: reg.rack ?? null,
       });
-    }
+    });
 
-    const controllerNode = await this.zk.getDataIfExists('/controller', this.watcher('/controller'));
+    const shuttingDown = new Set<number>();
+    for (const id of shutdownIds) if (brokers.has(Number(id))) shuttingDown.add(Number(id));
+
     const controller = parse(controllerNode?.data ?? null)?.brokerid ?? -1;
 
     const topics = new Map<string, ZkTopic>();
     const states = new Map<string, PartitionState>();
-    for (const name of await this.zk.getChildren('/brokers/topics', this.watcher('/brokers/topics'))) {
-      const node = await this.zk.getDataIfExists(`/brokers/topics/${name}`, this.watcher(`/brokers/topics/${name}`));
-      const assignmentJson = parse(node?.data ?? null);
-      if (!assignmentJson) continue;
-      const assignment = new Map<number, number[]>(Object.entries(assignmentJson.partitions ?? {}).map(([p, r]) => [Number(p), r as number[]]));
-      const configNode = await this.zk.getDataIfExists(`/config/topics/${name}`);
+    for (const read of topicNodes) {
+      if (!read) continue;
+      const { name, assignmentJson, assignment, configNode, stateNodes } = read;
       const configs = new Map<string, string>(Object.entries(parse(configNode?.data ?? null)?.config ?? {}));
       const previous = this.topics.get(name);
       const topic: ZkTopic = {
@@ -304,11 +448,11 @@ export class ZkClusterMetadata implements ClusterMetadata {
         configs,
         internal: isInternalTopic(name),
         assignment,
+        adding: partitionMap(assignmentJson.adding_replicas),
+        removing: partitionMap(assignmentJson.removing_replicas),
       };
       topics.set(name, topic);
-      for (const p of assignment.keys()) {
-        const statePath = `/brokers/topics/${name}/partitions/${p}/state`;
-        const stateNode = await this.zk.getDataIfExists(statePath, this.watcher(statePath));
+      for (const [p, stateNode] of stateNodes) {
         const state = parse(stateNode?.data ?? null);
         if (state) {
           states.set(`${name}\u0000${p}`, {
@@ -322,17 +466,19 @@ export class ZkClusterMetadata implements ClusterMetadata {
         }
       }
     }
-    // Config changes are announced under /config/changes; any new child means "reload".
-    await this.zk.getChildren('/config/changes', this.watcher('/config/changes'));
-    const brokerDefaults = parse((await this.zk.getDataIfExists('/config/brokers/<default>'))?.data ?? null)?.config ?? {};
+    const brokerDefaults = parse(brokerDefaultsNode?.data ?? null)?.config ?? {};
+    const ownConfigs = parse(ownConfigsNode?.data ?? null)?.config ?? {};
     this.opts.config.dynamic.clear();
     for (const [k, v] of Object.entries(brokerDefaults)) this.opts.config.dynamic.set(k, String(v));
+    this.opts.config.dynamicBroker.clear();
+    for (const [k, v] of Object.entries(ownConfigs)) this.opts.config.dynamicBroker.set(k, String(v));
 
     // Every broker learns of a deletion here, whoever deleted the topic (Kafka: UpdateMetadata).
     for (const [name, before] of this.topics) {
       if (topics.get(name)?.topicId !== before.topicId) this.deletedSinceLastLook.push(name);
     }
     this.brokers = brokers;
+    this.shuttingDown = shuttingDown;
     this.controller = controller;
     this.topics = topics;
     this.byId = new Map([...topics.values()].map((t) => [t.topicId, t]));
@@ -367,113 +513,33 @@ export class ZkClusterMetadata implements ClusterMetadata {
     }
   }
 
-  // ---- controller ----
+  // ---- controller (its decisions live in ZkController) ----
 
   private isController(): boolean {
-    return this.controller === this.nodeId && this.controllerEpochZkVersion >= 0;
+    return this.controller === this.nodeId && this.controllerRole.holdsEpoch();
   }
 
-  /** Kafka's election: create the ephemeral /controller and bump /controller_epoch in one multi. */
   private async elect(): Promise<void> {
     // Our own /controller creation fires the exists watch too: nothing to do then.
     if (this.closed || this.isController()) return;
-    try {
-      await this.zk.create('/controller_epoch', Buffer.from('0'), 'persistent').catch((e) => (isNodeExists(e) ? undefined : Promise.reject(e)));
-      const epochNode = await this.zk.getData('/controller_epoch');
-      const epoch = Number(epochNode.data?.toString() ?? '0');
-      const [, epochResult] = await this.zk.multi([
-        { op: 'create', path: '/controller', data: json({ version: 2, brokerid: this.nodeId, timestamp: String(Date.now()), kraftControllerEpoch: -1 }), mode: 'ephemeral' },
-        { op: 'setData', path: '/controller_epoch', data: Buffer.from(String(epoch + 1)), version: epochNode.stat.version },
-      ]);
-      this.controllerEpochZkVersion = epochResult.op === 'setData' ? epochResult.stat.version : -1;
-      this.controller = this.nodeId;
-      this.opts.log.info(`Broker ${this.nodeId} is the controller (epoch ${epoch + 1})`);
-      await this.reload();
-    } catch (err) {
-      // NodeExists / BadVersion: another broker won. Anything else: the next watch retries.
-      if (!isNodeExists(err) && !(err as { code?: number }).code) this.opts.log.warn(`Controller election failed: ${(err as Error).message}`);
-    }
+    if (!(await this.controllerRole.elect())) return;
+    this.controller = this.nodeId;
+    await this.reload();
   }
 
-  /** Writes guarded by the controller epoch: a displaced controller's writes fail. */
-  private guarded(op: Op) {
-    return this.zk.multi([{ op: 'check', path: '/controller_epoch', version: this.controllerEpochZkVersion }, op]);
+  // ---- reassignments (the controller's; zk-reassignment.ts) ----
+
+  async alterPartitionReassignments(requests: ReassignmentRequest[]): Promise<(Error | null)[]> {
+    if (!this.isController()) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the correct controller for this cluster.');
+    const results = await this.controllerRole.reassignments.alter(requests);
+    // Answer once this broker's cache shows what was written: a --verify or --list right after sees it.
+    await this.reload();
+    return results;
   }
 
-  private async actAsController(): Promise<void> {
-    const live = new Set(this.brokers.keys());
-    const epochNode = await this.zk.getData('/controller_epoch');
-    const controllerEpoch = Number(epochNode.data?.toString() ?? '0');
-
-    for (const name of await this.zk.getChildren('/admin/delete_topics', this.watcher('/admin/delete_topics'))) {
-      await this.deleteTopicNodes(name);
-    }
-    // Leaders' ISR changes: every broker watches the state nodes already, so the notifications are
-    // only taken away (as Kafka's controller does once it has sent UpdateMetadata).
-    for (const child of await this.zk.getChildren('/isr_change_notification', this.watcher('/isr_change_notification'))) {
-      await this.zk.deleteIfExists(`/isr_change_notification/${child}`);
-    }
-
-    for (const topic of this.topics.values()) {
-      for (const [p, replicas] of topic.assignment) {
-        const path = `/brokers/topics/${topic.name}/partitions/${p}/state`;
-        const current = this.states.get(`${topic.name}\u0000${p}`);
-        const liveReplicas = replicas.filter((r) => live.has(r));
-        if (!current) {
-          const leader = liveReplicas[0] ?? -1;
-          const state = { controller_epoch: controllerEpoch, leader, version: 1, leader_epoch: 0, isr: leader === -1 ? replicas.slice(0, 1) : liveReplicas };
-          await this.zk.mkdirp(`/brokers/topics/${topic.name}/partitions/${p}`);
-          await this.guarded({ op: 'create', path, data: json(state), mode: 'persistent' }).catch((e) => (isNodeExists(e) ? undefined : Promise.reject(e)));
-          continue;
-        }
-        const isrLive = current.isr.filter((r) => live.has(r));
-        if (current.leader !== -1 && live.has(current.leader)) {
-          // A follower's broker is gone: out of the ISR at once (Kafka's controller does the same on
-          // broker death, rather than waiting replica.lag.time.max.ms for the leader to notice).
-          if (isrLive.length === current.isr.length) continue;
-          await this.writeState(path, current, { controller_epoch: controllerEpoch, leader: current.leader, leader_epoch: current.leaderEpoch, isr: isrLive });
-          this.opts.log.info(`Partition ${topic.name}-${p}: ISR ${current.isr.join(',')} -> ${isrLive.join(',')} (broker gone)`);
-          continue;
-        }
-        // Leader gone (or offline and a replica is back): the first live replica that is in the ISR.
-        // unclean.leader.election.enable=false: none in the ISR leaves the partition offline (-1), its
-        // ISR as it was, until an ISR member returns; no acknowledged record is lost.
-        const unclean = this.opts.config.getBoolean('unclean.leader.election.enable') || topic.configs.get('unclean.leader.election.enable') === 'true';
-        const leader = liveReplicas.find((r) => current.isr.includes(r)) ?? (unclean ? liveReplicas[0] : undefined) ?? -1;
-        if (leader === current.leader) continue;
-        const state = {
-          controller_epoch: controllerEpoch,
-          leader,
-          leader_epoch: current.leaderEpoch + 1,
-          isr: leader === -1 ? current.isr : isrLive.includes(leader) ? isrLive : [leader],
-        };
-        if (!(await this.writeState(path, current, state))) continue;
-        this.opts.log.info(`Partition ${topic.name}-${p}: leader ${current.leader} -> ${leader} (leader epoch ${state.leader_epoch}, ISR ${state.isr.join(',')})`);
-      }
-    }
-    // Another pass sees what this one wrote (the state watches fire too).
-  }
-
-  /**
-   * Replaces a partition state node if it is still the version this controller read (the leader may
-   * have changed the ISR meanwhile: then the next pass sees that). False when it moved on.
-   */
-  private async writeState(path: string, current: PartitionState, state: { controller_epoch: number; leader: number; leader_epoch: number; isr: number[] }): Promise<boolean> {
-    try {
-      await this.guarded({ op: 'setData', path, data: json({ ...state, version: 1 }), version: current.zkVersion ?? -1 });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === undefined) throw err;
-      void this.reload();
-      return false;
-    }
-  }
-
-  private async deleteTopicNodes(name: string): Promise<void> {
-    await this.zk.deleteRecursive(`/brokers/topics/${name}`);
-    await this.zk.deleteIfExists(`/config/topics/${name}`);
-    await this.zk.deleteIfExists(`/admin/delete_topics/${name}`);
-    this.opts.log.info(`Deleted topic ${name}`);
+  listPartitionReassignments(partitions: { topic: string; partition: number }[] | null): OngoingReassignment[] {
+    if (!this.isController()) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the correct controller for this cluster.');
+    return this.controllerRole.reassignments.list(partitions);
   }
 
   // ---- writes (any broker; the controller finishes them) ----
@@ -603,9 +669,13 @@ export class ZkClusterMetadata implements ClusterMetadata {
     await this.reload();
   }
 
-  async setBrokerConfigs(configs: Map<string, string>): Promise<void> {
-    await this.zk.createOrSet('/config/brokers/<default>', json({ version: 1, config: Object.fromEntries(configs) }));
-    await this.announceConfigChange('brokers/<default>');
+  readonly perBrokerConfigs = true;
+
+  /** Kafka's layout: /config/brokers/<default> for the cluster, /config/brokers/<id> for one broker. */
+  async setBrokerConfigs(configs: Map<string, string>, brokerId?: number): Promise<void> {
+    const entity = brokerId === undefined ? '<default>' : String(brokerId);
+    await this.zk.createOrSet(`/config/brokers/${entity}`, json({ version: 1, config: Object.fromEntries(configs) }));
+    await this.announceConfigChange(`brokers/${entity}`);
     await this.reload();
   }
 
@@ -625,6 +695,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.controllerRole.close();
     await this.reloading?.catch(() => {});
     await this.zk.close();
   }

@@ -25,15 +25,21 @@ const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 export class BrokerConfig {
   /** Set by AlterConfigs on the broker resource; applied over the static values. */
   readonly dynamic = new Map<string, string>();
+  /**
+   * This broker's own dynamic configs (ZooKeeper's /config/brokers/<id>, where AlterConfigs on the
+   * resource named by its id writes them, as kafka-reassign-partitions' throttles): over `dynamic`,
+   * the cluster-wide default (/config/brokers/<default>).
+   */
+  readonly dynamicBroker = new Map<string, string>();
 
   constructor(readonly explicit: ReadonlyMap<string, string>) {}
 
   isSet(key: string): boolean {
-    return this.dynamic.has(key) || this.explicit.has(key);
+    return this.dynamicBroker.has(key) || this.dynamic.has(key) || this.explicit.has(key);
   }
 
   get(key: string): string | undefined {
-    return this.dynamic.get(key) ?? this.explicit.get(key) ?? BROKER_DEFAULTS[key];
+    return this.dynamicBroker.get(key) ?? this.dynamic.get(key) ?? this.explicit.get(key) ?? BROKER_DEFAULTS[key];
   }
 
   getString(key: string): string {
@@ -157,7 +163,10 @@ export class BrokerConfig {
       if (!this.isSet(syn.key)) continue;
       const raw = this.get(syn.key)!;
       const value = syn.factor ? String(Number(raw) * syn.factor) : raw;
-      return { value, source: this.dynamic.has(syn.key) ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.STATIC_BROKER_CONFIG, synonym: syn.key };
+      const source = this.dynamicBroker.has(syn.key)
+        ? ConfigSource.DYNAMIC_BROKER_CONFIG
+        : this.dynamic.has(syn.key) ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
+      return { value, source, synonym: syn.key };
     }
     return { value: d.default, source: ConfigSource.DEFAULT_CONFIG };
   }
@@ -188,6 +197,11 @@ export class BrokerConfig {
       flushIntervalMessages: num('flush.messages'),
       flushIntervalMs: num('flush.ms'),
       fileDeleteDelayMs: num('file.delete.delay.ms'),
+      ...cleanupPolicy(this.topicValue('cleanup.policy', overrides)),
+      deleteRetentionMs: num('delete.retention.ms'),
+      minCompactionLagMs: num('min.compaction.lag.ms'),
+      maxCompactionLagMs: num('max.compaction.lag.ms'),
+      minCleanableRatio: num('min.cleanable.dirty.ratio'),
     };
   }
 
@@ -195,6 +209,12 @@ export class BrokerConfig {
   static topicConfigNames(): string[] {
     return TOPIC_CONFIGS.map((d) => d.name);
   }
+}
+
+/** cleanup.policy (a list: `delete`, `compact`, or both) as the two switches the storage engine reads. */
+function cleanupPolicy(value: string): { compact: boolean; delete: boolean } {
+  const policies = value.split(',').map((p) => p.trim().toLowerCase());
+  return { compact: policies.includes('compact'), delete: policies.includes('delete') };
 }
 
 /** `PLAINTEXT://host:port,NAME://[::1]:port`; an empty host means every interface, as Kafka. */

@@ -12,7 +12,7 @@ import { Database } from './database.js';
 import { FOUR_LETTER_WORDS, type ServerView, fourLetterAnswer, isWhitelisted } from './four-letter-words.js';
 import { type CoordinatorLogger, silentLogger } from './logger.js';
 import { type CoordinatorCore, RequestProcessor } from './request-processor.js';
-import { SessionTracker, newSecret } from './sessions.js';
+import { type LiveSession, SessionTracker, newSecret } from './sessions.js';
 import { NodeKind, type Txn } from './txn.js';
 import { WatchManager } from './watch-manager.js';
 import type { TreeEvent, TxnResult } from './data-tree.js';
@@ -144,7 +144,7 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
         `Loaded database in ${r.ms} ms: snapshot zxid 0x${r.snapshotZxid.toString(16)}, ${r.replayed} txns replayed, ` +
           `last zxid 0x${this.db.lastZxid.toString(16)}, ${this.db.tree.nodes.size} znodes, ${this.db.tree.sessions.size} sessions`,
       );
-      this.sessions = new SessionTracker(this.tickTime, await secretLoaded);
+      this.sessions = new SessionTracker(await secretLoaded, (s) => this.expireSession(s));
       // Sessions survive a restart: each gets a full timeout from now to reconnect.
       for (const [id, timeout] of this.db.tree.sessions) this.sessions.add(id, timeout);
     } catch (e) {
@@ -166,7 +166,6 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
       socket.resume();
     }
 
-    this.every(this.tickTime, () => this.expireSessions());
     this.every(this.opts.containerCheckIntervalMs ?? 60_000, () => this.removeEmptyContainers());
     if ((this.opts.purgeIntervalHours ?? 0) > 0) {
       this.every(this.opts.purgeIntervalHours! * 3600_000, () => {
@@ -182,6 +181,7 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const t of this.timers) clearInterval(t);
+      this.sessions?.close();
       const server = this.server;
       const stopped = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
       // Let replies already committed reach their clients, then drop the sockets (sessions
@@ -366,15 +366,14 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
     (this.opts.onFatal ?? (() => {}))(err);
   }
 
-  private expireSessions(): void {
-    if (this.fatal) return;
-    for (const s of this.sessions.expired()) {
-      s.closing = true;
-      this.log.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`);
-      const conn = s.conn;
-      this.commit(s.id, 0, { type: OpCode.closeSession });
-      conn?.closeForSession('session expired');
-    }
+  /** A session's deadline passed (SessionTracker's timer): closed as ZooKeeper's expirer does. */
+  private expireSession(s: LiveSession): void {
+    if (this.fatal || this.closing) return;
+    s.closing = true;
+    this.log.info(`Expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`);
+    const conn = s.conn;
+    this.commit(s.id, 0, { type: OpCode.closeSession });
+    conn?.closeForSession('session expired');
   }
 
   /** ContainerManager: empty containers that once had children, and expired TTL nodes. */

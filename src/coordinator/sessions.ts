@@ -2,9 +2,12 @@
 // timeout) lives in the DataTree; this tracks when each live session expires and which
 // connection it is attached to.
 //
-// Any packet from the client pushes its deadline to now + timeout, rounded up to the next tick
-// boundary as ZooKeeper's expiry buckets do; the expiry sweep runs every tick, so a silent
-// session ends between T and T + tickTime after its last packet.
+// Any packet from the client pushes its deadline to now + timeout, and a silent session ends at
+// that deadline. ZooKeeper files deadlines in tickTime buckets and expires a bucket when its time
+// comes, so a session there ends up to one tick after T; here each session has its own timer (a
+// touch only moves the deadline; the timer, when it fires early, waits for the rest), so the
+// session ends at T, never later than in ZooKeeper. This is what bounds a Kafka failover: the
+// controller hears of a dead broker only when its session ends.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface LiveSession {
@@ -15,6 +18,8 @@ export interface LiveSession {
   closing: boolean;
   /** The connection currently attached, if any. */
   conn: { closeForSession(reason: string): void } | null;
+  /** Fires at or before expiresAt (then re-armed for the rest). */
+  timer: NodeJS.Timeout | null;
 }
 
 const MASK_56 = (1n << 56n) - 1n;
@@ -23,9 +28,10 @@ export class SessionTracker {
   readonly live = new Map<bigint, LiveSession>();
   private nextId: bigint;
 
+  /** `expire` is called once a live session's deadline has passed (the session stays until removed). */
   constructor(
-    private readonly tickTime: number,
     private readonly secret: Buffer,
+    private readonly expire: (s: LiveSession) => void,
     serverId = 1n,
     private readonly now: () => number = Date.now,
   ) {
@@ -52,7 +58,7 @@ export class SessionTracker {
   }
 
   add(id: bigint, timeout: number): LiveSession {
-    const s: LiveSession = { id, timeout, expiresAt: 0, closing: false, conn: null };
+    const s: LiveSession = { id, timeout, expiresAt: 0, closing: false, conn: null, timer: null };
     this.live.set(id, s);
     if (id >= this.nextId) this.nextId = id + 1n;
     this.touch(s);
@@ -62,24 +68,36 @@ export class SessionTracker {
   remove(id: bigint): LiveSession | undefined {
     const s = this.live.get(id);
     this.live.delete(id);
+    if (s?.timer) clearTimeout(s.timer);
     return s;
+  }
+
+  /** Stops every timer (the coordinator is closing; sessions stay in the database). */
+  close(): void {
+    for (const s of this.live.values()) if (s.timer) clearTimeout(s.timer);
   }
 
   get(id: bigint): LiveSession | undefined {
     return this.live.get(id);
   }
 
+  /** A packet from the client: the deadline moves to now + timeout (on the hot path: no timer work). */
   touch(s: LiveSession): void {
-    const t = this.now() + s.timeout;
-    s.expiresAt = Math.ceil(t / this.tickTime) * this.tickTime;
+    s.expiresAt = this.now() + s.timeout;
+    if (!s.timer) this.arm(s, s.timeout);
   }
 
-  /** Sessions whose deadline has passed and that are not already closing. */
-  expired(): LiveSession[] {
-    const now = this.now();
-    const out: LiveSession[] = [];
-    for (const s of this.live.values()) if (!s.closing && s.expiresAt <= now) out.push(s);
-    return out;
+  private arm(s: LiveSession, ms: number): void {
+    s.timer = setTimeout(() => this.due(s), ms);
+    s.timer.unref();
+  }
+
+  private due(s: LiveSession): void {
+    s.timer = null;
+    if (this.live.get(s.id) !== s || s.closing) return;
+    const left = s.expiresAt - this.now();
+    if (left > 0) this.arm(s, left); // touched since the timer was set
+    else this.expire(s);
   }
 }
 

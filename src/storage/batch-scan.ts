@@ -37,7 +37,7 @@ export const recordCountAt = (buf: Buffer, pos: number): number => buf.readInt32
  * timestamp (some producers, e.g. sarama 1.22, write -1 there): the time index, time-based
  * retention and ListOffsets by time all read the header. (prepareBatch does it for compressed ones.)
  */
-export function validateAppend(buf: Buffer, maxMessageBytes: number, segmentBytes: number): { batches: number; records: number } {
+export function validateAppend(buf: Buffer, maxMessageBytes: number, segmentBytes: number, replicated = false): { batches: number; records: number } {
   if (buf.length > segmentBytes) {
     throw new KafkaError(ErrorCode.RECORD_LIST_TOO_LARGE, `${buf.length} bytes of records exceed segment.bytes ${segmentBytes}`);
   }
@@ -64,10 +64,12 @@ export function validateAppend(buf: Buffer, maxMessageBytes: number, segmentByte
     if (!batchCrcIsValid(buf, pos)) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC-32C mismatch');
     const count = recordCountAt(buf, pos);
     const lastOffsetDelta = buf.readInt32BE(pos + BatchOffset.lastOffsetDelta);
-    if (count <= 0 || lastOffsetDelta !== count - 1) {
+    // A leader's compacted batches (replicated) keep their offset range with fewer records, even none.
+    const compacted = replicated && count >= 0 && count < lastOffsetDelta + 1;
+    if (!compacted && (count <= 0 || lastOffsetDelta !== count - 1)) {
       throw new KafkaError(ErrorCode.INVALID_RECORD, `record count ${count} is inconsistent with lastOffsetDelta ${lastOffsetDelta}`);
     }
-    if ((attributesAt(buf, pos) & Attr.compressionMask) === 0) {
+    if (!compacted && (attributesAt(buf, pos) & Attr.compressionMask) === 0) {
       const problem = checkRecords(buf, pos + BATCH_HEADER_SIZE, pos + size, count);
       if (problem) throw new KafkaError(ErrorCode.INVALID_RECORD, problem);
       setRecordsMaxTimestamp(buf, pos, maxTimestampDeltaOfCheck);

@@ -24,6 +24,18 @@ export interface LogConfig {
   flushIntervalMs: number;
   /** file.delete.delay.ms: how long a deleted segment's files stay (renamed *.deleted) before unlink. */
   fileDeleteDelayMs: number;
+  /** cleanup.policy contains `compact`: the log cleaner keeps the latest record of each key (cleaner/). */
+  compact: boolean;
+  /** cleanup.policy contains `delete`: retention.ms and retention.bytes apply (a compact-only log keeps every segment). */
+  delete: boolean;
+  /** delete.retention.ms: how long a tombstone (and a spent transaction marker) outlives its first cleaning. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: a segment holding a record younger than this is not cleaned yet. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty segment older than this is cleaned whatever the dirty ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: dirty bytes / (clean + dirty) above which the log is cleaned. */
+  minCleanableRatio: number;
 }
 
 export const defaultLogConfig: LogConfig = Object.freeze({
@@ -38,4 +50,10 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   flushIntervalMessages: Number.MAX_SAFE_INTEGER,
   flushIntervalMs: Number.MAX_SAFE_INTEGER,
   fileDeleteDelayMs: 60000,
+  compact: false,
+  delete: true,
+  deleteRetentionMs: 86400000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableRatio: 0.5,
 }) as LogConfig;

@@ -1,10 +1,12 @@
 // Opening a partition directory: the segments it holds, checked or recovered.
-//  - Leftovers of interrupted work (*.deleted, *.tmp, *.cleaned, *.swap, indexes without a .log) go.
+//  - Leftovers of interrupted work (*.deleted, *.tmp, indexes without a .log) go; the cleaner's
+//    *.cleaned go and its *.swap complete (cleaner/swap.ts).
 //  - Segments below the recovery point (all of them after a clean shutdown) are trusted: their
 //    indexes are loaded and sanity-checked, and the batches after the last index entry are
 //    validated to the end of the file. Anything odd there, and the segment is recovered instead.
 //  - Segments from the recovery point on are recovered: every batch validated (length bounds,
-//    magic, CRC-32C, offsets increasing, within the segment) and both indexes rebuilt. Only the
+//    magic, CRC-32C, offsets increasing, within the segment) and both indexes rebuilt (the
+//    transaction index too, from the producer-state replay that follows). Only the
 //    last segment can have a torn tail: it is cut at the first bad byte. A sealed segment (later
 //    segments follow it) holds acknowledged data, so damage there cuts and deletes nothing: a batch
 //    failing its CRC-32C is stepped over and refused to readers (KAFKA_STORAGE_ERROR), and damage
@@ -20,6 +22,7 @@ import type { LogConfig } from './config.js';
 import { type FileSystem, isNotFound } from './file-system.js';
 import { loadLeaderEpochs } from './leader-epoch-load.js';
 import { LogSegment } from './log-segment.js';
+import { completeInterruptedSwaps } from './cleaner/swap.js';
 import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
 
 export interface LoadOptions {
@@ -39,8 +42,8 @@ export interface LoadOptions {
   logStartOffset?: number;
 }
 
-const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
-const LEFTOVER = /\.(deleted|tmp|cleaned|swap)$/;
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex|txnindex)$/;
+const LEFTOVER = /\.(deleted|tmp)$/;
 
 export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog> {
   const { fs, dir, logger } = opts;
@@ -48,6 +51,8 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
   const now = opts.now();
   const ctx = { fs, config: opts.config };
 
+  // The cleaner's interrupted work first (cleaner/swap.ts): unfinished cleanings go, committed swaps complete.
+  await completeInterruptedSwaps(fs, ctx, dir, now, logger, name);
   const logs = new Set<number>();
   const indexFiles: Array<{ base: number; file: string }> = [];
   for (const entry of await fs.readdir(dir)) {
@@ -123,6 +128,7 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
     const active = segments[segments.length - 1];
     active.offsetIndex.keepOpen = true;
     active.timeIndex.keepOpen = true;
+    active.txnIndex.keepOpen = true;
     const log = new PartitionLog({
       fs,
       topic: opts.topic,
@@ -141,8 +147,13 @@ export async function loadPartitionLog(opts: LoadOptions): Promise<PartitionLog>
       leaderEpochs: leaderEpochs.cache,
       leaderEpochsDirty: leaderEpochs.dirty,
     });
-    // Idempotent producers' state: newest snapshot + the batch headers after it (producer-snapshots.ts).
+    // Idempotent producers' state: newest snapshot + the batch headers after it (producer-snapshots.ts),
+    // which also writes the aborted transactions of the recovered segments into their indexes again.
+    const rebuilt = segments.filter((s) => s.txnIndex.rebuilding);
     await log.loadProducerState();
+    for (const seg of rebuilt) {
+      await seg.txnIndex.persist(false).catch((err) => logger.warn(`[${name}] writing the rebuilt transaction index of segment ${seg.baseOffset} failed: ${String(err)}`));
+    }
     // What recovery validated came from the page cache and its rebuilt indexes are in memory: the
     // segments before the active one are flushed in the background (the broker need not wait for
     // seconds of fdatasync), the active one with the next flush, roll or clean shutdown. Until then
@@ -188,6 +199,9 @@ async function loadSegments(
       // damage to acknowledged data, kept and refused to readers, never a reason to cut or delete.
       const sealed = i + 1 < bases.length;
       const { truncatedBytes, problem, corrupt } = await seg.recover(nextBase, sealed);
+      // Its aborted transactions are found again by the producer-state replay (producer-snapshots.ts).
+      seg.txnIndex.reset();
+      seg.txnIndex.rebuilding = true;
       for (const batch of corrupt) {
         logger.error(
           `[${name}] CRC-32C mismatch in the batch of offsets ${batch.baseOffset}..${batch.lastOffset} at byte ${batch.position} of ${seg.logPath}: ` +

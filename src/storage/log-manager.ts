@@ -18,6 +18,7 @@ import { checkTopicPartition, isDeletedPartitionDir, parsePartitionDirName, part
 import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
 import { OpenFiles, type OpenFilesOptions, defaultMaxOpenFiles } from './open-files.js';
 import { SealedSegmentScrub } from './scrub.js';
+import { LogCleaner, type LogCleanerOptions } from './cleaner/log-cleaner.js';
 
 /** Kafka 3.x's name; its presence at start-up means the previous run closed every log cleanly. */
 export const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
@@ -52,6 +53,8 @@ export class LogManager {
   private maintenance: Promise<void> | undefined;
   private scrubTimer: NodeJS.Timeout | undefined;
   private scrubbing: Promise<void> | undefined;
+  /** The log cleaner, once started (startCleaner). */
+  cleaner: LogCleaner | undefined;
   private closed = false;
   private readonly hooks: PartitionLogHooks = {
     logStartOffsetChanged: (log) => this.checkpoint(log.logDir),
@@ -68,6 +71,11 @@ export class LogManager {
     private readonly now: () => number,
     private readonly logger: StorageLogger,
   ) {}
+
+  /** The storage every file of this broker goes through (the disk, or memory with kts.storage=memory). */
+  get fileSystem(): FileSystem {
+    return this.fs;
+  }
 
   static async open(opts: LogManagerOptions): Promise<LogManager> {
     if (opts.logDirs.length === 0) throw new Error('log.dirs is empty');
@@ -380,6 +388,20 @@ export class LogManager {
     this.scrubTimer.unref();
   }
 
+  /**
+   * Starts the log cleaner (cleaner/log-cleaner.ts): compacted logs are cleaned in the background,
+   * one at a time. Resolves once its checkpoints are read.
+   */
+  async startCleaner(opts: Omit<LogCleanerOptions, 'fs' | 'logDirs' | 'logs' | 'now' | 'logger'>): Promise<LogCleaner> {
+    if (this.closed) throw closedError();
+    if (this.cleaner) return this.cleaner;
+    const cleaner = new LogCleaner({ ...opts, fs: this.fs, logDirs: this.logDirs, logs: () => this.all(), now: this.now, logger: this.logger });
+    this.cleaner = cleaner;
+    await cleaner.load();
+    if (!this.closed) cleaner.start();
+    return cleaner;
+  }
+
   /** Writes both checkpoint files of a log dir if they changed; writes to one dir never overlap. */
   private checkpoint(logDir: string): Promise<void> {
     const write = async () => {
@@ -410,6 +432,7 @@ export class LogManager {
     clearInterval(this.scrubTimer);
     this.scrubTimer = undefined;
     await this.scrubbing;
+    await this.cleaner?.close();
     await this.maintenance?.catch(() => {});
     await Promise.allSettled([...this.creating.values()]);
     const failedDirs = new Set<string>();

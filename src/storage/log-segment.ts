@@ -1,4 +1,5 @@
-// One segment: `<baseOffset>.log` (whole batches back to back) with its `.index` and `.timeindex`.
+// One segment: `<baseOffset>.log` (whole batches back to back) with its `.index` and `.timeindex`,
+// and a `.txnindex` once a transaction aborts in it (txn-index.ts).
 // The segment knows its logical end (`size`, the bytes of whole valid batches); reads never go past
 // it, and a failed append is cut back to it, so a half-written batch is never visible.
 import { BatchOffset } from '../protocol/records/batch-header.js';
@@ -11,6 +12,7 @@ import {
   lastOffsetAt,
   maxTimestampAt,
   storedBatchProblem,
+  wholeBatchesLength,
 } from './batch-scan.js';
 import type { LogConfig } from './config.js';
 import { CheckedBatches } from './checked-batches.js';
@@ -18,6 +20,7 @@ import { type FileHandle, type FileSystem, isNotFound, preadFully, pwritevFully,
 import { ReadAhead } from './read-ahead.js';
 import { RecentBatches } from './recent-batches.js';
 import { OffsetIndex, TimeIndex } from './sparse-index.js';
+import { TransactionIndex } from './txn-index.js';
 
 export interface SegmentContext {
   readonly fs: FileSystem;
@@ -29,6 +32,13 @@ export interface BatchLocation {
   size: number;
   baseOffset: number;
   lastOffset: number;
+}
+
+/** What LogSegment.readBatches found: `records` start at byte `position` of the segment. */
+export interface BatchesRead {
+  position: number;
+  records: Buffer;
+  readLength: number;
 }
 
 /** Offsets of a sealed segment behind damage recovery could not step over. */
@@ -57,11 +67,14 @@ export interface CorruptBatchAt {
 }
 
 const HEADER = 61;
+const EMPTY = Buffer.alloc(0);
+/** Read ends remembered per segment: one per consumer reading it in step, a few consumers. */
+const MAX_READ_ENDS = 16;
 /** A batch's CRC-32C covers attributes to the end of the batch; the stored value sits before that. */
 const CRC_AT = BatchOffset.crc;
 const CRC_FROM = BatchOffset.attributes;
 
-export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex'): string {
+export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex' | '.txnindex'): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
 }
 
@@ -89,6 +102,13 @@ export class LogSegment {
   private releaseWhenUnpinned: (() => void) | undefined;
   /** The newest batches as written, for fetches at the log end (recent-batches.ts); active segment only. */
   private readonly recent = new RecentBatches();
+  /**
+   * Where the batch after a recently served read starts, by its first offset to fetch (the served
+   * last offset + 1): a consumer's next fetch asks for exactly that offset, and then needs no index
+   * lookup and header walk (two or three trips through libuv's thread pool) before its one read.
+   * Cleared whenever batches are cut (truncateTo, recover).
+   */
+  private readonly readEnds = new Map<number, number>();
   private flushing: Promise<void> = Promise.resolve();
   /** Batches this process has checked against their CRC-32C (checked-batches.ts): reads check the rest. */
   readonly checked = new CheckedBatches();
@@ -108,6 +128,8 @@ export class LogSegment {
     public logPath: string,
     readonly offsetIndex: OffsetIndex,
     readonly timeIndex: TimeIndex,
+    /** Aborted transactions whose marker is in this segment (txn-index.ts). */
+    readonly txnIndex: TransactionIndex,
     now: number,
   ) {
     this.nextOffset = baseOffset;
@@ -116,25 +138,31 @@ export class LogSegment {
     this.lastModifiedMs = now;
   }
 
-  private static build(ctx: SegmentContext, dir: string, baseOffset: number, log: FileHandle, now: number): LogSegment {
+  private static build(ctx: SegmentContext, dir: string, baseOffset: number, log: FileHandle, now: number, suffix = ''): LogSegment {
     const maxIndex = ctx.config.segmentIndexBytes;
     return new LogSegment(
       ctx,
       dir,
       baseOffset,
       log,
-      `${dir}/${segmentFileName(baseOffset, '.log')}`,
-      new OffsetIndex(ctx.fs, `${dir}/${segmentFileName(baseOffset, '.index')}`, baseOffset, maxIndex),
-      new TimeIndex(ctx.fs, `${dir}/${segmentFileName(baseOffset, '.timeindex')}`, baseOffset, maxIndex),
+      `${dir}/${segmentFileName(baseOffset, '.log')}${suffix}`,
+      new OffsetIndex(ctx.fs, `${dir}/${segmentFileName(baseOffset, '.index')}${suffix}`, baseOffset, maxIndex),
+      new TimeIndex(ctx.fs, `${dir}/${segmentFileName(baseOffset, '.timeindex')}${suffix}`, baseOffset, maxIndex),
+      new TransactionIndex(ctx.fs, `${dir}/${segmentFileName(baseOffset, '.txnindex')}${suffix}`, baseOffset),
       now,
     );
   }
 
-  /** A new, empty segment (its three files are created, or emptied if a stale one had the name). */
-  static async create(ctx: SegmentContext, dir: string, baseOffset: number, now: number): Promise<LogSegment> {
-    const log = await ctx.fs.open(`${dir}/${segmentFileName(baseOffset, '.log')}`, 'w+');
-    const seg = LogSegment.build(ctx, dir, baseOffset, log, now);
+  /**
+   * A new, empty segment (its three files are created, or emptied if a stale one had the name).
+   * `suffix` names files that are not part of the log yet (the cleaner's `.cleaned`).
+   */
+  static async create(ctx: SegmentContext, dir: string, baseOffset: number, now: number, suffix = ''): Promise<LogSegment> {
+    const log = await ctx.fs.open(`${dir}/${segmentFileName(baseOffset, '.log')}${suffix}`, 'w+');
+    const seg = LogSegment.build(ctx, dir, baseOffset, log, now, suffix);
     seg.checked.tailFrom = 0; // everything in it will be written (and validated) by this process
+    seg.txnIndex.markNew();
+    seg.txnIndex.keepOpen = true;
     try {
       await seg.offsetIndex.create();
       await seg.timeIndex.create();
@@ -146,9 +174,9 @@ export class LogSegment {
   }
 
   /** An existing segment; the caller then runs loadTrusted() or recover() before using it. */
-  static async open(ctx: SegmentContext, dir: string, baseOffset: number, now: number): Promise<LogSegment> {
-    const log = await ctx.fs.open(`${dir}/${segmentFileName(baseOffset, '.log')}`, 'r+');
-    const seg = LogSegment.build(ctx, dir, baseOffset, log, now);
+  static async open(ctx: SegmentContext, dir: string, baseOffset: number, now: number, suffix = ''): Promise<LogSegment> {
+    const log = await ctx.fs.open(`${dir}/${segmentFileName(baseOffset, '.log')}${suffix}`, 'r+');
+    const seg = LogSegment.build(ctx, dir, baseOffset, log, now, suffix);
     try {
       const st = await log.stat();
       seg.size = st.size;
@@ -165,7 +193,7 @@ export class LogSegment {
   }
 
   get needsFlush(): boolean {
-    return this.logUnsynced || this.offsetIndex.dirty || this.timeIndex.dirty;
+    return this.logUnsynced || this.offsetIndex.dirty || this.timeIndex.dirty || this.txnIndex.dirty;
   }
 
   // ---- loading ----
@@ -176,9 +204,10 @@ export class LogSegment {
    * the segment must be recovered instead, or null.
    */
   async loadTrusted(limitOffset: number): Promise<string | null> {
-    const [oi, ti] = await Promise.all([this.offsetIndex.load(), this.timeIndex.load()]);
+    const [oi, ti, xi] = await Promise.all([this.offsetIndex.load(), this.timeIndex.load(), this.txnIndex.load()]);
     if (oi !== 'ok') return `offset index ${oi}`;
     if (ti !== 'ok') return `time index ${ti}`;
+    if (xi === 'corrupt') return 'transaction index corrupt';
     if (!this.offsetIndex.isPlausible(this.size)) return 'offset index entries are implausible';
     const last = this.timeIndex.lastEntry;
     if (last) {
@@ -191,6 +220,7 @@ export class LogSegment {
     const scan = await this.scanFrom(start, fileSize, limitOffset, expectFirstLast);
     if (scan.problem) return `${scan.problem} at byte ${scan.end}`;
     if (!this.timeIndex.isPlausible(this.nextOffset)) return 'time index entries are implausible';
+    if (!this.txnIndex.isPlausible(this.nextOffset)) return 'transaction index entries are implausible';
     this.checked.tailFrom = start; // the scan just validated the batches from there to the end
     if (start > 0 && fileSize >= HEADER) {
       const head = Buffer.alloc(HEADER);
@@ -209,6 +239,7 @@ export class LogSegment {
    * `unreadable`.
    */
   async recover(limitOffset: number, sealed = false): Promise<RecoveryResult> {
+    this.readEnds.clear();
     this.unreadable = null;
     this.offsetIndex.reset();
     this.timeIndex.reset();
@@ -448,12 +479,14 @@ export class LogSegment {
     }
     await this.offsetIndex.persist(true);
     await this.timeIndex.persist(true);
+    await this.txnIndex.persist(true);
   }
 
   /** Writes index entries not yet in the files, without fdatasync (after a rebuild). */
   async writeIndexes(): Promise<void> {
     await this.offsetIndex.persist(false);
     await this.timeIndex.persist(false);
+    await this.txnIndex.persist(false);
   }
 
   /** No more appends here: record the final time-index entry and stop keeping the index files open. */
@@ -462,8 +495,10 @@ export class LogSegment {
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     this.offsetIndex.keepOpen = false;
     this.timeIndex.keepOpen = false;
+    this.txnIndex.keepOpen = false;
     await this.offsetIndex.persist(false);
     await this.timeIndex.persist(false);
+    await this.txnIndex.persist(false);
   }
 
   /**
@@ -476,9 +511,11 @@ export class LogSegment {
     if (!loc) return 0;
     const cut = this.size - loc.position;
     this.recent.clear();
+    this.readEnds.clear();
     await this.log.truncate(loc.position);
     this.size = loc.position;
     await this.recover(Infinity);
+    this.txnIndex.truncateTo(this.nextOffset); // transactions whose marker was cut are no longer aborted here
     await this.writeIndexes();
     return cut;
   }
@@ -493,6 +530,74 @@ export class LogSegment {
     const buf = Buffer.allocUnsafe(len);
     const n = await preadFully(this.log, buf, position, 0, len);
     return n === len ? buf : buf.subarray(0, n);
+  }
+
+  /**
+   * Whole batches from the first one whose last offset is >= `target`: at most `maxBytes` of them
+   * (but the first one whole when `minOneBatch`), none whose last offset reaches `maxOffset`. Null
+   * when no batch here holds `target`; empty records when nothing may be served. `readLength`: the
+   * bytes from `position` a read bounded by maxBytes and maxOffset covers (whole batches or not;
+   * read_committed's aborted-transaction bound). Not checked against their CRC-32C (the caller does
+   * that, see `checked`).
+   */
+  async readBatches(target: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): Promise<BatchesRead | null> {
+    if (target >= this.nextOffset) return null;
+    const end = this.size;
+    const limited = maxOffset < this.nextOffset;
+    const hinted = this.readEnds.get(target);
+    if (hinted !== undefined && hinted + HEADER <= end) {
+      // One read from where the batch is known to start; batch boundaries found in memory. A header
+      // more than maxBytes is read so that the batch starting right at maxBytes is seen too.
+      const want = Math.max(0, maxBytes);
+      const buf = await this.read(hinted, Math.min(want + HEADER, end - hinted));
+      if (buf.length >= HEADER && batchSizeAt(buf, 0) >= HEADER && lastOffsetAt(buf, 0) >= target) {
+        let served = 0;
+        let limit = -1; // where the first batch reaching maxOffset starts, if seen
+        while (served + HEADER <= buf.length) {
+          const size = batchSizeAt(buf, served);
+          if (size < HEADER) break;
+          if (limited && lastOffsetAt(buf, served) >= maxOffset) {
+            limit = served;
+            break;
+          }
+          if (served + size > buf.length || served + size > want) break;
+          served += size;
+        }
+        const readLength = Math.min(want, limit >= 0 ? limit : buf.length);
+        if (served > 0) return this.served(hinted, buf.subarray(0, served), readLength);
+        if (limit === 0 || !minOneBatch) return { position: hinted, records: EMPTY, readLength: 0 };
+        // A first batch bigger than maxBytes: served whole, as Kafka does.
+        const first = batchSizeAt(buf, 0);
+        return this.served(hinted, first <= buf.length ? buf.subarray(0, first) : await this.read(hinted, first), first);
+      }
+      this.readEnds.clear(); // not what it was: forget every hint, take the long way
+    }
+    const loc = await this.findBatch(target, end);
+    if (!loc) return null;
+    let limit = end;
+    if (limited) {
+      const stop = await this.findBatch(maxOffset, end);
+      if (stop) limit = stop.position;
+    }
+    if (loc.position >= limit) return { position: loc.position, records: EMPTY, readLength: 0 };
+    let length = Math.min(Math.max(0, maxBytes), limit - loc.position);
+    if (length < loc.size) {
+      if (!minOneBatch) return { position: loc.position, records: EMPTY, readLength: 0 };
+      length = loc.size;
+    }
+    const buf = await this.read(loc.position, length);
+    return this.served(loc.position, buf.subarray(0, wholeBatchesLength(buf)), buf.length);
+  }
+
+  /** Notes where the batch after `records` (whole batches read at `position`) starts. */
+  private served(position: number, records: Buffer, readLength: number): BatchesRead {
+    if (records.length >= HEADER) {
+      let last = 0;
+      for (let p = 0; p + HEADER <= records.length; p += batchSizeAt(records, p)) last = p;
+      if (this.readEnds.size >= MAX_READ_ENDS) this.readEnds.delete(this.readEnds.keys().next().value as number);
+      this.readEnds.set(lastOffsetAt(records, last) + 1, position + records.length);
+    }
+    return { position, records, readLength };
   }
 
   /**
@@ -521,10 +626,10 @@ export class LogSegment {
   }
 
   /** Calls `visit` with every batch header (the bytes at `at` of `buf`), oldest first, but those of corrupt batches. */
-  async forEachBatchHeader(visit: (buf: Buffer, at: number) => void): Promise<void> {
+  async forEachBatchHeader(visit: (buf: Buffer, at: number, position: number) => void): Promise<void> {
     await this.walkHeaders(0, this.size, (buf, at, position) => {
       // A batch that failed its CRC-32C at recovery: nothing in its header can be believed.
-      if (!this.checked.isBad(position)) visit(buf, at);
+      if (!this.checked.isBad(position)) visit(buf, at, position);
       return false;
     });
   }
@@ -565,9 +670,12 @@ export class LogSegment {
     }
   }
 
-  /** The record with this segment's largest timestamp (the first one, if several share it). */
+  /**
+   * The record with this segment's largest timestamp (the first one, if several share it; -1 when
+   * no record has a timestamp, as Kafka answers then).
+   */
   async maxTimestampRecord(): Promise<{ offset: number; timestamp: number } | null> {
-    if (this.maxTimestamp < 0) return null;
+    if (this.nextOffset <= this.baseOffset) return null;
     const loc = await this.findBatch(this.offsetOfMaxTimestamp);
     if (!loc) return null;
     const batch = await this.read(loc.position, loc.size);
@@ -593,11 +701,26 @@ export class LogSegment {
       if (this.pins > 0) await new Promise<void>((resolve) => (this.releaseWhenUnpinned = resolve));
       this.closed = true;
       this.recent.clear();
-      const results = await Promise.allSettled([this.log.close(), this.offsetIndex.release(), this.timeIndex.release()]);
+      const results = await Promise.allSettled([this.log.close(), this.offsetIndex.release(), this.timeIndex.release(), this.txnIndex.release()]);
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
     })();
     return this.closing;
+  }
+
+  /**
+   * Renames the segment's files from names ending in `from` to names ending in `to` (the cleaner's
+   * `.cleaned` -> `.swap` -> ''), the .log first: the loader judges a swap by its .log file.
+   */
+  async changeSuffix(from: string, to: string): Promise<void> {
+    const renamed = (path: string) => `${path.slice(0, path.length - from.length)}${to}`;
+    if (!this.logPath.endsWith(from)) throw new Error(`${this.logPath} does not end with '${from}'`);
+    const logTo = renamed(this.logPath);
+    await this.ctx.fs.rename(this.logPath, logTo);
+    this.logPath = logTo;
+    await this.offsetIndex.rename(renamed(this.offsetIndex.path));
+    await this.timeIndex.rename(renamed(this.timeIndex.path));
+    await this.txnIndex.rename(renamed(this.txnIndex.path));
   }
 
   /** Step one of deletion (Kafka's): rename the files to `*.deleted`, so a restart finishes the job. */
@@ -607,12 +730,13 @@ export class LogSegment {
     this.logPath = to;
     await this.offsetIndex.rename(`${this.offsetIndex.path}.deleted`);
     await this.timeIndex.rename(`${this.timeIndex.path}.deleted`);
+    await this.txnIndex.rename(`${this.txnIndex.path}.deleted`);
   }
 
   /** Step two: close (after in-flight reads) and unlink the files. */
   async destroy(): Promise<void> {
     await this.close().catch(() => {});
-    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) {
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path, this.txnIndex.path]) {
       try {
         await this.ctx.fs.unlink(path);
       } catch (err) {

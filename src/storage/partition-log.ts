@@ -9,20 +9,26 @@ import {
   maxTimestampAt,
   readInt64,
   validateAppend,
-  wholeBatchesLength,
   withoutProducerIds,
   writeInt64,
 } from './batch-scan.js';
 import type { LogConfig } from './config.js';
 import { type FileSystem, storageError } from './file-system.js';
 import type { CorruptBatch } from './checked-batches.js';
-import { LogSegment, type SegmentContext, floorSegment } from './log-segment.js';
+import { LogSegment, type SegmentContext } from './log-segment.js';
 import { ProducerStateManager } from './producer-state.js';
+import { indexAborted } from './txn-index.js';
+import { buildControlBatch } from '../protocol/records/control-batch.js';
 import { restoreProducerState, writeProducerSnapshot } from './producer-snapshots.js';
 import { type ReplicaLogView, appendReplicated, emptyLogAt, truncateLogTo } from './replica-log.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { PartitionEpochs } from './partition-epochs.js';
 import { SegmentDeletions } from './segment-deletions.js';
+import { swapInCleaned } from './cleaner/swap.js';
+import { legacyOffsetsBefore, maxTimestampOffset, offsetForTimestamp } from './timestamp-lookups.js';
+import { type ReadOptions, type ReadResult, type ReadView, readLog } from './log-read.js';
+
+export type { ReadResult } from './log-read.js';
 
 export interface StorageLogger {
   info(message: string): void;
@@ -37,13 +43,6 @@ export interface AppendResult {
   logAppendTime: number;
   logStartOffset: number;
   recordCount: number;
-}
-
-export interface ReadResult {
-  /** Whole batches, the first one containing the fetch offset; empty at the log end. */
-  records: Buffer;
-  highWatermark: number;
-  logStartOffset: number;
 }
 
 /** What a partition log asks of its manager. */
@@ -75,7 +74,6 @@ export interface PartitionLogInit {
   leaderEpochsDirty?: boolean;
 }
 
-const EMPTY = Buffer.alloc(0);
 /** One write carries at most this many bytes of coalesced appends. */
 const MAX_COALESCED_BYTES = 8 << 20;
 
@@ -109,6 +107,7 @@ export class PartitionLog implements SegmentContext {
   /** Segments on their way out (segment-deletions.ts). */
   private readonly deletions: SegmentDeletions;
   private closedWith: KafkaError | undefined;
+  private _truncations = 0;
   private readonly now: () => number;
   private readonly logger: StorageLogger;
   private readonly hooks: PartitionLogHooks;
@@ -167,6 +166,15 @@ export class PartitionLog implements SegmentContext {
    */
   get highWatermark(): number {
     return this.replicatedHighWatermark === null ? this.logEndOffset : Math.min(this.replicatedHighWatermark, this.logEndOffset);
+  }
+  /**
+   * The last stable offset: read_committed consumers read below it. The first offset of the oldest
+   * open transaction (or of a closed one whose marker the high watermark has not passed), else the
+   * high watermark.
+   */
+  get lastStableOffset(): number {
+    const hw = this.highWatermark;
+    return Math.min(this.producerState.firstUnstableOffset(hw), hw);
   }
   /** Replication's high watermark (null: the log end); readers waiting on the log are woken when it moves. */
   setHighWatermark(offset: number | null): void {
@@ -367,7 +375,8 @@ export class PartitionLog implements SegmentContext {
     await this.epochs.assignStarts([[leaderEpoch, baseOffset]]);
     const sync = this.unflushedMessages + recordCount >= config.flushIntervalMessages;
     await segment.append(records, sync, now);
-    this.producerState.update(records);
+    const aborted = this.producerState.update(records);
+    if (aborted) await indexAborted(segment, aborted, this.logger, this.name);
     this.unflushedMessages += recordCount;
     if (sync) {
       // The data is durable already; this persists the indexes and moves the recovery point.
@@ -381,6 +390,23 @@ export class PartitionLog implements SegmentContext {
       logStartOffset: this._logStartOffset,
       recordCount,
     };
+  }
+
+  /**
+   * Writes a transaction marker (a COMMIT or ABORT control batch) for the transaction coordinator
+   * (src/broker/transactions/markers.ts): it ends the producer's open transaction here, which moves
+   * the last stable offset, and an ABORT of a transaction with records here goes into the active
+   * segment's transaction index. A marker with an older producer epoch is refused with
+   * INVALID_PRODUCER_EPOCH, one from an older coordinator epoch with TRANSACTION_COORDINATOR_FENCED.
+   */
+  appendControlMarker(m: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; leaderEpoch?: number; now?: number }): Promise<AppendResult> {
+    this.checkOpen();
+    return this.enqueue(() => {
+      this.producerState.checkMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch);
+      const now = m.now ?? this.now();
+      const batch = buildControlBatch(m.commit ? 'COMMIT' : 'ABORT', { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, timestamp: now });
+      return this.appendNow(batch, 1, { now, leaderEpoch: m.leaderEpoch });
+    });
   }
 
   // ---- leader epochs ----
@@ -443,60 +469,21 @@ export class PartitionLog implements SegmentContext {
 
   // ---- read ----
 
-  async read(fetchOffset: number, maxBytes: number, opts: { maxOffset?: number; minOneBatch?: boolean; toLogEnd?: boolean } = {}): Promise<ReadResult> {
+  async read(fetchOffset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
     this.checkOpen();
-    const segments = this.segments;
-    const logStartOffset = this._logStartOffset;
-    const highWatermark = this.highWatermark;
-    const logEndOffset = this.logEndOffset;
-    if (fetchOffset < logStartOffset || fetchOffset > logEndOffset) {
-      throw new KafkaError(
-        ErrorCode.OFFSET_OUT_OF_RANGE,
-        `offset ${fetchOffset} is outside [${logStartOffset}, ${logEndOffset}] of ${this.name}`,
-      );
-    }
-    const empty: ReadResult = { records: EMPTY, highWatermark, logStartOffset };
-    // Consumers read below the high watermark; a follower replica (toLogEnd) reads everything.
-    const limitOffset = opts.toLogEnd ? logEndOffset : highWatermark;
-    const maxOffset = Math.min(opts.maxOffset ?? limitOffset, limitOffset);
-    if (fetchOffset >= maxOffset) return empty;
-    const minOneBatch = opts.minOneBatch ?? true;
-    const first = floorSegment(segments, fetchOffset);
-    const used = segments.slice(first);
-    for (const seg of used) seg.pin();
-    try {
-      for (const seg of used) {
-        const end = seg.size;
-        const loc = await seg.findBatch(fetchOffset, end);
-        if (!loc) {
-          // Offsets lost behind damage in a sealed segment are refused, not skipped in silence.
-          if (seg.unreadable && fetchOffset <= seg.unreadable.lastOffset) throw this.unreadableError(seg);
-          continue;
-        }
-        let limit = end;
-        if (maxOffset < seg.nextOffset) {
-          const stop = await seg.findBatch(maxOffset, end);
-          if (stop) limit = stop.position;
-        }
-        if (loc.position >= limit) return empty;
-        let length = Math.min(Math.max(0, maxBytes), limit - loc.position);
-        if (length < loc.size) {
-          if (!minOneBatch) return empty;
-          length = loc.size;
-        }
-        const buf = await seg.read(loc.position, length);
-        // Batches read from disk for the first time since the start are checked before they are
-        // served (those this process wrote or recovery validated are not checked again).
-        const { good, corrupt } = seg.checked.check(buf, loc.position, wholeBatchesLength(buf));
-        if (corrupt && good === 0) throw this.corruptBatchError(seg, corrupt);
-        return { records: buf.subarray(0, good), highWatermark, logStartOffset };
-      }
-      return empty;
-    } catch (err) {
-      throw storageError(err, `[${this.name}] read at offset ${fetchOffset} failed`);
-    } finally {
-      for (const seg of used) seg.unpin();
-    }
+    return readLog(this.readView(), fetchOffset, maxBytes, opts);
+  }
+
+  private readView(): ReadView {
+    return {
+      name: this.name,
+      segments: this.segments,
+      logStartOffset: this._logStartOffset,
+      highWatermark: this.highWatermark,
+      lastStableOffset: this.lastStableOffset,
+      logEndOffset: this.logEndOffset,
+      corruptBatchError: (seg, batch) => this.corruptBatchError(seg, batch),
+    };
   }
 
   /**
@@ -511,68 +498,20 @@ export class PartitionLog implements SegmentContext {
     });
   }
 
-  /** Logged once, by recovery, when it found the damage. */
-  private unreadableError(seg: LogSegment): KafkaError {
-    const { position, firstOffset, lastOffset, problem } = seg.unreadable!;
-    const where = `offsets ${firstOffset}..${lastOffset} behind damage (${problem}) at byte ${position} of ${seg.logPath}`;
-    return Object.assign(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `[${this.name}] unreadable: ${where}`), { corruptLastOffset: lastOffset });
-  }
-
   async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
     this.checkOpen();
-    const segments = this.segments;
-    const logStartOffset = this._logStartOffset;
-    for (const seg of segments) seg.pin();
-    try {
-      for (const seg of segments) {
-        if (seg.nextOffset <= logStartOffset || seg.maxTimestamp < timestamp) continue;
-        const hit = await seg.findOffsetByTimestamp(timestamp, logStartOffset);
-        if (hit) return hit;
-      }
-      return null;
-    } catch (err) {
-      throw storageError(err, `[${this.name}] offset lookup by timestamp failed`);
-    } finally {
-      for (const seg of segments) seg.unpin();
-    }
+    return offsetForTimestamp(this.segments, this._logStartOffset, timestamp, this.name);
   }
 
   async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | null> {
     this.checkOpen();
-    let best: LogSegment | undefined;
-    for (const seg of this.segments) {
-      if (seg.nextOffset > this._logStartOffset && seg.maxTimestamp > (best?.maxTimestamp ?? -1)) best = seg;
-    }
-    if (!best) return null;
-    best.pin();
-    try {
-      return await best.maxTimestampRecord();
-    } catch (err) {
-      throw storageError(err, `[${this.name}] max timestamp lookup failed`);
-    } finally {
-      best.unpin();
-    }
+    return maxTimestampOffset(this.segments, this._logStartOffset, this.name);
   }
 
-  /**
-   * ListOffsets v0's answer (Kafka's legacy fetchOffsetsBefore, from segment modification times):
-   * each segment stands for its base offset at the time it was last written, and a non-empty active
-   * segment adds the log end offset at `now`. -1 (latest) starts from the newest entry, -2
-   * (earliest) from the oldest, any other time from the newest entry written at or before it (none:
-   * no offsets). Up to maxNumOffsets offsets from there back, newest first.
-   */
+  /** ListOffsets v0's answer: see legacyOffsetsBefore in timestamp-lookups.ts. */
   legacyOffsetsBefore(timestamp: number, maxNumOffsets: number, now: number): number[] {
     this.checkOpen();
-    const segments = this.segments;
-    const entries = segments.map((seg) => ({ offset: Math.max(seg.baseOffset, this._logStartOffset), time: seg.lastModifiedMs }));
-    if (this.active.size > 0) entries.push({ offset: Math.max(this.logEndOffset, this._logStartOffset), time: now });
-    let start: number;
-    if (timestamp === -1) start = entries.length - 1;
-    else if (timestamp === -2) start = 0;
-    else for (start = entries.length - 1; start >= 0 && entries[start].time > timestamp; start--);
-    const offsets: number[] = [];
-    for (let i = start; i >= 0 && offsets.length < maxNumOffsets; i--) offsets.push(entries[i].offset);
-    return offsets.sort((a, b) => b - a);
+    return legacyOffsetsBefore(this.segments, this._logStartOffset, this.logEndOffset, timestamp, maxNumOffsets, now);
   }
 
   // ---- log start offset, retention ----
@@ -608,14 +547,15 @@ export class PartitionLog implements SegmentContext {
     return this.enqueue(async () => {
       const c = this._config;
       const before = this._logStartOffset;
-      if (c.retentionMs >= 0) {
+      // As Kafka: a compact-only log (cleanup.policy=compact) is never cut by time or size.
+      if (c.delete && c.retentionMs >= 0) {
         await this.deleteOldSegments(
           (seg) => now - (seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.lastModifiedMs) > c.retentionMs,
           `retention.ms ${c.retentionMs}`,
           now,
         );
       }
-      if (c.retentionBytes >= 0) {
+      if (c.delete && c.retentionBytes >= 0) {
         let excess = this.size - c.retentionBytes;
         await this.deleteOldSegments(
           (seg) => {
@@ -677,7 +617,7 @@ export class PartitionLog implements SegmentContext {
    */
   appendAsFollower(records: Buffer, opts: { now?: number } = {}): Promise<AppendResult> {
     this.checkOpen();
-    const { records: recordCount } = validateAppend(records, this._config.maxMessageBytes, this._config.segmentBytes);
+    const { records: recordCount } = validateAppend(records, this._config.maxMessageBytes, this._config.segmentBytes, true);
     return this.enqueue(() => appendReplicated(this.replicaView(), records, recordCount, opts.now ?? this.now()));
   }
 
@@ -687,13 +627,25 @@ export class PartitionLog implements SegmentContext {
    * `belowHighWatermark`. Crash-safe (replica-log.ts).
    */
   truncateTo(offset: number, opts: { belowHighWatermark?: boolean } = {}): Promise<number> {
+    this._truncations++; // a cleaning that read the segments before this must not swap its result in
     return this.enqueue(() => truncateLogTo(this.replicaView(), offset, opts.belowHighWatermark ?? false));
   }
 
   /** Empties the log and starts it at `offset` (Kafka's truncateFullyAndStartAt; replica-log.ts). */
   truncateFullyAndStartAt(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(new KafkaError(ErrorCode.INVALID_REQUEST, `cannot start ${this.name} at ${offset}`));
+    this._truncations++;
     return this.enqueue(() => emptyLogAt(this.replicaView(), offset));
+  }
+
+  /** Truncations so far: the cleaner swaps its work in only if none happened while it read. */
+  get truncations(): number {
+    return this._truncations;
+  }
+
+  /** @internal The cleaner's swap of a cleaned segment for the ones it replaces (cleaner/swap.ts), on the chain. */
+  replaceSegments(cleaned: LogSegment, old: readonly LogSegment[], truncationsSeen: number): Promise<boolean> {
+    return this.enqueue(() => swapInCleaned(this.replicaView(), cleaned, old, truncationsSeen === this._truncations));
   }
 
   /** What the follower-side operations (replica-log.ts) may see and change; used on the chain only. */

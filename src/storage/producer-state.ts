@@ -10,13 +10,22 @@
 //  - newer epoch: sequence must restart at 0                          -> else OUT_OF_ORDER_SEQUENCE_NUMBER
 //  - a producer this partition has no state for: any sequence (Kafka 3.x since KIP-360: its state may
 //    have gone with retention or DeleteRecords)
+// Transactions (KIP-98): a producer's first transactional batch opens its transaction here (its
+// offset is the transaction's first offset); its COMMIT/ABORT control batch closes it. The open
+// transactions hold the last stable offset (LSO) back: read_committed consumers read below
+// min(first offset of every open transaction, high watermark). A closed transaction whose marker the
+// high watermark has not passed yet still counts (Kafka's unreplicated transactions). Each ABORT
+// that closes a transaction with records here yields the transaction index entry (txn-index.ts).
 // The state is rebuilt on load from the newest `<offset>.snapshot` (Kafka's v1 snapshot layout:
 // version, CRC-32C, then per producer id, epoch, last sequence, last offset, offset delta,
 // timestamp, coordinator epoch, txn first offset) plus the batch headers after that offset.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { Attr, BATCH_HEADER_SIZE, BatchOffset, LOG_OVERHEAD } from '../protocol/records/batch-header.js';
+import { ControlType } from '../protocol/records/control-batch.js';
 import { crc32c } from '../protocol/records/crc.js';
+import { readVarint, readVarlong } from '../protocol/records/varint.js';
 import { readInt64, writeInt64 } from './batch-scan.js';
+import type { AbortedTxn } from './txn-index.js';
 
 export const BATCHES_RETAINED = 5;
 /** Kafka's producer.id.expiration.ms default. */
@@ -39,6 +48,18 @@ export interface ProducerEntry {
   epoch: number;
   /** Oldest first, at most BATCHES_RETAINED. */
   batches: ProducerBatch[];
+  /** The epoch of the transaction coordinator that wrote this producer's last marker, -1 before any. */
+  coordinatorEpoch: number;
+  /** The first offset of the producer's open transaction, -1 when none is open. */
+  currentTxnFirstOffset: number;
+  /** The newest timestamp of its batches or markers (producer.id.expiration.ms counts from it). */
+  lastTimestamp: number;
+}
+
+/** A transaction a control batch ended, before the high watermark passed its marker. */
+interface UnreplicatedTxn {
+  firstOffset: number;
+  lastOffset: number;
 }
 
 /** The idempotence fields of a magic-2 batch header. */
@@ -48,6 +69,7 @@ export interface ProducerBatchHeader {
   baseSequence: number;
   lastOffsetDelta: number;
   isControl: boolean;
+  isTransactional: boolean;
 }
 
 export function producerHeaderAt(buf: Buffer, pos: number): ProducerBatchHeader {
@@ -57,7 +79,42 @@ export function producerHeaderAt(buf: Buffer, pos: number): ProducerBatchHeader 
     baseSequence: buf.readInt32BE(pos + BatchOffset.baseSequence),
     lastOffsetDelta: buf.readInt32BE(pos + BatchOffset.lastOffsetDelta),
     isControl: (buf.readInt16BE(pos + BatchOffset.attributes) & Attr.control) !== 0,
+    isTransactional: (buf.readInt16BE(pos + BatchOffset.attributes) & Attr.transactional) !== 0,
   };
+}
+
+/** The end-transaction marker of a control batch: its type (ControlType) and coordinator epoch. */
+export interface EndTxnMarker {
+  type: number;
+  coordinatorEpoch: number;
+}
+
+/**
+ * Reads the first record of the (uncompressed) control batch at `pos`: key = version int16, type
+ * int16; value = version int16, coordinator epoch int32. Null when the bytes are not all there or
+ * do not parse (a control batch of a kind this broker does not know).
+ */
+export function endTxnMarkerAt(buf: Buffer, pos: number): EndTxnMarker | null {
+  const end = pos + LOG_OVERHEAD + buf.readInt32BE(pos + BatchOffset.batchLength);
+  if (end > buf.length || (buf.readInt16BE(pos + BatchOffset.attributes) & Attr.compressionMask) !== 0) return null;
+  try {
+    let p = pos + BATCH_HEADER_SIZE;
+    p += readVarint(buf, p).size; // record length
+    p += 1; // attributes
+    p += readVarlong(buf, p).size; // timestamp delta
+    p += readVarint(buf, p).size; // offset delta
+    const keyLength = readVarint(buf, p);
+    p += keyLength.size;
+    if (keyLength.value < 4 || p + keyLength.value > end) return null;
+    const type = buf.readInt16BE(p + 2);
+    p += keyLength.value;
+    const valueLength = readVarint(buf, p);
+    p += valueLength.size;
+    const coordinatorEpoch = valueLength.value >= 6 && p + 6 <= end ? buf.readInt32BE(p + 2) : -1;
+    return { type, coordinatorEpoch };
+  } catch {
+    return null;
+  }
 }
 
 /** The last sequence of a batch: sequences wrap from INT32_MAX to 0. */
@@ -70,6 +127,13 @@ const inSequence = (lastSeq: number, nextSeq: number) => nextSeq === lastSeq + 1
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /**
+   * Open transactions: producer id -> first offset. Transactions open in offset order (appends are
+   * serialized), so the Map's insertion order is first-offset order and its first entry the oldest.
+   */
+  private readonly ongoing = new Map<number, number>();
+  /** Closed transactions whose marker is at or past the high watermark (replicated partitions). */
+  private unreplicated: UnreplicatedTxn[] = [];
 
   get size(): number {
     return this.producers.size;
@@ -96,6 +160,9 @@ export class ProducerStateManager {
       batches++;
       const h = producerHeaderAt(buf, p);
       if (h.producerId < 0 || h.isControl) continue;
+      if (!h.isTransactional && this.ongoing.has(h.producerId)) {
+        throw new KafkaError(ErrorCode.INVALID_TXN_STATE, `expected a transactional write from producer ${h.producerId}: its transaction is open`);
+      }
       const firstSeq = h.baseSequence;
       const lastSeq = lastSequence(firstSeq, h.lastOffsetDelta);
       const current = this.producers.get(h.producerId);
@@ -130,43 +197,144 @@ export class ProducerStateManager {
     return null;
   }
 
-  /** Records the batches of `buf` (offsets assigned), after they are in the log or found in it on load. */
-  update(buf: Buffer, start = 0, end = buf.length): void {
+  /**
+   * Records the batches of `buf` (offsets assigned), after they are in the log or found in it on
+   * load. Returns the transactions an ABORT marker in it ended (for the transaction index), or
+   * undefined (no allocation on the common path).
+   */
+  update(buf: Buffer, start = 0, end = buf.length): AbortedTxn[] | undefined {
+    let aborted: AbortedTxn[] | undefined;
     for (let p = start; p + BATCH_HEADER_SIZE <= end; p += LOG_OVERHEAD + buf.readInt32BE(p + BatchOffset.batchLength)) {
-      this.updateAt(buf, p);
+      const txn = this.updateAt(buf, p);
+      if (txn) (aborted ??= []).push(txn);
     }
+    return aborted;
   }
 
-  /** Records one batch from its header (only the 61-byte header needs to be in `buf`). */
-  updateAt(buf: Buffer, p: number): void {
+  /**
+   * Records one batch from its header (only the 61-byte header needs to be in `buf`, but a control
+   * batch must be whole). Returns the aborted transaction its ABORT marker ended, if any.
+   */
+  updateAt(buf: Buffer, p: number): AbortedTxn | null {
     const h = producerHeaderAt(buf, p);
-    if (h.producerId < 0 || h.isControl) return;
+    if (h.producerId < 0) return null;
     const firstOffset = readInt64(buf, p + BatchOffset.baseOffset);
-    this.add(h.producerId, h.epoch, {
+    const timestamp = readInt64(buf, p + BatchOffset.maxTimestamp);
+    if (h.isControl) {
+      const marker = endTxnMarkerAt(buf, p);
+      if (!marker || (marker.type !== ControlType.ABORT && marker.type !== ControlType.COMMIT)) return null;
+      return this.endTxn(h.producerId, h.epoch, marker, firstOffset, timestamp);
+    }
+    const entry = this.add(h.producerId, h.epoch, {
       firstSeq: h.baseSequence,
       lastSeq: lastSequence(h.baseSequence, h.lastOffsetDelta),
       firstOffset,
       lastOffset: firstOffset + h.lastOffsetDelta,
-      timestamp: readInt64(buf, p + BatchOffset.maxTimestamp),
+      timestamp,
     });
+    if (h.isTransactional && entry.currentTxnFirstOffset < 0) {
+      entry.currentTxnFirstOffset = firstOffset;
+      this.ongoing.set(h.producerId, firstOffset);
+    }
+    return null;
   }
 
-  private add(producerId: number, epoch: number, batch: ProducerBatch): void {
+  private entryFor(producerId: number, epoch: number): ProducerEntry {
     let entry = this.producers.get(producerId);
     if (!entry) {
-      entry = { producerId, epoch, batches: [] };
+      entry = { producerId, epoch, batches: [], coordinatorEpoch: -1, currentTxnFirstOffset: -1, lastTimestamp: -1 };
       this.producers.set(producerId, entry);
     }
+    return entry;
+  }
+
+  private add(producerId: number, epoch: number, batch: ProducerBatch): ProducerEntry {
+    const entry = this.entryFor(producerId, epoch);
     if (entry.epoch !== epoch) {
       entry.epoch = epoch;
       entry.batches = [];
     }
     entry.batches.push(batch);
     if (entry.batches.length > BATCHES_RETAINED) entry.batches.shift();
+    entry.lastTimestamp = batch.timestamp; // Kafka's: the last batch's, not the largest
+    return entry;
+  }
+
+  /**
+   * A COMMIT/ABORT marker at `offset`: the producer's transaction ends (a marker with a newer epoch
+   * also bumps the producer's, as the coordinator's abort of a timed-out transaction does, which
+   * fences the old producer). A transaction without records here changes no offset and is not indexed.
+   */
+  private endTxn(producerId: number, epoch: number, marker: EndTxnMarker, offset: number, timestamp: number): AbortedTxn | null {
+    const entry = this.entryFor(producerId, epoch);
+    if (epoch > entry.epoch) {
+      entry.epoch = epoch;
+      entry.batches = [];
+    }
+    entry.coordinatorEpoch = marker.coordinatorEpoch;
+    entry.lastTimestamp = timestamp;
+    const firstOffset = entry.currentTxnFirstOffset;
+    if (firstOffset < 0) return null;
+    // Kafka's lastStableOffset(completedTxn): the oldest other open transaction, else the offset after the marker.
+    let lastStableOffset = offset + 1;
+    for (const [id, first] of this.ongoing) {
+      if (id !== producerId) {
+        lastStableOffset = first;
+        break;
+      }
+    }
+    entry.currentTxnFirstOffset = -1;
+    this.ongoing.delete(producerId);
+    this.unreplicated.push({ firstOffset, lastOffset: offset });
+    return marker.type === ControlType.ABORT ? { producerId, firstOffset, lastOffset: offset, lastStableOffset } : null;
+  }
+
+  /**
+   * Checks a marker before it is written (Kafka's checks for markers from the coordinator): an
+   * older producer epoch is INVALID_PRODUCER_EPOCH, an older coordinator epoch
+   * TRANSACTION_COORDINATOR_FENCED.
+   */
+  checkMarker(producerId: number, epoch: number, coordinatorEpoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (!entry) return;
+    if (epoch < entry.epoch) {
+      throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `marker of producer ${producerId} has epoch ${epoch}, older than the current epoch ${entry.epoch}`);
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      throw new KafkaError(
+        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+        `marker of producer ${producerId} comes from coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch}`,
+      );
+    }
+  }
+
+  /**
+   * The first offset read_committed consumers may not read yet for this high watermark: the oldest
+   * open transaction's first offset, or that of a closed one whose marker is not below it yet;
+   * `highWatermark` when there is none. Forgets the closed ones the high watermark has passed.
+   */
+  firstUnstableOffset(highWatermark: number): number {
+    let first = highWatermark;
+    for (const offset of this.ongoing.values()) {
+      first = Math.min(first, offset);
+      break;
+    }
+    if (this.unreplicated.length > 0) {
+      this.unreplicated = this.unreplicated.filter((t) => t.lastOffset >= highWatermark);
+      for (const t of this.unreplicated) first = Math.min(first, t.firstOffset);
+    }
+    return first;
+  }
+
+  /** Open transactions, oldest first (tools and tests). */
+  openTransactions(): Array<{ producerId: number; firstOffset: number }> {
+    return [...this.ongoing].map(([producerId, firstOffset]) => ({ producerId, firstOffset }));
   }
 
   clear(): void {
     this.producers.clear();
+    this.ongoing.clear();
+    this.unreplicated = [];
   }
 
   /**
@@ -176,8 +344,9 @@ export class ProducerStateManager {
   expire(now: number, maxAgeMs = PRODUCER_ID_EXPIRATION_MS): number {
     let removed = 0;
     for (const [id, e] of this.producers) {
-      const last = e.batches[e.batches.length - 1];
-      if (!last || now - last.timestamp > maxAgeMs) {
+      // A producer with an open transaction stays: its first offset holds the last stable offset.
+      if (e.currentTxnFirstOffset >= 0) continue;
+      if (now - e.lastTimestamp > maxAgeMs) {
         this.producers.delete(id);
         removed++;
       }
@@ -187,9 +356,9 @@ export class ProducerStateManager {
 
   // ---- snapshots ----
 
-  /** Kafka's v1 snapshot: the last batch of every producer. */
+  /** Kafka's v1 snapshot: every producer's epoch, last batch (if any) and open transaction. */
   serialize(): Buffer {
-    const entries = [...this.producers.values()].filter((e) => e.batches.length > 0);
+    const entries = [...this.producers.values()];
     const buf = Buffer.alloc(SNAPSHOT_HEADER + entries.length * ENTRY_SIZE);
     buf.writeInt16BE(SNAPSHOT_VERSION, 0);
     buf.writeInt32BE(entries.length, 6);
@@ -198,12 +367,13 @@ export class ProducerStateManager {
       const last = e.batches[e.batches.length - 1];
       writeInt64(buf, p, e.producerId);
       buf.writeInt16BE(e.epoch, p + 8);
-      buf.writeInt32BE(last.lastSeq, p + 10);
-      writeInt64(buf, p + 14, last.lastOffset);
-      buf.writeInt32BE(last.lastOffset - last.firstOffset, p + 22);
-      writeInt64(buf, p + 26, last.timestamp);
-      buf.writeInt32BE(-1, p + 34); // coordinator epoch: no transactions
-      writeInt64(buf, p + 38, -1); // first offset of an open transaction: none
+      // A producer known from markers only: no sequence, no offset (Kafka writes -1, -1, 0 too).
+      buf.writeInt32BE(last ? last.lastSeq : -1, p + 10);
+      writeInt64(buf, p + 14, last ? last.lastOffset : -1);
+      buf.writeInt32BE(last ? last.lastOffset - last.firstOffset : 0, p + 22);
+      writeInt64(buf, p + 26, e.lastTimestamp);
+      buf.writeInt32BE(e.coordinatorEpoch, p + 34);
+      writeInt64(buf, p + 38, e.currentTxnFirstOffset);
       p += ENTRY_SIZE;
     }
     buf.writeUInt32BE(crc32c(buf, 6, buf.length), 2);
@@ -218,21 +388,32 @@ export class ProducerStateManager {
     if (buf.readUInt32BE(2) !== crc32c(buf, 6, buf.length)) throw new Error('producer snapshot CRC mismatch');
     const count = buf.readInt32BE(6);
     if (count < 0 || SNAPSHOT_HEADER + count * ENTRY_SIZE !== buf.length) throw new Error('producer snapshot size mismatch');
-    this.producers.clear();
+    this.clear();
     let p = SNAPSHOT_HEADER;
+    const open: Array<[number, number]> = [];
     for (let i = 0; i < count; i++, p += ENTRY_SIZE) {
+      const producerId = readInt64(buf, p);
+      const epoch = buf.readInt16BE(p + 8);
       const lastSeq = buf.readInt32BE(p + 10);
       const lastOffset = readInt64(buf, p + 14);
       const delta = buf.readInt32BE(p + 22);
-      const firstSeq = lastSeq - delta < 0 ? lastSeq - delta + INT32_MAX + 1 : lastSeq - delta;
-      this.add(readInt64(buf, p), buf.readInt16BE(p + 8), {
-        firstSeq,
-        lastSeq,
-        firstOffset: lastOffset - delta,
-        lastOffset,
-        timestamp: readInt64(buf, p + 26),
-      });
+      const timestamp = readInt64(buf, p + 26);
+      const entry = this.entryFor(producerId, epoch);
+      if (lastOffset >= 0) {
+        const firstSeq = lastSeq - delta < 0 ? lastSeq - delta + INT32_MAX + 1 : lastSeq - delta;
+        this.add(producerId, epoch, { firstSeq, lastSeq, firstOffset: lastOffset - delta, lastOffset, timestamp });
+      }
+      entry.lastTimestamp = timestamp;
+      entry.coordinatorEpoch = buf.readInt32BE(p + 34);
+      const txnFirst = readInt64(buf, p + 38);
+      if (txnFirst >= 0) {
+        entry.currentTxnFirstOffset = txnFirst;
+        open.push([producerId, txnFirst]);
+      }
     }
+    // The open-transaction map must list the oldest first.
+    open.sort((a, b) => a[1] - b[1]);
+    for (const [producerId, first] of open) this.ongoing.set(producerId, first);
   }
 }
 

@@ -10,6 +10,7 @@ import type { PartitionEpochs } from './partition-epochs.js';
 import type { AppendResult, PartitionLog, PartitionLogHooks, StorageLogger } from './partition-log.js';
 import { deleteProducerSnapshots } from './producer-snapshots.js';
 import type { SegmentDeletions } from './segment-deletions.js';
+import { indexAborted } from './txn-index.js';
 
 /** @internal What PartitionLog lets these operations see and change. */
 export interface ReplicaLogView {
@@ -62,7 +63,9 @@ export async function appendReplicated(v: ReplicaLogView, records: Buffer, recor
   await v.epochs.assignStarts(starts);
   const sync = v.unflushedMessages() + recordCount >= log.config.flushIntervalMessages;
   await segment.append(records, sync, now);
-  log.producerState.update(records);
+  // The leader's markers end transactions here too: the follower keeps the same LSO and index.
+  const aborted = log.producerState.update(records);
+  if (aborted) await indexAborted(segment, aborted, v.logger, log.name);
   v.addUnflushed(recordCount);
   if (sync) await v.flushNow().catch((err) => v.logger.warn(`[${log.name}] flush after append failed: ${String(err)}`));
   v.notifyAppend();

@@ -5,65 +5,27 @@
 //   .timeindex  entry = timestamp int64, relative offset int32 (offset = base offset of the batch
 //               that first reached that timestamp; timestamps strictly increase entry to entry)
 import { readInt64, writeInt64 } from './batch-scan.js';
-import { type FileHandle, type FileSystem, isNotFound, preadFully, pwriteFully } from './file-system.js';
+import type { FileSystem } from './file-system.js';
+import { EntryFile, type EntryFileLoad } from './entry-file.js';
 
-export type IndexLoad = 'ok' | 'missing' | 'corrupt';
+export type IndexLoad = EntryFileLoad;
 
-abstract class SparseIndex {
-  protected buf: Buffer;
-  protected count = 0;
-  private persisted = 0;
-  /** The file's length as far as we know; -1 = unknown. */
-  private fileBytes = -1;
-  private handle: FileHandle | undefined;
-  private unsynced = false;
-  /** Keep the file open between writes (the active segment); inactive segments close it. */
-  keepOpen = false;
-
+abstract class SparseIndex extends EntryFile {
   constructor(
-    protected readonly fs: FileSystem,
-    public path: string,
-    readonly baseOffset: number,
-    protected readonly entrySize: number,
+    fs: FileSystem,
+    path: string,
+    baseOffset: number,
+    entrySize: number,
     private readonly maxEntries: number,
   ) {
-    this.buf = Buffer.alloc(entrySize * 64);
+    super(fs, path, baseOffset, entrySize, 64);
   }
 
-  get entries(): number {
-    return this.count;
-  }
   get isFull(): boolean {
     return this.count >= this.maxEntries;
   }
   get sizeInBytes(): number {
     return this.count * this.entrySize;
-  }
-  get dirty(): boolean {
-    return this.persisted !== this.count || this.fileBytes !== this.count * this.entrySize || this.unsynced;
-  }
-
-  protected slot(): number {
-    const need = (this.count + 1) * this.entrySize;
-    if (need > this.buf.length) {
-      const grown = Buffer.alloc(Math.max(need, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.count * this.entrySize);
-      this.buf = grown;
-    }
-    return this.count++ * this.entrySize;
-  }
-
-  /** Forget every entry (before a rebuild); the file is rewritten on the next persist. */
-  reset(): void {
-    this.count = 0;
-    this.persisted = 0;
-  }
-
-  /** Drops entries from `n` on. */
-  protected truncateEntries(n: number): void {
-    if (n >= this.count) return;
-    this.count = n;
-    this.persisted = Math.min(this.persisted, n);
   }
 
   /** Creates an empty file (a new segment) and keeps it open. */
@@ -71,82 +33,6 @@ abstract class SparseIndex {
     this.handle = await this.fs.open(this.path, 'w+');
     this.fileBytes = 0;
     this.keepOpen = true;
-  }
-
-  /** Reads the file into memory. The subclass then checks that the entries are plausible. */
-  async load(): Promise<IndexLoad> {
-    let fh: FileHandle;
-    try {
-      fh = await this.fs.open(this.path, 'r');
-    } catch (err) {
-      if (isNotFound(err)) return 'missing';
-      throw err;
-    }
-    try {
-      const { size } = await fh.stat();
-      this.fileBytes = size;
-      if (size % this.entrySize !== 0) return 'corrupt';
-      this.buf = Buffer.alloc(Math.max(size, this.entrySize * 64));
-      if ((await preadFully(fh, this.buf, 0, 0, size)) !== size) return 'corrupt';
-      this.count = this.persisted = size / this.entrySize;
-      return 'ok';
-    } finally {
-      await fh.close();
-    }
-  }
-
-  /** Writes entries not yet in the file, trims what the file has beyond them, optionally fdatasyncs. */
-  async persist(sync: boolean): Promise<void> {
-    const target = this.count * this.entrySize;
-    if (this.persisted === this.count && this.fileBytes === target && !(sync && this.unsynced)) {
-      if (!this.keepOpen) await this.release();
-      return;
-    }
-    const fh = this.handle ?? (this.handle = await openReadWrite(this.fs, this.path));
-    try {
-      if (this.persisted < this.count) {
-        const from = this.persisted * this.entrySize;
-        await pwriteFully(fh, this.buf, from, from, target - from);
-        this.persisted = this.count;
-        this.unsynced = true;
-      }
-      if (this.fileBytes !== target) {
-        await fh.truncate(target);
-        this.fileBytes = target;
-        this.unsynced = true;
-      }
-      if (sync && this.unsynced) {
-        await fh.fdatasync();
-        this.unsynced = false;
-      }
-    } finally {
-      if (!this.keepOpen) await this.release();
-    }
-  }
-
-  async release(): Promise<void> {
-    const fh = this.handle;
-    this.handle = undefined;
-    if (fh) await fh.close();
-  }
-
-  /** Renamed with its segment (deletion); the open handle, if any, stays valid. */
-  async rename(to: string): Promise<void> {
-    try {
-      await this.fs.rename(this.path, to);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    this.path = to;
-  }
-}
-
-export async function openReadWrite(fs: FileSystem, path: string): Promise<FileHandle> {
-  try {
-    return await fs.open(path, 'r+');
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    return fs.open(path, 'w+');
   }
 }
 
@@ -191,6 +77,24 @@ export class OffsetIndex extends SparseIndex {
       } else hi = mid - 1;
     }
     return found < 0 ? 0 : this.positionAt(found);
+  }
+
+  /**
+   * Kafka's fetchUpperBoundOffset: the offset of the first entry at or past `position` (an offset
+   * past everything that starts before it), or null when no entry lies there.
+   */
+  upperBoundOffset(position: number): number | null {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.positionAt(mid) >= position) {
+        found = mid;
+        hi = mid - 1;
+      } else lo = mid + 1;
+    }
+    return found < 0 ? null : this.baseOffset + this.relativeOffsetAt(found);
   }
 
   /** Entries strictly increase in both fields and point inside the log. */

@@ -125,7 +125,24 @@ export interface SpawnOptions {
   launcher?: string[];
 }
 
+/**
+ * Starts `kts server-start` and resolves once it says it is ready. A port freePort() saw free can be
+ * taken by another test's socket before the broker binds it: when the caller chose neither port nor
+ * listeners, a start refused with EADDRINUSE (which leaves the data directory untouched) is retried
+ * on a fresh port.
+ */
 export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroker> {
+  const portChosen = opts.port !== undefined || opts.overrides?.listeners !== undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnBrokerOnce(opts);
+    } catch (err) {
+      if (portChosen || attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function spawnBrokerOnce(opts: SpawnOptions): Promise<SpawnedBroker> {
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? tempDir('kts-broker-');
   const overrides = {
@@ -144,8 +161,8 @@ export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroke
   await new Promise<void>((res, rej) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      rej(new Error(`broker did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`));
-    }, opts.timeoutMs ?? 20000);
+      rej(new Error(`broker did not start within ${opts.timeoutMs ?? 60_000} ms:\n${out}`));
+    }, opts.timeoutMs ?? 60_000);
     const check = () => {
       if (/ready: bootstrap server/.test(out)) {
         clearTimeout(timer);

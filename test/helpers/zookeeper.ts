@@ -79,6 +79,8 @@ export interface CoordinatorSpawnOptions {
   /** Extra zoo.cfg lines (clientPort defaults to a freePort()). */
   props?: Record<string, string | number>;
   timeoutMs?: number;
+  /** A command the coordinator is started through, e.g. ['ip', 'netns', 'exec', ns] (it must exec it). */
+  launcher?: string[];
 }
 
 export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Promise<SpawnedCoordinator> {
@@ -91,7 +93,8 @@ export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Prom
   const props: Record<string, string | number> = { dataDir, clientPort: await freePort(), tickTime: 2000, ...opts.props };
   writeFileSync(configPath, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const started = performance.now();
-  const child = spawnTracked(process.execPath, [script, 'zookeeper-server-start', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const [command, ...argv] = [...(opts.launcher ?? []), process.execPath, script, 'zookeeper-server-start', configPath];
+  const child = spawnTracked(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

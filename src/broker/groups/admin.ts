@@ -1,7 +1,8 @@
 // The admin side of groups: ListGroups, DescribeGroups and DeleteGroups.
 import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY } from './member.js';
-import { consumerGroupTombstone, groupTombstone, offsetTombstone } from './persistence.js';
+import { consumerGroupTombstones } from './consumer-persistence.js';
+import { groupTombstone, offsetTombstone } from './persistence.js';
 import type { GroupRuntime } from './runtime.js';
 import { storeErrorCode } from './store-errors.js';
 import type { GroupDescription, ListedGroup } from './types.js';
@@ -64,7 +65,7 @@ export async function deleteGroups(rt: GroupRuntime, groupIds: string[]): Promis
       if (!group.is('Empty') || group.pendingMembers.size > 0 || (group.consumer?.members.size ?? 0) > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
       const records = [...group.allOffsets()].map(([t, p]) => offsetTombstone(groupId, t, p));
       records.push(groupTombstone(groupId));
-      if (group.consumer) records.push(consumerGroupTombstone(groupId));
+      if (group.consumer) records.push(...consumerGroupTombstones(groupId));
       group.transitionTo('Dead', rt.now());
       rt.groups.delete(groupId);
       rt.cancel(group.joinTimer);

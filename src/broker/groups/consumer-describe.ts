@@ -75,7 +75,8 @@ export function describeConsumerGroup(rt: GroupRuntime, groupId: string): Consum
       subscribedTopicRegex: m.subscribedTopicRegex ?? '',
       assignment: named(m.assigned),
       targetAssignment: named(state.target.get(m.memberId) ?? new Map()),
-      memberType: 1,
+      // KIP-1099: 0 for a member using the classic protocol, 1 for the consumer protocol.
+      memberType: m.classic !== null ? 0 : 1,
     })),
   };
 }

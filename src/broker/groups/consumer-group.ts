@@ -5,6 +5,7 @@
 // keeping its epoch meanwhile; a partition goes to its new member only once its previous owner
 // has released it. Pure bookkeeping; heartbeats, timers and persistence are in consumer-heartbeat.ts.
 import { assign, assignorNameOf, type Assignment, type AssignorName, type AssignorTopic } from './assignors.js';
+import type { Protocol } from './types.js';
 
 export type MemberState = 'STABLE' | 'UNREVOKED_PARTITIONS' | 'UNRELEASED_PARTITIONS';
 
@@ -20,6 +21,8 @@ export class ConsumerMember {
   assigned: Assignment = new Map();
   /** What the member must give up before its epoch moves on. */
   pendingRevocation: Assignment = new Map();
+  /** "topicId:partition" -> the member epoch at which it was assigned (KIP-1251; stored with the assignment). */
+  assignedEpochs = new Map<string, number>();
   rackId: string | null = null;
   rebalanceTimeoutMs = 300_000;
   subscribedTopicNames: string[] = [];
@@ -28,6 +31,15 @@ export class ConsumerMember {
   serverAssignor: string | null = null;
   sessionTimer: unknown = null;
   revocationTimer: unknown = null;
+  /**
+   * Set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) inside the
+   * consumer group: its session timeout and the protocols it joined with (Kafka's ClassicMemberMetadata).
+   */
+  classic: ClassicMemberInfo | null = null;
+  /** A classic member told to rejoin must do so within its rebalance timeout. */
+  joinTimer: unknown = null;
+  /** A classic member that joined must send SyncGroup within its rebalance timeout. */
+  syncTimer: unknown = null;
 
   constructor(
     readonly memberId: string,
@@ -37,11 +49,25 @@ export class ConsumerMember {
   ) {}
 }
 
+export interface ClassicMemberInfo {
+  sessionTimeoutMs: number;
+  protocols: Protocol[];
+}
+
 export type ConsumerGroupStateName = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable';
 
 export class ConsumerGroupState {
-  groupEpoch = 0;
-  assignmentEpoch = 0;
+  // Kafka 4.4 starts a new group at epoch 1 (never written), so its first member gets epoch 2.
+  groupEpoch = 1;
+  assignmentEpoch = 1;
+  /** When the target was last computed for members (0: for none, as Kafka). Stored with the assignment epoch. */
+  assignmentTimestamp = 0;
+  /** What __consumer_offsets holds for this group: key (hex) -> value (hex), see consumer-persistence.ts. */
+  readonly persisted = new Map<string, string>();
+  /** The group and assignment epochs last written (a change means every member's records are compared). */
+  persistedEpochs = '';
+  /** Members removed since the last write: their records get tombstones. */
+  readonly departed = new Set<string>();
   readonly members = new Map<string, ConsumerMember>();
   /** instance id -> member id. */
   readonly staticMembers = new Map<string, string>();
@@ -104,7 +130,8 @@ export class ConsumerGroupState {
   }
 
   /** Runs the assignor for the group epoch: the new target assignment. */
-  computeTarget(topics: readonly AssignorTopicWithInternal[], configured: AssignorName[]): void {
+  computeTarget(topics: readonly AssignorTopicWithInternal[], configured: AssignorName[], now: number): void {
+    this.assignmentTimestamp = this.members.size > 0 ? now : 0;
     this.assignor = this.chooseAssignor(configured);
     const members = [...this.members.values()].map((m) => ({
       memberId: m.memberId,
@@ -118,11 +145,13 @@ export class ConsumerGroupState {
 
   addMember(member: ConsumerMember): void {
     this.members.set(member.memberId, member);
+    this.departed.delete(member.memberId);
     if (member.instanceId !== null) this.staticMembers.set(member.instanceId, member.memberId);
   }
 
   removeMember(member: ConsumerMember): void {
     this.members.delete(member.memberId);
+    this.departed.add(member.memberId);
     if (member.instanceId !== null && this.staticMembers.get(member.instanceId) === member.memberId) this.staticMembers.delete(member.instanceId);
     this.target.delete(member.memberId);
     this.releaseAll(member);
@@ -136,6 +165,41 @@ export class ConsumerGroupState {
     member.state = 'STABLE';
     member.assigned = new Map();
     member.pendingRevocation = new Map();
+    member.assignedEpochs = new Map();
+  }
+
+  /** Members that speak the classic protocol. */
+  classicMembers(): ConsumerMember[] {
+    return [...this.members.values()].filter((m) => m.classic !== null);
+  }
+
+  /**
+   * Whether a classic member with these protocols may join (Kafka's supportsClassicProtocols): the
+   * consumer protocol type, and one protocol every classic member already in the group supports.
+   */
+  supportsClassicProtocols(protocolType: string, names: string[]): boolean {
+    if (protocolType !== 'consumer') return false;
+    if (this.members.size === 0) return names.length > 0;
+    const classic = this.classicMembers();
+    return names.some((name) => classic.every((m) => m.classic!.protocols.some((p) => p.name === name)));
+  }
+
+  /** Whether a target partition of the member is still held by another member (it must wait for it). */
+  waitingOnUnreleasedPartition(member: ConsumerMember): boolean {
+    if (member.state !== 'UNRELEASED_PARTITIONS') return false;
+    for (const [topicId, parts] of this.target.get(member.memberId) ?? new Map<string, Set<number>>()) {
+      for (const p of parts) {
+        if (member.assigned.get(topicId)?.has(p)) continue;
+        const owner = this.owners.get(`${topicId}:${p}`);
+        if (owner !== undefined && owner !== member.memberId && this.members.has(owner)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Rebuilds who owns what from the members' assignments (after loading them). */
+  restoreOwners(): void {
+    for (const m of this.members.values()) this.claim(m);
   }
 
   private releaseAll(member: ConsumerMember): void {
@@ -168,7 +232,9 @@ export class ConsumerGroupState {
       for (const p of parts) addTo(target.get(topicId)?.has(p) ? keep : revoke, topicId, p);
     }
     const before = describeAssignment(member.assigned) + '|' + describeAssignment(member.pendingRevocation) + '|' + member.memberEpoch + member.state;
-    if (revoke.size > 0) {
+    // A member that says it no longer owns what it must give up (an eager classic member rejoining
+    // owns nothing) moves on at once, as Kafka's CurrentAssignmentBuilder.ownsRevokedPartitions.
+    if (revoke.size > 0 && (owned === null || overlaps(owned, revoke))) {
       member.state = 'UNREVOKED_PARTITIONS';
       member.assigned = keep;
       member.pendingRevocation = revoke;
@@ -187,6 +253,11 @@ export class ConsumerGroupState {
         member.memberEpoch = this.assignmentEpoch;
       }
       member.state = unreleased ? 'UNRELEASED_PARTITIONS' : 'STABLE';
+      const epochs = new Map<string, number>();
+      for (const [topicId, parts] of next) {
+        for (const p of parts) epochs.set(`${topicId}:${p}`, member.assignedEpochs.get(`${topicId}:${p}`) ?? member.memberEpoch);
+      }
+      member.assignedEpochs = epochs;
       member.assigned = next;
       member.pendingRevocation = new Map();
     }

@@ -15,7 +15,9 @@ import {
   type AssignorTopicWithInternal,
 } from './consumer-group.js';
 import type { ClassicGroup } from './group.js';
-import { consumerGroupMetadataKey, consumerGroupMetadataValue } from './records.js';
+import { persistConsumerGroup } from './consumer-persistence.js';
+import { canDowngrade, ConversionRefused, downgradeToClassicGroup, upgradeToConsumerGroup } from './migration.js';
+import { groupTombstone } from './persistence.js';
 import type { GroupRuntime } from './runtime.js';
 
 export interface ConsumerHeartbeatParams {
@@ -63,7 +65,7 @@ export function topicsView(rt: GroupRuntime): AssignorTopicWithInternal[] {
   return list.map((t) => ({ topicId: t.topicId, name: t.name, partitions: t.partitions, internal: t.internal }));
 }
 
-function configuredAssignors(rt: GroupRuntime): AssignorName[] {
+export function configuredAssignors(rt: GroupRuntime): AssignorName[] {
   const names = rt.settings.consumerAssignors.map(assignorNameOf).filter((n): n is AssignorName => n !== null);
   return names.length > 0 ? names : ['uniform'];
 }
@@ -105,14 +107,28 @@ function validate(rt: GroupRuntime, p: ConsumerHeartbeatParams): void {
   }
 }
 
-/** The consumer group of a heartbeat; an empty classic group becomes one when a member joins. */
+/**
+ * The consumer group of a heartbeat. A joining member (epoch 0) turns an empty classic group into
+ * a consumer group whatever the migration policy, and a classic group with members when the
+ * policy allows upgrades (migration.ts).
+ */
 function consumerGroupFor(rt: GroupRuntime, p: ConsumerHeartbeatParams): { group: ClassicGroup; state: ConsumerGroupState } {
   let group = rt.groups.get(p.groupId);
   if (group && !group.consumer) {
+    if (p.memberEpoch !== 0) fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
     const emptyClassic = group.is('Empty') && group.size === 0 && group.pendingMembers.size === 0;
-    if (!emptyClassic) fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
-    if (p.memberEpoch !== 0) fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${p.memberId} is not a member of group ${p.groupId}.`);
-    group.consumer = new ConsumerGroupState();
+    if (emptyClassic) {
+      // Its classic record (if any) goes: the group is a consumer group from now on, offsets kept.
+      if (group.generationId > 0 || group.protocolType !== null) {
+        const id = group.groupId;
+        rt.write(id, [groupTombstone(id)], () => undefined).catch((err) => rt.log.warn(`Failed to remove the classic group record of ${id}: ${(err as Error).message}`));
+      }
+      group.consumer = new ConsumerGroupState();
+      rt.log.info(`[GroupId ${group.groupId}] Converted the empty classic group to a consumer group.`);
+    } else {
+      group.consumer = upgradeToConsumerGroup(rt, group);
+      for (const m of group.consumer.members.values()) armSession(rt, group, group.consumer, m);
+    }
   }
   if (!group) {
     if (p.memberEpoch !== 0) fail(ErrorCode.UNKNOWN_MEMBER_ID, `Consumer group ${p.groupId} not found.`);
@@ -158,7 +174,6 @@ export async function consumerGroupHeartbeat(rt: GroupRuntime, p: ConsumerHeartb
   });
   const unavailable = p.groupId ? rt.coordinatorError(p.groupId) : 0;
   if (unavailable) return error(unavailable, null);
-  let epochBefore = -1;
   let group: ClassicGroup | null = null;
   let result: ConsumerHeartbeatResult;
   try {
@@ -168,19 +183,24 @@ export async function consumerGroupHeartbeat(rt: GroupRuntime, p: ConsumerHeartb
       const state = g?.consumer;
       if (!g || !state) return error(ErrorCode.UNKNOWN_MEMBER_ID, `Consumer group ${p.groupId} not found.`);
       group = g;
-      epochBefore = state.groupEpoch;
-      result = leave(rt, g, state, p);
+      const left = leave(rt, g, state, p);
+      result = left.result;
+      // A downgrade wrote the group's new records itself: the answer waits for them.
+      if (left.downgraded) {
+        await left.downgraded;
+        return result;
+      }
     } else {
       const found = consumerGroupFor(rt, p);
       group = found.group;
-      epochBefore = found.state.groupEpoch;
       result = heartbeatMember(rt, found.group, found.state, p, interval);
     }
   } catch (err) {
-    if (err instanceof HeartbeatError) return error(err.code, err.message);
+    if (err instanceof HeartbeatError || err instanceof ConversionRefused) return error(err.code, err.message);
     throw err;
   }
-  if (group?.consumer && group.consumer.groupEpoch !== epochBefore) await persistEpoch(rt, group);
+  // As Kafka, the answer waits for the group's changed records to be written.
+  if (group) await persistConsumerGroup(rt, group, result.memberId ?? p.memberId);
   return result;
 }
 
@@ -194,25 +214,17 @@ function heartbeatMember(rt: GroupRuntime, group: ClassicGroup, state: ConsumerG
       const previousId = state.staticMembers.get(p.instanceId);
       const previous = previousId !== undefined ? state.members.get(previousId) : undefined;
       if (previous && previous.memberId !== p.memberId) {
-        if (previous.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        // A classic member's instance is taken over at once (Kafka checks the release only between consumer-protocol members).
+        if (previous.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH && previous.classic === null) {
           fail(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${previous.memberId} with instance id ${p.instanceId} is not released yet.`);
         }
         // The static member comes back under a new member id: it takes over its old place.
         member = new ConsumerMember(p.memberId, p.instanceId, p.clientId, p.clientHost);
         member.memberEpoch = previous.previousMemberEpoch;
         member.previousMemberEpoch = previous.previousMemberEpoch;
-        member.assigned = previous.assigned;
         member.pendingRevocation = previous.pendingRevocation;
         member.state = previous.state;
-        member.subscribedTopicNames = previous.subscribedTopicNames;
-        member.subscribedTopicRegex = previous.subscribedTopicRegex;
-        member.compiledRegex = previous.compiledRegex;
-        member.serverAssignor = previous.serverAssignor;
-        const target = state.target.get(previous.memberId);
-        disarm(rt, previous);
-        state.removeMember(previous);
-        state.addMember(member);
-        if (target) state.target.set(member.memberId, target);
+        replaceStaticMember(rt, state, previous, member);
         state.reconcile(member, null);
         replaced = true;
       }
@@ -234,6 +246,11 @@ function heartbeatMember(rt: GroupRuntime, group: ClassicGroup, state: ConsumerG
   const m = member!;
   m.clientId = p.clientId;
   m.clientHost = p.clientHost;
+  // A member heartbeating with ConsumerGroupHeartbeat speaks the consumer protocol.
+  if (m.classic !== null) {
+    m.classic = null;
+    cancelClassicTimers(rt, m);
+  }
   if (p.rackId !== null) m.rackId = p.rackId;
   if (p.rebalanceTimeoutMs !== -1) m.rebalanceTimeoutMs = p.rebalanceTimeoutMs;
   // Names and regex are two parts of one subscription (the member gets the union); each is sent
@@ -255,9 +272,10 @@ function heartbeatMember(rt: GroupRuntime, group: ClassicGroup, state: ConsumerG
   }
   const topics = topicsView(rt);
   if (!bump && state.computeMetadataKey(topics) !== state.metadataKey) bump = true;
-  if (bump) {
-    state.groupEpoch++;
-    state.computeTarget(topics, configuredAssignors(rt));
+  if (bump) state.groupEpoch++;
+  // A member that left moved the group epoch on without a new target (as Kafka): it is computed now.
+  if (state.groupEpoch > state.assignmentEpoch) {
+    state.computeTarget(topics, configuredAssignors(rt), rt.now());
     rt.log.info(`Consumer group ${group.groupId} moved to epoch ${state.groupEpoch} (assignor ${state.assignor}, ${state.members.size} members)`);
   }
   const assignedBefore = m.assigned;
@@ -281,7 +299,7 @@ function cryptoMemberId(): string {
   return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
 }
 
-function leave(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState, p: ConsumerHeartbeatParams): ConsumerHeartbeatResult {
+function leave(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState, p: ConsumerHeartbeatParams): { result: ConsumerHeartbeatResult; downgraded: Promise<void> | null } {
   let member = state.members.get(p.memberId);
   if (!member && p.instanceId !== null) {
     const id = state.staticMembers.get(p.instanceId);
@@ -290,41 +308,93 @@ function leave(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState,
   }
   if (!member) fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${p.memberId} is not a member of group ${p.groupId}.`);
   const m = member!;
+  let downgraded: Promise<void> | null = null;
   if (p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
     // A static member stepping out briefly keeps its partitions until its session times out.
     m.previousMemberEpoch = m.memberEpoch >= 0 ? m.memberEpoch : m.previousMemberEpoch;
     m.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
     armSession(rt, group, state, m);
   } else {
-    removeMember(rt, group, state, m, 'the member left the group');
+    downgraded = fenceMember(rt, group, state, m, 'the member left the group');
   }
-  return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: p.memberId, memberEpoch: p.memberEpoch, heartbeatIntervalMs: 0, assignment: null };
+  return { result: { errorCode: ErrorCode.NONE, errorMessage: null, memberId: p.memberId, memberEpoch: p.memberEpoch, heartbeatIntervalMs: 0, assignment: null }, downgraded };
 }
 
-function disarm(rt: GroupRuntime, m: ConsumerMember): void {
+/**
+ * A static member back under a new member id takes over its old place: the subscription, the
+ * assignment and the target assignment move to the replacement; the old member's timers stop.
+ */
+export function replaceStaticMember(rt: GroupRuntime, state: ConsumerGroupState, previous: ConsumerMember, replacement: ConsumerMember): void {
+  replacement.subscribedTopicNames = previous.subscribedTopicNames;
+  replacement.subscribedTopicRegex = previous.subscribedTopicRegex;
+  replacement.compiledRegex = previous.compiledRegex;
+  replacement.serverAssignor = previous.serverAssignor;
+  replacement.assigned = previous.assigned;
+  replacement.assignedEpochs = previous.assignedEpochs;
+  const target = state.target.get(previous.memberId);
+  disarm(rt, previous);
+  state.removeMember(previous);
+  state.addMember(replacement);
+  if (target) state.target.set(replacement.memberId, target);
+}
+
+export function disarm(rt: GroupRuntime, m: ConsumerMember): void {
   rt.cancel(m.sessionTimer);
   rt.cancel(m.revocationTimer);
   m.sessionTimer = null;
   m.revocationTimer = null;
+  cancelClassicTimers(rt, m);
 }
 
-/** Removes a member, moves the group to a new epoch and recomputes the target. */
+export function cancelClassicTimers(rt: GroupRuntime, m: ConsumerMember): void {
+  rt.cancel(m.joinTimer);
+  rt.cancel(m.syncTimer);
+  m.joinTimer = null;
+  m.syncTimer = null;
+}
+
+/**
+ * A member leaves or is fenced: when it was the last one speaking the consumer protocol and the
+ * policy allows it, the group becomes a classic group again (the promise: its records written);
+ * otherwise the member is removed and the group moves to a new epoch (null).
+ */
+export function fenceMember(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState, m: ConsumerMember, reason: string): Promise<void> | null {
+  if (!canDowngrade(rt, group.groupId, state, m)) {
+    removeMember(rt, group, state, m, reason);
+    return null;
+  }
+  for (const other of state.members.values()) disarm(rt, other);
+  rt.log.info(`Member ${m.memberId} left consumer group ${group.groupId} (${reason}); only classic members remain`);
+  return downgradeToClassicGroup(rt, group, state, m);
+}
+
+/**
+ * Removes a member and moves the group to a new epoch; as Kafka, the new target is computed at the
+ * next heartbeat or join of a member (the group is Assigning meanwhile).
+ */
 function removeMember(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState, m: ConsumerMember, reason: string): void {
   disarm(rt, m);
   state.removeMember(m);
   state.groupEpoch++;
-  state.computeTarget(topicsView(rt), configuredAssignors(rt));
+  // The last member gone: the (empty) target is written with the new epoch at once.
+  if (state.members.size === 0) state.computeTarget(topicsView(rt), configuredAssignors(rt), rt.now());
   if (state.members.size === 0) group.currentStateTimestamp = rt.now();
   rt.log.info(`Member ${m.memberId} removed from consumer group ${group.groupId} (${reason}); group epoch ${state.groupEpoch}`);
 }
 
-function armSession(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState, m: ConsumerMember): void {
+/** The member must heartbeat again within its session (a classic member's own session timeout). */
+export function armSession(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState, m: ConsumerMember): void {
   rt.cancel(m.sessionTimer);
+  const timeoutMs = m.classic?.sessionTimeoutMs ?? rt.settings.consumerSessionTimeoutMs;
   m.sessionTimer = rt.schedule(() => {
     if (state.members.get(m.memberId) !== m || group.consumer !== state) return;
-    removeMember(rt, group, state, m, `its session timed out after ${rt.settings.consumerSessionTimeoutMs} ms`);
-    void persistEpoch(rt, group);
-  }, rt.settings.consumerSessionTimeoutMs);
+    fenceAndPersist(rt, group, state, m, `its session timed out after ${timeoutMs} ms`);
+  }, timeoutMs);
+}
+
+/** Fences a member from a timer: the group's records are written afterwards. */
+export function fenceAndPersist(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGroupState, m: ConsumerMember, reason: string): void {
+  if (fenceMember(rt, group, state, m, reason) === null) void persistConsumerGroup(rt, group, null);
 }
 
 /** A member that does not give up its revoked partitions within its rebalance timeout is fenced. */
@@ -338,34 +408,43 @@ function armRevocation(rt: GroupRuntime, group: ClassicGroup, state: ConsumerGro
   m.revocationTimer = rt.schedule(() => {
     m.revocationTimer = null;
     if (state.members.get(m.memberId) !== m || m.state !== 'UNREVOKED_PARTITIONS') return;
-    removeMember(rt, group, state, m, `it did not revoke its partitions within its rebalance timeout of ${m.rebalanceTimeoutMs} ms`);
-    void persistEpoch(rt, group);
+    fenceAndPersist(rt, group, state, m, `it did not revoke its partitions within its rebalance timeout of ${m.rebalanceTimeoutMs} ms`);
   }, m.rebalanceTimeoutMs);
-}
-
-/** ConsumerGroupMetadata record: the group epoch survives a restart (members rejoin above it). */
-async function persistEpoch(rt: GroupRuntime, group: ClassicGroup): Promise<void> {
-  const state = group.consumer;
-  if (!state) return;
-  try {
-    await rt.write(group.groupId, [{ key: consumerGroupMetadataKey(group.groupId), value: consumerGroupMetadataValue(state.groupEpoch) }], () => undefined);
-  } catch (err) {
-    rt.log.warn(`Failed to store the epoch of consumer group ${group.groupId}: ${(err as Error).message}`);
-  }
 }
 
 /**
  * OffsetCommit's member check for a consumer group (Kafka's ConsumerGroup.validateOffsetCommit):
  * 0 = go ahead.
  */
-export function consumerCommitError(state: ConsumerGroupState, memberId: string, memberEpoch: number, apiVersion: number): number {
+export function consumerCommitError(
+  state: ConsumerGroupState,
+  memberId: string,
+  memberEpoch: number,
+  apiVersion: number,
+  /** The partitions committed: an older epoch commits only those held since then (KIP-1251). */
+  partitions: readonly { topicId: string | undefined; partition: number }[],
+): number {
   if (memberEpoch < 0 && memberId === '' && state.members.size === 0) return ErrorCode.NONE;
   if (memberEpoch < 0 && state.members.size === 0) return ErrorCode.NONE;
   const member = state.members.get(memberId);
   if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if (apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
-  if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
-  return ErrorCode.NONE;
+  // A classic member commits with its generation (its member epoch) at any version.
+  if (member.classic === null && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+  const refused = member.classic !== null ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
+  if (memberEpoch === member.memberEpoch) return ErrorCode.NONE;
+  if (memberEpoch > member.memberEpoch) return refused;
+  // KIP-1251: an older epoch still commits the partitions the member held since that epoch.
+  const heldSince = (topicId: string | undefined, partition: number) => {
+    if (topicId === undefined) return undefined;
+    const held = member.assigned.get(topicId)?.has(partition) || member.pendingRevocation.get(topicId)?.has(partition);
+    return held ? member.assignedEpochs.get(`${topicId}:${partition}`) : undefined;
+  };
+  return partitions.every((p) => {
+    const since = heldSince(p.topicId, p.partition);
+    return since !== undefined && memberEpoch >= since;
+  })
+    ? ErrorCode.NONE
+    : refused;
 }
 
 /** OffsetFetch v9+'s member check (Kafka's validateOffsetFetch): 0 = go ahead. */
@@ -373,8 +452,18 @@ export function consumerFetchError(state: ConsumerGroupState, memberId: string |
   if (memberEpoch < 0 && (memberId === null || memberId === '')) return ErrorCode.NONE;
   const member = state.members.get(memberId ?? '');
   if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+  if (memberEpoch !== member.memberEpoch) return member.classic !== null ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
   return ErrorCode.NONE;
+}
+
+/** Starts the timers of members loaded from the log: as after a heartbeat, they must heartbeat again within their session. */
+export function armLoadedMembers(rt: GroupRuntime, group: ClassicGroup): void {
+  const state = group.consumer;
+  if (!state) return;
+  for (const m of state.members.values()) {
+    armSession(rt, group, state, m);
+    armRevocation(rt, group, state, m);
+  }
 }
 
 /** Closes the consumer groups' timers (coordinator shutdown). */

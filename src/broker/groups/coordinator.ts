@@ -9,10 +9,12 @@ import { leaveGroup } from './leave.js';
 import { commitOffsets, deleteOffsets, fetchOffsets, removeOffsetsOfTopic, topicsOfOffsetsGone } from './offsets.js';
 import { expireOffsets, loadGroups } from './persistence.js';
 import { invokeJoin, invokeSync, joinError } from './rebalance.js';
+import { OffsetsPartitionOwnership } from './ownership.js';
+import { commitTransactionalOffsets, completeTransactionalOffsets, hasPendingOffset, type TxnOffsetCommitParams } from './txn-offsets.js';
 import { GroupRuntime } from './runtime.js';
 import { MemoryCoordinatorLog, type CoordinatorLog } from './store.js';
 import { heartbeat, syncGroup } from './sync.js';
-import { TopicCoordinatorLog, type LogManagerLike, type TopicRegistryLike } from './topic-log.js';
+import { OFFSETS_TOPIC_CONFIGS, TopicCoordinatorLog, type LogManagerLike, type ReplicationLike, type TopicRegistryLike } from './topic-log.js';
 import {
   nodeScheduler,
   OFFSETS_TOPIC,
@@ -47,6 +49,8 @@ export interface GroupCoordinatorOptions {
   scheduler?: Scheduler;
   /** Persistence seam; default: __consumer_offsets through `logs`/`topics`, else in memory. */
   store?: CoordinatorLog;
+  /** The replica manager once it runs: writes to a replicated __consumer_offsets wait for its ISR. */
+  replication?: () => ReplicationLike | undefined;
 }
 
 type TopicPartitions = { name: string; partitionIndexes: number[] }[];
@@ -63,7 +67,12 @@ export class GroupCoordinator {
     const settings = readGroupSettings(opts.config);
     const store =
       opts.store ??
-      (opts.logs && opts.topics ? new TopicCoordinatorLog(opts.logs, opts.topics, settings.offsetsTopicPartitions, opts.log) : new MemoryCoordinatorLog(settings.offsetsTopicPartitions));
+      (opts.logs && opts.topics
+        ? new TopicCoordinatorLog(opts.logs, opts.topics, settings.offsetsTopicPartitions, opts.log, settings.offsetsTopicReplicationFactor, OFFSETS_TOPIC, { ...OFFSETS_TOPIC_CONFIGS, 'segment.bytes': String(settings.offsetsTopicSegmentBytes) }, {
+            replication: opts.replication ?? (() => undefined),
+            timeoutMs: settings.offsetCommitTimeoutMs,
+          })
+        : new MemoryCoordinatorLog(settings.offsetsTopicPartitions));
     const rt = new GroupRuntime(settings, store, opts.scheduler ?? nodeScheduler, opts.now, opts.log, opts.topics);
     const topics = opts.topics;
     if (typeof topics?.partitionState === 'function') {
@@ -84,6 +93,11 @@ export class GroupCoordinator {
       await removeOffsetsOfTopic(rt, topic);
     }
     const coordinator = new GroupCoordinator(rt, opts.nodeId);
+    if (typeof topics?.onStatesChanged === 'function') {
+      const ownership = new OffsetsPartitionOwnership(rt);
+      topics.onStatesChanged(() => void ownership.follow());
+      void ownership.follow();
+    }
     coordinator.scheduleRetentionCheck();
     return coordinator;
   }
@@ -130,8 +144,45 @@ export class GroupCoordinator {
   }
 
   /** `topics` null = all of the group's offsets. `legacy` = OffsetFetch v0. */
-  fetchOffsets(groupId: string, topics: TopicPartitions | null, legacy = false, member?: { memberId: string | null; memberEpoch: number }): OffsetFetchResult {
-    return fetchOffsets(this.rt, groupId, topics, legacy, member);
+  /**
+   * `requireStable` (OffsetFetch v7+): a partition with an offset of an open transaction answers
+   * UNSTABLE_OFFSET_COMMIT (offset -1), so the consumer retries once the transaction ends.
+   */
+  fetchOffsets(groupId: string, topics: TopicPartitions | null, legacy = false, member?: { memberId: string | null; memberEpoch: number }, requireStable = false): OffsetFetchResult {
+    const result = fetchOffsets(this.rt, groupId, topics, legacy, member);
+    if (!requireStable || result.errorCode !== 0 || this.rt.pendingTxnOffsets.size === 0) return result;
+    for (const t of result.topics) {
+      t.partitions = t.partitions.map((p) =>
+        hasPendingOffset(this.rt, groupId, t.name, p.partitionIndex) ? { ...p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT } : p,
+      );
+    }
+    return result;
+  }
+
+  /** TxnOffsetCommit: the offsets stay pending until the transaction's marker reaches their partition. */
+  commitTransactionalOffsets(params: TxnOffsetCommitParams): Promise<TopicPartitionErrors[]> {
+    const topics = this.rt.topics;
+    const exists = (topic: string, partition: number) => {
+      if (!topics) return true;
+      const info = topics.get(topic);
+      return info !== undefined && partition >= 0 && partition < info.partitions;
+    };
+    return commitTransactionalOffsets(this.rt, params, exists);
+  }
+
+  /**
+   * Writes a transaction marker into __consumer_offsets-`partition` (`append` does the write, in
+   * order with the coordinator's own writes there) and then commits or drops the producer's pending
+   * offsets of the groups of that partition.
+   */
+  writeTxnMarker(partition: number, producerId: number, commit: boolean, append: () => Promise<void>): Promise<void> {
+    const appended = this.rt.inOrder(partition, append);
+    // After the applies queued before it: the transaction's offsets are pending by then.
+    return this.rt.afterAppend(partition, async () => {
+      await appended;
+      const n = completeTransactionalOffsets(this.rt, partition, producerId, commit);
+      if (n > 0) this.rt.log.info(`Committed ${n} transactional offsets of producer ${producerId} in __consumer_offsets-${partition}`);
+    });
   }
 
   consumerGroupHeartbeat(params: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {

@@ -65,6 +65,27 @@ export class ClassicGroup {
     this.currentStateTimestamp = now;
   }
 
+  /**
+   * Forgets the classic members and rebalance state (the group is converting to a consumer group,
+   * or being rebuilt from one): Empty, no members, no votes. Timers are the caller's to cancel.
+   */
+  clearMembers(now: number): void {
+    this.members.clear();
+    this.pendingMembers.clear();
+    this.pendingSyncMembers.clear();
+    this.staticMembers.clear();
+    this.protocolVotes.clear();
+    this.leaderId = null;
+    this.protocolName = null;
+    this.subscribedTopics = null;
+    this.joinTimer = null;
+    this.joinTimerKind = null;
+    this.syncTimer = null;
+    this.newMemberAdded = false;
+    this.state = 'Empty';
+    this.currentStateTimestamp = now;
+  }
+
   /** PreparingRebalance may be entered from these states. */
   canRebalance(): boolean {
     return VALID_PREVIOUS.PreparingRebalance.includes(this.state);

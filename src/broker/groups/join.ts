@@ -3,6 +3,8 @@
 // previous incarnation, and group.max.size. The answer is parked until the join phase completes.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors.js';
+import { classicJoinToConsumerGroup } from './classic-members.js';
+import { consumerGroupTombstones } from './consumer-persistence.js';
 import type { ClassicGroup } from './group.js';
 import { MemberMetadata } from './member.js';
 import { storeGroup } from './persistence.js';
@@ -61,10 +63,20 @@ function doJoin(rt: GroupRuntime, p: JoinGroupParams, respond: Respond): void {
     group = rt.getOrCreateGroup(p.groupId);
   }
   if (group.consumer) {
-    // A KIP-848 consumer group: classic members may not join a live one (Kafka 4 would run them
-    // inside it under group.consumer.migration.policy; kts does not); an empty one becomes classic.
-    if (group.consumer.members.size > 0) return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    // A KIP-848 consumer group: a classic member joins a live one as a member speaking the classic
+    // protocol inside it (classic-members.ts; whatever the migration policy, as Kafka); an empty
+    // one becomes a classic group.
+    if (group.consumer.members.size > 0) {
+      classicJoinToConsumerGroup(rt, group, group.consumer, p).then(respond, (err) => {
+        rt.log.error(`JoinGroup of group ${p.groupId} failed: ${(err as Error).stack ?? err}`);
+        respond(joinError(p.memberId, ErrorCode.UNKNOWN_SERVER_ERROR));
+      });
+      return;
+    }
     group.consumer = null;
+    // Its consumer-group records go, so that a restart does not bring the old type back.
+    const groupId = group.groupId;
+    rt.write(groupId, consumerGroupTombstones(groupId), () => undefined).catch((err) => rt.log.warn(`Failed to remove consumer group records of ${groupId}: ${(err as Error).message}`));
   }
   if (!acceptJoiningMember(rt, group, p.memberId)) {
     const member = group.get(p.memberId);

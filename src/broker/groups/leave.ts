@@ -1,6 +1,7 @@
 // LeaveGroup: members leaving on their own (v0-v2: one member id), or a batch (v3+), where a
 // static member may also be removed by its group.instance.id alone (admin removal).
 import { ErrorCode } from '../../protocol/errors.js';
+import { classicLeaveConsumerGroup } from './classic-members.js';
 import { removeMemberAndUpdateGroup, removePendingMember } from './rebalance.js';
 import type { GroupRuntime } from './runtime.js';
 import type { LeaveGroupResult, LeavingMember } from './types.js';
@@ -12,6 +13,7 @@ export function leaveGroup(rt: GroupRuntime, groupId: string, leaving: LeavingMe
   const group = rt.groups.get(groupId);
   const answer = (m: LeavingMember, errorCode: number) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
   if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => answer(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
+  if (group.consumer) return classicLeaveConsumerGroup(rt, group, group.consumer, leaving);
   if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
   const members = leaving.map((m) => {
     const reason = `Removing member ${m.memberId || m.groupInstanceId} on LeaveGroup; client reason: ${m.reason ?? 'not provided'}`;

@@ -4,7 +4,8 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ClassicGroup } from './group.js';
 import { consumerCommitError, consumerFetchError } from './consumer-heartbeat.js';
-import { consumerGroupTombstone, groupTombstone, offsetTombstone, setLegacyOffset } from './persistence.js';
+import { consumerGroupTombstones } from './consumer-persistence.js';
+import { groupTombstone, offsetTombstone, setLegacyOffset } from './persistence.js';
 import { offsetCommitKey, offsetCommitValue } from './records.js';
 import { maybeForgetGroup, scheduleHeartbeatExpiry } from './rebalance.js';
 import type { GroupRuntime } from './runtime.js';
@@ -32,7 +33,10 @@ function commitGroupError(rt: GroupRuntime, p: OffsetCommitParams): { error: num
   }
   if (group.is('Dead')) return { error: ErrorCode.COORDINATOR_NOT_AVAILABLE, group };
   // A KIP-848 consumer group: member id and member epoch (OffsetCommit v9+).
-  if (group.consumer) return { error: consumerCommitError(group.consumer, p.memberId, p.generationId, p.apiVersion ?? 9), group };
+  if (group.consumer) {
+    const partitions = p.topics.flatMap((t) => t.partitions.map((x) => ({ topicId: rt.topics?.get(t.name)?.topicId, partition: x.partitionIndex })));
+    return { error: consumerCommitError(group.consumer, p.memberId, p.generationId, p.apiVersion ?? 9, partitions), group };
+  }
   if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return { error: ErrorCode.FENCED_INSTANCE_ID, group };
   if (p.generationId < 0 && group.is('Empty')) return { error: ErrorCode.NONE, group };
   const member = group.get(p.memberId);
@@ -229,7 +233,7 @@ export async function removeOffsetsOfTopic(rt: GroupRuntime, topic: string): Pro
       group.transitionTo('Dead', rt.now());
       rt.groups.delete(group.groupId);
       records.push(groupTombstone(group.groupId));
-      if (group.consumer) records.push(consumerGroupTombstone(group.groupId));
+      if (group.consumer) records.push(...consumerGroupTombstones(group.groupId));
     }
     write(group.groupId, records);
   }

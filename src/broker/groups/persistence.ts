@@ -1,13 +1,12 @@
 // Group state in __consumer_offsets: writing group metadata, loading everything back at start
 // (latest value per key wins, tombstones delete), and expiring old offsets
 // (offsets.retention.minutes, checked every offsets.retention.check.interval.ms).
-import { ConsumerGroupState } from './consumer-group.js';
-import { topicsView } from './consumer-heartbeat.js';
+import { armLoadedMembers, topicsView } from './consumer-heartbeat.js';
+import { consumerGroupTombstones, LoadedConsumerGroup } from './consumer-persistence.js';
 import { ClassicGroup } from './group.js';
+import { assignorNameOf, type AssignorName } from './assignors.js';
 import { MemberMetadata } from './member.js';
 import {
-  consumerGroupMetadataKey,
-  decodeConsumerGroupEpoch,
   decodeGroupMetadataValue,
   decodeKey,
   decodeOffsetCommitValue,
@@ -18,6 +17,7 @@ import {
 } from './records.js';
 import { scheduleHeartbeatExpiry } from './rebalance.js';
 import type { GroupRuntime } from './runtime.js';
+import { addPending } from './txn-offsets.js';
 import type { CoordinatorRecord } from './store.js';
 import { CONSUMER_PROTOCOL_TYPE, type CommittedOffset } from './types.js';
 
@@ -47,29 +47,41 @@ export function offsetTombstone(groupId: string, topic: string, partition: numbe
   return { key: offsetCommitKey(groupId, topic, partition, legacy), value: null };
 }
 
-export function consumerGroupTombstone(groupId: string): CoordinatorRecord {
-  return { key: consumerGroupMetadataKey(groupId), value: null };
-}
-
 export function groupTombstone(groupId: string): CoordinatorRecord {
   return { key: groupMetadataKey(groupId), value: null };
 }
 
-/** Rebuilds every group and offset from the log. */
-export async function loadGroups(rt: GroupRuntime): Promise<{ groups: number; offsets: number }> {
+/** Rebuilds every group and offset from the log (those of the `only` partitions when given). */
+export async function loadGroups(rt: GroupRuntime, only?: ReadonlySet<number>): Promise<{ groups: number; offsets: number }> {
   const metadata = new Map<string, StoredGroup | null>();
   const offsets = new Map<string, Map<string, CommittedOffset | null>>();
   const legacy = new Map<string, Map<string, CommittedOffset | null>>();
-  const consumerEpochs = new Map<string, number | null>();
+  const consumerGroups = new Map<string, LoadedConsumerGroup>();
+  const consumerGroup = (groupId: string) => {
+    let g = consumerGroups.get(groupId);
+    if (!g) consumerGroups.set(groupId, (g = new LoadedConsumerGroup()));
+    return g;
+  };
+  // Offsets of transactions (TxnOffsetCommit) not yet ended in the log: producer id -> group -> tp.
+  const pendingTxn = new Map<number, Map<string, Map<string, CommittedOffset>>>();
   let skipped = 0;
-  await rt.store.load((partition, record) => {
+  const before = new Set(rt.groups.keys());
+  await rt.store.load((partition, record, txnProducerId) => {
     try {
       const key = decodeKey(record.key);
       if (!key) return;
       if (key.type === 'group') {
         metadata.set(key.group, record.value ? decodeGroupMetadataValue(record.value) : null);
       } else if (key.type === 'consumer-group') {
-        consumerEpochs.set(key.group, record.value ? decodeConsumerGroupEpoch(record.value) : null);
+        consumerGroup(key.group).set(record.key, 3, null, record.value);
+      } else if (key.type === 'consumer-record') {
+        consumerGroup(key.group).set(record.key, key.recordType, key.memberId, record.value);
+      } else if (txnProducerId !== undefined && !key.legacy && record.value) {
+        let byGroup = pendingTxn.get(txnProducerId);
+        if (!byGroup) pendingTxn.set(txnProducerId, (byGroup = new Map()));
+        let entries = byGroup.get(key.group);
+        if (!entries) byGroup.set(key.group, (entries = new Map()));
+        entries.set(`${key.partition}\u0000${key.topic}`, decodeOffsetCommitValue(record.value));
       } else {
         const byGroup = key.legacy ? legacy : offsets;
         let entries = byGroup.get(key.group);
@@ -83,6 +95,22 @@ export async function loadGroups(rt: GroupRuntime): Promise<{ groups: number; of
       skipped++;
       if (skipped <= 5) rt.log.warn(`Skipping unreadable record in __consumer_offsets-${partition}: ${(err as Error).message}`);
     }
+  }, only, (partition, producerId, commit) => {
+    // A marker ends the producer's transaction in this partition: its offsets become committed, or go.
+    const byGroup = pendingTxn.get(producerId);
+    if (!byGroup) return;
+    for (const [groupId, pending] of [...byGroup]) {
+      if (rt.partitionFor(groupId) !== partition) continue;
+      byGroup.delete(groupId);
+      if (!commit) continue;
+      let entries = offsets.get(groupId);
+      if (!entries) offsets.set(groupId, (entries = new Map()));
+      for (const [tp, value] of pending) {
+        entries.delete(tp);
+        entries.set(tp, value);
+      }
+    }
+    if (byGroup.size === 0) pendingTxn.delete(producerId);
   });
 
   const now = rt.now();
@@ -90,13 +118,24 @@ export async function loadGroups(rt: GroupRuntime): Promise<{ groups: number; of
     if (!stored) continue;
     rt.groups.set(groupId, restoreGroup(groupId, stored, now));
   }
-  for (const [groupId, epoch] of consumerEpochs) {
-    if (epoch === null || metadata.get(groupId)) continue;
-    // A KIP-848 group: its epoch comes back, its members rejoin (UNKNOWN_MEMBER_ID tells them to).
+  const topics = topicsView(rt);
+  for (const [groupId, loaded] of consumerGroups) {
+    if (metadata.get(groupId)) continue;
+    let state;
+    try {
+      state = loaded.restore();
+    } catch (err) {
+      skipped++;
+      rt.log.warn(`Skipping unreadable consumer group ${groupId} in __consumer_offsets: ${(err as Error).message}`);
+      continue;
+    }
+    if (!state) continue;
+    // A KIP-848 group comes back whole: members, epochs, target and current assignments.
     const group = rt.getOrCreateGroup(groupId);
-    group.consumer = new ConsumerGroupState();
-    group.consumer.groupEpoch = epoch;
-    group.consumer.assignmentEpoch = epoch;
+    group.consumer = state;
+    state.assignor = state.chooseAssignor(rt.settings.consumerAssignors.map(assignorNameOf).filter((n): n is AssignorName => n !== null));
+    state.metadataKey = state.computeMetadataKey(topics);
+    if (state.members.size === 0) group.currentStateTimestamp = now;
   }
   let offsetCount = 0;
   for (const [groupId, entries] of offsets) {
@@ -116,10 +155,20 @@ export async function loadGroups(rt: GroupRuntime): Promise<{ groups: number; of
       offsetCount++;
     }
   }
-  for (const group of rt.groups.values()) {
-    for (const member of group.members.values()) scheduleHeartbeatExpiry(rt, group, member);
+  for (const [producerId, byGroup] of pendingTxn) {
+    for (const [groupId, pending] of byGroup) {
+      addPending(rt, producerId, groupId, [...pending].map(([tp, value]) => {
+        const [partition, topic] = splitTp(tp);
+        return { topic, partition, value };
+      }));
+    }
   }
-  return { groups: rt.groups.size, offsets: offsetCount };
+  const loaded = [...rt.groups.values()].filter((g) => !before.has(g.groupId));
+  for (const group of loaded) {
+    for (const member of group.members.values()) scheduleHeartbeatExpiry(rt, group, member);
+    armLoadedMembers(rt, group);
+  }
+  return { groups: loaded.length, offsets: offsetCount };
 }
 
 function splitTp(tp: string): [number, string] {
@@ -213,7 +262,7 @@ export async function expireOffsets(rt: GroupRuntime): Promise<number> {
       group.transitionTo('Dead', now);
       rt.groups.delete(group.groupId);
       records.push(groupTombstone(group.groupId));
-      if (group.consumer) records.push(consumerGroupTombstone(group.groupId));
+      if (group.consumer) records.push(...consumerGroupTombstones(group.groupId));
     }
     if (records.length === 0) continue;
     if (expiredTotal > 0 || deleteGroup) {

@@ -4,8 +4,7 @@
 //   GroupMetadataKey  v2:    group
 //   OffsetCommitValue v0-v4 (kts writes v3, or v1 when the commit carried a retention time)
 //   GroupMetadataValue v0-v4 (kts writes v3)
-//   ConsumerGroupMetadataKey v3: group; its value v0 (flexible): the group epoch of a KIP-848
-//   consumer group (kts keeps members in memory only: after a restart they rejoin, at a higher epoch)
+//   Record types 3 and 5-8: a KIP-848 consumer group, in Kafka 4.4's formats (consumer-records.ts)
 // Kafka reads key versions 0 and 1 alike. kts uses key v0 for the separate namespace that
 // OffsetCommit/OffsetFetch v0 address (Kafka 3.9 keeps those in ZooKeeper, apart from the rest).
 import type { CommittedOffset } from './types.js';
@@ -13,7 +12,9 @@ import type { CommittedOffset } from './types.js';
 export type CoordinatorKey =
   | { type: 'offset'; legacy: boolean; group: string; topic: string; partition: number }
   | { type: 'group'; group: string }
-  | { type: 'consumer-group'; group: string };
+  | { type: 'consumer-group'; group: string }
+  /** The other KIP-848 records (consumer-records.ts): 6 per group, 5/7/8 per member. */
+  | { type: 'consumer-record'; recordType: 5 | 6 | 7 | 8; group: string; memberId: string | null };
 
 export interface StoredMember {
   memberId: string;
@@ -45,21 +46,6 @@ export function groupMetadataKey(group: string): Buffer {
   return new Writer().int16(2).string(group).done();
 }
 
-export function consumerGroupMetadataKey(group: string): Buffer {
-  return new Writer().int16(3).string(group).done();
-}
-
-/** ConsumerGroupMetadataValue v0: the epoch, then an empty tagged-field section. */
-export function consumerGroupMetadataValue(epoch: number): Buffer {
-  return Buffer.concat([new Writer().int16(0).int32(epoch).done(), Buffer.from([0])]);
-}
-
-export function decodeConsumerGroupEpoch(buf: Buffer): number {
-  const r = new Reader(buf);
-  r.int16();
-  return r.int32();
-}
-
 export function decodeKey(buf: Buffer): CoordinatorKey | null {
   const r = new Reader(buf);
   const version = r.int16();
@@ -68,7 +54,9 @@ export function decodeKey(buf: Buffer): CoordinatorKey | null {
   }
   if (version === 2) return { type: 'group', group: r.string() ?? '' };
   if (version === 3) return { type: 'consumer-group', group: r.string() ?? '' };
-  return null; // newer record types (consumer-protocol groups, share groups): not ours
+  if (version === 6) return { type: 'consumer-record', recordType: 6, group: r.string() ?? '', memberId: null };
+  if (version === 5 || version === 7 || version === 8) return { type: 'consumer-record', recordType: version, group: r.string() ?? '', memberId: r.string() ?? '' };
+  return null; // other record types (subscription metadata, regular expressions, share and streams groups): not kept
 }
 
 // ---- offset commit values ----

@@ -2,6 +2,7 @@
 // the assignment, which is persisted with the group metadata before anyone gets theirs and the
 // group turns Stable. Heartbeats keep sessions alive and tell members about a rebalance.
 import { ErrorCode } from '../../protocol/errors.js';
+import { classicHeartbeatToConsumerGroup, classicSyncToConsumerGroup } from './classic-members.js';
 import type { ClassicGroup } from './group.js';
 import { EMPTY, type MemberMetadata } from './member.js';
 import { storeGroup } from './persistence.js';
@@ -43,6 +44,7 @@ function doSync(rt: GroupRuntime, p: SyncGroupParams, respond: (r: SyncGroupResu
   if (unavailable) return respond(syncError(unavailable));
   const group = rt.groups.get(p.groupId);
   if (!group) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+  if (group.consumer) return respond(classicSyncToConsumerGroup(rt, group, group.consumer, p));
   if (group.is('Dead')) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
   if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return respond(syncError(ErrorCode.FENCED_INSTANCE_ID));
   const member = group.get(p.memberId);
@@ -125,6 +127,7 @@ export function heartbeat(rt: GroupRuntime, p: HeartbeatParams): number {
   if (unavailable) return unavailable;
   const group = rt.groups.get(p.groupId);
   if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+  if (group.consumer) return classicHeartbeatToConsumerGroup(rt, group, group.consumer, p);
   if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
   if (group.isStaticMemberFenced(p.groupInstanceId, p.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
   const member = group.get(p.memberId);

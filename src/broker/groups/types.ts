@@ -194,6 +194,12 @@ export interface GroupSettings {
   initialRebalanceDelayMs: number;
   maxSize: number;
   offsetsTopicPartitions: number;
+  /** offsets.topic.replication.factor: the copies of __consumer_offsets in a ZooKeeper cluster. */
+  offsetsTopicReplicationFactor: number;
+  /** offsets.commit.timeout.ms: how long a write to __consumer_offsets waits for its ISR. */
+  offsetCommitTimeoutMs: number;
+  /** offsets.topic.segment.bytes: small segments let the cleaner keep __consumer_offsets small. */
+  offsetsTopicSegmentBytes: number;
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
   offsetMetadataMaxBytes: number;
@@ -208,6 +214,25 @@ export interface GroupSettings {
   consumerMaxSize: number;
   /** group.consumer.assignors as given (names or class names); the first is the default. */
   consumerAssignors: string[];
+  /**
+   * group.consumer.migration.policy: whether a classic group with members may be converted to a
+   * consumer group (upgrade) and back (downgrade). Empty groups convert either way regardless.
+   */
+  consumerMigration: { upgrade: boolean; downgrade: boolean };
+}
+
+/** Kafka's ConsumerGroupMigrationPolicy.parse: case-insensitive, anything unknown is disabled. */
+export function parseMigrationPolicy(value: string | undefined): { upgrade: boolean; downgrade: boolean } {
+  switch ((value ?? 'bidirectional').toLowerCase()) {
+    case 'bidirectional':
+      return { upgrade: true, downgrade: true };
+    case 'upgrade':
+      return { upgrade: true, downgrade: false };
+    case 'downgrade':
+      return { upgrade: false, downgrade: true };
+    default:
+      return { upgrade: false, downgrade: false };
+  }
 }
 
 export function readGroupSettings(config: ConfigSource): GroupSettings {
@@ -221,6 +246,9 @@ export function readGroupSettings(config: ConfigSource): GroupSettings {
     initialRebalanceDelayMs: num('group.initial.rebalance.delay.ms', 3000),
     maxSize: num('group.max.size', 2147483647),
     offsetsTopicPartitions: Math.max(1, num('offsets.topic.num.partitions', 50)),
+    offsetsTopicReplicationFactor: Math.max(1, num('offsets.topic.replication.factor', 3)),
+    offsetCommitTimeoutMs: num('offsets.commit.timeout.ms', 5000),
+    offsetsTopicSegmentBytes: num('offsets.topic.segment.bytes', 104857600),
     offsetsRetentionMs: num('offsets.retention.minutes', 10080) * 60_000,
     offsetsRetentionCheckIntervalMs: num('offsets.retention.check.interval.ms', 600000),
     offsetMetadataMaxBytes: num('offset.metadata.max.bytes', 4096),
@@ -232,6 +260,7 @@ export function readGroupSettings(config: ConfigSource): GroupSettings {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
+    consumerMigration: parseMigrationPolicy(config.getString?.('group.consumer.migration.policy') || undefined),
   };
 }
 

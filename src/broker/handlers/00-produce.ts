@@ -1,8 +1,13 @@
-// Produce v0-v11. v0-v2 carry legacy message sets (magic 0/1), up-converted to one magic-2 batch;
-// v3+ carry exactly one magic-2 batch per partition, appended as bytes; zstd needs v7+.
-// acks=0 gets no response at all. v10+ adds only tagged fields we leave empty.
+// Produce v0-v13. v0-v2 carry legacy message sets (magic 0/1), up-converted to one magic-2 batch
+// (Kafka 4 refuses them; kts serves them unless --as-kafka 4.x); v3+ carry exactly one magic-2
+// batch per partition, appended as bytes; zstd needs v7+. acks=0 gets no response at all. v10+
+// adds only tagged fields we leave empty; v12 is v11 (it tells a transactional producer that the
+// broker has KIP-890's transactions v2); v13 names topics by id (UNKNOWN_TOPIC_ID for an unknown one).
+// As Kafka: transactional records in a request without a transactional id fail the whole request
+// with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, and a control batch (a transaction marker) from a
+// client is INVALID_RECORD: only the coordinator's WriteTxnMarkers ends transactions.
 import { ErrorCode } from '../../protocol/errors.js';
-import { BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
+import { Attr, BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { prepareBatch, targetCodec, upConvertLegacySet } from '../produce-records.js';
 import { errorCodeOf, lookupPartition } from './common.js';
@@ -12,19 +17,37 @@ const MAGIC_OFFSET = BatchOffset.magic;
 export default defineHandler({
   apiKey: 0,
   minVersion: 0,
-  maxVersion: 11,
+  maxVersion: 13,
   async handle(request, ctx) {
     const acks: number = request.acks;
     const validAcks = acks === 0 || acks === 1 || acks === -1;
+    if (request.transactionalId == null && ctx.apiVersion >= 3 && hasTransactionalRecords(request.topicData)) {
+      if (acks === 0) return null;
+      return {
+        responses: request.topicData.map((topic: any) => ({
+          name: topic.name,
+          topicId: topic.topicId,
+          partitionResponses: topic.partitionData.map((p: any) => errorResult(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
+        })),
+      };
+    }
     const responses = await Promise.all(
-      request.topicData.map(async (topic: any) => ({
-        name: topic.name,
-        partitionResponses: await Promise.all(
-          topic.partitionData.map((p: any) =>
-            validAcks ? producePartition(ctx, topic.name, p.index, p.records, acks, request.timeoutMs) : errorResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS),
+      request.topicData.map(async (topic: any) => {
+        const name: string | undefined = ctx.apiVersion >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.name;
+        return {
+          name: topic.name,
+          topicId: topic.topicId,
+          partitionResponses: await Promise.all(
+            topic.partitionData.map((p: any) =>
+              !validAcks
+                ? errorResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS)
+                : name === undefined
+                  ? errorResult(p.index, ErrorCode.UNKNOWN_TOPIC_ID)
+                  : producePartition(ctx, name, p.index, p.records, acks, request.timeoutMs),
+            ),
           ),
-        ),
-      })),
+        };
+      }),
     );
     return acks === 0 ? null : { responses };
   },
@@ -60,12 +83,17 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       const code = replication.checkEnoughReplicas(topic, partition);
       if (code) return errorResult(partition, code, `The size of the current ISR is below min.insync.replicas of ${topic}-${partition}`);
     }
+    // The leadership may have moved while the batch was prepared (the awaits above): appended to
+    // what is now a follower's log, the batch would be on no other replica.
+    const still = lookupPartition(ctx.broker, topic, partition);
+    if (!still.log || still.log !== log || still.leaderEpoch !== leaderEpoch) return errorResult(partition, still.errorCode || ErrorCode.NOT_LEADER_OR_FOLLOWER);
     // The leader's epoch is written into the batch (Kafka's leader does so; producers send -1).
     const result = await log.append(batch, { now: ctx.broker.now(), leaderEpoch });
     if (acks === -1 && replication && result.lastOffset >= 0) {
       // Answered once every in-sync replica has the batch (the high watermark passed it), without
-      // holding anything else up: a pending promise, ended by the request timeout.
-      const code = await replication.waitForReplication(topic, partition, result.lastOffset + 1, timeoutMs);
+      // holding anything else up: a pending promise, ended by the request timeout. A leadership
+      // that ended meanwhile answers NOT_LEADER_OR_FOLLOWER, never success.
+      const code = await replication.waitForReplication(topic, partition, result.lastOffset + 1, timeoutMs, leaderEpoch);
       if (code) return errorResult(partition, code, code === ErrorCode.REQUEST_TIMED_OUT ? `Not replicated to the ISR of ${topic}-${partition} within ${timeoutMs} ms` : null);
     }
     if (result.recordCount === 0 && result.baseOffset >= 0) {
@@ -85,8 +113,19 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
   }
 }
 
+/** Whether any partition's batch carries the transactional bit (one header field read per partition). */
+function hasTransactionalRecords(topicData: any[]): boolean {
+  for (const topic of topicData) {
+    for (const p of topic.partitionData) {
+      const records: Buffer | null = p.records;
+      if (records && records.length > BatchOffset.attributes + 1 && records[BatchOffset.magic] === 2 && (records.readInt16BE(BatchOffset.attributes) & Attr.transactional) !== 0) return true;
+    }
+  }
+  return false;
+}
+
 /** Produce v3+: exactly one magic-2 batch, whose codec this request version may carry. */
-function checkSingleBatch(records: Buffer, apiVersion: number): { code: number; message: string } | null {
+function checkSingleBatch(records: Buffer, apiVersion: number): { code: number; message: string | null } | null {
   if (records.length < LOG_OVERHEAD + 49 || records[MAGIC_OFFSET] !== 2) {
     return { code: ErrorCode.INVALID_RECORD, message: `Produce v${apiVersion} requires a single magic-2 record batch` };
   }
@@ -94,7 +133,10 @@ function checkSingleBatch(records: Buffer, apiVersion: number): { code: number; 
   if (size !== records.length) {
     return { code: ErrorCode.INVALID_RECORD, message: 'Produce requests must contain exactly one record batch per partition' };
   }
-  const codec = records.readInt16BE(BatchOffset.attributes) & 0x07;
+  const attributes = records.readInt16BE(BatchOffset.attributes);
+  // Kafka answers a client's control batch with INVALID_RECORD and no message.
+  if ((attributes & Attr.control) !== 0) return { code: ErrorCode.INVALID_RECORD, message: null };
+  const codec = attributes & 0x07;
   if (codec === Compression.Zstd && apiVersion < 7) {
     return { code: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: 'zstd compression requires Produce v7 or later' };
   }

@@ -7,7 +7,9 @@
 // known topics and not cutting the long poll short, as Kafka does. v15-v17's additions (replica
 // state, node endpoints, replica directory) are for followers.
 // Consumers read below the high watermark; followers (replica_id >= 0) up to the log end
-// (replication/replica-manager.ts).
+// (replication/replica-manager.ts). isolation_level 1 (read_committed, v4+) reads below the last
+// stable offset and gets the aborted transactions of the range it reads (storage/log-read.ts);
+// every answer carries the partition's last stable offset, as Kafka's.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { Compression, downConvertBatches, iterateBatches } from '../../protocol/records/index.js';
 import type { PartitionLog } from '../../storage/index.js';
@@ -20,7 +22,7 @@ const READ_COMMITTED = 1;
 export default defineHandler({
   apiKey: 1,
   minVersion: 0,
-  maxVersion: 17,
+  maxVersion: 18,
   async handle(request, ctx) {
     if (ctx.apiVersion >= 7 && request.sessionId !== 0) {
       return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
@@ -82,14 +84,15 @@ async function readAll(request: any, ctx: RequestContext, follower: boolean) {
           partitions.push({
             ...partitionError(p.partition, 0),
             highWatermark: log.highWatermark,
-            lastStableOffset: log.highWatermark,
+            lastStableOffset: log.lastStableOffset,
             logStartOffset: log.logStartOffset,
             divergingEpoch,
           });
           continue;
         }
         // Kafka hands the first partition with data at least one whole batch, whatever the limits.
-        const read = await log.read(p.fetchOffset, limit, { minOneBatch: bytes === 0, toLogEnd: follower });
+        const readCommitted = !follower && version >= 4 && request.isolationLevel === READ_COMMITTED;
+        const read = await log.read(p.fetchOffset, limit, { minOneBatch: bytes === 0, toLogEnd: follower, readCommitted });
         const records = version >= 4 ? checkCodecs(read.records, version) : downConvert(read.records, version, p.fetchOffset);
         bytes += records.length;
         remainingBytes = Math.max(0, remainingBytes - records.length);
@@ -97,9 +100,9 @@ async function readAll(request: any, ctx: RequestContext, follower: boolean) {
           partitionIndex: p.partition,
           errorCode: 0,
           highWatermark: read.highWatermark,
-          lastStableOffset: read.highWatermark,
+          lastStableOffset: read.lastStableOffset,
           logStartOffset: read.logStartOffset,
-          abortedTransactions: request.isolationLevel === READ_COMMITTED ? [] : null,
+          abortedTransactions: read.abortedTransactions ?? null,
           preferredReadReplica: -1,
           records,
         });
@@ -109,7 +112,7 @@ async function readAll(request: any, ctx: RequestContext, follower: boolean) {
         partitions.push({
           ...partitionError(p.partition, code),
           highWatermark: log.highWatermark,
-          lastStableOffset: log.highWatermark,
+          lastStableOffset: log.lastStableOffset,
           logStartOffset: log.logStartOffset,
         });
       }

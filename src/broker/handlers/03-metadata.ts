@@ -1,4 +1,4 @@
-// Metadata v0-v12. This broker leads every partition it holds. Auto-creation: v0-v3 requests carry
+// Metadata v0-v13 (v13: a top-level error code, KIP-1102's REBOOTSTRAP_REQUIRED; always 0 here). This broker leads every partition it holds. Auto-creation: v0-v3 requests carry
 // no flag, so a named missing topic is created whenever `auto.create.topics.enable` is on (kafka-node's
 // createTopics relies on it); from v4 the request's allowAutoTopicCreation decides too.
 // v0 `topics = []` means all topics; v1+ `null` means all and `[]` none. v10+ carry topic ids.
@@ -13,7 +13,7 @@ const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 export default defineHandler({
   apiKey: 3,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(request, ctx) {
     const { broker } = ctx;
     const requested: { name: string | null; topicId: string }[] | null = request.topics;
@@ -22,6 +22,7 @@ export default defineHandler({
       ? broker.topics.list().map((t) => describeTopic(ctx, t))
       : await Promise.all(requested!.map((t) => resolveTopic(ctx, t, request.allowAutoTopicCreation)));
     return {
+      errorCode: 0,
       brokers: broker.topics.liveBrokers(),
       clusterId: broker.clusterId,
       controllerId: broker.topics.controllerId(),
@@ -56,7 +57,11 @@ async function resolveTopic(ctx: RequestContext, requested: { name: string | nul
     // A concurrent request may have created it first.
     const raced = broker.topics.get(name);
     if (raced) return describeTopic(ctx, raced);
-    return topicError(name, err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR);
+    const code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+    // In a cluster another broker may have created it while this broker's cache does not show it
+    // yet: as Kafka, answer the retriable LEADER_NOT_AVAILABLE so the client asks again (36 is not
+    // retriable in a Metadata response, and clients gave up on the topic).
+    return topicError(name, code === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : code);
   }
 }
 
@@ -69,7 +74,11 @@ function describeTopic(ctx: RequestContext, topic: TopicInfo) {
     isInternal: topic.internal,
     partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => {
       const state = ctx.broker.topics.partitionState(topic.name, partitionIndex);
-      const leader = state?.leader ?? -1;
+      // As Kafka's metadata cache: a leader whose broker is not alive is no leader (-1,
+      // LEADER_NOT_AVAILABLE). kts learns of a broker's death (/brokers/ids) before the controller
+      // has moved its partitions: naming the dead broker in that gap made kafkajs keep it as the
+      // leader with no connection to fetch through, so a group member never read that partition again.
+      const leader = state && live.has(state.leader) ? state.leader : -1;
       return {
         errorCode: leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
         partitionIndex,

@@ -1,7 +1,10 @@
-// OffsetCommit v0-v9. v0 is the ZooKeeper-era commit (kafka-node's plain Consumer, sent to the
+// OffsetCommit v0-v10. v0 is the ZooKeeper-era commit (kafka-node's plain Consumer, sent to the
 // partition leader): no generation, no group checks, its own namespace. v1 per-partition commit
 // timestamp; v2-v4 retention time; v6+ leader epoch; v7+ group instance id. Commits from
 // non-members with generation -1 are accepted for empty groups (simple consumers, admin tools).
+// v10 names topics by id (KIP-848's consumer, Kafka 4.2+): an unknown id is UNKNOWN_TOPIC_ID for
+// each of its partitions, nothing committed, as Kafka 4.4 answers.
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
 interface PartitionIn {
@@ -15,9 +18,13 @@ interface PartitionIn {
 export default defineHandler({
   apiKey: 8,
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 10,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
+    const requested: { name: string; topicId?: string; partitions: PartitionIn[] }[] = request.topics;
+    // v10: the names behind the ids; an unknown id is answered without reaching the coordinator.
+    const named = v >= 10 ? requested.map((t) => ({ ...t, name: ctx.broker.topics.getById(t.topicId!)?.name })) : requested;
+    const unknownIds = named.filter((t) => t.name === undefined);
     const topics = await ctx.broker.groups.commitOffsets(
       {
         groupId: request.groupId,
@@ -26,7 +33,7 @@ export default defineHandler({
         groupInstanceId: v >= 7 ? (request.groupInstanceId ?? null) : null,
         apiVersion: v,
         retentionTimeMs: v >= 2 && v <= 4 ? (request.retentionTimeMs ?? -1) : -1,
-        topics: request.topics.map((t: { name: string; partitions: PartitionIn[] }) => ({
+        topics: named.filter((t): t is typeof t & { name: string } => t.name !== undefined).map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partitionIndex,
@@ -39,6 +46,13 @@ export default defineHandler({
       },
       v === 0,
     );
-    return { topics };
+    if (v < 10) return { topics };
+    const idOf = new Map(named.map((t) => [t.name, t.topicId]));
+    return {
+      topics: [
+        ...topics.map((t) => ({ ...t, name: '', topicId: idOf.get(t.name) })),
+        ...unknownIds.map((t) => ({ name: '', topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) })),
+      ],
+    };
   },
 });

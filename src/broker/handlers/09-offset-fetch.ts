@@ -1,30 +1,37 @@
-// OffsetFetch v0-v9. v0 reads the ZooKeeper-era namespace (unknown -> -1 with
+// OffsetFetch v0-v10. v0 reads the ZooKeeper-era namespace (unknown -> -1 with
 // UNKNOWN_TOPIC_OR_PARTITION, as Kafka 3.9 answers from ZooKeeper); v1+ unknown -> -1, no error;
 // v2+ null topics = all of the group's offsets and a top-level error; v5+ leader epoch; v8+ a
-// batch of groups. require_stable (v7+) is accepted and needs nothing (no transactions yet).
-import { defineHandler } from '../api-handler.js';
+// batch of groups. require_stable (v7+): an offset an open transaction holds answers
+// UNSTABLE_OFFSET_COMMIT (txn-offsets.ts).
+// v10 names topics by id: an unknown id answers -1 with UNKNOWN_TOPIC_ID per partition (Kafka 4.4),
+// and "all offsets" lists only topics that still exist (a deleted topic has no id to give).
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler, type RequestContext } from '../api-handler.js';
+import type { FetchedOffsetsTopic } from '../groups/types.js';
 
-type TopicsIn = { name: string; partitionIndexes: number[] }[] | null;
+type TopicsIn = { name: string; topicId?: string; partitionIndexes: number[] }[] | null;
 
 export default defineHandler({
   apiKey: 9,
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 10,
   handle(request, ctx) {
     const v = ctx.apiVersion;
     const groups = ctx.broker.groups;
+    const requireStable = v >= 7 && request.requireStable === true;
     if (v >= 8) {
       return {
         groups: request.groups.map((g: { groupId: string; topics: TopicsIn; memberId?: string | null; memberEpoch?: number }) => {
           // v9+: a consumer group's member says who it is (KIP-848); -1 = not a member (admin).
           const member = v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined;
-          const r = groups.fetchOffsets(g.groupId, g.topics ?? null, false, member);
+          if (v >= 10) return { groupId: g.groupId, ...fetchByTopicId(ctx, g.groupId, g.topics ?? null, member, requireStable) };
+          const r = groups.fetchOffsets(g.groupId, g.topics ?? null, false, member, requireStable);
           return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
         }),
       };
     }
     const requested: TopicsIn = v >= 2 ? (request.topics ?? null) : (request.topics ?? []);
-    const r = groups.fetchOffsets(request.groupId, requested, v === 0);
+    const r = groups.fetchOffsets(request.groupId, requested, v === 0, undefined, requireStable);
     if (v >= 2 || r.errorCode === 0) return { topics: r.topics, errorCode: r.errorCode };
     // v0-v1 have no top-level error: every partition carries it.
     const topics = (requested ?? []).map((t) => ({
@@ -34,3 +41,26 @@ export default defineHandler({
     return { topics };
   },
 });
+
+function fetchByTopicId(ctx: RequestContext, groupId: string, requested: TopicsIn, member: { memberId: string | null; memberEpoch: number } | undefined, requireStable: boolean) {
+  const topics = ctx.broker.topics;
+  const named = requested?.map((t) => ({ ...t, name: topics.getById(t.topicId!)?.name }));
+  const known = named?.filter((t): t is typeof t & { name: string } => t.name !== undefined) ?? null;
+  const r = ctx.broker.groups.fetchOffsets(groupId, known, false, member, requireStable);
+  if (r.errorCode) return { topics: [], errorCode: r.errorCode };
+  const withId = (t: FetchedOffsetsTopic) => ({ ...t, name: '', topicId: topics.get(t.name)?.topicId });
+  if (!named) return { topics: r.topics.map(withId).filter((t) => t.topicId !== undefined), errorCode: 0 };
+  const byName = new Map(r.topics.map((t) => [t.name, t]));
+  return {
+    errorCode: 0,
+    topics: named.map((t) =>
+      t.name !== undefined
+        ? { ...withId(byName.get(t.name)!), topicId: t.topicId }
+        : {
+            name: '',
+            topicId: t.topicId,
+            partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNKNOWN_TOPIC_ID })),
+          },
+    ),
+  };
+}

@@ -1,12 +1,11 @@
 // FindCoordinator v0-v6. Groups (key type 0) are coordinated by the leader of their
 // __consumer_offsets partition; finding one creates
 // __consumer_offsets if needed, as Kafka does. v4+ batches keys. Share (2) coordinators are not
-// served: INVALID_REQUEST. Transactions are not served yet either: a transactional id (1) gets what
-// Kafka answers for a transactional id the client may not use, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-// which kafkajs, librdkafka and the Java client treat as fatal at once (COORDINATOR_NOT_AVAILABLE
-// made them retry until their own timeouts: kafkajs ~10 s, kcat 5 s, Java 60 s).
+// served: INVALID_REQUEST. A transactional id (1) is coordinated by the leader of its
+// __transaction_state partition (created on first need, as Kafka does).
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
+import { TXN_TOPIC } from '../transactions/records.js';
 
 const GROUP = 0;
 const OFFSETS_TOPIC = '__consumer_offsets';
@@ -38,20 +37,22 @@ export default defineHandler({
 
 async function find(ctx: RequestContext, key: string, keyType: number): Promise<Found> {
   const fail = (errorCode: number, errorMessage: string): Found => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
-  if (keyType === TRANSACTION) {
-    return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported by this broker (kts): the transactional id cannot be used.');
-  }
-  if (keyType !== GROUP) return fail(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`);
+  if (keyType !== GROUP && keyType !== TRANSACTION) return fail(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`);
+  const txn = keyType === TRANSACTION ? ctx.broker.txnCoordinator : undefined;
+  if (keyType === TRANSACTION && !txn) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  // Kafka refuses an empty transactional id here (a group id may be empty).
+  if (keyType === TRANSACTION && key === '') return fail(ErrorCode.INVALID_REQUEST, 'Transactional id cannot be empty');
+  const topic = txn ? TXN_TOPIC : OFFSETS_TOPIC;
   try {
-    await ctx.broker.groups.ensureOffsetsTopic();
+    await (txn ? txn.ensureTopic() : ctx.broker.groups.ensureOffsetsTopic());
   } catch (err) {
-    ctx.broker.log.warn(`Could not create __consumer_offsets: ${(err as Error).message}`);
+    ctx.broker.log.warn(`Could not create ${topic}: ${(err as Error).message}`);
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   }
-  // The coordinator is the leader of the group's __consumer_offsets partition (this broker unless
-  // it runs in a ZooKeeper cluster); with no live leader the client retries later.
-  const partition = ctx.broker.groups.partitionFor(key);
-  const leader = ctx.broker.topics.partitionState(OFFSETS_TOPIC, partition)?.leader ?? -1;
+  // The coordinator is the leader of the key's partition of __consumer_offsets/__transaction_state
+  // (this broker unless it runs in a ZooKeeper cluster); with no live leader the client retries later.
+  const partition = txn ? txn.partitionFor(key) : ctx.broker.groups.partitionFor(key);
+  const leader = ctx.broker.topics.partitionState(topic, partition)?.leader ?? -1;
   const endpoint = ctx.broker.topics.liveBrokers().find((b) => b.nodeId === leader);
   if (!endpoint) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   return { key, nodeId: endpoint.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };

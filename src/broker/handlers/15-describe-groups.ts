@@ -1,6 +1,8 @@
-// DescribeGroups v0-v5. An unknown group is described as Dead with no error (Kafka does so);
+// DescribeGroups v0-v6. An unknown group is described as Dead with no error (Kafka does so) up to
+// v5; from v6 (KIP-1043) it is GROUP_ID_NOT_FOUND with a message, as Kafka 4.4 answers;
 // member metadata and assignments only for a Stable group. v3+ authorized operations (no
 // authorizer: everything a group allows — READ, DELETE, DESCRIBE).
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
 const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
@@ -9,10 +11,15 @@ const NOT_REQUESTED = -2147483648;
 export default defineHandler({
   apiKey: 15,
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   handle(request, ctx) {
     const authorizedOperations = ctx.apiVersion >= 3 && request.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED;
-    const groups = ctx.broker.groups.describeGroups(request.groups).map((g) => ({ ...g, authorizedOperations }));
+    const groups = ctx.broker.groups.describeGroups(request.groups).map((g) => {
+      const notFound = ctx.apiVersion >= 6 && g.errorCode === 0 && g.groupState === 'Dead';
+      return notFound
+        ? { ...g, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${g.groupId} not found.`, authorizedOperations }
+        : { ...g, authorizedOperations };
+    });
     return { groups };
   },
 });

@@ -22,7 +22,10 @@ export function lookupPartition(broker: BrokerContext, topic: string, partition:
   const epochError = leaderEpochError(state.leaderEpoch, currentLeaderEpoch);
   if (epochError) return { log: null, errorCode: epochError };
   if (!leads) return { log: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-  if (!log) return { log: null, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  // The leader by its cache, but the log is not made yet (a broker's cache shows a new partition's
+  // state a moment before it has created the log): Kafka answers a partition its metadata knows
+  // and it does not host NOT_LEADER_OR_FOLLOWER, which clients retry; not UNKNOWN_TOPIC_OR_PARTITION.
+  if (!log) return { log: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   return { log, errorCode: 0, leaderEpoch: state.leaderEpoch };
 }
 

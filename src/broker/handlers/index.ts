@@ -3,6 +3,8 @@
 import '../../protocol/records/codecs.js';
 import { groupHandlers } from '../groups/index.js';
 import { HandlerRegistry } from '../handler-registry.js';
+import { transactionHandlers } from '../transactions/index.js';
+import type { AsKafka } from '../kafka-releases.js';
 import produce from './00-produce.js';
 import fetch from './01-fetch.js';
 import listOffsets from './02-list-offsets.js';
@@ -16,11 +18,15 @@ import offsetForLeaderEpoch from './23-offset-for-leader-epoch.js';
 import describeConfigs from './32-describe-configs.js';
 import alterConfigs from './33-alter-configs.js';
 import createPartitions from './37-create-partitions.js';
+import electLeaders from './43-elect-leaders.js';
 import incrementalAlterConfigs from './44-incremental-alter-configs.js';
+import alterPartitionReassignments from './45-alter-partition-reassignments.js';
+import listPartitionReassignments from './46-list-partition-reassignments.js';
 import describeCluster from './60-describe-cluster.js';
 import describeTopicPartitions from './75-describe-topic-partitions.js';
 
-export function createHandlerRegistry(): HandlerRegistry {
+/** `asKafka`: speak as that Kafka release (its version ranges), see handler-registry.ts. */
+export function createHandlerRegistry(asKafka?: AsKafka): HandlerRegistry {
   return new HandlerRegistry([
     produce,
     fetch,
@@ -35,9 +41,13 @@ export function createHandlerRegistry(): HandlerRegistry {
     describeConfigs,
     alterConfigs,
     createPartitions,
+    electLeaders,
     incrementalAlterConfigs,
+    alterPartitionReassignments,
+    listPartitionReassignments,
     describeCluster,
     describeTopicPartitions,
     ...groupHandlers,
-  ]);
+    ...transactionHandlers,
+  ], asKafka);
 }

@@ -5,7 +5,7 @@
 // leaves the high watermark as the only safe point: that fallback is logged, since it can lose or
 // diverge records Kafka's epochs would keep right.
 import type { BrokerConnection } from '../../client/connection.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { followerTruncation } from '../../storage/leader-epoch-cache.js';
 import type { Logger } from '../logger.js';
 import type { FollowedPartition } from './replica-fetcher.js';
@@ -13,12 +13,19 @@ import type { FollowedPartition } from './replica-fetcher.js';
 const OFFSET_FOR_LEADER_EPOCH = 23;
 const MAX_ROUNDS = 16;
 
-export async function truncateForFollowing(conn: BrokerConnection, p: FollowedPartition, log: Logger): Promise<void> {
+/**
+ * `stillFollowing` is asked after each answer, right before a cut is queued on the log: a partition
+ * this broker stopped following meanwhile (it leads it now, or follows another leader) is not cut
+ * on an answer that came from the old leadership. Kafka's fetcher holds its partition-map lock over
+ * a truncation, so removing a partition waits for it; here the check and the queued cut happen in
+ * one synchronous step, so appends of the new role are ordered after the cut or see no cut at all.
+ */
+export async function truncateForFollowing(conn: BrokerConnection, p: FollowedPartition, log: Logger, stillFollowing: () => boolean = () => true): Promise<void> {
   const partitionLog = p.log;
   const supported = conn.brokerVersions.get(OFFSET_FOR_LEADER_EPOCH);
   if (!supported || supported[1] < 3) {
     const target = partitionLog.highWatermark;
-    if (target >= partitionLog.logEndOffset) return;
+    if (target >= partitionLog.logEndOffset || !stillFollowing()) return;
     log.warn(`[${p.log.name}] leader at ${conn.address} does not serve OffsetForLeaderEpoch v3+: truncating to the high watermark ${target} (records may be lost)`);
     await partitionLog.truncateTo(target, { belowHighWatermark: true });
     return;
@@ -33,7 +40,12 @@ export async function truncateForFollowing(conn: BrokerConnection, p: FollowedPa
     });
     const answer = body.topics?.[0]?.partitions?.[0];
     if (!answer || answer.errorCode !== ErrorCode.NONE) {
-      throw new Error(`OffsetForLeaderEpoch of ${p.topic}-${p.partition} answered error ${answer?.errorCode ?? 'none'}`);
+      const code = answer?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+      throw new KafkaError(code, `OffsetForLeaderEpoch of ${p.topic}-${p.partition} answered error ${answer?.errorCode ?? 'none'}`);
+    }
+    if (!stillFollowing()) {
+      log.info(`[${p.log.name}] not truncated: no longer following at epoch ${p.leaderEpoch} when the leader answered`);
+      return;
     }
     const end = partitionLog.logEndOffset;
     const point = followerTruncation(partitionLog.leaderEpochs, { epoch: answer.leaderEpoch, endOffset: Number(answer.endOffset) }, end, partitionLog.highWatermark);

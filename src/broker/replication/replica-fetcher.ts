@@ -6,7 +6,7 @@
 // leader's log and this one part (ReplicaManager.truncateForFollowing).
 import { BrokerConnection } from '../../client/connection.js';
 import { API } from '../../client/versions.js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
 
@@ -19,6 +19,8 @@ export interface FollowedPartition {
   truncated: boolean;
   /** No fetch before this time (an error backs the partition off). */
   delayedUntil: number;
+  /** Consecutive "leader not there yet" errors (each doubles the next short delay). */
+  quickRetries: number;
 }
 
 export interface FetcherOptions {
@@ -31,11 +33,20 @@ export interface FetcherOptions {
   backoffMs: number;
   log: Logger;
   /** Truncates a partition's log before it is fetched in a new leadership (throws to retry later). */
-  truncate(conn: BrokerConnection, p: FollowedPartition): Promise<void>;
+  /** `stillFollowing`: whether `p` is still this fetcher's (checked right before a cut is queued). */
+  truncate(conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean): Promise<void>;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Answers meaning the leader has not yet taken up the leadership this follower acts on: it learns
+ * of it from the same ZooKeeper write, usually within milliseconds, so the partition is retried
+ * after QUICK_RETRY_MS, doubling up to replica.fetch.backoff.ms, instead of after the whole
+ * backoff. In a failover the new leader's first acks=all write waits for this follower.
+ */
+const LEADER_NOT_THERE_YET: ReadonlySet<number> = new Set([ErrorCode.UNKNOWN_LEADER_EPOCH, ErrorCode.NOT_LEADER_OR_FOLLOWER]);
+const QUICK_RETRY_MS = 20;
 
 export class ReplicaFetcher {
   readonly partitions = new Map<string, FollowedPartition>();
@@ -56,7 +67,7 @@ export class ReplicaFetcher {
     const k = key(log.topic, log.partition);
     const existing = this.partitions.get(k);
     if (existing && existing.leaderEpoch === leaderEpoch && existing.log === log) return;
-    this.partitions.set(k, { topic: log.topic, partition: log.partition, log, leaderEpoch, truncated: false, delayedUntil: 0 });
+    this.partitions.set(k, { topic: log.topic, partition: log.partition, log, leaderEpoch, truncated: false, delayedUntil: 0, quickRetries: 0 });
     this.wake?.();
   }
 
@@ -104,11 +115,11 @@ export class ReplicaFetcher {
         const conn = this.conn;
         for (const p of ready.filter((p) => !p.truncated)) {
           try {
-            await this.opts.truncate(conn, p);
+            await this.opts.truncate(conn, p, () => !this.stopped && this.partitions.get(key(p.topic, p.partition)) === p);
             p.truncated = true;
           } catch (err) {
             log.warn(`[ReplicaFetcher leader=${this.opts.leaderId}] truncating ${p.topic}-${p.partition} failed (retried): ${(err as Error).message}`);
-            p.delayedUntil = Date.now() + this.opts.backoffMs;
+            this.backOff(p, err instanceof KafkaError ? err.code : undefined);
           }
         }
         const fetching = ready.filter((p) => p.truncated && this.partitions.get(key(p.topic, p.partition)) === p);
@@ -124,14 +135,25 @@ export class ReplicaFetcher {
     this.conn?.close();
   }
 
+  /** No fetch of `p` for replica.fetch.backoff.ms, or briefly when the leader is only catching up. */
+  private backOff(p: FollowedPartition, errorCode: number | undefined): void {
+    const quick = errorCode !== undefined && LEADER_NOT_THERE_YET.has(errorCode);
+    const ms = quick ? Math.min(this.opts.backoffMs, QUICK_RETRY_MS * 2 ** p.quickRetries++) : this.opts.backoffMs;
+    p.delayedUntil = Date.now() + ms;
+  }
+
   private async fetchOnce(conn: BrokerConnection, partitions: FollowedPartition[]): Promise<void> {
     const byTopic = new Map<string, FollowedPartition[]>();
     for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
     const sent = new Map(partitions.map((p) => [key(p.topic, p.partition), { p, fetchOffset: p.log.logEndOffset }]));
     const version = Math.min(conn.version(API.Fetch), 12);
+    // A long poll must not outlast the backoff of a partition left out of it (it is fetched next).
+    const now = Date.now();
+    let maxWaitMs = this.opts.maxWaitMs;
+    for (const p of this.partitions.values()) if (p.delayedUntil > now) maxWaitMs = Math.min(maxWaitMs, p.delayedUntil - now);
     const body = await conn.send(API.Fetch, version, {
       replicaId: this.opts.nodeId,
-      maxWaitMs: this.opts.maxWaitMs,
+      maxWaitMs,
       minBytes: 1,
       maxBytes: 10 * 1024 * 1024,
       isolationLevel: 0,
@@ -167,9 +189,10 @@ export class ReplicaFetcher {
       // for the metadata to settle (a new leadership re-adds the partition and truncates it again).
       if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) p.truncated = false;
       log.info(`[ReplicaFetcher leader=${this.opts.leaderId}] ${p.topic}-${p.partition} at ${fetchOffset}: error ${r.errorCode}; backing off`);
-      p.delayedUntil = Date.now() + this.opts.backoffMs;
+      this.backOff(p, r.errorCode);
       return;
     }
+    p.quickRetries = 0;
     const records: Buffer | null = r.records;
     if (records && records.length > 0 && p.log.logEndOffset === fetchOffset) await p.log.appendAsFollower(records);
     // The follower's high watermark: the leader's, as far as this log reaches.

@@ -130,7 +130,7 @@ export class ReplicaManager {
         maxBytes: config.getNumber('replica.fetch.max.bytes'),
         backoffMs: config.getNumber('replica.fetch.backoff.ms'),
         log: this.opts.log,
-        truncate: (conn: BrokerConnection, p: FollowedPartition) => truncateForFollowing(conn, p, this.opts.log),
+        truncate: (conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean) => truncateForFollowing(conn, p, this.opts.log, stillFollowing),
       });
       this.fetchers.set(state.leader, fetcher);
     }
@@ -162,7 +162,12 @@ export class ReplicaManager {
     if (!leader) return;
     leader.followerFetched(replicaId, fetchOffset);
     const epochStart = leader.log.leaderEpochs.entries().find((e) => e.epoch === leader.leaderEpoch)?.startOffset ?? 0;
-    const joining = leader.caughtUpReplicas(epochStart);
+    // Only the replica that fetched can join (as Kafka's maybeExpandIsr): another follower's last
+    // fetch may be from a broker that has gone since. Nor one in a controlled shutdown (it was taken
+    // out on purpose) or no longer registered.
+    if (this.opts.topics.shuttingDownBrokers?.().has(replicaId)) return;
+    if (!this.opts.topics.liveBrokers().some((b) => b.nodeId === replicaId)) return;
+    const joining = leader.caughtUpReplicas(epochStart).filter((r) => r === replicaId);
     if (joining.length > 0) void this.changeIsr(topic, partition, leader, [...leader.isr, ...joining], 'caught up');
   }
 
@@ -179,11 +184,23 @@ export class ReplicaManager {
     return leader.isr.length < this.minInsyncReplicas(topic) ? ErrorCode.NOT_ENOUGH_REPLICAS : 0;
   }
 
-  /** acks=all after the append: resolves with the error code once the high watermark passes `nextOffset`. */
-  waitForReplication(topic: string, partition: number, nextOffset: number, timeoutMs: number): Promise<number> {
+  /**
+   * acks=all after the append: resolves with the error code once the high watermark passes
+   * `nextOffset`. `leaderEpoch` is the epoch the batch was appended in: if this broker no longer
+   * leads the replicated partition in that epoch (the leadership moved while the append was on its
+   * way), the batch may be on no other replica and is cut when this log follows the new leader, so
+   * the answer is NOT_LEADER_OR_FOLLOWER, never success (Kafka's checkEnoughReplicasReachOffset on
+   * a partition that is no longer led here). Only a partition with one replica has no leader state.
+   */
+  waitForReplication(topic: string, partition: number, nextOffset: number, timeoutMs: number, leaderEpoch?: number): Promise<number> {
     const leader = this.leaders.get(key(topic, partition));
-    if (!leader) return Promise.resolve(0);
+    if (!leader) return Promise.resolve(this.isReplicated(topic, partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : 0);
+    if (leaderEpoch !== undefined && leader.leaderEpoch !== leaderEpoch) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     return leader.waitForHighWatermark(nextOffset, timeoutMs, () => this.minInsyncReplicas(topic));
+  }
+
+  private isReplicated(topic: string, partition: number): boolean {
+    return (this.opts.topics.partitionState(topic, partition)?.replicas.length ?? 0) > 1;
   }
 
   // ---- ISR ----

@@ -11,6 +11,8 @@ export interface PartitionDescription {
   /** null when the broker cannot tell (answered through the Metadata API): printed as N/A. */
   elr: number[] | null;
   lastKnownElr: number[] | null;
+  /** Only while the partition is being reassigned (KIP-455): the replicas it is adding and removing. */
+  reassignment?: { adding: number[]; removing: number[] };
 }
 
 export interface TopicDescription {
@@ -34,7 +36,9 @@ export function partitionLine(topic: string, p: PartitionDescription): string {
   const list = (l: number[] | null): string => (l === null ? 'N/A' : l.join(','));
   return (
     `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${p.leader >= 0 ? p.leader : 'none'}` +
-    `\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\tElr: ${list(p.elr)}\tLastKnownElr: ${list(p.lastKnownElr)}`
+    `\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}` +
+    (p.reassignment ? `\tAdding Replicas: ${p.reassignment.adding.join(',')}\tRemoving Replicas: ${p.reassignment.removing.join(',')}` : '') +
+    `\tElr: ${list(p.elr)}\tLastKnownElr: ${list(p.lastKnownElr)}`
   );
 }
 

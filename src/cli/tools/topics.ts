@@ -1,6 +1,7 @@
 // The work of `kts topics` (Kafka's TopicCommand): argument checks in Kafka's order and wording,
 // then one admin action. Run-time failures become `Error while executing topic command : <msg>`.
 import type { KafkaClient, TopicMetadata } from '../../client/index.js';
+import type { KafkaClientError } from '../../client/errors.js';
 import { bootstrapFrom, connect, includeList, INTERNAL_TOPICS, readPropertiesFile } from '../connect.js';
 import { CliError, UsageError } from '../errors.js';
 import { rejectCombination, requireOptions, type ParsedArgs } from '../options.js';
@@ -150,12 +151,13 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
     await ctx.out.print(describeView([]));
     return;
   }
-  const [configs, cluster, elrs] = await ctx.out.spin(
+  const [configs, cluster, elrs, reassignments] = await ctx.out.spin(
     'Describing topics',
     Promise.all([
       client.admin.describeConfigs(topics.map((t) => ({ type: 'topic' as const, name: t.name }))),
       client.admin.describeCluster(),
       client.admin.eligibleLeaderReplicas(topics.map((t) => t.name)),
+      ongoingReassignments(client, topics),
     ]),
   );
   const live = new Set(cluster.brokers.map((b) => b.nodeId));
@@ -181,13 +183,14 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
       isr: p.isr,
       elr: elrs ? (elrs.get(t.name)?.get(p.partition)?.elr ?? []) : null,
       lastKnownElr: elrs ? (elrs.get(t.name)?.get(p.partition)?.lastKnownElr ?? []) : null,
+      reassignment: reassignments.get(`${t.name}-${p.partition}`),
     }));
-    const desc: TopicDescription = { name: t.name, topicId: t.topicId, replicationFactor: partitions[0]?.replicas.length ?? 0, configs: overrides, partitions };
+    const desc: TopicDescription = { name: t.name, topicId: t.topicId, replicationFactor: partitions[0] ? replicationFactor(partitions[0]) : 0, configs: overrides, partitions };
     const showPartition = (p: PartitionDescription): boolean => {
       if (reports.length === 0) return true;
       const hasLeader = p.leader >= 0;
       return (
-        (args.has('under-replicated-partitions') && p.replicas.length - p.isr.length > 0) ||
+        (args.has('under-replicated-partitions') && replicationFactor(p) - p.isr.length > 0) ||
         (args.has('unavailable-partitions') && (!hasLeader || !live.has(p.leader))) ||
         (args.has('under-min-isr-partitions') && (!hasLeader || p.isr.length < minIsr)) ||
         (args.has('at-min-isr-partitions') && p.isr.length === minIsr)
@@ -205,6 +208,31 @@ async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext)
     blocks.sort((a, b) => order.get(a.topic.name)! - order.get(b.topic.name)!);
   }
   await ctx.out.print(describeView(blocks.filter((b) => b.summary || b.partitions.length > 0 || ctx.out.mode === 'json')));
+}
+
+/**
+ * The reassignments in progress among the topics' partitions (Kafka's listAllReassignments), by
+ * `topic-partition`; none when the broker does not serve ListPartitionReassignments.
+ */
+async function ongoingReassignments(client: KafkaClient, topics: TopicMetadata[]): Promise<Map<string, { adding: number[]; removing: number[] }>> {
+  const partitions = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition })));
+  if (partitions.length === 0) return new Map();
+  try {
+    const ongoing = await client.admin.listPartitionReassignments(partitions);
+    return new Map(ongoing.map((r) => [`${r.topic}-${r.partition}`, { adding: r.addingReplicas, removing: r.removingReplicas }]));
+  } catch (err) {
+    if ((err as KafkaClientError).javaName === 'UnsupportedVersionException' || (err as KafkaClientError).javaName === 'ClusterAuthorizationException') return new Map();
+    throw err;
+  }
+}
+
+/**
+ * Kafka's TopicCommand: while a partition's replica set still holds replicas being added or removed,
+ * its replication factor is the set without the ones being added.
+ */
+function replicationFactor(p: PartitionDescription): number {
+  const changing = p.reassignment ? [...p.reassignment.adding, ...p.reassignment.removing] : [];
+  return p.replicas.some((r) => changing.includes(r)) ? p.replicas.length - p.reassignment!.adding.length : p.replicas.length;
 }
 
 async function alter(client: KafkaClient, args: ParsedArgs, ctx: ToolContext): Promise<void> {

@@ -1,4 +1,4 @@
-// Fetch v13-v17 (KIP-516): topics by id. @platformatic/kafka writes the topic id where Fetch v12
+// Fetch v13-v18 (KIP-516): topics by id. @platformatic/kafka writes the topic id where Fetch v12
 // wants the name, so it consumes only from a broker offering v13+; an unknown id gets
 // UNKNOWN_TOPIC_ID (100), as from Kafka.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,12 +39,12 @@ describe('Fetch with topic ids (v13+)', () => {
     await broker?.stop();
   });
 
-  it('ApiVersions offers Fetch up to v17 (Kafka 3.9)', async () => {
+  it('ApiVersions offers Fetch up to v18 (Kafka 4.4)', async () => {
     const res = await raw.request(18, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
-    expect(res.apiKeys.find((k: { apiKey: number }) => k.apiKey === 1)).toMatchObject({ minVersion: 0, maxVersion: 17 });
+    expect(res.apiKeys.find((k: { apiKey: number }) => k.apiKey === 1)).toMatchObject({ minVersion: 0, maxVersion: 18 });
   });
 
-  for (const version of [13, 15, 17]) {
+  for (const version of [13, 15, 17, 18]) {
     it(`Fetch v${version}: records by topic id; an unknown id answers UNKNOWN_TOPIC_ID`, async () => {
       const res = await raw.request(1, version, {
         replicaId: -1,

@@ -79,7 +79,7 @@ describe('bad input', () => {
     expect(h.stderr).toMatch(/^Reads data from Kafka topics and writes it to standard output\.\nOption {35}Description\n/);
     const k = await kts(['--help']);
     expect(k.code).toBe(0);
-    for (const c of ['topics', 'console-producer', 'console-consumer', 'get-offsets', 'configs', 'delete-records', 'consumer-groups', 'server-start', 'zookeeper-server-start']) {
+    for (const c of ['topics', 'console-producer', 'console-consumer', 'get-offsets', 'configs', 'delete-records', 'reassign-partitions', 'consumer-groups', 'server-start', 'zookeeper-server-start']) {
       expect(k.stdout).toContain(`  ${c} `);
     }
     expect((await kts(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
@@ -127,7 +127,7 @@ describe('with a broker', () => {
     const loaded = readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
     rmSync(file);
     expect(loaded.filter((u) => u.includes('/node_modules/'))).toEqual([]);
-    const others = ['console-producer', 'console-consumer', 'get-offsets', 'configs', 'delete-records', 'consumer-groups', 'server-start', 'zookeeper-server-start', 'start-command', 'broker'];
+    const others = ['console-producer', 'console-consumer', 'get-offsets', 'configs', 'delete-records', 'reassign-partitions', 'consumer-groups', 'server-start', 'zookeeper-server-start', 'start-command', 'broker'];
     const chunks = loaded.map((u) => u.split('/').pop()!);
     expect(chunks.filter((c) => others.some((o) => c.startsWith(`${o}-`)))).toEqual([]);
     expect(chunks.some((c) => c.startsWith('topics-'))).toBe(true);

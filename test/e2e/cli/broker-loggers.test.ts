@@ -8,7 +8,7 @@ import { ErrorCode } from '../../../src/protocol/errors.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { kts } from './support.js';
 
-const LOGGERS = ['kts.broker', 'kts.broker.cluster', 'kts.broker.group', 'kts.broker.log', 'kts.broker.request', 'root'];
+const LOGGERS = ['kts.broker', 'kts.broker.cluster', 'kts.broker.group', 'kts.broker.log', 'kts.broker.request', 'kts.broker.transaction', 'root'];
 
 async function waitFor(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -162,6 +162,7 @@ describe('broker loggers', () => {
       'kts.broker.group': 'TRACE',
       'kts.broker.log': 'TRACE',
       'kts.broker.request': 'TRACE',
+      'kts.broker.transaction': 'TRACE',
       root: 'TRACE',
     });
     expect(await alter([{ name: 'root', op: 'set', value: 'INFO' }])).toBeUndefined();

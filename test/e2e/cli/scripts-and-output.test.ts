@@ -136,5 +136,5 @@ describe('Kafka script names and outputs', () => {
     const failed = await kts(['topics', '--describe', '--topic', 'js', '--bootstrap-server', b, '--output', 'json']);
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout).error.message).toBe("Topic 'js' does not exist as expected");
-  });
+  }, 180_000); // 20 CLI runs: a minute or more on a loaded 2-core machine
 });

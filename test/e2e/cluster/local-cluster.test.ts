@@ -15,6 +15,8 @@ import { kcatPath } from '../../helpers/tools.js';
 import { waitFor } from '../../helpers/zookeeper.js';
 import { kts, startKts } from '../cli/support.js';
 import { ZooKeeperClient } from '../../../src/cluster/zookeeper-client.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { ackedRecordProblems, produceAckedWithKafkajs, readAllWithKcat, type PlacedRecord } from '../../helpers/acked-records.js';
 
 const hasKcat = kcatPath() !== null;
 const SESSION_MS = 4000;
@@ -82,6 +84,8 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
   let pids: Map<number, number>;
   let victim: number;
   let victimPartitions: number[];
+  /** Records of the RF=3 topic acknowledged with acks=all before the kill. */
+  let ackedBeforeKill: PlacedRecord[];
   const topic = 'spread';
 
   beforeAll(async () => {
@@ -138,6 +142,9 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
       const made = await kts(['topics', '--bootstrap-server', c.bootstrap, '--create', '--topic', name, '--partitions', '3', '--replication-factor', rf, '--config', 'min.insync.replicas=2']);
       expect(made.stdout, made.stderr).toBe(`Created topic ${name}.\n`);
     }
+    const kafka = new Kafka({ brokers: c.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 200 } });
+    ackedBeforeKill = await produceAckedWithKafkajs(kafka, 'replicated', 3, 'acked', 20);
+    expect(ackedBeforeKill).toHaveLength(60);
   }, 60_000);
 
   it('SIGKILL of one broker: reported, its partitions go offline (unavailable), the others keep serving', async () => {
@@ -180,6 +187,8 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
     await kcat(['-b', live, '-P', '-t', 'replicated'], { input: afterKill.join('\n') + '\n' });
     const replicatedValues = (await kcat(['-b', live, '-C', '-t', 'replicated', '-o', 'beginning', '-e', '-q', '-f', '%s\n'])).trim().split('\n');
     expect(replicatedValues.filter((v) => v.startsWith('r')).sort()).toEqual([...afterKill].sort());
+    // Every record acknowledged with acks=all before the kill survives it, once, at its offset.
+    expect(ackedRecordProblems(ackedBeforeKill, await readAllWithKcat(live, 'replicated'))).toEqual([]);
 
     // Keyless records from kts's own console producer go to the partitions that have a leader, as
     // Kafka's producer sends them (its partitioner picks among the available partitions). With

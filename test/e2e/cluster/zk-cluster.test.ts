@@ -11,6 +11,7 @@ import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { kcatPath } from '../../helpers/tools.js';
 import { runInterop, spawnCoordinator, startRealZooKeeper, waitFor, type SpawnedCoordinator } from '../../helpers/zookeeper.js';
 import { ZooKeeperClient } from '../../../src/cluster/zookeeper-client.js';
+import { RawClient } from '../../helpers/raw-client.js';
 
 const hasKcat = kcatPath() !== null;
 const SESSION_MS = 4000;
@@ -72,6 +73,34 @@ function clusterBehaviour(name: string, count: number, available: boolean, start
       expect(out).toMatch(/\(controller\)/);
     });
 
+    it('idempotent producers get ids no other broker hands out: blocks claimed in /latest_producer_id_block, as Kafka', async () => {
+      // Before, each broker counted from 0 in its own data dir: two producers asking two brokers got
+      // the same id, and the second one's sequences were refused (OUT_OF_ORDER_SEQUENCE_NUMBER).
+      const ids: number[] = [];
+      for (const b of cluster.brokers) {
+        const client = await RawClient.connect(b.port);
+        try {
+          for (let i = 0; i < 2; i++) {
+            const answer = await client.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
+            expect(answer.errorCode).toBe(0);
+            ids.push(Number(answer.producerId));
+          }
+        } finally {
+          client.close();
+        }
+      }
+      expect(new Set(ids).size).toBe(ids.length);
+      const zk = await ZooKeeperClient.connect(`127.0.0.1:${cluster.zkPort}/kafka`, { sessionTimeoutMs: 4000 });
+      try {
+        const block = JSON.parse((await zk.getData('/latest_producer_id_block')).data!.toString('utf8'));
+        expect(block).toMatchObject({ version: 1, block_start: expect.stringMatching(/^\d+$/), block_end: expect.stringMatching(/^\d+$/) });
+        expect(Number(block.block_end) - Number(block.block_start)).toBe(999);
+        expect(Number(block.block_end)).toBe(count * 1000 - 1);
+      } finally {
+        await zk.close();
+      }
+    });
+
     it('spreads a six-partition topic over the brokers; kcat and kafkajs produce and consume across them', async () => {
       const kafka = new Kafka({ brokers: [cluster.brokers[1].bootstrap], logLevel: logLevel.NOTHING });
       const admin = kafka.admin();
@@ -80,7 +109,12 @@ function clusterBehaviour(name: string, count: number, available: boolean, start
       await admin.disconnect();
       expect(await zkChildren(cluster.zkPort, '/brokers/topics/spread/partitions')).toEqual(['0', '1', '2', '3', '4', '5']);
 
-      const leaders = leadersOf(await kcat(['-b', cluster.brokers[count - 1].bootstrap, '-L', '-t', 'spread']), 'spread');
+      // createTopics waited for leaders in broker 1's view; the last broker's metadata cache may still
+      // lag behind (leader -1) on a loaded machine, as a real Kafka broker's can: ask until it knows.
+      const leaders = await waitFor('every leader of spread known to the last broker', async () => {
+        const known = leadersOf(await kcat(['-b', cluster.brokers[count - 1].bootstrap, '-L', '-t', 'spread']), 'spread');
+        return known.length === 6 && known.every((l) => l >= 0) ? known : null;
+      }, 20_000);
       expect(leaders).toHaveLength(6);
       expect(new Set(leaders).size).toBeGreaterThan(1);
       expect(leaders.every((l) => ids.includes(l))).toBe(true);

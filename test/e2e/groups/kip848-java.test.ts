@@ -1,12 +1,13 @@
 // KIP-848 consumer groups from the Java client 4.4 (group.protocol=consumer) on kts: two members
 // split four partitions (server-side `uniform` assignor), a member killed with SIGKILL has its
-// partitions reassigned once its session times out, committed offsets and the group epoch
-// survive a broker restart. The same two-member scenario runs on Apache Kafka 4.4 and the
+// partitions reassigned once its session times out, the group (members, epochs, assignments) and
+// its committed offsets survive a broker restart, so a live member carries on without rejoining. The same two-member scenario runs on Apache Kafka 4.4 and the
 // ConsumerGroupDescribe answers are compared.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnBroker, tempDir, freePort, type SpawnedBroker } from '../../helpers/broker.js';
 import { stopProcess } from '../../helpers/processes.js';
 import { KAFKA_4, kafkaLib, kafkaTool, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
+import { kts } from '../cli/support.js';
 import { waitFor } from './support.js';
 import { committedOffsets, compileJavaMember, describeConsumerGroup, partitionsOf, startJavaMember, type DescribedGroup, type Member } from './kip848-support.js';
 
@@ -100,15 +101,29 @@ describe.skipIf(!lib)('KIP-848 consumer groups: the Java client 4.4 with group.p
       .map((l) => l.trim().split(/\s+/));
     // GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS CURRENT-EPOCH CURRENT-ASSIGNMENT TARGET-EPOCH TARGET-ASSIGNMENT
     expect(rows.map((r) => [r[4], r[5], r[7]])).toEqual([
-      ['2', '2', '2'],
-      ['2', '2', '2'],
+      ['2', '3', '3'],
+      ['2', '3', '3'],
     ]);
     expect(rows.map((r) => r[6]).sort()).toEqual(['kip848-split:0,1', 'kip848-split:2,3']);
+    // And kts's own tool shows the same members (ConsumerGroupDescribe, as Kafka's admin client).
+    const ours = await kts(['consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', 'kip848-split-group', '--members', '--verbose']);
+    expect(ours.code, ours.stderr).toBe(0);
+    const ourRows = ours.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('kip848-split-group '))
+      .map((l) => l.trim().split(/\s+/));
+    // GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS ASSIGNMENT (Kafka 3.9's columns)
+    expect(ourRows.map((r) => [r[4], r[5]]).sort()).toEqual([
+      ['2', 'kip848-split(0,1)'],
+      ['2', 'kip848-split(2,3)'],
+    ]);
     expect(ktsDescription.pair.assignorName).toBe('uniform');
-    expect(ktsDescription.pair.groupEpoch).toBe(2);
-    expect(ktsDescription.pair.assignmentEpoch).toBe(2);
+    // As Kafka 4.4: a new group's first member brings it to epoch 2, the second to 3.
+    expect(ktsDescription.alone.groupEpoch).toBe(2);
+    expect(ktsDescription.pair.groupEpoch).toBe(3);
+    expect(ktsDescription.pair.assignmentEpoch).toBe(3);
     for (const m of ktsDescription.pair.members) {
-      expect(m.memberEpoch).toBe(2);
+      expect(m.memberEpoch).toBe(3);
       expect(m.subscribedTopicNames).toEqual(['kip848-split']);
       expect(partitionsOf(m.assignment)).toHaveLength(2);
       expect(partitionsOf(m.assignment)).toEqual(partitionsOf(m.targetAssignment));
@@ -128,10 +143,10 @@ describe.skipIf(!lib)('KIP-848 consumer groups: the Java client 4.4 with group.p
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(SESSION_TIMEOUT_MS - 1000);
     const d = await describeConsumerGroup(broker.port, 'kip848-kill-group');
     expect(d.members).toHaveLength(1);
-    expect(d.groupEpoch).toBe(3);
+    expect(d.groupEpoch).toBe(4);
   }, 240_000);
 
-  it('committed offsets and the group epoch survive broker restarts; a live member rides through one', async () => {
+  it('the group and its committed offsets survive broker restarts; a live member rides through one without rejoining', async () => {
     const group = 'kip848-restart-group';
     const topic = 'kip848-restart';
     await createTopicAndProduce(broker.bootstrap, topic, 40, 'r-');
@@ -142,18 +157,24 @@ describe.skipIf(!lib)('KIP-848 consumer groups: the Java client 4.4 with group.p
       const offsets = await committedOffsets(broker.port, group, topic, 4);
       return [...offsets.values()].reduce((a, b) => a + b, 0) === 40;
     }, 90_000);
-    const epochBefore = (await describeConsumerGroup(broker.port, group)).groupEpoch;
+    const before = await describeConsumerGroup(broker.port, group);
+    expect(before.members).toHaveLength(1);
 
-    // The member stays up through the restart: told UNKNOWN_MEMBER_ID (kts keeps no members), it
-    // rejoins and goes on from its committed offsets.
+    // The member stays up through the restart. The group comes back from __consumer_offsets as it
+    // was (Kafka 4.4 does the same): same member, epochs and assignment, so the member's next
+    // heartbeat is simply accepted (a rejoin would move the group to a new epoch).
     const port = broker.port;
     await broker.stop();
     broker = await spawnBroker({ dataDir, port, overrides: KTS_OVERRIDES });
+    const restored = await describeConsumerGroup(broker.port, group);
+    expect(restored).toEqual(before);
     expect([...(await committedOffsets(broker.port, group, topic, 4)).values()].reduce((a, b) => a + b, 0)).toBe(40);
     await produce(broker.bootstrap, topic, 8, 's-');
     await waitFor('the live member to read the 8 new records', () => first.records.length >= 48, 90_000);
     expect(first.records.slice(40).map((r) => r.value).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `s-${i}`).sort());
-    expect((await describeConsumerGroup(broker.port, group)).groupEpoch).toBeGreaterThan(epochBefore);
+    const after = await describeConsumerGroup(broker.port, group);
+    expect(after.groupEpoch).toBe(before.groupEpoch);
+    expect(after.members.map((m) => [m.memberId, m.memberEpoch])).toEqual(before.members.map((m) => [m.memberId, m.memberEpoch]));
     await waitFor('48 committed', async () => [...(await committedOffsets(broker.port, group, topic, 4)).values()].reduce((a, b) => a + b, 0) === 48, 30_000);
     await stopProcess(first.child, 'SIGKILL');
 
@@ -174,14 +195,13 @@ describe.skipIf(!lib)('KIP-848 consumer groups: the Java client 4.4 with group.p
     const pair: Member[] = [];
     const real = await twoMemberSplit(classDir, kafka.bootstrap, kafka.port, 'kip848-split-group', 'kip848-split', pair);
     members.push(...pair);
-    // Kafka 4.4 has its first member at group epoch 2 where kts has 1 (README): compared are the
-    // epochs relative to the lone member's, and everything else as is.
     const shape = ({ alone, pair }: { alone: DescribedGroup; pair: DescribedGroup }) => ({
       errorCode: pair.errorCode,
       groupState: pair.groupState,
       aloneState: alone.groupState,
       aloneAssigned: alone.members.map((m) => partitionsOf(m.assignment)),
-      epochStep: pair.groupEpoch - alone.groupEpoch,
+      aloneEpoch: alone.groupEpoch,
+      groupEpoch: pair.groupEpoch,
       assignmentEpochIsGroupEpoch: pair.assignmentEpoch === pair.groupEpoch,
       assignorName: pair.assignorName,
       // Which partitions the first member keeps and which the second gets.

@@ -49,54 +49,57 @@ describe('KIP-848 consumer group protocol, request by request', () => {
   it('revokes from the owner before assigning to the newcomer; epochs follow acknowledgements', async () => {
     const g = 'recon-group';
     const join1 = await heartbeat({ groupId: g, memberId: 'member-1', subscribedTopicNames: ['recon'], topicPartitions: [] });
-    expect(join1).toMatchObject({ errorCode: 0, memberId: 'member-1', memberEpoch: 1, heartbeatIntervalMs: 5000 });
+    expect(join1).toMatchObject({ errorCode: 0, memberId: 'member-1', memberEpoch: 2, heartbeatIntervalMs: 5000 });
     expect(parts(join1)).toEqual([0, 1, 2, 3]);
     const topicId = join1.assignment.topicPartitions[0].topicId;
 
     const join2 = await heartbeat({ groupId: g, memberId: 'member-2', subscribedTopicNames: ['recon'], topicPartitions: [] });
-    // Epoch 2, but nothing yet: every partition is still member-1's.
-    expect(join2).toMatchObject({ errorCode: 0, memberEpoch: 2 });
+    // Epoch 3, but nothing yet: every partition is still member-1's.
+    expect(join2).toMatchObject({ errorCode: 0, memberEpoch: 3 });
     expect(parts(join2)).toEqual([]);
 
     // member-1 learns it must give up two partitions; it keeps epoch 1 until it has.
-    const revoke = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 1 });
-    expect(revoke.memberEpoch).toBe(1);
+    const revoke = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 2 });
+    expect(revoke.memberEpoch).toBe(2);
     const kept = parts(revoke);
     expect(kept).toHaveLength(2);
     const described = (await client.request(69, 1, { groupIds: [g], includeAuthorizedOperations: false })).groups[0];
-    expect(described).toMatchObject({ errorCode: 0, groupState: 'Reconciling', groupEpoch: 2, assignmentEpoch: 2, assignorName: 'uniform' });
+    expect(described).toMatchObject({ errorCode: 0, groupState: 'Reconciling', groupEpoch: 3, assignmentEpoch: 3, assignorName: 'uniform' });
 
-    const stillWaiting = await heartbeat({ groupId: g, memberId: 'member-2', memberEpoch: 2 });
+    const stillWaiting = await heartbeat({ groupId: g, memberId: 'member-2', memberEpoch: 3 });
     expect(stillWaiting.errorCode).toBe(0);
     expect(parts(stillWaiting)).toEqual([]);
 
     // Still owning all four (not acknowledged): no progress.
-    const notYet = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 1, topicPartitions: [{ topicId, partitions: [0, 1, 2, 3] }] });
-    expect(notYet.memberEpoch).toBe(1);
-    const acked = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 1, topicPartitions: [{ topicId, partitions: kept }] });
-    expect(acked.memberEpoch).toBe(2);
+    const notYet = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 2, topicPartitions: [{ topicId, partitions: [0, 1, 2, 3] }] });
+    expect(notYet.memberEpoch).toBe(2);
+    const acked = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 2, topicPartitions: [{ topicId, partitions: kept }] });
+    expect(acked.memberEpoch).toBe(3);
 
-    const freed = await heartbeat({ groupId: g, memberId: 'member-2', memberEpoch: 2 });
+    const freed = await heartbeat({ groupId: g, memberId: 'member-2', memberEpoch: 3 });
     expect(parts(freed)).toEqual([0, 1, 2, 3].filter((p) => !kept.includes(p)));
     const stable = (await client.request(69, 1, { groupIds: [g], includeAuthorizedOperations: false })).groups[0];
     expect(stable.groupState).toBe('Stable');
 
-    // OffsetCommit v9: the member's epoch, else STALE_MEMBER_EPOCH; unknown member UNKNOWN_MEMBER_ID.
-    const commit = (memberId: string, epoch: number) =>
+    // OffsetCommit v9: the member's epoch, or (KIP-1251) an older one for partitions it has held
+    // since then, else STALE_MEMBER_EPOCH; unknown member UNKNOWN_MEMBER_ID.
+    const commit = (memberId: string, epoch: number, partition = kept[0]) =>
       client.request(8, 9, {
         groupId: g,
         generationIdOrMemberEpoch: epoch,
         memberId,
         groupInstanceId: null,
-        topics: [{ name: 'recon', partitions: [{ partitionIndex: kept[0], committedOffset: 3, committedLeaderEpoch: -1, committedMetadata: null }] }],
+        topics: [{ name: 'recon', partitions: [{ partitionIndex: partition, committedOffset: 3, committedLeaderEpoch: -1, committedMetadata: null }] }],
       });
+    expect((await commit('member-1', 3)).topics[0].partitions[0].errorCode).toBe(0);
     expect((await commit('member-1', 2)).topics[0].partitions[0].errorCode).toBe(0);
-    expect((await commit('member-1', 1)).topics[0].partitions[0].errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
-    expect((await commit('nobody', 2)).topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await commit('member-1', 2, [0, 1, 2, 3].find((p) => !kept.includes(p)))).topics[0].partitions[0].errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await commit('member-1', 4)).topics[0].partitions[0].errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await commit('nobody', 3)).topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     const fetch = (memberId: string | null, memberEpoch: number) =>
       client.request(9, 9, { groups: [{ groupId: g, memberId, memberEpoch, topics: [{ name: 'recon', partitionIndexes: [kept[0]] }] }], requireStable: false });
-    expect((await fetch('member-1', 2)).groups[0]).toMatchObject({ errorCode: 0, topics: [{ partitions: [{ committedOffset: 3 }] }] });
-    expect((await fetch('member-1', 1)).groups[0].errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await fetch('member-1', 3)).groups[0]).toMatchObject({ errorCode: 0, topics: [{ partitions: [{ committedOffset: 3 }] }] });
+    expect((await fetch('member-1', 2)).groups[0].errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
     expect((await fetch(null, -1)).groups[0].errorCode).toBe(0);
 
     // Epochs from the future, unknown members.
@@ -108,21 +111,25 @@ describe('KIP-848 consumer group protocol, request by request', () => {
     expect(listed.groups).toContainEqual({ groupId: g, protocolType: 'consumer', groupState: 'Stable', groupType: 'consumer' });
     expect((await client.request(16, 5, { statesFilter: [], typesFilter: ['classic'] })).groups.map((x: { groupId: string }) => x.groupId)).not.toContain(g);
     expect((await client.request(15, 5, { groups: [g], includeAuthorizedOperations: false })).groups[0].errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
-    const join = await client.request(11, 5, {
-      groupId: g,
-      sessionTimeoutMs: 10000,
-      rebalanceTimeoutMs: 10000,
-      memberId: '',
-      groupInstanceId: null,
-      protocolType: 'consumer',
-      protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
-    });
-    expect(join.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    // A classic member may join a live consumer group (it runs inside it: kip848-migration-protocol.test.ts),
+    // with the consumer protocol type only.
+    const classicJoin = (protocolType: string) =>
+      client.request(11, 5, {
+        groupId: g,
+        sessionTimeoutMs: 10000,
+        rebalanceTimeoutMs: 10000,
+        memberId: '',
+        groupInstanceId: null,
+        protocolType,
+        protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+      });
+    expect((await classicJoin('connect')).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect((await classicJoin('consumer')).errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
 
     // Leaving (-1) moves the group on; the other member gets everything.
     expect(await heartbeat({ groupId: g, memberId: 'member-2', memberEpoch: -1 })).toMatchObject({ errorCode: 0, memberEpoch: -1 });
-    const alone = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 2 });
-    expect(alone.memberEpoch).toBe(3);
+    const alone = await heartbeat({ groupId: g, memberId: 'member-1', memberEpoch: 3 });
+    expect(alone.memberEpoch).toBe(4);
     expect(parts(alone)).toEqual([0, 1, 2, 3]);
   });
 
@@ -156,7 +163,7 @@ describe('KIP-848 consumer group protocol, request by request', () => {
     // Once it stepped out (-2) the new one takes its place, partitions and epoch.
     expect((await heartbeat({ groupId: 'static-group', memberId: 's1', instanceId: 'i', memberEpoch: -2 })).memberEpoch).toBe(-2);
     const back = await heartbeat({ groupId: 'static-group', memberId: 's2', instanceId: 'i', subscribedTopicNames: ['recon'], topicPartitions: [] });
-    expect(back).toMatchObject({ errorCode: 0, memberEpoch: 1 });
+    expect(back).toMatchObject({ errorCode: 0, memberEpoch: 2 });
     expect(parts(back)).toEqual([0, 1, 2, 3]);
     // ConsumerGroupDescribe of an unknown group.
     expect((await client.request(69, 1, { groupIds: ['nope'], includeAuthorizedOperations: false })).groups[0].errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);

@@ -1,6 +1,6 @@
 // Idempotence through raw requests and kafkajs against the real binary:
 //  - InitProducerId v0-v5 hands out fresh ids with epoch 0, never the same id twice, also across a
-//    kill -9 (the id block is claimed on disk first); a transactional id is refused.
+//    kill -9 (the id block is claimed on disk first); a transactional id draws from the same blocks.
 //  - Produce with a producer id: a retry is answered SUCCESS with the original base offset, also
 //    after a kill -9 (state rebuilt from the log); a gap is OUT_OF_ORDER_SEQUENCE_NUMBER; an older
 //    epoch INVALID_PRODUCER_EPOCH; nothing is stored for any of them.
@@ -46,7 +46,7 @@ describe('idempotent producers', () => {
       { producerId: pid, producerEpoch: epoch, baseSequence: seq },
     );
 
-  it('InitProducerId v0-v5: fresh ids, epoch 0, unique across a kill -9; transactional ids refused', async () => {
+  it('InitProducerId v0-v5: fresh ids, epoch 0, unique across a kill -9; a transactional id from the same blocks', async () => {
     const ids: number[] = [];
     for (let v = 0; v <= 5; v++) {
       const res = await initPid(v);
@@ -57,7 +57,10 @@ describe('idempotent producers', () => {
     const bumped = await initPid(4, { producerId: ids[5], producerEpoch: 0 });
     expect(bumped).toMatchObject({ errorCode: 0, producerEpoch: 0 });
     ids.push(bumped.producerId);
-    expect((await initPid(3, { transactionalId: 'tx-1' })).errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    // A transactional id draws from the same durable blocks (the transaction coordinator's epoch 0).
+    const transactional = await initPid(3, { transactionalId: 'tx-1' });
+    expect(transactional).toMatchObject({ errorCode: 0, producerEpoch: 0 });
+    ids.push(transactional.producerId);
 
     client.close();
     await broker.kill9();
@@ -65,7 +68,7 @@ describe('idempotent producers', () => {
     client = await RawClient.connect(broker.port);
     for (let i = 0; i < 3; i++) ids.push((await initPid(2)).producerId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.slice(7).every((id) => id > Math.max(...ids.slice(0, 7)))).toBe(true);
+    expect(ids.slice(8).every((id) => id > Math.max(...ids.slice(0, 8)))).toBe(true);
   });
 
   it('sequence rules on Produce, and a duplicate answered with the original offset after a kill -9', async () => {

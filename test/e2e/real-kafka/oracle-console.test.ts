@@ -59,7 +59,7 @@ const consumer: OracleScenario[] = [
   },
   { name: 'consume --partition --offset', tool: 'console-consumer', args: [...b, '--topic', 'single', '--partition', '0', '--offset', '3', '--max-messages', '2', '--property', 'print.offset=true'] },
   { name: 'consume --partition --offset earliest', tool: 'console-consumer', args: [...b, '--topic', 'single', '--partition', '0', '--offset', 'earliest', '--max-messages', '1'] },
-  { name: 'consume --timeout-ms before --max-messages', tool: 'console-consumer', args: [...b, '--topic', 'single', '--from-beginning', '--max-messages', '10', '--timeout-ms', '3000'] },
+  { name: 'consume --timeout-ms before --max-messages', tool: 'console-consumer', args: [...b, '--topic', 'single', '--from-beginning', '--max-messages', '10', '--timeout-ms', '10000'] }, // long enough for a JVM consumer on a loaded machine to fetch the 5 records first
   { name: 'consume --offset without --partition', tool: 'console-consumer', args: [...b, '--topic', 'single', '--offset', '1'], except: USAGE_ERROR },
   { name: 'consume --from-beginning with --offset', tool: 'console-consumer', args: [...b, '--topic', 'single', '--partition', '0', '--offset', '1', '--from-beginning'], except: USAGE_ERROR },
   { name: 'consume a bad --offset', tool: 'console-consumer', args: [...b, '--topic', 'single', '--partition', '0', '--offset', 'soon'], except: USAGE_ERROR },

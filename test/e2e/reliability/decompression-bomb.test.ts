@@ -5,8 +5,9 @@
 //     past what a batch may decompress to);
 //   - a batch header claiming ~18 M tiny records (7 bytes each: 126 MB of records);
 // each is refused with INVALID_RECORD (what Kafka answers for records inconsistent with their batch)
-// within seconds, the broker's RSS grows by a bounded amount (it used to reach 3.4 GB), the second
-// client's worst round trip stays small (it used to stall ~27 s), nothing is stored, and the broker
+// within seconds of broker CPU, the broker's RSS grows by a bounded amount (it used to reach 3.4 GB),
+// the event loop is never kept from the second client for long (it used to stall ~27 s; measured
+// as main-thread CPU time, which a busy machine does not inflate), nothing is stored, and the broker
 // still takes a normal batch of that codec afterwards. Six bombs sent at once queue for the
 // broker's two inflation slots instead of adding up. An uncompressed batch claiming 2^31-1 records
 // over a few bytes is refused at once too.
@@ -18,7 +19,7 @@ import '../../../src/protocol/records/codecs.js';
 import { BatchOffset, buildRecordBatch, compress, crc32c, writeVarint } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { createTopic, figure, mb, produce, underAttack } from './support.js';
+import { SECOND_CLIENT_WALL_MS, createTopic, figure, mb, produce, underAttack } from './support.js';
 
 const CODECS = [
   { id: 1, name: 'gzip' },
@@ -151,12 +152,13 @@ describe('decompression bombs: bounded memory and time, other clients served', (
         figure(
           'decompression-bomb',
           `${c.name} ${shape}: ${(bomb.length / 1024).toFixed(0)} KB request answered ${r.answer.errorCode} in ${r.elapsed.toFixed(0)} ms; ` +
-            `broker RSS +${mb(r.growth)}; healthy client ${r.rounds} round trips, worst ${r.worst.toFixed(0)} ms`,
+            `broker CPU ${r.cpu} ms, RSS +${mb(r.growth)}; healthy client ${r.rounds} round trips, worst ${r.worst.toFixed(0)} ms (event loop busy ${r.worstStall} ms of it)`,
         );
         expect(r.answer.errorCode).toBe(ErrorCode.INVALID_RECORD);
-        expect(r.elapsed).toBeLessThan(8000);
+        expect(r.cpu).toBeLessThan(8000);
         expect(r.growth).toBeLessThan(400 * 1024);
-        expect(r.worst).toBeLessThan(2500);
+        expect(r.worstStall).toBeLessThan(2500);
+        expect(r.worst).toBeLessThan(SECOND_CLIENT_WALL_MS);
       }
       await stillServes(c.id, `bomb-${c.name}`);
     });
@@ -171,12 +173,13 @@ describe('decompression bombs: bounded memory and time, other clients served', (
         figure(
           'decompression-bomb',
           `6 x ${name} 60M headers at once: answered ${r.answers.map((a) => a.errorCode).join(',')} in ${r.elapsed.toFixed(0)} ms; ` +
-            `broker RSS +${mb(r.growth)}; healthy client ${r.rounds} round trips, worst ${r.worst.toFixed(0)} ms`,
+            `broker CPU ${r.cpu} ms, RSS +${mb(r.growth)}; healthy client ${r.rounds} round trips, worst ${r.worst.toFixed(0)} ms (event loop busy ${r.worstStall} ms of it)`,
         );
         expect(r.answers.map((a) => a.errorCode)).toEqual(Array(6).fill(ErrorCode.INVALID_RECORD));
-        expect(r.elapsed).toBeLessThan(20_000);
+        expect(r.cpu).toBeLessThan(20_000);
         expect(r.growth).toBeLessThan(400 * 1024);
-        expect(r.worst).toBeLessThan(2500);
+        expect(r.worstStall).toBeLessThan(2500);
+        expect(r.worst).toBeLessThan(SECOND_CLIENT_WALL_MS);
       }
     } finally {
       for (const c of many) c.close();
@@ -186,9 +189,9 @@ describe('decompression bombs: bounded memory and time, other clients served', (
   it('uncompressed: a batch claiming 2^31-1 records over a few bytes is refused at once', async () => {
     const oneRecord = Buffer.from([0x0c, 0, 0, 0, 1, 1, 0]);
     const r = await bombard('bomb-none', batchAround(0, 0x7fffffff, oneRecord));
-    figure('decompression-bomb', `uncompressed 2^31-1 records: answered ${r.answer.errorCode} in ${r.elapsed.toFixed(0)} ms; RSS +${mb(r.growth)}`);
+    figure('decompression-bomb', `uncompressed 2^31-1 records: answered ${r.answer.errorCode} in ${r.elapsed.toFixed(0)} ms, broker CPU ${r.cpu} ms; RSS +${mb(r.growth)}`);
     expect(r.answer.errorCode).toBe(ErrorCode.INVALID_RECORD);
-    expect(r.elapsed).toBeLessThan(2000);
+    expect(r.cpu).toBeLessThan(2000);
     expect(r.growth).toBeLessThan(50 * 1024);
     await stillServes(0, 'bomb-none');
   });

@@ -3,7 +3,7 @@
 import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/broker/logger.js';
-import { Connection, MAX_OVERLAPPING_PRODUCES } from '../../../src/broker/network/connection.js';
+import { Connection, HIGH_WATER_BYTES, MAX_OVERLAPPING_PRODUCES } from '../../../src/broker/network/connection.js';
 
 /** A frame: apiKey, then a correlation id the fake handler echoes back. */
 function frame(apiKey: number, id: number): Buffer {
@@ -11,6 +11,15 @@ function frame(apiKey: number, id: number): Buffer {
   b.writeInt32BE(8, 0);
   b.writeInt16BE(apiKey, 4);
   b.writeInt16BE(0, 6);
+  b.writeInt32BE(id, 8);
+  return b;
+}
+
+/** A frame of `size` bytes after its size prefix (apiKey, version, id, then padding). */
+function bigFrame(apiKey: number, id: number, size: number): Buffer {
+  const b = Buffer.alloc(4 + size);
+  b.writeInt32BE(size, 0);
+  b.writeInt16BE(apiKey, 4);
   b.writeInt32BE(id, 8);
   return b;
 }
@@ -146,6 +155,27 @@ describe('Connection request pipeline', () => {
     }
     await e.until(() => e.answers.length === n);
     expect(e.answers).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it(`holds at most ${HIGH_WATER_BYTES >> 20} MiB of produce frames in flight, however many are sent`, async () => {
+    env = await setup();
+    const e = env;
+    // 12 frames of 900 KiB: fewer than MAX_OVERLAPPING_PRODUCES, 10.5 MiB in all.
+    const size = 900 * 1024;
+    const fit = Math.floor(HIGH_WATER_BYTES / size);
+    expect(fit).toBeLessThan(MAX_OVERLAPPING_PRODUCES);
+    for (let id = 1; id <= 12; id++) e.client.write(bigFrame(0, id, size));
+    await e.until(() => e.calls.length === fit);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(e.calls.length).toBe(fit);
+    // Each answer lets the next frame in; all 12 are answered in order.
+    for (let id = 1; id <= 12; id++) {
+      await e.until(() => e.calls.length >= Math.min(12, id - 1 + fit));
+      expect(e.calls.length).toBeLessThanOrEqual(id - 1 + fit);
+      e.call(id).resolve(e.answer(id));
+    }
+    await e.until(() => e.answers.length === 12);
+    expect(e.answers).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
   it('a request that fails at once closes the connection: nothing after it starts, earlier answers are sent', async () => {

@@ -18,7 +18,10 @@ describe('__consumer_offsets records', () => {
     expect(groupMetadataKey('grp').toString('hex')).toBe('0002' + '0003' + Buffer.from('grp').toString('hex'));
     expect(decodeKey(offsetCommitKey('g', 't', 3))).toEqual({ type: 'offset', legacy: false, group: 'g', topic: 't', partition: 3 });
     expect(decodeKey(offsetCommitKey('g', 't', 3, true))).toMatchObject({ legacy: true });
-    expect(decodeKey(Buffer.from([0, 5, 0, 0]))).toBeNull();
+    // Kafka 4.4's subscription-metadata (4) and regular-expression (16) records are not kept.
+    expect(decodeKey(Buffer.from([0, 4, 0, 0]))).toBeNull();
+    expect(decodeKey(Buffer.from([0, 16, 0, 0]))).toBeNull();
+    expect(decodeKey(Buffer.from([0, 5, 0, 1, 0x67, 0, 1, 0x6d]))).toEqual({ type: 'consumer-record', recordType: 5, group: 'g', memberId: 'm' });
   });
 
   it('writes OffsetCommitValue v3 (v1 when an expire timestamp is set) and reads v0-v4', () => {

@@ -54,7 +54,8 @@ describe('captured client frames', () => {
     const kcat = frame('kcat-ApiVersions-v3.hex');
     expect(isFlexible(ApiKey.ApiVersions, 3)).toBe(true);
     expect(kcat.header).toEqual({ apiKey: 18, apiVersion: 3, correlationId: 1, clientId: 'rdkafka' });
-    expect(kcat.body).toEqual({ clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.0.2' });
+    // (v5's clusterId and nodeId, absent at v3, decode as their defaults)
+    expect(kcat.body).toEqual({ clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.0.2', clusterId: null, nodeId: -1 });
   });
 
   it('Metadata: null = all topics (kafka-node v1), [] = none (librdkafka v4 bootstrap), named (kafkajs v6)', () => {

@@ -127,14 +127,15 @@ describe('flexible Metadata v9 response', () => {
     const body = hex(metadataV9Hex('00', '00'));
     expect(frame.readInt32BE(0)).toBe(74);
     expect(frame.subarray(4).toString('hex')).toBe(body.toString('hex'));
-    expect(decodeResponse(3, 9, body)).toEqual({ correlationId: 9, body: metadataV9 });
+    // (v13's top-level errorCode, absent at v9, decodes as its default 0)
+    expect(decodeResponse(3, 9, body)).toEqual({ correlationId: 9, body: { ...metadataV9, errorCode: 0 } });
   });
 
   it('skips unknown tagged fields (in the header, a nested struct and the body)', () => {
     const withUnknown = hex(
       metadataV9Hex('02 09 03 616263 7f 00', '01 a001 02 beef').replace('00000009 00', '00000009 01 05 01 ff'),
     );
-    expect(decodeResponse(3, 9, withUnknown)).toEqual({ correlationId: 9, body: metadataV9 });
+    expect(decodeResponse(3, 9, withUnknown)).toEqual({ correlationId: 9, body: { ...metadataV9, errorCode: 0 } });
   });
 
   it('a tagged field whose size runs past the end is a ProtocolError', () => {
@@ -170,7 +171,8 @@ describe('Produce v3 request with a records field', () => {
     const { header, bodyOffset } = decodeRequestHeader(frame);
     expect(header).toEqual({ apiKey: 0, apiVersion: 3, correlationId: 5, clientId: 'c' });
     const req = decodeRequestBody(0, 3, frame, bodyOffset);
-    expect(req).toEqual({ transactionalId: null, ...body });
+    // (v13's topicId, absent at v3, decodes as the zero uuid)
+    expect(req).toEqual({ transactionalId: null, ...body, topicData: [{ ...body.topicData[0], topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }] });
     const got: Buffer = req.topicData[0].partitionData[0].records;
     expect(got.buffer).toBe(frame.buffer);
     expect(got.byteOffset).toBe(frame.byteOffset + 38);

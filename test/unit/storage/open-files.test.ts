@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FileHandle, type FileSystem, nodeFileSystem, preadFully, pwriteFully } from '../../../src/storage/file-system.js';
 import { OpenFiles } from '../../../src/storage/open-files.js';
 import { makeTempDir } from './helpers.js';
@@ -79,17 +79,27 @@ describe('OpenFiles', () => {
   });
 
   it('closes descriptors idle for idleMs; the next use reopens', async () => {
-    const inner = countingFs();
-    const fs = pool(inner, 100, 100);
-    const files = await Promise.all([0, 1, 2, 3].map((i) => fs.open(join(dir, `i${i}`), 'w+')));
-    await pwriteFully(files[0], Buffer.from('kept'), 0);
-    expect(inner.live).toBe(4);
-    const deadline = Date.now() + 10_000;
-    while (inner.live > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(inner.live).toBe(0);
-    expect(await text(files[0])).toBe('kept');
-    expect(inner.live).toBe(1);
-    await Promise.all(files.map((f) => f.close()));
+    // The sweep's interval runs on a clock the test moves: on a loaded machine a real one could sweep
+    // twice between two lines of the test and close a descriptor it was about to count.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const inner = countingFs();
+      const fs = pool(inner, 100, 100); // a sweep every 50 ms; closed after two sweeps unused
+      const files = await Promise.all([0, 1, 2, 3].map((i) => fs.open(join(dir, `i${i}`), 'w+')));
+      await pwriteFully(files[0], Buffer.from('kept'), 0);
+      vi.advanceTimersByTime(50);
+      expect(inner.live).toBe(4);
+      vi.advanceTimersByTime(100);
+      const deadline = Date.now() + 10_000; // the closes themselves are real I/O
+      while (inner.live > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(inner.live).toBe(0);
+      expect(await text(files[0])).toBe('kept');
+      expect(inner.live).toBe(1);
+      await Promise.all(files.map((f) => f.close()));
+      fs.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('concurrent reads of a closed file share one reopen; a close racing with them neither leaks nor breaks them', async () => {

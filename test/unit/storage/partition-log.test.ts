@@ -339,6 +339,6 @@ describe('deleteRecordsBefore', () => {
 
 describe('testConfig sanity', () => {
   it('is a full LogConfig', () => {
-    expect(Object.keys(testConfig()).length).toBe(11);
+    expect(Object.keys(testConfig()).length).toBe(17);
   });
 });

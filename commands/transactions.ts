@@ -1,0 +1,32 @@
+// kts transactions — Kafka's kafka-transactions.sh (TransactionsCommand): list the transactions the
+// coordinators hold, describe one transactional id, describe a partition's producers, abort a transaction. Kafka's script takes a command word after
+// the global options: `kts transactions --bootstrap-server host:port list`.
+import { defineTool } from '../src/cli/tool.js';
+
+export default defineTool({
+  name: 'transactions',
+  kafkaName: 'kafka-transactions.sh',
+  describe: 'List, describe and abort transactions (list, describe, describe-producers, abort)',
+  summary:
+    'This tool is used to analyze the transactional state of producers in the cluster. It can be used to detect and recover from hanging transactions.\n' +
+    'Commands: list [--duration-filter ms], describe --transactional-id id, describe-producers --topic t --partition p [--broker-id b], abort --topic t --partition p (--start-offset o | --producer-id id --producer-epoch e --coordinator-epoch c). (find-hanging is not in kts yet.)',
+  runtimeError: { prefix: '', stream: 'stderr' },
+  load: () => import('../src/cli/tools/transactions.js'),
+  options: [
+    { name: 'bootstrap-server', arg: 'required', argName: 'host:port', describe: 'hostname and port for the broker to connect to, in the form `host:port` (multiple comma-separated entries can be given). REQUIRED (or $KTS_BOOTSTRAP_SERVER).' },
+    { name: 'command-config', arg: 'required', argName: 'FILE', describe: 'property file containing configs to be passed to admin client' },
+    { name: 'transactional-id', arg: 'required', argName: 'transactional id', describe: 'describe: the transactional id (required)' },
+    { name: 'topic', arg: 'required', argName: 'topic', describe: 'abort, describe-producers: topic name (required)' },
+    { name: 'partition', arg: 'required', argName: 'partition', type: 'int', describe: 'abort, describe-producers: partition number (required)' },
+    { name: 'start-offset', arg: 'required', argName: 'offset', type: 'long', describe: 'abort: start offset of the transaction to abort (the producer whose open transaction starts there)' },
+    { name: 'broker-id', arg: 'required', argName: 'id', type: 'int', describe: 'describe-producers: the broker to ask (default: the partition leader)' },
+    { name: 'producer-id', arg: 'required', argName: 'id', type: 'long', describe: 'abort: producer id' },
+    { name: 'producer-epoch', arg: 'required', argName: 'epoch', type: 'int', describe: 'abort: producer epoch' },
+    { name: 'coordinator-epoch', arg: 'required', argName: 'epoch', type: 'int', describe: 'abort: coordinator epoch' },
+    { name: 'duration-filter', arg: 'required', argName: 'ms', type: 'long', describe: 'list: Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned' },
+  ],
+  epilogue:
+    'kts: --output json prints list: {"transactions": [{"transactionalId", "coordinator", "producerId", "state"}]}; ' +
+    'describe-producers: {"producers": [{"producerId", "producerEpoch", "coordinatorEpoch", "lastSequence", "lastTimestamp", "currentTransactionStartOffset" (null if none)}]}; ' +
+    'describe: {"coordinatorId", "transactionalId", "producerId", "producerEpoch", "state", "transactionTimeoutMs", "transactionStartTimeMs" (null if none), "transactionDurationMs" (null if none), "topicPartitions": ["t-0"]}.',
+});

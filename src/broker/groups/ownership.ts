@@ -1,0 +1,92 @@
+// Which __consumer_offsets partitions this broker coordinates, kept in line with their leadership
+// in a ZooKeeper cluster (Kafka's GroupCoordinator.onElection / onResignation). A broker that
+// becomes the leader of a partition reads its groups and offsets from its own replica (it was in
+// the ISR, so it has every committed record) before serving them (COORDINATOR_LOAD_IN_PROGRESS
+// meanwhile); one that stops leading drops them (its clients get NOT_COORDINATOR and look again).
+// Without this the new coordinator knew only what it had loaded at its start, and the old one
+// kept timers that wrote group records into a partition it no longer led.
+import { ErrorCode } from '../../protocol/errors.js';
+import { loadGroups } from './persistence.js';
+import { invokeJoin, invokeSync, joinError } from './rebalance.js';
+import type { GroupRuntime } from './runtime.js';
+import { dropPendingOfPartition } from './txn-offsets.js';
+
+export class OffsetsPartitionOwnership {
+  /** Partitions whose groups are in memory. */
+  private readonly held = new Set<number>();
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly rt: GroupRuntime) {
+    // The start loaded every partition of the local log.
+    for (let p = 0; p < rt.store.partitionCount(); p++) this.held.add(p);
+    rt.isLoaded = (p) => this.held.has(p);
+  }
+
+  /** Loads what this broker now leads and drops what it no longer does; calls made meanwhile coalesce into one more pass. */
+  follow(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.pass();
+      } while (this.again && !this.rt.closed);
+    })().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { rt } = this;
+    const count = rt.store.partitionCount();
+    const gained = new Set<number>();
+    for (let p = 0; p < count; p++) {
+      const leads = rt.ownsPartition(p);
+      if (this.held.has(p) && !leads) this.resign(p);
+      else if (!this.held.has(p) && leads) gained.add(p);
+    }
+    if (gained.size === 0 || rt.closed) return;
+    for (const p of gained) rt.loadingPartitions.add(p);
+    const started = Date.now();
+    try {
+      const loaded = await loadGroups(rt, gained);
+      for (const p of gained) this.held.add(p);
+      rt.log.info(`Elected coordinator of __consumer_offsets partitions ${[...gained].join(',')}: loaded ${loaded.groups} groups and ${loaded.offsets} committed offsets in ${Date.now() - started} ms`);
+    } catch (err) {
+      rt.log.warn(`Loading __consumer_offsets partitions ${[...gained].join(',')} failed: ${(err as Error).message}`);
+      this.again = true;
+    } finally {
+      for (const p of gained) rt.loadingPartitions.delete(p);
+    }
+  }
+
+  /** Drops the groups of a partition another broker now leads, answering their parked requests. */
+  private resign(partition: number): void {
+    const { rt } = this;
+    this.held.delete(partition);
+    let dropped = 0;
+    for (const [groupId, group] of rt.groups) {
+      if (rt.partitionFor(groupId) !== partition) continue;
+      rt.cancel(group.joinTimer);
+      rt.cancel(group.syncTimer);
+      group.joinTimer = group.syncTimer = null;
+      for (const member of group.members.values()) {
+        rt.disarmHeartbeat(member);
+        invokeJoin(member, joinError(member.memberId, ErrorCode.NOT_COORDINATOR));
+        invokeSync(group, member, ErrorCode.NOT_COORDINATOR);
+      }
+      for (const m of group.consumer?.members.values() ?? []) {
+        rt.cancel(m.sessionTimer);
+        rt.cancel(m.revocationTimer);
+        m.sessionTimer = m.revocationTimer = null;
+      }
+      rt.groups.delete(groupId);
+      rt.legacyOffsets.delete(groupId);
+      dropped++;
+    }
+    dropPendingOfPartition(rt, partition);
+    if (dropped > 0) rt.log.info(`Resigned as coordinator of __consumer_offsets-${partition}: dropped ${dropped} groups`);
+  }
+}

@@ -1,0 +1,45 @@
+// TxnOffsetCommit v0-v4: a transactional producer commits a consumer group's offsets inside its
+// transaction (sent to the group's coordinator). They stay pending until the transaction ends
+// (groups/txn-offsets.ts). v3+ carry the member's generation, id and instance id (KIP-447), checked
+// as OffsetCommit does; v0-v1 clients get COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS
+// (they did not know it), as from Kafka.
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from '../api-handler.js';
+
+interface PartitionIn {
+  partitionIndex: number;
+  committedOffset: number;
+  committedLeaderEpoch?: number;
+  committedMetadata: string | null;
+}
+
+export default defineHandler({
+  apiKey: 28,
+  minVersion: 0,
+  maxVersion: 4,
+  async handle(request, ctx) {
+    const v = ctx.apiVersion;
+    const topics = await ctx.broker.groups.commitTransactionalOffsets({
+      transactionalId: request.transactionalId,
+      groupId: request.groupId,
+      producerId: request.producerId,
+      producerEpoch: request.producerEpoch,
+      generationId: v >= 3 ? request.generationId : -1,
+      memberId: v >= 3 ? (request.memberId ?? '') : '',
+      groupInstanceId: v >= 3 ? (request.groupInstanceId ?? null) : null,
+      topics: (request.topics as { name: string; partitions: PartitionIn[] }[]).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          committedOffset: p.committedOffset,
+          committedLeaderEpoch: v >= 2 ? (p.committedLeaderEpoch ?? -1) : -1,
+          committedMetadata: p.committedMetadata,
+        })),
+      })),
+    });
+    if (v < 2) {
+      for (const t of topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) p.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    return { topics };
+  },
+});

@@ -1,0 +1,528 @@
+// The transaction coordinator (Kafka's TransactionCoordinator + TransactionStateManager, KIP-98):
+// every transactional id belongs to one partition of __transaction_state (hash of the id), whose
+// leader coordinates it. Its state (state.ts) changes only once the change is in that partition;
+// EndTxn answers once PrepareCommit/PrepareAbort is written, then the markers go to every partition
+// of the transaction (markers.ts) and CompleteCommit/CompleteAbort is written. A restart reloads the
+// partition and finishes what was prepared.
+import { ErrorCode, errorName, KafkaError } from '../../protocol/errors.js';
+import { partitionForGroup } from '../groups/records.js';
+import type { CoordinatorLog } from '../groups/store.js';
+import type { Logger } from '../logger.js';
+import { TransactionPartitionOwnership } from './ownership.js';
+import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from './records.js';
+import { epochExhausted, expirationAllowed, NO_PRODUCER_EPOCH, stateByName, stateName, TxnMetadata, TxnState, type TxnTransit } from './state.js';
+
+export interface TxnSettings {
+  maxTimeoutMs: number;
+  abortTimedOutIntervalMs: number;
+  expirationMs: number;
+  expirationIntervalMs: number;
+}
+
+/** One commit/abort marker for one partition. Rejects with a KafkaError the coordinator retries on. */
+export interface MarkerWrite {
+  topic: string;
+  partition: number;
+  producerId: number;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  commit: boolean;
+  transactionalId: string;
+}
+
+export interface TransactionCoordinatorOptions {
+  store: CoordinatorLog;
+  settings: TxnSettings;
+  now: () => number;
+  log: Logger;
+  generateProducerId: () => Promise<number>;
+  writeMarker: (m: MarkerWrite) => Promise<void>;
+  /** Whether this broker leads a __transaction_state partition (always on a single broker). */
+  ownsPartition?: (partition: number) => boolean;
+  /** The coordinator epoch of a partition: its leader epoch. */
+  coordinatorEpoch?: (partition: number) => number;
+  /** Called when leadership of __transaction_state may have moved. */
+  onStatesChanged?: (listener: () => void) => void;
+  /** Whether this broker leads a data partition (its marker is a local append, not a request). */
+  leadsPartition?: (topic: string, partition: number) => boolean;
+}
+
+/**
+ * How long a request meeting a transaction whose markers are all local appends in progress waits
+ * for them before answering CONCURRENT_TRANSACTIONS anyway.
+ */
+const LOCAL_COMPLETION_WAIT_MS = 5000;
+
+export interface InitResult {
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface DescribedTransaction {
+  errorCode: number;
+  transactionalId: string;
+  transactionState: string;
+  transactionTimeoutMs: number;
+  transactionStartTimeMs: number;
+  producerId: number;
+  producerEpoch: number;
+  topics: { topic: string; partitions: number[] }[];
+}
+
+const MARKER_RETRY_MIN_MS = 100;
+const MARKER_RETRY_MAX_MS = 2000;
+
+export class TransactionCoordinator {
+  readonly txns = new Map<string, TxnMetadata>();
+  readonly loadingPartitions = new Set<number>();
+  closed = false;
+  private readonly writeTails = new Map<number, Promise<unknown>>();
+  private readonly markerRuns = new Set<Promise<void>>();
+  /** Completions (markers, then the Complete state) of transactions whose partitions this broker all leads. */
+  private readonly localCompletions = new Map<TxnMetadata, Promise<void>>();
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private readonly ownsPartition: (partition: number) => boolean;
+
+  private constructor(private readonly opts: TransactionCoordinatorOptions) {
+    this.ownsPartition = opts.ownsPartition ?? (() => true);
+  }
+
+  static async start(opts: TransactionCoordinatorOptions): Promise<TransactionCoordinator> {
+    const c = new TransactionCoordinator(opts);
+    const started = Date.now();
+    const loaded = await c.loadPartitions();
+    if (loaded > 0) opts.log.info(`Loaded ${loaded} transactional ids from __transaction_state in ${Date.now() - started} ms`);
+    c.finishPrepared(() => true);
+    if (opts.onStatesChanged) {
+      const ownership = new TransactionPartitionOwnership(c, c.ownsPartition);
+      opts.onStatesChanged(() => void ownership.follow());
+      void ownership.follow();
+    }
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      let running = false;
+      const t = setInterval(() => {
+        if (running || c.closed) return;
+        running = true;
+        fn()
+          .catch((err) => opts.log.warn(`Transaction coordinator task failed: ${(err as Error).message}`))
+          .finally(() => (running = false));
+      }, ms);
+      t.unref();
+      c.timers.push(t);
+    };
+    every(opts.settings.abortTimedOutIntervalMs, () => c.abortTimedOutTransactions());
+    every(opts.settings.expirationIntervalMs, () => c.expireTransactionalIds());
+    return c;
+  }
+
+  get store(): CoordinatorLog {
+    return this.opts.store;
+  }
+
+  partitionFor(transactionalId: string): number {
+    return partitionForGroup(transactionalId, this.opts.store.partitionCount());
+  }
+
+  /** FindCoordinator creates __transaction_state when it is first needed, as Kafka does. */
+  ensureTopic(): Promise<void> {
+    return this.opts.store.ensureCreated();
+  }
+
+  /** NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS / 0 for a transactional id. */
+  coordinatorError(transactionalId: string): number {
+    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const p = this.partitionFor(transactionalId);
+    if (!this.ownsPartition(p)) return ErrorCode.NOT_COORDINATOR;
+    if (this.loadingPartitions.has(p)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    return ErrorCode.NONE;
+  }
+
+  // ---- InitProducerId ----
+
+  async initProducerId(transactionalId: string, timeoutMs: number, expected?: { producerId: number; producerEpoch: number }): Promise<InitResult> {
+    const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1, producerEpoch: -1 });
+    if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
+    if (!(timeoutMs > 0 && timeoutMs <= this.opts.settings.maxTimeoutMs)) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    const err = this.coordinatorError(transactionalId);
+    if (err) return fail(err);
+    let txn = this.txns.get(transactionalId);
+    if (!txn) {
+      const producerId = await this.opts.generateProducerId();
+      const again = this.coordinatorError(transactionalId);
+      if (again) return fail(again);
+      txn = this.txns.get(transactionalId) ?? new TxnMetadata(transactionalId, producerId, NO_PRODUCER_EPOCH, timeoutMs, TxnState.Empty, this.opts.now());
+      this.txns.set(transactionalId, txn);
+    }
+    await this.awaitLocalCompletion(txn);
+    // A producer id for a rotation is fetched before the checks, so that they and the transition
+    // happen with no await between them.
+    const rotation = epochExhausted(txn.producerEpoch) ? await this.opts.generateProducerId() : -1;
+    if (txn.pending) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    if (expected && !(txn.producerEpoch === NO_PRODUCER_EPOCH || expected.producerId === txn.producerId || (expected.producerId === txn.previousProducerId && epochExhausted(expected.producerEpoch)))) {
+      return fail(ErrorCode.PRODUCER_FENCED);
+    }
+    const now = this.opts.now();
+    switch (txn.state) {
+      case TxnState.PrepareAbort:
+      case TxnState.PrepareCommit:
+        return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      case TxnState.Empty:
+      case TxnState.CompleteAbort:
+      case TxnState.CompleteCommit: {
+        let transit: TxnTransit | null;
+        if (epochExhausted(txn.producerEpoch) && (!expected || expected.producerEpoch === txn.producerEpoch)) {
+          transit = txn.prepareProducerIdRotation(rotation, timeoutMs, now, expected !== undefined);
+        } else {
+          transit = txn.prepareIncrementEpoch(timeoutMs, expected?.producerEpoch, now);
+          if (!transit) return fail(ErrorCode.PRODUCER_FENCED);
+        }
+        const code = await this.persist(txn, transit);
+        if (code) return fail(code);
+        this.opts.log.info(`Initialized transactionalId ${transactionalId} with producerId ${transit.producerId} and producer epoch ${transit.producerEpoch} on partition __transaction_state-${this.partitionFor(transactionalId)}`);
+        return { errorCode: 0, producerId: transit.producerId, producerEpoch: transit.producerEpoch };
+      }
+      case TxnState.Ongoing: {
+        // The old producer is fenced and its transaction aborted; this one retries (and gets the next epoch).
+        const code = await this.fenceAndAbort(txn, now);
+        return fail(code || ErrorCode.CONCURRENT_TRANSACTIONS);
+      }
+      default:
+        throw new Error(`transactional id ${transactionalId} is ${stateName(txn.state)}, which it never should be here`);
+    }
+  }
+
+  // ---- AddPartitionsToTxn / AddOffsetsToTxn ----
+
+  /** The transaction's own checks (Kafka's handleAddPartitionsToTransaction); 0 = added. */
+  async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: [string, number][]): Promise<number> {
+    if (!transactionalId) return ErrorCode.INVALID_REQUEST;
+    const err = this.coordinatorError(transactionalId);
+    if (err) return err;
+    const txn = this.txns.get(transactionalId);
+    if (!txn || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    await this.awaitLocalCompletion(txn);
+    if (txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (txn.pending || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (txn.state === TxnState.Ongoing && partitions.every(([t, p]) => txn.hasPartition(t, p))) return ErrorCode.NONE;
+    return this.persist(txn, txn.prepareAddPartitions(partitions, this.opts.now()));
+  }
+
+  /**
+   * KIP-890's verification for Produce (txnlog's hook): 0 when the partition was added to the
+   * ongoing transaction of this producer. A transactional id another broker coordinates is not
+   * checked here (0).
+   */
+  async verifyPartitionInTransaction(q: { transactionalId: string; producerId: number; producerEpoch: number; topic: string; partition: number }): Promise<number> {
+    if (!q.transactionalId) return ErrorCode.INVALID_REQUEST;
+    const err = this.coordinatorError(q.transactionalId);
+    if (err === ErrorCode.NOT_COORDINATOR) return ErrorCode.NONE;
+    if (err) return err;
+    const txn = this.txns.get(q.transactionalId);
+    if (!txn || txn.producerId !== q.producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (txn.producerEpoch !== q.producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    return txn.hasPartition(q.topic, q.partition) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE;
+  }
+
+  // ---- EndTxn ----
+
+  async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<number> {
+    if (!transactionalId) return ErrorCode.INVALID_REQUEST;
+    const err = this.coordinatorError(transactionalId);
+    if (err) return err;
+    const txn = this.txns.get(transactionalId);
+    if (!txn || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    // Transactions v1: a client's epoch must be the current one.
+    if (producerEpoch !== txn.producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    // A retried EndTxn of a transaction completing here gets the outcome.
+    await this.awaitLocalCompletion(txn);
+    if (txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (producerEpoch !== txn.producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (txn.pending) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    switch (txn.state) {
+      case TxnState.Ongoing: {
+        const transit = txn.prepareAbortOrCommit(commit, this.opts.now());
+        const code = await this.persist(txn, transit);
+        if (code !== 0) return code;
+        const partitions = txn.partitionList();
+        const completing = this.sendMarkers(txn, commit);
+        // As Kafka, the answer goes once the Prepare state is written; the markers and the Complete
+        // state follow. Kafka then answers the client's next request CONCURRENT_TRANSACTIONS until
+        // they are done (kafkajs backs off 300 ms and more). When every marker is a local append
+        // (milliseconds) that request waits for them here instead (awaitLocalCompletion): the same
+        // outcome as the client's retry, sooner, and the markers are written while the answer
+        // travels and the client prepares its next transaction.
+        const leads = this.opts.leadsPartition;
+        if (leads && partitions.every(([t, p]) => leads(t, p))) {
+          this.localCompletions.set(txn, completing);
+          void completing.finally(() => {
+            if (this.localCompletions.get(txn) === completing) this.localCompletions.delete(txn);
+          });
+        }
+        return 0;
+      }
+      case TxnState.CompleteCommit:
+        return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+      case TxnState.CompleteAbort:
+        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
+      case TxnState.PrepareCommit:
+        return commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE;
+      case TxnState.PrepareAbort:
+        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS;
+      default:
+        return ErrorCode.INVALID_TXN_STATE;
+    }
+  }
+
+  /** Waits (at most LOCAL_COMPLETION_WAIT_MS) for the local completion of `txn` in progress, if any. */
+  private async awaitLocalCompletion(txn: TxnMetadata): Promise<void> {
+    const completing = this.localCompletions.get(txn);
+    if (!completing) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([completing, new Promise((r) => (timer = setTimeout(r, LOCAL_COMPLETION_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /** Fences the producer of an ongoing transaction and aborts it (a new InitProducerId, or the transaction's timeout). */
+  private async fenceAndAbort(txn: TxnMetadata, now: number): Promise<number> {
+    const transit = txn.prepareFenceAndAbort(now);
+    const code = await this.persist(txn, transit);
+    if (code) {
+      txn.failedEpochFence = true;
+      this.opts.log.warn(`The epoch fence of ${txn.transactionalId} (epoch ${txn.producerEpoch}) could not be written: ${errorName(code)}`);
+      return code;
+    }
+    this.sendMarkers(txn, false);
+    return 0;
+  }
+
+  // ---- markers ----
+
+  /** Writes the markers of a prepared transaction, then its Complete state; retried until done or no longer coordinated. */
+  private sendMarkers(txn: TxnMetadata, commit: boolean): Promise<void> {
+    const run = this.completeTransaction(txn, commit)
+      .catch((err) => this.opts.log.warn(`Completing the transaction of ${txn.transactionalId} failed: ${(err as Error).message}`))
+      .finally(() => this.markerRuns.delete(run));
+    this.markerRuns.add(run);
+    return run;
+  }
+
+  private stillCoordinates(txn: TxnMetadata): boolean {
+    return !this.closed && this.txns.get(txn.transactionalId) === txn && this.coordinatorError(txn.transactionalId) === ErrorCode.NONE;
+  }
+
+  private async completeTransaction(txn: TxnMetadata, commit: boolean): Promise<void> {
+    const partition = this.partitionFor(txn.transactionalId);
+    const coordinatorEpoch = this.opts.coordinatorEpoch?.(partition) ?? 0;
+    const base = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch, commit, transactionalId: txn.transactionalId };
+    await Promise.all(txn.partitionList().map(([topic, p]) => this.writeMarkerRetrying({ ...base, topic, partition: p }, txn)));
+    for (let delay = MARKER_RETRY_MIN_MS; this.stillCoordinates(txn); delay = Math.min(delay * 2, MARKER_RETRY_MAX_MS)) {
+      if (txn.pending) {
+        await sleep(delay);
+        continue;
+      }
+      const code = await this.persist(txn, txn.prepareComplete(this.opts.now()));
+      if (code === 0) return;
+      if (code === ErrorCode.NOT_COORDINATOR) return;
+      await sleep(delay);
+    }
+  }
+
+  private async writeMarkerRetrying(m: MarkerWrite, txn: TxnMetadata): Promise<void> {
+    for (let delay = MARKER_RETRY_MIN_MS; this.stillCoordinates(txn); delay = Math.min(delay * 2, MARKER_RETRY_MAX_MS)) {
+      try {
+        await this.opts.writeMarker(m);
+        return;
+      } catch (err) {
+        const code = err instanceof KafkaError ? err.code : -1;
+        // A deleted topic needs no marker (Kafka drops the partition from the pending markers).
+        if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
+        // The partition already has a newer producer epoch: the marker is stale, nothing to end there.
+        if (code === ErrorCode.INVALID_PRODUCER_EPOCH) return;
+        this.opts.log.debug?.(`Marker for ${m.topic}-${m.partition} of ${m.transactionalId} failed (${(err as Error).message}); retrying in ${delay} ms`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  // ---- timeouts and expiry ----
+
+  /** Aborts every ongoing transaction older than its timeout (transaction.abort.timed.out.transaction.cleanup.interval.ms). */
+  async abortTimedOutTransactions(): Promise<number> {
+    const now = this.opts.now();
+    let aborted = 0;
+    for (const txn of [...this.txns.values()]) {
+      if (txn.state !== TxnState.Ongoing || txn.pending || txn.startTimestamp + txn.timeoutMs >= now) continue;
+      if (this.coordinatorError(txn.transactionalId)) continue;
+      this.opts.log.info(`Aborting the transaction of ${txn.transactionalId} (producerId ${txn.producerId}, epoch ${txn.producerEpoch}): open for more than its timeout of ${txn.timeoutMs} ms`);
+      if ((await this.fenceAndAbort(txn, now)) === 0) aborted++;
+    }
+    return aborted;
+  }
+
+  /** Forgets transactional ids idle for transactional.id.expiration.ms (a tombstone in __transaction_state). */
+  async expireTransactionalIds(): Promise<number> {
+    const now = this.opts.now();
+    let expired = 0;
+    for (const txn of [...this.txns.values()]) {
+      if (txn.pending || !expirationAllowed(txn.state) || txn.lastUpdateTimestamp > now - this.opts.settings.expirationMs) continue;
+      if (this.coordinatorError(txn.transactionalId)) continue;
+      const transit = txn.prepareDead();
+      const code = await this.write(txn, null, () => {
+        txn.complete(transit);
+        if (this.txns.get(txn.transactionalId) === txn) this.txns.delete(txn.transactionalId);
+      });
+      if (code) txn.abandon();
+      else expired++;
+    }
+    if (expired > 0) this.opts.log.info(`Removed ${expired} expired transactional ids`);
+    return expired;
+  }
+
+  // ---- DescribeTransactions / ListTransactions ----
+
+  describe(transactionalId: string): DescribedTransaction {
+    const out: DescribedTransaction = { errorCode: 0, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] };
+    if (!transactionalId) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
+    const err = this.coordinatorError(transactionalId);
+    if (err) return { ...out, errorCode: err };
+    const txn = this.txns.get(transactionalId);
+    if (!txn || txn.state === TxnState.Dead) return { ...out, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
+    return {
+      ...out,
+      transactionState: stateName(txn.state),
+      transactionTimeoutMs: txn.timeoutMs,
+      transactionStartTimeMs: txn.startTimestamp,
+      producerId: txn.producerId,
+      producerEpoch: txn.producerEpoch,
+      topics: [...txn.partitions].map(([topic, ps]) => ({ topic, partitions: [...ps] })),
+    };
+  }
+
+  list(stateFilters: string[], producerIdFilters: number[], durationFilterMs: number): {
+    errorCode: number;
+    unknownStateFilters: string[];
+    transactionStates: { transactionalId: string; producerId: number; transactionState: string }[];
+  } {
+    if (this.closed) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
+    if (this.loadingPartitions.size > 0) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStateFilters: [], transactionStates: [] };
+    const unknownStateFilters = stateFilters.filter((s) => stateByName(s) === undefined);
+    const states = new Set(stateFilters.map(stateByName).filter((s) => s !== undefined));
+    const pids = new Set(producerIdFilters);
+    const now = this.opts.now();
+    const transactionStates = [...this.txns.values()]
+      .filter((t) => t.state !== TxnState.Dead && this.ownsPartition(this.partitionFor(t.transactionalId)))
+      .filter((t) => pids.size === 0 || pids.has(t.producerId))
+      .filter((t) => stateFilters.length === 0 || states.has(t.state))
+      .filter((t) => durationFilterMs < 0 || now - t.startTimestamp > durationFilterMs)
+      .map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: stateName(t.state) }));
+    return { errorCode: 0, unknownStateFilters, transactionStates };
+  }
+
+  // ---- persistence ----
+
+  /** Writes a prepared transition and applies it; the error code a client gets (0 = done). */
+  private async persist(txn: TxnMetadata, transit: TxnTransit): Promise<number> {
+    const value = encodeTxnValue(transit);
+    const code = await this.write(txn, value, () => txn.complete(transit));
+    if (code) txn.abandon();
+    return code;
+  }
+
+  /** Appends one record for `txn` in order with every other write to its partition, then runs `apply`. */
+  private write(txn: TxnMetadata, value: Buffer | null, apply: () => void): Promise<number> {
+    const partition = this.partitionFor(txn.transactionalId);
+    const tail = this.writeTails.get(partition) ?? Promise.resolve();
+    const next = tail.then(async () => {
+      if (!this.ownsPartition(partition) || this.closed) return ErrorCode.NOT_COORDINATOR;
+      try {
+        await this.opts.store.append(partition, [{ key: encodeTxnKey(txn.transactionalId), value }], this.opts.now());
+      } catch (err) {
+        this.opts.log.warn(`Writing the state of ${txn.transactionalId} to __transaction_state-${partition} failed: ${(err as Error).message}`);
+        return appendErrorToClient(err);
+      }
+      apply();
+      return 0;
+    });
+    this.writeTails.set(partition, next);
+    void next.then(() => {
+      if (this.writeTails.get(partition) === next) this.writeTails.delete(partition);
+    });
+    return next;
+  }
+
+  /** Reads partitions of __transaction_state into memory (all at start, or those just gained); returns how many ids. */
+  async loadPartitions(only?: ReadonlySet<number>): Promise<number> {
+    const loaded = new Map<string, TxnMetadata>();
+    await this.opts.store.load((partition, record) => {
+      const id = decodeTxnKey(record.key);
+      if (id === null) return;
+      if (record.value === null) {
+        loaded.delete(id);
+        return;
+      }
+      const v = decodeTxnValue(record.value);
+      const txn = new TxnMetadata(id, v.producerId, v.producerEpoch, v.timeoutMs, v.state, v.lastUpdateTimestamp);
+      txn.partitions = v.partitions;
+      txn.startTimestamp = v.startTimestamp;
+      loaded.set(id, txn);
+    }, only);
+    for (const [id, txn] of loaded) this.txns.set(id, txn);
+    return loaded.size;
+  }
+
+  /** After a load: transactions found prepared get their markers and their Complete state (Kafka does the same). */
+  finishPrepared(inPartition: (partition: number) => boolean): void {
+    for (const txn of this.txns.values()) {
+      if (txn.pending || !inPartition(this.partitionFor(txn.transactionalId))) continue;
+      if (txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) {
+        this.opts.log.info(`Completing the ${txn.state === TxnState.PrepareCommit ? 'commit' : 'abort'} of ${txn.transactionalId} found prepared in __transaction_state`);
+        this.sendMarkers(txn, txn.state === TxnState.PrepareCommit);
+      }
+    }
+  }
+
+  /** Drops the transactional ids of a partition another broker now leads. */
+  dropPartition(partition: number): number {
+    let dropped = 0;
+    for (const id of [...this.txns.keys()]) {
+      if (this.partitionFor(id) !== partition) continue;
+      this.txns.delete(id);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    // Marker loops see `closed` and stop; what was prepared is completed after the next start.
+    await Promise.all([...this.writeTails.values()]);
+    await Promise.allSettled([...this.markerRuns]);
+  }
+}
+
+/** Kafka's mapping of a failed __transaction_state append to what the client is told. */
+function appendErrorToClient(err: unknown): number {
+  const code = err instanceof KafkaError ? err.code : -1;
+  switch (code) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    default:
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref?.());
+}

@@ -1,0 +1,104 @@
+// Writing one transaction marker (a control batch, control-batch.ts) into a partition this broker
+// leads: through the storage's appendControlMarker when it has it (it then tracks the producer's
+// open transaction, the last stable offset and the aborted-transaction index), else as a plain
+// append of the control batch. Like Kafka's WriteTxnMarkers (acks=-1) it waits for the ISR before
+// the coordinator moves on. A partition led by another broker gets its marker through
+// WriteTxnMarkers to that leader (RemoteMarkers, as Kafka's TransactionMarkerChannelManager).
+import { BrokerConnection } from '../../client/connection.js';
+import { API } from '../../client/versions.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { buildControlBatch } from '../../protocol/records/control-batch.js';
+import type { BrokerContext } from '../broker-context.js';
+import type { MarkerWrite } from './coordinator.js';
+import { OFFSETS_TOPIC } from '../groups/types.js';
+
+const REPLICATION_TIMEOUT_MS = 30_000;
+
+interface MarkerCapableLog {
+  append(records: Buffer, opts?: { leaderEpoch?: number; now?: number }): Promise<{ lastOffset: number }>;
+  appendControlMarker?(m: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; leaderEpoch?: number; now?: number }): Promise<{ lastOffset: number }>;
+}
+
+export type MarkerBroker = Pick<BrokerContext, 'nodeId' | 'logs' | 'topics' | 'replication' | 'now' | 'groups'>;
+
+/**
+ * A marker for a partition this broker leads (the coordinator's own, or one WriteTxnMarkers
+ * brought). One into __consumer_offsets also ends the transaction's offsets there (TxnOffsetCommit):
+ * the group coordinator writes it in order with its own records.
+ */
+export function writeMarkerHere(broker: MarkerBroker, m: MarkerWrite): Promise<void> {
+  if (m.topic === OFFSETS_TOPIC) return broker.groups.writeTxnMarker(m.partition, m.producerId, m.commit, () => writeLocalMarker(broker, m));
+  return writeLocalMarker(broker, m);
+}
+
+export async function writeLocalMarker(broker: MarkerBroker, m: MarkerWrite): Promise<void> {
+  const state = broker.topics.partitionState(m.topic, m.partition);
+  if (!state) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${m.topic}-${m.partition} does not exist`);
+  if (state.leader !== broker.nodeId) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${m.topic}-${m.partition} is led by broker ${state.leader}`);
+  const log = broker.logs.get(m.topic, m.partition) as MarkerCapableLog | undefined;
+  if (!log) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${m.topic}-${m.partition} has no log here yet`);
+  const now = broker.now();
+  const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, commit: m.commit, leaderEpoch: state.leaderEpoch, now };
+  const result = log.appendControlMarker
+    ? await log.appendControlMarker(marker)
+    : await log.append(buildControlBatch(m.commit ? 'COMMIT' : 'ABORT', { ...marker, timestamp: now }), { leaderEpoch: state.leaderEpoch, now });
+  const replication = broker.replication as { waitForReplication?(t: string, p: number, next: number, timeoutMs: number, leaderEpoch?: number): Promise<number> } | undefined;
+  if (replication?.waitForReplication) {
+    const code = await replication.waitForReplication(m.topic, m.partition, result.lastOffset + 1, REPLICATION_TIMEOUT_MS, state.leaderEpoch);
+    if (code) throw new KafkaError(code, `the marker in ${m.topic}-${m.partition} was not replicated`);
+  }
+}
+
+/**
+ * Markers for partitions other brokers lead: one WriteTxnMarkers per marker to the leader, over a
+ * connection kept per broker. Any failure rejects (the coordinator retries with backoff); a broken
+ * connection is dropped and opened again on the next try.
+ */
+export class RemoteMarkers {
+  private readonly conns = new Map<number, Promise<BrokerConnection>>();
+  private closed = false;
+
+  constructor(private readonly broker: MarkerBroker) {}
+
+  async write(m: MarkerWrite, leader: number): Promise<void> {
+    if (this.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR, 'the broker is shutting down');
+    const conn = await this.connection(leader);
+    let body;
+    try {
+      body = await conn.request(API.WriteTxnMarkers, {
+        markers: [{ producerId: m.producerId, producerEpoch: m.producerEpoch, transactionResult: m.commit, coordinatorEpoch: m.coordinatorEpoch, topics: [{ name: m.topic, partitionIndexes: [m.partition] }] }],
+      });
+    } catch (err) {
+      this.drop(leader, conn);
+      throw new KafkaError(ErrorCode.NETWORK_EXCEPTION, `WriteTxnMarkers to broker ${leader} failed: ${(err as Error).message}`);
+    }
+    const code: number = body.markers?.[0]?.topics?.[0]?.partitions?.[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    if (code) throw new KafkaError(code, `broker ${leader} refused the marker for ${m.topic}-${m.partition}`);
+  }
+
+  private connection(nodeId: number): Promise<BrokerConnection> {
+    let p = this.conns.get(nodeId);
+    if (!p) {
+      const endpoint = this.broker.topics.liveBrokers().find((b) => b.nodeId === nodeId);
+      if (!endpoint) return Promise.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${nodeId} is not alive`));
+      p = BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.broker.nodeId}-txn-marker-sender`, connectTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+      this.conns.set(nodeId, p);
+      p.then(
+        (c) => c.onClose(() => this.conns.get(nodeId) === p && this.conns.delete(nodeId)),
+        () => this.conns.get(nodeId) === p && this.conns.delete(nodeId),
+      );
+    }
+    return p;
+  }
+
+  private drop(nodeId: number, conn: BrokerConnection): void {
+    conn.close();
+    this.conns.delete(nodeId);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.conns.values()) p.then((c) => c.close(), () => {});
+    this.conns.clear();
+  }
+}

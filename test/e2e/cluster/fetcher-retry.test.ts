@@ -1,0 +1,84 @@
+// A follower that has heard of a new leadership before its leader has (both learn it from the same
+// ZooKeeper write) is answered UNKNOWN_LEADER_EPOCH. In a failover the new leader's first acks=all
+// write waits for that follower, so it retries within tens of milliseconds, doubling up to
+// replica.fetch.backoff.ms, instead of waiting the whole backoff (1 s by default); and the long poll
+// of the partitions that are fine does not hold the retry up. The follower side (ReplicaFetcher, a
+// real PartitionLog) runs in process against a real kts broker, whose partitions are at epoch 0;
+// the follower acts on epoch 5, a leadership the broker has not heard of.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { waitFor } from '../../helpers/zookeeper.js';
+import { truncateForFollowing } from '../../../src/broker/replication/follower-truncation.js';
+import { ReplicaFetcher } from '../../../src/broker/replication/replica-fetcher.js';
+import { createLogger } from '../../../src/broker/logger.js';
+import { BrokerConfig } from '../../../src/config/broker-config.js';
+import { LogManager } from '../../../src/storage/index.js';
+
+const BACKOFF_MS = 1000;
+let broker: SpawnedBroker;
+let dir: string;
+let logs: LogManager;
+
+beforeAll(async () => {
+  broker = await spawnBroker();
+  const c = await RawClient.connect(broker.port);
+  try {
+    const res = await c.request(19, 4, {
+      topics: [{ name: 'retry', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    expect(res.topics[0].errorCode).toBe(0);
+  } finally {
+    c.close();
+  }
+  dir = mkdtempSync(join(tmpdir(), 'kts-fetcher-retry-'));
+  const config = new BrokerConfig(new Map([['log.dirs', dir]]));
+  logs = await LogManager.open({ logDirs: config.logDirs, defaults: config.logConfig(), now: Date.now, logger: createLogger({ level: 'error', write: () => {} }) });
+});
+
+afterAll(async () => {
+  await logs?.close();
+  await broker?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it('retries a partition its leader does not lead yet within tens of ms, doubling up to replica.fetch.backoff.ms', async () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', component: 'kts.broker.replica', write: (line) => lines.push(line) });
+  const ahead = await logs.create('retry', 1);
+  const fine = await logs.create('retry', 0);
+  const fetcher = new ReplicaFetcher({
+    nodeId: 7,
+    leaderId: 1,
+    host: '127.0.0.1',
+    port: broker.port,
+    maxWaitMs: 500,
+    maxBytes: 1 << 20,
+    backoffMs: BACKOFF_MS,
+    log,
+    truncate: (conn, p) => truncateForFollowing(conn, p, log),
+  });
+  const refusals = () => lines.filter((l) => /retry-1 at 0: error 75; backing off/.test(l)).length;
+  try {
+    fetcher.add(fine, 0); // fetched with the broker's epoch: a long poll of up to 500 ms each time
+    fetcher.add(ahead, 5);
+    await waitFor('the first refusal', async () => refusals() >= 1, 30_000);
+    const first = performance.now();
+    // 20 + 40 + 80 + 160 ms: four more tries in ~300 ms on an idle machine (one, after 1 s, before).
+    await waitFor('four quick retries', async () => refusals() >= 5, 30_000);
+    const quick = performance.now() - first;
+    expect(quick, lines.join('\n')).toBeLessThan(BACKOFF_MS);
+    // ...and no faster than doubling allows: the broker is not hammered while it stays behind.
+    await new Promise((r) => setTimeout(r, 2 * BACKOFF_MS));
+    const elapsed = performance.now() - first;
+    const bound = 5 + Math.ceil((elapsed - 300) / BACKOFF_MS) + 1;
+    expect(refusals(), lines.join('\n')).toBeLessThanOrEqual(bound);
+  } finally {
+    await fetcher.stop();
+  }
+});

@@ -1,0 +1,173 @@
+// Three kts brokers on the kts coordinator, for the leadership tests (controlled shutdown, preferred
+// replica election, ElectLeaders): start/stop by id, Metadata and produce/fetch through raw
+// requests, and the partition state nodes read straight from ZooKeeper (with their zxids).
+import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
+import { spawnCoordinator, waitFor } from '../../helpers/zookeeper.js';
+import type { CoordinatorKind, RunningCoordinator } from '../../helpers/coordinators.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
+import { ZooKeeperClient, type Stat } from '../../../src/cluster/zookeeper-client.js';
+
+export const IDS = [1, 2, 3];
+
+export interface PartitionStateNode {
+  leader: number;
+  leader_epoch: number;
+  isr: number[];
+  stat: Stat;
+}
+
+export class ThreeBrokers {
+  coordinator!: RunningCoordinator;
+  readonly brokers = new Map<number, SpawnedBroker>();
+  private readonly dataDirs = new Map<number, string>();
+  private readonly ports = new Map<number, number>();
+  private zk: ZooKeeperClient | undefined;
+
+  /**
+   * `tickTime` of the coordinator: it caps sessions at 20 ticks, so a test that pauses brokers
+   * (SIGSTOP) on a loaded machine asks for 1000 ms ticks and 20 s sessions.
+   */
+  constructor(private readonly overrides: Record<string, string>, private readonly opts: { tickTime?: number; coordinator?: CoordinatorKind } = {}) {}
+
+  async start(): Promise<void> {
+    const tickTime = this.opts.tickTime ?? 500;
+    this.coordinator = await (this.opts.coordinator ? this.opts.coordinator.start(tickTime) : spawnCoordinator({ props: { tickTime } }));
+    await Promise.all(IDS.map((id) => this.startBroker(id)));
+    this.zk = await ZooKeeperClient.connect(`127.0.0.1:${this.coordinator.port}/kafka`, { sessionTimeoutMs: 10_000 });
+  }
+
+  async startBroker(id: number): Promise<SpawnedBroker> {
+    const broker = await spawnBroker({
+      port: this.ports.get(id),
+      dataDir: this.dataDirs.get(id),
+      timeoutMs: 60_000,
+      overrides: {
+        'broker.id': String(id),
+        'zookeeper.connect': `127.0.0.1:${this.coordinator.port}/kafka`,
+        'zookeeper.session.timeout.ms': '10000',
+        'replica.fetch.wait.max.ms': '200',
+        ...this.overrides,
+      },
+    });
+    this.brokers.set(id, broker);
+    this.ports.set(id, broker.port);
+    this.dataDirs.set(id, broker.dataDir);
+    return broker;
+  }
+
+  isUp(id: number): boolean {
+    const b = this.brokers.get(id);
+    return !!b && b.process.exitCode === null && b.process.signalCode === null;
+  }
+
+  bootstrap(): string {
+    return IDS.filter((id) => this.isUp(id)).map((id) => this.brokers.get(id)!.bootstrap).join(',');
+  }
+
+  async stop(): Promise<void> {
+    await this.zk?.close();
+    for (const b of this.brokers.values()) await b.stop();
+    await this.coordinator?.stop();
+  }
+
+  /** The state node of a partition, as the controller last wrote it. */
+  async stateNode(topic: string, partition: number): Promise<PartitionStateNode> {
+    const { data, stat } = await this.zk!.getData(`/brokers/topics/${topic}/partitions/${partition}/state`);
+    return { ...JSON.parse(data!.toString()), stat };
+  }
+
+  /** A znode's data as text (relative to the /kafka chroot), or null when it does not exist. */
+  async nodeText(path: string): Promise<string | null> {
+    const node = await this.zk!.getData(path).catch(() => null);
+    return node?.data ? node.data.toString() : null;
+  }
+
+  /** /controller's JSON, or null while there is none. */
+  async controllerNode(): Promise<string | null> {
+    const node = await this.zk!.getData('/controller').catch(() => null);
+    return node?.data ? node.data.toString() : null;
+  }
+
+  /** The zxid of the last registration or departure under /brokers/ids. */
+  async lastBrokerChangeZxid(): Promise<number> {
+    return Number((await this.zk!.exists('/brokers/ids'))!.pzxid);
+  }
+
+  async createTopic(name: string, partitions: number, configs: Record<string, string> = {}, assignments?: number[][]): Promise<void> {
+    const via = IDS.find((id) => this.isUp(id))!;
+    const client = await RawClient.connect(this.brokers.get(via)!.port);
+    try {
+      const body = await client.request(19, 4, {
+        topics: [{
+          name,
+          numPartitions: assignments ? -1 : partitions,
+          replicationFactor: assignments ? -1 : 3,
+          assignments: (assignments ?? []).map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+          configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })),
+        }],
+        timeoutMs: 30_000,
+        validateOnly: false,
+      });
+      if (body.topics[0].errorCode !== 0) throw new Error(`CreateTopics ${name}: ${body.topics[0].errorCode} ${body.topics[0].errorMessage}`);
+    } finally {
+      client.close();
+    }
+    await waitFor(`${name} fully in sync`, async () => {
+      for (let p = 0; p < partitions; p++) {
+        const s = await this.stateNode(name, p).catch(() => null);
+        if (!s || s.isr.length !== (assignments?.[p].length ?? 3)) return null;
+      }
+      return true;
+    }, 30_000);
+  }
+
+  /** Metadata v9 of one topic, asked of broker `via`. */
+  async metadata(via: number, topic: string): Promise<any> {
+    const client = await RawClient.connect(this.brokers.get(via)!.port);
+    try {
+      const body = await client.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      return body.topics[0];
+    } finally {
+      client.close();
+    }
+  }
+
+  async produce(id: number, topic: string, partition: number, values: string[]): Promise<{ errorCode: number; baseOffset: number }> {
+    const client = await RawClient.connect(this.brokers.get(id)!.port);
+    try {
+      const batch = buildRecordBatch(values.map((value) => ({ value })));
+      const body = await client.request(0, 8, { transactionalId: null, acks: -1, timeoutMs: 20_000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
+      const r = body.responses[0].partitionResponses[0];
+      return { errorCode: r.errorCode, baseOffset: Number(r.baseOffset) };
+    } finally {
+      client.close();
+    }
+  }
+
+  /** One acks=all produce to broker `id`, tried again while its cache has not caught up (NOT_LEADER, UNKNOWN_TOPIC). */
+  async produceOk(id: number, topic: string, partition: number, value: string): Promise<number> {
+    return waitFor(`${value} acknowledged by broker ${id}`, async () => {
+      const r = await this.produce(id, topic, partition, [value]);
+      return r.errorCode === 0 ? r.baseOffset + 1 : null;
+    }, 30_000).then((next) => next - 1);
+  }
+
+  /** Every record of a partition up to its high watermark, read from broker `id`. */
+  async readAll(id: number, topic: string, partition: number): Promise<string[]> {
+    const client = await RawClient.connect(this.brokers.get(id)!.port);
+    try {
+      const fetched = await client.request(1, 11, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 10_000_000, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
+        forgottenTopicsData: [], rackId: '',
+      });
+      const p = fetched.responses[0].partitions[0];
+      if (p.errorCode !== 0) throw new Error(`Fetch ${topic}-${partition} from ${id}: error ${p.errorCode}`);
+      const { decodeFetchedRecords } = await import('../../../src/client/fetch.js');
+      return decodeFetchedRecords(topic, partition, p.records, 0, []).records.map((r) => r.value!.toString());
+    } finally {
+      client.close();
+    }
+  }
+}

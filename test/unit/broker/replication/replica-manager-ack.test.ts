@@ -1,0 +1,90 @@
+// acks=all must never be answered with success by a broker that no longer leads the partition. In
+// the nemesis test (network-partition.test.ts) broker 2 learned from ZooKeeper that broker 3 led
+// now (epoch 2, its log end 7039), then appended a produce that had passed its leader check before
+// (the batch was being prepared), and answered it 0: the replica manager had no leader state left
+// for the partition and took it for a one-replica one. Broker 2 then truncated the batch away as
+// broker 3's follower: an acknowledged write lost. Driven in process on real logs; the cluster view
+// is a plain in-memory state the test moves.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { BrokerConfig } from '../../../../src/config/broker-config.js';
+import { LogManager } from '../../../../src/storage/index.js';
+import { createLogger } from '../../../../src/broker/logger.js';
+import { ReplicaManager } from '../../../../src/broker/replication/replica-manager.js';
+import type { ClusterMetadata, PartitionState } from '../../../../src/cluster/cluster-metadata.js';
+import { buildRecordBatch } from '../../../../src/protocol/records/record-batch.js';
+import { ErrorCode } from '../../../../src/protocol/errors.js';
+
+let dir: string;
+let logs: LogManager;
+let manager: ReplicaManager;
+const states = new Map<string, PartitionState>();
+const listeners: (() => void)[] = [];
+
+function setState(topic: string, state: PartitionState): void {
+  states.set(`${topic}-0`, state);
+  for (const l of listeners) l();
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kts-replica-ack-'));
+  const log = createLogger({ level: 'error', component: 'test', write: () => {} });
+  const config = new BrokerConfig(new Map([['log.dirs', dir], ['broker.id', '1'], ['listeners', 'PLAINTEXT://127.0.0.1:9092'], ['min.insync.replicas', '2']]));
+  logs = await LogManager.open({ logDirs: config.logDirs, defaults: config.logConfig(), now: Date.now, logger: log.child('log') });
+  await logs.create('replicated', 0, config.logConfig());
+  await logs.create('single', 0, config.logConfig());
+  states.clear();
+  listeners.length = 0;
+  states.set('replicated-0', { leader: 1, leaderEpoch: 1, replicas: [1, 2, 3], isr: [1, 2, 3], zkVersion: 1 });
+  states.set('single-0', { leader: 1, leaderEpoch: 0, replicas: [1], isr: [1], zkVersion: 0 });
+  // Only what the replica manager reads; no broker is live, so following starts no fetcher.
+  const topics = {
+    partitionState: (topic: string, partition: number) => states.get(`${topic}-${partition}`),
+    liveBrokers: () => [],
+    get: () => undefined,
+    onStatesChanged: (l: () => void) => listeners.push(l),
+  } as unknown as ClusterMetadata;
+  manager = await ReplicaManager.start({ nodeId: 1, config, logs, topics, log, now: Date.now });
+});
+
+afterEach(async () => {
+  await manager.close();
+  await logs.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const batch = () => buildRecordBatch([{ value: 'v' }]);
+
+it('an append that lands after the leadership moved is answered NOT_LEADER_OR_FOLLOWER, not success', async () => {
+  const log = logs.get('replicated', 0)!;
+  expect(manager.leaderOf('replicated', 0)?.leaderEpoch).toBe(1);
+  // The produce passed its leader check at epoch 1; before its append, broker 3 took over.
+  setState('replicated', { leader: 3, leaderEpoch: 2, replicas: [1, 2, 3], isr: [3], zkVersion: 2 });
+  expect(manager.leaderOf('replicated', 0)).toBeUndefined();
+  const { lastOffset } = await log.append(batch(), { leaderEpoch: 1 });
+  expect(await manager.waitForReplication('replicated', 0, lastOffset + 1, 1000, 1)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  // Without the epoch (group and transaction coordinators' older callers) as well.
+  expect(await manager.waitForReplication('replicated', 0, lastOffset + 1, 1000)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+});
+
+it('an append made in an earlier leadership of this broker is not acknowledged by the later one', async () => {
+  const log = logs.get('replicated', 0)!;
+  setState('replicated', { leader: 3, leaderEpoch: 2, replicas: [1, 2, 3], isr: [1, 3], zkVersion: 2 });
+  const { lastOffset } = await log.append(batch(), { leaderEpoch: 1 });
+  setState('replicated', { leader: 1, leaderEpoch: 3, replicas: [1, 2, 3], isr: [1], zkVersion: 3 });
+  expect(manager.leaderOf('replicated', 0)?.leaderEpoch).toBe(3);
+  expect(await manager.waitForReplication('replicated', 0, lastOffset + 1, 1000, 1)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+});
+
+it('a leader waits for its ISR and ends the wait with NOT_LEADER_OR_FOLLOWER when deposed; one replica needs no wait', async () => {
+  const log = logs.get('replicated', 0)!;
+  const { lastOffset } = await log.append(batch(), { leaderEpoch: 1 });
+  const waiting = manager.waitForReplication('replicated', 0, lastOffset + 1, 5000, 1);
+  manager.followerFetched('replicated', 0, 2, lastOffset + 1);
+  setState('replicated', { leader: 2, leaderEpoch: 2, replicas: [1, 2, 3], isr: [2, 3], zkVersion: 2 });
+  expect(await waiting).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const single = await logs.get('single', 0)!.append(batch(), { leaderEpoch: 0 });
+  expect(await manager.waitForReplication('single', 0, single.lastOffset + 1, 1000, 0)).toBe(0);
+});
