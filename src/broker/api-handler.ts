@@ -9,13 +9,25 @@
 // response (Produce with acks=0).
 import type { BrokerContext } from './broker-context.js';
 import type { HandlerRegistry } from './handler-registry.js';
+import type { KafkaPrincipal, SecurityProtocol } from './security/principal.js';
+
+/** The connection a request came on: who sent it (the authorizer's principal) and through which listener. */
+export interface RequestConnection {
+  readonly id: number;
+  readonly remoteAddress: string;
+  /** The authenticated principal; User:ANONYMOUS on PLAINTEXT and on SSL without a client certificate. */
+  readonly principal: KafkaPrincipal;
+  /** The listener's name (e.g. PLAINTEXT, SASL_SSL, INTERNAL) and its security protocol. */
+  readonly listenerName: string;
+  readonly securityProtocol: SecurityProtocol;
+}
 
 export interface RequestContext {
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;
   readonly broker: BrokerContext;
-  readonly connection: { readonly id: number; readonly remoteAddress: string };
+  readonly connection: RequestConnection;
   /** Every registered API (ApiVersions answers from it). */
   readonly registry: HandlerRegistry;
 }

@@ -10,12 +10,16 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
+import { ANONYMOUS, type KafkaPrincipal, type SecurityProtocol } from '../security/principal.js';
 
 export interface ConnectionOptions {
   id: number;
   maxFrameSize: number;
   idleTimeoutMs: number;
   log: Logger;
+  /** The listener that accepted it (default PLAINTEXT). */
+  listenerName?: string;
+  securityProtocol?: SecurityProtocol;
   /** Handles one frame; resolves with the response chunks or null (no response), or rejects to close. */
   handleFrame(frame: Buffer, connection: Connection): Promise<Buffer[] | null>;
 }
@@ -49,6 +53,10 @@ function isOverlappable(frame: Buffer): boolean {
 export class Connection {
   readonly id: number;
   readonly remoteAddress: string;
+  readonly listenerName: string;
+  readonly securityProtocol: SecurityProtocol;
+  /** Who is connected: set by TLS client authentication or a completed SASL exchange. */
+  principal: KafkaPrincipal = ANONYMOUS;
   private readonly reader: FrameReader;
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -64,6 +72,8 @@ export class Connection {
   ) {
     this.id = opts.id;
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.listenerName = opts.listenerName ?? 'PLAINTEXT';
+    this.securityProtocol = opts.securityProtocol ?? 'PLAINTEXT';
     this.reader = new FrameReader(opts.maxFrameSize);
     socket.setNoDelay(true);
     if (opts.idleTimeoutMs > 0 && opts.idleTimeoutMs < 2 ** 31) {

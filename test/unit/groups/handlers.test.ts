@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRequestBody, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse, encodeConsumerSubscription } from '../../../src/protocol/index.js';
 import { groupHandlers, type GroupCoordinator } from '../../../src/broker/groups/index.js';
 import type { ApiHandler } from '../../../src/broker/api-handler.js';
+import { ANONYMOUS } from '../../../src/broker/security/principal.js';
 import { startCoordinator, silentLog } from './harness.js';
 
 const byKey = new Map(groupHandlers.map((h) => [h.apiKey, h]));
@@ -28,7 +29,7 @@ function makeCall(groups: GroupCoordinator) {
       correlationId: header.correlationId,
       clientId: header.clientId,
       broker: { nodeId: 1, advertised: { host: 'localhost', port: 9092 }, groups, log: silentLog, topics: singleBroker },
-      connection: { id: 1, remoteAddress: '::ffff:127.0.0.1' },
+      connection: { id: 1, remoteAddress: '::ffff:127.0.0.1', principal: ANONYMOUS, listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' },
     } as any;
     const response = await handler.handle(request, ctx);
     const out = Buffer.concat(encodeResponse(apiKey, version, 7, response!)).subarray(4);

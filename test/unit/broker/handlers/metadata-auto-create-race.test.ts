@@ -15,6 +15,7 @@ import { createHandlerRegistry } from '../../../../src/broker/handlers/index.js'
 import metadataHandler from '../../../../src/broker/handlers/03-metadata.js';
 import type { BrokerContext } from '../../../../src/broker/broker-context.js';
 import type { RequestContext } from '../../../../src/broker/api-handler.js';
+import { ANONYMOUS } from '../../../../src/broker/security/principal.js';
 import { ErrorCode, KafkaError } from '../../../../src/protocol/errors.js';
 
 let dir: string;
@@ -38,7 +39,7 @@ beforeEach(async () => {
   topics.setSelf({ nodeId: config.nodeId, host: '127.0.0.1', port: 9092, rack: null });
   const broker = { nodeId: config.nodeId, clusterId: topics.clusterId, config, logs, topics, log, now: Date.now } as unknown as BrokerContext;
   const registry = createHandlerRegistry();
-  ctx = (apiVersion) => ({ apiVersion, correlationId: 1, clientId: 'test', broker, connection: { id: 1, remoteAddress: '127.0.0.1:40000' }, registry });
+  ctx = (apiVersion) => ({ apiVersion, correlationId: 1, clientId: 'test', broker, connection: { id: 1, remoteAddress: '127.0.0.1:40000', principal: ANONYMOUS, listenerName: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' }, registry });
 });
 
 afterEach(async () => {
