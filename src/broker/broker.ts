@@ -186,6 +186,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
       nodeId,
       generateProducerId: () => producerIdManagerFor({ config, topics, logs: openedLogs }).generate(),
       // Partitions another broker leads get their markers through WriteTxnMarkers.
+      replication: () => replication,
       writeMarker: (m) => {
         const leader = topics.partitionState(m.topic, m.partition)?.leader ?? nodeId;
         return leader >= 0 && leader !== nodeId ? sendMarkers.write(m, leader) : writeMarkerHere(markerBroker, m);

@@ -166,6 +166,8 @@ export const KTS_READ: ConfigKey[] = [
   key('transaction.state.log.replication.factor', 'SHORT', '3', atLeast(1)),
   key('transaction.state.log.segment.bytes', 'INT', '104857600', atLeast(1)),
   key('transaction.state.log.min.isr', 'INT', '2', atLeast(1)),
+  // How long the transaction coordinator waits for the ISR to have what it appended (Kafka's TransactionConfig.requestTimeoutMs).
+  key('request.timeout.ms', 'INT', '30000'),
   key('producer.id.expiration.ms', 'INT', '86400000', atLeast(1)),
 ];
 
@@ -324,7 +326,6 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
   ['replica.socket.timeout.ms', 'INT'],
   ['replication.quota.window.num', 'INT', atLeast(1)],
   ['replication.quota.window.size.seconds', 'INT', atLeast(1)],
-  ['request.timeout.ms', 'INT'],
   ['request_percentage', 'DOUBLE'],
   ['reserved.broker.max.id', 'INT', atLeast(0)],
   ['sasl.client.callback.handler.class', 'CLASS'],

@@ -41,6 +41,11 @@ export interface CoordinatorAcks {
   /** The replica manager once it runs (it starts after the coordinators). */
   replication: () => ReplicationLike | undefined;
   timeoutMs: number;
+  /**
+   * The topic's min.insync.replicas (Kafka's transaction.state.log.min.isr), capped by the
+   * replication factor it is created with; absent: the broker's default.
+   */
+  minInsyncReplicas?: number;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -79,8 +84,11 @@ export class TopicCoordinatorLog implements CoordinatorLog {
     // kts takes what is there, so that a one- or two-broker cluster keeps working groups.
     const live = this.topics.liveBrokers?.().length ?? 1;
     const replicationFactor = Math.max(1, Math.min(this.configuredReplicationFactor, live));
+    const configs = { ...this.topicConfigs };
+    const minIsr = this.acks?.minInsyncReplicas;
+    if (minIsr !== undefined) configs['min.insync.replicas'] = String(Math.max(1, Math.min(minIsr, replicationFactor)));
     this.creating = this.topics
-      .create(this.topic, this.configuredPartitions, { ...this.topicConfigs }, { internal: true, replicationFactor })
+      .create(this.topic, this.configuredPartitions, configs, { internal: true, replicationFactor })
       .then(
         () => this.log.info(`Created ${this.topic} with ${this.configuredPartitions} partitions and replication factor ${replicationFactor}`),
         (err) => {

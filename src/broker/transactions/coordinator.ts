@@ -77,7 +77,12 @@ export class TransactionCoordinator {
   readonly txns = new Map<string, TxnMetadata>();
   readonly loadingPartitions = new Set<number>();
   closed = false;
+  /** Per partition of __transaction_state: the last append queued, and the last apply (after its replication). */
   private readonly writeTails = new Map<number, Promise<unknown>>();
+  private readonly applyTails = new Map<number, Promise<unknown>>();
+  private closeNow: () => void = () => {};
+  /** Resolves when close() begins: writes waiting for the ISR give up. */
+  private readonly closing = new Promise<void>((resolve) => (this.closeNow = resolve));
   private readonly markerRuns = new Set<Promise<void>>();
   /** Completions (markers, then the Complete state) of transactions whose partitions this broker all leads. */
   private readonly localCompletions = new Map<TxnMetadata, Promise<void>>();
@@ -432,26 +437,42 @@ export class TransactionCoordinator {
     return code;
   }
 
-  /** Appends one record for `txn` in order with every other write to its partition, then runs `apply`. */
+  /**
+   * Appends one record for `txn` in order with every other write to its partition, then runs
+   * `apply` once the partition's ISR has it (the high watermark covers it: acks=-1, as Kafka's
+   * transaction log), also in order. The next append does not wait for this one's replication,
+   * only its apply does. A record the ISR did not confirm is not applied: the client gets an error
+   * and retries, so no client is ever told of a state a new coordinator might not have.
+   */
   private write(txn: TxnMetadata, value: Buffer | null, apply: () => void): Promise<number> {
     const partition = this.partitionFor(txn.transactionalId);
-    const tail = this.writeTails.get(partition) ?? Promise.resolve();
-    const next = tail.then(async () => {
-      if (!this.ownsPartition(partition) || this.closed) return ErrorCode.NOT_COORDINATOR;
+    const failed = (err: unknown, what: string) => {
+      this.opts.log.warn(`${what} the state of ${txn.transactionalId} to __transaction_state-${partition} failed: ${(err as Error).message}`);
+      return appendErrorToClient(err);
+    };
+    const appended = chain(this.writeTails, partition, async (): Promise<{ code: number; replicated?: Promise<void> }> => {
+      if (!this.ownsPartition(partition) || this.closed) return { code: ErrorCode.NOT_COORDINATOR };
       try {
-        await this.opts.store.append(partition, [{ key: encodeTxnKey(txn.transactionalId), value }], this.opts.now());
+        const { replicated } = await this.opts.store.append(partition, [{ key: encodeTxnKey(txn.transactionalId), value }], this.opts.now());
+        return { code: 0, replicated };
       } catch (err) {
-        this.opts.log.warn(`Writing the state of ${txn.transactionalId} to __transaction_state-${partition} failed: ${(err as Error).message}`);
-        return appendErrorToClient(err);
+        return { code: failed(err, 'Writing') };
       }
+    });
+    return chain(this.applyTails, partition, async () => {
+      const { code, replicated } = await appended;
+      if (code) return code;
+      try {
+        // A close does not wait for the ISR: what was appended is reloaded from the log.
+        if ((await Promise.race([replicated!.then(() => true), this.closing])) !== true) return ErrorCode.NOT_COORDINATOR;
+      } catch (err) {
+        return failed(err, 'Replicating');
+      }
+      // Leadership may have moved while the ISR was awaited; the new leader loaded its own copy.
+      if (!this.ownsPartition(partition) || this.closed) return ErrorCode.NOT_COORDINATOR;
       apply();
       return 0;
     });
-    this.writeTails.set(partition, next);
-    void next.then(() => {
-      if (this.writeTails.get(partition) === next) this.writeTails.delete(partition);
-    });
-    return next;
   }
 
   /** Reads partitions of __transaction_state into memory (all at start, or those just gained); returns how many ids. */
@@ -499,9 +520,10 @@ export class TransactionCoordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closeNow();
     for (const t of this.timers) clearInterval(t);
     // Marker loops see `closed` and stop; what was prepared is completed after the next start.
-    await Promise.all([...this.writeTails.values()]);
+    await Promise.all([...this.writeTails.values(), ...this.applyTails.values()]);
     await Promise.allSettled([...this.markerRuns]);
   }
 }
@@ -521,6 +543,17 @@ function appendErrorToClient(err: unknown): number {
     default:
       return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
+}
+
+/** Runs `fn` after the last task chained for `partition` settles; the tail is forgotten once it is the last. */
+function chain<T>(tails: Map<number, Promise<unknown>>, partition: number, fn: () => Promise<T>): Promise<T> {
+  const next = (tails.get(partition) ?? Promise.resolve()).then(fn, fn);
+  tails.set(partition, next);
+  const forget = () => {
+    if (tails.get(partition) === next) tails.delete(partition);
+  };
+  next.then(forget, forget);
+  return next;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,7 +6,7 @@ import type { ClusterMetadata } from '../../cluster/cluster-metadata.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { LogManager } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
-import { TopicCoordinatorLog, type LogManagerLike, type TopicRegistryLike } from '../groups/topic-log.js';
+import { TopicCoordinatorLog, type LogManagerLike, type ReplicationLike, type TopicRegistryLike } from '../groups/topic-log.js';
 import addPartitionsToTxn from '../handlers/24-add-partitions-to-txn.js';
 import addOffsetsToTxn from '../handlers/25-add-offsets-to-txn.js';
 import endTxn from '../handlers/26-end-txn.js';
@@ -32,6 +32,8 @@ export interface StartTransactionsOptions {
   nodeId: number;
   generateProducerId: () => Promise<number>;
   writeMarker: (m: MarkerWrite) => Promise<void>;
+  /** The replica manager once it runs (it starts after the coordinators); absent on a lone broker. */
+  replication?: () => ReplicationLike | undefined;
 }
 
 export function startTransactionCoordinator(o: StartTransactionsOptions): Promise<TransactionCoordinator> {
@@ -44,6 +46,14 @@ export function startTransactionCoordinator(o: StartTransactionsOptions): Promis
     num('transaction.state.log.replication.factor'),
     TXN_TOPIC,
     transactionTopicConfigs(num('transaction.state.log.segment.bytes')),
+    // Kafka appends to the transaction log with acks=-1 (TransactionLog.EnforcedRequiredAcks) and
+    // request.timeout.ms: a state is answered only once the ISR has it, so a new coordinator elected
+    // from the ISR knows every transition a client was told about.
+    {
+      replication: o.replication ?? (() => undefined),
+      timeoutMs: num('request.timeout.ms'),
+      minInsyncReplicas: num('transaction.state.log.min.isr'),
+    },
   );
   const topics = o.topics;
   return TransactionCoordinator.start({

@@ -9,9 +9,10 @@ import { TxnState, type TxnPartitions, type TxnStateId } from './state.js';
 export const TXN_TOPIC = '__transaction_state';
 
 /**
- * Kafka's transactionTopicConfigs (unclean election off, uncompressed, compacted). Not its
- * min.insync.replicas (transaction.state.log.min.isr, 2): kts caps the replication factor by the live
- * brokers, as for __consumer_offsets, and a one-broker cluster must keep working.
+ * Kafka's transactionTopicConfigs (unclean election off, uncompressed, compacted). Its
+ * min.insync.replicas (transaction.state.log.min.isr, 2) is added at creation (topic-log.ts), capped
+ * by the replication factor: kts caps that by the live brokers, as for __consumer_offsets, and a
+ * one-broker cluster must keep working.
  */
 export function transactionTopicConfigs(segmentBytes: number): Record<string, string> {
   return {
