@@ -3,21 +3,28 @@
 // the face:
 //   plain  Kafka 3.9's bytes. The default whenever stdout is not a terminal, so scripts written for
 //          Kafka's tools keep working byte for byte.
-//   table  the default on a terminal: colour (chalk), tables (cli-table3), a spinner (ora) for waits
-//          over 300 ms, errors with a hint. Those libraries are imported only in this mode.
+//   table  the default on a terminal: colour (chalk), compact tables fitted to the terminal's width
+//          (table.ts), a spinner (ora) for waits over 300 ms, a success line after a change, errors
+//          with a hint. Those modules are imported only in this mode.
 //   json   one JSON document on stdout (shapes per tool are listed in src/cli/README.md).
 //   jsonl  one JSON object per line; the console consumer's record stream (replayable by
 //          `console-producer --input jsonl`).
 import type { Writable } from 'node:stream';
 import { UsageError } from './errors.js';
+import type { Cell, Tone } from './table.js';
 
 export type OutputMode = 'plain' | 'table' | 'json' | 'jsonl';
 export const OUTPUT_MODES: readonly OutputMode[] = ['plain', 'table', 'json', 'jsonl'];
 
 export interface TableView {
+  /** Lines above the table: the first in bold, the others dim; cut to the terminal's width. */
   title?: string;
   head: string[];
-  rows: (string | number)[][];
+  rows: Cell[][];
+  /** Columns aligned right; default: the columns whose every value is a number. */
+  alignRight?: boolean[];
+  /** Printed (dim) instead of the header when there are no rows; without it the header is printed alone. */
+  empty?: string;
 }
 
 export interface View {
@@ -27,6 +34,12 @@ export interface View {
   json: unknown;
   /** The terminal face; without it the terminal gets `plain`. */
   tables?: TableView[];
+  /**
+   * What a change did, in words (`Deleted topic orders.`): printed in green on the terminal face
+   * after the tables (instead of `plain` when there are none). Kafka prints nothing for some
+   * changes; a person at a terminal should still see that it worked.
+   */
+  done?: string;
 }
 
 export interface Style {
@@ -49,11 +62,8 @@ export interface OutputOptions {
   stderr?: Writable & { isTTY?: boolean };
 }
 
-type TableCtor = new (opts: object) => { push(...rows: unknown[]): void; toString(): string };
-
 export class Output {
   style: Style = NO_STYLE;
-  private tableCtor?: TableCtor;
 
   private constructor(
     readonly mode: OutputMode,
@@ -111,26 +121,47 @@ export class Output {
         this.write(`${JSON.stringify(view.json)}\n`);
         return;
       case 'table':
-        if (view.tables && view.tables.length > 0) {
-          this.write(await this.renderTables(view.tables));
-          return;
-        }
-        this.write(view.plain);
+        if (view.tables && view.tables.length > 0) this.write(await this.renderTables(view.tables));
+        else if (!view.done) this.write(view.plain);
+        if (view.done) this.write(`${this.fit(this.style.green(view.done))}\n`);
         return;
       default:
         this.write(view.plain);
     }
   }
 
+  /**
+   * The terminal's width in columns: the terminal's own when stdout is one, else $COLUMNS, else
+   * undefined (no limit: `--output table` into a pipe).
+   */
+  get width(): number | undefined {
+    const cols = this.stdout.isTTY ? (this.stdout as { columns?: number }).columns : undefined;
+    if (cols && cols > 0) return cols;
+    const env = Number(process.env.COLUMNS);
+    return Number.isInteger(env) && env > 0 ? env : undefined;
+  }
+
+  /** A line cut to the terminal's width (for titles and notes of the terminal face). */
+  fit(line: string): string {
+    const width = this.width;
+    if (width === undefined || line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').length <= width) return line;
+    return `${[...line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')].slice(0, width - 1).join('')}…`;
+  }
+
+  /** Tables as compact, width-fitted lines (src/cli/table.ts), a blank line after each. */
   async renderTables(tables: TableView[]): Promise<string> {
-    if (!this.tableCtor) this.tableCtor = (await import('cli-table3')).default as unknown as TableCtor;
+    const { renderTable, truncateEnd } = await import('./table.js');
+    const s = this.style;
+    const paint = (tone: Tone | 'head', text: string): string =>
+      tone === 'head' ? s.cyan(text) : tone === 'bad' ? s.red(text) : tone === 'warn' ? s.yellow(text) : tone === 'good' ? s.green(text) : tone === 'dim' ? s.dim(text) : s.bold(text);
+    const width = this.width;
     const parts: string[] = [];
     for (const t of tables) {
-      const table = new this.tableCtor({ head: t.head.map((h) => this.style.cyan(h)), style: { head: [], border: [] } });
-      for (const row of t.rows) table.push(row.map(String));
-      parts.push(`${t.title ? `${this.style.bold(t.title)}\n` : ''}${table.toString()}\n`);
+      const title = t.title === undefined ? [] : t.title.split('\n').map((l, i) => (i === 0 ? s.bold : s.dim)(width === undefined ? l : truncateEnd(l, width)));
+      const body = t.rows.length === 0 && t.empty !== undefined ? [s.dim(width === undefined ? t.empty : truncateEnd(t.empty, width))] : renderTable(t, paint, width);
+      parts.push([...title, ...body].map((l) => `${l}\n`).join(''));
     }
-    return parts.join('');
+    return parts.join('\n');
   }
 
   /** One line on stderr. */

@@ -121,6 +121,8 @@ export function offsetJson(r: OffsetRow): Record<string, string | number | null>
   };
 }
 
+export const TERMINAL_OFFSETS_HEAD = ['TOPIC', 'PART', 'CURRENT', 'LOG-END', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'];
+
 /** Kafka's offsets table: column widths and header. `extra` columns follow CLIENT-ID (kts --watch). */
 export function offsetsLayout(rows: OffsetRow[], extra: { head: string; width: number }[] = []): { widths: (number | undefined)[]; header: string[] } {
   const widths: (number | undefined)[] = [
@@ -155,7 +157,10 @@ export async function describeOffsets(client: KafkaClient, groupIds: string[], n
     const { widths, header } = offsetsLayout(rows);
     const cells = rows.map((r) => [r.group, r.topic, r.partition, r.current, r.logEnd, r.lag, r.consumerId, r.host, r.clientId]);
     plain.push(`\n${row(header, widths)}${cells.map((c) => `\n${row(c, widths)}`).join('')}\n`);
-    tables.push({ title: `${g.group} (${g.state})`, head: header.slice(1), rows: cells.map((c) => c.slice(1)) });
+    // Lag is what a person looks for: yellow while there is some, green at zero.
+    const lagCell = (lag: string) => (lag === MISSING ? lag : { text: lag, tone: lag === '0' ? ('good' as const) : ('warn' as const) });
+    // Kafka's long headers would take half of an 80-column terminal on their own.
+    tables.push({ title: `${g.group} (${g.state})`, head: TERMINAL_OFFSETS_HEAD, rows: cells.map((c) => [...c.slice(1, 5), lagCell(c[5]), ...c.slice(6)]) });
   }
   return { plain: plain.join(''), json: { groups: json }, tables };
 }

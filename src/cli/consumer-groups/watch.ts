@@ -11,6 +11,7 @@
 import type { KafkaClient } from '../../client/index.js';
 import type { ToolContext } from '../tool.js';
 import { collectOffsets, offsetJson, offsetsLayout, offsetsStateNote, type GroupOffsets, type Notes, type OffsetRow } from './describe.js';
+import { truncateMiddle } from '../table.js';
 import { MISSING, javaString, row } from './text.js';
 
 export const DEFAULT_WATCH_SECONDS = 2;
@@ -158,26 +159,29 @@ async function tickTerminal(ctx: ToolContext, tick: Tick, seconds: number): Prom
   const parts: string[] = [];
   const time = tick.time.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   for (const { offsets: g, rates } of tick.groups) {
-    parts.push(`${s.bold(g.group)}  ${g.state === 'Stable' ? s.green(g.state) : s.yellow(g.state)}  ${s.dim(time)}\n`);
+    // The group name gives way first when the header line is too wide for the terminal.
+    const room = (ctx.out.width ?? Infinity) - g.state.length - time.length - 4;
+    const name = room < g.group.length ? truncateMiddle(g.group, Math.max(1, room)) : g.group;
+    parts.push(ctx.out.fit(`${s.bold(name)}  ${g.state === 'Stable' ? s.green(g.state) : g.state === 'Dead' ? s.red(g.state) : s.yellow(g.state)}  ${s.dim(time)}`) + '\n');
     if (g.rows.length === 0) {
-      parts.push(`${s.dim(g.state === 'Dead' ? `Consumer group '${g.group}' does not exist.` : 'No committed offsets and no assigned partitions.')}\n\n`);
+      parts.push(`${ctx.out.fit(s.dim(g.state === 'Dead' ? `Consumer group '${g.group}' does not exist.` : 'No committed offsets and no assigned partitions.'))}\n\n`);
       continue;
     }
     const rows = g.rows.map((r, i) => {
       const x = rates[i];
-      const lag = x.lagChange === null || x.lagChange === 0 ? r.lag : x.lagChange > 0 ? s.red(r.lag) : s.green(r.lag);
+      const lag = x.lagChange === null || x.lagChange === 0 ? r.lag : { text: r.lag, tone: x.lagChange > 0 ? ('bad' as const) : ('good' as const) };
       const eta = formatEta(x);
-      return [r.topic, r.partition, r.current, r.logEnd, lag, formatRate(x.consumeRate), formatRate(x.produceRate), x.lagGrowing ? s.red(eta) : eta, r.consumerId];
+      return [r.topic, r.partition, r.current, r.logEnd, lag, formatRate(x.consumeRate), formatRate(x.produceRate), x.lagGrowing ? { text: eta, tone: 'bad' as const } : eta, r.consumerId];
     });
     parts.push(
       await ctx.out.renderTables([
-        { head: ['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUME/s', 'PRODUCE/s', 'TIME-TO-ZERO-LAG', 'CONSUMER-ID'], rows },
+        { head: ['TOPIC', 'PART', 'CURRENT', 'LOG-END', 'LAG', 'CONSUME/s', 'PRODUCE/s', 'ETA', 'CONSUMER-ID'], rows },
       ]),
       '\n',
     );
   }
   if (tick.groups.length === 0) parts.push(`${s.dim('No consumer groups.')}\n\n`);
-  parts.push(`${s.dim(`Every ${seconds}s. Rates are records/s since the previous refresh. Ctrl-C to stop.`)}\n`);
+  parts.push(`${ctx.out.fit(s.dim(`Every ${seconds}s. Rates in records/s; ETA: time until the lag is 0. Ctrl-C to stop.`))}\n`);
   return parts.join('');
 }
 

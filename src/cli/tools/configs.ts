@@ -6,7 +6,7 @@ import type { ConfigEntry, KafkaClient, ResourceTypeName } from '../../client/in
 import { bootstrapFrom, connect, readPropertiesFile } from '../connect.js';
 import { CliError, UsageError, oneLine } from '../errors.js';
 import type { ParsedArgs } from '../options.js';
-import type { View } from '../output.js';
+import type { TableView, View } from '../output.js';
 import type { ToolContext } from '../tool.js';
 
 type EntityType = 'topics' | 'brokers' | 'broker-loggers';
@@ -120,6 +120,23 @@ export function describeLines(type: EntityType, name: string, all: boolean, entr
   return lines;
 }
 
+/** The terminal face of one entity's configs: NAME, VALUE, SOURCE; sensitive values hidden. */
+export function configsTable(type: EntityType, name: string, all: boolean, entries: ConfigEntry[]): TableView {
+  const title = name === '' && type === 'brokers' ? `Default configs for ${type} in the cluster` : `${all ? 'All' : 'Dynamic'} configs for ${type.slice(0, -1)} ${name}`;
+  return {
+    title,
+    head: ['NAME', 'VALUE', 'SOURCE'],
+    alignRight: [false, false, false],
+    rows: entries.map((e) => [
+      e.name,
+      e.isSensitive ? { text: '(sensitive)', tone: 'dim' as const } : e.value === null ? { text: 'null', tone: 'dim' as const } : e.value,
+      // Where the value comes from: a dynamic override stands out from the defaults.
+      { text: e.source, tone: /^DYNAMIC_/.test(e.source) ? ('bold' as const) : ('dim' as const) },
+    ]),
+    empty: all ? 'No configs.' : 'No dynamic configs (every value is the default; --all lists them).',
+  };
+}
+
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const target = resolveTarget(args);
   const props = args.has('command-config') ? await readPropertiesFile(args.str('command-config')!) : new Map<string, string>();
@@ -152,16 +169,18 @@ async function describe(client: KafkaClient, target: ConfigTarget, all: boolean,
   else names = [...(await client.admin.describeCluster()).brokers.map((b) => String(b.nodeId)).sort((a, b) => Number(a) - Number(b)), ...(target.type === 'brokers' ? [''] : [])];
   const lines: string[] = [];
   const entities: unknown[] = [];
+  const tables: TableView[] = [];
   for (const name of names) {
     const entries = await ctx.out.spin('Describing configs', dynamicEntries(client, target.type, name, all, true));
     lines.push(...describeLines(target.type, name, all, entries));
+    tables.push(configsTable(target.type, name, all, entries));
     entities.push({
       type: target.type,
       name,
       configs: entries.map((e) => ({ name: e.name, value: e.isSensitive ? null : e.value, source: e.source, sensitive: e.isSensitive, synonyms: e.synonyms })),
     });
   }
-  const view: View = { plain: lines.map((l) => `${l}\n`).join(''), json: { entities } };
+  const view: View = { plain: lines.map((l) => `${l}\n`).join(''), json: { entities }, tables };
   await ctx.out.print(view);
 }
 

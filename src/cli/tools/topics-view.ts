@@ -55,13 +55,23 @@ export function describeView(blocks: DescribeBlock[]): View {
     if (b.summary) lines.push(topicSummaryLine(b.topic));
     for (const p of b.partitions) lines.push(partitionLine(b.topic.name, p));
   }
-  const tables: TableView[] = blocks.map((b) => ({
-    title: `${b.topic.name}  ${b.topic.partitions.length} partition(s), replication factor ${b.topic.replicationFactor}` +
-      (b.topic.topicId && b.topic.topicId !== ZERO_TOPIC_ID ? `, id ${b.topic.topicId}` : '') +
-      (b.topic.configs.length > 0 ? `\n  configs: ${b.topic.configs.map((c) => `${c.name}=${c.value}`).join(', ')}` : ''),
-    head: ['Partition', 'Leader', 'Replicas', 'Isr'],
-    rows: b.partitions.map((p) => [p.partition, p.leader >= 0 ? p.leader : 'none', p.replicas.join(','), p.isr.join(',')]),
-  }));
+  const tables: TableView[] = blocks.map((b) => {
+    const moving = b.partitions.some((p) => p.reassignment);
+    return {
+      title: `${b.topic.name}  ${b.topic.partitions.length} partition(s), replication factor ${b.topic.replicationFactor}` +
+        (b.topic.topicId && b.topic.topicId !== ZERO_TOPIC_ID ? `, id ${b.topic.topicId}` : '') +
+        (b.topic.configs.length > 0 ? `\nconfigs: ${b.topic.configs.map((c) => `${c.name}=${c.value}`).join(', ')}` : ''),
+      head: ['Partition', 'Leader', 'Replicas', 'Isr', ...(moving ? ['Adding', 'Removing'] : [])],
+      rows: b.partitions.map((p) => [
+        p.partition,
+        p.leader >= 0 ? p.leader : { text: 'none', tone: 'bad' as const },
+        p.replicas.join(','),
+        // Fewer in sync than replicas: under-replicated.
+        p.isr.length < p.replicas.length ? { text: p.isr.join(',') || 'none', tone: p.isr.length === 0 ? ('bad' as const) : ('warn' as const) } : p.isr.join(','),
+        ...(moving ? [p.reassignment?.adding.join(',') ?? '', p.reassignment?.removing.join(',') ?? ''] : []),
+      ]),
+    };
+  });
   return {
     plain: lines.map((l) => `${l}\n`).join(''),
     json: {
@@ -93,7 +103,23 @@ export function listView(names: string[]): View {
 export const COLLISION_WARNING =
   "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.";
 
+/** `--alter`: Kafka prints nothing; the terminal gets a line saying what changed. */
+export function alteredView(names: string[], partitions: number): View {
+  const done = names.length === 0 ? 'No topic matched: nothing altered.' : `${names.length === 1 ? `Topic ${names[0]} now has` : `Topics ${names.join(', ')} now have`} ${partitions} partitions.`;
+  return { plain: '', json: { altered: names, partitions }, done };
+}
+
+/** `--delete`: Kafka prints nothing; the terminal gets a line saying what went. */
+export function deletedView(names: string[]): View {
+  const done = names.length === 0 ? 'No topic matched: nothing deleted.' : `Deleted ${names.length === 1 ? 'topic' : 'topics'} ${names.join(', ')}.`;
+  return { plain: '', json: { deleted: names }, done };
+}
+
 export function createdView(name: string, created: boolean, warn: boolean): View {
   const lines = [...(warn ? [COLLISION_WARNING] : []), ...(created ? [`Created topic ${name}.`] : [])];
-  return { plain: lines.map((l) => `${l}\n`).join(''), json: { created: created ? name : null, topic: name } };
+  return {
+    plain: lines.map((l) => `${l}\n`).join(''),
+    json: { created: created ? name : null, topic: name },
+    done: created ? `Created topic ${name}.` : `Topic ${name} already exists: nothing changed (--if-not-exists).`,
+  };
 }

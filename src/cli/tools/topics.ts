@@ -6,7 +6,7 @@ import { bootstrapFrom, connect, includeList, INTERNAL_TOPICS, readPropertiesFil
 import { CliError, UsageError } from '../errors.js';
 import { rejectCombination, requireOptions, type ParsedArgs } from '../options.js';
 import type { ToolContext } from '../tool.js';
-import { COLLISION_WARNING, createdView, describeView, listView, type DescribeBlock, type PartitionDescription, type TopicDescription } from './topics-view.js';
+import { COLLISION_WARNING, alteredView, createdView, deletedView, describeView, listView, type DescribeBlock, type PartitionDescription, type TopicDescription } from './topics-view.js';
 import { javaHashMapOrder } from '../java-hash-order.js';
 
 const ACTIONS = ['create', 'list', 'alter', 'describe', 'delete'] as const;
@@ -130,9 +130,7 @@ async function create(client: KafkaClient, args: ParsedArgs, ctx: ToolContext): 
       throw new CliError(`Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`);
     } else throw result.error;
   }
-  const view = createdView(name, created, false);
-  if (ctx.out.mode === 'table' && created) view.plain = `${ctx.out.style.green(`Created topic ${name}.`)}\n`;
-  await ctx.out.print(view);
+  await ctx.out.print(createdView(name, created, false));
 }
 
 async function describe(client: KafkaClient, args: ParsedArgs, ctx: ToolContext): Promise<void> {
@@ -251,7 +249,7 @@ async function alter(client: KafkaClient, args: ParsedArgs, ctx: ToolContext): P
     const failed = results.find((r) => r.error);
     if (failed?.error) throw failed.error;
   }
-  await ctx.out.print({ plain: '', json: { altered: topics.map((t) => t.name), partitions: count } });
+  await ctx.out.print(alteredView(topics.map((t) => t.name), count));
 }
 
 async function remove(client: KafkaClient, args: ParsedArgs, ctx: ToolContext): Promise<void> {
@@ -260,5 +258,5 @@ async function remove(client: KafkaClient, args: ParsedArgs, ctx: ToolContext): 
   const results = topics.length > 0 ? await client.admin.deleteTopics(topics.map((t) => t.name)) : [];
   const failed = results.find((r) => r.error);
   if (failed?.error) throw failed.error;
-  await ctx.out.print({ plain: '', json: { deleted: topics.map((t) => t.name) } });
+  await ctx.out.print(deletedView(topics.map((t) => t.name)));
 }

@@ -137,10 +137,9 @@ describe('help and output', () => {
     expect((await Output.create({ stdout: capture(true), stderr: capture(true), requested: 'plain' })).mode).toBe('plain');
   });
 
-  it('renders tables on a terminal', async () => {
+  it('renders compact tables on a terminal: no borders, no row separators', async () => {
     const out = await Output.create({ stdout: capture(true), stderr: capture(true) });
-    const text = await out.renderTables([{ head: ['Topic', 'Partition'], rows: [['orders', 0]] }]);
-    expect(text).toContain('orders');
-    expect(text).toContain('─');
+    const text = (await out.renderTables([{ title: 'orders', head: ['Topic', 'Partition'], rows: [['orders', 0], ['payments', 12]] }])).replace(/\x1b\[[0-9;]*m/g, '');
+    expect(text).toBe('orders\nTopic     Partition\norders            0\npayments         12\n');
   });
 });
