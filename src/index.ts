@@ -1,5 +1,6 @@
 // The library entry: run a real broker inside your own process (test suites, tools).
 export { startBroker, type BrokerHandle, type BrokerOptions } from './broker/index.js';
+export { startCluster, type ClusterHandle, type ClusterOptions } from './broker/embedded-cluster.js';
 export type { Faults, FaultMatch, FaultSpec, FaultRule, PauseRule } from './broker/faults.js';
 export type { RecordedRequest } from './broker/request-recording.js';
 // What fault rules and recorded requests are written in: API keys and error codes by Kafka's names.

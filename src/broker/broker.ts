@@ -95,6 +95,16 @@ export async function buildBrokerConfig(opts: BrokerOptions): Promise<BrokerConf
 }
 
 export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandle> {
+  return startBrokerWith(opts, {});
+}
+
+/** What the library keeps from users: startCluster restarts a broker on the memory files it had. */
+export interface BrokerSeams {
+  /** With storage 'memory': these files rather than new, empty ones. */
+  memoryFiles?: MemoryFileSystem;
+}
+
+export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): Promise<BrokerHandle> {
   const config = await buildBrokerConfig(opts);
   const log = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', component: 'kts.broker' });
   // Bad values and secure-named listeners stop the start (before anything is written); unknown keys
@@ -109,7 +119,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
   // is refused or cannot bind leaves the directories as they were.
   // In memory the files are this broker's alone: there is no directory to lock and nothing to recover.
   const inMemory = config.getString('kts.storage') === 'memory';
-  const fs: FileSystem = inMemory ? new MemoryFileSystem({ now }) : nodeFileSystem;
+  const fs: FileSystem = inMemory ? (seams.memoryFiles ?? new MemoryFileSystem({ now })) : nodeFileSystem;
   const recordLimit = opts.recordRequests === undefined ? (inMemory ? DEFAULT_RECORDING_LIMIT : 0) : opts.recordRequests === true ? DEFAULT_RECORDING_LIMIT : Number(opts.recordRequests);
   if (!Number.isInteger(recordLimit) || recordLimit < 0) throw new RangeError(`recordRequests must be a boolean or a non-negative integer, not ${String(opts.recordRequests)}`);
   const locks = inMemory ? [] : await lockDirs(config.logDirs, 'broker', log.child('log'));

@@ -18,6 +18,8 @@ import type { CoordinatorLogger } from './logger.js';
 
 export interface DatabaseOptions {
   dataDir: string;
+  /** No files: an empty tree at open, every txn durable as it is applied, no snapshots. */
+  inMemory?: boolean;
   dataLogDir?: string;
   /** Txns between snapshots, as ZooKeeper's snapCount (randomized in [n/2, n)). */
   snapCount?: number;
@@ -41,7 +43,7 @@ export class Database {
   readonly snapDir: string;
   readonly logDir: string;
   tree!: DataTree;
-  log!: TxnLog;
+  log!: TxnLog | MemoryTxnLog;
   private sinceSnapshot = 0;
   private nextSnapshotAt = 0;
   private snapshotting: Promise<void> | null = null;
@@ -55,6 +57,13 @@ export class Database {
 
   static async open(opts: DatabaseOptions): Promise<Database> {
     const db = new Database(opts);
+    if (opts.inMemory) {
+      db.tree = new DataTree();
+      db.log = new MemoryTxnLog(opts.onDurable);
+      db.nextSnapshotAt = Infinity;
+      db.report = { snapshotZxid: 0, replayed: 0, truncated: [], ms: 0 };
+      return db;
+    }
     await mkdir(db.snapDir, { recursive: true });
     await mkdir(db.logDir, { recursive: true });
     await db.recover();
@@ -89,6 +98,7 @@ export class Database {
 
   /** Deletes snapshots beyond the newest `snapRetainCount` and the logs only they needed. */
   async purge(): Promise<number> {
+    if (this.opts.inMemory) return 0;
     const keep = Math.max(3, this.opts.snapRetainCount ?? 3);
     const snaps = await listSnapshots(this.snapDir);
     if (snaps.length <= keep) return 0;
@@ -195,4 +205,27 @@ export class Database {
     }
     this.report = { snapshotZxid, replayed, truncated, ms: Date.now() - started };
   }
+}
+
+/**
+ * The in-memory coordinator's log: nothing to write, so a txn is durable the moment it is applied
+ * (replies are held until then, which is now). The counters keep mntr's shape.
+ */
+export class MemoryTxnLog {
+  readonly syncs = 0;
+  readonly synced = 0;
+  durableZxid = 0;
+  constructor(private readonly onDurable: (zxid: number) => void) {}
+
+  append(header: TxnHeader, _txn: Txn): void {
+    this.durableZxid = header.zxid;
+    // Connections never wait on this log, but a waiting one would be released here.
+    queueMicrotask(() => this.onDurable(header.zxid));
+  }
+
+  roll(): void {}
+
+  async drain(): Promise<void> {}
+
+  async close(): Promise<void> {}
 }

@@ -22,8 +22,15 @@ export interface CoordinatorOptions {
   port: number;
   /** Default 127.0.0.1 (ZooKeeper binds every interface; kts does not by default). */
   host?: string;
+  /** With storage 'memory' only a name (four-letter words show it). */
   dataDir: string;
   dataLogDir?: string;
+  /**
+   * 'files' (the default): a transaction log and snapshots under dataDir, as ZooKeeper keeps them.
+   * 'memory': the tree lives in this process only (the startCluster kit's coordinator): nothing is
+   * read or written on disk, no directory is locked, and everything is gone at close().
+   */
+  storage?: 'files' | 'memory';
   /** Default 3000 ms, as ZooKeeper when tickTime is missing from the config. */
   tickTime?: number;
   /** Default 2 * tickTime. */
@@ -105,8 +112,9 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
     // waits (unread) until recovery is done.
     // Before that, the data dirs are locked: a second coordinator on a live dataDir would append to
     // the same transaction log. A refused start, or one that cannot bind, writes nothing there.
+    const inMemory = this.opts.storage === 'memory';
     const dirs = [this.opts.dataDir, ...(this.opts.dataLogDir && resolve(this.opts.dataLogDir) !== resolve(this.opts.dataDir) ? [this.opts.dataLogDir] : [])];
-    this.locks = await lockDirs(dirs, 'coordinator', this.log);
+    this.locks = inMemory ? [] : await lockDirs(dirs, 'coordinator', this.log);
     const server = net.createServer((socket) => (this.db ? this.accept(socket) : this.acceptEarly(socket)));
     this.server = server;
     try {
@@ -127,9 +135,11 @@ export class Coordinator implements ConnectionHost, CoordinatorCore {
 
     try {
       // The secret's first-start write (write, fsync, rename, fsync dir) overlaps recovery.
-      const secretLoaded = this.loadSecret();
+      // In memory, sessions cannot outlive the process: a fresh secret each start is enough.
+      const secretLoaded = inMemory ? Promise.resolve(newSecret()) : this.loadSecret();
       secretLoaded.catch(() => {});
       this.db = await Database.open({
+        inMemory,
         dataDir: this.opts.dataDir,
         dataLogDir: this.opts.dataLogDir,
         snapCount: this.opts.snapCount,
