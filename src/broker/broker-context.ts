@@ -7,6 +7,7 @@ import type { GroupCoordinator } from './groups/index.js';
 import type { Logger } from './logger.js';
 import type { ReplicaManager } from './replication/replica-manager.js';
 import type { TransactionCoordinator } from './transactions/coordinator.js';
+import type { Authorizer } from './auth/authorizer.js';
 
 export interface BrokerContext {
   readonly nodeId: number;
@@ -21,6 +22,8 @@ export interface BrokerContext {
   readonly txnCoordinator?: TransactionCoordinator;
   /** ZooKeeper mode: followers, ISR and high watermarks of partitions with several replicas. */
   readonly replication?: ReplicaManager;
+  /** The ACL authorizer, when authorizer.class.name names one (handlers ask it through auth/check.ts). */
+  readonly authorizer?: Authorizer;
   readonly log: Logger;
   /** The advertised address of this broker (what Metadata returns). */
   readonly advertised: { host: string; port: number };

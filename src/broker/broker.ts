@@ -27,6 +27,8 @@ import { RequestDispatcher } from './request-dispatcher.js';
 import { Faults } from './faults.js';
 import { DEFAULT_RECORDING_LIMIT, formatRecording, RequestRecording, type RecordedRequest } from './request-recording.js';
 import { ReplicaManager } from './replication/replica-manager.js';
+import { Authorizer } from './auth/authorizer.js';
+import { FileAclStore, ZkAclStore } from './auth/acl-store.js';
 
 export interface BrokerOptions {
   /** A server.properties file (Java properties syntax). */
@@ -144,6 +146,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   // Declared before the start so that markers written by a reloaded transaction (which may run
   // before the replica manager exists) read undefined rather than hitting the temporal dead zone.
   let replication: ReplicaManager | undefined;
+  let authorizer: Authorizer | undefined;
   let advertised: { host: string; port: number };
   let boundPort: number;
   try {
@@ -182,6 +185,12 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       metaClusterId,
     );
     await writeMetaProperties(config.logDirs, meta, topics.clusterId, nodeId, fs);
+    // ACLs live where the topics do: ZooKeeper (Kafka's /kafka-acl layout) or the first log dir.
+    if (config.getString('authorizer.class.name').trim() !== '') {
+      const store = zookeeper ? await ZkAclStore.open(zookeeper.zk, now, (m) => log.warn(m)) : new FileAclStore(config.logDirs[0], fs);
+      authorizer = new Authorizer(config, store);
+      await authorizer.reload();
+    }
     groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId, replication: () => replication });
     const openedLogs = logs;
     const markerBroker = { nodeId, logs, topics, now, groups, get replication() { return replication; } };
@@ -209,6 +218,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     for (const server of servers) server.close();
     for (const socket of early) socket.destroy();
     await txnCoordinator?.close().catch(() => {});
+    await authorizer?.close().catch(() => {});
     remoteMarkers?.close();
     await topicsOpened?.close().catch((e) => log.error(`Closing the topic metadata after a failed start: ${(e as Error).message}`));
     await logs?.close().catch((e) => log.error(`Closing the logs after a failed start: ${(e as Error).message}`));
@@ -228,6 +238,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     groups,
     txnCoordinator,
     replication,
+    authorizer,
     log,
     advertised,
     now,
@@ -342,6 +353,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       await txnClosing;
       await groups.close();
       await replication?.close();
+      await authorizer?.close();
       await topics.close();
       try {
         await logs.close();

@@ -8,6 +8,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { atLeast, between, custom, eachOneOf, oneOf, type ConfigKey, type ConfigTypeName, type Validator } from './config-def.js';
 
+/** Kafka's authorizers that kts stands in for. */
+export const AUTHORIZER_CLASSES = ['kafka.security.authorizer.AclAuthorizer', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'kafka.security.auth.SimpleAclAuthorizer'];
+
 const LONG_MAX = '9223372036854775807';
 const INT_MAX = '2147483647';
 /** LegacyRecord.RECORD_OVERHEAD_V0: the smallest segment Kafka accepts. */
@@ -19,6 +22,18 @@ const key = (name: string, type: ConfigTypeName, dflt: string | null, validator?
 
 /** Keys kts reads. A null default is Kafka's "no default" (another key decides, e.g. log.roll.ms). */
 export const KTS_READ: ConfigKey[] = [
+  // Authorization (src/broker/auth): Kafka's ACL authorizer under either of its class names.
+  key(
+    'authorizer.class.name',
+    'STRING',
+    '',
+    custom((v) => {
+      const name = String(v).trim();
+      return name === '' || AUTHORIZER_CLASSES.includes(name) ? null : `kts implements Kafka's ACL authorizer only (${AUTHORIZER_CLASSES.join(', ')})`;
+    }),
+  ),
+  key('super.users', 'STRING', ''),
+  key('allow.everyone.if.no.acl.found', 'BOOLEAN', 'false'),
   key('broker.id', 'INT', '0', custom((v) => ((v as bigint) < 0n ? 'broker.id must be greater than or equal to 0' : null))),
   key('node.id', 'INT', null),
   // Kafka binds every interface by default; kts binds loopback unless told otherwise.
@@ -176,7 +191,6 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
   ['alter.config.policy.class.name', 'CLASS'],
   ['alter.log.dirs.replication.quota.window.num', 'INT', atLeast(1)],
   ['alter.log.dirs.replication.quota.window.size.seconds', 'INT', atLeast(1)],
-  ['authorizer.class.name', 'STRING'],
   ['auto.include.jmx.reporter', 'BOOLEAN'],
   ['background.threads', 'INT', atLeast(1)],
   ['broker.heartbeat.interval.ms', 'INT'],

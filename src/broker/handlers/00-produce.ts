@@ -11,6 +11,7 @@ import { Attr, BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVE
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { prepareBatch, targetCodec, upConvertLegacySet } from '../produce-records.js';
 import { errorCodeOf, lookupPartition } from './common.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 
 const MAGIC_OFFSET = BatchOffset.magic;
 
@@ -31,9 +32,22 @@ export default defineHandler({
         })),
       };
     }
+    // As KafkaApis: Write on the transactional id, then Write on each topic.
+    const transactionalId: string | null = request.transactionalId ?? null;
+    if (transactionalId !== null && !authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, transactionalId)) {
+      if (acks === 0) return null;
+      return {
+        responses: request.topicData.map((topic: any) => ({
+          name: topic.name,
+          topicId: topic.topicId,
+          partitionResponses: topic.partitionData.map((p: any) => errorResult(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
+        })),
+      };
+    }
     const responses = await Promise.all(
       request.topicData.map(async (topic: any) => {
         const name: string | undefined = ctx.apiVersion >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.name;
+        const denied = name !== undefined && !authorized(ctx, Op.WRITE, Resource.TOPIC, name);
         return {
           name: topic.name,
           topicId: topic.topicId,
@@ -41,7 +55,9 @@ export default defineHandler({
             topic.partitionData.map((p: any) =>
               !validAcks
                 ? errorResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS)
-                : name === undefined
+                : denied
+                  ? errorResult(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+                  : name === undefined
                   ? errorResult(p.index, ErrorCode.UNKNOWN_TOPIC_ID)
                   : producePartition(ctx, name, p.index, p.records, acks, request.timeoutMs),
             ),

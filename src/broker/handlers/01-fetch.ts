@@ -15,6 +15,7 @@ import { Compression, downConvertBatches, iterateBatches } from '../../protocol/
 import type { PartitionLog } from '../../storage/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { errorCodeOf, lookupPartition } from './common.js';
+import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
 
 const EMPTY = Buffer.alloc(0);
 const READ_COMMITTED = 1;
@@ -34,7 +35,9 @@ export default defineHandler({
     // fetch offset is its log end, which moves the high watermark and may bring it back into the ISR;
     // it reads past the high watermark.
     const replicaId: number = (ctx.apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
-    if (replicaId >= 0) {
+    // As KafkaApis: a follower needs ClusterAction on the cluster, a consumer Read on each topic.
+    const followerDenied = replicaId >= 0 && !clusterAuthorized(ctx, Op.CLUSTER_ACTION);
+    if (replicaId >= 0 && !followerDenied) {
       for (const topic of request.topics) {
         const name: string | undefined = ctx.apiVersion >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.topic;
         if (name === undefined) continue;
@@ -42,7 +45,7 @@ export default defineHandler({
       }
     }
     for (;;) {
-      const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId >= 0);
+      const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId >= 0, followerDenied);
       const remaining = deadline - ctx.broker.now();
       if (bytes >= minBytes || hasError || remaining <= 0 || logs.length === 0) {
         return { errorCode: 0, sessionId: 0, responses };
@@ -52,7 +55,7 @@ export default defineHandler({
   },
 });
 
-async function readAll(request: any, ctx: RequestContext, follower: boolean) {
+async function readAll(request: any, ctx: RequestContext, follower: boolean, followerDenied: boolean) {
   const version = ctx.apiVersion;
   let remainingBytes = version >= 3 ? Math.max(0, request.maxBytes) : Number.MAX_SAFE_INTEGER;
   let bytes = 0;
@@ -67,6 +70,11 @@ async function readAll(request: any, ctx: RequestContext, follower: boolean) {
       continue;
     }
     const partitions = [];
+    if (follower ? followerDenied : !authorized(ctx, Op.READ, Resource.TOPIC, name)) {
+      hasError = true;
+      responses.push({ topic: name, topicId: topic.topicId, partitions: topic.partitions.map((p: any) => partitionError(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) });
+      continue;
+    }
     for (const p of topic.partitions) {
       const { log, errorCode } = lookupPartition(ctx.broker, name, p.partition, version >= 9 ? p.currentLeaderEpoch : -1);
       if (!log) {

@@ -10,6 +10,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { errorCodeOf, lookupPartition } from './common.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -45,6 +46,7 @@ export default defineHandler({
 
 async function listOffset(ctx: RequestContext, topic: string, p: any, replicaId: number, readCommitted: boolean) {
   const base = { partitionIndex: p.partitionIndex, leaderEpoch: -1 };
+  if (!authorized(ctx, Op.DESCRIBE, Resource.TOPIC, topic)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, oldStyleOffsets: [] };
   const lookup = lookupPartition(ctx.broker, topic, p.partitionIndex, ctx.apiVersion >= 4 ? p.currentLeaderEpoch : -1);
   if (!lookup.log) return { ...base, errorCode: lookup.errorCode, timestamp: -1, offset: -1, oldStyleOffsets: [] };
   const log = lookup.log;

@@ -7,6 +7,8 @@ import type { TopicInfo } from '../../cluster/topic-registry.js';
 import { topicNameError } from '../../cluster/topic-names.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { OFFSETS_TOPIC } from '../groups/types.js';
+import { authorized, authorizedOperations, clusterAuthorized, Op, Resource } from '../auth/check.js';
+import { SUPPORTED_OPERATIONS } from '../auth/acl.js';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -18,10 +20,21 @@ export default defineHandler({
     const { broker } = ctx;
     const requested: { name: string | null; topicId: string }[] | null = request.topics;
     const allTopics = requested === null || (ctx.apiVersion === 0 && requested.length === 0);
+    // As KafkaApis: a topic the principal may not Describe is left out of "all topics", and named
+    // (existing or not) it is answered TOPIC_AUTHORIZATION_FAILED.
     const topics = allTopics
-      ? broker.topics.list().map((t) => describeTopic(ctx, t))
+      ? broker.topics
+          .list()
+          .filter((t) => authorized(ctx, Op.DESCRIBE, Resource.TOPIC, t.name))
+          .map((t) => describeTopic(ctx, t))
       : await Promise.all(requested!.map((t) => resolveTopic(ctx, t, request.allowAutoTopicCreation)));
+    if (broker.authorizer && request.includeTopicAuthorizedOperations) {
+      for (const t of topics) if (t.errorCode === 0 && t.name) (t as any).topicAuthorizedOperations = authorizedOperations(ctx, Resource.TOPIC, t.name, SUPPORTED_OPERATIONS[Resource.TOPIC]);
+    }
     return {
+      ...(broker.authorizer && request.includeClusterAuthorizedOperations
+        ? { clusterAuthorizedOperations: authorizedOperations(ctx, Resource.CLUSTER, 'kafka-cluster', SUPPORTED_OPERATIONS[Resource.CLUSTER]) }
+        : {}),
       errorCode: 0,
       brokers: broker.topics.liveBrokers(),
       clusterId: broker.clusterId,
@@ -35,14 +48,18 @@ async function resolveTopic(ctx: RequestContext, requested: { name: string | nul
   const { broker } = ctx;
   if (requested.name === null || requested.name === undefined) {
     const byId = requested.topicId && requested.topicId !== ZERO_UUID ? broker.topics.getById(requested.topicId) : undefined;
+    if (byId && !authorized(ctx, Op.DESCRIBE, Resource.TOPIC, byId.name)) return topicError(null, ErrorCode.TOPIC_AUTHORIZATION_FAILED, requested.topicId);
     return byId ? describeTopic(ctx, byId) : topicError(null, ErrorCode.UNKNOWN_TOPIC_ID, requested.topicId);
   }
   const name = requested.name;
+  if (!authorized(ctx, Op.DESCRIBE, Resource.TOPIC, name)) return topicError(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const existing = broker.topics.get(name);
   if (existing) return describeTopic(ctx, existing);
   if (topicNameError(name)) return topicError(name, ErrorCode.INVALID_TOPIC_EXCEPTION);
   const autoCreate = broker.config.getBoolean('auto.create.topics.enable') && (ctx.apiVersion < 4 || allowAutoCreate);
   if (!autoCreate) return topicError(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  // Auto-creation needs Create on the cluster or on the topic.
+  if (!clusterAuthorized(ctx, Op.CREATE) && !authorized(ctx, Op.CREATE, Resource.TOPIC, name)) return topicError(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   try {
     if (name === OFFSETS_TOPIC) {
       // As Kafka's AutoTopicCreationManager: the offsets topic is created the coordinator's way.

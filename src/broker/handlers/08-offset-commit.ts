@@ -4,6 +4,7 @@
 // non-members with generation -1 are accepted for empty groups (simple consumers, admin tools).
 // v10 names topics by id (KIP-848's consumer, Kafka 4.2+): an unknown id is UNKNOWN_TOPIC_ID for
 // each of its partitions, nothing committed, as Kafka 4.4 answers.
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
@@ -21,9 +22,18 @@ export default defineHandler({
   maxVersion: 10,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
+    // As KafkaApis: Read on the group, then Read on each topic.
+    if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return refuseAll(ctx, 8, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const requested: { name: string; topicId?: string; partitions: PartitionIn[] }[] = request.topics;
     // v10: the names behind the ids; an unknown id is answered without reaching the coordinator.
-    const named = v >= 10 ? requested.map((t) => ({ ...t, name: ctx.broker.topics.getById(t.topicId!)?.name })) : requested;
+    const resolved = v >= 10 ? requested.map((t) => ({ ...t, name: ctx.broker.topics.getById(t.topicId!)?.name })) : requested;
+    const isDenied = (t: { name?: string }) => t.name !== undefined && !authorized(ctx, Op.READ, Resource.TOPIC, t.name);
+    const denied = resolved.filter(isDenied).map((t) => ({
+      name: v >= 10 ? '' : t.name!,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
+    }));
+    const named = resolved.filter((t) => !isDenied(t));
     const unknownIds = named.filter((t) => t.name === undefined);
     const topics = await ctx.broker.groups.commitOffsets(
       {
@@ -46,11 +56,12 @@ export default defineHandler({
       },
       v === 0,
     );
-    if (v < 10) return { topics };
+    if (v < 10) return { topics: [...topics, ...denied] };
     const idOf = new Map(named.map((t) => [t.name, t.topicId]));
     return {
       topics: [
         ...topics.map((t) => ({ ...t, name: '', topicId: idOf.get(t.name) })),
+        ...denied,
         ...unknownIds.map((t) => ({ name: '', topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) })),
       ],
     };

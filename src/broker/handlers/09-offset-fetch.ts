@@ -5,6 +5,7 @@
 // UNSTABLE_OFFSET_COMMIT (txn-offsets.ts).
 // v10 names topics by id: an unknown id answers -1 with UNKNOWN_TOPIC_ID per partition (Kafka 4.4),
 // and "all offsets" lists only topics that still exist (a deleted topic has no id to give).
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import type { FetchedOffsetsTopic } from '../groups/types.js';
@@ -23,15 +24,18 @@ export default defineHandler({
       return {
         groups: request.groups.map((g: { groupId: string; topics: TopicsIn; memberId?: string | null; memberEpoch?: number }) => {
           // v9+: a consumer group's member says who it is (KIP-848); -1 = not a member (admin).
+          if (!authorized(ctx, Op.DESCRIBE, Resource.GROUP, g.groupId)) return { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
           const member = v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined;
           if (v >= 10) return { groupId: g.groupId, ...fetchByTopicId(ctx, g.groupId, g.topics ?? null, member, requireStable) };
           const r = groups.fetchOffsets(g.groupId, g.topics ?? null, false, member, requireStable);
-          return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
+          return { groupId: g.groupId, topics: maskTopics(ctx, r.topics, g.topics == null), errorCode: r.errorCode };
         }),
       };
     }
+    if (!authorized(ctx, Op.DESCRIBE, Resource.GROUP, request.groupId)) return refuseAll(ctx, 9, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const requested: TopicsIn = v >= 2 ? (request.topics ?? null) : (request.topics ?? []);
-    const r = groups.fetchOffsets(request.groupId, requested, v === 0, undefined, requireStable);
+    const fetched = groups.fetchOffsets(request.groupId, requested, v === 0, undefined, requireStable);
+    const r = { ...fetched, topics: maskTopics(ctx, fetched.topics, requested === null) };
     if (v >= 2 || r.errorCode === 0) return { topics: r.topics, errorCode: r.errorCode };
     // v0-v1 have no top-level error: every partition carries it.
     const topics = (requested ?? []).map((t) => ({
@@ -46,7 +50,8 @@ function fetchByTopicId(ctx: RequestContext, groupId: string, requested: TopicsI
   const topics = ctx.broker.topics;
   const named = requested?.map((t) => ({ ...t, name: topics.getById(t.topicId!)?.name }));
   const known = named?.filter((t): t is typeof t & { name: string } => t.name !== undefined) ?? null;
-  const r = ctx.broker.groups.fetchOffsets(groupId, known, false, member, requireStable);
+  const fetched = ctx.broker.groups.fetchOffsets(groupId, known, false, member, requireStable);
+  const r = { ...fetched, topics: maskTopics(ctx, fetched.topics, requested === null) };
   if (r.errorCode) return { topics: [], errorCode: r.errorCode };
   const withId = (t: FetchedOffsetsTopic) => ({ ...t, name: '', topicId: topics.get(t.name)?.topicId });
   if (!named) return { topics: r.topics.map(withId).filter((t) => t.topicId !== undefined), errorCode: 0 };
@@ -63,4 +68,18 @@ function fetchByTopicId(ctx: RequestContext, groupId: string, requested: TopicsI
           },
     ),
   };
+}
+
+/**
+ * As KafkaApis: offsets of topics the principal may not Describe are left out of an "all topics"
+ * answer, and answered TOPIC_AUTHORIZATION_FAILED when asked for by name.
+ */
+function maskTopics<T extends { name: string; partitions: any[] }>(ctx: RequestContext, topics: T[], all: boolean): T[] {
+  if (!ctx.broker.authorizer) return topics;
+  const out: T[] = [];
+  for (const t of topics) {
+    if (authorized(ctx, Op.DESCRIBE, Resource.TOPIC, t.name)) out.push(t);
+    else if (!all) out.push({ ...t, partitions: t.partitions.map((p) => ({ ...p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) });
+  }
+  return out;
 }

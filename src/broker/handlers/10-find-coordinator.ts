@@ -3,6 +3,7 @@
 // __consumer_offsets if needed, as Kafka does. v4+ batches keys. Share (2) coordinators are not
 // served: INVALID_REQUEST. A transactional id (1) is coordinated by the leader of its
 // __transaction_state partition (created on first need, as Kafka does).
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { TXN_TOPIC } from '../transactions/records.js';
@@ -38,6 +39,9 @@ export default defineHandler({
 async function find(ctx: RequestContext, key: string, keyType: number): Promise<Found> {
   const fail = (errorCode: number, errorMessage: string): Found => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage });
   if (keyType !== GROUP && keyType !== TRANSACTION) return fail(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`);
+  // As KafkaApis: Describe on the group or the transactional id.
+  if (keyType === GROUP && !authorized(ctx, Op.DESCRIBE, Resource.GROUP, key)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+  if (keyType === TRANSACTION && !authorized(ctx, Op.DESCRIBE, Resource.TRANSACTIONAL_ID, key)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
   const txn = keyType === TRANSACTION ? ctx.broker.txnCoordinator : undefined;
   if (keyType === TRANSACTION && !txn) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   // Kafka refuses an empty transactional id here (a group id may be empty).

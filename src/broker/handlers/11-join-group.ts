@@ -1,6 +1,8 @@
 // JoinGroup v0-v9. v0 has no rebalance timeout (the session timeout stands in); v4+ new members
 // get MEMBER_ID_REQUIRED first; v5+ static membership; v7+ protocol type in the answer (nullable
 // protocol name); v8 reason; v9 skip-assignment. The answer waits for the join phase to end.
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { clientHostOf, clientIdOf } from '../groups/request-info.js';
 
@@ -9,6 +11,7 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 9,
   async handle(request, ctx) {
+    if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return refuseAll(ctx, 11, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const v = ctx.apiVersion;
     const result = await ctx.broker.groups.joinGroup({
       groupId: request.groupId,

@@ -2,6 +2,7 @@
 // v5; from v6 (KIP-1043) it is GROUP_ID_NOT_FOUND with a message, as Kafka 4.4 answers;
 // member metadata and assignments only for a Stable group. v3+ authorized operations (no
 // authorizer: everything a group allows — READ, DELETE, DESCRIBE).
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
@@ -13,8 +14,16 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 6,
   handle(request, ctx) {
-    const authorizedOperations = ctx.apiVersion >= 3 && request.includeAuthorizedOperations ? GROUP_OPERATIONS : NOT_REQUESTED;
-    const groups = ctx.broker.groups.describeGroups(request.groups).map((g) => {
+    const asked = ctx.apiVersion >= 3 && request.includeAuthorizedOperations;
+    const operationsOf = (groupId: string) =>
+      !asked ? NOT_REQUESTED : ctx.broker.authorizer ? authorizedOperations(ctx, Resource.GROUP, groupId, [Op.READ, Op.DELETE, Op.DESCRIBE]) : GROUP_OPERATIONS;
+    // As KafkaApis: Describe on each group; a refused one is answered GROUP_AUTHORIZATION_FAILED.
+    const allowed = filterAuthorized(ctx, Op.DESCRIBE, Resource.GROUP, request.groups as string[], (g) => g);
+    const described = new Map(ctx.broker.groups.describeGroups(allowed).map((g) => [g.groupId, g]));
+    const groups = (request.groups as string[]).map((groupId) => {
+      const g = described.get(groupId);
+      if (!g) return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: NOT_REQUESTED };
+      const authorizedOperations = operationsOf(groupId);
       const notFound = ctx.apiVersion >= 6 && g.errorCode === 0 && g.groupState === 'Dead';
       return notFound
         ? { ...g, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${g.groupId} not found.`, authorizedOperations }

@@ -1,5 +1,6 @@
 // ListGroups v0-v5. v4+ state filter and state in the answer; v5+ type filter and type
 // (every group here is "classic").
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 
 export default defineHandler({
@@ -9,6 +10,8 @@ export default defineHandler({
   handle(request, ctx) {
     const v = ctx.apiVersion;
     const groups = ctx.broker.groups.listGroups(v >= 4 ? (request.statesFilter ?? []) : [], v >= 5 ? (request.typesFilter ?? []) : []);
-    return { errorCode: 0, groups };
+    // As KafkaApis: Describe on the cluster lists every group, else the groups the principal may Describe.
+    if (!ctx.broker.authorizer || clusterAuthorized(ctx, Op.DESCRIBE)) return { errorCode: 0, groups };
+    return { errorCode: 0, groups: filterAuthorized(ctx, Op.DESCRIBE, Resource.GROUP, groups, (g: { groupId: string }) => g.groupId) };
   },
 });

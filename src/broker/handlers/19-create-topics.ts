@@ -5,6 +5,7 @@ import { defineHandler, type RequestContext } from '../api-handler.js';
 import { describeTopicConfigs } from '../configs.js';
 import { OFFSETS_TOPIC_CONFIGS } from '../groups/topic-log.js';
 import { OFFSETS_TOPIC } from '../groups/types.js';
+import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
 
 export default defineHandler({
   apiKey: 19,
@@ -14,10 +15,16 @@ export default defineHandler({
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const topics = [];
+    // As KafkaApis: Create on the cluster covers every topic, else Create on each topic.
+    const clusterCreate = clusterAuthorized(ctx, Op.CREATE);
     // One at a time: creations go through the registry's single writer anyway.
     for (const t of request.topics) {
       if (counts.get(t.name)! > 1) {
         topics.push(failure(t.name, ErrorCode.INVALID_REQUEST, `Create topics request from client \`${ctx.clientId}\` contains multiple entries for the following topics: ${t.name}`));
+        continue;
+      }
+      if (!clusterCreate && !authorized(ctx, Op.CREATE, Resource.TOPIC, t.name)) {
+        topics.push(failure(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
         continue;
       }
       topics.push(await createTopic(ctx, t, request.validateOnly));
@@ -63,6 +70,10 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
     const planned = broker.topics.validateCreate(t.name, partitions, configs, assignment ? { assignment } : { replicationFactor });
     const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs, { internal: offsetsTopic, assignment: planned });
     if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s), replication factor ${replicationFactor}`);
+    // The configs in the answer need DescribeConfigs on the topic.
+    if (!authorized(ctx, Op.DESCRIBE_CONFIGS, Resource.TOPIC, t.name)) {
+      return { name: t.name, topicId: created?.topicId, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor, configs: null, topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+    }
     return {
       name: t.name,
       topicId: created?.topicId,

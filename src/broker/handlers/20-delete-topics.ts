@@ -1,6 +1,7 @@
 // DeleteTopics v0-v6: by name (v0-v5 `topicNames`), by name or id (v6 `topics`).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -22,6 +23,11 @@ async function deleteTopic(ctx: RequestContext, target: { name: string | null; t
   const byId = target.name == null && target.topicId !== ZERO_UUID;
   const topic = byId ? broker.topics.getById(target.topicId) : broker.topics.get(target.name ?? '');
   const result = { name: topic?.name ?? target.name, topicId: topic?.topicId ?? target.topicId };
+  // As KafkaApis: by id, Describe first (an id the principal may not see is not confirmed); then Delete.
+  if (byId && topic && !authorized(ctx, Op.DESCRIBE, Resource.TOPIC, topic.name)) return { name: null, topicId: target.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
+  if ((topic || !byId) && !authorized(ctx, Op.DELETE, Resource.TOPIC, topic?.name ?? target.name ?? '')) {
+    return { ...result, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
+  }
   if (!topic) {
     const errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return { ...result, errorCode, errorMessage: 'This server does not host this topic-partition.' };

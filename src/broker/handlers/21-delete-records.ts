@@ -1,6 +1,8 @@
 // DeleteRecords v0-v2: advance each partition's log start offset; -1 means the high watermark.
 import { defineHandler } from '../api-handler.js';
 import { errorCodeOf, lookupPartition } from './common.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 
 export default defineHandler({
   apiKey: 21,
@@ -12,6 +14,7 @@ export default defineHandler({
         name: topic.name,
         partitions: await Promise.all(
           topic.partitions.map(async (p: any) => {
+            if (!authorized(ctx, Op.DELETE, Resource.TOPIC, topic.name)) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
             const { log, errorCode } = lookupPartition(ctx.broker, topic.name, p.partitionIndex);
             if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode };
             try {

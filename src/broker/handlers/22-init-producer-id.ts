@@ -8,6 +8,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { producerIdManagerFor } from '../producer-ids.js';
 import { errorCodeOf } from './common.js';
+import { authorized, authorizedOnAny, clusterAuthorized, Op, Resource } from '../auth/check.js';
 
 export default defineHandler({
   apiKey: 22,
@@ -15,6 +16,12 @@ export default defineHandler({
   maxVersion: 5,
   async handle(request, ctx) {
     const transactionalId: string | null | undefined = request.transactionalId;
+    // As KafkaApis: Write on the transactional id; without one, IdempotentWrite on the cluster or Write on some topic.
+    if (transactionalId !== null && transactionalId !== undefined) {
+      if (!authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, transactionalId)) return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    } else if (!clusterAuthorized(ctx, Op.IDEMPOTENT_WRITE) && !authorizedOnAny(ctx, Op.WRITE, Resource.TOPIC)) {
+      return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    }
     try {
       if (transactionalId !== null && transactionalId !== undefined) {
         const coordinator = ctx.broker.txnCoordinator;

@@ -4,6 +4,7 @@
 // served: clients never send past v3. A partition that does not exist fails the whole request:
 // UNKNOWN_TOPIC_OR_PARTITION for it, OPERATION_NOT_ATTEMPTED for the others (as Kafka). Older
 // clients (v0-v1) get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED.
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 
@@ -46,6 +47,13 @@ async function handleOne(ctx: RequestContext, t: TxnRequest): Promise<TopicResul
   const partitions: [string, number][] = t.topics.flatMap((topic) => topic.partitions.map((p): [string, number] => [topic.name, p]));
   const answer = (codeOf: (topic: string, p: number) => number): TopicResults =>
     t.topics.map((topic) => ({ name: topic.name, resultsByPartition: topic.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: codeOf(topic.name, p) })) }));
+  // As KafkaApis: Write on the transactional id, then Write on each topic (the others: OPERATION_NOT_ATTEMPTED).
+  // v4's verify-only batches come from brokers: ClusterAction.
+  if (t.verifyOnly ? !clusterAuthorized(ctx, Op.CLUSTER_ACTION) : !authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, t.transactionalId)) {
+    return answer(() => (t.verifyOnly ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+  }
+  const unwritable = new Set(t.topics.map((topic) => topic.name).filter((name) => !authorized(ctx, Op.WRITE, Resource.TOPIC, name)));
+  if (unwritable.size > 0) return answer((topic) => (unwritable.has(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));
   const coordinator = ctx.broker.txnCoordinator;
   if (!coordinator) return answer(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);
   const missing = new Set(partitions.filter(([topic, p]) => !ctx.broker.topics.partitionState(topic, p)).map(([topic, p]) => `${topic}\0${p}`));

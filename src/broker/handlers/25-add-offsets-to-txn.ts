@@ -1,6 +1,7 @@
 // AddOffsetsToTxn v0-v4: adds the group's __consumer_offsets partition to the transaction (Kafka does
 // exactly that), so that EndTxn's marker reaches it and commits or drops the offsets TxnOffsetCommit
 // stored there. v0-v1 clients get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED.
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { OFFSETS_TOPIC } from '../groups/types.js';
@@ -10,6 +11,9 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(request, ctx) {
+    // As KafkaApis: Write on the transactional id, Read on the group.
+    if (!authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, request.transactionalId)) return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+    if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const coordinator = ctx.broker.txnCoordinator;
     if (!coordinator) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     try {

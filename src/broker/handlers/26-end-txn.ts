@@ -2,6 +2,7 @@
 // is in __transaction_state; the markers follow (the coordinator answers CONCURRENT_TRANSACTIONS to
 // the next transaction's requests until they are written). v0-v1 clients get INVALID_PRODUCER_EPOCH
 // for PRODUCER_FENCED. v5 (KIP-890 part 2, the epoch bumped on every transaction) is not served.
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
@@ -10,6 +11,7 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(request, ctx) {
+    if (!authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, request.transactionalId)) return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
     const coordinator = ctx.broker.txnCoordinator;
     if (!coordinator) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     let errorCode = await coordinator.endTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.committed);

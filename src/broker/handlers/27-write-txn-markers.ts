@@ -3,6 +3,8 @@
 // NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION for one not led here, the storage's refusal
 // (INVALID_PRODUCER_EPOCH for a stale epoch, TRANSACTION_COORDINATOR_FENCED for a stale coordinator)
 // as it comes. Markers of one request are written one after the other, as Kafka appends them.
+import { ErrorCode } from '../../protocol/errors.js';
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 import { writeMarkerHere } from '../transactions/markers.js';
 import { errorCodeOf } from './common.js';
@@ -20,6 +22,8 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(request, ctx) {
+    // Sent by transaction coordinators (brokers): ClusterAction, as KafkaApis.
+    if (!clusterAuthorized(ctx, Op.CLUSTER_ACTION)) return refuseAll(ctx, 27, request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const markers: MarkerIn[] = request.markers;
     const out = [];
     for (const m of markers) {

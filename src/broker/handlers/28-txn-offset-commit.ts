@@ -3,6 +3,7 @@
 // (groups/txn-offsets.ts). v3+ carry the member's generation, id and instance id (KIP-447), checked
 // as OffsetCommit does; v0-v1 clients get COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS
 // (they did not know it), as from Kafka.
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
@@ -19,6 +20,11 @@ export default defineHandler({
   maxVersion: 4,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
+    // As KafkaApis: Write on the transactional id, Read on the group, Read on each topic.
+    if (!authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, request.transactionalId)) return refuseAll(ctx, 28, request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return refuseAll(ctx, 28, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const unreadable = (request.topics as { name: string; partitions: PartitionIn[] }[]).filter((t) => !authorized(ctx, Op.READ, Resource.TOPIC, t.name));
+    if (unreadable.length > 0) request = { ...request, topics: request.topics.filter((t: { name: string }) => !unreadable.includes(t as any)) };
     const topics = await ctx.broker.groups.commitTransactionalOffsets({
       transactionalId: request.transactionalId,
       groupId: request.groupId,
@@ -40,6 +46,7 @@ export default defineHandler({
     if (v < 2) {
       for (const t of topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) p.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
+    for (const t of unreadable) topics.push({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) } as any);
     return { topics };
   },
 });

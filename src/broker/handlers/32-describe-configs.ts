@@ -3,6 +3,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { describeBrokerLoggers } from '../broker-loggers.js';
 import { ResourceType, describeBrokerConfigs, describeTopicConfigs } from '../configs.js';
+import { configsAuthorizationError } from './alter-resources.js';
+import { Op } from '../auth/check.js';
 
 export default defineHandler({
   apiKey: 32,
@@ -12,6 +14,8 @@ export default defineHandler({
     const { broker } = ctx;
     const results = request.resources.map((r: any) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const denied = configsAuthorizationError(ctx, Op.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+      if (denied) return { ...base, ...denied, configs: [] };
       try {
         let configs;
         if (r.resourceType === ResourceType.TOPIC) {

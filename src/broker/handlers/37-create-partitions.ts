@@ -2,6 +2,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { checkPartitionLimit } from '../../cluster/topic-validation.js';
 import { defineHandler } from '../api-handler.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 
 export default defineHandler({
   apiKey: 37,
@@ -11,6 +12,10 @@ export default defineHandler({
     const { broker } = ctx;
     const results = [];
     for (const t of request.topics) {
+      if (!authorized(ctx, Op.ALTER, Resource.TOPIC, t.name)) {
+        results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' });
+        continue;
+      }
       try {
         const topic = broker.topics.get(t.name);
         if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);

@@ -8,6 +8,7 @@ import type { ElectionResult, ElectionType } from '../../cluster/zk-controller.j
 import { API } from '../../client/versions.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
+import { clusterAuthorized, Op } from '../auth/check.js';
 
 const ELECTION_TYPES: Record<number, ElectionType> = { 0: 'PREFERRED', 1: 'UNCLEAN' };
 
@@ -21,6 +22,9 @@ export default defineHandler({
     const requested: { topic: string; partition: number }[] | null =
       request.topicPartitions === null ? null : request.topicPartitions.flatMap((t: any) => (t.partitions as number[]).map((partition) => ({ topic: t.topic, partition })));
     const answer = (results: ElectionResult[], errorCode = 0) => ({ throttleTimeMs: 0, errorCode, replicaElectionResults: byTopic(results) });
+    if (!clusterAuthorized(ctx, Op.ALTER)) {
+      return answer((requested ?? []).map((p) => ({ ...p, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })), ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     if (!type) {
       return answer((requested ?? []).map((p) => ({ ...p, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown election type ${request.electionType}` })), ErrorCode.INVALID_REQUEST);
     }

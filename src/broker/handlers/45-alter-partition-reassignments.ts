@@ -6,6 +6,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { planReassignment, type ReassignmentRequest } from '../../cluster/partition-reassignment.js';
 import type { ClusterMetadata } from '../../cluster/cluster-metadata.js';
 import { defineHandler } from '../api-handler.js';
+import { clusterAuthorized, Op } from '../auth/check.js';
 
 export const NOT_CONTROLLER_MESSAGE = 'This is not the correct controller for this cluster.';
 
@@ -15,6 +16,7 @@ export default defineHandler({
   maxVersion: 0,
   async handle(request, ctx) {
     const { broker } = ctx;
+    if (!clusterAuthorized(ctx, Op.ALTER)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', responses: [] };
     if (broker.topics.controllerId() !== broker.nodeId) {
       return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: NOT_CONTROLLER_MESSAGE, responses: [] };
     }

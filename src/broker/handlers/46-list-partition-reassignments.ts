@@ -3,6 +3,7 @@
 // ZooKeeper mode; without ZooKeeper (one broker) nothing is ever being reassigned.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
+import { clusterAuthorized, Op } from '../auth/check.js';
 import { NOT_CONTROLLER_MESSAGE } from './45-alter-partition-reassignments.js';
 
 export default defineHandler({
@@ -11,6 +12,7 @@ export default defineHandler({
   maxVersion: 0,
   handle(request, ctx) {
     const { broker } = ctx;
+    if (!clusterAuthorized(ctx, Op.DESCRIBE)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', topics: [] };
     if (broker.topics.controllerId() !== broker.nodeId) {
       return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: NOT_CONTROLLER_MESSAGE, topics: [] };
     }

@@ -1,5 +1,7 @@
 // OffsetDelete v0: removes committed offsets of an empty group, or of topics a live consumer
 // group does not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
+import { ErrorCode } from '../../protocol/errors.js';
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 
 export default defineHandler({
@@ -7,10 +9,17 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
-    const topics = request.topics.map((t: { name: string; partitions: { partitionIndex: number }[] }) => ({
+    // As KafkaApis: Delete on the group, then Read on each topic.
+    if (!authorized(ctx, Op.DELETE, Resource.GROUP, request.groupId)) return refuseAll(ctx, 47, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const readable = (t: { name: string }) => authorized(ctx, Op.READ, Resource.TOPIC, t.name);
+    const denied = (request.topics as { name: string; partitions: { partitionIndex: number }[] }[])
+      .filter((t) => !readable(t))
+      .map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
+    const topics = request.topics.filter(readable).map((t: { name: string; partitions: { partitionIndex: number }[] }) => ({
       name: t.name,
       partitionIndexes: t.partitions.map((p) => p.partitionIndex),
     }));
-    return ctx.broker.groups.deleteOffsets(request.groupId, topics);
+    const result: any = await ctx.broker.groups.deleteOffsets(request.groupId, topics);
+    return denied.length === 0 || result.errorCode ? result : { ...result, topics: [...(result.topics ?? []), ...denied] };
   },
 });

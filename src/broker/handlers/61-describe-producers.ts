@@ -4,6 +4,8 @@
 // (-1 when none), which is what `kafka-transactions.sh describe-producers`, `find-hanging` and
 // `abort --start-offset` read. A partition led elsewhere answers NOT_LEADER_OR_FOLLOWER, an unknown
 // one UNKNOWN_TOPIC_OR_PARTITION, each on its own, as Kafka's.
+import { ErrorCode } from '../../protocol/errors.js';
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 import { lookupPartition } from './common.js';
 
@@ -23,6 +25,7 @@ export default defineHandler({
       topics: topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
+          if (!authorized(ctx, Op.READ, Resource.TOPIC, t.name)) return { partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, activeProducers: [] };
           const found = lookupPartition(ctx.broker, t.name, partitionIndex);
           if (!found.log) return { partitionIndex, errorCode: found.errorCode, errorMessage: null, activeProducers: [] };
           const activeProducers = [...found.log.producerState.entries()].map((e) => ({

@@ -1,5 +1,6 @@
 // DescribeTransactions v0 (KIP-664): the coordinator's view of each transactional id it coordinates
 // (NOT_COORDINATOR for the others: the admin client finds each id's coordinator first).
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
@@ -11,7 +12,9 @@ export default defineHandler({
     const ids: string[] = request.transactionalIds;
     const coordinator = ctx.broker.txnCoordinator;
     const transactionStates = ids.map((id) =>
-      coordinator
+      !authorized(ctx, Op.DESCRIBE, Resource.TRANSACTIONAL_ID, id)
+        ? { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] }
+        : coordinator
         ? coordinator.describe(id)
         : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] },
     );

@@ -1,6 +1,7 @@
 // ListTransactions v0-v1 (KIP-664; v1 adds the duration filter, KIP-994): the transactional ids this
 // broker coordinates, filtered by state names (unknown names are echoed back), producer ids and
 // (v1) how long the transaction has been running.
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 
@@ -12,6 +13,8 @@ export default defineHandler({
     const coordinator = ctx.broker.txnCoordinator;
     if (!coordinator) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
     const duration = ctx.apiVersion >= 1 ? Number(request.durationFilter ?? -1) : -1;
-    return coordinator.list(request.stateFilters ?? [], request.producerIdFilters ?? [], duration);
+    const listed: any = coordinator.list(request.stateFilters ?? [], request.producerIdFilters ?? [], duration);
+    // As KafkaApis: only the transactional ids the principal may Describe.
+    return ctx.broker.authorizer ? { ...listed, transactionStates: filterAuthorized(ctx, Op.DESCRIBE, Resource.TRANSACTIONAL_ID, listed.transactionStates, (s: { transactionalId: string }) => s.transactionalId) } : listed;
   },
 });

@@ -1,5 +1,7 @@
 // ConsumerGroupHeartbeat v0-v1 (KIP-848; v1: the client names its member id, and regex
 // subscriptions). The whole protocol is in groups/consumer-heartbeat.ts.
+import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { clientHostOf, clientIdOf } from '../groups/request-info.js';
 
@@ -8,6 +10,7 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
+    if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return refuseAll(ctx, 68, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     return ctx.broker.groups.consumerGroupHeartbeat({
       groupId: request.groupId,
       memberId: request.memberId ?? '',

@@ -4,6 +4,7 @@
 // partitions; a topic cut short gets nextCursor at its next partition, a limit reached at a topic's
 // end points nextCursor at the next topic's partition 0. kts has no eligible leader replicas (ELR is
 // a KRaft feature it does not use): both lists are empty, as from a Kafka without ELR enabled.
+import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isInternalTopic, topicNameError } from '../../cluster/topic-names.js';
 import type { TopicInfo } from '../../cluster/topic-registry.js';
@@ -29,7 +30,8 @@ export default defineHandler({
       // Kafka throws InvalidRequestException: every requested topic carries the error.
       return { topics: requested.map((name) => ({ errorCode: ErrorCode.INVALID_REQUEST, name, topicId: ZERO_UUID, isInternal: false, partitions: [] })), nextCursor: null };
     }
-    let names = fetchAll ? broker.topics.list().map((t) => t.name) : [...new Set(requested)];
+    // As KafkaApis: listing all skips the topics the principal may not Describe; named ones are refused.
+    let names = fetchAll ? filterAuthorized(ctx, Op.DESCRIBE, Resource.TOPIC, broker.topics.list().map((t) => t.name), (n) => n) : [...new Set(requested)];
     names.sort();
     if (cursor) names = names.filter((name) => name >= cursor.topicName);
     const startOf = (name: string) => (cursor && name === cursor.topicName ? cursor.partitionIndex : 0);
@@ -41,6 +43,10 @@ export default defineHandler({
       if (remaining <= 0) {
         nextCursor = { topicName: name, partitionIndex: 0 };
         break;
+      }
+      if (!fetchAll && !authorized(ctx, Op.DESCRIBE, Resource.TOPIC, name)) {
+        topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, isInternal: false, partitions: [] });
+        continue;
       }
       const topic = broker.topics.get(name);
       if (!topic) {

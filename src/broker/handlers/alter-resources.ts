@@ -1,12 +1,32 @@
 // The shared body of AlterConfigs and IncrementalAlterConfigs: one result per resource.
-import { KafkaError } from '../../protocol/errors.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { RequestContext } from '../api-handler.js';
-import { alterConfigs } from '../configs.js';
+import { alterConfigs, ResourceType } from '../configs.js';
+import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
+
+/**
+ * As KafkaApis: a topic's configs need DescribeConfigs / AlterConfigs on the topic, a broker's (and
+ * its loggers') on the cluster. Answers the error fields of a refused resource, or null.
+ */
+export function configsAuthorizationError(ctx: RequestContext, operation: number, resourceType: number, name: string): { errorCode: number; errorMessage: string } | null {
+  if (resourceType === ResourceType.TOPIC) {
+    return authorized(ctx, operation, Resource.TOPIC, name) ? null : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+  }
+  if (resourceType === ResourceType.BROKER || resourceType === ResourceType.BROKER_LOGGER) {
+    return clusterAuthorized(ctx, operation) ? null : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+  }
+  return null;
+}
 
 export async function alterResources(ctx: RequestContext, request: any, incremental: boolean) {
   const responses = [];
   for (const r of request.resources) {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+    const denied = configsAuthorizationError(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+    if (denied) {
+      responses.push({ ...base, ...denied });
+      continue;
+    }
     try {
       const entries = r.configs.map((c: any) => ({ name: c.name, value: c.value, op: c.configOperation }));
       await alterConfigs(ctx.broker, r.resourceType, r.resourceName, entries, incremental, request.validateOnly);

@@ -15,6 +15,9 @@ import deleteTopics from './20-delete-topics.js';
 import deleteRecords from './21-delete-records.js';
 import initProducerId from './22-init-producer-id.js';
 import offsetForLeaderEpoch from './23-offset-for-leader-epoch.js';
+import describeAcls from './29-describe-acls.js';
+import createAcls from './30-create-acls.js';
+import deleteAcls from './31-delete-acls.js';
 import describeConfigs from './32-describe-configs.js';
 import alterConfigs from './33-alter-configs.js';
 import createPartitions from './37-create-partitions.js';
@@ -38,6 +41,9 @@ export function createHandlerRegistry(asKafka?: AsKafka): HandlerRegistry {
     deleteRecords,
     initProducerId,
     offsetForLeaderEpoch,
+    describeAcls,
+    createAcls,
+    deleteAcls,
     describeConfigs,
     alterConfigs,
     createPartitions,
