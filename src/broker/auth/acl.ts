@@ -110,16 +110,6 @@ export const SUPPORTED_OPERATIONS: Record<number, number[]> = {
   [ResourceType.USER]: [AclOperation.CREATE_TOKENS, AclOperation.DESCRIBE_TOKENS],
 };
 
-/** True when a binding's codes are all specific (no UNKNOWN / ANY / MATCH), as CreateAcls requires. */
-export function isSpecific(b: AclBinding): boolean {
-  return (
-    b.resourceType > ResourceType.ANY &&
-    (b.patternType === PatternType.LITERAL || b.patternType === PatternType.PREFIXED) &&
-    b.operation > AclOperation.ANY &&
-    b.permissionType > AclPermission.ANY
-  );
-}
-
 /** Does the filter's resource pattern part match the binding's pattern (ResourcePatternFilter.matches)? */
 export function patternMatches(f: AclBindingFilter, b: AclBinding): boolean {
   if (f.resourceType !== ResourceType.ANY && f.resourceType !== b.resourceType) return false;
@@ -141,16 +131,6 @@ export function entryMatches(f: AclBindingFilter, b: AclBinding): boolean {
 }
 
 export const filterMatches = (f: AclBindingFilter, b: AclBinding) => patternMatches(f, b) && entryMatches(f, b);
-
-/** Why a filter can never match (DeleteAcls / DescribeAcls answer INVALID_REQUEST for it), or null. */
-export function filterError(f: AclBindingFilter): string | null {
-  if (f.resourceType === ResourceType.UNKNOWN) return 'Resource type is UNKNOWN.';
-  if (f.patternType === PatternType.UNKNOWN) return 'Resource pattern type is UNKNOWN.';
-  if (f.operation === AclOperation.UNKNOWN) return 'Operation is UNKNOWN.';
-  if (f.permissionType === AclPermission.UNKNOWN) return 'Permission type is UNKNOWN.';
-  if (!(f.resourceType in { 1: 1, ...SUPPORTED_OPERATIONS })) return `Unknown resource type ${f.resourceType}.`;
-  return null;
-}
 
 /** A binding's identity (for de-duplication). */
 export function bindingKey(b: AclBinding): string {

@@ -5,21 +5,24 @@ import type { RequestContext } from '../api-handler.js';
 import { AclOperation, CLUSTER_NAME, ResourceType } from './acl.js';
 import type { Requester } from './authorizer.js';
 import { errorResponse } from '../../protocol/error-response.js';
+import { principalToString } from '../security/principal.js';
 
 export { AclOperation as Op, ResourceType as Resource };
 
-/**
- * The principal of the connection a request came on. Until the connection carries one from TLS or
- * SASL, every connection is PLAINTEXT's User:ANONYMOUS, as in Kafka.
- */
+/** The principal of the connection a request came on ("User:alice"; PLAINTEXT's is User:ANONYMOUS). */
 export function principalOf(ctx: RequestContext): string {
-  return (ctx.connection as { principal?: string }).principal ?? (ctx as { principal?: string }).principal ?? 'User:ANONYMOUS';
+  return principalToString(ctx.connection.principal);
 }
 
-/** The client's address as Kafka's ACL host field names it (an IPv4 client without its ::ffff: prefix). */
+/**
+ * The client's IP address as Kafka's ACL host field names it: the connection's address without its
+ * port, and an IPv4 client without the ::ffff: prefix of a dual-stack socket.
+ */
 export function hostOf(ctx: RequestContext): string {
   const address = ctx.connection.remoteAddress;
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+  const colon = address.lastIndexOf(':');
+  const ip = colon > 0 && /^\d+$/.test(address.slice(colon + 1)) ? address.slice(0, colon) : address;
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
 export function requesterOf(ctx: RequestContext): Requester {

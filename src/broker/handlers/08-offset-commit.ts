@@ -4,7 +4,7 @@
 // non-members with generation -1 are accepted for empty groups (simple consumers, admin tools).
 // v10 names topics by id (KIP-848's consumer, Kafka 4.2+): an unknown id is UNKNOWN_TOPIC_ID for
 // each of its partitions, nothing committed, as Kafka 4.4 answers.
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

@@ -5,7 +5,7 @@
 // UNSTABLE_OFFSET_COMMIT (txn-offsets.ts).
 // v10 names topics by id: an unknown id answers -1 with UNKNOWN_TOPIC_ID per partition (Kafka 4.4),
 // and "all offsets" lists only topics that still exist (a deleted topic has no id to give).
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import type { FetchedOffsetsTopic } from '../groups/types.js';

@@ -3,7 +3,7 @@
 // __consumer_offsets if needed, as Kafka does. v4+ batches keys. Share (2) coordinators are not
 // served: INVALID_REQUEST. A transactional id (1) is coordinated by the leader of its
 // __transaction_state partition (created on first need, as Kafka does).
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { TXN_TOPIC } from '../transactions/records.js';

@@ -1,7 +1,7 @@
 // JoinGroup v0-v9. v0 has no rebalance timeout (the session timeout stands in); v4+ new members
 // get MEMBER_ID_REQUIRED first; v5+ static membership; v7+ protocol type in the answer (nullable
 // protocol name); v8 reason; v9 skip-assignment. The answer waits for the join phase to end.
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { clientHostOf, clientIdOf } from '../groups/request-info.js';

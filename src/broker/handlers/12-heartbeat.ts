@@ -1,5 +1,5 @@
 // Heartbeat v0-v4 (v3+ group instance id). REBALANCE_IN_PROGRESS tells a member to rejoin.
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

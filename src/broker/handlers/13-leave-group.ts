@@ -1,6 +1,6 @@
 // LeaveGroup v0-v5. v0-v2: one member id, errors at the top; v3+: a batch of members (a static
 // member may be named by group instance id alone), per-member errors; v5 reason.
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

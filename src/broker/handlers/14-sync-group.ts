@@ -1,6 +1,6 @@
 // SyncGroup v0-v5. The leader sends everyone's assignment; every member waits for its own.
 // v3+ group instance id; v5 protocol type/name (checked when given, echoed back).
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

@@ -2,7 +2,7 @@
 // v5; from v6 (KIP-1043) it is GROUP_ID_NOT_FOUND with a message, as Kafka 4.4 answers;
 // member metadata and assignments only for a Stable group. v3+ authorized operations (no
 // authorizer: everything a group allows — READ, DELETE, DESCRIBE).
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, filterAuthorized, authorizedOperations, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

@@ -1,6 +1,6 @@
 // ListGroups v0-v5. v4+ state filter and state in the answer; v5+ type filter and type
 // (every group here is "classic").
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { clusterAuthorized, filterAuthorized, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 
 export default defineHandler({

@@ -4,7 +4,7 @@
 // served: clients never send past v3. A partition that does not exist fails the whole request:
 // UNKNOWN_TOPIC_OR_PARTITION for it, OPERATION_NOT_ATTEMPTED for the others (as Kafka). Older
 // clients (v0-v1) get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED.
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 

@@ -1,7 +1,7 @@
 // AddOffsetsToTxn v0-v4: adds the group's __consumer_offsets partition to the transaction (Kafka does
 // exactly that), so that EndTxn's marker reaches it and commits or drops the offsets TxnOffsetCommit
 // stored there. v0-v1 clients get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED.
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { OFFSETS_TOPIC } from '../groups/types.js';

@@ -2,7 +2,7 @@
 // is in __transaction_state; the markers follow (the coordinator answers CONCURRENT_TRANSACTIONS to
 // the next transaction's requests until they are written). v0-v1 clients get INVALID_PRODUCER_EPOCH
 // for PRODUCER_FENCED. v5 (KIP-890 part 2, the epoch bumped on every transaction) is not served.
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

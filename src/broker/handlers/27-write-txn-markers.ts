@@ -4,7 +4,7 @@
 // (INVALID_PRODUCER_EPOCH for a stale epoch, TRANSACTION_COORDINATOR_FENCED for a stale coordinator)
 // as it comes. Markers of one request are written one after the other, as Kafka appends them.
 import { ErrorCode } from '../../protocol/errors.js';
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { clusterAuthorized, refuseAll, Op } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 import { writeMarkerHere } from '../transactions/markers.js';
 import { errorCodeOf } from './common.js';

@@ -3,7 +3,7 @@
 // (groups/txn-offsets.ts). v3+ carry the member's generation, id and instance id (KIP-447), checked
 // as OffsetCommit does; v0-v1 clients get COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS
 // (they did not know it), as from Kafka.
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

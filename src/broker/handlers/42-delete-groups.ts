@@ -1,7 +1,7 @@
 // DeleteGroups v0-v3 (v3 adds a per-group error message, null as Kafka 4.4 answers). Only empty groups can go (NON_EMPTY_GROUP otherwise, GROUP_ID_NOT_FOUND
 // for unknown ones); their offsets and metadata get tombstones in __consumer_offsets.
 import { ErrorCode } from '../../protocol/errors.js';
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { filterAuthorized, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 
 export default defineHandler({

@@ -1,7 +1,7 @@
 // OffsetDelete v0: removes committed offsets of an empty group, or of topics a live consumer
 // group does not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
 import { ErrorCode } from '../../protocol/errors.js';
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 
 export default defineHandler({

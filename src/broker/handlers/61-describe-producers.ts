@@ -5,7 +5,7 @@
 // `abort --start-offset` read. A partition led elsewhere answers NOT_LEADER_OR_FOLLOWER, an unknown
 // one UNKNOWN_TOPIC_OR_PARTITION, each on its own, as Kafka's.
 import { ErrorCode } from '../../protocol/errors.js';
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 import { lookupPartition } from './common.js';
 

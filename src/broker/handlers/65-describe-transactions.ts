@@ -1,6 +1,6 @@
 // DescribeTransactions v0 (KIP-664): the coordinator's view of each transactional id it coordinates
 // (NOT_COORDINATOR for the others: the admin client finds each id's coordinator first).
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

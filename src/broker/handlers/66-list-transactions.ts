@@ -1,7 +1,7 @@
 // ListTransactions v0-v1 (KIP-664; v1 adds the duration filter, KIP-994): the transactional ids this
 // broker coordinates, filtered by state names (unknown names are echoed back), producer ids and
 // (v1) how long the transaction has been running.
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { filterAuthorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 

@@ -1,6 +1,6 @@
 // ConsumerGroupHeartbeat v0-v1 (KIP-848; v1: the client names its member id, and regex
 // subscriptions). The whole protocol is in groups/consumer-heartbeat.ts.
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { clientHostOf, clientIdOf } from '../groups/request-info.js';

@@ -1,7 +1,7 @@
 // ConsumerGroupDescribe v0-v1 (KIP-848; v1 adds each member's type). A classic or unknown group
 // is GROUP_ID_NOT_FOUND, as Kafka answers.
 import { ErrorCode } from '../../protocol/errors.js';
-import { authorized, clusterAuthorized, filterAuthorized, authorizedOperations, refuseAll, Op, Resource } from '../auth/check.js';
+import { filterAuthorized, authorizedOperations, Op, Resource } from '../auth/check.js';
 import { defineHandler } from '../api-handler.js';
 
 // No authorizer: everything a group allows (READ, DELETE, DESCRIBE), as DescribeGroups reports it.

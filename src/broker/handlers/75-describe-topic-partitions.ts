@@ -4,7 +4,7 @@
 // partitions; a topic cut short gets nextCursor at its next partition, a limit reached at a topic's
 // end points nextCursor at the next topic's partition 0. kts has no eligible leader replicas (ELR is
 // a KRaft feature it does not use): both lists are empty, as from a Kafka without ELR enabled.
-import { authorized, clusterAuthorized, filterAuthorized, refuseAll, Op, Resource } from '../auth/check.js';
+import { authorized, filterAuthorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isInternalTopic, topicNameError } from '../../cluster/topic-names.js';
 import type { TopicInfo } from '../../cluster/topic-registry.js';

@@ -1,0 +1,185 @@
+// Authorization over the real wire, as Kafka's ACL authorizer: the PLAINTEXT principal is
+// User:ANONYMOUS, so a broker with super.users=User:ANONYMOUS is run by a super user and one without
+// it by a user who has only the ACLs given to User:ANONYMOUS. A user with Read on topic `a` and
+// group `g` consumes `a`, cannot see or read `b`, cannot create topics nor write; a super user can;
+// the ACLs (created through CreateAcls by kafkajs) survive the restart in between.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, type Admin } from 'kafkajs';
+import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
+import { kcat } from '../../helpers/kcat.js';
+import { kcatPath } from '../../helpers/tools.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { ApiKey, ErrorCode } from '../../../src/protocol/index.js';
+
+const AUTHORIZER = { 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' };
+const ANONYMOUS = 'User:ANONYMOUS';
+
+function client(bootstrap: string) {
+  return new Kafka({ clientId: 'acl-test', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+}
+
+async function withAdmin<T>(bootstrap: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = client(bootstrap).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const errorType = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: any) => err?.type ?? err?.errors?.[0]?.type ?? err?.originalError?.type ?? String(err),
+  );
+
+describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
+  const dataDir = tempDir('kts-acls-');
+  let broker: SpawnedBroker | undefined;
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  beforeAll(async () => {
+    // A super user sets the stage: topics a and b with a record each, and the consumer's ACLs.
+    broker = await spawnBroker({ dataDir, overrides: { ...AUTHORIZER, 'super.users': `User:admin;${ANONYMOUS}` } });
+    await withAdmin(broker.bootstrap, async (admin) => {
+      await admin.createTopics({ topics: [{ topic: 'a' }, { topic: 'b' }] });
+      await admin.createAcls({
+        acl: [
+          { resourceType: AclResourceTypes.TOPIC, resourceName: 'a', resourcePatternType: ResourcePatternTypes.LITERAL, principal: ANONYMOUS, host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW },
+          { resourceType: AclResourceTypes.GROUP, resourceName: 'g', resourcePatternType: ResourcePatternTypes.LITERAL, principal: ANONYMOUS, host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW },
+        ],
+      });
+    });
+    const producer = client(broker.bootstrap).producer();
+    await producer.connect();
+    await producer.send({ topic: 'a', messages: [{ value: 'for-a' }] });
+    await producer.send({ topic: 'b', messages: [{ value: 'for-b' }] });
+    await producer.disconnect();
+    expect(await broker.stop()).toBe(0);
+    broker = await spawnBroker({ dataDir, overrides: AUTHORIZER });
+  }, 120_000);
+
+  it('keeps the ACLs across the restart (DescribeAcls needs Describe on the cluster)', async () => {
+    await withAdmin(broker!.bootstrap, async (admin) => {
+      expect(await errorType(admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY }))).toBe(
+        'CLUSTER_AUTHORIZATION_FAILED',
+      );
+    });
+  });
+
+  it('lets the user consume topic a in group g', async () => {
+    const consumer = client(broker!.bootstrap).consumer({ groupId: 'g' });
+    await consumer.connect();
+    const values: string[] = [];
+    try {
+      await consumer.subscribe({ topic: 'a', fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            values.push(message.value!.toString());
+            resolve();
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(values).toEqual(['for-a']);
+  });
+
+  it('hides topic b from Metadata and refuses it by name', async () => {
+    await withAdmin(broker!.bootstrap, async (admin) => {
+      expect(await admin.listTopics()).toEqual(['a']);
+      expect(await errorType(admin.fetchTopicMetadata({ topics: ['b'] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
+      // A topic that does not exist is refused the same way: its absence is not told either.
+      expect(await errorType(admin.fetchTopicMetadata({ topics: ['nope'] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
+    });
+    const kcatBin = kcatPath();
+    if (kcatBin) {
+      const listing = await kcat(['-b', broker!.bootstrap, '-L']);
+      expect(listing).toContain('topic "a"');
+      expect(listing).not.toContain('topic "b"');
+    }
+  });
+
+  it('refuses to read b, to use another group, to write a and to create topics', async () => {
+    const other = client(broker!.bootstrap).consumer({ groupId: 'g' });
+    await other.connect();
+    expect(await errorType(other.subscribe({ topic: 'b', fromBeginning: true }))).toBe('TOPIC_AUTHORIZATION_FAILED');
+    await other.disconnect();
+
+    const stranger = client(broker!.bootstrap).consumer({ groupId: 'h' });
+    await stranger.connect();
+    await stranger.subscribe({ topic: 'a', fromBeginning: true });
+    const crashed = new Promise<string>((resolve) =>
+      stranger.on(stranger.events.CRASH, (e) => {
+        const err = e.payload.error as any;
+        resolve(err.type ?? err.cause?.type ?? err.originalError?.type ?? `${err.name}: ${err.message}`);
+      }),
+    );
+    void stranger.run({ eachMessage: async () => {} });
+    // kafkajs reports a refused FindCoordinator as "coordinator not found"; the wire says why.
+    expect(await crashed).toMatch(/GROUP_AUTHORIZATION_FAILED|group coordinator/i);
+    await stranger.disconnect();
+    const raw = await RawClient.connect(broker!.port);
+    try {
+      const found = await raw.request(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['h'] });
+      expect(found.coordinators[0]).toMatchObject({ key: 'h', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, nodeId: -1 });
+      const joined = await raw.request(ApiKey.JoinGroup, 5, { groupId: 'h', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [] });
+      expect(joined.errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const fetched = await raw.request(ApiKey.Fetch, 11, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic: 'b', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1024 }] }],
+        forgottenTopicsData: [], rackId: '',
+      });
+      expect(fetched.responses[0].partitions[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      expect(fetched.responses[0].partitions[0].records?.length ?? 0).toBe(0);
+    } finally {
+      raw.close();
+    }
+
+    const producer = client(broker!.bootstrap).producer();
+    await producer.connect();
+    expect(await errorType(producer.send({ topic: 'a', messages: [{ value: 'x' }] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
+    await producer.disconnect();
+
+    await withAdmin(broker!.bootstrap, async (admin) => {
+      expect(await errorType(admin.createTopics({ topics: [{ topic: 'new-topic' }] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
+    });
+  });
+
+  it('lets a super user see and read b and create topics', async () => {
+    await broker!.stop();
+    broker = await spawnBroker({ dataDir, overrides: { ...AUTHORIZER, 'super.users': ANONYMOUS } });
+    await withAdmin(broker.bootstrap, async (admin) => {
+      expect((await admin.listTopics()).filter((t) => !t.startsWith('__')).sort()).toEqual(['a', 'b']);
+      expect(await admin.createTopics({ topics: [{ topic: 'created-by-super' }] })).toBe(true);
+      const acls = await admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
+      expect(acls.resources.map((r) => `${r.resourceType}:${r.resourceName}`).sort()).toEqual([`${AclResourceTypes.TOPIC}:a`, `${AclResourceTypes.GROUP}:g`].sort());
+    });
+    const kcatBin = kcatPath();
+    if (kcatBin) expect(await kcat(['-b', broker.bootstrap, '-C', '-t', 'b', '-o', 'beginning', '-c', '1', '-e', '-f', '%s\n'])).toBe('for-b\n');
+  }, 60_000);
+});
+
+describe('without an authorizer', () => {
+  let broker: SpawnedBroker;
+  beforeAll(async () => {
+    broker = await spawnBroker();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it('answers the ACL APIs SECURITY_DISABLED, as Kafka', async () => {
+    await withAdmin(broker.bootstrap, async (admin) => {
+      expect(await errorType(admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY }))).toBe(
+        'SECURITY_DISABLED',
+      );
+    });
+  });
+});
