@@ -2,6 +2,7 @@
 // `startBroker` is the library entry (tests and users embed it); `kts server-start` is a thin
 // command over it.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { BrokerConfig, type Listener } from '../config/broker-config.js';
 import { announcedHost } from './advertised-host.js';
 import { readProperties } from '../config/properties.js';
@@ -29,6 +30,17 @@ import { DEFAULT_RECORDING_LIMIT, formatRecording, RequestRecording, type Record
 import { ReplicaManager } from './replication/replica-manager.js';
 import { Authorizer } from './auth/authorizer.js';
 import { FileAclStore, ZkAclStore } from './auth/acl-store.js';
+import { certificateSubject, listenerTls, type ListenerTls } from './security/tls-options.js';
+import { userPrincipal, type SecurityProtocol } from './security/principal.js';
+
+/** A listener as bound: its name, security protocol, TLS settings and where it is announced. */
+interface BoundListener {
+  listener: Listener;
+  protocol: SecurityProtocol;
+  tls?: ListenerTls;
+  port: number;
+  advertised: { host: string; port: number };
+}
 
 export interface BrokerOptions {
   /** A server.properties file (Java properties syntax). */
@@ -64,6 +76,7 @@ export interface BrokerOptions {
 }
 
 export interface BrokerHandle {
+  /** The first listener's announced host and bound port. */
   readonly host: string;
   readonly port: number;
   /** `host:port`, what clients pass as bootstrap servers. */
@@ -73,6 +86,8 @@ export interface BrokerHandle {
   readonly storage: 'files' | 'memory';
   readonly clusterId: string;
   readonly nodeId: number;
+  /** Every listener: its name, security protocol and announced address (port as bound). */
+  readonly listeners: readonly { name: string; securityProtocol: SecurityProtocol; host: string; port: number; bootstrap: string }[];
   /** Fault injection: rules that answer matching requests with an error, delay them, drop the connection or hold them. */
   readonly faults: Faults;
   /** The requests served so far, oldest first (empty unless recording: see BrokerOptions.recordRequests). */
@@ -124,17 +139,24 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   const fs: FileSystem = inMemory ? (seams.memoryFiles ?? new MemoryFileSystem({ now })) : nodeFileSystem;
   const recordLimit = opts.recordRequests === undefined ? (inMemory ? DEFAULT_RECORDING_LIMIT : 0) : opts.recordRequests === true ? DEFAULT_RECORDING_LIMIT : Number(opts.recordRequests);
   if (!Number.isInteger(recordLimit) || recordLimit < 0) throw new RangeError(`recordRequests must be a boolean or a non-negative integer, not ${String(opts.recordRequests)}`);
+  // Key material is read before anything is locked or bound: a listener that cannot serve TLS stops the start.
+  const listenerSetups = await Promise.all(
+    config.listeners.map(async (listener) => {
+      const protocol = config.listenerProtocol(listener.name);
+      const tls = protocol === 'SSL' || protocol === 'SASL_SSL' ? await listenerTls(listener.name, (k) => config.listenerValue(listener.name, k)) : undefined;
+      return { listener, protocol, tls };
+    }),
+  );
   const locks = inMemory ? [] : await lockDirs(config.logDirs, 'broker', log.child('log'));
-  const listener = config.listeners[0];
-  const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
   // Connections accepted before the request handlers exist are held (unread: their bytes wait in the
   // socket) and served once the broker is ready; without a listener they were never answered.
-  const early: Socket[] = [];
+  const early: [Socket, BoundListener][] = [];
   const dropEarly = (socket: Socket) => socket.destroy();
-  let accept = (socket: Socket) => {
+  let accept = (socket: Socket, bound: BoundListener) => {
     socket.on('error', dropEarly);
-    early.push(socket);
+    early.push([socket, bound]);
   };
+  const bound: BoundListener[] = [];
   let servers: Server[] = [];
   let logs: LogManager | undefined;
   let zookeeper: ZooKeeperJoin | undefined;
@@ -148,14 +170,24 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   let replication: ReplicaManager | undefined;
   let authorizer: Authorizer | undefined;
   let advertised: { host: string; port: number };
-  let boundPort: number;
   try {
-    servers = await listen(listener, (socket) => accept(socket));
-    boundPort = (servers[0].address() as { port: number }).port;
-    advertised = {
-      host: await announcedHost(advertisedListener.host),
-      port: advertisedListener.port === 0 || advertisedListener === listener ? boundPort : advertisedListener.port,
-    };
+    for (const setup of listenerSetups) {
+      const { listener } = setup;
+      const entry: BoundListener = { ...setup, port: 0, advertised: { host: '', port: 0 } };
+      const listening = await listen(listener, setup.tls, (socket) => accept(socket, entry));
+      servers.push(...listening);
+      entry.port = (listening[0].address() as { port: number }).port;
+      const advertisedListener = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
+      entry.advertised = {
+        host: await announcedHost(advertisedListener.host),
+        port: advertisedListener.port === 0 || advertisedListener === listener ? entry.port : advertisedListener.port,
+      };
+      bound.push(entry);
+    }
+    // Other brokers (replication, transaction markers) reach this one on the inter-broker listener.
+    const interBroker = bound.find((b) => b.listener.name === config.interBrokerListenerName) ?? bound[0];
+    advertised = interBroker.advertised;
+    const endpoints = Object.fromEntries(bound.map((b) => [b.listener.name, b.advertised]));
     const meta = await loadMetaProperties(config.logDirs, fs);
     const connect = config.getString('zookeeper.connect').trim();
     // The cluster id meta.properties must name: the embedded metadata's, or ZooKeeper's /cluster/id.
@@ -180,7 +212,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       config,
       logs,
       log,
-      { nodeId, host: advertised.host, port: advertised.port, rack: config.get('broker.rack') ?? null },
+      { nodeId, host: advertised.host, port: advertised.port, rack: config.get('broker.rack') ?? null, listeners: endpoints },
       zookeeper,
       metaClusterId,
     );
@@ -216,7 +248,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     // clean-shutdown marker again), and the locks go: a failed start leaves the dirs released and
     // as the last clean stop left them.
     for (const server of servers) server.close();
-    for (const socket of early) socket.destroy();
+    for (const [socket] of early) socket.destroy();
     await txnCoordinator?.close().catch(() => {});
     await authorizer?.close().catch(() => {});
     remoteMarkers?.close();
@@ -263,7 +295,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   const maxConnections = config.getNumber('max.connections');
   const maxPerIp = config.getNumber('max.connections.per.ip');
 
-  const onSocket = (socket: Socket) => {
+  const onSocket = (socket: Socket, listener: BoundListener) => {
     const ip = socket.remoteAddress ?? '?';
     if (connections.size >= maxConnections || (perIp.get(ip) ?? 0) >= maxPerIp) {
       log.warn(`Refusing connection from ${ip}: connection limit reached (max.connections=${maxConnections}, max.connections.per.ip=${maxPerIp})`);
@@ -276,8 +308,15 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       maxFrameSize: config.getNumber('socket.request.max.bytes'),
       idleTimeoutMs: config.getNumber('connections.max.idle.ms'),
       log,
+      listenerName: listener.listener.name,
+      securityProtocol: listener.protocol,
       handleFrame: (frame, conn) => dispatcher.dispatch(frame, conn),
     });
+    if (listener.protocol === 'SSL') {
+      // Kafka's default principal for SSL: the client certificate's subject, else ANONYMOUS.
+      const subject = certificateSubject(socket as TLSSocket);
+      if (subject !== undefined) connection.principal = userPrincipal(subject);
+    }
     connections.add(connection);
     socket.on('close', () => {
       connections.delete(connection);
@@ -287,9 +326,9 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     });
   };
   accept = onSocket;
-  for (const socket of early.splice(0)) {
+  for (const [socket, listener] of early.splice(0)) {
     socket.off('error', dropEarly);
-    if (!socket.destroyed) onSocket(socket);
+    if (!socket.destroyed) onSocket(socket, listener);
   }
 
   // Retention and the time-based flush (flush.ms / log.flush.interval.ms) are checked together. As in
@@ -363,10 +402,13 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       log.info(`[KafkaServer id=${nodeId}] shut down completed`);
     })());
 
+  const first = bound[0];
+  const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    host: advertised.host,
-    port: boundPort,
-    bootstrap: `${advertised.host.includes(':') ? `[${advertised.host}]` : advertised.host}:${boundPort}`,
+    host: first.advertised.host,
+    port: first.port,
+    bootstrap: hostPort(first.advertised.host, first.port),
+    listeners: bound.map((b) => ({ name: b.listener.name, securityProtocol: b.protocol, host: b.advertised.host, port: b.port, bootstrap: hostPort(b.advertised.host, b.port) })),
     dataDir: config.logDirs[0],
     storage: inMemory ? 'memory' : 'files',
     clusterId: topics.clusterId,
@@ -419,15 +461,33 @@ async function openClusterMetadata(
 }
 
 /**
+ * A TLS listener: connections are handed on once their handshake is done. With
+ * ssl.client.auth=requested a client may come without a certificate, but one whose certificate the
+ * truststore does not vouch for is dropped, as Java's wantClientAuth fails that handshake.
+ */
+function tlsServer(tls: ListenerTls, onConnection: (socket: Socket) => void): Server {
+  const server = createTlsServer({ ...tls.options, noDelay: true } as never, (socket: TLSSocket) => {
+    if (tls.clientAuth === 'requested' && !socket.authorized && socket.getPeerX509Certificate() !== undefined) {
+      socket.destroy();
+      return;
+    }
+    onConnection(socket);
+  });
+  // A failed handshake (a wrong certificate, a plaintext client) ends that socket only, once its alert is out.
+  server.on('tlsClientError', (_err, socket) => socket.end());
+  return server;
+}
+
+/**
  * Binds a listener. `localhost` binds both loopback addresses (clients may resolve it to either);
  * an empty host binds every interface, as Kafka does for `PLAINTEXT://:9092`.
  */
-async function listen(listener: Listener, onConnection: (socket: Socket) => void): Promise<Server[]> {
+async function listen(listener: Listener, tls: ListenerTls | undefined, onConnection: (socket: Socket) => void): Promise<Server[]> {
   const hosts = listener.host === 'localhost' ? ['127.0.0.1', '::1'] : [listener.host === '' ? '::' : listener.host];
   const servers: Server[] = [];
   let port = listener.port;
   for (const [i, host] of hosts.entries()) {
-    const server = createServer({ noDelay: true }, onConnection);
+    const server = tls ? tlsServer(tls, onConnection) : createServer({ noDelay: true }, onConnection);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

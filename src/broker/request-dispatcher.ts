@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import type { Connection } from './network/connection.js';
 import type { Faults } from './faults.js';
 import type { RequestRecording } from './request-recording.js';
+import { principalToString } from './security/principal.js';
 
 /** The test kit's hooks (startBroker's `faults` and `requests()`); both absent in a plain broker. */
 export interface DispatchHooks {
@@ -121,6 +122,7 @@ export class RequestDispatcher {
         durationMs: Date.now() - started,
         correlationId,
         connectionId: connection.id,
+        principal: principalToString(connection.principal),
         fault,
       });
     }

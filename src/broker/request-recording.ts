@@ -21,6 +21,8 @@ export interface RecordedRequest {
   correlationId: number;
   /** The broker's id for the connection (per broker, from 0). */
   connectionId: number;
+  /** Who sent it, as Kafka prints a principal: `User:ANONYMOUS`, `User:alice`, `User:CN=client,O=kts`. */
+  principal: string;
   /** What a fault rule did to it, if one matched: 'error' (answered errorCode), 'drop', or 'pass' (delayed or held, then handled). */
   fault?: 'error' | 'drop' | 'pass';
 }

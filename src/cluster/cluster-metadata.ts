@@ -10,6 +10,18 @@ export interface BrokerEndpoint {
   host: string;
   port: number;
   rack: string | null;
+  /**
+   * Where the broker is announced on each of its listeners (name -> host and port); host and port
+   * above are its inter-broker listener's. Absent when it is not known (a registration without
+   * endpoints): clients of every listener are then told host and port.
+   */
+  listeners?: Readonly<Record<string, { host: string; port: number }>>;
+}
+
+/** A broker's address for clients of one listener; undefined when it has no such listener (Kafka leaves it out). */
+export function endpointOn(broker: BrokerEndpoint, listenerName: string): { host: string; port: number } | undefined {
+  if (!broker.listeners) return broker;
+  return broker.listeners[listenerName];
 }
 
 export interface PartitionState {

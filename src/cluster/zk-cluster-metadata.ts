@@ -166,8 +166,8 @@ export class ZkClusterMetadata implements ClusterMetadata {
       port: self.port,
       jmx_port: -1,
       timestamp: String(Date.now()),
-      endpoints: [`PLAINTEXT://${self.host}:${self.port}`],
-      listener_security_protocol_map: { PLAINTEXT: 'PLAINTEXT' },
+      endpoints: Object.entries(self.listeners ?? { PLAINTEXT: self }).map(([name, at]) => `${name}://${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`),
+      listener_security_protocol_map: Object.fromEntries(Object.keys(self.listeners ?? { PLAINTEXT: self }).map((name) => [name, this.opts.config.listenerProtocol(name)])),
       rack: self.rack,
       features: {},
     });
@@ -419,12 +419,20 @@ export class ZkClusterMetadata implements ClusterMetadata {
     ids.forEach((id, i) => {
       const reg = parse(registrations[i]?.data ?? null);
       if (!reg) return;
-      const endpoint = (reg.endpoints as string[] | undefined)?.map((e) => /^([A-Z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e)).find((m) => m && m[1] === 'PLAINTEXT');
+      // Every listener's endpoint; host and port are the inter-broker listener's (Kafka requires each
+      // broker of a cluster to have it), else PLAINTEXT's, else the registration's legacy fields.
+      const listeners: Record<string, { host: string; port: number }> = {};
+      for (const e of (reg.endpoints as string[] | undefined) ?? []) {
+        const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e);
+        if (m) listeners[m[1].toUpperCase()] = { host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) };
+      }
+      const endpoint = listeners[this.opts.config.interBrokerListenerName] ?? listeners.PLAINTEXT;
       brokers.set(Number(id), {
         nodeId: Number(id),
-        host: endpoint ? endpoint[2].replace(/^\[|\]$/g, '') : reg.host,
-        port: endpoint ? Number(endpoint[3]) : reg.port,
+        host: endpoint ? endpoint.host : reg.host,
+        port: endpoint ? endpoint.port : reg.port,
         rack: reg.rack ?? null,
+        ...(Object.keys(listeners).length > 0 ? { listeners } : {}),
       });
     });
 

@@ -4,6 +4,7 @@
 import type { LogConfig } from '../storage/index.js';
 import { BROKER_CONFIG_KEYS, BROKER_DEFAULTS, isKnownBrokerKey } from './broker-configs.js';
 import { checkConfigValue } from './config-def.js';
+import type { SecurityProtocol } from '../broker/security/principal.js';
 import { ConfigSource, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, type TopicConfigDef } from './topic-configs.js';
 
 export { BROKER_DEFAULTS } from './broker-configs.js';
@@ -73,8 +74,7 @@ export class BrokerConfig {
 
   /**
    * Kafka's start-up checks: every value parses as its key's type and is within its bounds; the
-   * listeners name distinct, known security protocols, and (until kts has TLS and SASL) PLAINTEXT
-   * only: a listener named secure must never serve plaintext. Throws ConfigError with one line;
+   * listeners name distinct, known security protocols on distinct ports. Throws ConfigError with one line;
    * returns the keys kts does not know (a misspelling, usually), for a warning.
    */
   validate(): string[] {
@@ -132,12 +132,22 @@ export class BrokerConfig {
     for (const l of listeners) {
       const protocol = protocols.get(l.name);
       if (protocol === undefined) throw new ConfigError(`No security protocol defined for listener ${l.name}`);
-      if (protocol !== 'PLAINTEXT') {
-        throw new ConfigError(
-          `Listener ${l.name}://${l.host}:${l.port} uses security protocol ${protocol}, which kts does not implement (no TLS, no SASL); ` +
-            'it refuses to serve plaintext on a listener that promises security. Use a PLAINTEXT listener.',
-        );
+      if (protocol.startsWith('SASL_')) {
+        throw new ConfigError(`Listener ${l.name}://${l.host}:${l.port} uses security protocol ${protocol}: kts does not implement SASL yet and never serves a SASL listener unauthenticated`);
       }
+    }
+    const ports = listeners.filter((l) => l.port !== 0).map((l) => l.port);
+    if (new Set(ports).size !== ports.length) throw new ConfigError(`Each listener must have a different port, listeners: ${this.getString('listeners')}`);
+    if (this.explicit.has('inter.broker.listener.name') && this.explicit.has('security.inter.broker.protocol')) {
+      throw new ConfigError('Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.');
+    }
+    const inter = this.explicit.get('inter.broker.listener.name')?.trim().toUpperCase();
+    if (inter !== undefined && !names.has(inter)) {
+      throw new ConfigError(`inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are ${[...names].join(',')}`);
+    }
+    const interProtocol = this.explicit.get('security.inter.broker.protocol')?.trim().toUpperCase();
+    if (interProtocol !== undefined && !names.has(interProtocol)) {
+      throw new ConfigError(`Listener with name ${interProtocol} defined in security.inter.broker.protocol not found in listeners ${[...names].join(',')}`);
     }
     // Without advertised.listeners a wildcard listener is announced by host name (advertised-host.ts);
     // Kafka refuses that case, kts serves it. An explicit 0.0.0.0 is refused, as Kafka does.
@@ -150,6 +160,26 @@ export class BrokerConfig {
         );
       }
     }
+  }
+
+  /** The security protocol of a listener (listener.security.protocol.map). */
+  listenerProtocol(listenerName: string): SecurityProtocol {
+    return (this.securityProtocolMap().get(listenerName.toUpperCase()) ?? 'PLAINTEXT') as SecurityProtocol;
+  }
+
+  /**
+   * The listener other brokers reach this one on: inter.broker.listener.name, else the listener named
+   * by security.inter.broker.protocol (Kafka's default PLAINTEXT), else (kts) the first listener.
+   */
+  get interBrokerListenerName(): string {
+    const names = this.listeners.map((l) => l.name);
+    const named = this.explicit.get('inter.broker.listener.name') ?? this.explicit.get('security.inter.broker.protocol') ?? 'PLAINTEXT';
+    return names.includes(named.trim().toUpperCase()) ? named.trim().toUpperCase() : names[0];
+  }
+
+  /** A key's value for one listener: listener.name.<listener>.<key> before <key>, as Kafka reads per-listener configs. */
+  listenerValue(listenerName: string, key: string): string | undefined {
+    return this.get(`listener.name.${listenerName.toLowerCase()}.${key}`) ?? this.get(key);
   }
 
   get advertisedListeners(): Listener[] {

@@ -2,6 +2,7 @@
 // no flag, so a named missing topic is created whenever `auto.create.topics.enable` is on (kafka-node's
 // createTopics relies on it); from v4 the request's allowAutoTopicCreation decides too.
 // v0 `topics = []` means all topics; v1+ `null` means all and `[]` none. v10+ carry topic ids.
+import { brokersOnListener } from './common.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { TopicInfo } from '../../cluster/topic-registry.js';
 import { topicNameError } from '../../cluster/topic-names.js';
@@ -36,7 +37,7 @@ export default defineHandler({
         ? { clusterAuthorizedOperations: authorizedOperations(ctx, Resource.CLUSTER, 'kafka-cluster', SUPPORTED_OPERATIONS[Resource.CLUSTER]) }
         : {}),
       errorCode: 0,
-      brokers: broker.topics.liveBrokers(),
+      brokers: brokersOnListener(ctx),
       clusterId: broker.clusterId,
       controllerId: broker.topics.controllerId(),
       topics,

@@ -4,6 +4,7 @@
 // served: INVALID_REQUEST. A transactional id (1) is coordinated by the leader of its
 // __transaction_state partition (created on first need, as Kafka does).
 import { authorized, Op, Resource } from '../auth/check.js';
+import { brokersOnListener } from './common.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { TXN_TOPIC } from '../transactions/records.js';
@@ -57,7 +58,7 @@ async function find(ctx: RequestContext, key: string, keyType: number): Promise<
   // (this broker unless it runs in a ZooKeeper cluster); with no live leader the client retries later.
   const partition = txn ? txn.partitionFor(key) : ctx.broker.groups.partitionFor(key);
   const leader = ctx.broker.topics.partitionState(topic, partition)?.leader ?? -1;
-  const endpoint = ctx.broker.topics.liveBrokers().find((b) => b.nodeId === leader);
+  const endpoint = brokersOnListener(ctx).find((b) => b.nodeId === leader);
   if (!endpoint) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   return { key, nodeId: endpoint.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }

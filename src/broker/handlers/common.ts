@@ -3,6 +3,8 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/index.js';
 import type { BrokerContext } from '../broker-context.js';
+import type { RequestContext } from '../api-handler.js';
+import { endpointOn, type BrokerEndpoint } from '../../cluster/cluster-metadata.js';
 
 export type PartitionLookup = { log: PartitionLog; errorCode: 0; leaderEpoch: number } | { log: null; errorCode: number };
 
@@ -40,4 +42,17 @@ export function errorCodeOf(broker: BrokerContext, err: unknown, what: string): 
   if (err instanceof KafkaError) return { code: err.code, message: err.message };
   broker.log.error(`Unexpected error during ${what}: ${(err as Error)?.stack ?? err}`);
   return { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: 'Unexpected error' };
+}
+
+/**
+ * The live brokers as the client of this request's listener must dial them (Kafka answers each
+ * listener with the endpoints of the same listener name; a broker without it is left out).
+ */
+export function brokersOnListener(ctx: RequestContext): BrokerEndpoint[] {
+  const out: BrokerEndpoint[] = [];
+  for (const b of ctx.broker.topics.liveBrokers()) {
+    const at = endpointOn(b, ctx.connection.listenerName);
+    if (at) out.push({ nodeId: b.nodeId, host: at.host, port: at.port, rack: b.rack });
+  }
+  return out;
 }

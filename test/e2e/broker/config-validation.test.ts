@@ -49,17 +49,17 @@ describe('broker configuration at start-up', () => {
     expect(output).not.toMatch(/^\s+at /m);
   });
 
-  it('a listener named for TLS or SASL is refused, never served in plaintext', async () => {
+  it('a TLS listener without key material is refused, never served in plaintext', async () => {
     const port = await freePort();
+    const noKeys = 'a TLS listener needs ssl.keystore.location (PEM or PKCS12) or ssl.keystore.key with ssl.keystore.certificate.chain';
     const cases: [Record<string, string>, string][] = [
-      [{ listeners: `SSL://127.0.0.1:${port}` }, `Listener SSL://127.0.0.1:${port} uses security protocol SSL`],
-      [{ listeners: `SASL_SSL://127.0.0.1:${port}` }, `Listener SASL_SSL://127.0.0.1:${port} uses security protocol SASL_SSL`],
+      [{ listeners: `SSL://127.0.0.1:${port}` }, `listener SSL: ${noKeys}`],
       [{ listeners: `SASL_PLAINTEXT://127.0.0.1:${port}` }, `Listener SASL_PLAINTEXT://127.0.0.1:${port} uses security protocol SASL_PLAINTEXT`],
-      [
-        { listeners: `SECURE://127.0.0.1:${port}`, 'listener.security.protocol.map': 'SECURE:SASL_SSL,PLAINTEXT:PLAINTEXT' },
-        `Listener SECURE://127.0.0.1:${port} uses security protocol SASL_SSL`,
-      ],
-      [{ listeners: `PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${port + 1}` }, 'uses security protocol SSL'],
+      [{ listeners: `SECURE://127.0.0.1:${port}`, 'listener.security.protocol.map': 'SECURE:SSL,PLAINTEXT:PLAINTEXT' }, `listener SECURE: ${noKeys}`],
+      [{ listeners: `PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${port + 1}` }, `listener SSL: ${noKeys}`],
+      [{ listeners: `SSL://127.0.0.1:${port}`, 'ssl.keystore.location': '/nonexistent/broker.pem' }, 'Failed to load SSL keystore or truststore from ssl.keystore.location=/nonexistent/broker.pem'],
+      [{ listeners: `PLAINTEXT://127.0.0.1:${port},OTHER://127.0.0.1:${port}`, 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,OTHER:PLAINTEXT' }, 'Each listener must have a different port'],
+      [{ 'inter.broker.listener.name': 'INTERNAL' }, 'inter.broker.listener.name must be a listener name defined in advertised.listeners'],
       [{ listeners: `INTERNAL://127.0.0.1:${port}` }, 'No security protocol defined for listener INTERNAL'],
       [{ 'listener.security.protocol.map': 'PLAINTEXT:TLS' }, 'Invalid security protocol `TLS` defined in listener.security.protocol.map'],
     ];
@@ -70,7 +70,7 @@ describe('broker configuration at start-up', () => {
       expect(line, output).toContain(message);
       expect(output).not.toMatch(/ready: bootstrap server/);
     }
-    // Nothing listens on the port a secure listener named.
+    // Nothing listens on the port a refused listener named.
     await expect(RawClient.connect(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 

@@ -1,0 +1,126 @@
+// A TLS listener's server options from Kafka's ssl.* keys, read per listener as Kafka reads them
+// (listener.name.<listener>.ssl.keystore.location before ssl.keystore.location). Key material in
+// PEM (ssl.keystore.type=PEM: a file holding the private key and the certificate chain, or both
+// inline in ssl.keystore.key / ssl.keystore.certificate.chain) or PKCS12, which Node reads natively;
+// JKS needs a Java keystore reader and is refused with a line saying how to convert it.
+import { readFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket, TlsOptions } from 'node:tls';
+import { ConfigError } from '../../config/broker-config.js';
+
+/** What a listener's TLS needs from the config: the value of a key for that listener. */
+export type ListenerValue = (key: string) => string | undefined;
+
+export type ClientAuth = 'required' | 'requested' | 'none';
+
+export interface ListenerTls {
+  options: TlsOptions;
+  clientAuth: ClientAuth;
+}
+
+const PROTOCOL_VERSIONS: Record<string, 'TLSv1.2' | 'TLSv1.3'> = { 'TLSv1.2': 'TLSv1.2', 'TLSv1.3': 'TLSv1.3' };
+
+/** Kafka's properties may carry a PEM inline on one line with literal "\n" or with spaces for line ends. */
+function inlinePem(value: string): string {
+  const text = value.replace(/\\n/g, '\n').trim();
+  // "-----BEGIN X-----MIIB... -----END X-----" on one line: put the base64 on its own lines again.
+  return text.replace(/(-----BEGIN [^-]+-----)\s*([\s\S]*?)\s*(-----END [^-]+-----)/g, (_m, b: string, body: string, e: string) => `${b}\n${body.replace(/\s+/g, '\n')}\n${e}`) + '\n';
+}
+
+async function readKeyFile(key: string, path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new ConfigError(`Failed to load SSL keystore or truststore from ${key}=${path}: ${(err as Error).message}`);
+  }
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/** Splits a PEM text into its private key blocks and certificate blocks. */
+function pemBlocks(text: string): { keys: string[]; certs: string[] } {
+  const keys: string[] = [];
+  const certs: string[] = [];
+  for (const m of text.matchAll(PEM_BLOCK)) {
+    if (m[1].endsWith('PRIVATE KEY')) keys.push(m[0]);
+    else if (m[1] === 'CERTIFICATE') certs.push(m[0]);
+  }
+  return { keys, certs };
+}
+
+export async function listenerTls(listener: string, value: ListenerValue): Promise<ListenerTls> {
+  const where = `listener ${listener}`;
+  const options: TlsOptions = {};
+  const keystoreType = (value('ssl.keystore.type') ?? '').trim().toUpperCase();
+  const location = value('ssl.keystore.location')?.trim();
+  const inlineKey = value('ssl.keystore.key');
+  const inlineChain = value('ssl.keystore.certificate.chain');
+  const keyPassword = value('ssl.key.password') ?? value('ssl.keystore.password');
+  if (inlineKey !== undefined || inlineChain !== undefined) {
+    if (inlineKey === undefined || inlineChain === undefined) throw new ConfigError(`${where}: ssl.keystore.key and ssl.keystore.certificate.chain must be set together`);
+    if (location) throw new ConfigError(`${where}: ssl.keystore.location cannot be set with ssl.keystore.key (Kafka's 'SSL key store' cannot be both a file and inline)`);
+    options.key = inlinePem(inlineKey);
+    options.cert = inlinePem(inlineChain);
+  } else if (location) {
+    const content = await readKeyFile('ssl.keystore.location', location);
+    const looksPem = content.subarray(0, 64).toString('latin1').includes('-----BEGIN');
+    if (keystoreType === 'PKCS12' || (!looksPem && keystoreType !== 'PEM' && keystoreType !== 'JKS')) {
+      options.pfx = content;
+      options.passphrase = value('ssl.keystore.password');
+    } else if (looksPem) {
+      const { keys, certs } = pemBlocks(content.toString('utf8'));
+      if (keys.length !== 1 || certs.length === 0) {
+        throw new ConfigError(`${where}: the PEM keystore ${location} must hold one private key and its certificate chain (found ${keys.length} key(s), ${certs.length} certificate(s))`);
+      }
+      options.key = keys[0];
+      options.cert = certs.join('\n') + '\n';
+    } else {
+      throw new ConfigError(`${where}: ssl.keystore.type ${keystoreType} is not supported by kts; convert ${location} to PKCS12 (keytool -importkeystore -deststoretype PKCS12) or PEM`);
+    }
+  } else {
+    throw new ConfigError(`${where}: a TLS listener needs ssl.keystore.location (PEM or PKCS12) or ssl.keystore.key with ssl.keystore.certificate.chain`);
+  }
+  if (keyPassword !== undefined && options.pfx === undefined) options.passphrase = keyPassword;
+
+  const truststoreLocation = value('ssl.truststore.location')?.trim();
+  const inlineTrust = value('ssl.truststore.certificates');
+  if (inlineTrust !== undefined) {
+    options.ca = pemBlocks(inlinePem(inlineTrust)).certs;
+  } else if (truststoreLocation) {
+    const content = await readKeyFile('ssl.truststore.location', truststoreLocation);
+    const certs = pemBlocks(content.toString('utf8')).certs;
+    if (certs.length === 0) throw new ConfigError(`${where}: ssl.truststore.location ${truststoreLocation} holds no PEM certificate (kts reads PEM truststores)`);
+    options.ca = certs;
+  }
+
+  const clientAuth = (value('ssl.client.auth') ?? 'none').trim().toLowerCase();
+  if (clientAuth !== 'required' && clientAuth !== 'requested' && clientAuth !== 'none') {
+    throw new ConfigError(`Invalid value ${clientAuth} for configuration ssl.client.auth: String must be one of: required, requested, none`);
+  }
+  // `requested` lets a client without a certificate in; one that sends a certificate the truststore
+  // does not vouch for is refused after the handshake (acceptConnection), as Java's wantClientAuth does.
+  options.requestCert = clientAuth !== 'none';
+  options.rejectUnauthorized = clientAuth === 'required';
+
+  const protocols = (value('ssl.enabled.protocols') ?? 'TLSv1.2,TLSv1.3').split(',').map((p) => p.trim()).filter(Boolean);
+  const versions = protocols.map((p) => PROTOCOL_VERSIONS[p]).filter(Boolean).sort();
+  if (versions.length === 0) throw new ConfigError(`${where}: ssl.enabled.protocols=${protocols.join(',')} names no protocol kts serves (TLSv1.2, TLSv1.3)`);
+  options.minVersion = versions[0];
+  options.maxVersion = versions[versions.length - 1];
+  const ciphers = value('ssl.cipher.suites')?.trim();
+  if (ciphers) options.ciphers = ciphers.split(',').map((c) => c.trim()).join(':');
+  return { options, clientAuth: clientAuth as ClientAuth };
+}
+
+/**
+ * Kafka's default SSL principal (DefaultKafkaPrincipalBuilder with ssl.principal.mapping.rules=DEFAULT):
+ * the client certificate's subject as X500Principal.getName() prints it, RFC 2253, most specific RDN
+ * first ("CN=client,OU=dev,O=kts,C=US"). Undefined when no trusted certificate was presented.
+ */
+export function certificateSubject(socket: TLSSocket): string | undefined {
+  if (!socket.authorized) return undefined;
+  const cert: X509Certificate | undefined = socket.getPeerX509Certificate();
+  if (!cert) return undefined;
+  // Node prints the subject one RDN a line in certificate order, escaped as RFC 2253 escapes.
+  return cert.subject.split('\n').filter(Boolean).reverse().join(',');
+}
