@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import type { ReplicaManager } from './replication/replica-manager.js';
 import type { TransactionCoordinator } from './transactions/coordinator.js';
 import type { Authorizer } from './auth/authorizer.js';
+import type { BrokerMetrics } from './metrics/broker-metrics.js';
 
 export interface BrokerContext {
   readonly nodeId: number;
@@ -25,6 +26,8 @@ export interface BrokerContext {
   /** The ACL authorizer, when authorizer.class.name names one (handlers ask it through auth/check.ts). */
   readonly authorizer?: Authorizer;
   readonly log: Logger;
+  /** The counters behind kts.metrics.port; absent when metrics are off (handlers then count nothing). */
+  readonly metrics?: BrokerMetrics;
   /** The advertised address of this broker (what Metadata returns). */
   readonly advertised: { host: string; port: number };
   /** Clock seam: every time-based decision reads this, so tests can move time. */

@@ -41,6 +41,8 @@ interface BoundListener {
   port: number;
   advertised: { host: string; port: number };
 }
+import { BrokerMetrics } from './metrics/broker-metrics.js';
+import type { MetricsServer } from './metrics/metrics-server.js';
 
 export interface BrokerOptions {
   /** A server.properties file (Java properties syntax). */
@@ -90,6 +92,8 @@ export interface BrokerHandle {
   readonly listeners: readonly { name: string; securityProtocol: SecurityProtocol; host: string; port: number; bootstrap: string }[];
   /** Fault injection: rules that answer matching requests with an error, delay them, drop the connection or hold them. */
   readonly faults: Faults;
+  /** The port of the Prometheus metrics endpoint (kts.metrics.port), when it is on. */
+  readonly metricsPort?: number;
   /** The requests served so far, oldest first (empty unless recording: see BrokerOptions.recordRequests). */
   requests(): RecordedRequest[];
   /** Forgets the recorded requests. */
@@ -261,6 +265,9 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
 
   // ZooKeeper mode: followers copy their leaders' logs, leaders track the ISR and high watermark.
   replication = topics.onStatesChanged ? await ReplicaManager.start({ nodeId, config, logs, topics, log: log.child('replica'), now }) : undefined;
+  // Counting costs a few additions per request: done only when someone can read the counts.
+  const metricsPort = config.getNumber('kts.metrics.port');
+  const metrics = metricsPort >= 0 ? new BrokerMetrics() : undefined;
   const context: BrokerContext = {
     nodeId,
     clusterId: topics.clusterId,
@@ -274,9 +281,13 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     log,
     advertised,
     now,
+    metrics,
   };
   // Kafka's coordinator drops the committed offsets of deleted partitions (tombstones included).
   topics.onTopicDeleted((topic) => groups.onTopicDeleted(topic));
+  if (metrics) {
+    topics.onTopicDeleted(async (topic) => metrics.topicDeleted(topic));
+  }
 
   const registry = createHandlerRegistry(parseAsKafka(config.getString('kts.as.kafka')));
   if (registry.asKafka) {
@@ -288,7 +299,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   }
   const faults = new Faults();
   const recording = recordLimit > 0 ? new RequestRecording(recordLimit) : undefined;
-  const dispatcher = new RequestDispatcher(context, registry, { faults, recording });
+  const dispatcher = new RequestDispatcher(context, registry, { faults, recording, metrics });
   const connections = new Set<Connection>();
   const perIp = new Map<string, number>();
   let nextConnectionId = 0;
@@ -318,8 +329,10 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       if (subject !== undefined) connection.principal = userPrincipal(subject);
     }
     connections.add(connection);
+    if (metrics) metrics.connectionsCreated++;
     socket.on('close', () => {
       connections.delete(connection);
+      if (metrics) metrics.connectionsClosed++;
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left === 0) perIp.delete(ip);
       else perIp.set(ip, left);
@@ -362,8 +375,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     });
   }
 
-  log.info(`[KafkaServer id=${nodeId}] started (kafka.server.KafkaServer)`);
-
+  let metricsServer: MetricsServer | undefined;
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
@@ -382,6 +394,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
         }
       }
       clearInterval(maintenance);
+      await metricsServer?.close();
       // Held and delayed requests end now: their connections close below.
       faults.close();
       for (const server of servers) server.close();
@@ -402,6 +415,22 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       log.info(`[KafkaServer id=${nodeId}] shut down completed`);
     })());
 
+  if (metrics) {
+    const { startMetricsServer } = await import('./metrics/metrics-server.js');
+    const host = config.getString('kts.metrics.host').trim();
+    try {
+      metricsServer = await startMetricsServer({ broker: context, metrics, connectionCount: () => connections.size }, host === '' ? '::' : host, metricsPort);
+    } catch (err) {
+      // The broker is serving already: the start fails as a whole, leaving nothing running.
+      await close();
+      throw err;
+    }
+    const shown = metricsServer.host.includes(':') ? `[${metricsServer.host}]` : metricsServer.host;
+    log.info(`Metrics served at http://${shown}:${metricsServer.port}/metrics (kts.metrics.port)`);
+  }
+
+  log.info(`[KafkaServer id=${nodeId}] started (kafka.server.KafkaServer)`);
+
   const first = bound[0];
   const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
@@ -414,6 +443,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     clusterId: topics.clusterId,
     nodeId,
     faults,
+    metricsPort: metricsServer?.port,
     requests: () => recording?.list() ?? [],
     clearRequests: () => recording?.clear(),
     requestTrace: () => formatRecording(recording?.list() ?? []),

@@ -10,11 +10,14 @@ import type { Connection } from './network/connection.js';
 import type { Faults } from './faults.js';
 import type { RequestRecording } from './request-recording.js';
 import { principalToString } from './security/principal.js';
+import type { BrokerMetrics } from './metrics/broker-metrics.js';
 
 /** The test kit's hooks (startBroker's `faults` and `requests()`); both absent in a plain broker. */
 export interface DispatchHooks {
   faults?: Faults;
   recording?: RequestRecording;
+  /** kts.metrics.port's counters: each request adds its latency to its API's histogram. */
+  metrics?: BrokerMetrics;
 }
 
 export class RequestDispatcher {
@@ -66,14 +69,23 @@ export class RequestDispatcher {
     };
     let response: object | null;
     const started = Date.now();
-    const { faults, recording } = this.hooks;
+    const { faults, recording, metrics } = this.hooks;
+    const clock = metrics ? performance.now() : 0;
     // Fault rules are looked at only while one exists; recording only when it was asked for.
-    if ((faults && faults.active) || recording) return this.dispatchHooked(apiKey, request, ctx, started, connection);
+    if ((faults && faults.active) || recording) {
+      try {
+        return await this.dispatchHooked(apiKey, request, ctx, started, connection);
+      } finally {
+        metrics?.requestDone(apiKey, performance.now() - clock);
+      }
+    }
     try {
       response = await handler.handle(request, ctx);
     } catch (err) {
       this.broker.log.error(`Error handling ${apiName(apiKey)} v${apiVersion} from ${connection.remoteAddress}: ${(err as Error).stack ?? err}`);
       throw new Error(`internal error handling ${apiName(apiKey)}`);
+    } finally {
+      metrics?.requestDone(apiKey, performance.now() - clock);
     }
     if (this.requestLog.isDebugEnabled()) {
       this.requestLog.debug(

@@ -73,6 +73,14 @@ export const KTS_READ: ConfigKey[] = [
     oneOf('files', 'memory'),
     'Not a Kafka key: where the partition logs and metadata live. files: under log.dirs; memory: in the broker process only (log.dirs is then only a name, nothing is written to disk and everything is gone when the broker stops; `kts server-start --storage memory`, `startBroker({ storage: \'memory\' })`).',
   ),
+  key(
+    'kts.metrics.port',
+    'INT',
+    '-1',
+    between(-1, 65535),
+    'Not a Kafka key: serve the broker\'s metrics in Prometheus\' text format at http://<kts.metrics.host>:<port>/metrics (-1: off; 0: any free port).',
+  ),
+  key('kts.metrics.host', 'STRING', '127.0.0.1', undefined, 'Not a Kafka key: the address the metrics port binds (loopback unless given; empty or 0.0.0.0: every interface).'),
   key('kts.log.open.files.idle.ms', 'LONG', '60000', atLeast(0), 'Not a Kafka key: a segment file unused this long is closed (reopened on use).'),
   key(
     'kts.log.scrub.bytes.per.sec',

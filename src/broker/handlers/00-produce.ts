@@ -112,6 +112,7 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       const code = await replication.waitForReplication(topic, partition, result.lastOffset + 1, timeoutMs, leaderEpoch);
       if (code) return errorResult(partition, code, code === ErrorCode.REQUEST_TIMED_OUT ? `Not replicated to the ISR of ${topic}-${partition} within ${timeoutMs} ms` : null);
     }
+    ctx.broker.metrics?.produced(topic, records.length, result.recordCount);
     if (result.recordCount === 0 && result.baseOffset >= 0) {
       // An idempotent producer's retry of a batch already stored: answered with the first write's offsets.
       ctx.broker.log.info(`[${topic}-${partition}] duplicate batch answered with its stored offsets ${result.baseOffset}-${result.lastOffset}`);
@@ -124,6 +125,7 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       logStartOffset: result.logStartOffset,
     };
   } catch (err) {
+    ctx.broker.metrics?.produceFailed(topic);
     const { code, message } = errorCodeOf(ctx.broker, err, `produce to ${topic}-${partition}`);
     return errorResult(partition, code, message);
   }

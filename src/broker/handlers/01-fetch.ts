@@ -48,6 +48,7 @@ export default defineHandler({
       const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId >= 0, followerDenied);
       const remaining = deadline - ctx.broker.now();
       if (bytes >= minBytes || hasError || remaining <= 0 || logs.length === 0) {
+        if (ctx.broker.metrics && bytes > 0) countFetched(ctx, responses, replicaId >= 0);
         return { errorCode: 0, sessionId: 0, responses };
       }
       await waitForAppend(logs, remaining);
@@ -143,6 +144,16 @@ function divergence(log: PartitionLog, fetchOffset: number, lastFetchedEpoch: nu
   }
   if (fetchOffset < log.logStartOffset) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fetchOffset} is before the log start ${log.logStartOffset}`);
   return epoch < lastFetchedEpoch || endOffset < fetchOffset ? { epoch, endOffset } : null;
+}
+
+/** Bytes out per topic, counted once for the answer that is sent (not for each long-poll round). */
+function countFetched(ctx: RequestContext, responses: { topic?: string; partitions: { records: Buffer }[] }[], follower: boolean): void {
+  for (const t of responses) {
+    if (t.topic === undefined) continue;
+    let bytes = 0;
+    for (const p of t.partitions) bytes += p.records.length;
+    if (bytes > 0) ctx.broker.metrics!.fetched(t.topic, bytes, follower);
+  }
 }
 
 function partitionError(partitionIndex: number, errorCode: number) {
