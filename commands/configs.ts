@@ -35,4 +35,10 @@ export default defineTool({
     { name: 'force', describe: 'Accepted for compatibility.' },
   ],
   epilogue: 'kts: --output json prints {"entities": [{"type", "name", "configs": [{"name", "value", "source", "sensitive", "synonyms"}]}]} for --describe, {"type", "name", "set", "deleted"} for --alter.',
+  examples: [
+    ['--describe --entity-type topics --entity-name orders', "a topic's overridden configs"],
+    ['--describe --all --entity-type brokers --entity-name 0', 'every config of broker 0, defaults included'],
+    ['--alter --entity-type topics --entity-name orders --add-config retention.ms=3600000', 'change a topic config'],
+    ['--alter --entity-type topics --entity-name orders --delete-config retention.ms', 'back to the default'],
+  ],
 });

@@ -41,4 +41,10 @@ export default defineTool({
     'kts --output jsonl: one object per record, {"topic", "partition", "offset", "timestamp", "timestampType", "key", "value", "headers": [{"key", "value"}]},',
     'each payload null, a UTF-8 string or {"base64": "..."}; console-producer --input jsonl replays it. --output json prints the same objects as one array.',
   ].join('\n'),
+  examples: [
+    ['--topic orders --from-beginning', 'every record, then wait for more (Ctrl-C ends)'],
+    ['--topic orders --group billing --max-messages 10', 'ten records as a member of a consumer group'],
+    ['--topic orders --from-beginning --property print.key=true --property print.timestamp=true', 'keys and timestamps too'],
+    ['--topic orders --from-beginning --output jsonl > records.jsonl', 'records as JSON lines (console-producer --input jsonl replays them)'],
+  ],
 });

@@ -41,4 +41,9 @@ export default defineTool({
     'kts --input jsonl: one JSON object per line, {"key": ..., "value": ..., "headers": [{"key": "h", "value": ...}], "partition": n, "timestamp": ms};',
     'each payload is null, a UTF-8 string, or {"base64": "..."}. --output json prints {"topic", "records", "failed"} when done.',
   ].join('\n'),
+  examples: [
+    ['--topic orders', 'one record per line typed (Ctrl-D ends)'],
+    ['--topic orders --property parse.key=true --property key.separator=:', 'lines as key:value'],
+    ['--topic orders --input jsonl < records.jsonl', 'replay what console-consumer --output jsonl wrote'],
+  ],
 });

@@ -11,7 +11,7 @@ export default defineTool({
   runtimeError: { prefix: '\nError: Executing consumer group command failed due to ', stream: 'stdout' },
   load: () => import('../src/cli/consumer-groups/run.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'REQUIRED: The server(s) to connect to. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The server(s) to connect to. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
     { name: 'command-config', arg: 'required', argName: 'command config property file', describe: 'Property file containing configs to be passed to Admin Client and Consumer.' },
     { name: 'list', describe: 'List all consumer groups.' },
     { name: 'describe', describe: 'Describe consumer group and list offset lag (number of messages not yet processed) related to given group.' },
@@ -48,4 +48,10 @@ export default defineTool({
     '{"deleted":[...],"failed":[{"group","error"}]} for --delete and {"group","error","partitions":[...]} for --delete-offsets. ' +
     'With --describe --watch: one object per fetch and line, {"time","intervalSeconds","groups":[{"group","state","offsets":[...]}]}, ' +
     'each offset with consumeRate, produceRate (records/s), timeToZeroLag (s) and lagGrowing. --watch stops on Ctrl-C (exit 0) or SIGTERM (143).',
+  examples: [
+    ['--list', 'every group'],
+    ['--describe --group billing', 'offsets and lag per partition'],
+    ['--describe --group billing --watch', 'lag, rates and time to zero lag, refreshed every 2 s'],
+    ['--reset-offsets --group billing --topic orders --to-earliest --execute', 'start the group over (its consumers stopped)'],
+  ],
 });

@@ -14,4 +14,7 @@ export default defineTool({
     { name: 'command-config', arg: 'required', argName: 'command config property file path', describe: 'A properties file of admin client settings.' },
   ],
   epilogue: 'kts: --output json prints {"partitions": [{"topic", "partition", "lowWatermark"} or {"topic", "partition", "error"}]}.',
+  examples: [
+    ['--offset-json-file delete.json', 'delete records before the offsets in the file ({"partitions":[{"topic":"orders","partition":0,"offset":100}],"version":1})'],
+  ],
 });

@@ -19,4 +19,9 @@ export default defineTool({
     { name: 'exclude-internal-topics', describe: 'Leave out internal topics.' },
   ],
   epilogue: 'kts: --output json prints {"offsets": [{"topic", "partition", "offset"}]}.',
+  examples: [
+    ['--topic orders', "each partition's log-end offset"],
+    ['--topic orders --time earliest', "each partition's first offset"],
+    ['--topic orders --time 1735689600000', 'the first offset at or after a time (epoch ms)'],
+  ],
 });

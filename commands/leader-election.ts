@@ -19,4 +19,8 @@ export default defineTool({
     { name: 'election-type', arg: 'required', argName: 'election type', describe: 'Type of election to attempt: "preferred" (only where the current leader is not the preferred replica) or "unclean" (only where the partition has no leader). REQUIRED.' },
   ],
   epilogue: 'kts: --output json prints {"electionType", "succeeded": ["t-0"], "notNeeded": [...], "failed": [{"partition", "error"}]}.',
+  examples: [
+    ['--bootstrap-server localhost:9092 --election-type preferred --all-topic-partitions', 'give every partition back to its preferred leader'],
+    ['--bootstrap-server localhost:9092 --election-type preferred --topic orders --partition 0', 'one partition'],
+  ],
 });

@@ -16,7 +16,7 @@ export default defineTool({
     { name: 'execute', describe: 'Kick off the reassignment as specified by the --reassignment-json-file option.' },
     { name: 'cancel', describe: 'Cancel an active reassignment.' },
     { name: 'list', describe: 'List all active partition reassignments.' },
-    { name: 'bootstrap-server', arg: 'required', argName: 'Server(s) to use for bootstrapping', describe: 'REQUIRED: the server(s) to use for bootstrapping. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'Server(s) to use for bootstrapping', describe: 'The server(s) to use for bootstrapping. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
     { name: 'command-config', arg: 'required', argName: 'Admin client property file', describe: 'Property file containing configs to be passed to Admin Client.' },
     { name: 'reassignment-json-file', arg: 'required', argName: 'manual assignment json file path', describe: 'The JSON file with the partition reassignment configuration: {"partitions": [{"topic": "foo", "partition": 1, "replicas": [1,2,3], "log_dirs": ["any","any","any"]}], "version": 1}. "log_dirs" is optional; kts accepts only "any" in it.' },
     { name: 'topics-to-move-json-file', arg: 'required', argName: 'topics to reassign json file path', describe: 'Generate a reassignment configuration to move the partitions of the specified topics to the list of brokers specified by the --broker-list option: {"topics": [{"topic": "foo"},{"topic": "foo1"}], "version": 1}' },
@@ -32,4 +32,10 @@ export default defineTool({
     'kts: --output json prints {"current": Assignment[], "proposed": Assignment[]} (--generate), {"current": Assignment[], "started": string[]} (--execute), ' +
     '{"partitions": [{"partition": string, "state": "completed" | "in-progress" | "different", "replicas": number[], "target": number[]}]} (--verify), ' +
     '{"cancelled": string[]} (--cancel), {"reassignments": [{"partition", "replicas", "adding", "removing"}]} (--list); Assignment = {"topic", "partition", "replicas"}.',
+  examples: [
+    ['--generate --topics-to-move-json-file topics.json --broker-list 1,2', "a plan moving the topics' replicas to brokers 1 and 2"],
+    ['--execute --reassignment-json-file plan.json', 'start the moves (prints the plan to roll back)'],
+    ['--verify --reassignment-json-file plan.json', 'whether the moves are done'],
+    ['--list', 'the moves in progress'],
+  ],
 });

@@ -36,4 +36,12 @@ export default defineTool({
   epilogue:
     'kts: --output json prints {"topics": [names]} for --list, {"topics": [{"name", "topicId", "partitionCount", "replicationFactor", "configs", "partitions"}]} for --describe, ' +
     '{"created", "topic"} for --create, {"altered", "partitions"} for --alter and {"deleted"} for --delete.',
+  examples: [
+    ['--create --topic orders --partitions 3 --config retention.ms=86400000', 'a topic with 3 partitions that keeps records a day'],
+    ['--list', "every topic's name"],
+    ['--describe --topic orders', 'partitions, leaders, replicas and in-sync replicas'],
+    ['--describe --under-replicated-partitions', 'partitions missing an in-sync replica'],
+    ['--alter --topic orders --partitions 6', 'more partitions (keys move to other partitions)'],
+    ['--delete --topic orders', 'delete a topic'],
+  ],
 });

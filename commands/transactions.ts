@@ -13,7 +13,7 @@ export default defineTool({
   runtimeError: { prefix: '', stream: 'stderr' },
   load: () => import('../src/cli/tools/transactions.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'host:port', describe: 'hostname and port for the broker to connect to, in the form `host:port` (multiple comma-separated entries can be given). REQUIRED (or $KTS_BOOTSTRAP_SERVER).' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'host:port', describe: 'hostname and port for the broker to connect to, in the form `host:port` (multiple comma-separated entries can be given). Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
     { name: 'command-config', arg: 'required', argName: 'FILE', describe: 'property file containing configs to be passed to admin client' },
     { name: 'transactional-id', arg: 'required', argName: 'transactional id', describe: 'describe: the transactional id (required)' },
     { name: 'topic', arg: 'required', argName: 'topic', describe: 'abort, describe-producers: topic name (required)' },
@@ -29,4 +29,8 @@ export default defineTool({
     'kts: --output json prints list: {"transactions": [{"transactionalId", "coordinator", "producerId", "state"}]}; ' +
     'describe-producers: {"producers": [{"producerId", "producerEpoch", "coordinatorEpoch", "lastSequence", "lastTimestamp", "currentTransactionStartOffset" (null if none)}]}; ' +
     'describe: {"coordinatorId", "transactionalId", "producerId", "producerEpoch", "state", "transactionTimeoutMs", "transactionStartTimeMs" (null if none), "transactionDurationMs" (null if none), "topicPartitions": ["t-0"]}.',
+  examples: [
+    ['--bootstrap-server localhost:9092 list', 'the transactional ids the cluster knows'],
+    ['--bootstrap-server localhost:9092 describe --transactional-id tx-1', "one transaction's state"],
+  ],
 });

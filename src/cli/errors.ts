@@ -5,9 +5,12 @@
 
 export class UsageError extends Error {
   readonly exitCode = 1;
-  constructor(message: string) {
+  /** A line printed after the message (`Did you mean --list?`); Kafka's message stays the first line. */
+  readonly suggestion?: string;
+  constructor(message: string, suggestion?: string) {
     super(message);
     this.name = 'UsageError';
+    this.suggestion = suggestion;
   }
 }
 

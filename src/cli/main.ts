@@ -21,12 +21,14 @@ type LoadedModule = { default?: DirectCommand };
 /** Resolves to an exit code, or undefined when the command keeps running on its own (a daemon). */
 async function main(argv: string[]): Promise<number | undefined> {
   const invokedAs = basename(argv[1] ?? 'kts');
-  let entry = commandFor(invokedAs);
   let args = argv.slice(2);
+  // The shells' completion scripts ask here, under kts's name or a Kafka script's.
+  if (args[0] === '__complete') return completeWords(args.slice(1));
+  let entry = commandFor(invokedAs);
   let shownName = invokedAs;
   if (!entry) {
     const first = args[0];
-    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    if (first === undefined || first === '--help' || first === '-h' || (first === 'help' && args.length === 1)) {
       process.stdout.write(renderCommandList(pkg.version));
       return first === undefined ? 1 : 0;
     }
@@ -34,11 +36,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       process.stdout.write(`${pkg.version}\n`);
       return 0;
     }
+    if (first === 'help') return helpFor(args[1]);
+    if (first === 'completion') return printCompletion(args[1]);
     entry = commandFor(first);
-    if (!entry) {
-      process.stderr.write(`kts: '${first}' is not a kts command. Commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`);
-      return 1;
-    }
+    if (!entry) return unknownCommand(first);
     args = args.slice(1);
     shownName = `kts ${entry.name}`;
   }
@@ -58,6 +59,61 @@ async function main(argv: string[]): Promise<number | undefined> {
     return undefined;
   }
   return runWithYargs(entry, mod, args, shownName);
+}
+
+/** `kts topic`: one line naming the command meant, if one is close, else the list. */
+async function unknownCommand(word: string): Promise<number> {
+  const { didYouMean } = await import('./suggest.js');
+  const hint = didYouMean(word, [...COMMANDS.map((c) => c.name), 'help', 'completion']);
+  process.stderr.write(`kts: '${word}' is not a kts command.${hint ? ` ${hint}` : ''}\n`);
+  process.stderr.write(hint ? `Run 'kts --help' for the list of commands.\n` : `Commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`);
+  return 1;
+}
+
+/** `kts help <command>`: the command's help on stdout, exit 0 (its --help goes to stderr with 1, as Kafka's). */
+async function helpFor(word: string): Promise<number> {
+  const entry = commandFor(word);
+  if (!entry) return unknownCommand(word);
+  const mod = await loadCommand(entry);
+  if (mod?.tool) {
+    const { helpText } = await import('./tool.js');
+    process.stdout.write(helpText(mod.tool));
+    return 0;
+  }
+  if (!mod) return 1;
+  await runWithYargs(entry, mod, ['--help'], `kts ${entry.name}`);
+  return 0;
+}
+
+async function printCompletion(shell: string | undefined): Promise<number> {
+  const { completionScript, SHELLS } = await import('./completion.js');
+  const script = shell === undefined ? undefined : completionScript(shell);
+  if (!script) {
+    process.stderr.write(`kts: completion takes a shell: ${SHELLS.join(', ')} (e.g. eval "$(kts completion bash)")\n`);
+    return 1;
+  }
+  process.stdout.write(script);
+  return 0;
+}
+
+/** `kts __complete <program> <words...>`: the candidates for the last word, one per line. */
+async function completeWords(words: string[]): Promise<number> {
+  const { complete } = await import('./completion.js');
+  const candidates = await complete(words[0] ?? 'kts', words.slice(1), async (name) => {
+    const entry = commandFor(name);
+    const mod = entry ? await loadCommand(entry) : undefined;
+    if (!mod?.tool) return undefined;
+    const { allOptions } = await import('./tool.js');
+    const outputs = mod.tool.outputs ?? ['plain', 'table', 'json'];
+    return {
+      options: allOptions(mod.tool)
+        .filter((o) => !o.hidden)
+        .map((o) => ({ name: o.name, arg: Boolean(o.arg), values: o.name === 'output' ? outputs : undefined })),
+      words: mod.tool.name === 'transactions' ? ['list', 'describe', 'describe-producers', 'abort'] : undefined,
+    };
+  });
+  process.stdout.write(candidates.map((c) => `${c}\n`).join(''));
+  return 0;
 }
 
 async function loadCommand(entry: CommandEntry): Promise<LoadedModule['default'] | undefined> {

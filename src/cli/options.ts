@@ -9,6 +9,7 @@
 // * repeatable options keep every value; a non-repeatable one given twice is an error when read;
 // * typed arguments are checked up front with jopt's wording.
 import { UsageError } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 export type ArgType = 'string' | 'int' | 'long' | 'double';
 
@@ -111,7 +112,10 @@ export function parseArgs(argv: readonly string[], options: readonly OptionSpec[
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const inline = eq >= 0 ? body.slice(eq + 1) : undefined;
     const spec = specs.get(name);
-    if (!spec) throw new UsageError(`${name} is not a recognized option`);
+    if (!spec) {
+      const known = options.filter((o) => !o.hidden).map((o) => o.name);
+      throw new UsageError(`${name} is not a recognized option`, didYouMean(name, known, (c) => `--${c}`));
+    }
 
     if (!spec.arg) {
       if (inline !== undefined) throw new UsageError(`Option ${name} does not take an argument`);

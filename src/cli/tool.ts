@@ -40,6 +40,8 @@ export interface ToolSpec {
   runtimeError: { prefix: string; stream: 'stdout' | 'stderr' };
   /** Extra help text (kts extensions, JSON shapes). */
   epilogue?: string;
+  /** Command lines shown at the end of --help, each with what it does: [command, comment]. */
+  examples?: readonly (readonly [string, string])[];
   load(): Promise<ToolImplementation>;
 }
 
@@ -65,7 +67,10 @@ export function allOptions(spec: ToolSpec): OptionSpec[] {
 }
 
 export function helpText(spec: ToolSpec): string {
-  return renderHelp(spec.summary, allOptions(spec), spec.epilogue);
+  const examples = spec.examples?.length
+    ? `Examples:\n${spec.examples.map(([line, what]) => `  # ${what}\n  kts ${spec.name} ${line}`).join('\n')}`
+    : undefined;
+  return renderHelp(spec.summary, allOptions(spec), [spec.epilogue, examples].filter(Boolean).join('\n\n') || undefined);
 }
 
 export interface RunOptions {
@@ -96,7 +101,8 @@ export async function runTool(spec: ToolSpec, argv: readonly string[], opts: Run
       return 0;
     }
   } catch (err) {
-    stderr.write(`${oneLine(err)}\n${usageHint}\n`);
+    const suggestion = err instanceof UsageError && err.suggestion ? `${err.suggestion}\n` : '';
+    stderr.write(`${oneLine(err)}\n${suggestion}${usageHint}\n`);
     return 1;
   }
 
@@ -120,7 +126,7 @@ export async function runTool(spec: ToolSpec, argv: readonly string[], opts: Run
     return code ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      stderr.write(`${err.message}\n${usageHint}\n`);
+      stderr.write(`${err.message}\n${err.suggestion ? `${err.suggestion}\n` : ''}${usageHint}\n`);
       return 1;
     }
     if (process.env.KTS_DEBUG && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
