@@ -21,4 +21,9 @@ export default defineTool({
     '(private key and certificate chain: ssl.keystore.type=PEM, ssl.keystore.location), <name>.crt and <name>.key ' +
     '(the same, apart, for clients that want ssl.certificate.location / ssl.key.location). Keys are ECDSA P-256, ' +
     'files with keys are mode 0600. A CA already in --dir is reused, so more clients can be added later.',
+  examples: [
+    ['', 'a CA, a broker certificate for localhost and a client certificate in ./kts-certs'],
+    ['--dir certs --broker broker-0 --broker broker-1 --host kafka.local', 'two brokers reached as kafka.local'],
+    ['--dir certs --client billing', 'one more client certificate signed by the CA already in certs/'],
+  ],
 });

@@ -68,7 +68,7 @@ export function allOptions(spec: ToolSpec): OptionSpec[] {
 
 export function helpText(spec: ToolSpec): string {
   const examples = spec.examples?.length
-    ? `Examples:\n${spec.examples.map(([line, what]) => `  # ${what}\n  kts ${spec.name} ${line}`).join('\n')}`
+    ? `Examples:\n${spec.examples.map(([line, what]) => `  # ${what}\n  kts ${spec.name}${line ? ` ${line}` : ''}`).join('\n')}`
     : undefined;
   return renderHelp(spec.summary, allOptions(spec), [spec.epilogue, examples].filter(Boolean).join('\n\n') || undefined);
 }
