@@ -30,3 +30,31 @@ export function javaHashMapOrder(keys: readonly string[], initialCapacity = keys
     .sort((x, y) => x.b - y.b || x.i - y.i)
     .map((e) => e.k);
 }
+
+/**
+ * `items` as a java.util.HashMap keyed by `hash` (the key's hashCode) iterates them once filled in
+ * this order: `initialCapacity` as given to the constructor (16 for `new HashMap<>()`).
+ */
+export function javaHashOrder<T>(items: readonly T[], hash: (item: T) => number, initialCapacity = 16): T[] {
+  let capacity = 1;
+  while (capacity < initialCapacity) capacity *= 2;
+  while (items.length > capacity * 0.75) capacity *= 2;
+  const bucketOf = (item: T) => {
+    const h = hash(item) | 0;
+    return (h ^ (h >>> 16)) & (capacity - 1);
+  };
+  return items
+    .map((item, i) => ({ item, i, b: bucketOf(item) }))
+    .sort((x, y) => x.b - y.b || x.i - y.i)
+    .map((e) => e.item);
+}
+
+/** java.lang.Long#hashCode of a non-negative id below 2^53. */
+export function javaLongHash(v: number): number {
+  return (Number(BigInt(v) & 0xffffffffn) ^ Math.floor(v / 2 ** 32)) | 0;
+}
+
+/** org.apache.kafka.common.TopicPartition#hashCode. */
+export function javaTopicPartitionHash(tp: { topic: string; partition: number }): number {
+  return (Math.imul(31, 31 + tp.partition) + javaStringHash(tp.topic)) | 0;
+}

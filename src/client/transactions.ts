@@ -30,7 +30,7 @@ const RETRIABLE = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, Error
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every broker's transactions, by broker id (in the order the brokers are listed). */
-export async function listTransactions(cluster: Cluster, opts: { durationFilterMs?: number; timeoutMs?: number } = {}): Promise<Map<number, TransactionListing[]>> {
+export async function listTransactions(cluster: Cluster, opts: { durationFilterMs?: number; producerIdFilters?: number[]; timeoutMs?: number } = {}): Promise<Map<number, TransactionListing[]>> {
   const md = await cluster.refresh([]);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   const out = new Map<number, TransactionListing[]>();
@@ -38,7 +38,7 @@ export async function listTransactions(cluster: Cluster, opts: { durationFilterM
     md.brokers.map(async (b) => {
       for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
         const conn = await cluster.node(b.nodeId);
-        const body = await conn.request(API.ListTransactions, { stateFilters: [], producerIdFilters: [], durationFilter: opts.durationFilterMs ?? -1 });
+        const body = await conn.request(API.ListTransactions, { stateFilters: [], producerIdFilters: opts.producerIdFilters ?? [], durationFilter: opts.durationFilterMs ?? -1 });
         if (body.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS && Date.now() < deadline) {
           await sleep(delay);
           continue;

@@ -3,7 +3,7 @@
 // followed by a tab), and `abort` of a transaction named by producer id, epoch and coordinator
 // epoch (WriteTxnMarkers to the partition's leader) or by the start offset of its open transaction
 // there (found with DescribeProducers), and `describe-producers` (DescribeProducers to the leader or
-// --broker-id). find-hanging is not done yet: it fails with a clear line.
+// --broker-id), and `find-hanging` (transactions-find-hanging.ts).
 import type { KafkaClient } from '../../client/index.js';
 import { abortTransaction, describeProducers, describeTransaction, listTransactions } from '../../client/transactions.js';
 import type { KafkaClientError } from '../../client/errors.js';
@@ -12,6 +12,7 @@ import { CliError, UsageError } from '../errors.js';
 import type { ParsedArgs } from '../options.js';
 import type { ToolContext } from '../tool.js';
 import { javaTopicPartitionOrder } from './leader-election.js';
+import { findHanging } from './transactions-find-hanging.js';
 
 const COMMANDS = ['list', 'describe', 'describe-producers', 'abort', 'find-hanging'];
 const LIST_HEADERS = ['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'];
@@ -48,12 +49,12 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
     if (!args.has('topic')) throw new UsageError('kafka-transactions.sh: error: argument --topic is required');
     if (!args.has('partition')) throw new UsageError('kafka-transactions.sh: error: argument --partition is required');
   }
-  if (command === 'find-hanging') throw new CliError('kts transactions find-hanging is not supported yet');
   const props = args.has('command-config') ? await readPropertiesFile(args.str('command-config')!) : new Map<string, string>();
   const client = await connect(ctx, bootstrapFrom(args, ctx.env), props, 'kts-transactions');
   try {
     if (command === 'abort') return await abort(args, ctx, client);
     if (command === 'describe-producers') return await producers(args, ctx, client);
+    if (command === 'find-hanging') return await findHanging(args, ctx, client, failed, prettyTable);
     if (command === 'list') {
       const duration = args.has('duration-filter') ? Number(args.str('duration-filter')) : -1;
       let byBroker;

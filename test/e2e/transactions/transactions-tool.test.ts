@@ -167,4 +167,46 @@ describe.skipIf(!kafkaLib(KAFKA_4))('kts transactions and Kafka 4.4 kafka-transa
     const after = await kts(['transactions', '--bootstrap-server', broker.bootstrap, 'describe-producers', '--topic', 'producers', '--partition', '1']);
     expect(after.stdout.trim().split('\n')[1].split('\t')[5].trim()).toBe('None');
   }, 300_000);
+
+  it('find-hanging: the same table and exit codes as Kafka 4.4\'s tool (by broker, topic, partition, timeout), and the same refusals', async () => {
+    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'fh', numPartitions: 3 }] });
+    await admin.disconnect();
+    // A transaction the coordinator knows with fh-1, whose producer also wrote into fh-0 without
+    // adding it (a partition its coordinator will never send a marker to: hanging) ...
+    const known = await raw.init('fh-known', 300_000);
+    expect(await raw.addPartitions('fh-known', known.producerId, 0, 'fh', [1])).toEqual([0]);
+    for (const p of [1, 0]) expect((await raw.produce('fh-known', known.producerId, 0, 'fh', p, 0, [`known-${p}`])).errorCode).toBe(0);
+    // ... and a producer id no coordinator has: its open transaction in fh-2 hangs too.
+    const orphan = await raw.raw.request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+    expect(orphan.errorCode).toBe(0);
+    expect((await raw.produce('fh-orphan', Number(orphan.producerId), 0, 'fh', 2, 0, ['orphan'])).errorCode).toBe(0);
+
+    const rowsOf = (table: string) => table.trim().split('\n').slice(1).map((l) => l.split('\t').map((c) => c.trim()).slice(0, 3).join(' '));
+    for (const args of [
+      ['--broker-id', '0', '--max-transaction-timeout', '0'],
+      ['--topic', 'fh', '--max-transaction-timeout', '0'],
+      ['--topic', 'fh', '--partition', '0', '--max-transaction-timeout', '0'],
+      ['--topic', 'fh', '--partition', '1', '--max-transaction-timeout', '0'],
+      ['--broker-id', '0'],
+    ]) {
+      const { ours, theirs } = await both(['find-hanging', ...args]);
+      expect(theirs.code, `${args.join(' ')}: ${theirs.stderr}`).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(ours.stdout, args.join(' ')).toBe(theirs.stdout);
+    }
+    const { ours } = await both(['find-hanging', '--topic', 'fh', '--max-transaction-timeout', '0']);
+    expect(rowsOf(ours.stdout).sort()).toEqual([`fh 0 ${known.producerId}`, `fh 2 ${orphan.producerId}`]);
+    expect(ours.stdout.split('\n')[0].split('\t').map((c) => c.trim())).toEqual(['Topic', 'Partition', 'ProducerId', 'ProducerEpoch', 'CoordinatorEpoch', 'StartOffset', 'LastTimestamp', 'Duration(min)', '']);
+    const json = await kts(['transactions', '--bootstrap-server', broker.bootstrap, '--output', 'json', 'find-hanging', '--topic', 'fh', '--partition', '2', '--max-transaction-timeout', '0']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).hangingTransactions).toMatchObject([{ topic: 'fh', partition: 2, producerId: Number(orphan.producerId), producerEpoch: 0, startOffset: 0, durationMinutes: 0 }]);
+
+    const lastLine = (s: string) => s.trim().split('\n').filter((l) => !/ERROR Reconfiguration|log4j/.test(l)).pop();
+    for (const args of [[], ['--partition', '0', '--broker-id', '0'], ['--topic', 'no-such-topic']]) {
+      const { ours: o, theirs: t } = await both(['find-hanging', ...args]);
+      expect([o.code, lastLine(o.stderr), o.stdout], args.join(' ')).toEqual([t.code, lastLine(t.stderr), t.stdout]);
+    }
+  }, 300_000);
 });

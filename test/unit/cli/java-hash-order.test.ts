@@ -1,7 +1,7 @@
 // Java's HashMap iteration order, checked against orders Apache Kafka's own kafka-topics printed
 // (test/e2e/real-kafka compares whole outputs against the running tool).
 import { describe, expect, it } from 'vitest';
-import { javaHashMapOrder, javaStringHash } from '../../../src/cli/java-hash-order.js';
+import { javaHashMapOrder, javaHashOrder, javaLongHash, javaStringHash, javaTopicPartitionHash } from '../../../src/cli/java-hash-order.js';
 
 describe('Java HashMap order', () => {
   it('String.hashCode as Java computes it (overflowing int arithmetic; values from jshell)', () => {
@@ -24,5 +24,18 @@ describe('Java HashMap order', () => {
     expect(javaHashMapOrder(keys)).toEqual(['a', 'i', 'q', 'b']);
     expect(javaHashMapOrder(['q', 'b', 'i', 'a'])).toEqual(['q', 'i', 'a', 'b']);
     expect(javaHashMapOrder([])).toEqual([]);
+  });
+
+  it('Long and TopicPartition hash codes, and a map of them in bucket order (find-hanging prints its producers so)', () => {
+    // Long.hashCode: (int)(v ^ (v >>> 32)).
+    expect(javaLongHash(5)).toBe(5);
+    expect(javaLongHash(2 ** 32 + 1)).toBe(0);
+    expect(javaLongHash(2 ** 32 * 3 + 7)).toBe(4);
+    // TopicPartition.hashCode: 31 * (31 + partition) + topic.hashCode().
+    expect(javaTopicPartitionHash({ topic: 'orders', partition: 0 })).toBe(-1008769370);
+    // Producer ids 17, 1 and 33 share bucket 1 of 16 and keep their insertion order; 2 comes after.
+    expect(javaHashOrder([17, 2, 1, 33], javaLongHash)).toEqual([17, 1, 33, 2]);
+    // Sized for 2, three keys grow the table to 4 buckets: 1 and 33 in bucket 1, 2 in bucket 2.
+    expect(javaHashOrder([2, 33, 1], javaLongHash, 2)).toEqual([33, 1, 2]);
   });
 });
