@@ -19,6 +19,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'reassign-partitions', describe: 'Move partition replicas between brokers', scripts: ['kafka-reassign-partitions'] },
   { name: 'leader-election', describe: 'Elect preferred or unclean leaders of partitions', scripts: ['kafka-leader-election'] },
   { name: 'transactions', describe: 'List and describe the transactions of the cluster', scripts: ['kafka-transactions'] },
+  { name: 'acls', describe: 'Add, remove and list ACLs', scripts: ['kafka-acls'] },
   { name: 'consumer-groups', describe: 'List, describe, delete consumer groups and reset their offsets', scripts: ['kafka-consumer-groups'] },
   { name: 'certs', describe: 'Make a development CA and broker/client certificates (PEM) for TLS listeners', scripts: [] },
   { name: 'server-start', describe: 'Start a Kafka broker from a server.properties file', scripts: ['kafka-server-start'] },

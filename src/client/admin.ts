@@ -88,6 +88,28 @@ export interface DeletedRecords extends PartitionResult {
   lowWatermark: number;
 }
 
+/** One ACL as the ACL APIs carry it (Kafka's wire codes: resource type, pattern type, operation, permission). */
+export interface AclEntry {
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+
+/** A DescribeAcls / DeleteAcls filter: null strings and the ANY codes match everything. */
+export interface AclFilter {
+  resourceType: number;
+  resourceName: string | null;
+  patternType: number;
+  principal: string | null;
+  host: string | null;
+  operation: number;
+  permissionType: number;
+}
+
 export class Admin {
   constructor(private readonly cluster: Cluster) {}
 
@@ -359,6 +381,52 @@ export class Admin {
       check(body.errorCode, body.errorMessage);
       return body;
     }
+  }
+
+  /** DescribeAcls: the ACLs a filter matches (any broker answers; ACLs are cluster-wide). */
+  async describeAcls(filter: AclFilter): Promise<AclEntry[]> {
+    const conn = await this.cluster.any();
+    const body = await conn.request(API.DescribeAcls, {
+      resourceTypeFilter: filter.resourceType,
+      resourceNameFilter: filter.resourceName,
+      patternTypeFilter: filter.patternType,
+      principalFilter: filter.principal,
+      hostFilter: filter.host,
+      operation: filter.operation,
+      permissionType: filter.permissionType,
+    });
+    check(body.errorCode, body.errorMessage);
+    return (body.resources as any[]).flatMap((r) =>
+      (r.acls as any[]).map((a) => ({ resourceType: r.resourceType, resourceName: r.resourceName, patternType: r.patternType, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType })),
+    );
+  }
+
+  /** CreateAcls: throws the first binding's error, as the admin client's all() does. */
+  async createAcls(bindings: AclEntry[]): Promise<void> {
+    if (bindings.length === 0) return;
+    const conn = await this.cluster.any();
+    const body = await conn.request(API.CreateAcls, { creations: bindings.map((b) => ({ ...b, resourcePatternType: b.patternType })) });
+    for (const r of body.results as any[]) check(r.errorCode, r.errorMessage);
+  }
+
+  /** DeleteAcls: the bindings each filter removed; throws the first filter's error. */
+  async deleteAcls(filters: AclFilter[]): Promise<AclEntry[][]> {
+    const conn = await this.cluster.any();
+    const body = await conn.request(API.DeleteAcls, {
+      filters: filters.map((f) => ({
+        resourceTypeFilter: f.resourceType,
+        resourceNameFilter: f.resourceName,
+        patternTypeFilter: f.patternType,
+        principalFilter: f.principal,
+        hostFilter: f.host,
+        operation: f.operation,
+        permissionType: f.permissionType,
+      })),
+    });
+    return (body.filterResults as any[]).map((r) => {
+      check(r.errorCode, r.errorMessage);
+      return (r.matchingAcls as any[]).map((a) => ({ resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType }));
+    });
   }
 
   /** Deletes records before `offset` (-1: the high watermark) of each partition, via its leader. */

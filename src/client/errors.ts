@@ -33,6 +33,8 @@ const KNOWN: Record<number, [javaName: string, message: string, retriable?: true
   [E.TOPIC_AUTHORIZATION_FAILED]: ['TopicAuthorizationException', 'Topic authorization failed.'],
   [E.GROUP_AUTHORIZATION_FAILED]: ['GroupAuthorizationException', 'Group authorization failed.'],
   [E.CLUSTER_AUTHORIZATION_FAILED]: ['ClusterAuthorizationException', 'Cluster authorization failed.'],
+  [E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]: ['TransactionalIdAuthorizationException', 'Transactional Id authorization failed.'],
+  [E.SECURITY_DISABLED]: ['SecurityDisabledException', 'Security features are disabled.'],
   [E.INVALID_TIMESTAMP]: ['InvalidTimestampException', 'The timestamp of the message is out of acceptable range.'],
   [E.UNSUPPORTED_VERSION]: ['UnsupportedVersionException', 'The version of API is not supported.'],
   [E.TOPIC_ALREADY_EXISTS]: ['TopicExistsException', 'Topic with this name already exists.'],

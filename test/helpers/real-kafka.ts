@@ -47,6 +47,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     'producer-perf-test': 'org.apache.kafka.tools.ProducerPerformance',
     transactions: 'org.apache.kafka.tools.TransactionsCommand',
     'transactional-message-copier': 'org.apache.kafka.tools.TransactionalMessageCopier',
+    acls: 'org.apache.kafka.tools.AclCommand',
   },
   [KAFKA_3]: {
     topics: 'org.apache.kafka.tools.TopicCommand',
@@ -62,6 +63,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     'producer-perf-test': 'org.apache.kafka.tools.ProducerPerformance',
     transactions: 'org.apache.kafka.tools.TransactionsCommand',
     'transactional-message-copier': 'org.apache.kafka.tools.TransactionalMessageCopier',
+    acls: 'kafka.admin.AclCommand',
   },
 };
 
@@ -78,7 +80,8 @@ export type KafkaTool =
   | 'storage'
   | 'producer-perf-test'
   | 'transactions'
-  | 'transactional-message-copier';
+  | 'transactional-message-copier'
+  | 'acls';
 
 // Kafka's config/tools-log4j(2) settings: WARN and above, to stderr, in Kafka's pattern, so a tool's
 // stderr is what a user of kafka-*.sh sees. The broker logs the same way (its output is kept for a

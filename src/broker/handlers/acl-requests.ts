@@ -3,7 +3,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { AclOperation, AclPermission, CLUSTER_NAME, PatternType, ResourceType, type AclBinding, type AclBindingFilter } from '../auth/acl.js';
 
-export const NO_AUTHORIZER = 'No Authorizer is configured.';
+export const NO_AUTHORIZER = 'No Authorizer is configured on the broker';
 export const CLUSTER_DENIED = 'Cluster authorization failed.';
 
 /** A request filter, with v0's missing pattern type taken as LITERAL (the schema default). */
