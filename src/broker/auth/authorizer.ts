@@ -38,7 +38,11 @@ export interface Requester {
 }
 
 export class Authorizer {
+  /** Every binding, by resource type (describe, delete, authorizeAny). */
   private readonly byType = new Map<number, AclBinding[]>();
+  /** LITERAL bindings by resource type and name (`*` included), and PREFIXED ones by resource type: what authorize looks up. */
+  private readonly literal = new Map<number, Map<string, AclBinding[]>>();
+  private readonly prefixed = new Map<number, AclBinding[]>();
   private readonly keys = new Set<string>();
   private readonly superUsers: Set<string>;
   private readonly allowIfNoAcl: boolean;
@@ -65,14 +69,25 @@ export class Authorizer {
 
   private replace(bindings: AclBinding[]): void {
     this.byType.clear();
+    this.literal.clear();
+    this.prefixed.clear();
     this.keys.clear();
+    const push = <K>(map: Map<K, AclBinding[]>, key: K, b: AclBinding) => {
+      const list = map.get(key);
+      if (list) list.push(b);
+      else map.set(key, [b]);
+    };
     for (const b of bindings) {
       const key = bindingKey(b);
       if (this.keys.has(key)) continue;
       this.keys.add(key);
-      let list = this.byType.get(b.resourceType);
-      if (!list) this.byType.set(b.resourceType, (list = []));
-      list.push(b);
+      push(this.byType, b.resourceType, b);
+      if (b.patternType === PatternType.PREFIXED) push(this.prefixed, b.resourceType, b);
+      else {
+        let names = this.literal.get(b.resourceType);
+        if (!names) this.literal.set(b.resourceType, (names = new Map()));
+        push(names, b.resourceName, b);
+      }
     }
   }
 
@@ -82,12 +97,15 @@ export class Authorizer {
 
   authorize(who: Requester, operation: number, resourceType: number, name: string): boolean {
     if (this.superUsers.has(who.principal)) return true;
-    const acls = this.byType.get(resourceType);
+    const names = this.literal.get(resourceType);
     let foundResourceAcl = false;
     let allowed = false;
-    if (acls) {
+    // The bindings that apply to the name: its LITERAL ones, the LITERAL `*` ones, the PREFIXED ones
+    // whose prefix starts it. A DENY among them answers at once.
+    for (const acls of [names?.get(name), name === WILDCARD_RESOURCE ? undefined : names?.get(WILDCARD_RESOURCE), this.prefixed.get(resourceType)]) {
+      if (!acls) continue;
       for (const acl of acls) {
-        if (!appliesTo(acl, name)) continue;
+        if (acl.patternType === PatternType.PREFIXED && !name.startsWith(acl.resourceName)) continue;
         foundResourceAcl = true;
         if (acl.principal !== who.principal && acl.principal !== WILDCARD_PRINCIPAL) continue;
         if (acl.host !== who.host && acl.host !== WILDCARD_HOST) continue;
@@ -135,7 +153,13 @@ export class Authorizer {
 
   /** Stores the bindings (those already present are left as they are) and applies them here. */
   async create(bindings: AclBinding[]): Promise<void> {
-    const fresh = bindings.filter((b, i) => !this.keys.has(bindingKey(b)) && bindings.findIndex((o) => bindingKey(o) === bindingKey(b)) === i);
+    const seen = new Set(this.keys);
+    const fresh = bindings.filter((b) => {
+      const key = bindingKey(b);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     if (fresh.length === 0) return;
     await this.store.update(fresh, []);
     this.replace([...this.all(), ...fresh]);
@@ -160,12 +184,6 @@ export class Authorizer {
   async close(): Promise<void> {
     await this.store.close();
   }
-}
-
-/** Does the stored pattern of `acl` apply to a resource called `name`? */
-function appliesTo(acl: AclBinding, name: string): boolean {
-  if (acl.patternType === PatternType.LITERAL) return acl.resourceName === name || acl.resourceName === WILDCARD_RESOURCE;
-  return acl.patternType === PatternType.PREFIXED && name.startsWith(acl.resourceName);
 }
 
 export { ResourceType, AclOperation };

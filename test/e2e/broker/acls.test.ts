@@ -9,6 +9,7 @@ import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.j
 import { kcat } from '../../helpers/kcat.js';
 import { kcatPath } from '../../helpers/tools.js';
 import { RawClient } from '../../helpers/raw-client.js';
+import { kts } from '../cli/support.js';
 import { ApiKey, ErrorCode } from '../../../src/protocol/index.js';
 
 const AUTHORIZER = { 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' };
@@ -163,6 +164,18 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
     });
     const kcatBin = kcatPath();
     if (kcatBin) expect(await kcat(['-b', broker.bootstrap, '-C', '-t', 'b', '-o', 'beginning', '-c', '1', '-e', '-f', '%s\n'])).toBe('for-b\n');
+  }, 60_000);
+
+  it('kts acls --remove asks first, as kafka-acls does without --force', async () => {
+    const remove = ['acls', '--bootstrap-server', broker!.bootstrap, '--remove', '--group', 'g'];
+    const question = 'Are you sure you want to delete all ACLs for resource filter `ResourcePattern(resourceType=GROUP, name=g, patternType=LITERAL)`? (y/n)\n';
+    const declined = await kts(remove, { input: 'n\n' });
+    expect(declined).toMatchObject({ code: 0, stdout: question });
+    const listGroup = ['acls', '--bootstrap-server', broker!.bootstrap, '--list', '--group', 'g'];
+    expect((await kts(listGroup)).stdout).toContain('operation=READ');
+    const confirmed = await kts(remove, { input: 'y\n' });
+    expect(confirmed).toMatchObject({ code: 0, stdout: question });
+    expect(await kts(listGroup)).toMatchObject({ code: 0, stdout: '' });
   }, 60_000);
 });
 

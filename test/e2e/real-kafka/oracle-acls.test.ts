@@ -16,13 +16,21 @@ import { kts } from '../cli/support.js';
 
 const installed = !!kafkaLib(KAFKA_4);
 
-/** Blocks (separated by a blank line) sorted, and the entry lines of each block sorted. */
+/**
+ * Each resource's block ("Current ACLs for resource ..." or "Adding ACLs for resource ..." with its
+ * entry lines) with the entries sorted, and the blocks sorted; the other lines (blank ones, "ACLs
+ * for principal ...") kept in their order before them. The first entry of an "Adding" block has a
+ * space before its tab, wherever the hash order put it: taken out.
+ */
 function hashOrder(text: string): string {
-  const blocks = text.split('\n\n').map((block) => {
-    const lines = block.split('\n');
-    return [lines[0], ...lines.slice(1).sort()].join('\n');
-  });
-  return blocks.sort().join('\n\n');
+  const loose: string[] = [];
+  const blocks: string[][] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('Current ACLs for resource') || line.startsWith('Adding ACLs for resource')) blocks.push([line]);
+    else if (line.startsWith('\t') || line.startsWith(' \t')) (blocks.at(-1) ?? loose).push(line.replace(/^ \t/, '\t'));
+    else loose.push(line);
+  }
+  return [...loose, ...blocks.map((b) => [b[0], ...b.slice(1).sort()].join('\n')).sort()].join('\n');
 }
 const sortedOperations = (line: string) => line.replace(/\[([A-Z_, ]+)\]$/, (_, list: string) => `[${list.split(', ').sort().join(', ')}]`);
 const JAVA_FRAMES = (o: Outcome) => ({ code: o.code, stderr: o.stderr, stdout: o.stdout.split('\n').filter((l) => !/^\tat |^\t\.\.\. \d+ more$/.test(l)).join('\n') });
