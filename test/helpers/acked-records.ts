@@ -7,9 +7,19 @@ import { kcat } from './kcat.js';
 
 export interface PlacedRecord {
   partition: number;
+  /** UNKNOWN_OFFSET when the acknowledgement named no offset (see below). */
   offset: number;
   value: string;
 }
+
+/**
+ * librdkafka's offset for a record acknowledged without one (RD_KAFKA_OFFSET_INVALID). Its idempotent
+ * producer acknowledges a batch implicitly when a later batch of the same producer succeeds after
+ * the earlier batch's answer was lost (the broker died or the connection dropped after it wrote):
+ * the sequence numbers prove it written, but not where. Such a record must still be read back
+ * exactly once in its partition.
+ */
+export const UNKNOWN_OFFSET = -1001;
 
 /** What a read-back breaks of the promise made by the acknowledgements; [] when it keeps it. */
 export function ackedRecordProblems(acked: readonly PlacedRecord[], read: readonly PlacedRecord[]): string[] {
@@ -24,6 +34,11 @@ export function ackedRecordProblems(acked: readonly PlacedRecord[], read: readon
   }
   const ackedAt = new Map<string, string>();
   for (const a of acked) {
+    if (a.offset === UNKNOWN_OFFSET) {
+      const inPartition = read.filter((r) => r.partition === a.partition && r.value === a.value).length;
+      if (inPartition !== 1) problems.push(`${a.value} acknowledged (offset unknown) in partition ${a.partition}, read ${inPartition} times there`);
+      continue;
+    }
     const at = `${a.partition}@${a.offset}`;
     if (ackedAt.has(at)) problems.push(`offset ${at} acknowledged for both ${ackedAt.get(at)} and ${a.value}`);
     ackedAt.set(at, a.value);

@@ -38,7 +38,10 @@ export async function kcat(args: string[], opts: { input?: string | Buffer; time
   return result.stdout;
 }
 
-/** A record a kcat producer saw acknowledged (its delivery report named partition and offset). */
+/**
+ * A record a kcat producer saw acknowledged (its delivery report named partition and offset; the
+ * offset is UNKNOWN_OFFSET, -1001, for a batch librdkafka acknowledged implicitly: acked-records.ts).
+ */
 export interface KcatAck {
   partition: number;
   offset: number;
@@ -81,7 +84,7 @@ export class KcatAckedProducer {
   }
 
   private onLine(line: string): void {
-    const delivered = /Message delivered to partition (\d+) \(offset (\d+)\)/.exec(line);
+    const delivered = /Message delivered to partition (\d+) \(offset (-?\d+)\)/.exec(line);
     const failed = /Delivery failed for message: (.*)/.exec(line);
     if (delivered) {
       const value = this.unreported.shift();
