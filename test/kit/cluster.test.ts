@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type ClusterHandle } from '../../src/index.js';
-import { until } from './support.js';
+import { ApiKey, startCluster, type ClusterHandle } from '../../src/index.js';
+import { namesTopic, recorded, until } from './support.js';
 
 const TOPIC = 'orders';
 
@@ -48,6 +48,8 @@ describe('startCluster', () => {
       for (let i = 0; i < 10; i++) await producer.send({ topic: TOPIC, acks: -1, messages: values(i * 10, 10) });
 
       const victim = partitions.find((p) => p.partitionId === 0)!.leader;
+      const [endBeforeStop] = (await admin.fetchTopicOffsets(TOPIC)).filter((o) => o.partition === 0).map((o) => Number(o.high));
+      expect(endBeforeStop).toBeGreaterThan(0);
       await cluster.stopBroker(victim);
       expect(cluster.brokers.map((b) => b.nodeId)).not.toContain(victim);
       expect(() => cluster.broker(victim)).toThrow(/stopped/);
@@ -69,10 +71,17 @@ describe('startCluster', () => {
       expect(new Set(seen)).toEqual(new Set(values(0, 200).map((m) => m.value)));
 
       // Back on its port with the logs it had: it catches up and every ISR has three replicas again.
+      for (const b of cluster.brokers) b.clearRequests();
       const back = await cluster.restartBroker(victim);
       expect(back.nodeId).toBe(victim);
       expect(cluster.bootstrap.split(',')).toContain(back.bootstrap);
       await until('the restarted broker back in every ISR', inSync(3));
+      // Its first fetch from partition 0's new leader starts where its log ended when it stopped
+      // (a broker back with empty logs would ask from 0), as recorded by that leader.
+      const leader0 = after.find((p) => p.partitionId === 0)!.leader;
+      const firstFetch = recorded(cluster.broker(leader0), ApiKey.Fetch, (r) => r.replicaId === victim && namesTopic(TOPIC)(r))[0];
+      const asked = (firstFetch.request as { topics: { topic: string; partitions: { partition: number; fetchOffset: bigint | number }[] }[] }).topics.find((t) => t.topic === TOPIC)!.partitions.find((p) => p.partition === 0)!;
+      expect(Number(asked.fetchOffset)).toBeGreaterThanOrEqual(endBeforeStop);
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
