@@ -11,6 +11,9 @@ export default defineHandler({
   maxVersion: 1,
   handle(request, ctx) {
     if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return refuseAll(ctx, 68, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    // As KafkaApis: every subscribed topic name must be describable.
+    const subscribed: string[] | null = request.subscribedTopicNames ?? null;
+    if (subscribed && subscribed.some((topic) => !authorized(ctx, Op.DESCRIBE, Resource.TOPIC, topic))) return refuseAll(ctx, 68, request, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     return ctx.broker.groups.consumerGroupHeartbeat({
       groupId: request.groupId,
       memberId: request.memberId ?? '',

@@ -139,6 +139,29 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
       });
       expect(fetched.responses[0].partitions[0].errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       expect(fetched.responses[0].partitions[0].records?.length ?? 0).toBe(0);
+      // The other checks KafkaApis makes, each with its own error code.
+      const E = ErrorCode;
+      const listed = await raw.request(ApiKey.ListOffsets, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'b', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
+      expect(listed.topics[0].partitions[0].errorCode).toBe(E.TOPIC_AUTHORIZATION_FAILED);
+      const committed = await raw.request(ApiKey.OffsetCommit, 8, {
+        groupId: 'g', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+        topics: [{ name: 'b', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+      expect(committed.topics[0].partitions[0].errorCode).toBe(E.TOPIC_AUTHORIZATION_FAILED);
+      const described = await raw.request(ApiKey.DescribeGroups, 5, { groups: ['g', 'h'], includeAuthorizedOperations: true });
+      expect(described.groups.map((g: any) => [g.groupId, g.errorCode])).toEqual([['g', 0], ['h', E.GROUP_AUTHORIZATION_FAILED]]);
+      // Read on g implies Describe; nothing else (READ=3, DESCRIBE=8).
+      expect(described.groups[0].authorizedOperations).toBe((1 << 3) | (1 << 8));
+      const heartbeat = (groupId: string, topics: string[]) =>
+        raw.request(ApiKey.ConsumerGroupHeartbeat, 0, { groupId, memberId: '', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000, subscribedTopicNames: topics, serverAssignor: null, topicPartitions: [] });
+      expect((await heartbeat('h', ['a'])).errorCode).toBe(E.GROUP_AUTHORIZATION_FAILED);
+      expect((await heartbeat('g', ['a', 'b'])).errorCode).toBe(E.TOPIC_AUTHORIZATION_FAILED);
+      expect((await raw.request(ApiKey.InitProducerId, 4, { transactionalId: 'tx', transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      expect((await raw.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(E.CLUSTER_AUTHORIZATION_FAILED);
+      const configs = await raw.request(ApiKey.DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: 'a', configurationKeys: null }, { resourceType: 4, resourceName: '0', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+      expect(configs.results.map((r: any) => r.errorCode)).toEqual([E.TOPIC_AUTHORIZATION_FAILED, E.CLUSTER_AUTHORIZATION_FAILED]);
+      const deleted = await raw.request(ApiKey.DeleteTopics, 4, { topicNames: ['a'], timeoutMs: 5000 });
+      expect(deleted.responses[0].errorCode).toBe(E.TOPIC_AUTHORIZATION_FAILED);
     } finally {
       raw.close();
     }
