@@ -4,7 +4,8 @@
 // Unreachable cluster: Kafka's admin tools retry for default.api.timeout.ms (60 s) and then fail
 // with "Timed out waiting for a node assignment". kts tries the bootstrap list for
 // $KTS_CONNECT_TIMEOUT_MS (default 10000; `default.api.timeout.ms` from --command-config lowers it)
-// and then fails with one line naming the address, exit 1.
+// and then fails with one line naming the address and what to check, exit 1. When every address
+// refuses the connection (or does not resolve), it fails at once (src/client/cluster.ts).
 import { readFile } from 'node:fs/promises';
 import { parseProperties, type Properties } from '../config/properties.js';
 import type { ClientOptions, KafkaClient } from '../client/index.js';

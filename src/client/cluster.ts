@@ -67,12 +67,17 @@ export interface ClusterOptions extends ConnectionOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Socket errors that mean nothing listens at the address (or the name does not resolve). */
+const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND']);
+
 export class Cluster {
   private readonly byNode = new Map<number, Promise<BrokerConnection>>();
   private readonly byAddress = new Map<string, Promise<BrokerConnection>>();
   private bootstrapConn: BrokerConnection | null = null;
   metadata: ClusterMetadata = { clusterId: null, controllerId: -1, brokers: [], topics: [] };
   private closed = false;
+  /** Whether any broker ever answered this client (then a refusal is a restart, worth waiting for). */
+  private everConnected = false;
 
   constructor(
     readonly bootstrapText: string,
@@ -94,17 +99,27 @@ export class Cluster {
     let lastError = '';
     let delay = 100;
     for (;;) {
+      // Addresses that refused the connection (or do not resolve) this round: nobody is there.
+      const refused: string[] = [];
       for (const hp of this.bootstrap) {
         const remaining = this.opts.bootstrapTimeoutMs - (Date.now() - started);
         try {
           const c = await this.connectTo(hp, Math.max(100, Math.min(this.opts.connectTimeoutMs, remaining)));
           this.bootstrapConn = c;
+          this.everConnected = true;
           return c;
         } catch (err) {
           lastError = (err as Error).message;
+          if (REFUSED.has((err as KafkaClientError).socketCode ?? '')) refused.push(lastError);
         }
       }
       const elapsed = Date.now() - started;
+      // A tool's first connect fails at once when every address refused: waiting would not make a
+      // broker appear, and a mistyped port should cost no 10 s. Once connected, a refusal is a
+      // broker restarting, and the client waits for it within the budget as before.
+      if (!this.everConnected && refused.length === this.bootstrap.length && refused.length > 0) {
+        throw new BrokerUnreachableError(this.bootstrapText, elapsed, [...new Set(refused)].join('; '), 'refused');
+      }
       if (this.closed || elapsed >= this.opts.bootstrapTimeoutMs) {
         throw new BrokerUnreachableError(this.bootstrapText, elapsed, lastError);
       }

@@ -76,10 +76,13 @@ export class BrokerConnection {
         s.removeAllListeners('error');
         resolve(s);
       });
-      s.once('error', (err) => {
+      s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         s.destroy();
-        reject(new KafkaClientError(err.message, { retriable: true }));
+        const failed = new KafkaClientError(err.message, { retriable: true });
+        // ECONNREFUSED, ENOTFOUND...: lets the client tell "nobody there" from "no answer".
+        failed.socketCode = err.code;
+        reject(failed);
       });
     });
     const conn = new BrokerConnection(socket, host, port, opts);

@@ -75,6 +75,8 @@ export class KafkaClientError extends Error {
   readonly retriable: boolean;
   /** A suggestion for a person at a terminal. */
   hint?: string;
+  /** For a failed connect: the socket's error code (`ECONNREFUSED`, `ENOTFOUND`). */
+  socketCode?: string;
 
   constructor(message: string, opts: { code?: number; javaName?: string; retriable?: boolean; hint?: string } = {}) {
     super(message);
@@ -110,17 +112,28 @@ export function check(code: number | undefined, message?: string | null): void {
   if (code && code !== ErrorCode.NONE) throw kafkaError(code, message);
 }
 
-/** No broker answered within the connect budget. */
+/** No broker answered within the connect budget, or every address refused the connection. */
 export class BrokerUnreachableError extends KafkaClientError {
-  constructor(bootstrap: string, waitedMs: number, cause?: string) {
+  /** `refused`: every address refused (or did not resolve) at once; `silent`: the budget ran out. */
+  readonly reason: 'refused' | 'silent';
+  constructor(bootstrap: string, waitedMs: number, cause?: string, reason: 'refused' | 'silent' = 'silent') {
+    const check =
+      reason === 'refused' && cause?.includes('ENOTFOUND')
+        ? 'Check the host name (it does not resolve), or give another address with --bootstrap-server or $KTS_BOOTSTRAP_SERVER.'
+        : reason === 'refused'
+        ? 'Check that a broker is running and listening there (kts server-start starts one), or give another address with --bootstrap-server or $KTS_BOOTSTRAP_SERVER.'
+        : 'Check the address, and that no firewall or proxy drops the connection; KTS_CONNECT_TIMEOUT_MS sets the wait.';
     super(
-      `Could not connect to any broker at ${bootstrap} within ${Math.round(waitedMs / 100) / 10} s${cause ? ` (${cause})` : ''}`,
+      reason === 'refused'
+        ? `Could not connect to any broker at ${bootstrap}: ${cause ?? 'connection refused'}. ${check}`
+        : `Could not connect to any broker at ${bootstrap} within ${Math.round(waitedMs / 100) / 10} s${cause ? ` (${cause})` : ''}. ${check}`,
       {
         retriable: true,
         hint: 'is a broker running there? Start one with `kts server-start`, or point the tool elsewhere with --bootstrap-server or $KTS_BOOTSTRAP_SERVER (KTS_CONNECT_TIMEOUT_MS sets the wait).',
       },
     );
     this.name = 'BrokerUnreachableError';
+    this.reason = reason;
   }
 }
 
