@@ -190,6 +190,13 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
   }, 60_000);
 
   it('kts acls --remove asks first, as kafka-acls does without --force', async () => {
+    const json = await kts(['acls', '--bootstrap-server', broker!.bootstrap, '--list', '--output', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      acls: [
+        { resourceType: 'TOPIC', name: 'a', patternType: 'LITERAL', principal: ANONYMOUS, host: '*', operation: 'READ', permissionType: 'ALLOW' },
+        { resourceType: 'GROUP', name: 'g', patternType: 'LITERAL', principal: ANONYMOUS, host: '*', operation: 'READ', permissionType: 'ALLOW' },
+      ],
+    });
     const remove = ['acls', '--bootstrap-server', broker!.bootstrap, '--remove', '--group', 'g'];
     const question = 'Are you sure you want to delete all ACLs for resource filter `ResourcePattern(resourceType=GROUP, name=g, patternType=LITERAL)`? (y/n)\n';
     const declined = await kts(remove, { input: 'n\n' });
