@@ -65,6 +65,8 @@ export class KcatAckedProducer {
   private readonly unreported: string[] = [];
   private readonly child;
   private stderrTail = '';
+  /** Resolves once kcat has exited and its stderr is read to the end ('close', not 'exit': the last reports may come after 'exit'). */
+  private readonly closed: Promise<{ code: number | null }>;
 
   constructor(bootstrap: string, topic: string, readonly partition: number, extraConfig: string[] = []) {
     const bin = kcatPath();
@@ -75,6 +77,11 @@ export class KcatAckedProducer {
     });
     this.child.stdin!.on('error', () => {});
     let pending = '';
+    this.closed = new Promise((resolve) => this.child.once('close', (code: number | null) => {
+      if (pending) this.onLine(pending);
+      pending = '';
+      resolve({ code });
+    }));
     this.child.stderr!.on('data', (d: Buffer) => {
       pending += d.toString('utf8');
       const lines = pending.split('\n');
@@ -116,7 +123,7 @@ export class KcatAckedProducer {
   async close(timeoutMs = 90_000): Promise<{ code: number | null; unreported: number }> {
     this.child.stdin!.end();
     let timer: NodeJS.Timeout | undefined;
-    const exited = await Promise.race([exitOf(this.child), new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)))]);
+    const exited = await Promise.race([this.closed, new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)))]);
     clearTimeout(timer);
     if (!exited) {
       this.child.kill('SIGKILL');
