@@ -631,6 +631,15 @@ export class PartitionLog implements SegmentContext {
     return this.enqueue(() => truncateLogTo(this.replicaView(), offset, opts.belowHighWatermark ?? false));
   }
 
+  /**
+   * Resolves once everything queued on the log so far (appends, truncations) has run. A follower asks
+   * its leader about its log only after this: an append the broker queued in its previous role
+   * (a produce it accepted as leader, the previous fetcher's batch) counts in the question.
+   */
+  settled(): Promise<void> {
+    return this.enqueue(async () => {}).catch(() => {});
+  }
+
   /** Empties the log and starts it at `offset` (Kafka's truncateFullyAndStartAt; replica-log.ts). */
   truncateFullyAndStartAt(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(new KafkaError(ErrorCode.INVALID_REQUEST, `cannot start ${this.name} at ${offset}`));

@@ -84,7 +84,13 @@ export async function truncateLogTo(v: ReplicaLogView, offset: number, belowHigh
   const { log } = v;
   const end = log.logEndOffset;
   if (!Number.isSafeInteger(offset) || offset < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `cannot truncate ${log.name} to ${offset}`);
-  if (offset >= end) return end;
+  if (offset >= end) {
+    // No record to cut, but an epoch this log noted at its end while it led and never wrote in goes
+    // (Kafka's truncateTo does the same): kept, it would be the follower's last fetched epoch, which
+    // its new leader never had, and every fetch would be answered with the same divergence.
+    await v.epochs.truncateFromEnd(end);
+    return end;
+  }
   if (offset < log.logStartOffset || (offset < log.highWatermark && !belowHighWatermark)) {
     const bound = offset < log.logStartOffset ? `log start offset ${log.logStartOffset}` : `high watermark ${log.highWatermark}`;
     throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `refusing to truncate ${log.name} to ${offset}: below its ${bound}`);

@@ -22,18 +22,26 @@ const MAX_ROUNDS = 16;
  */
 export async function truncateForFollowing(conn: BrokerConnection, p: FollowedPartition, log: Logger, stillFollowing: () => boolean = () => true): Promise<void> {
   const partitionLog = p.log;
+  // Appends this broker queued in its previous role land first, so the question below is about the
+  // whole log: an epoch's end read while one was still queued would leave that batch past the cut.
+  await partitionLog.settled();
   const supported = conn.brokerVersions.get(OFFSET_FOR_LEADER_EPOCH);
   if (!supported || supported[1] < 3) {
     const target = partitionLog.highWatermark;
-    if (target >= partitionLog.logEndOffset || !stillFollowing()) return;
-    log.warn(`[${p.log.name}] leader at ${conn.address} does not serve OffsetForLeaderEpoch v3+: truncating to the high watermark ${target} (records may be lost)`);
+    if (!stillFollowing()) return;
+    if (target < partitionLog.logEndOffset) log.warn(`[${p.log.name}] leader at ${conn.address} does not serve OffsetForLeaderEpoch v3+: truncating to the high watermark ${target} (records may be lost)`);
     await partitionLog.truncateTo(target, { belowHighWatermark: true });
     return;
   }
   const version = Math.min(supported[1], 4);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const epoch = partitionLog.leaderEpochs.latestEpoch();
-    if (epoch === undefined || partitionLog.logEndOffset === 0) return; // nothing to cut
+    if (epoch === undefined) {
+      // No epoch to ask about (an empty log, or records older than leader epochs): Kafka truncates to
+      // the high watermark. The cut is queued even at the log end, for whatever was queued meanwhile.
+      if (stillFollowing()) await partitionLog.truncateTo(Math.min(partitionLog.highWatermark, partitionLog.logEndOffset), { belowHighWatermark: true });
+      return;
+    }
     const body = await conn.send(OFFSET_FOR_LEADER_EPOCH, version, {
       replicaId: -2,
       topics: [{ topic: p.topic, partitions: [{ partition: p.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: epoch }] }],
@@ -51,9 +59,12 @@ export async function truncateForFollowing(conn: BrokerConnection, p: FollowedPa
     const point = followerTruncation(partitionLog.leaderEpochs, { epoch: answer.leaderEpoch, endOffset: Number(answer.endOffset) }, end, partitionLog.highWatermark);
     if (point.offset < end) {
       log.info(`[${p.log.name}] truncating from ${end} to ${point.offset} before following at epoch ${p.leaderEpoch} (leader: epoch ${epoch} ends at ${answer.endOffset} as epoch ${answer.leaderEpoch})`);
-      // The follower's own high watermark may be above the point (it trails the leader's): allowed, as Kafka.
-      await partitionLog.truncateTo(point.offset, { belowHighWatermark: true });
     }
+    // Queued even when the point is this log's end, as Kafka always truncates: a batch queued after
+    // the question (none should be, see settled() above) is cut, and so is an epoch noted at the end
+    // that wrote nothing. The follower's own high watermark may be above the point (it trails the
+    // leader's): allowed, as Kafka.
+    await partitionLog.truncateTo(point.offset, { belowHighWatermark: true });
     if (point.completed) return;
   }
   throw new Error(`truncation of ${p.topic}-${p.partition} did not settle in ${MAX_ROUNDS} rounds`);

@@ -3,11 +3,14 @@
 // this broker's id (Fetch <= v14's form; kts serves Fetch up to v12). The leader's batches are
 // appended as they are (offsets, leader epochs: PartitionLog.appendAsFollower), and the follower's
 // high watermark follows the leader's. Before a partition's first fetch it is truncated where the
-// leader's log and this one part (ReplicaManager.truncateForFollowing).
+// leader's log and this one part (ReplicaManager.truncateForFollowing); each fetch then names the
+// epoch of this log's last batch (lastFetchedEpoch, KIP-320), so a tail the leader does not have
+// is answered with a divergingEpoch and cut by the same rule before anything after it is copied.
 import { BrokerConnection } from '../../client/connection.js';
 import { API } from '../../client/versions.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/index.js';
+import { followerTruncation } from '../../storage/leader-epoch-cache.js';
 import type { Logger } from '../logger.js';
 
 export interface FollowedPartition {
@@ -165,7 +168,9 @@ export class ReplicaFetcher {
           partition: p.partition,
           currentLeaderEpoch: p.leaderEpoch,
           fetchOffset: sent.get(key(p.topic, p.partition))!.fetchOffset,
-          lastFetchedEpoch: -1,
+          // KIP-320: the epoch of this log's last batch, so that the leader answers a divergingEpoch
+          // when this log's tail is not its log (a batch that landed after the truncation).
+          lastFetchedEpoch: p.log.leaderEpochs.latestEpoch() ?? -1,
           logStartOffset: p.log.logStartOffset,
           partitionMaxBytes: this.opts.maxBytes,
         })),
@@ -182,6 +187,24 @@ export class ReplicaFetcher {
     }
   }
 
+  /**
+   * The leader's answer to lastFetchedEpoch: where that epoch ends in its log (Kafka's
+   * truncateOnFetchResponse). The cut is Kafka's rule, as for an OffsetForLeaderEpoch answer; when
+   * this log lacks the epoch named, the next fetch names an older one and the leader answers again.
+   */
+  private async truncateOnDivergence(p: FollowedPartition, fetchOffset: number, leader: { epoch: number; endOffset: number }): Promise<void> {
+    const { log } = this.opts;
+    if (p.log.logEndOffset !== fetchOffset) return; // the log moved since the fetch was sent: fetch again
+    const point = followerTruncation(p.log.leaderEpochs, leader, fetchOffset, p.log.highWatermark);
+    log.info(`[${p.log.name}] diverged from the leader at epoch ${p.leaderEpoch} (its epoch ${leader.epoch} ends at ${leader.endOffset}): truncating from ${fetchOffset} to ${point.offset}`);
+    try {
+      await p.log.truncateTo(point.offset, { belowHighWatermark: true });
+    } catch (err) {
+      log.warn(`[ReplicaFetcher leader=${this.opts.leaderId}] truncating ${p.topic}-${p.partition} to ${point.offset} failed (retried): ${(err as Error).message}`);
+      this.backOff(p, err instanceof KafkaError ? err.code : undefined);
+    }
+  }
+
   private async handlePartition(p: FollowedPartition, fetchOffset: number, r: any): Promise<void> {
     const { log } = this.opts;
     if (r.errorCode !== 0) {
@@ -193,6 +216,12 @@ export class ReplicaFetcher {
       return;
     }
     p.quickRetries = 0;
+    const diverging = r.divergingEpoch;
+    if (diverging && (diverging.epoch >= 0 || Number(diverging.endOffset) >= 0)) {
+      // Nothing else of the answer is used: the high watermark waits for the log to be cut (as Kafka).
+      await this.truncateOnDivergence(p, fetchOffset, { epoch: diverging.epoch, endOffset: Number(diverging.endOffset) });
+      return;
+    }
     const records: Buffer | null = r.records;
     if (records && records.length > 0 && p.log.logEndOffset === fetchOffset) await p.log.appendAsFollower(records);
     // The follower's high watermark: the leader's, as far as this log reaches.

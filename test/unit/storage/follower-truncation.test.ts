@@ -125,6 +125,24 @@ describe('a follower reconciles with its new leader', () => {
     expect(follower.leaderEpochs.entries()).toEqual(leader.leaderEpochs.entries());
   });
 
+  it('a cut at the log end drops an epoch noted there that wrote nothing (as Kafka), so the next fetch names the last epoch with records', async () => {
+    const [leader, follower] = await twoLogs();
+    await replicated(leader, follower, 'a', 3, 0);
+    // The follower led epoch 1 for a moment: noted at its log end, nothing written in it.
+    await follower.maybeAssignEpochStartOffset(1);
+    expect(follower.leaderEpochs.latestEpoch()).toBe(1);
+    // The new leader (epoch 2) never had epoch 1: epoch 0 ends at 3 there, which is this log's end.
+    await leader.maybeAssignEpochStartOffset(2);
+    const answer = leader.endOffsetForEpoch(1);
+    expect(answer).toEqual({ epoch: 0, endOffset: 3 });
+    const point = followerTruncation(follower.leaderEpochs, answer, follower.logEndOffset, 0);
+    expect(point).toEqual({ offset: 3, completed: true });
+    expect(await follower.truncateTo(point.offset, { belowHighWatermark: true })).toBe(3);
+    // Kept, epoch 1 would be this follower's last fetched epoch, answered divergingEpoch (0, 3) forever.
+    expect(follower.leaderEpochs.entries()).toEqual([{ epoch: 0, startOffset: 0 }]);
+    expect(await readFile(join(follower.dir, 'leader-epoch-checkpoint'), 'utf8')).toBe('0\n1\n0 0\n');
+  });
+
   it("truncateFullyAndStartAt: the follower behind the leader's log start starts over there", async () => {
     const [leader, follower] = await twoLogs();
     await replicated(leader, follower, 'a', 3, 0);
