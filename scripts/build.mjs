@@ -8,7 +8,7 @@
 // runs this script), or `node scripts/build.mjs --types`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -33,3 +33,5 @@ if (process.argv.includes('--types') || ['pack', 'publish'].includes(process.env
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', fileURLToPath(new URL('../tsconfig.types.json', import.meta.url))], { stdio: 'inherit' });
 }
+// The web console's page (kts console): plain HTML, JS and CSS, served from the package as they are.
+cpSync(new URL('../src/console/page', import.meta.url), new URL('../dist/console', import.meta.url), { recursive: true });
