@@ -11,7 +11,8 @@ import { KTS_BIN, tempDir } from '../../helpers/broker.js';
 import { requireTool } from '../../helpers/tools.js';
 import { kts } from './support.js';
 
-const TOOLS = COMMANDS.map((c) => c.name).filter((n) => !n.endsWith('server-start'));
+// The servers (broker, coordinator, web console) have yargs' help (stdout, exit 0), not Kafka's tools' help.
+const TOOLS = COMMANDS.map((c) => c.name).filter((n) => !n.endsWith('server-start') && n !== 'console');
 
 describe('did you mean', () => {
   it('names the command meant by a near miss or a part', async () => {
@@ -50,6 +51,9 @@ describe('help', () => {
     const server = await kts(['help', 'server-start']);
     expect(server.code).toBe(0);
     expect(server.stdout).toContain('--brokers');
+    const webConsole = await kts(['help', 'console']);
+    expect(webConsole.code).toBe(0);
+    expect(webConsole.stdout).toMatch(/--bootstrap-server[\s\S]*\nExamples:\n  kts console/);
     expect((await kts(['help', 'topicz'])).stderr).toContain("Did you mean 'topics'?");
     expect((await kts(['--help'])).stdout).toMatch(/help <command>\s+Show a command's options and examples\n\s+completion <sh>/);
   }, 180_000);
@@ -89,7 +93,7 @@ describe('completion', () => {
 
   it('bash: commands, options, option values, Kafka script names; files where kts has nothing', () => {
     expect(bash(['kts', 'top'])).toEqual(['topics']);
-    expect(bash(['kts', 'con']).sort()).toEqual(['configs', 'console-consumer', 'console-producer', 'consumer-groups']);
+    expect(bash(['kts', 'con']).sort()).toEqual(['configs', 'console', 'console-consumer', 'console-producer', 'consumer-groups']);
     expect(bash(['kts', 'topics', '--l'])).toEqual(['--list']);
     expect(bash(['kts', 'topics', '--list', '--bootstrap-server', 'localhost:9092', '--exc'])).toEqual(['--exclude-internal']);
     expect(bash(['kts', 'consumer-groups', '--describe', '--gr'])).toEqual(['--group']);
