@@ -2,6 +2,8 @@
 // include fenced brokers and marks each; kts's live brokers are never fenced.
 import { brokersOnListener } from './common.js';
 import { defineHandler } from '../api-handler.js';
+import { authorizedOperations, Resource } from '../auth/check.js';
+import { CLUSTER_NAME, SUPPORTED_OPERATIONS } from '../auth/acl.js';
 
 export default defineHandler({
   apiKey: 60,
@@ -16,7 +18,11 @@ export default defineHandler({
       clusterId: broker.clusterId,
       controllerId: broker.topics.controllerId(),
       brokers: brokersOnListener(ctx).map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack, isFenced: false })),
-      clusterAuthorizedOperations: -2147483648,
+      // With an authorizer, what the principal may do on the cluster when asked (kafka-acls and admin tools ask).
+      clusterAuthorizedOperations:
+        broker.authorizer && request.includeClusterAuthorizedOperations
+          ? authorizedOperations(ctx, Resource.CLUSTER, CLUSTER_NAME, SUPPORTED_OPERATIONS[Resource.CLUSTER])
+          : -2147483648,
     };
   },
 });

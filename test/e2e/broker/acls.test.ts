@@ -160,6 +160,8 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
       expect((await raw.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(E.CLUSTER_AUTHORIZATION_FAILED);
       const configs = await raw.request(ApiKey.DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: 'a', configurationKeys: null }, { resourceType: 4, resourceName: '0', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
       expect(configs.results.map((r: any) => r.errorCode)).toEqual([E.TOPIC_AUTHORIZATION_FAILED, E.CLUSTER_AUTHORIZATION_FAILED]);
+      // Nothing on the cluster for User:ANONYMOUS: an empty set of authorized operations.
+      expect((await raw.request(ApiKey.DescribeCluster, 0, { includeClusterAuthorizedOperations: true })).clusterAuthorizedOperations).toBe(0);
       const deleted = await raw.request(ApiKey.DeleteTopics, 4, { topicNames: ['a'], timeoutMs: 5000 });
       expect(deleted.responses[0].errorCode).toBe(E.TOPIC_AUTHORIZATION_FAILED);
     } finally {
