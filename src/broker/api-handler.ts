@@ -10,6 +10,7 @@
 import type { BrokerContext } from './broker-context.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import type { KafkaPrincipal, SecurityProtocol } from './security/principal.js';
+import type { SaslSession } from './security/sasl/session.js';
 
 /** The connection a request came on: who sent it (the authorizer's principal) and through which listener. */
 export interface RequestConnection {
@@ -20,6 +21,10 @@ export interface RequestConnection {
   /** The listener's name (e.g. PLAINTEXT, SASL_SSL, INTERNAL) and its security protocol. */
   readonly listenerName: string;
   readonly securityProtocol: SecurityProtocol;
+  /** SASL listeners: the connection's exchange (absent on PLAINTEXT and SSL). */
+  readonly sasl?: SaslSession;
+  /** Closes the connection once the answer to the current request is sent (a failed authentication). */
+  closeAfterResponse?(reason: string): void;
 }
 
 export interface RequestContext {

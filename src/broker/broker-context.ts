@@ -5,6 +5,7 @@ import type { LogManager } from '../storage/index.js';
 import type { ClusterMetadata } from '../cluster/cluster-metadata.js';
 import type { GroupCoordinator } from './groups/index.js';
 import type { Logger } from './logger.js';
+import type { ScramStore } from './security/scram-store.js';
 import type { ReplicaManager } from './replication/replica-manager.js';
 import type { TransactionCoordinator } from './transactions/coordinator.js';
 import type { Authorizer } from './auth/authorizer.js';
@@ -25,6 +26,8 @@ export interface BrokerContext {
   readonly replication?: ReplicaManager;
   /** The ACL authorizer, when authorizer.class.name names one (handlers ask it through auth/check.ts). */
   readonly authorizer?: Authorizer;
+  /** SCRAM credentials (ZooKeeper /config/users, or the embedded store's file); absent in unit tests. */
+  readonly scram?: ScramStore;
   readonly log: Logger;
   /** The counters behind kts.metrics.port; absent when metrics are off (handlers then count nothing). */
   readonly metrics?: BrokerMetrics;

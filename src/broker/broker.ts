@@ -32,12 +32,16 @@ import { Authorizer } from './auth/authorizer.js';
 import { FileAclStore, ZkAclStore } from './auth/acl-store.js';
 import { certificateSubject, listenerTls, type ListenerTls } from './security/tls-options.js';
 import { userPrincipal, type SecurityProtocol } from './security/principal.js';
+import { saslListenerConfig, SaslSession, type SaslListenerConfig } from './security/sasl/session.js';
+import type { ScramCredential, ScramMechanism } from './security/sasl/scram.js';
+import { FileScramStore, ZkScramStore, type ScramStore } from './security/scram-store.js';
 
 /** A listener as bound: its name, security protocol, TLS settings and where it is announced. */
 interface BoundListener {
   listener: Listener;
   protocol: SecurityProtocol;
   tls?: ListenerTls;
+  sasl?: SaslListenerConfig;
   port: number;
   advertised: { host: string; port: number };
 }
@@ -143,12 +147,16 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   const fs: FileSystem = inMemory ? (seams.memoryFiles ?? new MemoryFileSystem({ now })) : nodeFileSystem;
   const recordLimit = opts.recordRequests === undefined ? (inMemory ? DEFAULT_RECORDING_LIMIT : 0) : opts.recordRequests === true ? DEFAULT_RECORDING_LIMIT : Number(opts.recordRequests);
   if (!Number.isInteger(recordLimit) || recordLimit < 0) throw new RangeError(`recordRequests must be a boolean or a non-negative integer, not ${String(opts.recordRequests)}`);
+  // SCRAM credentials live in the cluster metadata, which opens after the listeners are bound.
+  let scramStore: ScramStore | undefined;
+  let scramCredential: (mechanism: ScramMechanism, user: string) => Promise<ScramCredential | undefined> = async () => undefined;
   // Key material is read before anything is locked or bound: a listener that cannot serve TLS stops the start.
   const listenerSetups = await Promise.all(
     config.listeners.map(async (listener) => {
       const protocol = config.listenerProtocol(listener.name);
       const tls = protocol === 'SSL' || protocol === 'SASL_SSL' ? await listenerTls(listener.name, (k) => config.listenerValue(listener.name, k)) : undefined;
-      return { listener, protocol, tls };
+      const sasl = protocol.startsWith('SASL_') ? saslListenerConfig(config, listener.name, (m, user) => scramCredential(m, user), log, now) : undefined;
+      return { listener, protocol, tls, sasl };
     }),
   );
   const locks = inMemory ? [] : await lockDirs(config.logDirs, 'broker', log.child('log'));
@@ -221,6 +229,10 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       metaClusterId,
     );
     await writeMetaProperties(config.logDirs, meta, topics.clusterId, nodeId, fs);
+    // SCRAM credentials live where the topics do: ZooKeeper (/config/users) or the first log dir.
+    const credentials: ScramStore = zookeeper ? new ZkScramStore(zookeeper.zk) : await FileScramStore.open(config.logDirs[0], fs);
+    scramStore = credentials;
+    scramCredential = (m, user) => credentials.get(m, user);
     // ACLs live where the topics do: ZooKeeper (Kafka's /kafka-acl layout) or the first log dir.
     if (config.getString('authorizer.class.name').trim() !== '') {
       const store = zookeeper ? await ZkAclStore.open(zookeeper.zk, now, (m) => log.warn(m)) : new FileAclStore(config.logDirs[0], fs);
@@ -278,6 +290,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     txnCoordinator,
     replication,
     authorizer,
+    scram: scramStore,
     log,
     advertised,
     now,
@@ -323,6 +336,15 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       securityProtocol: listener.protocol,
       handleFrame: (frame, conn) => dispatcher.dispatch(frame, conn),
     });
+    if (listener.sasl) {
+      // Until it authenticates: requests of at most sasl.server.max.receive.size, ApiVersions and SASL only.
+      const maxFrameSize = config.getNumber('socket.request.max.bytes');
+      connection.setMaxFrameSize(Math.min(listener.sasl.maxReceiveSize, maxFrameSize));
+      connection.sasl = new SaslSession(listener.sasl, (authorizationId) => {
+        connection.principal = userPrincipal(authorizationId);
+        connection.setMaxFrameSize(maxFrameSize);
+      });
+    }
     if (listener.protocol === 'SSL') {
       // Kafka's default principal for SSL: the client certificate's subject, else ANONYMOUS.
       const subject = certificateSubject(socket as TLSSocket);

@@ -36,6 +36,10 @@ export class RequestDispatcher {
   async dispatch(frame: Buffer, connection: Connection): Promise<Buffer[] | null> {
     const { header, bodyOffset } = decodeRequestHeader(frame);
     const { apiKey, apiVersion, correlationId } = header;
+    // A SASL listener's connection that has not authenticated may ask for versions and authenticate, nothing else.
+    if (connection.sasl && !connection.sasl.complete && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
+      throw new ProtocolError(`Unexpected Kafka request of type ${apiName(apiKey) ?? apiKey} during SASL handshake`);
+    }
     const handler = this.registry.get(apiKey);
     // With --as-kafka the served range can be narrower than the handler's (src/broker/handler-registry.ts).
     const served = this.registry.served(apiKey);

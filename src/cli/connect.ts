@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { parseProperties, type Properties } from '../config/properties.js';
 import type { ClientOptions, KafkaClient } from '../client/index.js';
 import { CliError, UsageError } from './errors.js';
+import { clientSecurity } from './client-security.js';
 import { splitAssignment, type ParsedArgs } from './options.js';
 import type { ToolContext } from './tool.js';
 
@@ -73,15 +74,13 @@ export function clientOptions(props: Properties, env: NodeJS.ProcessEnv, clientI
     bootstrapTimeoutMs,
     connectTimeoutMs: Math.min(positiveInt(props.get('socket.connection.setup.timeout.max.ms')) ?? 5000, bootstrapTimeoutMs),
     requestTimeoutMs: positiveInt(props.get('request.timeout.ms')) ?? 30000,
+    security: clientSecurity(props),
   };
 }
 
 /** Opens a client (spinner on a terminal while it connects). */
 export async function connect(ctx: ToolContext, bootstrap: string, props: Properties, clientId: string): Promise<KafkaClient> {
   const { KafkaClient } = await import('../client/index.js');
-  if (props.has('security.protocol') && !/^PLAINTEXT$/i.test(props.get('security.protocol')!.trim())) {
-    throw new CliError(`security.protocol=${props.get('security.protocol')} is not supported by kts (PLAINTEXT only)`);
-  }
   return ctx.out.spin(`Connecting to ${bootstrap}`, KafkaClient.connect(bootstrap, clientOptions(props, ctx.env, clientId)));
 }
 

@@ -109,6 +109,8 @@ export class Cluster {
           this.everConnected = true;
           return c;
         } catch (err) {
+          // A refused authentication or TLS handshake will not succeed by retrying: fail at once, as Kafka's clients do.
+          if (err instanceof KafkaClientError && /^(Sasl|Ssl|UnsupportedSasl)/.test(err.javaName ?? '')) throw err;
           lastError = (err as Error).message;
           if (REFUSED.has((err as KafkaClientError).socketCode ?? '')) refused.push(lastError);
         }

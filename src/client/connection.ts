@@ -2,6 +2,8 @@
 // flight; answers are matched by correlation id), per-request timeouts, and the ApiVersions
 // handshake whose answer decides which version of each API we speak on this connection.
 import { Socket, connect as netConnect } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { authenticate, type SaslCredentials } from './sasl.js';
 import { decodeResponse, encodeRequest } from '../protocol/index.js';
 import { KafkaClientError, RequestTimeoutError, check } from './errors.js';
 import { API, OUR_VERSIONS, apiLabel } from './versions.js';
@@ -12,6 +14,13 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   /** Default wait for an answer. */
   requestTimeoutMs: number;
+  /** TLS (SSL, SASL_SSL) and SASL (SASL_PLAINTEXT, SASL_SSL); absent for PLAINTEXT. */
+  security?: ClientSecurity;
+}
+
+export interface ClientSecurity {
+  tls?: TlsConnectionOptions;
+  sasl?: SaslCredentials;
 }
 
 interface Pending {
@@ -65,13 +74,15 @@ export class BrokerConnection {
 
   /** Opens a connection and negotiates API versions. */
   static async open(host: string, port: number, opts: ConnectionOptions): Promise<BrokerConnection> {
+    const tls = opts.security?.tls;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = netConnect({ host, port });
+      // TLS: the server name is the host dialled, unless it is an IP address (SNI forbids those).
+      const s = tls ? tlsConnect({ ...tls, host, port, servername: tls.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) }) : netConnect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new KafkaClientError(`connect to ${host}:${port} timed out`, { retriable: true }));
       }, opts.connectTimeoutMs);
-      s.once('connect', () => {
+      s.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);
@@ -79,6 +90,11 @@ export class BrokerConnection {
       s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         s.destroy();
+        // A TLS refusal (an untrusted certificate) will not go away by retrying; a socket error (no syscall) might.
+        if (tls && !(err as NodeJS.ErrnoException).syscall) {
+          reject(new KafkaClientError(`SSL handshake with ${host}:${port} failed: ${err.message}`, { javaName: 'SslAuthenticationException' }));
+          return;
+        }
         const failed = new KafkaClientError(err.message, { retriable: true });
         // ECONNREFUSED, ENOTFOUND...: lets the client tell "nobody there" from "no answer".
         failed.socketCode = err.code;
@@ -93,11 +109,28 @@ export class BrokerConnection {
       for (const k of body.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]) {
         conn.brokerVersions.set(k.apiKey, [k.minVersion, k.maxVersion]);
       }
+      if (opts.security?.sasl) await conn.authenticate(opts.security.sasl);
     } catch (err) {
       conn.close();
       throw err;
     }
     return conn;
+  }
+
+  /** SaslHandshake v1, then the mechanism's tokens in SaslAuthenticate requests (KIP-152). */
+  private async authenticate(credentials: SaslCredentials): Promise<void> {
+    const timeoutMs = this.opts.connectTimeoutMs;
+    const handshake = await this.send(API.SaslHandshake, 1, { mechanism: credentials.mechanism }, { timeoutMs });
+    if (handshake.errorCode !== 0) {
+      throw new KafkaClientError(`Unexpected handshake request with client mechanism ${credentials.mechanism}, enabled mechanisms are [${(handshake.mechanisms as string[]).join(', ')}]`, { javaName: 'UnsupportedSaslMechanismException' });
+    }
+    await authenticate(credentials, async (token) => {
+      const answer = await this.send(API.SaslAuthenticate, 1, { authBytes: token }, { timeoutMs });
+      if (answer.errorCode !== 0) {
+        throw new KafkaClientError(answer.errorMessage ?? `SASL authentication failed with ${credentials.mechanism}`, { javaName: 'SaslAuthenticationException' });
+      }
+      return answer.authBytes as Buffer;
+    });
   }
 
   /** The version to use for `apiKey`: the highest both sides support. */

@@ -14,6 +14,7 @@
 // Registers snappy/lz4/zstd with the record codec (their native/WebAssembly parts load on first use).
 import '../protocol/records/codecs.js';
 import { Admin } from './admin.js';
+import type { ClientSecurity } from './connection.js';
 import { Cluster, parseBootstrap, type ClusterMetadata, type TopicMetadata } from './cluster.js';
 import { fetchPartitions, type FetchOptions, type FetchRequestPartition, type FetchedPartition } from './fetch.js';
 import { GroupMember, type GroupMemberOptions } from './group-member.js';
@@ -28,6 +29,8 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Default wait for an answer (default 30 s). */
   requestTimeoutMs?: number;
+  /** TLS and SASL settings (security.protocol other than PLAINTEXT). */
+  security?: ClientSecurity;
 }
 
 export class KafkaClient {
@@ -45,6 +48,7 @@ export class KafkaClient {
       bootstrapTimeoutMs: opts.bootstrapTimeoutMs ?? 10000,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
       requestTimeoutMs: opts.requestTimeoutMs ?? 30000,
+      security: opts.security,
     });
     try {
       await cluster.refresh([]);

@@ -132,9 +132,6 @@ export class BrokerConfig {
     for (const l of listeners) {
       const protocol = protocols.get(l.name);
       if (protocol === undefined) throw new ConfigError(`No security protocol defined for listener ${l.name}`);
-      if (protocol.startsWith('SASL_')) {
-        throw new ConfigError(`Listener ${l.name}://${l.host}:${l.port} uses security protocol ${protocol}: kts does not implement SASL yet and never serves a SASL listener unauthenticated`);
-      }
     }
     const ports = listeners.filter((l) => l.port !== 0).map((l) => l.port);
     if (new Set(ports).size !== ports.length) throw new ConfigError(`Each listener must have a different port, listeners: ${this.getString('listeners')}`);
@@ -144,6 +141,11 @@ export class BrokerConfig {
     const inter = this.explicit.get('inter.broker.listener.name')?.trim().toUpperCase();
     if (inter !== undefined && !names.has(inter)) {
       throw new ConfigError(`inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are ${[...names].join(',')}`);
+    }
+    // kts brokers replicate and send transaction markers over a plain connection: in a ZooKeeper
+    // cluster the listener they reach each other on must be PLAINTEXT (clients may use any).
+    if (this.getString('zookeeper.connect').trim() !== '' && this.listenerProtocol(this.interBrokerListenerName) !== 'PLAINTEXT') {
+      throw new ConfigError(`inter.broker.listener.name ${this.interBrokerListenerName} uses ${this.listenerProtocol(this.interBrokerListenerName)}: kts brokers reach each other in plaintext, so in a ZooKeeper cluster it must name a PLAINTEXT listener (add one, e.g. INTERNAL://127.0.0.1:9094 with INTERNAL:PLAINTEXT)`);
     }
     const interProtocol = this.explicit.get('security.inter.broker.protocol')?.trim().toUpperCase();
     if (interProtocol !== undefined && !names.has(interProtocol)) {

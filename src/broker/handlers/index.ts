@@ -9,7 +9,9 @@ import produce from './00-produce.js';
 import fetch from './01-fetch.js';
 import listOffsets from './02-list-offsets.js';
 import metadata from './03-metadata.js';
+import saslHandshake from './17-sasl-handshake.js';
 import apiVersions from './18-api-versions.js';
+import saslAuthenticate from './36-sasl-authenticate.js';
 import createTopics from './19-create-topics.js';
 import deleteTopics from './20-delete-topics.js';
 import deleteRecords from './21-delete-records.js';
@@ -25,6 +27,8 @@ import electLeaders from './43-elect-leaders.js';
 import incrementalAlterConfigs from './44-incremental-alter-configs.js';
 import alterPartitionReassignments from './45-alter-partition-reassignments.js';
 import listPartitionReassignments from './46-list-partition-reassignments.js';
+import describeUserScramCredentials from './50-describe-user-scram-credentials.js';
+import alterUserScramCredentials from './51-alter-user-scram-credentials.js';
 import describeCluster from './60-describe-cluster.js';
 import describeTopicPartitions from './75-describe-topic-partitions.js';
 
@@ -35,6 +39,7 @@ export function createHandlerRegistry(asKafka?: AsKafka): HandlerRegistry {
     fetch,
     listOffsets,
     metadata,
+    saslHandshake,
     apiVersions,
     createTopics,
     deleteTopics,
@@ -49,8 +54,11 @@ export function createHandlerRegistry(asKafka?: AsKafka): HandlerRegistry {
     createPartitions,
     electLeaders,
     incrementalAlterConfigs,
+    saslAuthenticate,
     alterPartitionReassignments,
     listPartitionReassignments,
+    describeUserScramCredentials,
+    alterUserScramCredentials,
     describeCluster,
     describeTopicPartitions,
     ...groupHandlers,

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
 import { ANONYMOUS, type KafkaPrincipal, type SecurityProtocol } from '../security/principal.js';
+import type { SaslSession } from '../security/sasl/session.js';
 
 export interface ConnectionOptions {
   id: number;
@@ -57,6 +58,10 @@ export class Connection {
   readonly securityProtocol: SecurityProtocol;
   /** Who is connected: set by TLS client authentication or a completed SASL exchange. */
   principal: KafkaPrincipal = ANONYMOUS;
+  /** SASL listeners: the exchange; until it completes only ApiVersions and SASL requests are served. */
+  sasl: SaslSession | undefined;
+  /** Set by closeAfterResponse: the connection ends once the next answer is written. */
+  private endReason: string | undefined;
   private readonly reader: FrameReader;
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -95,6 +100,16 @@ export class Connection {
   /** Requests started and not yet answered (for tests). */
   get inFlightCount(): number {
     return this.inFlight.length;
+  }
+
+  /** A new request size limit (the pre-authentication one is lifted once SASL completes). */
+  setMaxFrameSize(limit: number): void {
+    this.reader.setMaxFrameSize(limit);
+  }
+
+  /** Ends the connection once the answer being prepared is sent (a refused authentication). */
+  closeAfterResponse(reason: string): void {
+    this.endReason = reason;
   }
 
   close(reason?: string, level: 'warn' | 'debug' = 'warn'): void {
@@ -192,6 +207,18 @@ export class Connection {
         return;
       }
       if (head.response && !this.closed) this.send(head.response);
+      if (this.endReason !== undefined) {
+        // Nothing after it is served; end() lets the answer reach the client before the FIN.
+        this.opts.log.debug(`Closing connection ${this.remoteAddress} (id ${this.id}): ${this.endReason}`);
+        this.closed = true;
+        this.queue.length = 0;
+        this.queuedBytes = 0;
+        this.inFlight.length = 0;
+        this.inFlightBytes = 0;
+        if (corked) this.socket.uncork();
+        this.socket.end();
+        return;
+      }
     }
     if (corked) this.socket.uncork();
     this.pump();

@@ -17,7 +17,12 @@ export class FrameReader {
   /** Declared size of the frame being assembled, or -1 while its size prefix is incomplete. */
   private frameSize = -1;
 
-  constructor(private readonly maxFrameSize: number) {}
+  constructor(private maxFrameSize: number) {}
+
+  /** A new limit for the frames after the current one (SASL: the pre-authentication limit is lifted). */
+  setMaxFrameSize(limit: number): void {
+    this.maxFrameSize = limit;
+  }
 
   /** Bytes held for an incomplete frame. */
   get pendingBytes(): number {

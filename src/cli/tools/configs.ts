@@ -17,7 +17,7 @@ const DYNAMIC_SOURCE: Record<EntityType, (name: string) => string | null> = {
   brokers: (name) => (name === '' ? 'DYNAMIC_DEFAULT_BROKER_CONFIG' : 'DYNAMIC_BROKER_CONFIG'),
   'broker-loggers': () => null,
 };
-const UNSUPPORTED = ['users', 'clients', 'ips', 'client-metrics', 'groups'];
+const UNSUPPORTED = ['clients', 'ips', 'client-metrics', 'groups'];
 const SHORTHANDS: [option: string, type: string, isDefault: boolean][] = [
   ['topic', 'topics', false],
   ['broker', 'brokers', false],
@@ -39,7 +39,7 @@ class ConfigValidationError extends CliError {
 }
 
 export interface ConfigTarget {
-  type: EntityType;
+  type: EntityType | 'users';
   /** undefined: every entity of the type; '' the default entity. */
   name: string | undefined;
 }
@@ -67,8 +67,8 @@ export function resolveTarget(args: ParsedArgs): ConfigTarget {
   }
   if (types.length === 0) throw new UsageError('At least one entity type must be specified');
   const unsupported = types.find((t) => UNSUPPORTED.includes(t));
-  if (unsupported) throw new ConfigValidationError(`kts does not support --entity-type ${unsupported} (quotas, SCRAM credentials and client metrics are not implemented)`);
-  const known = ['topics', 'brokers', 'broker-loggers'];
+  if (unsupported) throw new ConfigValidationError(`kts does not support --entity-type ${unsupported} (quotas and client metrics are not implemented)`);
+  const known = ['topics', 'brokers', 'broker-loggers', 'users'];
   const invalid = types.find((t) => !known.includes(t));
   // Kafka 3.9's text, a bare message (no usage), for a --bootstrap-server run.
   if (invalid) {
@@ -77,7 +77,18 @@ export function resolveTarget(args: ParsedArgs): ConfigTarget {
     );
   }
   if (types.length > 1) throw new UsageError(`Only one entity type may be specified, except users and clients: ${types.join(', ')}`);
-  const type = types[0] as EntityType;
+  const type = types[0] as EntityType | 'users';
+  if (type === 'users') {
+    if (names.length > 1) throw new UsageError('Only one entity name may be specified');
+    if (isDefault) throw new ConfigValidationError('kts does not support --entity-default for users (quotas are not implemented)');
+    if (args.has('alter')) {
+      if (names.length === 0) throw new ConfigValidationError('an entity name must be specified with --alter of users');
+      if (!args.has('add-config') && !args.has('add-config-file') && !args.has('delete-config')) {
+        throw new ConfigValidationError('At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter');
+      }
+    }
+    return { type, name: names[0] };
+  }
   if (names.length > 1) throw new UsageError('Only one entity name may be specified');
   if (names.length > 0 && isDefault) throw new UsageError('--entity-name and --entity-default cannot be used together');
   if (isDefault && type !== 'brokers') throw new UsageError(`--entity-default is not supported for ${type}`);
@@ -143,8 +154,16 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const bootstrap = args.str('bootstrap-server') ?? args.str('bootstrap-controller') ?? bootstrapFrom(args, ctx.env);
   const client = await connect(ctx, bootstrap, props, 'kts-configs');
   try {
-    if (args.has('describe')) await describe(client, target, args.has('all'), ctx);
-    else await alter(client, target as ConfigTarget & { name: string }, args, ctx);
+    if (target.type === 'users') {
+      const { alterUsers, describeUsers } = await import('./configs-users.js');
+      if (args.has('describe')) await describeUsers(client, target.name, ctx);
+      else {
+        const toAdd = args.has('add-config-file') ? await readPropertiesFile(args.str('add-config-file')!) : args.has('add-config') ? parseAddConfig(args.str('add-config')!) : new Map<string, string>();
+        const toDelete = args.all('delete-config').flatMap((d) => d.split(',')).map((d) => d.trim()).filter((d) => d !== '');
+        await alterUsers(client, target.name!, toAdd, toDelete, ctx);
+      }
+    } else if (args.has('describe')) await describe(client, target as ConfigTarget & { type: EntityType }, args.has('all'), ctx);
+    else await alter(client, target as ConfigTarget & { name: string; type: EntityType }, args, ctx);
     return 0;
   } catch (err) {
     if (err instanceof CliError || err instanceof UsageError) throw err;
@@ -162,7 +181,7 @@ async function dynamicEntries(client: KafkaClient, type: EntityType, name: strin
   return res.entries.filter((e) => all || source === null || e.source === source).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-async function describe(client: KafkaClient, target: ConfigTarget, all: boolean, ctx: ToolContext): Promise<void> {
+async function describe(client: KafkaClient, target: ConfigTarget & { type: EntityType }, all: boolean, ctx: ToolContext): Promise<void> {
   let names: string[];
   if (target.name !== undefined) names = [target.name];
   else if (target.type === 'topics') names = (await client.admin.listTopics({ includeInternal: true })).map((t) => t.name);
@@ -184,7 +203,7 @@ async function describe(client: KafkaClient, target: ConfigTarget, all: boolean,
   await ctx.out.print(view);
 }
 
-async function alter(client: KafkaClient, target: ConfigTarget & { name: string }, args: ParsedArgs, ctx: ToolContext): Promise<void> {
+async function alter(client: KafkaClient, target: ConfigTarget & { name: string; type: EntityType }, args: ParsedArgs, ctx: ToolContext): Promise<void> {
   const toAdd = args.has('add-config-file')
     ? await readPropertiesFile(args.str('add-config-file')!)
     : args.has('add-config')

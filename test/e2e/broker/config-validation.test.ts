@@ -54,7 +54,8 @@ describe('broker configuration at start-up', () => {
     const noKeys = 'a TLS listener needs ssl.keystore.location (PEM or PKCS12) or ssl.keystore.key with ssl.keystore.certificate.chain';
     const cases: [Record<string, string>, string][] = [
       [{ listeners: `SSL://127.0.0.1:${port}` }, `listener SSL: ${noKeys}`],
-      [{ listeners: `SASL_PLAINTEXT://127.0.0.1:${port}` }, `Listener SASL_PLAINTEXT://127.0.0.1:${port} uses security protocol SASL_PLAINTEXT`],
+      [{ listeners: `SASL_PLAINTEXT://127.0.0.1:${port}`, 'sasl.enabled.mechanisms': 'GSSAPI' }, 'listener SASL_PLAINTEXT: sasl.enabled.mechanisms=GSSAPI names no mechanism kts serves'],
+      [{ listeners: `SASL_SSL://127.0.0.1:${port}` }, `listener SASL_SSL: ${noKeys}`],
       [{ listeners: `SECURE://127.0.0.1:${port}`, 'listener.security.protocol.map': 'SECURE:SSL,PLAINTEXT:PLAINTEXT' }, `listener SECURE: ${noKeys}`],
       [{ listeners: `PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${port + 1}` }, `listener SSL: ${noKeys}`],
       [{ listeners: `SSL://127.0.0.1:${port}`, 'ssl.keystore.location': '/nonexistent/broker.pem' }, 'Failed to load SSL keystore or truststore from ssl.keystore.location=/nonexistent/broker.pem'],

@@ -1,0 +1,22 @@
+// SaslHandshake v0-v1: a SASL listener's connection names its mechanism (v1: the exchange then comes
+// in SaslAuthenticate requests, KIP-152). An unknown or disabled mechanism is answered
+// UNSUPPORTED_SASL_MECHANISM with the enabled ones, and the connection is closed, as Kafka does.
+// On a connection that is not (or no longer) in its handshake: ILLEGAL_SASL_STATE.
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from '../api-handler.js';
+
+export default defineHandler({
+  apiKey: 17,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(request, ctx) {
+    const sasl = ctx.connection.sasl;
+    if (!sasl || sasl.state !== 'handshake') return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] };
+    const mechanism: string = request.mechanism ?? '';
+    if (!sasl.handshake(mechanism)) {
+      ctx.connection.closeAfterResponse?.(`unsupported SASL mechanism ${mechanism}`);
+      return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: sasl.config.mechanisms };
+    }
+    return { errorCode: ErrorCode.NONE, mechanisms: sasl.config.mechanisms };
+  },
+});

@@ -1,0 +1,34 @@
+// SaslAuthenticate v0-v2 (KIP-152): one step of the mechanism chosen by SaslHandshake. A refused
+// exchange is answered SASL_AUTHENTICATION_FAILED with the reason and the connection is closed once
+// that answer is out. No re-authentication (KIP-368): sessionLifetimeMs is 0, as Kafka's default
+// connections.max.reauth.ms=0 answers.
+import { ErrorCode } from '../../protocol/errors.js';
+import { principalToString } from '../security/principal.js';
+import { SaslAuthenticationError } from '../security/sasl/mechanism.js';
+import { defineHandler } from '../api-handler.js';
+
+export default defineHandler({
+  apiKey: 36,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(request, ctx) {
+    const sasl = ctx.connection.sasl;
+    if (!sasl || sasl.state !== 'authenticate') {
+      const message = sasl?.complete || !sasl ? 'SaslAuthenticate request received after successful authentication' : 'Unexpected SaslAuthenticate request before SaslHandshake';
+      if (sasl && !sasl.complete) ctx.connection.closeAfterResponse?.(message);
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: message, authBytes: Buffer.alloc(0) };
+    }
+    try {
+      const outcome = await sasl.authenticate(request.authBytes as Buffer);
+      if (outcome.authorizationId !== undefined) {
+        ctx.broker.log.debug(`Connection ${ctx.connection.remoteAddress} on ${ctx.connection.listenerName} authenticated with ${sasl.mechanism} as ${principalToString(ctx.connection.principal)}`);
+      }
+      return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: outcome.authBytes, sessionLifetimeMs: 0 };
+    } catch (err) {
+      if (!(err instanceof SaslAuthenticationError)) throw err;
+      ctx.broker.log.info(`Failed authentication with ${ctx.connection.remoteAddress} on ${ctx.connection.listenerName} (${sasl.mechanism}: ${err.message})`);
+      ctx.connection.closeAfterResponse?.(`SASL authentication failed (${sasl.mechanism})`);
+      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: err.message, authBytes: Buffer.alloc(0) };
+    }
+  },
+});
