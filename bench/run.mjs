@@ -991,6 +991,7 @@ const scenarios = [
   ['latency', scenarioLatency],
   ['cli-startup', () => externalScript('cli-startup.mjs', 'cli-startup')],
   ['kit', () => externalScript('kit.mjs', 'kit')],
+  ['console', () => externalScript('console-first-page.mjs', 'console')],
   ['peers', () => scenarioPeers({ snap, proto, PROTO_PATH, BENCH, KCAT, F100, F1K, N1K, newDir, track, untrack: (s) => children.delete(s), addRow, log, notes, rounds: ROUNDS, kcatProduce, kcatConsume, kcatFailed, run, haveTool })],
   ['replication', () => scenarioReplication({ snap, proto, PROTO_PATH, BENCH, KCAT, F100, newDir, track, untrack: (s) => children.delete(s), addRow, log, rounds: ROUNDS, kcatProduce, kcatFailed, run })],
   ['compaction', () => scenarioCompaction({ snap, proto, newDir, track, untrack: (s) => children.delete(s), addRow, log })],
