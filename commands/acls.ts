@@ -36,4 +36,10 @@ export default defineTool({
   ],
   outputs: ['plain', 'json'],
   epilogue: 'kts: --output json prints {"acls": [{"resourceType", "name", "patternType", "principal", "host", "operation", "permissionType"}]} for --list.',
+  examples: [
+    ['--add --allow-principal User:alice --operation Read --topic orders', 'let alice read the topic orders'],
+    ['--add --allow-principal User:bob --producer --topic orders', 'let bob produce to orders (WRITE, DESCRIBE, CREATE)'],
+    ['--list --topic orders', 'the ACLs of a topic'],
+    ['--remove --allow-principal User:alice --operation Read --topic orders --force', 'take one away without asking'],
+  ],
 });
