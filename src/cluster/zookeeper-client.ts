@@ -212,13 +212,14 @@ export class ZooKeeperClient extends EventEmitter {
 
   /** The node's Stat, or null when it does not exist (a watch is set either way). */
   async exists(path: string, watch?: Watcher | boolean): Promise<Stat | null> {
-    const reply = await this.submit({ type: OpCode.exists, path: this.toServer(path), watch: !!watch });
-    if (reply.err === ErrorCode.NoNode) {
-      this.register(this.existWatchers, path, watch);
-      return null;
-    }
+    // Registered as the reply is read, not after the await: the event of a change made right after
+    // this read may be in the same chunk, and would find no watcher a microtask later.
+    const reply = await this.submit({ type: OpCode.exists, path: this.toServer(path), watch: !!watch }, (err) => {
+      if (err === ErrorCode.NoNode) this.register(this.existWatchers, path, watch);
+      else if (err === ErrorCode.Ok) this.register(this.dataWatchers, path, watch);
+    });
+    if (reply.err === ErrorCode.NoNode) return null;
     if (reply.err !== ErrorCode.Ok) throw new ZooKeeperError(reply.err, path);
-    this.register(this.dataWatchers, path, watch);
     return (reply.body as { stat: Stat }).stat;
   }
 
@@ -314,12 +315,13 @@ export class ZooKeeperClient extends EventEmitter {
 
   /** Submits and maps a non-zero err to ZooKeeperError; `onOk` runs before later replies are seen. */
   private async call(req: ZkRequest, path?: string, onOk?: () => void): Promise<ZkResponse> {
-    const reply = await this.submit(req, onOk);
+    const reply = await this.submit(req, onOk && ((err) => err === ErrorCode.Ok && onOk()));
     if (reply.err !== ErrorCode.Ok) throw new ZooKeeperError(reply.err, path);
     return reply.body ?? {};
   }
 
-  private submit(req: ZkRequest, onOk?: () => void): Promise<{ err: number; body: ZkResponse | null }> {
+  /** `onReply` runs as the reply is read (before any later reply or notification is looked at). */
+  private submit(req: ZkRequest, onReply?: (err: number) => void): Promise<{ err: number; body: ZkResponse | null }> {
     if (this.state === 'closed' || this.state === 'expired') {
       return Promise.reject(new ZooKeeperError(this.state === 'expired' ? ErrorCode.SessionExpired : ErrorCode.ConnectionLoss));
     }
@@ -328,7 +330,7 @@ export class ZooKeeperClient extends EventEmitter {
         req,
         resolve: (r) => {
           // Watch registration happens here, in reply order, before any later notification.
-          if (r.err === ErrorCode.Ok) onOk?.();
+          onReply?.(r.err);
           resolve(r);
         },
         reject,

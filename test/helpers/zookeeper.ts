@@ -261,6 +261,57 @@ export async function freezableProxy(targetPort: number): Promise<FreezableProxy
   };
 }
 
+export interface ReplyHoldingProxy {
+  port: number;
+  /** Holds back everything the server sends (the client's requests still reach it and are applied). */
+  hold(): void;
+  /** How many reads from the server are held (each a reply or a notification, or a few together). */
+  heldChunks(): number;
+  /** Sends what was held, in order, each client's in one write (it then reads it at once), and forwards again. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback TCP proxy that can keep a server's answers from its client while the requests go
+ * through: a write the client made is applied (others see it) but the client does not know yet, as
+ * when its answer is slow to come back on a loaded machine.
+ */
+export async function replyHoldingProxy(targetPort: number): Promise<ReplyHoldingProxy> {
+  let held: { client: net.Socket; data: Buffer }[] | null = null;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => (held ? held.push({ client, data: d }) : client.write(d)));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    hold: () => {
+      held ??= [];
+    },
+    heldChunks: () => held?.length ?? 0,
+    release: () => {
+      const byClient = new Map<net.Socket, Buffer[]>();
+      for (const { client, data } of held ?? []) byClient.set(client, [...(byClient.get(client) ?? []), data]);
+      held = null;
+      for (const [client, chunks] of byClient) if (!client.destroyed) client.write(Buffer.concat(chunks));
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

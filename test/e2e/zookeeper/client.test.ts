@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../../src/coordinator/index.js';
 import { ErrorCode, MultiError, ZooKeeperClient, type WatchEvent, ZooKeeperError } from '../../../src/cluster/zookeeper-client.js';
-import { freezableProxy, runInterop, startRealZooKeeper, tempDir, waitFor } from '../../helpers/zookeeper.js';
+import { freezableProxy, replyHoldingProxy, runInterop, startRealZooKeeper, tempDir, waitFor } from '../../helpers/zookeeper.js';
 
 const TICK = 500;
 const targets: { name: string; start(): Promise<{ port: number; stop(): Promise<void> }> }[] = [
@@ -94,6 +94,41 @@ describe.each(targets)('ZooKeeperClient against $name', (target) => {
     ]);
     expect(all.map((e) => e.type)).toEqual(['dataChanged', 'created', 'childrenChanged']);
     await zk.close();
+  });
+
+  // A watch belongs to the client from the reply that set it: an event the server sends right after
+  // that reply (a node created or changed a moment later) can arrive in the same read. Registered a
+  // step late, exists' watch missed it, and the one-shot watch was gone on the server: a kts broker
+  // never heard that the state node of a new partition was created (its leader and ISR stayed
+  // unknown to it until some other change made it look again).
+  it('a watch fires for an event that arrives in the same read as the reply that set it (exists, getData, getChildren)', async () => {
+    const proxy = await replyHoldingProxy(server.port);
+    const zk = await ZooKeeperClient.connect(`127.0.0.1:${proxy.port}`);
+    try {
+      await admin.create('/same-read');
+      await admin.create('/same-read/there', 'v0');
+      const cases: { what: string; read(w: (e: WatchEvent) => void): Promise<unknown>; change(): Promise<unknown>; event: WatchEvent['type'] }[] = [
+        { what: 'exists of a missing node, then created', read: (w) => zk.exists('/same-read/new', w), change: () => admin.create('/same-read/new'), event: 'created' },
+        { what: 'exists of a node, then changed', read: (w) => zk.exists('/same-read/there', w), change: () => admin.setData('/same-read/there', 'v1'), event: 'dataChanged' },
+        { what: 'getData, then changed', read: (w) => zk.getData('/same-read/there', w), change: () => admin.setData('/same-read/there', 'v2'), event: 'dataChanged' },
+        { what: 'getChildren, then a child created', read: (w) => zk.getChildren('/same-read', w), change: () => admin.create('/same-read/child'), event: 'childrenChanged' },
+      ];
+      for (const c of cases) {
+        const events: WatchEvent[] = [];
+        proxy.hold();
+        const read = c.read((e) => events.push(e));
+        await waitFor(`the answer to ${c.what}`, () => proxy.heldChunks() >= 1);
+        await c.change();
+        await waitFor(`the event of ${c.what}`, () => proxy.heldChunks() >= 2);
+        proxy.release();
+        await read;
+        await waitFor(`the watch of ${c.what} to fire`, () => events.length > 0, 5000);
+        expect(events.map((e) => e.type), c.what).toEqual([c.event]);
+      }
+    } finally {
+      await zk.close();
+      await proxy.close();
+    }
   });
 
   it("multi: Kafka's CheckedEphemeral registration and epoch-fenced writes", async () => {
