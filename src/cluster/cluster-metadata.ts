@@ -33,6 +33,8 @@ export interface PartitionState {
   /** ZooKeeper mode: the state node's version (ISR changes are conditioned on it) and its controller epoch. */
   zkVersion?: number;
   controllerEpoch?: number;
+  /** ZooKeeper mode: the zxid of the state node's last change; orders two looks at one partition's state. */
+  zxid?: number;
 }
 
 /** How CreateTopics says where replicas go: a factor (the store places them) or an explicit list. */

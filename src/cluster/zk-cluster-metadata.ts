@@ -303,7 +303,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
     const state = { controller_epoch: current.controllerEpoch ?? 0, leader: this.nodeId, version: 1, leader_epoch: current.leaderEpoch, isr };
     try {
       const stat = await this.zk.setData(partitionStatePath(topic, partition), json(state), zkVersion);
-      const updated: PartitionState = { ...current, isr, zkVersion: stat.version };
+      const updated: PartitionState = { ...current, isr, zkVersion: stat.version, zxid: stat.mzxid };
       // A reload that read the node before this write must not put the old ISR back.
       if (this.states.get(key)?.zkVersion === zkVersion || this.states.get(key) === current) this.states.set(key, updated);
       // As Kafka <= 2.6: the controller (and tools) learn of ISR changes through this node. Not
@@ -328,7 +328,12 @@ export class ZkClusterMetadata implements ClusterMetadata {
       this.reloadAgain = true;
       return this.reloading;
     }
-    this.reloading = (async () => {
+    this.reloading = this.reloadPasses();
+    return this.reloading;
+  }
+
+  private async reloadPasses(): Promise<void> {
+    try {
       do {
         this.reloadAgain = false;
         try {
@@ -344,8 +349,12 @@ export class ZkClusterMetadata implements ClusterMetadata {
           this.reloadAgain = true;
         }
       } while (this.reloadAgain && !this.closed);
-    })().finally(() => (this.reloading = null));
-    return this.reloading;
+    } finally {
+      // In the step that decides to stop, not in a .finally() a microtask later: a reload() asked
+      // for in between would find this one still running, ask it for a pass it no longer makes, and
+      // be lost.
+      this.reloading = null;
+    }
   }
 
   /**
@@ -462,16 +471,23 @@ export class ZkClusterMetadata implements ClusterMetadata {
       topics.set(name, topic);
       for (const [p, stateNode] of stateNodes) {
         const state = parse(stateNode?.data ?? null);
-        if (state) {
-          states.set(`${name}\u0000${p}`, {
-            leader: state.leader,
-            leaderEpoch: state.leader_epoch ?? 0,
-            replicas: assignment.get(p)!,
-            isr: state.isr ?? [],
-            zkVersion: stateNode!.stat.version,
-            controllerEpoch: state.controller_epoch ?? 0,
-          });
-        }
+        if (!state) continue;
+        const key = `${name}\u0000${p}`;
+        const read: PartitionState = {
+          leader: state.leader,
+          leaderEpoch: state.leader_epoch ?? 0,
+          replicas: assignment.get(p)!,
+          isr: state.isr ?? [],
+          zkVersion: stateNode!.stat.version,
+          controllerEpoch: state.controller_epoch ?? 0,
+          zxid: stateNode!.stat.mzxid,
+        };
+        // alterIsr puts this broker's own ISR write in the cache as soon as ZooKeeper answers it; a
+        // pass that read the node before that write ends after it and must not put the older state
+        // back (the leader would act on an ISR ZooKeeper no longer holds, and Metadata would show it).
+        const known = this.states.get(key);
+        const newer = known && (known.zxid ?? -1) > read.zxid! ? { ...known, replicas: read.replicas } : read;
+        states.set(key, newer);
       }
     }
     const brokerDefaults = parse(brokerDefaultsNode?.data ?? null)?.config ?? {};

@@ -1,8 +1,14 @@
 // What the leader of a replicated partition keeps (Kafka's Partition on its leader): each follower's
 // log end offset (its fetch offset) and when it was last caught up, the in-sync replicas, the high
-// watermark (the smallest log end over the ISR; it never goes back) and the acks=all produces
-// waiting for it. ISR changes are proposed to ZooKeeper by the replica manager, conditioned on the
-// state node's version; this class only decides what to propose.
+// watermark (the smallest log end over the maximal ISR; it never goes back) and the acks=all
+// produces waiting for it. ISR changes are proposed to ZooKeeper by the replica manager, conditioned
+// on the state node's version; this class only decides what to propose.
+//
+// The maximal ISR (Kafka's, KIP-497) is the ISR plus the followers an expansion in flight adds: once
+// the write is sent, ZooKeeper may hold the larger ISR before the leader hears so, and the controller
+// may elect any of its members. A high watermark over the smaller ISR would acknowledge acks=all
+// records the joining follower lacks, and lose them if it is elected. A shrink needs no such care:
+// the leader keeps the larger ISR until the write is answered.
 import { ErrorCode } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/index.js';
 
@@ -28,6 +34,11 @@ export class LeaderPartition {
   private closed = false;
   /** An ISR write is on its way: no second one until it is answered. */
   isrChangeInFlight = false;
+  /**
+   * Followers an ISR expansion adds, from when it is sent until the leader knows how it ended: a
+   * state newer than the one the write was conditioned on (`basedOn`), or an answer.
+   */
+  private joining: { replicas: number[]; basedOn: number | undefined } | null = null;
 
   constructor(
     readonly log: PartitionLog,
@@ -36,6 +47,8 @@ export class LeaderPartition {
     private replicas: number[],
     public isr: number[],
     private readonly now: () => number,
+    /** The state node's version the ISR comes from (ZooKeeper mode). */
+    private zkVersion?: number,
   ) {
     const start = now();
     for (const r of replicas) {
@@ -48,10 +61,18 @@ export class LeaderPartition {
     this.maybeAdvanceHighWatermark();
   }
 
-  /** The cluster's view changed (same leader epoch): replicas and ISR as the state node says. */
-  update(replicas: number[], isr: number[]): void {
+  /**
+   * The cluster's view changed (same leader epoch): replicas and ISR as the state node says. A
+   * state older than the one the ISR already comes from is ignored (its replicas are taken).
+   */
+  update(replicas: number[], isr: number[], zkVersion?: number): void {
     this.replicas = replicas;
-    this.isr = isr;
+    const stale = zkVersion !== undefined && this.zkVersion !== undefined && zkVersion < this.zkVersion;
+    if (!stale) {
+      this.isr = isr;
+      this.zkVersion = zkVersion;
+      if (this.joining && (zkVersion === undefined || this.joining.basedOn === undefined || zkVersion > this.joining.basedOn)) this.joining = null;
+    }
     const start = this.now();
     for (const r of replicas) {
       if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1 });
@@ -75,6 +96,28 @@ export class LeaderPartition {
     this.maybeAdvanceHighWatermark();
   }
 
+  /**
+   * An ISR write is about to be sent, conditioned on the state version `basedOn`: the followers it
+   * adds count for the high watermark from now on (the maximal ISR).
+   */
+  proposeIsr(isr: number[], basedOn: number | undefined): void {
+    const adding = isr.filter((r) => !this.isr.includes(r));
+    if (adding.length > 0) this.joining = { replicas: adding, basedOn };
+  }
+
+  /**
+   * The write proposed on `basedOn` was refused, or never sent, and the cache has been read since:
+   * the state there is the outcome, and it was applied through update().
+   */
+  isrChangeRefused(basedOn: number | undefined): void {
+    if (this.joining?.basedOn === basedOn) this.joining = null;
+  }
+
+  /** The ISR the high watermark waits for: the ISR and the followers an expansion in flight adds. */
+  maximalIsr(): number[] {
+    return this.joining ? [...this.isr, ...this.joining.replicas.filter((r) => !this.isr.includes(r))] : this.isr;
+  }
+
   /** ISR members not caught up within `lagMs` (never the leader). */
   outOfSyncReplicas(lagMs: number): number[] {
     const now = this.now();
@@ -92,7 +135,7 @@ export class LeaderPartition {
   private maybeAdvanceHighWatermark(): void {
     if (this.closed) return;
     let min = this.log.logEndOffset;
-    for (const r of this.isr) {
+    for (const r of this.maximalIsr()) {
       if (r === this.nodeId) continue;
       const f = this.followers.get(r);
       min = Math.min(min, f ? f.logEndOffset : -1);

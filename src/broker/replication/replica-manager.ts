@@ -86,14 +86,14 @@ export class ReplicaManager {
     this.stopFollowing(k);
     const current = this.leaders.get(k);
     if (current && current.leaderEpoch === state.leaderEpoch && current.log === log) {
-      current.update(state.replicas, state.isr);
+      current.update(state.replicas, state.isr, state.zkVersion);
       return;
     }
     if (current) this.stopLeading(k);
     this.opts.log.info(`[${log.name}] leader at epoch ${state.leaderEpoch}, ISR [${state.isr.join(',')}], high watermark ${log.highWatermark}, log end ${log.logEndOffset}`);
     // The new epoch starts at the log end, noted before anything is written in it.
     void log.maybeAssignEpochStartOffset(state.leaderEpoch).catch((err) => this.opts.log.warn(`[${log.name}] ${String(err)}`));
-    this.leaders.set(k, new LeaderPartition(log, this.opts.nodeId, state.leaderEpoch, state.replicas, state.isr, this.opts.now));
+    this.leaders.set(k, new LeaderPartition(log, this.opts.nodeId, state.leaderEpoch, state.replicas, state.isr, this.opts.now, state.zkVersion));
   }
 
   private stopLeading(k: string): void {
@@ -226,13 +226,18 @@ export class ReplicaManager {
     const state = this.opts.topics.partitionState(topic, partition);
     if (!state || state.leader !== this.opts.nodeId || state.leaderEpoch !== leader.leaderEpoch || state.zkVersion === undefined) return;
     leader.isrChangeInFlight = true;
+    // Before the write leaves: ZooKeeper may apply it before this broker hears the answer.
+    leader.proposeIsr(isr, state.zkVersion);
     try {
       const updated = await alterIsr(topic, partition, isr, state.zkVersion);
-      if (updated && this.leaders.get(key(topic, partition)) === leader) {
+      if (!updated) leader.isrChangeRefused(state.zkVersion);
+      else if (this.leaders.get(key(topic, partition)) === leader) {
         this.opts.log.info(`[${topic}-${partition}] ISR [${state.isr.join(',')}] -> [${isr.join(',')}] (${why})`);
-        leader.update(updated.replicas, updated.isr);
+        leader.update(updated.replicas, updated.isr, updated.zkVersion);
       }
     } catch (err) {
+      // The outcome is unknown (the write may be applied): the joining followers keep counting
+      // until a newer state shows how it ended.
       this.opts.log.warn(`[${topic}-${partition}] ISR change to [${isr.join(',')}] failed: ${(err as Error).message}`);
     } finally {
       leader.isrChangeInFlight = false;
