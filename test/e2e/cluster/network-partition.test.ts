@@ -16,6 +16,7 @@ import { REQUIRE_INTEROP, spawnCoordinator, waitFor, type SpawnedCoordinator } f
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { decodeFetchedRecords } from '../../../src/client/fetch.js';
+import { ZooKeeperClient } from '../../../src/cluster/zookeeper-client.js';
 
 const unavailable = netnsUnavailable();
 if (unavailable && REQUIRE_INTEROP) throw new Error(`KTS_REQUIRE_INTEROP is set but network namespaces cannot be made: ${unavailable}`);
@@ -291,9 +292,68 @@ async function controller(): Promise<number> {
   }
 }
 
+/**
+ * What every broker and ZooKeeper say about `topic` (partition 0), and what each broker logged about
+ * it since `since` (output lengths): the message of a failed wait, so that a failure explains itself.
+ */
+async function clusterViews(topic: string, since?: Map<number, number>, maxLines = 30): Promise<string> {
+  const lines: string[] = [];
+  for (const id of IDS) {
+    const body = await request(id, 3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }, 3000).catch((e: Error) => e);
+    if (body instanceof Error) {
+      lines.push(`  broker ${id}: ${body.message}`);
+      continue;
+    }
+    const t = body.topics[0];
+    const p = t?.partitions?.[0];
+    const partition = !t || t.errorCode !== 0 ? `topic error ${t?.errorCode}` : `leader ${p.leaderId} (error ${p.errorCode}), epoch ${p.leaderEpoch}, ISR [${p.isrNodes}], replicas [${p.replicaNodes}]`;
+    lines.push(`  broker ${id} sees: controller ${body.controllerId}, brokers [${body.brokers.map((b: any) => b.nodeId)}], ${partition}`);
+  }
+  try {
+    const zk = await ZooKeeperClient.connect(`${net!.nodes.get('zk')!.address}:${ZK_PORT}/kafka`, { connectTimeoutMs: 3000, sessionTimeoutMs: 6000 });
+    try {
+      const state = await zk.getData(`/brokers/topics/${topic}/partitions/0/state`).then((n) => `${n.data} (zkVersion ${n.stat.version})`, (e: Error) => e.message);
+      const ids = await zk.getChildren('/brokers/ids').then((c) => c.sort().join(','), (e: Error) => e.message);
+      const controllerNode = await zk.getData('/controller').then((n) => String(n.data), (e: Error) => e.message);
+      lines.push(`  ZooKeeper holds: state ${state}; /brokers/ids [${ids}]; /controller ${controllerNode}`);
+    } finally {
+      await zk.close();
+    }
+  } catch (err) {
+    lines.push(`  ZooKeeper: ${(err as Error).message}`);
+  }
+  if (since) {
+    for (const id of IDS) {
+      const logged = brokers.get(id)!.output().slice(since.get(id) ?? 0).split('\n');
+      const relevant = logged.filter((l) => l.includes(topic) || /ZooKeeper|session|ReplicaFetcher|controller|Reloading/.test(l)).slice(-maxLines);
+      lines.push(`  broker ${id} logged${relevant.length === 0 ? ' nothing about it' : ':'}`, ...relevant.map((l) => `    ${l}`));
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Output lengths now, for clusterViews' log excerpts. */
+const outputMarks = () => new Map(IDS.map((id) => [id, brokers.get(id)!.output().length]));
+
+/** waitFor, whose timeout says what each broker and ZooKeeper see of `topic` (and what the brokers logged since `since`). */
+async function waitForCluster<T>(what: string, topic: string, fn: () => T | Promise<T>, timeoutMs: number, since = outputMarks()): Promise<NonNullable<T>> {
+  try {
+    return await waitFor(what, fn, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${await clusterViews(topic, since)}`);
+  }
+}
+
+/** The checker's verdict; anomalies fail the test with what every broker logged about the topic since `since`. */
+async function expectNoAnomalies(anomalies: string[], topic: string, since: Map<number, number>): Promise<void> {
+  if (anomalies.length === 0) return;
+  throw new Error(`${anomalies.length} anomalies:\n  ${anomalies.join('\n  ')}\n${await clusterViews(topic, since, 1000)}`);
+}
+
 /** A one-partition RF=3 topic led by `leader`, known to every broker with all three in sync. */
 async function createLedBy(topic: string, leader: number): Promise<State> {
   const others = IDS.filter((id) => id !== leader);
+  const since = outputMarks();
   const created = await request(others[0], 19, 4, {
     topics: [{ name: topic, numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [leader, ...others] }], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
     timeoutMs: 30_000, validateOnly: false,
@@ -301,10 +361,10 @@ async function createLedBy(topic: string, leader: number): Promise<State> {
   expect(created.topics[0].errorCode).toBe(0);
   let state: State | null = null;
   for (const id of IDS) {
-    state = await waitFor(`broker ${id} sees ${topic} led by ${leader} with three in sync`, async () => {
+    state = await waitForCluster(`broker ${id} sees ${topic} led by ${leader} with three in sync`, topic, async () => {
       const s = await stateVia(id, topic).catch(() => null);
       return s && s.leaderId === leader && s.isrNodes.length === 3 ? s : null;
-    }, 30_000);
+    }, 30_000, since);
   }
   return state!;
 }
@@ -329,44 +389,45 @@ interface Scenario {
  * for writes on it, heals, waits for the old leader to rejoin, and checks the history.
  */
 async function partitionScenario({ topic, leaderIsController, cut, heal, clientsReachOldLeader, followersCutOff }: Scenario): Promise<void> {
+  const since = outputMarks();
   const controllerId = await controller();
   const oldLeader = leaderIsController ? controllerId : IDS.find((id) => id !== controllerId)!;
   const followers = IDS.filter((id) => id !== oldLeader);
   const before = await createLedBy(topic, oldLeader);
   const w = new Workload(topic);
   try {
-    await waitFor('30 acknowledged writes before the cut', () => w.count('ok') >= 30, 30_000);
+    await waitForCluster('30 acknowledged writes before the cut', topic, () => w.count('ok') >= 30, 30_000);
 
     const cutAt = Date.now();
     cut(oldLeader, followers);
-    const after = await waitFor('a new leader on the majority side', async () => {
+    const after = await waitForCluster('a new leader on the majority side', topic, async () => {
       const s = await stateVia(followers[0], topic).catch(() => null);
       return s && followers.includes(s.leaderId) && s.leaderEpoch > before.leaderEpoch ? s : null;
     }, SESSION_MS + 30_000);
     const electedAt = Date.now();
     const newLeader = after.leaderId;
     expect(after.isrNodes).not.toContain(oldLeader);
-    await waitFor('20 acknowledged writes on the new leader', () => w.count('ok', (o) => o.broker === newLeader && o.time > electedAt) >= 20, 30_000);
+    await waitForCluster('20 acknowledged writes on the new leader', topic, () => w.count('ok', (o) => o.broker === newLeader && o.time > electedAt) >= 20, 30_000);
     if (clientsReachOldLeader) {
       // The old leader hears nobody, so it still believes it leads, and the producer with its stale metadata keeps writing to it.
       expect((await stateVia(oldLeader, topic))!.leaderId).toBe(oldLeader);
-      await waitFor('3 answered writes to the deposed leader', () => w.history.filter((o) => o.type !== 'invoke' && o.broker === oldLeader && w.invokedAt(o) > electedAt).length >= 3, 30_000);
+      await waitForCluster('3 answered writes to the deposed leader', topic, () => w.history.filter((o) => o.type !== 'invoke' && o.broker === oldLeader && w.invokedAt(o) > electedAt).length >= 3, 30_000);
     }
 
     heal();
     const healedAt = Date.now();
-    await waitFor('the old leader back in the ISR', async () => {
+    await waitForCluster('the old leader back in the ISR', topic, async () => {
       // Whoever leads by then (a preferred-leader election may already have moved it back).
       const s = await stateVia(await currentLeader(topic), topic).catch(() => null);
       return s && s.isrNodes.length === 3 ? s : null;
     }, SESSION_MS + 60_000);
     const rejoinedAt = Date.now();
     const okCount = w.count('ok');
-    await waitFor('10 more acknowledged writes with all three in sync', () => w.count('ok') >= okCount + 10, 30_000);
+    await waitForCluster('10 more acknowledged writes with all three in sync', topic, () => w.count('ok') >= okCount + 10, 30_000);
     await w.stop();
 
     const final = await readAll(await currentLeader(topic), topic);
-    await waitFor('identical logs on the three brokers', () => {
+    await waitForCluster('identical logs on the three brokers', topic, () => {
       const logs = IDS.map((id) => logBytes(id, topic));
       return logs[0].length > 0 && logs.every((l) => l.equals(logs[0])) ? true : null;
     }, 30_000);
@@ -381,7 +442,7 @@ async function partitionScenario({ topic, leaderIsController, cut, heal, clients
         `answers: ${[...new Set(toOld.map((o) => o.error))].join(', ')}); anomalies ${anomalies.length}`,
     );
     if (followersCutOff) expect(toOld.filter((o) => o.type === 'ok')).toEqual([]);
-    expect(anomalies).toEqual([]);
+    await expectNoAnomalies(anomalies, topic, since);
     // Writes it took after its followers left are cut away by leader epoch (KIP-101), not by high watermark.
     if (clientsReachOldLeader) expect(brokers.get(oldLeader)!.output()).toMatch(new RegExp(`\\[${topic}-0\\] truncating from \\d+ to \\d+ before following`));
   } finally {
@@ -426,6 +487,7 @@ describe.skipIf(unavailable !== null)('network partition (brokers and coordinato
 
   it('a nemesis: seven rounds of cutting the current leader, a follower, the controller or the coordinator off from the rest for 1 to 9 s (below and above the lag and session timeouts): no acknowledged write lost, no divergent read', async () => {
     const topic = 'nemesis';
+    const since = outputMarks();
     const controllerId = await controller();
     await createLedBy(topic, IDS.find((id) => id !== controllerId)!);
     const w = new Workload(topic);
@@ -443,7 +505,7 @@ describe.skipIf(unavailable !== null)('network partition (brokers and coordinato
     ];
     const rounds: string[] = [];
     try {
-      await waitFor('30 acknowledged writes before the first cut', () => w.count('ok') >= 30, 30_000);
+      await waitForCluster('30 acknowledged writes before the first cut', topic, () => w.count('ok') >= 30, 30_000);
       for (const { target, ms } of schedule) {
         const leader = await currentLeader(topic);
         const node =
@@ -456,16 +518,16 @@ describe.skipIf(unavailable !== null)('network partition (brokers and coordinato
         net!.heal();
         const okBefore = w.count('ok');
         // Service comes back after every heal (from the same leader or a new one).
-        await waitFor(`acknowledged writes after the ${ms} ms cut of ${node}`, () => w.count('ok') >= okBefore + 10, SESSION_MS + 60_000);
+        await waitForCluster(`acknowledged writes after the ${ms} ms cut of ${node}`, topic, () => w.count('ok') >= okBefore + 10, SESSION_MS + 60_000);
         rounds.push(`${ms} ms cut of ${target} ${node} (leader ${leader} -> ${await currentLeader(topic)})`);
       }
       const leader = await currentLeader(topic);
-      await waitFor('all three back in the ISR', async () => ((await stateVia(leader, topic).catch(() => null))?.isrNodes.length === 3 ? true : null), SESSION_MS + 60_000);
+      await waitForCluster('all three back in the ISR', topic, async () => ((await stateVia(leader, topic).catch(() => null))?.isrNodes.length === 3 ? true : null), SESSION_MS + 60_000);
       const okCount = w.count('ok');
-      await waitFor('10 more acknowledged writes', () => w.count('ok') >= okCount + 10, 30_000);
+      await waitForCluster('10 more acknowledged writes', topic, () => w.count('ok') >= okCount + 10, 30_000);
       await w.stop();
       const final = await readAll(await currentLeader(topic), topic);
-      await waitFor('identical logs on the three brokers', () => {
+      await waitForCluster('identical logs on the three brokers', topic, () => {
         const logs = IDS.map((id) => logBytes(id, topic));
         return logs[0].length > 0 && logs.every((l) => l.equals(logs[0])) ? true : null;
       }, 30_000);
@@ -475,7 +537,7 @@ describe.skipIf(unavailable !== null)('network partition (brokers and coordinato
         `${topic}: ${w.count('invoke')} writes (${w.count('ok')} acknowledged, ${w.count('fail')} failed, ${w.count('info')} indeterminate), ` +
           `${w.reads.length} reads, final log ${final.values.length} records; rounds: ${rounds.join('; ')}; anomalies ${anomalies.length}`,
       );
-      expect(anomalies).toEqual([]);
+      await expectNoAnomalies(anomalies, topic, since);
     } finally {
       net!.heal();
       await w.stop();
