@@ -2,7 +2,8 @@
 // User:ANONYMOUS, so a broker with super.users=User:ANONYMOUS is run by a super user and one without
 // it by a user who has only the ACLs given to User:ANONYMOUS. A user with Read on topic `a` and
 // group `g` consumes `a`, cannot see or read `b`, cannot create topics nor write; a super user can;
-// the ACLs (created through CreateAcls by kafkajs) survive the restart in between.
+// the ACLs (created through CreateAcls by kafkajs) survive the restart in between. An ACL for the
+// client's host (127.0.0.1) applies; one for another host does not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes, type Admin } from 'kafkajs';
 import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
@@ -46,10 +47,13 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
     // A super user sets the stage: topics a and b with a record each, and the consumer's ACLs.
     broker = await spawnBroker({ dataDir, overrides: { ...AUTHORIZER, 'super.users': `User:admin;${ANONYMOUS}` } });
     await withAdmin(broker.bootstrap, async (admin) => {
-      await admin.createTopics({ topics: [{ topic: 'a' }, { topic: 'b' }] });
+      await admin.createTopics({ topics: [{ topic: 'a' }, { topic: 'b' }, { topic: 'h1' }, { topic: 'h2' }] });
       await admin.createAcls({
         acl: [
           { resourceType: AclResourceTypes.TOPIC, resourceName: 'a', resourcePatternType: ResourcePatternTypes.LITERAL, principal: ANONYMOUS, host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW },
+          // Host matching: the client's address is 127.0.0.1 (without its port); h2's ACL is for another host.
+          { resourceType: AclResourceTypes.TOPIC, resourceName: 'h1', resourcePatternType: ResourcePatternTypes.LITERAL, principal: ANONYMOUS, host: '127.0.0.1', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW },
+          { resourceType: AclResourceTypes.TOPIC, resourceName: 'h2', resourcePatternType: ResourcePatternTypes.LITERAL, principal: ANONYMOUS, host: '10.9.9.9', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW },
           { resourceType: AclResourceTypes.GROUP, resourceName: 'g', resourcePatternType: ResourcePatternTypes.LITERAL, principal: ANONYMOUS, host: '*', operation: AclOperationTypes.READ, permissionType: AclPermissionTypes.ALLOW },
         ],
       });
@@ -94,7 +98,7 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
 
   it('hides topic b from Metadata and refuses it by name', async () => {
     await withAdmin(broker!.bootstrap, async (admin) => {
-      expect(await admin.listTopics()).toEqual(['a']);
+      expect((await admin.listTopics()).sort()).toEqual(['a', 'h1']);
       expect(await errorType(admin.fetchTopicMetadata({ topics: ['b'] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
       // A topic that does not exist is refused the same way: its absence is not told either.
       expect(await errorType(admin.fetchTopicMetadata({ topics: ['nope'] }))).toBe('TOPIC_AUTHORIZATION_FAILED');
@@ -182,10 +186,10 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
     await broker!.stop();
     broker = await spawnBroker({ dataDir, overrides: { ...AUTHORIZER, 'super.users': ANONYMOUS } });
     await withAdmin(broker.bootstrap, async (admin) => {
-      expect((await admin.listTopics()).filter((t) => !t.startsWith('__')).sort()).toEqual(['a', 'b']);
+      expect((await admin.listTopics()).filter((t) => !t.startsWith('__')).sort()).toEqual(['a', 'b', 'h1', 'h2']);
       expect(await admin.createTopics({ topics: [{ topic: 'created-by-super' }] })).toBe(true);
       const acls = await admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
-      expect(acls.resources.map((r) => `${r.resourceType}:${r.resourceName}`).sort()).toEqual([`${AclResourceTypes.TOPIC}:a`, `${AclResourceTypes.GROUP}:g`].sort());
+      expect(acls.resources.map((r) => `${r.resourceType}:${r.resourceName}`).sort()).toEqual([`${AclResourceTypes.TOPIC}:a`, `${AclResourceTypes.TOPIC}:h1`, `${AclResourceTypes.TOPIC}:h2`, `${AclResourceTypes.GROUP}:g`].sort());
     });
     const kcatBin = kcatPath();
     if (kcatBin) expect(await kcat(['-b', broker.bootstrap, '-C', '-t', 'b', '-o', 'beginning', '-c', '1', '-e', '-f', '%s\n'])).toBe('for-b\n');
@@ -196,6 +200,8 @@ describe('ACLs enforced over PLAINTEXT (User:ANONYMOUS)', () => {
     expect(JSON.parse(json.stdout)).toEqual({
       acls: [
         { resourceType: 'TOPIC', name: 'a', patternType: 'LITERAL', principal: ANONYMOUS, host: '*', operation: 'READ', permissionType: 'ALLOW' },
+        { resourceType: 'TOPIC', name: 'h1', patternType: 'LITERAL', principal: ANONYMOUS, host: '127.0.0.1', operation: 'READ', permissionType: 'ALLOW' },
+        { resourceType: 'TOPIC', name: 'h2', patternType: 'LITERAL', principal: ANONYMOUS, host: '10.9.9.9', operation: 'READ', permissionType: 'ALLOW' },
         { resourceType: 'GROUP', name: 'g', patternType: 'LITERAL', principal: ANONYMOUS, host: '*', operation: 'READ', permissionType: 'ALLOW' },
       ],
     });

@@ -7,6 +7,7 @@ import { Authorizer } from '../../../src/broker/auth/authorizer.js';
 import { FileAclStore } from '../../../src/broker/auth/acl-store.js';
 import { AclOperation as Op, AclPermission, PatternType, ResourceType, filterMatches, type AclBinding } from '../../../src/broker/auth/acl.js';
 import { MemoryFileSystem } from '../../../src/storage/memory-file-system.js';
+import { hostOf } from '../../../src/broker/auth/check.js';
 
 const alice = { principal: 'User:alice', host: '10.0.0.1' };
 const bob = { principal: 'User:bob', host: '10.0.0.2' };
@@ -103,5 +104,14 @@ describe('Authorizer', () => {
     await first.close();
     const reopened = await authorizerWith([], {}, fs);
     expect(reopened.all()).toEqual([acl({})]);
+  });
+});
+
+describe('hostOf', () => {
+  const ctxFrom = (remoteAddress: string) => ({ connection: { remoteAddress } }) as unknown as Parameters<typeof hostOf>[0];
+  it('takes the port off the connection address and the ::ffff: prefix off an IPv4 client', () => {
+    expect(hostOf(ctxFrom('127.0.0.1:54321'))).toBe('127.0.0.1');
+    expect(hostOf(ctxFrom('::ffff:10.1.2.3:9'))).toBe('10.1.2.3');
+    expect(hostOf(ctxFrom('::1:40000'))).toBe('::1');
   });
 });
