@@ -39,7 +39,7 @@ export default defineTool({
     { name: 'to-datetime', arg: 'required', argName: 'datetime', describe: 'Reset offsets to offset from datetime. Format: \'YYYY-MM-DDTHH:mm:SS.sss\' (no zone: UTC).' },
     { name: 'by-duration', arg: 'required', argName: 'duration', describe: 'Reset offsets to offset by duration from current timestamp. Format: \'PnDTnHnMnS\'' },
     { name: 'from-file', arg: 'required', argName: 'path to CSV file', describe: 'Reset offsets to values defined in CSV file.' },
-    { name: 'watch', arg: 'optional', type: 'double', argName: 'seconds', describe: 'kts: with --describe (offsets view), fetch the offsets again every <seconds> (default: 2) until Ctrl-C, with each partition\'s CONSUME-RATE (committed records/s since the previous fetch) and TIME-TO-ZERO-LAG (lag / (consume rate - produce rate); "∞" when the lag grows, "-" when unknown). A terminal gets a redrawn table; piped output one Kafka-style block per fetch with those two columns appended; --output json one JSON object per fetch and line.' },
+    { name: 'watch', arg: 'optional', type: 'double', argName: 'seconds', describe: 'kts: with --describe (offsets view), fetch the offsets again every <seconds> (default: 2) until Ctrl-C, with each partition\'s CONSUME-RATE (records/s committed, measured between the group\'s commits, so a consumer that commits every few seconds shows its real rate) and TIME-TO-ZERO-LAG (lag / (consume rate - produce rate, from the log-end offsets); "keeping-up" when the lag is only what arrived since the last commit, "∞" when the lag grows, "-" when unknown). A terminal gets a redrawn table; piped output one Kafka-style block per fetch with those two columns appended; --output json one JSON object per fetch and line.' },
     { name: 'strict', describe: 'kts: exit 1 when the command fails or reports an error (Kafka\'s tool exits 0 after printing "Error: ...").' },
   ],
   epilogue:
@@ -47,7 +47,7 @@ export default defineTool({
     '{"groups":[{"group","offsets":[{"topic","partition","offset"}],"executed"}]} for --reset-offsets, ' +
     '{"deleted":[...],"failed":[{"group","error"}]} for --delete and {"group","error","partitions":[...]} for --delete-offsets. ' +
     'With --describe --watch: one object per fetch and line, {"time","intervalSeconds","groups":[{"group","state","offsets":[...]}]}, ' +
-    'each offset with consumeRate, produceRate (records/s), timeToZeroLag (s) and lagGrowing. --watch stops on Ctrl-C (exit 0) or SIGTERM (143).',
+    'each offset with consumeRate, produceRate (records/s), timeToZeroLag (s), lagGrowing and keepingUp. --watch stops on Ctrl-C (exit 0) or SIGTERM (143).',
   examples: [
     ['--list', 'every group'],
     ['--describe --group billing', 'offsets and lag per partition'],

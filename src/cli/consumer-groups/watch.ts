@@ -1,6 +1,7 @@
 // kts consumer-groups --describe --watch [seconds]: the offsets view again every interval, with
-// each partition's consume rate (committed offset growth), produce rate (log-end growth) and the
-// time until its lag reaches zero at those rates.
+// each partition's consume rate (committed offset growth, measured between the group's commits:
+// commitWindowRates), produce rate (log-end growth) and the time until its lag reaches zero at
+// those rates ("keeping-up" when the lag is only what the consumer has read and not yet committed).
 //   terminal  the screen is cleared and redrawn: a header line (group, state, time) and a table,
 //             lag in red when it grew since the previous tick, green when it shrank.
 //   plain     one block per tick: Kafka's describe columns, then CONSUME-RATE and
@@ -20,7 +21,20 @@ export const DEFAULT_WATCH_SECONDS = 2;
 export interface OffsetSample {
   committed: number | null;
   logEnd: number | null;
+  /**
+   * The committed offset where it was first seen and where it last changed, with when (ms): the
+   * watch's own record of the group's commits (rateTick keeps it).
+   */
+  commits?: CommitMark[];
 }
+
+export interface CommitMark {
+  offset: number;
+  at: number;
+}
+
+/** Without a commit seen for this long (and longer than two commit intervals), the consumer counts as stalled. */
+const STALL_MS = 10_000;
 
 export interface PartitionRates {
   lag: number | null;
@@ -34,6 +48,8 @@ export interface PartitionRates {
   lagGrowing: boolean;
   /** Lag now minus lag at the previous tick; null when either is unknown. */
   lagChange: number | null;
+  /** The lag is what the consumer has read but not yet committed: it consumes as fast as records come. */
+  keepingUp?: boolean;
 }
 
 /**
@@ -58,13 +74,50 @@ export function partitionRates(prev: OffsetSample | undefined, now: OffsetSample
   return { lag, consumeRate, produceRate, timeToZeroLag, lagGrowing, lagChange: lag !== null && prevLag !== null ? lag - prevLag : null };
 }
 
+/**
+ * The rates again, with the consume rate taken between the group's commits rather than between two
+ * ticks. A consumer commits every few seconds (Kafka's auto.commit.interval.ms is 5 s), so between
+ * ticks its committed offset mostly stands still while the log end moves: per tick it would show 0
+ * records/s and a lag growing to "∞", then a burst. Between commits the rate is the one measured over
+ * the last commit-to-commit window; once no commit has come for two such windows (and STALL_MS),
+ * the rate is what was committed since the commit before, so it falls towards 0 as a stall goes on.
+ * A lag no larger than what arrives within a commit interval is the consumer keeping up.
+ */
+export function commitWindowRates(base: PartitionRates, commits: CommitMark[], now: OffsetSample, at: number, elapsedSeconds: number): PartitionRates {
+  if (now.committed === null || now.logEnd === null || commits.length === 0 || base.lag === null) return base;
+  const [first, last] = commits.length === 1 ? [commits[0], commits[0]] : commits;
+  const window = last.at - first.at;
+  const sinceLast = at - last.at;
+  let consumeRate: number | null;
+  if (commits.length === 2 && sinceLast <= Math.max(2 * window, 2 * elapsedSeconds * 1000)) consumeRate = ((last.offset - first.offset) * 1000) / window;
+  else if (at - first.at >= Math.max(STALL_MS, 2 * window)) consumeRate = ((now.committed - first.offset) * 1000) / (at - first.at);
+  else consumeRate = base.consumeRate && base.consumeRate > 0 ? base.consumeRate : null; // no commit seen yet: unknown, not 0
+  const produceRate = base.produceRate;
+  const lag = base.lag;
+  // What arrives within one commit interval (plus a tick) is what a keeping-up consumer has not committed yet.
+  const interval = commits.length === 2 ? Math.max(window, sinceLast) : at - first.at;
+  const keepingUp = lag > 0 && consumeRate !== null && produceRate !== null && consumeRate >= 0.8 * produceRate && lag <= produceRate * ((interval / 1000) + elapsedSeconds) * 1.25 + 1;
+  let timeToZeroLag: number | null = lag === 0 ? 0 : null;
+  let lagGrowing = false;
+  if (lag > 0 && !keepingUp && consumeRate !== null && produceRate !== null) {
+    const net = consumeRate - produceRate;
+    if (net > 0) timeToZeroLag = lag / net;
+    else if (net < 0) lagGrowing = true;
+  }
+  return { ...base, consumeRate, timeToZeroLag, lagGrowing, keepingUp };
+}
+
 /** A rate for the text: one decimal (`12.5`), `-` when unknown. */
 export function formatRate(rate: number | null): string {
   return rate === null ? MISSING : rate.toFixed(1);
 }
 
-/** The time to zero lag for the text: `0s`, `42s`, `3m05s`, `2h07m`, `∞` when the lag grows, `-` when unknown. */
-export function formatEta(r: Pick<PartitionRates, 'timeToZeroLag' | 'lagGrowing'>): string {
+/**
+ * The time to zero lag for the text: `0s`, `42s`, `3m05s`, `2h07m`, `∞` when the lag grows,
+ * `keeping-up` when the lag is only what the consumer has not committed yet, `-` when unknown.
+ */
+export function formatEta(r: Pick<PartitionRates, 'timeToZeroLag' | 'lagGrowing' | 'keepingUp'>): string {
+  if (r.keepingUp) return 'keeping-up';
   if (r.timeToZeroLag === null) return r.lagGrowing ? '∞' : MISSING;
   const s = Math.ceil(r.timeToZeroLag);
   if (s < 60) return `${s}s`;
@@ -98,11 +151,21 @@ export function rateTick(groups: GroupOffsets[], samples: Map<string, OffsetSamp
   const out: Tick = { time, elapsed, groups: [] };
   const seen = new Set<string>();
   for (const g of groups) {
+    const at = time.getTime();
     const rates = g.rows.map((r) => {
       const key = sampleKey(g.group, r);
       const now = sampleOf(r);
-      const rates = partitionRates(elapsed === null ? undefined : samples.get(key), now, elapsed ?? 0);
-      samples.set(key, now);
+      const prev = elapsed === null ? undefined : samples.get(key);
+      let rates = partitionRates(prev, now, elapsed ?? 0);
+      // The commits seen: where the committed offset was first seen, then where it last moved.
+      let commits = prev?.commits ?? [];
+      if (now.committed !== null) {
+        const last = commits[commits.length - 1];
+        if (!last || now.committed < last.offset) commits = [{ offset: now.committed, at }]; // first sight, or offsets reset
+        else if (now.committed > last.offset) commits = [commits.length === 1 ? commits[0] : last, { offset: now.committed, at }];
+      } else commits = [];
+      if (prev) rates = commitWindowRates(rates, commits, now, at, elapsed ?? 0);
+      samples.set(key, { ...now, commits });
       seen.add(key);
       return rates;
     });
@@ -145,6 +208,7 @@ export function tickJson(tick: Tick): unknown {
         produceRate: round(rates[i].produceRate, 2),
         timeToZeroLag: round(rates[i].timeToZeroLag, 1),
         lagGrowing: rates[i].lagGrowing,
+        keepingUp: rates[i].keepingUp ?? false,
       })),
     })),
   };

@@ -73,11 +73,62 @@ describe('consumer-groups --watch ticks', () => {
           group: 'g',
           state: 'Stable',
           offsets: [
-            { topic: 't', partition: 0, currentOffset: 50, logEndOffset: 110, lag: 60, consumerId: 'c-1', host: '/127.0.0.1', clientId: 'cli', consumeRate: 25, produceRate: 5, timeToZeroLag: 3, lagGrowing: false },
+            { topic: 't', partition: 0, currentOffset: 50, logEndOffset: 110, lag: 60, consumerId: 'c-1', host: '/127.0.0.1', clientId: 'cli', consumeRate: 25, produceRate: 5, timeToZeroLag: 3, lagGrowing: false, keepingUp: false },
           ],
         },
       ],
     });
+  });
+});
+
+describe('consumer-groups --watch rates between commits', () => {
+  const at = (group: string, current: number, logEnd: number): GroupOffsets[] => [
+    { group, state: 'Stable', rows: [{ group, topic: 't', partition: '0', current: String(current), logEnd: String(logEnd), lag: String(logEnd - current), consumerId: 'c-1', host: '/h', clientId: 'c' }] },
+  ];
+
+  it('a consumer keeping up at 100 records/s and committing every 5 s shows ~100/s and "keeping up", never 0 or ∞', () => {
+    const samples = new Map<string, OffsetSample>();
+    const seen: { consume: number | null; eta: string }[] = [];
+    // Ticks every second for 30 s; the log grows by 100/s; the consumer reads everything and commits at t = 5, 10, 15...
+    for (let t = 0; t <= 30; t++) {
+      const committed = Math.floor(t / 5) * 500;
+      const tick = rateTick(at('g', committed, t * 100), samples, new Date(t * 1000), t === 0 ? null : 1);
+      const r = tick.groups[0].rates[0];
+      if (t > 0) seen.push({ consume: r.consumeRate, eta: formatEta(r) });
+    }
+    // From the second commit on (t >= 10) the rate is the commit-to-commit one: 100/s.
+    for (const s of seen.slice(9)) {
+      expect(s.consume).toBeCloseTo(100, 5);
+      expect(['keeping-up', '0s']).toContain(s.eta);
+    }
+    // Before it: unknown or a real measurement, never a false 0 with an infinite lag.
+    for (const s of seen) expect(s.eta).not.toBe('∞');
+    expect(seen.some((s) => s.consume === 0)).toBe(false);
+  });
+
+  it('a consumer that stops committing falls towards 0/s and its lag is seen growing', () => {
+    const samples = new Map<string, OffsetSample>();
+    let last;
+    for (let t = 0; t <= 40; t++) {
+      const committed = Math.min(Math.floor(t / 5) * 500, 1000); // commits at 5 and 10, then nothing
+      last = rateTick(at('g', committed, t * 100), samples, new Date(t * 1000), t === 0 ? null : 1).groups[0].rates[0];
+    }
+    expect(last!.consumeRate!).toBeLessThan(30);
+    expect(last!.lagGrowing).toBe(true);
+    expect(formatEta(last!)).toBe('∞');
+  });
+
+  it('a consumer behind, catching up: a time to zero lag from the commit rate', () => {
+    const samples = new Map<string, OffsetSample>();
+    let last;
+    for (let t = 0; t <= 20; t++) {
+      const committed = Math.floor(t / 5) * 1000; // 200/s between commits
+      last = rateTick(at('g', committed, 10_000 + t * 100), samples, new Date(t * 1000), t === 0 ? null : 1).groups[0].rates[0];
+    }
+    expect(last!.consumeRate).toBeCloseTo(200, 5);
+    expect(last!.keepingUp).toBe(false);
+    // lag 8000 at t = 20, closing at 100/s
+    expect(last!.timeToZeroLag).toBeCloseTo(80, 5);
   });
 });
 
