@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import type { ScramStore } from './security/scram-store.js';
 import type { ReplicaManager } from './replication/replica-manager.js';
 import type { TransactionCoordinator } from './transactions/coordinator.js';
+import type { TxnVerifier } from './transactions/verification.js';
 import type { Authorizer } from './auth/authorizer.js';
 import type { BrokerMetrics } from './metrics/broker-metrics.js';
 
@@ -22,6 +23,8 @@ export interface BrokerContext {
   readonly groups: GroupCoordinator;
   /** Transactional ids whose __transaction_state partition this broker leads (absent in unit tests). */
   readonly txnCoordinator?: TransactionCoordinator;
+  /** Asks transaction coordinators whether a partition is in a producer's transaction (KIP-890). */
+  readonly txnVerifier?: TxnVerifier;
   /** ZooKeeper mode: followers, ISR and high watermarks of partitions with several replicas. */
   readonly replication?: ReplicaManager;
   /** The ACL authorizer, when authorizer.class.name names one (handlers ask it through auth/check.ts). */

@@ -19,6 +19,7 @@ import { GroupCoordinator } from './groups/index.js';
 import { producerIdManagerFor } from './producer-ids.js';
 import { startTransactionCoordinator, type TransactionCoordinator } from './transactions/index.js';
 import { RemoteMarkers, writeMarkerHere } from './transactions/markers.js';
+import { TxnVerifier } from './transactions/verification.js';
 import { createHandlerRegistry } from './handlers/index.js';
 import { parseAsKafka, type AsKafka } from './kafka-releases.js';
 import { apiName } from '../protocol/index.js';
@@ -280,6 +281,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   // Counting costs a few additions per request: done only when someone can read the counts.
   const metricsPort = config.getNumber('kts.metrics.port');
   const metrics = metricsPort >= 0 ? new BrokerMetrics() : undefined;
+  const txnVerifier = new TxnVerifier({ nodeId, topics, txnCoordinator, log: log.child('transaction') });
   const context: BrokerContext = {
     nodeId,
     clusterId: topics.clusterId,
@@ -288,6 +290,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     topics,
     groups,
     txnCoordinator,
+    txnVerifier,
     replication,
     authorizer,
     scram: scramStore,
@@ -424,6 +427,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       // Marker requests in flight to other brokers fail at once; what was prepared completes after the next start.
       const txnClosing = txnCoordinator?.close();
       remoteMarkers?.close();
+      txnVerifier.close();
       await txnClosing;
       await groups.close();
       await replication?.close();

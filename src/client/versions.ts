@@ -43,6 +43,8 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.DescribeTransactions]: [0, 0],
   [API.ListTransactions]: [0, 1],
   [API.WriteTxnMarkers]: [0, 1],
+  // Brokers' own form (KIP-890): a partition leader asking a transaction coordinator.
+  [API.AddPartitionsToTxn]: [4, 5],
 };
 
 const names = new Map<number, string>(Object.entries(API).map(([name, key]) => [key as number, name]));

@@ -192,6 +192,8 @@ export const KTS_READ: ConfigKey[] = [
   // How long the transaction coordinator waits for the ISR to have what it appended (Kafka's TransactionConfig.requestTimeoutMs).
   key('request.timeout.ms', 'INT', '30000'),
   key('producer.id.expiration.ms', 'INT', '86400000', atLeast(1)),
+  // KIP-890: a partition leader verifies a producer's first transactional batch with its coordinator.
+  key('transaction.partition.verification.enable', 'BOOLEAN', 'true'),
 ];
 
 /** Kafka 3.9's other broker keys: name, type and (where it is a plain number range) Kafka's bound. */
@@ -415,7 +417,6 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
   ['ssl.truststore.password', 'PASSWORD'],
   ['ssl.truststore.type', 'STRING'],
   ['telemetry.max.bytes', 'INT', atLeast(1)],
-  ['transaction.partition.verification.enable', 'BOOLEAN'],
   ['transaction.state.log.load.buffer.size', 'INT', atLeast(1)],
   ['unclean.leader.election.interval.ms', 'LONG', atLeast(1)],
   ['unstable.api.versions.enable', 'BOOLEAN'],

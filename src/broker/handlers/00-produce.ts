@@ -5,13 +5,18 @@
 // broker has KIP-890's transactions v2); v13 names topics by id (UNKNOWN_TOPIC_ID for an unknown one).
 // As Kafka: transactional records in a request without a transactional id fail the whole request
 // with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, and a control batch (a transaction marker) from a
-// client is INVALID_RECORD: only the coordinator's WriteTxnMarkers ends transactions.
+// client is INVALID_RECORD: only the coordinator's WriteTxnMarkers ends transactions. KIP-890: a
+// producer's first transactional batch in a partition is appended only once its coordinator confirms
+// the partition is in its transaction (transactions/verification.ts; transaction.partition.
+// verification.enable, true by default): else INVALID_TXN_STATE, or TRANSACTION_ABORTABLE for v11+.
 import { ErrorCode } from '../../protocol/errors.js';
 import { Attr, BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { prepareBatch, targetCodec, upConvertLegacySet } from '../produce-records.js';
 import { errorCodeOf, lookupPartition } from './common.js';
 import { authorized, Op, Resource } from '../auth/check.js';
+import { appendVerified, produceVerificationError } from '../transactions/verification.js';
+import { readInt64 } from '../../storage/batch-scan.js';
 
 const MAGIC_OFFSET = BatchOffset.magic;
 
@@ -59,7 +64,7 @@ export default defineHandler({
                   ? errorResult(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
                   : name === undefined
                   ? errorResult(p.index, ErrorCode.UNKNOWN_TOPIC_ID)
-                  : producePartition(ctx, name, p.index, p.records, acks, request.timeoutMs),
+                  : producePartition(ctx, name, p.index, p.records, acks, request.timeoutMs, transactionalId),
             ),
           ),
         };
@@ -73,7 +78,7 @@ function errorResult(index: number, errorCode: number, errorMessage: string | nu
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
 }
 
-async function producePartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null, acks: number, timeoutMs: number) {
+async function producePartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null, acks: number, timeoutMs: number, transactionalId: string | null) {
   const found = lookupPartition(ctx.broker, topic, partition);
   if (!found.log) return errorResult(partition, found.errorCode);
   const { log, leaderEpoch } = found;
@@ -104,7 +109,23 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     const still = lookupPartition(ctx.broker, topic, partition);
     if (!still.log || still.log !== log || still.leaderEpoch !== leaderEpoch) return errorResult(partition, still.errorCode || ErrorCode.NOT_LEADER_OR_FOLLOWER);
     // The leader's epoch is written into the batch (Kafka's leader does so; producers send -1).
-    const result = await log.append(batch, { now: ctx.broker.now(), leaderEpoch });
+    const appendBatch = () => log.append(batch, { now: ctx.broker.now(), leaderEpoch });
+    let result: Awaited<ReturnType<typeof appendBatch>>;
+    const verifier = ctx.broker.txnVerifier;
+    if (transactionalId !== null && verifier && ctx.apiVersion >= 3 && isTransactionalBatch(records) && ctx.broker.config.getBoolean('transaction.partition.verification.enable')) {
+      const q = { transactionalId, producerId: readInt64(records, BatchOffset.producerId), producerEpoch: records.readInt16BE(BatchOffset.producerEpoch), topic, partition };
+      const verified = await appendVerified(verifier, log, q, async () => {
+        // Leadership may have moved while the coordinator was asked.
+        const now = lookupPartition(ctx.broker, topic, partition);
+        if (now.log !== log || now.leaderEpoch !== leaderEpoch) return null;
+        return appendBatch();
+      });
+      if (verified.errorCode) return errorResult(partition, produceVerificationError(verified.errorCode, ctx.apiVersion));
+      if (!verified.result) return errorResult(partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      result = verified.result;
+    } else {
+      result = await appendBatch();
+    }
     if (acks === -1 && replication && result.lastOffset >= 0) {
       // Answered once every in-sync replica has the batch (the high watermark passed it), without
       // holding anything else up: a pending promise, ended by the request timeout. A leadership
@@ -129,6 +150,10 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     const { code, message } = errorCodeOf(ctx.broker, err, `produce to ${topic}-${partition}`);
     return errorResult(partition, code, message);
   }
+}
+
+function isTransactionalBatch(records: Buffer): boolean {
+  return records.length > BatchOffset.attributes + 1 && records[BatchOffset.magic] === 2 && (records.readInt16BE(BatchOffset.attributes) & Attr.transactional) !== 0;
 }
 
 /** Whether any partition's batch carries the transactional bit (one header field read per partition). */

@@ -1,7 +1,8 @@
-// AddPartitionsToTxn v0-v4. v0-v3 are the clients' form (one transaction); v4 batches transactions
-// and carries verifyOnly, the form brokers use among themselves (KIP-890): kts serves it too (a
-// verifyOnly transaction is checked, not changed). v5 (TRANSACTION_ABORTABLE for verification) is not
-// served: clients never send past v3. A partition that does not exist fails the whole request:
+// AddPartitionsToTxn v0-v5. v0-v3 are the clients' form (one transaction); v4+ batch transactions
+// and carry verifyOnly, the form brokers use among themselves (KIP-890): a partition leader checks
+// that a producer's first transactional batch is for a partition of its ongoing transaction (a
+// verifyOnly transaction is checked, not changed). v5 answers such a partition TRANSACTION_ABORTABLE,
+// v4 INVALID_TXN_STATE. A partition that does not exist fails the whole request:
 // UNKNOWN_TOPIC_OR_PARTITION for it, OPERATION_NOT_ATTEMPTED for the others (as Kafka). Older
 // clients (v0-v1) get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED.
 import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
@@ -26,7 +27,7 @@ type TopicResults = { name: string; resultsByPartition: { partitionIndex: number
 export default defineHandler({
   apiKey: 24,
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   async handle(request, ctx) {
     if (ctx.apiVersion < 4) {
       const topicResults = await handleOne(ctx, {
@@ -63,7 +64,7 @@ async function handleOne(ctx: RequestContext, t: TxnRequest): Promise<TopicResul
       partitions.map(([topic, partition]) => coordinator.verifyPartitionInTransaction({ transactionalId: t.transactionalId, producerId: t.producerId, producerEpoch: t.producerEpoch, topic, partition })),
     );
     // TRANSACTION_ABORTABLE came with v5; v4 says INVALID_TXN_STATE for a partition not in the transaction.
-    const byPartition = new Map(partitions.map(([topic, p], i) => [`${topic}\0${p}`, codes[i] === ErrorCode.TRANSACTION_ABORTABLE ? ErrorCode.INVALID_TXN_STATE : codes[i]]));
+    const byPartition = new Map(partitions.map(([topic, p], i) => [`${topic}\0${p}`, codes[i] === ErrorCode.TRANSACTION_ABORTABLE && ctx.apiVersion < 5 ? ErrorCode.INVALID_TXN_STATE : codes[i]]));
     return answer((topic, p) => byPartition.get(`${topic}\0${p}`)!);
   }
   let code = await coordinator.addPartitions(t.transactionalId, t.producerId, t.producerEpoch, partitions);

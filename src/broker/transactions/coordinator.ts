@@ -216,20 +216,21 @@ export class TransactionCoordinator {
   }
 
   /**
-   * KIP-890's verification for Produce (txnlog's hook): 0 when the partition was added to the
-   * ongoing transaction of this producer. A transactional id another broker coordinates is not
-   * checked here (0).
+   * KIP-890's verification for Produce (a partition leader asks, with AddPartitionsToTxn verifyOnly
+   * or directly): 0 when the partition was added to the ongoing transaction of this producer,
+   * TRANSACTION_ABORTABLE when it was not.
    */
   async verifyPartitionInTransaction(q: { transactionalId: string; producerId: number; producerEpoch: number; topic: string; partition: number }): Promise<number> {
     if (!q.transactionalId) return ErrorCode.INVALID_REQUEST;
     const err = this.coordinatorError(q.transactionalId);
-    if (err === ErrorCode.NOT_COORDINATOR) return ErrorCode.NONE;
     if (err) return err;
     const txn = this.txns.get(q.transactionalId);
     if (!txn || txn.producerId !== q.producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (txn.producerEpoch !== q.producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
-    return txn.hasPartition(q.topic, q.partition) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE;
+    if (txn.state === TxnState.Ongoing && txn.hasPartition(q.topic, q.partition)) return ErrorCode.NONE;
+    // A transition being written (its AddPartitionsToTxn, or its end) may change the answer: asked again.
+    if (txn.pending || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    return ErrorCode.TRANSACTION_ABORTABLE;
   }
 
   // ---- EndTxn ----

@@ -11,6 +11,7 @@ import { buildControlBatch } from '../../protocol/records/control-batch.js';
 import type { BrokerContext } from '../broker-context.js';
 import type { MarkerWrite } from './coordinator.js';
 import { OFFSETS_TOPIC } from '../groups/types.js';
+import { clearVerificationGuard } from './verification.js';
 
 const REPLICATION_TIMEOUT_MS = 30_000;
 
@@ -39,6 +40,8 @@ export async function writeLocalMarker(broker: MarkerBroker, m: MarkerWrite): Pr
   if (!log) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${m.topic}-${m.partition} has no log here yet`);
   const now = broker.now();
   const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, commit: m.commit, leaderEpoch: state.leaderEpoch, now };
+  // A first batch of this producer being verified belongs to the transaction this marker ends.
+  clearVerificationGuard(log, m.producerId);
   const result = log.appendControlMarker
     ? await log.appendControlMarker(marker)
     : await log.append(buildControlBatch(m.commit ? 'COMMIT' : 'ABORT', { ...marker, timestamp: now }), { leaderEpoch: state.leaderEpoch, now });

@@ -45,17 +45,16 @@ const NOT_IMPLEMENTED = new Set([
 const SERVED_NARROWER: Record<string, Record<string, string>> = {
   // Transactions without KIP-890 part 2 (transaction.version 2: the epoch bumped at each EndTxn, the
   // implicit AddPartitionsToTxn of Produce): the versions that bring it are not advertised, so clients
-  // keep to the first protocol, which kts serves. AddPartitionsToTxn v5 is 3.9's too.
+  // keep to the first protocol, which kts serves. AddPartitionsToTxn v4-5 (brokers' verifyOnly) are served.
   '4.4': {
     '45 AlterPartitionReassignments': '0-0',
-    '24 AddPartitionsToTxn': '0-4',
     '26 EndTxn': '0-4',
     '27 WriteTxnMarkers': '1-1',
     '28 TxnOffsetCommit': '0-4',
     // v2's TransactionalIdPattern filter (KIP-1152) is not served yet.
     '66 ListTransactions': '0-1',
   },
-  '3.9': { '24 AddPartitionsToTxn': '0-4' },
+  '3.9': {},
 };
 
 interface VersionsAnswer {
