@@ -127,7 +127,8 @@ export class Connection {
       frames = this.reader.push(chunk);
     } catch (err) {
       if (err instanceof FrameTooLargeError) {
-        this.close(`${err.message} (socket.request.max.bytes); request refused`);
+        const limit = this.sasl && !this.sasl.complete ? 'sasl.server.max.receive.size, before authentication' : 'socket.request.max.bytes';
+        this.close(`${err.message} (${limit}); request refused`);
         return;
       }
       throw err;
