@@ -40,16 +40,20 @@ export class LeaderPartition {
    */
   private joining: { replicas: number[]; basedOn: number | undefined } | null = null;
 
+  /** The epoch this broker's leadership began at; `leaderEpoch` is the latest of it (they differ after a bump that kept the leader). */
+  readonly firstEpoch: number;
+
   constructor(
     readonly log: PartitionLog,
     readonly nodeId: number,
-    readonly leaderEpoch: number,
+    public leaderEpoch: number,
     private replicas: number[],
     public isr: number[],
     private readonly now: () => number,
     /** The state node's version the ISR comes from (ZooKeeper mode). */
     private zkVersion?: number,
   ) {
+    this.firstEpoch = leaderEpoch;
     const start = now();
     for (const r of replicas) {
       if (r !== nodeId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1 });
@@ -78,6 +82,25 @@ export class LeaderPartition {
       if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1 });
     }
     this.maybeAdvanceHighWatermark();
+  }
+
+  /**
+   * A new leader epoch with this broker still the leader (an ISR or replica-set change the controller
+   * wrote with a bump): as Kafka's makeLeader for a leader re-elected, the followers' log ends are
+   * kept, their catch-up clocks restart (now for ISR members, never for the others), and the produces
+   * waiting for the high watermark go on waiting: they complete when it passes them.
+   */
+  continueAtEpoch(leaderEpoch: number, replicas: number[], isr: number[]): void {
+    this.leaderEpoch = leaderEpoch;
+    const now = this.now();
+    const leaderEnd = this.log.logEndOffset;
+    for (const [r, f] of this.followers) {
+      const inSync = isr.includes(r);
+      f.lastCaughtUpTimeMs = inSync ? now : 0;
+      f.lastFetchTimeMs = inSync ? now : 0;
+      f.lastFetchLeaderLogEnd = leaderEnd;
+    }
+    this.update(replicas, isr);
   }
 
   /** A follower's fetch at `fetchOffset` (it has everything below). */

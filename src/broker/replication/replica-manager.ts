@@ -89,6 +89,16 @@ export class ReplicaManager {
       current.update(state.replicas, state.isr, state.zkVersion);
       return;
     }
+    if (current && current.log === log && state.leaderEpoch === current.leaderEpoch + 1) {
+      // The next epoch, still led here: no other broker can have led in between (each leadership
+      // takes an epoch of its own), so this leadership goes on and the acks=all produces waiting in
+      // it complete when the high watermark passes them, as in Kafka (only a lost leadership fails
+      // them). A jump of more than one may hide another leader's epoch: that is a new leadership.
+      this.opts.log.info(`[${log.name}] still leader, epoch ${current.leaderEpoch} -> ${state.leaderEpoch}, ISR [${state.isr.join(',')}]`);
+      void log.maybeAssignEpochStartOffset(state.leaderEpoch).catch((err) => this.opts.log.warn(`[${log.name}] ${String(err)}`));
+      current.continueAtEpoch(state.leaderEpoch, state.replicas, state.isr);
+      return;
+    }
     if (current) this.stopLeading(k);
     this.opts.log.info(`[${log.name}] leader at epoch ${state.leaderEpoch}, ISR [${state.isr.join(',')}], high watermark ${log.highWatermark}, log end ${log.logEndOffset}`);
     // The new epoch starts at the log end, noted before anything is written in it.
@@ -186,16 +196,17 @@ export class ReplicaManager {
 
   /**
    * acks=all after the append: resolves with the error code once the high watermark passes
-   * `nextOffset`. `leaderEpoch` is the epoch the batch was appended in: if this broker no longer
-   * leads the replicated partition in that epoch (the leadership moved while the append was on its
+   * `nextOffset`. `leaderEpoch` is the epoch the batch was appended in: if this broker's current
+   * leadership did not already hold at that epoch (the leadership moved while the append was on its
    * way), the batch may be on no other replica and is cut when this log follows the new leader, so
    * the answer is NOT_LEADER_OR_FOLLOWER, never success (Kafka's checkEnoughReplicasReachOffset on
-   * a partition that is no longer led here). Only a partition with one replica has no leader state.
+   * a partition that is no longer led here). An epoch bump that kept this broker the leader keeps
+   * the wait. Only a partition with one replica has no leader state.
    */
   waitForReplication(topic: string, partition: number, nextOffset: number, timeoutMs: number, leaderEpoch?: number): Promise<number> {
     const leader = this.leaders.get(key(topic, partition));
     if (!leader) return Promise.resolve(this.isReplicated(topic, partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : 0);
-    if (leaderEpoch !== undefined && leader.leaderEpoch !== leaderEpoch) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (leaderEpoch !== undefined && (leaderEpoch < leader.firstEpoch || leaderEpoch > leader.leaderEpoch)) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     return leader.waitForHighWatermark(nextOffset, timeoutMs, () => this.minInsyncReplicas(topic));
   }
 

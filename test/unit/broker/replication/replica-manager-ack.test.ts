@@ -88,3 +88,42 @@ it('a leader waits for its ISR and ends the wait with NOT_LEADER_OR_FOLLOWER whe
   const single = await logs.get('single', 0)!.append(batch(), { leaderEpoch: 0 });
   expect(await manager.waitForReplication('single', 0, single.lastOffset + 1, 1000, 0)).toBe(0);
 });
+
+// An epoch bump that keeps this broker the leader (the controller completing a reassignment bumps
+// the epoch; Kafka's ZooKeeper controller bumps it on any ISR change it writes) is not a lost
+// leadership: as in Kafka, the acks=all produces waiting go on waiting and complete once the high
+// watermark passes them. Before, every one of them was answered NOT_LEADER_OR_FOLLOWER at the bump
+// (a producer without idempotence then writes the record twice on its retry).
+it('an epoch bump that keeps the leader keeps the acks=all waits, which complete when the high watermark passes them', async () => {
+  const log = logs.get('replicated', 0)!;
+  const first = await log.append(batch(), { leaderEpoch: 1 });
+  const waiting = manager.waitForReplication('replicated', 0, first.lastOffset + 1, 5000, 1);
+  let answered: number | undefined;
+  void waiting.then((code) => (answered = code));
+  // Accepted in epoch 1 and queued on the log; it lands after the bump below.
+  const appending = log.append(batch(), { leaderEpoch: 1 });
+  // Broker 3 leaves the replica set (a reassignment completed): leader 1 at epoch 2, ISR [1,2].
+  setState('replicated', { leader: 1, leaderEpoch: 2, replicas: [1, 2], isr: [1, 2], zkVersion: 2 });
+  expect(manager.leaderOf('replicated', 0)?.leaderEpoch).toBe(2);
+  const second = await appending;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(answered).toBeUndefined(); // still waiting for broker 2
+  // Appended in epoch 1, its wait started after the bump: the same leadership, so it waits too.
+  const later = manager.waitForReplication('replicated', 0, second.lastOffset + 1, 5000, 1);
+  manager.followerFetched('replicated', 0, 2, second.lastOffset + 1);
+  expect(await waiting).toBe(0);
+  expect(await later).toBe(0);
+  expect(log.highWatermark).toBe(second.lastOffset + 1);
+  // The new epoch is noted at the log end, as for any new leadership.
+  await log.settled();
+  expect(log.leaderEpochs.latestEpoch()).toBe(2);
+});
+
+it('a jump of more than one epoch may hide another leader in between: a new leadership, the waits end NOT_LEADER_OR_FOLLOWER', async () => {
+  const log = logs.get('replicated', 0)!;
+  const { lastOffset } = await log.append(batch(), { leaderEpoch: 1 });
+  const waiting = manager.waitForReplication('replicated', 0, lastOffset + 1, 5000, 1);
+  setState('replicated', { leader: 1, leaderEpoch: 3, replicas: [1, 2, 3], isr: [1, 2], zkVersion: 3 });
+  expect(await waiting).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  expect(await manager.waitForReplication('replicated', 0, lastOffset + 1, 1000, 1)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+});
