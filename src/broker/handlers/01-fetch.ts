@@ -31,21 +31,13 @@ export default defineHandler({
     const maxWaitMs = Math.max(0, request.maxWaitMs);
     const minBytes = Math.max(0, request.minBytes);
     const deadline = ctx.broker.now() + maxWaitMs;
-    // A follower's fetch (replica_id = its broker id: the field up to v14, ReplicaState from v15): its
-    // fetch offset is its log end, which moves the high watermark and may bring it back into the ISR;
-    // it reads past the high watermark.
+    // A follower's fetch (replica_id = its broker id: the field up to v14, ReplicaState from v15) reads
+    // past the high watermark; its fetch offset is its log end, recorded by the first read (readAll).
     const replicaId: number = (ctx.apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
     // As KafkaApis: a follower needs ClusterAction on the cluster, a consumer Read on each topic.
     const followerDenied = replicaId >= 0 && !clusterAuthorized(ctx, Op.CLUSTER_ACTION);
-    if (replicaId >= 0 && !followerDenied) {
-      for (const topic of request.topics) {
-        const name: string | undefined = ctx.apiVersion >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.topic;
-        if (name === undefined) continue;
-        for (const p of topic.partitions) ctx.broker.replication?.followerFetched(name, p.partition, replicaId, p.fetchOffset);
-      }
-    }
-    for (;;) {
-      const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId >= 0, followerDenied);
+    for (let first = true; ; first = false) {
+      const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId, first && !followerDenied, followerDenied);
       const remaining = deadline - ctx.broker.now();
       if (bytes >= minBytes || hasError || remaining <= 0 || logs.length === 0) {
         if (ctx.broker.metrics && bytes > 0) countFetched(ctx, responses, replicaId >= 0);
@@ -56,8 +48,15 @@ export default defineHandler({
   },
 });
 
-async function readAll(request: any, ctx: RequestContext, follower: boolean, followerDenied: boolean) {
+/**
+ * `recordFollower`: the first read of a follower's fetch records its position on each partition the
+ * fetch passes the checks of (Kafka's updateFollowerFetchState after its read): a fetch fenced by
+ * its current leader epoch, one whose tail diverged (its fetch offset counts records this leader does
+ * not have) or one outside this log moves neither the high watermark nor the ISR.
+ */
+async function readAll(request: any, ctx: RequestContext, replicaId: number, recordFollower: boolean, followerDenied: boolean) {
   const version = ctx.apiVersion;
+  const follower = replicaId >= 0;
   let remainingBytes = version >= 3 ? Math.max(0, request.maxBytes) : Number.MAX_SAFE_INTEGER;
   let bytes = 0;
   let hasError = false;
@@ -98,6 +97,9 @@ async function readAll(request: any, ctx: RequestContext, follower: boolean, fol
             divergingEpoch,
           });
           continue;
+        }
+        if (follower && recordFollower && p.fetchOffset >= log.logStartOffset && p.fetchOffset <= log.logEndOffset) {
+          ctx.broker.replication?.followerFetched(name, p.partition, replicaId, p.fetchOffset);
         }
         // Kafka hands the first partition with data at least one whole batch, whatever the limits.
         const readCommitted = !follower && version >= 4 && request.isolationLevel === READ_COMMITTED;

@@ -1,0 +1,90 @@
+// A follower's Fetch counts for the high watermark and the ISR only once it passed the leader's
+// checks (Kafka's Partition.fetchRecords: the current leader epoch first, then the read, and no
+// update for a fetch answered with a divergingEpoch). kts recorded every follower fetch's offset
+// before looking at its epoch: a fetch from a replica in another leadership, or one whose fetch
+// offset lies past this log's end (a tail this leader does not have), moved the high watermark over
+// records that replica may not hold, and acks=all could be answered for records on the leader alone.
+// Three real brokers; the partition's follower is paused (SIGSTOP, still in the ISR) and the test
+// sends that follower's fetches itself, so the high watermark moves only by the fetches sent here.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RawClient } from '../../helpers/raw-client.js';
+import { waitFor } from '../../helpers/zookeeper.js';
+import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
+import { IDS, ThreeBrokers } from './three-brokers.js';
+
+// The paused follower must stay registered and in the ISR for the whole test: sessions of 20 s
+// (ticks of 1 s), replica.lag.time.max.ms far beyond it.
+const cluster = new ThreeBrokers(
+  { 'zookeeper.session.timeout.ms': '20000', 'replica.lag.time.max.ms': '120000', 'auto.leader.rebalance.enable': 'false' },
+  { tickTime: 1000 },
+);
+const TOPIC = 'fenced';
+let leader: number;
+let paused: number | undefined;
+
+beforeAll(() => cluster.start(), 120_000);
+afterAll(async () => {
+  if (paused !== undefined) cluster.brokers.get(paused)?.process.kill('SIGCONT');
+  await cluster.stop();
+}, 120_000);
+
+async function request(id: number, apiKey: number, version: number, body: any): Promise<any> {
+  const c = await RawClient.connect(cluster.brokers.get(id)!.port);
+  try {
+    return await c.request(apiKey, version, body);
+  } finally {
+    c.close();
+  }
+}
+
+/** A Fetch v12 of the partition, as replica `replicaId` (-1: a consumer); the partition's answer. */
+async function fetch(replicaId: number, fetchOffset: number, currentLeaderEpoch: number, lastFetchedEpoch = -1): Promise<any> {
+  const body = await request(leader, 1, 12, {
+    replicaId, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch, fetchOffset, lastFetchedEpoch, logStartOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+    forgottenTopicsData: [], rackId: '',
+  });
+  return body.responses[0].partitions[0];
+}
+
+const highWatermark = async (): Promise<number> => Number((await fetch(-1, 0, -1)).highWatermark);
+
+it("a follower fetch in another leadership or past the log end does not move the high watermark; the follower's valid fetch does", async () => {
+  // The follower paused must not be the controller (its decisions would wait for it).
+  const controller = JSON.parse((await cluster.controllerNode())!).brokerid as number;
+  const follower = IDS.find((id) => id !== controller)!;
+  leader = IDS.find((id) => id !== follower)!;
+  await cluster.createTopic(TOPIC, 1, { 'min.insync.replicas': '2' }, [[leader, follower]]);
+  const state = await waitFor('leader and ISR settled', async () => {
+    const s = await cluster.stateNode(TOPIC, 0);
+    return s.leader === leader && s.isr.length === 2 ? s : null;
+  }, 30_000);
+  const epoch = state.leader_epoch;
+  await cluster.produceOk(leader, TOPIC, 0, 'both');
+  await waitFor('high watermark 1', async () => ((await highWatermark()) === 1 ? true : null), 30_000);
+
+  cluster.brokers.get(follower)!.process.kill('SIGSTOP');
+  paused = follower;
+  // acks=1: on the leader only; the high watermark waits for the paused follower (in the ISR).
+  const produced = await request(leader, 0, 8, {
+    transactionalId: null, acks: 1, timeoutMs: 30_000,
+    topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: buildRecordBatch([{ value: 'leader only' }]) }] }],
+  });
+  const answer = produced.responses[0].partitionResponses[0];
+  expect([answer.errorCode, Number(answer.baseOffset)]).toEqual([0, 1]);
+  const end = 2;
+  expect(await highWatermark()).toBe(1);
+
+  // The follower's fetch in a later leadership than the leader's (it heard of an election the leader
+  // has not): UNKNOWN_LEADER_EPOCH, and its offset says nothing of its log in this leadership.
+  expect((await fetch(follower, end, epoch + 1, 0)).errorCode).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH);
+  // Past this log's end: a tail the leader does not have, answered OFFSET_OUT_OF_RANGE.
+  expect((await fetch(follower, end + 5, epoch)).errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+  expect(await highWatermark()).toBe(1);
+
+  // The follower's own fetch at the log end, in this leadership: the high watermark moves.
+  expect((await fetch(follower, end, epoch, 0)).errorCode).toBe(ErrorCode.NONE);
+  expect(await highWatermark()).toBe(end);
+}, 120_000);
+
