@@ -93,6 +93,9 @@ export class ZkController {
   /** ElectLeaders requests waiting for the next pass. */
   private pendingElections: { type: ElectionType; partitions: { topic: string; partition: number }[] | null; done: (results: ElectionResult[]) => void; fail: (err: Error) => void }[] = [];
 
+  /** Topics queued for deletion and held back by a reassignment (each logged once). */
+  private readonly deletionsHeld = new Set<string>();
+
   /** Partition reassignments (KIP-455): started by AlterPartitionReassignments, finished in act(). */
   readonly reassignments: ZkReassignments;
 
@@ -189,6 +192,16 @@ export class ZkController {
     const controllerEpoch = Number(epochNode.data?.toString() ?? '0');
 
     for (const name of await zk.getChildren('/admin/delete_topics', view.watcher('/admin/delete_topics'))) {
+      // As Kafka's TopicDeletionManager: a topic with a reassignment in progress is ineligible for
+      // deletion until the reassignment ends (the pass after it completes deletes it); deleting it
+      // meanwhile would pull the partition from under the move's replicas.
+      const topic = view.topic(name);
+      if (topic && (topic.adding.size > 0 || topic.removing.size > 0)) {
+        if (!this.deletionsHeld.has(name)) this.opts.log.info(`Deletion of topic ${name} held back: topic reassignment in progress`);
+        this.deletionsHeld.add(name);
+        continue;
+      }
+      this.deletionsHeld.delete(name);
       await this.deleteTopicNodes(name);
     }
     // Leaders' ISR changes: every broker watches the state nodes already, so the notifications are

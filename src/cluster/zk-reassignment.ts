@@ -103,7 +103,14 @@ export class ZkReassignments {
     const live = [...view.liveBrokerIds()].sort((a, b) => a - b);
     const results: (Error | null)[] = requests.map(() => null);
     const accepted = new Map<string, { index: number; partition: number; next: ReplicaAssignment }[]>();
+    // As Kafka's controller: no reassignment (nor cancellation) of a topic queued for deletion.
+    const deleting = new Set(await this.opts.zk.getChildren('/admin/delete_topics').catch((err) => (isNoNode(err) ? [] : Promise.reject(err))));
     requests.forEach((r, index) => {
+      if (deleting.has(r.topic)) {
+        log.info(`Skipping reassignment of ${r.topic}-${r.partition} since the topic is currently being deleted`);
+        results[index] = new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'The partition does not exist.');
+        return;
+      }
       const plan = planReassignment(assignmentOf(view.topic(r.topic), r.partition), r.replicas, live);
       if ('error' in plan) results[index] = plan.error;
       else accepted.set(r.topic, [...(accepted.get(r.topic) ?? []), { index, partition: r.partition, next: plan.next }]);

@@ -83,6 +83,11 @@ export class ThreeBrokers {
     return node?.data ? node.data.toString() : null;
   }
 
+  /** Whether a znode exists (relative to the /kafka chroot). */
+  async exists(path: string): Promise<boolean> {
+    return (await this.zk!.exists(path)) !== null;
+  }
+
   /** /controller's JSON, or null while there is none. */
   async controllerNode(): Promise<string | null> {
     const node = await this.zk!.getData('/controller').catch(() => null);
