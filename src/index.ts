@@ -1,5 +1,6 @@
 // The library entry: run a real broker inside your own process (test suites, tools).
-export { startBroker, type BrokerHandle, type BrokerOptions } from './broker/index.js';
+export { type BrokerHandle, type BrokerOptions } from './broker/index.js';
+export { startBroker, KIT_BROKER_DEFAULTS } from './broker/kit-defaults.js';
 export { startCluster, type ClusterHandle, type ClusterOptions } from './broker/embedded-cluster.js';
 export type { Faults, FaultMatch, FaultSpec, FaultRule, PauseRule } from './broker/faults.js';
 export type { RecordedRequest } from './broker/request-recording.js';

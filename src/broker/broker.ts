@@ -108,8 +108,10 @@ export interface BrokerHandle {
   close(): Promise<void>;
 }
 
-export async function buildBrokerConfig(opts: BrokerOptions): Promise<BrokerConfig> {
-  const props = opts.configFile ? await readProperties(opts.configFile) : new Map<string, string>();
+export async function buildBrokerConfig(opts: BrokerOptions, defaults: Readonly<Record<string, string>> = {}): Promise<BrokerConfig> {
+  // Defaults (the test kit's) first: the file and the overrides both win over them.
+  const props = new Map<string, string>(Object.entries(defaults));
+  if (opts.configFile) for (const [k, v] of await readProperties(opts.configFile)) props.set(k, v);
   for (const [k, v] of Object.entries(opts.overrides ?? {})) props.set(k, v);
   if (opts.dataDir !== undefined) props.set('log.dirs', opts.dataDir);
   if (opts.asKafka !== undefined) props.set('kts.as.kafka', opts.asKafka);
@@ -128,10 +130,12 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
 export interface BrokerSeams {
   /** With storage 'memory': these files rather than new, empty ones. */
   memoryFiles?: MemoryFileSystem;
+  /** Settings under the file and the overrides (the test kit's defaults). */
+  defaults?: Readonly<Record<string, string>>;
 }
 
 export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): Promise<BrokerHandle> {
-  const config = await buildBrokerConfig(opts);
+  const config = await buildBrokerConfig(opts, seams.defaults);
   const log = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info', component: 'kts.broker' });
   // Bad values and secure-named listeners stop the start (before anything is written); unknown keys
   // are only warned about, in Kafka's words (AbstractConfig.logUnused).

@@ -12,6 +12,7 @@ import { type CoordinatorHandle, startCoordinator } from '../coordinator/index.j
 import type { CoordinatorLogger } from '../coordinator/logger.js';
 import { MemoryFileSystem } from '../storage/memory-file-system.js';
 import { type BrokerHandle, type BrokerOptions, startBrokerWith } from './broker.js';
+import { KIT_BROKER_DEFAULTS } from './kit-defaults.js';
 import { createLogger, type LogLevel } from './logger.js';
 
 export interface ClusterOptions {
@@ -104,12 +105,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHa
     recordRequests: opts.recordRequests,
     logger: createLogger({ level: logLevel, component: `kts.broker-${id}` }),
     overrides: {
-      // A test suite's defaults: no wait for more members before a group's first rebalance, and
-      // a dead broker noticed within seconds rather than Kafka's 18 s.
-      'group.initial.rebalance.delay.ms': '0',
+      // The kit's defaults (src/broker/kit-defaults.ts), and a dead broker noticed within seconds
+      // rather than Kafka's 18 s.
+      ...KIT_BROKER_DEFAULTS,
       'zookeeper.session.timeout.ms': '6000',
       'replica.fetch.wait.max.ms': '100',
-      'offsets.topic.num.partitions': '5',
       'default.replication.factor': String(replicationFactor),
       'offsets.topic.replication.factor': String(replicationFactor),
       'transaction.state.log.replication.factor': String(replicationFactor),

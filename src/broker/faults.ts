@@ -191,10 +191,29 @@ export class Faults {
   private rules: Rule[] = [];
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private closed = false;
+  private networkDelayMs = 0;
 
-  /** True while any rule exists (the dispatcher's only question when there is none). */
+  /** True while any rule or a network delay exists (the dispatcher's only question when there is none). */
   get active(): boolean {
-    return this.rules.length > 0;
+    return this.rules.length > 0 || this.networkDelayMs > 0;
+  }
+
+  /**
+   * A slow network in front of this broker: from now on every request it receives (clients' and
+   * other brokers', of any API) waits `ms` before it is looked at, on top of what a rule adds.
+   * `delay(0)` ends it. Requests already waiting keep their delay.
+   */
+  delay(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) {
+      throw new RangeError(`a network delay must be an integer number of milliseconds from 0 to ${2 ** 31 - 1}, not ${String(ms)}`);
+    }
+    if (this.closed) throw new Error('the broker is closed');
+    this.networkDelayMs = ms;
+  }
+
+  /** The network delay now in force (0: none). */
+  get delayMs(): number {
+    return this.networkDelayMs;
   }
 
   /** Adds a rule (tried after the ones already there). */
@@ -237,6 +256,10 @@ export class Faults {
    * hold and delay; a broker closing meanwhile drops the request.
    */
   async intercept(apiKey: number, apiVersion: number, request: unknown, nameOfId: (id: string) => string | undefined): Promise<FaultOutcome> {
+    if (this.networkDelayMs > 0) {
+      await this.sleep(this.networkDelayMs);
+      if (this.closed) return { kind: 'drop' };
+    }
     const rule = this.rules.find((r) => r.matches(apiKey, request, nameOfId));
     if (!rule) return { kind: 'pass' };
     rule.take();
@@ -266,6 +289,7 @@ export class Faults {
   /** At the broker's close: held and delayed requests end (their connections are closing). */
   close(): void {
     this.closed = true;
+    this.networkDelayMs = 0;
     this.clear();
     for (const entry of this.timers) {
       clearTimeout(entry.timer);
