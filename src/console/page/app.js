@@ -18,7 +18,7 @@ async function call(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
-  if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(data.error || `HTTP ${res.status}`), { status: res.status });
   statusLine.textContent = 'connected';
   statusLine.className = 'status';
   return data;
@@ -30,8 +30,11 @@ function show(html) {
 }
 
 function errorBox(err) {
-  statusLine.textContent = 'cluster unreachable';
-  statusLine.className = 'status bad';
+  // 400: the request was wrong (no such topic, a refused reset); the cluster itself answered.
+  if (err.status !== 400) {
+    statusLine.textContent = 'cluster unreachable';
+    statusLine.className = 'status bad';
+  }
   return `<div class="error" role="alert">${esc(err.message || err)}</div>`;
 }
 

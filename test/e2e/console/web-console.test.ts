@@ -191,6 +191,22 @@ describe.skipIf(!chromiumPath)('kts console in headless Chromium', () => {
     await shot('5-group-reset');
   });
 
+  it('says so on the page when the cluster cannot be reached, and serves the page all the same', async () => {
+    const deadPort = await freePort();
+    const dead = await startConsole(`127.0.0.1:${deadPort}`);
+    try {
+      const other = await browser.newPage();
+      await other.goto(dead.url);
+      await other.locator('.error').waitFor({ timeout: 20_000 });
+      expect(await other.locator('.error').textContent()).toContain(`127.0.0.1:${deadPort}`);
+      expect(await other.locator('#status').textContent()).toBe('cluster unreachable');
+      await other.screenshot({ path: `${SHOTS}/7-cluster-unreachable.png` });
+      await other.close();
+    } finally {
+      await stopProcess(dead.child, 'SIGTERM', 10_000);
+    }
+  });
+
   it('creates and deletes a topic, the deletion behind a typed confirmation', async () => {
     await page.click('a[data-nav="topics"]');
     await page.fill('#create-topic-name', 'doomed');
