@@ -6,3 +6,6 @@ export type { Faults, FaultMatch, FaultSpec, FaultRule, PauseRule } from './brok
 export type { RecordedRequest } from './broker/request-recording.js';
 // What fault rules and recorded requests are written in: API keys and error codes by Kafka's names.
 export { ApiKey, ErrorCode, errorName } from './protocol/index.js';
+// Waits and reads for tests, over kts's own client.
+export { consumeAll, waitForGroupStable, waitForOffsets, type ConsumeAllOptions, type KitTarget, type WaitOptions } from './kit/helpers.js';
+export type { FetchedRecord, GroupDescription, GroupMemberDescription } from './client/index.js';
