@@ -12,6 +12,7 @@ import { type CoordinatorHandle, startCoordinator } from '../coordinator/index.j
 import type { CoordinatorLogger } from '../coordinator/logger.js';
 import { MemoryFileSystem } from '../storage/memory-file-system.js';
 import { type BrokerHandle, type BrokerOptions, startBrokerWith } from './broker.js';
+import { moveCoordinator, moveLeader } from '../kit/moves.js';
 import { KIT_BROKER_DEFAULTS } from './kit-defaults.js';
 import { createLogger, type LogLevel } from './logger.js';
 
@@ -54,6 +55,18 @@ export interface ClusterHandle {
   stopBroker(id: number): Promise<void>;
   /** Starts a stopped broker again, on its port and with its logs; it catches up as a follower. */
   restartBroker(id: number): Promise<BrokerHandle>;
+  /**
+   * Makes broker `to` (which must hold a replica) the leader of topic-partition through the
+   * controller, as `kts reassign-partitions` + `kts leader-election --election-type PREFERRED` do:
+   * `to` first in the replica list (same replicas, no data moved), then a preferred election.
+   * Resolves once every running broker's metadata names `to`. Default timeout 30 s.
+   */
+  moveLeader(topic: string, partition: number, to: number, opts?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Makes broker `to` the coordinator of `groupId`: moveLeader of the group's __consumer_offsets
+   * partition, then waits until FindCoordinator answers `to` (the group loaded there).
+   */
+  moveCoordinator(groupId: string, to: number, opts?: { timeoutMs?: number }): Promise<void>;
   /** Stops every broker (controlled shutdowns), then the coordinator. */
   close(): Promise<void>;
 }
@@ -191,6 +204,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHa
       const current = running.get(id);
       if (current) return current;
       return start(id);
+    },
+    async moveLeader(topic, partition, to, moveOpts) {
+      known(to);
+      if (!running.has(to)) throw new Error(`broker ${to} is stopped`);
+      await moveLeader(bootstrap, topic, partition, to, moveOpts?.timeoutMs);
+    },
+    async moveCoordinator(groupId, to, moveOpts) {
+      known(to);
+      if (!running.has(to)) throw new Error(`broker ${to} is stopped`);
+      await moveCoordinator(bootstrap, groupId, to, moveOpts?.timeoutMs);
     },
     close,
   };
