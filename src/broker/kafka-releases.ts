@@ -116,11 +116,11 @@ export const KAFKA_RELEASES: Readonly<Record<AsKafka, KafkaRelease>> = {
 };
 
 /**
- * Features kts does not implement, left out of every answer: no transactions yet (Kafka's
- * transaction.version 2 tells clients they may use KIP-890's transaction protocol), no share
- * groups (KIP-932) and no streams groups (KIP-1071).
+ * Features kts does not implement, left out of every answer: no share groups (KIP-932) and no
+ * streams groups (KIP-1071). transaction.version 2 (KIP-890 part 2) is advertised as Kafka 4.x does:
+ * clients then use Produce v12's implicit AddPartitionsToTxn and EndTxn v5's epoch bump.
  */
-export const FEATURES_KTS_LACKS: readonly string[] = ['transaction.version', 'share.version', 'streams.version'];
+export const FEATURES_KTS_LACKS: readonly string[] = ['share.version', 'streams.version'];
 
 export function parseAsKafka(value: string): AsKafka | undefined {
   return (AS_KAFKA_RELEASES as readonly string[]).includes(value) ? (value as AsKafka) : undefined;

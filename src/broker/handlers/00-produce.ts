@@ -1,14 +1,15 @@
 // Produce v0-v13. v0-v2 carry legacy message sets (magic 0/1), up-converted to one magic-2 batch
 // (Kafka 4 refuses them; kts serves them unless --as-kafka 4.x); v3+ carry exactly one magic-2
 // batch per partition, appended as bytes; zstd needs v7+. acks=0 gets no response at all. v10+
-// adds only tagged fields we leave empty; v12 is v11 (it tells a transactional producer that the
-// broker has KIP-890's transactions v2); v13 names topics by id (UNKNOWN_TOPIC_ID for an unknown one).
+// adds only tagged fields we leave empty; v12 is v11 for everything but transactions (below); v13 names topics by id (UNKNOWN_TOPIC_ID for an unknown one).
 // As Kafka: transactional records in a request without a transactional id fail the whole request
 // with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, and a control batch (a transaction marker) from a
 // client is INVALID_RECORD: only the coordinator's WriteTxnMarkers ends transactions. KIP-890: a
 // producer's first transactional batch in a partition is appended only once its coordinator confirms
 // the partition is in its transaction (transactions/verification.ts; transaction.partition.
 // verification.enable, true by default): else INVALID_TXN_STATE, or TRANSACTION_ABORTABLE for v11+.
+// From v12 (transaction version 2) the leader adds the partition to the transaction instead: the
+// client sends no AddPartitionsToTxn.
 import { ErrorCode } from '../../protocol/errors.js';
 import { Attr, BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
@@ -112,8 +113,10 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     const appendBatch = () => log.append(batch, { now: ctx.broker.now(), leaderEpoch });
     let result: Awaited<ReturnType<typeof appendBatch>>;
     const verifier = ctx.broker.txnVerifier;
-    if (transactionalId !== null && verifier && ctx.apiVersion >= 3 && isTransactionalBatch(records) && ctx.broker.config.getBoolean('transaction.partition.verification.enable')) {
-      const q = { transactionalId, producerId: readInt64(records, BatchOffset.producerId), producerEpoch: records.readInt16BE(BatchOffset.producerEpoch), topic, partition };
+    const addsPartition = ctx.apiVersion >= 12;
+    if (transactionalId !== null && verifier && ctx.apiVersion >= 3 && isTransactionalBatch(records) && (addsPartition || ctx.broker.config.getBoolean('transaction.partition.verification.enable'))) {
+      // v12+ is transaction version 2: the leader adds the partition to the transaction itself.
+      const q = { transactionalId, producerId: readInt64(records, BatchOffset.producerId), producerEpoch: records.readInt16BE(BatchOffset.producerEpoch), topic, partition, add: addsPartition };
       const verified = await appendVerified(verifier, log, q, async () => {
         // Leadership may have moved while the coordinator was asked.
         const now = lookupPartition(ctx.broker, topic, partition);

@@ -49,11 +49,12 @@ async function handleOne(ctx: RequestContext, t: TxnRequest): Promise<TopicResul
   const answer = (codeOf: (topic: string, p: number) => number): TopicResults =>
     t.topics.map((topic) => ({ name: topic.name, resultsByPartition: topic.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: codeOf(topic.name, p) })) }));
   // As KafkaApis: Write on the transactional id, then Write on each topic (the others: OPERATION_NOT_ATTEMPTED).
-  // v4's verify-only batches come from brokers: ClusterAction.
-  if (t.verifyOnly ? !clusterAuthorized(ctx, Op.CLUSTER_ACTION) : !authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, t.transactionalId)) {
-    return answer(() => (t.verifyOnly ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+  // v4+ come from brokers (a leader verifying, or adding for transaction version 2): ClusterAction.
+  const fromBroker = ctx.apiVersion >= 4;
+  if (fromBroker ? !clusterAuthorized(ctx, Op.CLUSTER_ACTION) : !authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, t.transactionalId)) {
+    return answer(() => (fromBroker ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
   }
-  const unwritable = new Set(t.topics.map((topic) => topic.name).filter((name) => !authorized(ctx, Op.WRITE, Resource.TOPIC, name)));
+  const unwritable = new Set(fromBroker ? [] : t.topics.map((topic) => topic.name).filter((name) => !authorized(ctx, Op.WRITE, Resource.TOPIC, name)));
   if (unwritable.size > 0) return answer((topic) => (unwritable.has(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));
   const coordinator = ctx.broker.txnCoordinator;
   if (!coordinator) return answer(() => ErrorCode.COORDINATOR_NOT_AVAILABLE);

@@ -1,11 +1,14 @@
-// TxnOffsetCommit v0-v4: a transactional producer commits a consumer group's offsets inside its
+// TxnOffsetCommit v0-v5: a transactional producer commits a consumer group's offsets inside its
 // transaction (sent to the group's coordinator). They stay pending until the transaction ends
 // (groups/txn-offsets.ts). v3+ carry the member's generation, id and instance id (KIP-447), checked
 // as OffsetCommit does; v0-v1 clients get COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS
-// (they did not know it), as from Kafka.
+// (they did not know it), as from Kafka. v5 is transaction version 2 (KIP-890 part 2): the client sends
+// no AddOffsetsToTxn, the group coordinator adds the group's __consumer_offsets partition to the
+// transaction itself (its transaction coordinator here, or AddPartitionsToTxn v5 to another broker).
 import { authorized, refuseAll, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
+import { OFFSETS_TOPIC } from '../groups/types.js';
 
 interface PartitionIn {
   partitionIndex: number;
@@ -17,7 +20,7 @@ interface PartitionIn {
 export default defineHandler({
   apiKey: 28,
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     // As KafkaApis: Write on the transactional id, Read on the group, Read on each topic.
@@ -25,6 +28,18 @@ export default defineHandler({
     if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return refuseAll(ctx, 28, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const unreadable = (request.topics as { name: string; partitions: PartitionIn[] }[]).filter((t) => !authorized(ctx, Op.READ, Resource.TOPIC, t.name));
     if (unreadable.length > 0) request = { ...request, topics: request.topics.filter((t: { name: string }) => !unreadable.includes(t as any)) };
+    if (v >= 5 && ctx.broker.txnVerifier) {
+      let code = await ctx.broker.txnVerifier.verify({
+        transactionalId: request.transactionalId,
+        producerId: request.producerId,
+        producerEpoch: request.producerEpoch,
+        topic: OFFSETS_TOPIC,
+        partition: ctx.broker.groups.partitionFor(request.groupId),
+        add: true,
+      });
+      if (code === ErrorCode.PRODUCER_FENCED) code = ErrorCode.INVALID_PRODUCER_EPOCH;
+      if (code) return refuseAll(ctx, 28, request, code);
+    }
     const topics = await ctx.broker.groups.commitTransactionalOffsets({
       transactionalId: request.transactionalId,
       groupId: request.groupId,

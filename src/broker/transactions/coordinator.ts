@@ -251,6 +251,7 @@ export class TransactionCoordinator {
     switch (txn.state) {
       case TxnState.Ongoing: {
         const transit = txn.prepareAbortOrCommit(commit, this.opts.now());
+        txn.epochBumpedAtEnd = false;
         const code = await this.persist(txn, transit);
         if (code !== 0) return code;
         const partitions = txn.partitionList();
@@ -280,6 +281,56 @@ export class TransactionCoordinator {
         return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS;
       default:
         return ErrorCode.INVALID_TXN_STATE;
+    }
+  }
+
+  /**
+   * EndTxn v5 (transaction version 2, KIP-890 part 2): every end bumps the producer epoch; the
+   * markers carry the new epoch, so a late batch of the ended transaction is refused in every
+   * partition, and the client carries on at the epoch answered. A retry (the epoch before the bump)
+   * of an end already done gets the same answer. An abort with nothing open still bumps the epoch.
+   */
+  async endTransactionV2(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<InitResult> {
+    const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1, producerEpoch: -1 });
+    if (!transactionalId) return fail(ErrorCode.INVALID_REQUEST);
+    const err = this.coordinatorError(transactionalId);
+    if (err) return fail(err);
+    const txn = this.txns.get(transactionalId);
+    if (!txn || txn.producerId !== producerId) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    await this.awaitLocalCompletion(txn);
+    if (txn.producerId !== producerId) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const current = (): InitResult => ({ errorCode: 0, producerId: txn.producerId, producerEpoch: txn.producerEpoch });
+    const done = commit ? TxnState.CompleteCommit : TxnState.CompleteAbort;
+    const preparing = commit ? TxnState.PrepareCommit : TxnState.PrepareAbort;
+    if (producerEpoch !== txn.producerEpoch) {
+      const retry = txn.epochBumpedAtEnd && producerEpoch === txn.lastProducerEpoch;
+      if (!retry) return fail(ErrorCode.PRODUCER_FENCED);
+      if (txn.state === done) return current();
+      if (txn.state === preparing) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      return fail(ErrorCode.INVALID_TXN_STATE);
+    }
+    if (txn.pending || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    if (epochExhausted(txn.producerEpoch)) return fail(ErrorCode.PRODUCER_FENCED);
+    const open = txn.state === TxnState.Ongoing;
+    if (!open && commit) return fail(ErrorCode.INVALID_TXN_STATE);
+    const transit = txn.prepareAbortOrCommit(commit, this.opts.now(), true);
+    const code = await this.persist(txn, transit);
+    if (code !== 0) return fail(code);
+    txn.epochBumpedAtEnd = true;
+    this.startCompletion(txn, commit);
+    return current();
+  }
+
+  /** Markers, then the Complete state; a request meeting it waits when every marker is a local append. */
+  private startCompletion(txn: TxnMetadata, commit: boolean): void {
+    const partitions = txn.partitionList();
+    const completing = this.sendMarkers(txn, commit);
+    const leads = this.opts.leadsPartition;
+    if (leads && partitions.every(([t, p]) => leads(t, p))) {
+      this.localCompletions.set(txn, completing);
+      void completing.finally(() => {
+        if (this.localCompletions.get(txn) === completing) this.localCompletions.delete(txn);
+      });
     }
   }
 

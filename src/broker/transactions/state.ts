@@ -41,7 +41,8 @@ const PREVIOUS: Record<TxnStateId, readonly TxnStateId[]> = {
   0: [TxnState.Empty, TxnState.CompleteCommit, TxnState.CompleteAbort],
   1: [TxnState.Ongoing, TxnState.Empty, TxnState.CompleteCommit, TxnState.CompleteAbort],
   2: [TxnState.Ongoing],
-  3: [TxnState.Ongoing, TxnState.PrepareEpochFence],
+  // Transaction version 2 also aborts an empty or completed transaction (to bump the epoch).
+  3: [TxnState.Ongoing, TxnState.PrepareEpochFence, TxnState.Empty, TxnState.CompleteCommit, TxnState.CompleteAbort],
   4: [TxnState.PrepareCommit],
   5: [TxnState.PrepareAbort],
   6: [TxnState.Empty, TxnState.CompleteAbort, TxnState.CompleteCommit],
@@ -86,6 +87,8 @@ export class TxnMetadata {
   pendingState: TxnStateId | null = null;
   /** An epoch fence whose write failed: the next one reuses the bumped epoch (never shown to a client). */
   failedEpochFence = false;
+  /** Transaction version 2: this transaction's end bumped the epoch (the one before stays the last epoch). */
+  epochBumpedAtEnd = false;
 
   constructor(
     readonly transactionalId: string,
@@ -171,6 +174,7 @@ export class TxnMetadata {
    */
   prepareFenceAndAbort(now: number): TxnTransit {
     if (!this.failedEpochFence) this.producerEpoch += 1;
+    this.epochBumpedAtEnd = false;
     this.lastProducerEpoch = NO_PRODUCER_EPOCH;
     return this.prepareAbortOrCommit(false, now);
   }
@@ -186,15 +190,18 @@ export class TxnMetadata {
     return this.transit({ state: TxnState.Ongoing, partitions, startTimestamp: fresh ? now : this.startTimestamp, lastUpdateTimestamp: now });
   }
 
-  prepareAbortOrCommit(commit: boolean, now: number): TxnTransit {
-    return this.transit({ state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort, lastUpdateTimestamp: now });
+  /** `bumpEpoch`: transaction version 2's end (KIP-890), the markers and the next transaction at epoch + 1. */
+  prepareAbortOrCommit(commit: boolean, now: number, bumpEpoch = false): TxnTransit {
+    const bump = bumpEpoch ? { producerEpoch: this.producerEpoch + 1, lastProducerEpoch: this.producerEpoch } : {};
+    return this.transit({ state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort, lastUpdateTimestamp: now, ...bump });
   }
 
   /** Every marker is written: Complete*, no partitions left (the epoch before is kept as the last epoch). */
   prepareComplete(now: number): TxnTransit {
     this.failedEpochFence = false;
     const state = this.state === TxnState.PrepareCommit ? TxnState.CompleteCommit : TxnState.CompleteAbort;
-    return this.transit({ state, lastProducerEpoch: this.producerEpoch, partitions: new Map(), lastUpdateTimestamp: now });
+    const lastProducerEpoch = this.epochBumpedAtEnd ? this.lastProducerEpoch : this.producerEpoch;
+    return this.transit({ state, lastProducerEpoch, partitions: new Map(), lastUpdateTimestamp: now });
   }
 
   prepareDead(): TxnTransit {

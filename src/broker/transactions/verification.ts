@@ -20,6 +20,8 @@ export interface VerifyQuery {
   producerEpoch: number;
   topic: string;
   partition: number;
+  /** Transaction version 2 (Produce v12+, TxnOffsetCommit v5+): the coordinator adds the partition. */
+  add?: boolean;
 }
 
 type VerifierBroker = Pick<BrokerContext, 'nodeId' | 'topics' | 'txnCoordinator' | 'log'>;
@@ -63,7 +65,7 @@ export async function appendVerified<T>(
     if (!byLog) guards.set(log, (byLog = new Map()));
     let guard = byLog.get(q.producerId);
     if (!guard) byLog.set(q.producerId, (guard = {}));
-    const errorCode = await verifier.verify(q);
+    const errorCode = leaderAnswer(await verifier.verify(q));
     if (errorCode) return { errorCode };
     // The transaction ended (its marker was written here) while the coordinator was asked.
     if (guards.get(log)?.get(q.producerId) !== guard) return { errorCode: ErrorCode.INVALID_TXN_STATE };
@@ -81,9 +83,10 @@ interface Waiting {
 
 /**
  * Asks the coordinator of a transactional id: the local TransactionCoordinator, or the leader of its
- * __transaction_state partition with AddPartitionsToTxn v4-5 (verifyOnly), one request per
+ * __transaction_state partition with AddPartitionsToTxn v4-5 (verifyOnly, or adding the
+ * partition for transaction version 2), one request per
  * coordinator for everything that waits (the requests of one turn of the event loop are batched).
- * Answers the coordinator's code, mapped as Kafka's leader maps it for the producer.
+ * Answers the coordinator's code (leaderAnswer maps it for a producer).
  */
 export class TxnVerifier {
   private readonly conns = new Map<number, Promise<BrokerConnection>>();
@@ -99,10 +102,12 @@ export class TxnVerifier {
     const state = this.broker.topics.partitionState(TXN_TOPIC, txnPartition);
     const leader = state === undefined ? this.broker.nodeId : state.leader;
     let code: number;
-    if (leader === this.broker.nodeId) code = await coordinator.verifyPartitionInTransaction(q);
+    if (leader === this.broker.nodeId) {
+      code = q.add ? await coordinator.addPartitions(q.transactionalId, q.producerId, q.producerEpoch, [[q.topic, q.partition]]) : await coordinator.verifyPartitionInTransaction(q);
+    }
     else if (leader < 0) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     else code = await this.askRemote(leader, q);
-    return leaderAnswer(code);
+    return code;
   }
 
   private askRemote(nodeId: number, q: VerifyQuery): Promise<number> {
@@ -126,7 +131,7 @@ export class TxnVerifier {
     for (const w of waiting) {
       const same = byTxn.get(w.q.transactionalId);
       if (!same) byTxn.set(w.q.transactionalId, [w]);
-      else if (same[0].q.producerId === w.q.producerId && same[0].q.producerEpoch === w.q.producerEpoch) same.push(w);
+      else if (same[0].q.producerId === w.q.producerId && same[0].q.producerEpoch === w.q.producerEpoch && !same[0].q.add === !w.q.add) same.push(w);
       else later.push(w);
     }
     for (const w of later) void this.askRemote(nodeId, w.q).then(w.resolve);
@@ -138,7 +143,7 @@ export class TxnVerifier {
         ps.add(q.partition);
       }
       const { transactionalId, producerId, producerEpoch } = ws[0].q;
-      return { transactionalId, producerId, producerEpoch, verifyOnly: true, topics: [...topics].map(([name, ps]) => ({ name, partitions: [...ps] })) };
+      return { transactionalId, producerId, producerEpoch, verifyOnly: !ws[0].q.add, topics: [...topics].map(([name, ps]) => ({ name, partitions: [...ps] })) };
     });
     let body;
     try {

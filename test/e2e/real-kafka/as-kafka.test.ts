@@ -43,14 +43,11 @@ const NOT_IMPLEMENTED = new Set([
  * AlterPartitionReassignments v1 (4.4, KIP-860's allowReplicationFactorChange) is not served.
  */
 const SERVED_NARROWER: Record<string, Record<string, string>> = {
-  // Transactions without KIP-890 part 2 (transaction.version 2: the epoch bumped at each EndTxn, the
-  // implicit AddPartitionsToTxn of Produce): the versions that bring it are not advertised, so clients
-  // keep to the first protocol, which kts serves. AddPartitionsToTxn v4-5 (brokers' verifyOnly) are served.
+  // Transaction version 2 (KIP-890 part 2) is served up to TxnOffsetCommit v5; v6 is not.
   '4.4': {
     '45 AlterPartitionReassignments': '0-0',
-    '26 EndTxn': '0-4',
     '27 WriteTxnMarkers': '1-1',
-    '28 TxnOffsetCommit': '0-4',
+    '28 TxnOffsetCommit': '0-5',
     // v2's TransactionalIdPattern filter (KIP-1152) is not served yet.
     '66 ListTransactions': '0-1',
   },

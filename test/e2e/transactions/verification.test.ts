@@ -79,6 +79,33 @@ describe('transactional Produce verification (one broker)', () => {
     }
   });
 
+  it('transaction version 2 with raw requests: Produce v12 adds the partition, EndTxn v5 bumps the epoch (a retry gets the same answer), a late batch of the ended transaction is refused', async () => {
+    await createTopic(broker, 'tv2');
+    const raw = await RawTxnClient.connect(broker.port);
+    try {
+      const { producerId } = await raw.init('tv2-raw');
+      const q = { transactionalId: 'tv2-raw', producerId: Number(producerId), producerEpoch: 0, topic: 'tv2', partition: 0, baseSequence: 0, values: ['a'] };
+      expect(await produceAt(raw.raw, 12, q)).toBe(0);
+      expect((await raw.describe('tv2-raw')).topics).toEqual([{ topic: 'tv2', partitions: [0] }]);
+      const end = await raw.raw.request(26, 5, { transactionalId: 'tv2-raw', producerId: q.producerId, producerEpoch: 0, committed: true });
+      expect(end).toMatchObject({ errorCode: 0, producerEpoch: 1 });
+      expect(Number(end.producerId)).toBe(q.producerId);
+      const retried = await pollUntil(() => raw.raw.request(26, 5, { transactionalId: 'tv2-raw', producerId: q.producerId, producerEpoch: 0, committed: true }), (r: any) => r.errorCode !== 51, 10_000, 'the retried EndTxn');
+      expect(retried).toMatchObject({ errorCode: 0, producerEpoch: 1 });
+      const batches = await pollUntil(() => storedBatches(broker.port, 'tv2', 0), (b) => b.length === 2, 10_000, 'the COMMIT marker');
+      expect(batches.map((b) => [b.producerEpoch, b.marker ?? b.values.join()])).toEqual([[0, 'a'], [1, 'COMMIT']]);
+      // A batch of the committed transaction arriving late: its epoch is older than the marker's.
+      expect(await produceAt(raw.raw, 12, { ...q, baseSequence: 1, values: ['late'] })).toBe(INVALID_PRODUCER_EPOCH);
+      // The next transaction at epoch 1; an abort bumps again.
+      expect(await produceAt(raw.raw, 12, { ...q, producerEpoch: 1, values: ['b'] })).toBe(0);
+      const abort = await raw.raw.request(26, 5, { transactionalId: 'tv2-raw', producerId: q.producerId, producerEpoch: 1, committed: false });
+      expect(abort).toMatchObject({ errorCode: 0, producerEpoch: 2 });
+      expect(await raw.raw.request(26, 5, { transactionalId: 'tv2-raw', producerId: q.producerId, producerEpoch: 0, committed: true })).toMatchObject({ errorCode: 90 });
+    } finally {
+      raw.close();
+    }
+  });
+
   it('transaction.partition.verification.enable=false: the unverified batch is appended (and left hanging), as Kafka allows', async () => {
     await createTopic(unverified, 'ver');
     const raw = await RawTxnClient.connect(unverified.port);
