@@ -79,6 +79,11 @@ export const MAX_CLUSTER_BROKERS = 32;
  */
 const TICK_MS = 500;
 
+/**
+ * A replicated cluster inside the calling process: a ZooKeeper-protocol coordinator and `brokers`
+ * brokers (ids 0..n-1), in memory by default, with the kit's defaults (KIT_BROKER_DEFAULTS).
+ * Resolves once every broker serves; `close()` stops them all.
+ */
 export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHandle> {
   const size = opts.brokers ?? 3;
   if (!Number.isInteger(size) || size < 1 || size > MAX_CLUSTER_BROKERS) {
