@@ -57,7 +57,12 @@ describe.skipIf(!kafkaLib(KAFKA_4))('the Java 4.4 client: consume-transform-prod
     const aborts = batches.filter((b) => b.marker === 'ABORT').length;
     const commits = batches.filter((b) => b.marker === 'COMMIT').length;
     expect(commits).toBeGreaterThanOrEqual(COUNT / 10);
-    expect(aborts).toBeGreaterThan(0); // about a third of the transactions; none at all has odds of about 1e-5
+    // With transaction version 2 (kts finalizes it, as Kafka 4.4) a partition joins the transaction
+    // only with its first batch: an aborted transaction whose records were still in the client's
+    // buffer leaves no marker (with version 1 its AddPartitionsToTxn had already added it). So the
+    // ABORT markers are those of aborts that came after a send, anywhere from none to a third, so
+    // their number is not asserted; read_committed below must still see each input record once.
+    console.log(`copier: ${commits} commits, ${aborts} aborts with records in copy-out`);
     const expected = Array.from({ length: COUNT }, (_, i) => `in-${i}`);
     expect(await readAll(false, (s) => s.length >= COUNT)).toEqual(expected);
     const all = await readAll(true, (s) => s.length >= COUNT + 1 && s.at(-1) === `in-${COUNT - 1}`);
