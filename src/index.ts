@@ -9,3 +9,4 @@ export { ApiKey, ErrorCode, errorName } from './protocol/index.js';
 // Waits and reads for tests, over kts's own client.
 export { consumeAll, waitForGroupStable, waitForOffsets, type ConsumeAllOptions, type KitTarget, type WaitOptions } from './kit/helpers.js';
 export type { FetchedRecord, GroupDescription, GroupMemberDescription } from './client/index.js';
+export type { BrokerClock } from './broker/fake-clock.js';

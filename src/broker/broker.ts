@@ -26,6 +26,7 @@ import { apiName } from '../protocol/index.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Connection } from './network/connection.js';
 import { RequestDispatcher } from './request-dispatcher.js';
+import { FakeClock, type BrokerClock } from './fake-clock.js';
 import { Faults } from './faults.js';
 import { DEFAULT_RECORDING_LIMIT, formatRecording, RequestRecording, type RecordedRequest } from './request-recording.js';
 import { ReplicaManager } from './replication/replica-manager.js';
@@ -75,6 +76,11 @@ export interface BrokerOptions {
   /** Clock seam for tests. */
   now?: () => number;
   /**
+   * 'fake': the broker's time is real time plus what `broker.clock.advance(ms)` adds, for retention,
+   * group sessions and transaction timeouts (see BrokerClock). Default 'real'.
+   */
+  clock?: 'real' | 'fake';
+  /**
    * Speak as that Kafka release: advertise and serve exactly its ApiVersions ranges, as far as kts
    * implements them (the config key kts.as.kafka; `kts server-start --as-kafka 4.0`). Default: Kafka
    * 4.4's versions plus the older ones kts also serves.
@@ -97,6 +103,8 @@ export interface BrokerHandle {
   readonly listeners: readonly { name: string; securityProtocol: SecurityProtocol; host: string; port: number; bootstrap: string }[];
   /** Fault injection: rules that answer matching requests with an error, delay them, drop the connection or hold them. */
   readonly faults: Faults;
+  /** With `clock: 'fake'`: moves the broker's time forward (undefined otherwise). */
+  readonly clock?: BrokerClock;
   /** The port of the Prometheus metrics endpoint (kts.metrics.port), when it is on. */
   readonly metricsPort?: number;
   /** The requests served so far, oldest first (empty unless recording: see BrokerOptions.recordRequests). */
@@ -141,7 +149,9 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   // are only warned about, in Kafka's words (AbstractConfig.logUnused).
   const unknownKeys = config.validate();
   if (unknownKeys.length > 0) log.warn(`These configurations '[${unknownKeys.join(', ')}]' were supplied but are not used yet.`);
-  const now = opts.now ?? Date.now;
+  if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'fake') throw new TypeError(`clock is 'real' or 'fake', not ${String(opts.clock)}`);
+  const fakeClock = opts.clock === 'fake' ? new FakeClock() : undefined;
+  const now = fakeClock?.now ?? opts.now ?? Date.now;
   const nodeId = config.nodeId;
 
   // Start-up order: lock every log dir, bind the listener, check meta.properties, and only then
@@ -244,7 +254,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       authorizer = new Authorizer(config, store);
       await authorizer.reload();
     }
-    groups = await GroupCoordinator.start({ logs, topics, config, now, log: log.child('group'), nodeId, replication: () => replication });
+    groups = await GroupCoordinator.start({ logs, topics, config, now, scheduler: fakeClock, log: log.child('group'), nodeId, replication: () => replication });
     const openedLogs = logs;
     const markerBroker = { nodeId, logs, topics, now, groups, get replication() { return replication; } };
     remoteMarkers = new RemoteMarkers(markerBroker);
@@ -390,6 +400,8 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       .finally(() => (maintenanceRunning = false));
   }, maintenanceMs);
   maintenance.unref();
+  fakeClock?.onAdvance(() => logs.runMaintenance());
+  fakeClock?.onAdvance(async () => txnCoordinator?.abortTimedOutTransactions());
   logs.startScrub(config.getNumber('kts.log.scrub.bytes.per.sec'));
   // The log cleaner (cleanup.policy=compact), with Kafka's defaults for the keys left unset.
   if ((config.get('log.cleaner.enable') ?? 'true').trim().toLowerCase() !== 'false') {
@@ -426,6 +438,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       await metricsServer?.close();
       // Held and delayed requests end now: their connections close below.
       faults.close();
+      fakeClock?.close();
       for (const server of servers) server.close();
       for (const connection of connections) connection.close();
       // Marker requests in flight to other brokers fail at once; what was prepared completes after the next start.
@@ -473,6 +486,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     clusterId: topics.clusterId,
     nodeId,
     faults,
+    clock: fakeClock,
     metricsPort: metricsServer?.port,
     requests: () => recording?.list() ?? [],
     clearRequests: () => recording?.clear(),
