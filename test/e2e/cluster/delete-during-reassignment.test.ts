@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RawClient } from '../../helpers/raw-client.js';
 import { waitFor } from '../../helpers/zookeeper.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { IDS, ThreeBrokers } from './three-brokers.js';
@@ -15,22 +14,11 @@ import { IDS, ThreeBrokers } from './three-brokers.js';
 // The paused broker must stay registered through the held phase: sessions of 20 s (ticks of 1 s).
 const cluster = new ThreeBrokers({ 'zookeeper.session.timeout.ms': '20000', 'auto.leader.rebalance.enable': 'false' }, { tickTime: 1000 });
 const TOPIC = 'doomed';
-let paused: number | undefined;
 
 beforeAll(() => cluster.start(), 120_000);
-afterAll(async () => {
-  if (paused !== undefined) cluster.brokers.get(paused)?.process.kill('SIGCONT');
-  await cluster.stop();
-}, 120_000);
+afterAll(() => cluster.stop(), 120_000);
 
-async function request(id: number, apiKey: number, version: number, body: any): Promise<any> {
-  const c = await RawClient.connect(cluster.brokers.get(id)!.port);
-  try {
-    return await c.request(apiKey, version, body);
-  } finally {
-    c.close();
-  }
-}
+const request = (id: number, apiKey: number, version: number, body: any) => cluster.request(id, apiKey, version, body);
 
 const reassign = (via: number, replicas: number[] | null) =>
   request(via, 45, 0, { timeoutMs: 30_000, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, replicas }] }] }).then((b) => b.responses[0].partitions[0]);
@@ -43,8 +31,7 @@ it('a deletion waits for the reassignment in progress, which cannot be changed m
   await cluster.createTopic(TOPIC, 1, {}, [[kept, removed]]);
   await cluster.produceOk(kept, TOPIC, 0, 'before the move');
 
-  cluster.brokers.get(target)!.process.kill('SIGSTOP');
-  paused = target;
+  cluster.pause(target);
   expect(await reassign(controller, [kept, target])).toMatchObject({ errorCode: 0 });
   await waitFor('the move in the topic znode', async () => {
     const doc = JSON.parse((await cluster.nodeText(`/brokers/topics/${TOPIC}`)) ?? '{}');
@@ -62,8 +49,7 @@ it('a deletion waits for the reassignment in progress, which cannot be changed m
   expect(await reassign(controller, [kept, removed])).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
 
   // The new replica catches up, the move completes, then the topic goes, from every broker.
-  cluster.brokers.get(target)!.process.kill('SIGCONT');
-  paused = undefined;
+  cluster.resume(target);
   // The controller removes the topic's znodes, then the deletion request's.
   await waitFor('the topic deleted', async () =>
     (!(await cluster.exists(`/brokers/topics/${TOPIC}`)) && !(await cluster.exists(`/admin/delete_topics/${TOPIC}`)) ? true : null), 60_000);

@@ -7,7 +7,6 @@
 // Three real brokers; the partition's follower is paused (SIGSTOP, still in the ISR) and the test
 // sends that follower's fetches itself, so the high watermark moves only by the fetches sent here.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RawClient } from '../../helpers/raw-client.js';
 import { waitFor } from '../../helpers/zookeeper.js';
 import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
@@ -21,22 +20,11 @@ const cluster = new ThreeBrokers(
 );
 const TOPIC = 'fenced';
 let leader: number;
-let paused: number | undefined;
 
 beforeAll(() => cluster.start(), 120_000);
-afterAll(async () => {
-  if (paused !== undefined) cluster.brokers.get(paused)?.process.kill('SIGCONT');
-  await cluster.stop();
-}, 120_000);
+afterAll(() => cluster.stop(), 120_000);
 
-async function request(id: number, apiKey: number, version: number, body: any): Promise<any> {
-  const c = await RawClient.connect(cluster.brokers.get(id)!.port);
-  try {
-    return await c.request(apiKey, version, body);
-  } finally {
-    c.close();
-  }
-}
+const request = (id: number, apiKey: number, version: number, body: any) => cluster.request(id, apiKey, version, body);
 
 /** A Fetch v12 of the partition, as replica `replicaId` (-1: a consumer); the partition's answer. */
 async function fetch(replicaId: number, fetchOffset: number, currentLeaderEpoch: number, lastFetchedEpoch = -1): Promise<any> {
@@ -64,8 +52,7 @@ it("a follower fetch in another leadership or past the log end does not move the
   await cluster.produceOk(leader, TOPIC, 0, 'both');
   await waitFor('high watermark 1', async () => ((await highWatermark()) === 1 ? true : null), 30_000);
 
-  cluster.brokers.get(follower)!.process.kill('SIGSTOP');
-  paused = follower;
+  cluster.pause(follower);
   // acks=1: on the leader only; the high watermark waits for the paused follower (in the ISR).
   const produced = await request(leader, 0, 8, {
     transactionalId: null, acks: 1, timeoutMs: 30_000,

@@ -23,6 +23,8 @@ export class ThreeBrokers {
   private readonly dataDirs = new Map<number, string>();
   private readonly ports = new Map<number, number>();
   private zk: ZooKeeperClient | undefined;
+  /** Brokers held with SIGSTOP: stop() lets them go on first, or they could not exit. */
+  private readonly paused = new Set<number>();
 
   /**
    * `tickTime` of the coordinator: it caps sessions at 20 ticks, so a test that pauses brokers
@@ -65,7 +67,29 @@ export class ThreeBrokers {
     return IDS.filter((id) => this.isUp(id)).map((id) => this.brokers.get(id)!.bootstrap).join(',');
   }
 
+  /** Holds a broker with SIGSTOP: it stays registered (its session lives as long as it is short of the timeout). */
+  pause(id: number): void {
+    this.brokers.get(id)!.process.kill('SIGSTOP');
+    this.paused.add(id);
+  }
+
+  resume(id: number): void {
+    this.brokers.get(id)?.process.kill('SIGCONT');
+    this.paused.delete(id);
+  }
+
+  /** One raw request to a broker, on a connection of its own. */
+  async request(id: number, apiKey: number, version: number, body: any): Promise<any> {
+    const c = await RawClient.connect(this.brokers.get(id)!.port);
+    try {
+      return await c.request(apiKey, version, body);
+    } finally {
+      c.close();
+    }
+  }
+
   async stop(): Promise<void> {
+    for (const id of [...this.paused]) this.resume(id);
     await this.zk?.close();
     for (const b of this.brokers.values()) await b.stop();
     await this.coordinator?.stop();
