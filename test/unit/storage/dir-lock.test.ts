@@ -46,7 +46,8 @@ function contender(dir: string, goAt = 0): { child: ChildProcess; said: Promise<
       out += d;
       if (out.includes('\n')) res(out.trim());
     });
-    child.once('exit', () => res(out.trim()));
+    // 'close', not 'exit': a refused contender prints and exits, and its exit can be seen before its last output.
+    child.once('close', () => res(out.trim()));
   });
   return { child, said };
 }
