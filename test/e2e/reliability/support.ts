@@ -201,7 +201,8 @@ export async function startRefused(dataDir: string): Promise<{ code: number | nu
   child.stdout.on('data', seen);
   child.stderr.on('data', seen);
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+  // 'close', not 'exit': the refusal is its last output, and an exit can be seen before it is read.
+  const code = await new Promise<number | null>((res) => child.once('close', (c) => res(c)));
   clearTimeout(timer);
   return { code, output };
 }
