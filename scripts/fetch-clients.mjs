@@ -73,17 +73,26 @@ export function prepareGo() {
   return { franz: join(dir, 'franz'), sarama: join(dir, 'sarama') };
 }
 
+/** The directory holding the class compiled from one Java source against the given kafka-clients lib dir. */
+function compileJava(source, className, prefix, lib) {
+  const dir = join(CACHE, `${prefix}-${hashOf([source], lib)}`);
+  return cached(dir, `${className}.class`, (staging) => run('javac', ['-nowarn', '-d', staging, '-cp', `${lib}/*`, source]));
+}
+
 /** The directory holding MatrixDriver.class, compiled against the given kafka-clients lib dir. */
 export function prepareJava(lib) {
-  const source = join(DRIVERS, 'java/MatrixDriver.java');
-  const dir = join(CACHE, `java-driver-${hashOf([source], lib)}`);
-  return cached(dir, 'MatrixDriver.class', (staging) => run('javac', ['-nowarn', '-d', staging, '-cp', `${lib}/*`, source]));
+  return compileJava(join(DRIVERS, 'java/MatrixDriver.java'), 'MatrixDriver', 'java-driver', lib);
+}
+
+/** The directory holding JavaRoundtrip.class (test/e2e/security: the Java client over TLS and SASL). */
+export function prepareJavaSecurity(lib) {
+  return compileJava(join(ROOT, 'test/e2e/security/JavaRoundtrip.java'), 'JavaRoundtrip', 'java-security', lib);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let failed = false;
   const lib = join(CACHE, 'kafka-4.4.0/lib');
-  for (const [name, prepare] of [['python', preparePython], ['go', prepareGo], ['java', () => prepareJava(lib)]]) {
+  for (const [name, prepare] of [['python', preparePython], ['go', prepareGo], ['java', () => prepareJava(lib)], ['java-security', () => prepareJavaSecurity(lib)]]) {
     const started = Date.now();
     try {
       const where = prepare();

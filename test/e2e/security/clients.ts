@@ -1,5 +1,6 @@
 // Third-party clients over a secured listener, each told the same thing in its own terms: kcat and
-// confluent-kafka-python (librdkafka), kafkajs and @platformatic/kafka (Node). `roundtrip` produces
+// confluent-kafka-python (librdkafka), kafkajs and @platformatic/kafka (Node), and Kafka 4.4's Java
+// client (JavaRoundtrip.java, PEM key and trust stores as Kafka 2.7+ reads them). `roundtrip` produces
 // the values and reads them back from the start of the topic; it rejects with the client's own
 // error when the connection or authentication fails.
 import { readFileSync } from 'node:fs';
@@ -8,8 +9,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Consumer, MessagesStreamModes, Producer } from '@platformatic/kafka';
 import { run } from '../../helpers/kcat.js';
 import { kcatPath } from '../../helpers/tools.js';
+import { KAFKA_4, kafkaLib } from '../../helpers/real-kafka.js';
 // @ts-expect-error a plain ES module script without types
-import { preparePython } from '../../../scripts/fetch-clients.mjs';
+import { prepareJavaSecurity, preparePython } from '../../../scripts/fetch-clients.mjs';
 
 export interface TlsFiles {
   ca: string;
@@ -27,7 +29,7 @@ export interface Security {
   sasl?: Sasl;
 }
 
-export type ClientName = 'kcat' | 'confluent-kafka-python' | 'kafkajs' | 'platformatic';
+export type ClientName = 'kcat' | 'confluent-kafka-python' | 'kafkajs' | 'platformatic' | 'java';
 
 export function protocolOf(s: Security): string {
   return s.sasl ? (s.tls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : s.tls ? 'SSL' : 'PLAINTEXT';
@@ -52,6 +54,28 @@ export function librdkafkaConf(s: Security): Record<string, string> {
     }
   }
   return conf;
+}
+
+/** The Java client's properties, and the OAUTHBEARER token it must send as is (if any). */
+export function javaConf(s: Security): { conf: Record<string, string>; token?: string } {
+  const conf: Record<string, string> = { 'security.protocol': protocolOf(s) };
+  if (s.tls) {
+    Object.assign(conf, { 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': s.tls.ca });
+    // Kafka's PEM keystore is one file with the PKCS#8 key and the chain (kts certs writes them so).
+    if (s.tls.cert) Object.assign(conf, { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': s.tls.cert });
+  }
+  if (!s.sasl) return { conf };
+  conf['sasl.mechanism'] = s.sasl.mechanism;
+  if (s.sasl.mechanism === 'OAUTHBEARER') {
+    conf['sasl.jaas.config'] = `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="${s.sasl.principal}";`;
+    // The client's own unsecured login makes a fresh token for the principal; an expired one can only
+    // be sent through a login callback handler (JavaRoundtrip.GivenToken).
+    const claims = JSON.parse(Buffer.from(s.sasl.token.split('.')[1], 'base64url').toString('utf8')) as { exp: number };
+    return claims.exp * 1000 > Date.now() ? { conf } : { conf, token: s.sasl.token };
+  }
+  const module = s.sasl.mechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
+  conf['sasl.jaas.config'] = `${module} required username="${s.sasl.username}" password="${s.sasl.password}";`;
+  return { conf };
 }
 
 function nodeTls(s: Security) {
@@ -85,6 +109,23 @@ async function viaConfluent(bootstrap: string, topic: string, values: string[], 
     throw new Error(`confluent-kafka-python exited ${result.code}: ${result.stdout}${result.stderr}`);
   }
   if (parsed.error !== undefined) throw new Error(`confluent-kafka-python: ${parsed.error}`);
+  return parsed.consumed!;
+}
+
+async function viaJava(bootstrap: string, topic: string, values: string[], s: Security): Promise<string[]> {
+  const lib = kafkaLib(KAFKA_4);
+  if (!lib) throw new Error('Kafka 4.4 jars are missing (node scripts/fetch-kafka.mjs)');
+  const classes = prepareJavaSecurity(lib);
+  const spec = JSON.stringify({ bootstrap, topic, values, ...javaConf(s) });
+  const result = await run('java', ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-cp', `${classes}:${lib}/*`, 'JavaRoundtrip', spec], { timeoutMs: 90_000 });
+  const last = result.stdout.trim().split('\n').pop() ?? '';
+  let parsed: { consumed?: string[]; error?: string };
+  try {
+    parsed = JSON.parse(last);
+  } catch {
+    throw new Error(`the Java client exited ${result.code}: ${result.stdout}${result.stderr}`.slice(0, 4000));
+  }
+  if (parsed.error !== undefined) throw new Error(`the Java client: ${parsed.error}`);
   return parsed.consumed!;
 }
 
@@ -163,7 +204,9 @@ export function roundtrip(client: ClientName, bootstrap: string, topic: string, 
       return viaKafkajs(bootstrap, topic, values, s);
     case 'platformatic':
       return viaPlatformatic(bootstrap, topic, values, s);
+    case 'java':
+      return viaJava(bootstrap, topic, values, s);
   }
 }
 
-export const CLIENTS: ClientName[] = ['kcat', 'confluent-kafka-python', 'kafkajs', 'platformatic'];
+export const CLIENTS: ClientName[] = ['kcat', 'confluent-kafka-python', 'kafkajs', 'platformatic', 'java'];

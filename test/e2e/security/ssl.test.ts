@@ -1,4 +1,4 @@
-// SSL listeners (issue 16 must-show 1 and 2 for TLS): four third-party clients produce and consume
+// SSL listeners (issue 16 must-show 1 and 2 for TLS): five third-party clients (the Java client among them) produce and consume
 // over TLS with client certificates; a certificate from another CA, or none where one is required,
 // ends in a TLS alert and not one byte of topic data; the principal is the certificate's subject.
 import { connect as tlsConnect } from 'node:tls';
