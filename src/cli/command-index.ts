@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'consumer-groups', describe: 'List, describe, delete consumer groups and reset their offsets', scripts: ['kafka-consumer-groups'] },
   { name: 'cluster', describe: 'Show the cluster: id, controller, brokers, topic and partition counts, partitions in trouble', scripts: [] },
   { name: 'certs', describe: 'Make a development CA and broker/client certificates (PEM) for TLS listeners', scripts: [] },
+  { name: 'migrate', describe: 'Copy topics, records and consumer group offsets from one cluster into another', scripts: [] },
   { name: 'console', describe: 'Serve a web console for the cluster (topics, messages, groups and lag) on loopback', scripts: [] },
   { name: 'server-start', describe: 'Start a Kafka broker from a server.properties file', scripts: ['kafka-server-start'] },
   { name: 'zookeeper-server-start', describe: 'Start a ZooKeeper-protocol coordinator from a zookeeper.properties file', scripts: ['zookeeper-server-start'] },

@@ -45,6 +45,8 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.WriteTxnMarkers]: [0, 1],
   // Brokers' own form (KIP-890): a partition leader asking a transaction coordinator.
   [API.AddPartitionsToTxn]: [4, 5],
+  // An idempotent producer's id (kts migrate: no transactional id).
+  [API.InitProducerId]: [0, 4],
 };
 
 const names = new Map<number, string>(Object.entries(API).map(([name, key]) => [key as number, name]));
