@@ -249,6 +249,8 @@ export interface RealKafkaOptions {
   props?: Record<string, string | number>;
   /** How long to wait for the broker to answer Metadata naming itself. */
   timeoutMs?: number;
+  /** More client listeners (KRaft only), e.g. `{ name: 'SASL_PLAINTEXT', port }`: the name is the protocol. */
+  extraListeners?: { name: string; port: number }[];
 }
 
 /**
@@ -378,6 +380,11 @@ async function startOnce(version: KafkaVersion, opts: RealKafkaOptions): Promise
   } else {
     const controllerPort = await freePort();
     Object.assign(props, kraftProps(nodeId, port, controllerPort, `${nodeId}@127.0.0.1:${controllerPort}`));
+    for (const { name, port: extra } of opts.extraListeners ?? []) {
+      props.listeners += `,${name}://127.0.0.1:${extra}`;
+      props['advertised.listeners'] += `,${name}://127.0.0.1:${extra}`;
+      props['listener.security.protocol.map'] += `,${name}:${name}`;
+    }
   }
   Object.assign(props, opts.props);
   const config = writeServerProperties(dir, props);

@@ -11,7 +11,12 @@ export default defineHandler({
   maxVersion: 1,
   handle(request, ctx) {
     const sasl = ctx.connection.sasl;
-    if (!sasl || sasl.state !== 'handshake') return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] };
+    if (!sasl || sasl.state !== 'handshake') {
+      // A second handshake in the middle of an exchange ends it (Kafka's authenticator fails the
+      // connection); after authentication Kafka's request handler answers and the connection stays.
+      if (sasl && !sasl.complete) ctx.connection.closeAfterResponse?.('SaslHandshake during a SASL exchange');
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] };
+    }
     const mechanism: string = request.mechanism ?? '';
     if (!sasl.handshake(mechanism)) {
       ctx.connection.closeAfterResponse?.(`unsupported SASL mechanism ${mechanism}`);

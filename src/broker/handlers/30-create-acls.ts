@@ -1,11 +1,12 @@
 // CreateAcls v0-v3: stores each ACL (one already stored is no error). As KafkaApis: Alter on the
 // cluster, SECURITY_DISABLED without an authorizer, INVALID_REQUEST for a binding Kafka refuses
-// (UNKNOWN/ANY parts, an empty name, a cluster not named kafka-cluster, a principal without a type).
+// (UNKNOWN parts, an empty name, a cluster not named kafka-cluster, a principal without a type), and
+// UNKNOWN_SERVER_ERROR for every creation when one has ANY (or MATCH) parts, as Kafka 4.4 answers.
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { clusterAuthorized, Op } from '../auth/check.js';
 import type { AclBinding } from '../auth/acl.js';
-import { CLUSTER_DENIED, NO_AUTHORIZER, invalidBinding } from './acl-requests.js';
+import { CLUSTER_DENIED, NO_AUTHORIZER, invalidBinding, unbuildableBinding } from './acl-requests.js';
 import { errorCodeOf } from './common.js';
 
 export default defineHandler({
@@ -14,7 +15,7 @@ export default defineHandler({
   maxVersion: 3,
   async handle(request, ctx) {
     const creations: any[] = request.creations;
-    const all = (errorCode: number, errorMessage: string) => ({ results: creations.map(() => ({ errorCode, errorMessage })) });
+    const all = (errorCode: number, errorMessage: string | null) => ({ results: creations.map(() => ({ errorCode, errorMessage })) });
     if (!clusterAuthorized(ctx, Op.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, CLUSTER_DENIED);
     const authorizer = ctx.broker.authorizer;
     if (!authorizer) return all(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER);
@@ -27,9 +28,10 @@ export default defineHandler({
       operation: c.operation,
       permissionType: c.permissionType,
     }));
+    if (bindings.some(unbuildableBinding)) return all(ErrorCode.UNKNOWN_SERVER_ERROR, null);
     const results: { errorCode: number; errorMessage: string | null }[] = bindings.map((b) => {
       const invalid = invalidBinding(b);
-      return invalid ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: invalid } : { errorCode: 0, errorMessage: null };
+      return invalid ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: invalid } : { errorCode: 0, errorMessage: '' };
     });
     const valid = bindings.filter((_, i) => results[i].errorCode === 0);
     try {

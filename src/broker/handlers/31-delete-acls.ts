@@ -1,11 +1,12 @@
 // DeleteAcls v0-v3: removes every stored ACL each filter matches and answers them per filter. As
-// KafkaApis: Alter on the cluster, SECURITY_DISABLED without an authorizer, INVALID_REQUEST for a
-// filter with UNKNOWN parts (the other filters still act).
+// KafkaApis: Alter on the cluster, SECURITY_DISABLED without an authorizer; a filter with UNKNOWN (0)
+// parts closes the connection (Kafka refuses it as it parses the request), one with codes Kafka does
+// not know is INVALID_REQUEST (the other filters still act).
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { clusterAuthorized, Op } from '../auth/check.js';
 import type { AclBindingFilter } from '../auth/acl.js';
-import { CLUSTER_DENIED, NO_AUTHORIZER, filterOf, invalidFilter } from './acl-requests.js';
+import { CLUSTER_DENIED, NO_AUTHORIZER, filterOf, invalidFilter, refuseUnknownFilter } from './acl-requests.js';
 import { errorCodeOf } from './common.js';
 
 export default defineHandler({
@@ -14,6 +15,7 @@ export default defineHandler({
   maxVersion: 3,
   async handle(request, ctx) {
     const filters: AclBindingFilter[] = request.filters.map(filterOf);
+    for (const f of filters) refuseUnknownFilter(f, 'DeleteAcls');
     const all = (errorCode: number, errorMessage: string) => ({ filterResults: filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })) });
     if (!clusterAuthorized(ctx, Op.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, CLUSTER_DENIED);
     const authorizer = ctx.broker.authorizer;

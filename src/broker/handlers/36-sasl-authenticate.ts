@@ -1,8 +1,9 @@
 // SaslAuthenticate v0-v2 (KIP-152): one step of the mechanism chosen by SaslHandshake. A refused
 // exchange is answered SASL_AUTHENTICATION_FAILED with the reason and the connection is closed once
-// that answer is out. No re-authentication (KIP-368): sessionLifetimeMs is 0, as Kafka's default
+// that answer is out; before SaslHandshake the connection is closed without an answer, as Kafka's.
+// No re-authentication (KIP-368): sessionLifetimeMs is 0, as Kafka's default
 // connections.max.reauth.ms=0 answers.
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import { principalToString } from '../security/principal.js';
 import { SaslAuthenticationError } from '../security/sasl/mechanism.js';
 import { defineHandler } from '../api-handler.js';
@@ -13,6 +14,8 @@ export default defineHandler({
   maxVersion: 2,
   async handle(request, ctx) {
     const sasl = ctx.connection.sasl;
+    // Before SaslHandshake Kafka's authenticator takes it for an unexpected request: closed, unanswered.
+    if (sasl?.state === 'handshake') throw new ProtocolError('Unexpected Kafka request of type SaslAuthenticate during SASL handshake');
     if (!sasl || sasl.state !== 'authenticate') {
       const message = sasl?.complete || !sasl ? 'SaslAuthenticate request received after successful authentication' : 'Unexpected SaslAuthenticate request before SaslHandshake';
       if (sasl && !sasl.complete) ctx.connection.closeAfterResponse?.(message);
@@ -23,10 +26,10 @@ export default defineHandler({
       if (outcome.authorizationId !== undefined) {
         ctx.broker.log.debug(`Connection ${ctx.connection.remoteAddress} on ${ctx.connection.listenerName} authenticated with ${sasl.mechanism} as ${principalToString(ctx.connection.principal)}`);
       }
-      return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: outcome.authBytes, sessionLifetimeMs: 0 };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes: outcome.authBytes, sessionLifetimeMs: 0 };
     } catch (err) {
       if (!(err instanceof SaslAuthenticationError)) throw err;
-      ctx.broker.log.info(`Failed authentication with ${ctx.connection.remoteAddress} on ${ctx.connection.listenerName} (${sasl.mechanism}: ${err.message})`);
+      ctx.broker.log.info(`Failed authentication with ${ctx.connection.remoteAddress} on ${ctx.connection.listenerName} (${sasl.mechanism}: ${err.reason})`);
       ctx.connection.closeAfterResponse?.(`SASL authentication failed (${sasl.mechanism})`);
       return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: err.message, authBytes: Buffer.alloc(0) };
     }

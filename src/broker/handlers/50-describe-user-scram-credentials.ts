@@ -20,18 +20,18 @@ export default defineHandler({
     const found: Map<string, UserCredentials> = store ? await store.describe(named === null ? null : [...new Set(named)]) : new Map();
     const credentialInfos = (user: string) => [...found.get(user)!].map(([m, c]) => ({ mechanism: SCRAM_TYPE[m], iterations: c.iterations }));
     if (named === null) {
-      return { errorCode: 0, errorMessage: null, results: [...found.keys()].sort().map((user) => ({ user, errorCode: 0, errorMessage: null, credentialInfos: credentialInfos(user) })) };
+      return { errorCode: 0, errorMessage: '', results: [...found.keys()].sort().map((user) => ({ user, errorCode: 0, errorMessage: '', credentialInfos: credentialInfos(user) })) };
     }
     const counts = new Map<string, number>();
     for (const n of named) counts.set(n, (counts.get(n) ?? 0) + 1);
     return {
       errorCode: 0,
-      errorMessage: null,
+      errorMessage: '',
       results: [...counts.keys()].map((user) =>
         counts.get(user)! > 1
-          ? { user, errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request', credentialInfos: [] }
+          ? { user, errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: `Cannot describe SCRAM credentials for the same user twice in a single request: ${user}`, credentialInfos: [] }
           : found.has(user)
-            ? { user, errorCode: 0, errorMessage: null, credentialInfos: credentialInfos(user) }
+            ? { user, errorCode: 0, errorMessage: '', credentialInfos: credentialInfos(user) }
             : { user, errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: `Attempt to describe a user credential that does not exist: ${user}`, credentialInfos: [] },
       ),
     };

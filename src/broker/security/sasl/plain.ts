@@ -2,7 +2,7 @@
 // checked against the JAAS user_<name>="<password>" options of the listener. An authzid, when given,
 // must be the user itself.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { authenticationFailed, SaslAuthenticationError, type SaslServerMechanism, type SaslStep } from './mechanism.js';
+import { SaslAuthenticationError, type SaslServerMechanism, type SaslStep } from './mechanism.js';
 
 /** Compares through digests, so neither length nor content leaks through timing. */
 function sameSecret(a: string, b: string): boolean {
@@ -20,14 +20,15 @@ export class PlainServer implements SaslServerMechanism {
     if (this.done) throw new SaslAuthenticationError('PLAIN takes one message');
     this.done = true;
     const parts = token.toString('utf8').split('\u0000');
-    if (parts.length !== 3) throw new SaslAuthenticationError('Invalid SASL/PLAIN response: expected 3 tokens');
+    // Kafka's PlainSaslServer reads at most four tokens, so it never counts more.
+    if (parts.length !== 3) throw new SaslAuthenticationError(`Invalid SASL/PLAIN response: expected 3 tokens, got ${Math.min(parts.length, 4)}`);
     const [authzid, username, password] = parts;
     if (!username) throw new SaslAuthenticationError('Authentication failed: username not specified');
     if (!password) throw new SaslAuthenticationError('Authentication failed: password not specified');
     const expected = this.users.get(username);
     // A missing user is compared too, against a value it cannot match, to keep the timing alike.
     const ok = sameSecret(password, expected ?? `\u0000${password}`) && expected !== undefined;
-    if (!ok) throw authenticationFailed('PLAIN');
+    if (!ok) throw new SaslAuthenticationError('Authentication failed: Invalid username or password', expected === undefined ? `unknown user ${username}` : `wrong password for ${username}`);
     if (authzid && authzid !== username) throw new SaslAuthenticationError('Authentication failed: Client requested an authorization id that is different from username');
     return { challenge: Buffer.alloc(0), authorizationId: username };
   }

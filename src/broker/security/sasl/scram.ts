@@ -57,10 +57,11 @@ export function parseCredential(text: string): ScramCredential | undefined {
 export const decodeSaslName = (s: string) => s.replace(/=2C/g, ',').replace(/=3D/g, '=');
 export const encodeSaslName = (s: string) => s.replace(/=/g, '=3D').replace(/,/g, '=2C');
 
-function attributes(message: string): Map<string, string> {
+/** The `k=v` attributes of a SCRAM message; null when it is malformed. */
+function attributes(message: string): Map<string, string> | null {
   const out = new Map<string, string>();
   for (const part of message.split(',')) {
-    if (part.length < 2 || part[1] !== '=') throw new SaslAuthenticationError('Invalid SCRAM message');
+    if (part.length < 2 || part[1] !== '=') return null;
     out.set(part[0], part.slice(2));
   }
   return out;
@@ -89,23 +90,31 @@ export class ScramServer implements SaslServerMechanism {
     throw new SaslAuthenticationError('SCRAM exchange already complete');
   }
 
+  /**
+   * Kafka's ScramSaslServer throws a plain SaslException for a malformed message, a wrong nonce or
+   * proof, or an unknown user, and its authenticator answers each with the one generic message.
+   */
+  private refuse(reason: string): SaslAuthenticationError {
+    return authenticationFailed(this.mechanism, reason);
+  }
+
   private async first(message: string): Promise<SaslStep> {
     // gs2-header: "n," (no channel binding) or "y,"; "p=" (binding required) is refused. Then [a=authzid],
     const m = /^([ny]),(a=[^,]*)?,(.*)$/s.exec(message);
-    if (!m) throw new SaslAuthenticationError('Invalid SCRAM client first message (channel binding is not supported)');
+    if (!m) throw this.refuse('Invalid SCRAM client first message (channel binding is not supported)');
     this.gs2Header = `${m[1]},${m[2] ?? ''},`;
     this.clientFirstBare = m[3];
     const attrs = attributes(m[3]);
-    const name = attrs.get('n');
-    const clientNonce = attrs.get('r');
-    if (!name || !clientNonce) throw new SaslAuthenticationError('Invalid SCRAM client first message');
+    const name = attrs?.get('n');
+    const clientNonce = attrs?.get('r');
+    if (!attrs || !name || !clientNonce) throw this.refuse('Invalid SCRAM client first message');
     // Kafka's delegation-token extension (tokenauth=true) is not served.
-    if (attrs.has('m') || attrs.get('tokenauth') === 'true') throw authenticationFailed(this.mechanism);
+    if (attrs.has('m') || attrs.get('tokenauth') === 'true') throw this.refuse('SCRAM extensions (delegation tokens) are not served');
     this.user = decodeSaslName(name);
     const authzid = m[2] ? decodeSaslName(m[2].slice(2)) : '';
     if (authzid && authzid !== this.user) throw new SaslAuthenticationError('Authentication failed: Client requested an authorization id that is different from username');
     this.credential = await this.lookup(this.mechanism, this.user);
-    if (!this.credential) throw authenticationFailed(this.mechanism);
+    if (!this.credential) throw this.refuse(`no ${this.mechanism} credential for ${this.user}`);
     this.nonce = clientNonce + randomBytes(18).toString('base64').replace(/[=,]/g, '');
     this.serverFirst = `r=${this.nonce},s=${this.credential.salt.toString('base64')},i=${this.credential.iterations}`;
     this.state = 'final';
@@ -115,20 +124,21 @@ export class ScramServer implements SaslServerMechanism {
   private final(message: string): SaslStep {
     this.state = 'done';
     const proofAt = message.lastIndexOf(',p=');
-    if (proofAt < 0) throw new SaslAuthenticationError('Invalid SCRAM client final message');
+    if (proofAt < 0) throw this.refuse('Invalid SCRAM client final message');
     const withoutProof = message.slice(0, proofAt);
     const attrs = attributes(message);
+    if (!attrs) throw this.refuse('Invalid SCRAM client final message');
     // As Kafka's ScramSaslServer: the nonce must end with ours (librdkafka sends its own nonce again in front).
-    if (!(attrs.get('r') ?? '').endsWith(this.nonce)) throw new SaslAuthenticationError('Invalid client nonce in the final client message.');
-    if (attrs.get('c') !== Buffer.from(this.gs2Header, 'utf8').toString('base64')) throw new SaslAuthenticationError('Invalid SCRAM client final message: channel binding mismatch');
+    if (!(attrs.get('r') ?? '').endsWith(this.nonce)) throw this.refuse('Invalid client nonce in the final client message.');
+    if (attrs.get('c') !== Buffer.from(this.gs2Header, 'utf8').toString('base64')) throw this.refuse('Invalid SCRAM client final message: channel binding mismatch');
     const proof = Buffer.from(attrs.get('p') ?? '', 'base64');
     const credential = this.credential!;
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
     const clientSignature = hmac(this.mechanism, credential.storedKey, authMessage);
-    if (proof.length !== clientSignature.length) throw authenticationFailed(this.mechanism);
+    if (proof.length !== clientSignature.length) throw this.refuse('Invalid client credentials');
     const clientKey = Buffer.alloc(proof.length);
     for (let i = 0; i < proof.length; i++) clientKey[i] = proof[i] ^ clientSignature[i];
-    if (!timingSafeEqual(hash(this.mechanism, clientKey), credential.storedKey)) throw authenticationFailed(this.mechanism);
+    if (!timingSafeEqual(hash(this.mechanism, clientKey), credential.storedKey)) throw this.refuse('Invalid client credentials');
     const serverSignature = hmac(this.mechanism, credential.serverKey, authMessage);
     return { challenge: Buffer.from(`v=${serverSignature.toString('base64')}`, 'utf8'), authorizationId: this.user };
   }
