@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { main: 'src/cli/main.ts', index: 'src/index.ts' },
+  entryPoints: { main: 'src/cli/main.ts', index: 'src/index.ts', streams: 'src/streams/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

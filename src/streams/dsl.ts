@@ -1,0 +1,428 @@
+// The Streams DSL (Kafka's StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream), built
+// on the Processor API: every operation adds named processors to one Topology. Names follow Kafka's
+// (KSTREAM-MAPVALUES-0000000002 ...) so a topology reads the same in describe(). Operations that
+// change the key mark the stream; a later grouping then goes through a repartition topic
+// (`<application.id>-<name>-repartition`), as Kafka does.
+import { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned } from './options.js';
+import { Stores, type KeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
+import { Serdes, type Serde } from './serdes.js';
+import { Topology, type TopicNameExtractor } from './topology.js';
+
+export type KeyValuePair<K, V> = { key: K; value: V } | [K, V];
+export const KeyValue = {
+  pair: <K, V>(key: K, value: V): { key: K; value: V } => ({ key, value }),
+};
+
+function unpair<K, V>(kv: KeyValuePair<K, V>): { key: K; value: V } {
+  return Array.isArray(kv) ? { key: kv[0], value: kv[1] } : kv;
+}
+
+/** A KTable's update: the new value and the one it replaced (null when there was none). */
+export interface Change<V> {
+  newValue: V | null;
+  oldValue: V | null;
+}
+
+/**
+ * Java has ValueMapper (value) and ValueMapperWithKey (key, value); TypeScript cannot tell two
+ * lambdas apart by their parameters' types, so one mapper takes the value and, second, the
+ * read-only key (as Array#map passes the index second).
+ */
+type ValueMapper<K, V, VR> = (value: V, key: K) => VR;
+function withKey<K, V, VR>(fn: ValueMapper<K, V, VR>): (key: K, value: V) => VR {
+  return (k, v) => fn(v, k);
+}
+
+/** A stateless processor from a per-record function that calls `emit` for each output. */
+function stateless<K, V>(fn: (r: StreamRecord<K, V>, emit: (r: StreamRecord<any, any>) => void) => void): ProcessorSupplier {
+  return () => {
+    let ctx!: ProcessorContext<any, any>;
+    const emit = (r: StreamRecord<any, any>) => ctx.forward(r);
+    return {
+      init: (c) => (ctx = c),
+      process: (r) => fn(r as StreamRecord<K, V>, emit),
+    } satisfies Processor<any, any, any, any>;
+  };
+}
+
+export class StreamsBuilder {
+  /** @internal */ readonly topology = new Topology();
+  private index = 0;
+
+  /** @internal Kafka's name: `<prefix><10-digit index>`, the index shared by every generated name. */
+  newName(prefix: string): string {
+    return `${prefix}${String(this.index++).padStart(10, '0')}`;
+  }
+
+  stream<K = string, V = string>(topics: string | string[], consumed?: Consumed<K, V>): KStream<K, V> {
+    const name = consumed?.name ?? this.newName('KSTREAM-SOURCE-');
+    const list = Array.isArray(topics) ? topics : [topics];
+    this.topology.addSource({ name, keySerde: consumed?.keySerde, valueSerde: consumed?.valueSerde }, ...list);
+    return new KStream<K, V>(this, name, consumed?.keySerde ?? null, consumed?.valueSerde ?? null, false);
+  }
+
+  /** A table over a topic: each record is an update of its key (null value deletes), kept in a store. */
+  table<K = string, V = string>(topic: string, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    const sourceName = consumed?.name ?? this.newName('KSTREAM-SOURCE-');
+    const keySerde = materialized?.keySerde ?? consumed?.keySerde ?? null;
+    const valueSerde = materialized?.valueSerde ?? consumed?.valueSerde ?? null;
+    const storeName = materialized?.storeName ?? `${topic}-STATE-STORE-${String(this.index++).padStart(10, '0')}`;
+    this.topology.addSource({ name: sourceName, keySerde: consumed?.keySerde, valueSerde: consumed?.valueSerde }, topic);
+    const tableName = this.newName('KTABLE-SOURCE-');
+    this.topology.addProcessor(
+      tableName,
+      () => {
+        let ctx!: ProcessorContext<K, Change<V>>;
+        let store!: KeyValueStore<K, V>;
+        return {
+          init(c) {
+            ctx = c;
+            store = c.getStateStore(storeName);
+          },
+          process(r: StreamRecord<K, V>) {
+            if (r.key === null || r.key === undefined) return;
+            const oldValue = store.get(r.key);
+            store.put(r.key, r.value);
+            ctx.forward({ ...r, value: { newValue: r.value ?? null, oldValue } });
+          },
+        };
+      },
+      sourceName,
+    );
+    this.addStore(storeName, keySerde, valueSerde, materialized, tableName);
+    return new KTable<K, V>(this, tableName, keySerde, valueSerde, storeName);
+  }
+
+  /** Adds a state store for Processor API processors (KStream#process). */
+  addStateStore(builder: ReturnType<typeof Stores.keyValueStoreBuilder>): this {
+    this.topology.addStateStore(builder);
+    return this;
+  }
+
+  /** @internal */
+  addStore(name: string, keySerde: Serde<any> | null, valueSerde: Serde<any> | null, materialized: Materialized<any, any> | undefined, processor: string): void {
+    const b = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), keySerde, valueSerde);
+    if (materialized && !materialized.loggingEnabled) b.withLoggingDisabled();
+    else if (materialized) b.withLoggingEnabled(materialized.logConfig);
+    this.topology.addStateStore(b, processor);
+  }
+
+  build(): Topology {
+    return this.topology;
+  }
+}
+
+export class KStream<K, V> {
+  /** @internal */
+  constructor(
+    readonly builder: StreamsBuilder,
+    /** @internal the node whose output this stream is */ readonly nodeName: string,
+    readonly keySerde: Serde<K> | null,
+    readonly valueSerde: Serde<V> | null,
+    /** @internal the key was changed: grouping needs a repartition */ readonly repartitionRequired: boolean,
+  ) {}
+
+  private add<K2, V2>(prefix: string, supplier: ProcessorSupplier, named: Named | undefined, keySerde: Serde<K2> | null, valueSerde: Serde<V2> | null, keyChanged: boolean): KStream<K2, V2> {
+    const name = named?.name ?? this.builder.newName(prefix);
+    this.builder.topology.addProcessor(name, supplier, this.nodeName);
+    return new KStream<K2, V2>(this.builder, name, keySerde, valueSerde, this.repartitionRequired || keyChanged);
+  }
+
+  filter(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> {
+    return this.add('KSTREAM-FILTER-', stateless<K, V>((r, emit) => predicate(r.key, r.value) && emit(r)), named, this.keySerde, this.valueSerde, false);
+  }
+
+  filterNot(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> {
+    return this.add('KSTREAM-FILTER-', stateless<K, V>((r, emit) => !predicate(r.key, r.value) && emit(r)), named, this.keySerde, this.valueSerde, false);
+  }
+
+  map<K2, V2>(mapper: (key: K, value: V) => KeyValuePair<K2, V2>, named?: Named): KStream<K2, V2> {
+    return this.add('KSTREAM-MAP-', stateless<K, V>((r, emit) => emit({ ...r, ...unpair(mapper(r.key, r.value)) })), named, null, null, true);
+  }
+
+  mapValues<V2>(mapper: ValueMapper<K, V, V2>, named?: Named): KStream<K, V2> {
+    const fn = withKey(mapper);
+    return this.add('KSTREAM-MAPVALUES-', stateless<K, V>((r, emit) => emit({ ...r, value: fn(r.key, r.value) })), named, this.keySerde, null, false);
+  }
+
+  flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValuePair<K2, V2>>, named?: Named): KStream<K2, V2> {
+    return this.add('KSTREAM-FLATMAP-', stateless<K, V>((r, emit) => {
+      for (const kv of mapper(r.key, r.value)) emit({ ...r, ...unpair(kv) });
+    }), named, null, null, true);
+  }
+
+  flatMapValues<V2>(mapper: ValueMapper<K, V, Iterable<V2>>, named?: Named): KStream<K, V2> {
+    const fn = withKey(mapper);
+    return this.add('KSTREAM-FLATMAPVALUES-', stateless<K, V>((r, emit) => {
+      for (const v of fn(r.key, r.value)) emit({ ...r, value: v });
+    }), named, this.keySerde, null, false);
+  }
+
+  selectKey<K2>(mapper: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
+    return this.add('KSTREAM-KEY-SELECT-', stateless<K, V>((r, emit) => emit({ ...r, key: mapper(r.key, r.value) })), named, null, this.valueSerde, true);
+  }
+
+  peek(action: (key: K, value: V) => void, named?: Named): KStream<K, V> {
+    return this.add('KSTREAM-PEEK-', stateless<K, V>((r, emit) => {
+      action(r.key, r.value);
+      emit(r);
+    }), named, this.keySerde, this.valueSerde, false);
+  }
+
+  foreach(action: (key: K, value: V) => void, named?: Named): void {
+    this.add('KSTREAM-FOREACH-', stateless<K, V>((r) => action(r.key, r.value)), named, null, null, false);
+  }
+
+  merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
+    const name = named?.name ?? this.builder.newName('KSTREAM-MERGE-');
+    this.builder.topology.addProcessor(name, stateless((r, emit) => emit(r)), this.nodeName, other.nodeName);
+    return new KStream<K, V>(this.builder, name, this.keySerde, this.valueSerde, this.repartitionRequired || other.repartitionRequired);
+  }
+
+  /** Kafka's split(): branches by predicate, each record to the first branch that matches. */
+  split(named?: Named): BranchedKStream<K, V> {
+    const name = named?.name ?? this.builder.newName('KSTREAM-BRANCH-');
+    return new BranchedKStream<K, V>(this, name, named?.name != null ? named.name : name);
+  }
+
+  /** The older branch(): one stream per predicate. */
+  branch(...predicates: ((key: K, value: V) => boolean)[]): KStream<K, V>[] {
+    const name = this.builder.newName('KSTREAM-BRANCH-');
+    const children = predicates.map(() => this.builder.newName('KSTREAM-BRANCHCHILD-'));
+    this.builder.topology.addProcessor(name, branchSupplier(predicates, children), this.nodeName);
+    return children.map((c) => {
+      this.builder.topology.addProcessor(c, stateless((r, emit) => emit(r)), name);
+      return new KStream<K, V>(this.builder, c, this.keySerde, this.valueSerde, this.repartitionRequired);
+    });
+  }
+
+  to(topic: string | TopicNameExtractor, produced?: Produced<K, V>): void {
+    const name = produced?.name ?? this.builder.newName('KSTREAM-SINK-');
+    this.builder.topology.addSink(
+      { name, keySerde: produced?.keySerde ?? this.keySerde, valueSerde: produced?.valueSerde ?? this.valueSerde, partitioner: produced?.partitioner ?? null },
+      topic,
+      this.nodeName,
+    );
+  }
+
+  /** Writes to a repartition topic the library creates and reads it back (Kafka's repartition()). */
+  repartition(repartitioned?: Repartitioned<K, V>): KStream<K, V> {
+    const base = repartitioned?.name ?? this.builder.newName('KSTREAM-REPARTITION-');
+    const keySerde = repartitioned?.keySerde ?? this.keySerde;
+    const valueSerde = repartitioned?.valueSerde ?? this.valueSerde;
+    const source = repartitionThrough(this.builder, this.nodeName, base, keySerde, valueSerde, repartitioned?.numberOfPartitions ?? null, repartitioned?.partitioner ?? null, false);
+    return new KStream<K, V>(this.builder, source, keySerde, valueSerde, false);
+  }
+
+  /** Runs a Processor API processor; `stores` are the names of stores added with addStateStore. */
+  process<K2 = K, V2 = V>(supplier: ProcessorSupplier<K, V, K2, V2>, ...stores: string[]): KStream<K2, V2> {
+    const name = this.builder.newName('KSTREAM-PROCESSOR-');
+    this.builder.topology.addProcessor(name, supplier, this.nodeName);
+    if (stores.length) this.builder.topology.connectProcessorAndStateStores(name, ...stores);
+    return new KStream<K2, V2>(this.builder, name, null, null, true);
+  }
+
+  groupByKey(grouped?: Grouped<K, V>): KGroupedStream<K, V> {
+    return new KGroupedStream<K, V>(this, grouped?.keySerde ?? this.keySerde, grouped?.valueSerde ?? this.valueSerde, grouped?.name ?? null, this.repartitionRequired);
+  }
+
+  groupBy<K2>(selector: (key: K, value: V) => K2, grouped?: Grouped<K2, V>): KGroupedStream<K2, V> {
+    const selected = this.selectKey(selector);
+    return new KGroupedStream<K2, V>(selected, grouped?.keySerde ?? null, grouped?.valueSerde ?? this.valueSerde, grouped?.name ?? null, true);
+  }
+}
+
+function branchSupplier(predicates: ((key: any, value: any) => boolean)[], children: string[]): ProcessorSupplier {
+  return () => {
+    let ctx!: ProcessorContext<any, any>;
+    return {
+      init: (c) => (ctx = c),
+      process(r) {
+        const i = predicates.findIndex((p) => p(r.key, r.value));
+        if (i >= 0) ctx.forward(r, children[i]);
+      },
+    };
+  };
+}
+
+/** Adds filter (null keys dropped) -> sink -> internal topic -> source; returns the source's name. */
+function repartitionThrough(
+  builder: StreamsBuilder,
+  parent: string,
+  base: string,
+  keySerde: Serde<any> | null,
+  valueSerde: Serde<any> | null,
+  partitions: number | null,
+  partitioner: Repartitioned['partitioner'],
+  dropNullKeys: boolean,
+): string {
+  const topic = `${base}-repartition`;
+  const t = builder.topology;
+  let last = parent;
+  if (dropNullKeys) {
+    last = `${base}-repartition-filter`;
+    t.addProcessor(last, stateless((r, emit) => r.key !== null && r.key !== undefined && emit(r)), parent);
+  }
+  t.addSink({ name: `${base}-repartition-sink`, keySerde, valueSerde, partitioner }, topic, last);
+  t.addInternalTopic(topic, partitions);
+  t.addSource({ name: `${base}-repartition-source`, keySerde, valueSerde }, topic);
+  return `${base}-repartition-source`;
+}
+
+export class BranchedKStream<K, V> {
+  private readonly predicates: ((key: K, value: V) => boolean)[] = [];
+  private readonly children: string[] = [];
+  private readonly result = new Map<string, KStream<K, V>>();
+
+  /** @internal */
+  constructor(
+    private readonly parent: KStream<K, V>,
+    private readonly name: string,
+    private readonly prefix: string,
+  ) {
+    parent.builder.topology.addProcessor(name, branchSupplier(this.predicates, this.children), parent.nodeName);
+  }
+
+  branch(predicate: (key: K, value: V) => boolean, branched?: Branched<K, V>): this {
+    this.addBranch(predicate, branched, String(this.children.length + 1));
+    return this;
+  }
+
+  defaultBranch(branched?: Branched<K, V>): Map<string, KStream<K, V>> {
+    this.addBranch(() => true, branched, '0');
+    return this.result;
+  }
+
+  noDefaultBranch(): Map<string, KStream<K, V>> {
+    return this.result;
+  }
+
+  private addBranch(predicate: (key: K, value: V) => boolean, branched: Branched<K, V> | undefined, index: string): void {
+    const childName = `${this.prefix}${branched?.name ?? index}`;
+    const b = this.parent.builder;
+    b.topology.addProcessor(childName, stateless((r, emit) => emit(r)), this.name);
+    this.predicates.push(predicate);
+    this.children.push(childName);
+    const stream = new KStream<K, V>(b, childName, this.parent.keySerde, this.parent.valueSerde, this.parent.repartitionRequired);
+    if (branched?.chain) {
+      const out = branched.chain(stream);
+      if (out) this.result.set(childName, out);
+    } else this.result.set(childName, stream);
+  }
+}
+
+export class KGroupedStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly stream: KStream<K, V>,
+    private readonly keySerde: Serde<K> | null,
+    private readonly valueSerde: Serde<V> | null,
+    private readonly repartitionName: string | null,
+    private readonly repartitionRequired: boolean,
+  ) {}
+
+  count(materialized?: Materialized<K, number> | Named): KTable<K, number> {
+    const m = materialized instanceof Materialized ? materialized : undefined;
+    return this.doAggregate<number>(
+      () => 0,
+      (_k, _v, agg) => agg + 1,
+      m?.valueSerde ? m : (m ?? Materialized.with<K, number>(null, null)).withValueSerde(Serdes.Long()),
+      'KSTREAM-AGGREGATE-',
+    );
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.doAggregate<V>(() => null as unknown as V, (_k, v, agg) => (agg === null ? v : reducer(agg, v)), materialized ?? Materialized.with(null, this.valueSerde), 'KSTREAM-REDUCE-');
+  }
+
+  aggregate<VA>(initializer: () => VA, aggregator: (key: K, value: V, aggregate: VA) => VA, materialized?: Materialized<K, VA>): KTable<K, VA> {
+    return this.doAggregate<VA>(initializer, aggregator, materialized, 'KSTREAM-AGGREGATE-');
+  }
+
+  private doAggregate<VA>(initializer: () => VA, aggregator: (key: K, value: V, aggregate: VA) => VA, materialized: Materialized<K, VA> | undefined, prefix: string): KTable<K, VA> {
+    const b = this.stream.builder;
+    const storeName = materialized?.storeName ?? b.newName(`${prefix}STATE-STORE-`);
+    let parent = this.stream.nodeName;
+    if (this.repartitionRequired) {
+      parent = repartitionThrough(b, parent, this.repartitionName ?? storeName, this.keySerde, this.valueSerde, null, null, true);
+    }
+    const name = b.newName(prefix);
+    b.topology.addProcessor(
+      name,
+      () => {
+        let ctx!: ProcessorContext<K, Change<VA>>;
+        let store!: KeyValueStore<K, VA>;
+        return {
+          init(c) {
+            ctx = c;
+            store = c.getStateStore(storeName);
+          },
+          process(r: StreamRecord<K, V>) {
+            // Kafka drops (and counts as skipped) records with a null key or value here.
+            if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return;
+            const oldValue = store.get(r.key);
+            const newValue = aggregator(r.key, r.value, oldValue ?? initializer());
+            store.put(r.key, newValue);
+            ctx.forward({ ...r, value: { newValue, oldValue } });
+          },
+        };
+      },
+      parent,
+    );
+    const keySerde = materialized?.keySerde ?? this.keySerde;
+    const valueSerde = materialized?.valueSerde ?? null;
+    b.addStore(storeName, keySerde, valueSerde, materialized, name);
+    return new KTable<K, VA>(b, name, keySerde, valueSerde, storeName);
+  }
+}
+
+export class KTable<K, V> {
+  /** @internal */
+  constructor(
+    private readonly builder: StreamsBuilder,
+    /** @internal */ readonly nodeName: string,
+    readonly keySerde: Serde<K> | null,
+    readonly valueSerde: Serde<V> | null,
+    /** The store a local query reads (KafkaStreams#store), null when not materialized. */
+    readonly queryableStoreName: string | null,
+  ) {}
+
+  toStream<K2 = K>(mapper?: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
+    const name = named?.name ?? this.builder.newName('KTABLE-TOSTREAM-');
+    this.builder.topology.addProcessor(
+      name,
+      stateless<K, Change<V>>((r, emit) => emit({ ...r, key: mapper ? mapper(r.key, r.value.newValue as V) : r.key, value: r.value.newValue })),
+      this.nodeName,
+    );
+    return new KStream<K2, V>(this.builder, name, mapper ? null : (this.keySerde as unknown as Serde<K2> | null), this.valueSerde, mapper !== undefined);
+  }
+
+  filter(predicate: (key: K, value: V) => boolean, named?: Named): KTable<K, V> {
+    return this.changes('KTABLE-FILTER-', named, this.valueSerde, (k, v) => (v !== null && predicate(k, v) ? v : null));
+  }
+
+  filterNot(predicate: (key: K, value: V) => boolean, named?: Named): KTable<K, V> {
+    return this.changes('KTABLE-FILTER-', named, this.valueSerde, (k, v) => (v !== null && !predicate(k, v) ? v : null));
+  }
+
+  mapValues<V2>(mapper: ValueMapper<K, V, V2>, named?: Named): KTable<K, V2> {
+    const fn = withKey(mapper);
+    return this.changes<V2>('KTABLE-MAPVALUES-', named, null, (k, v) => (v === null ? null : fn(k, v)));
+  }
+
+  /** A stateless table-to-table step: both sides of each change go through `fn`; no-op changes are dropped. */
+  private changes<V2>(prefix: string, named: Named | undefined, valueSerde: Serde<V2> | null, fn: (key: K, value: V | null) => V2 | null): KTable<K, V2> {
+    const name = named?.name ?? this.builder.newName(prefix);
+    this.builder.topology.addProcessor(
+      name,
+      stateless<K, Change<V>>((r, emit) => {
+        const newValue = fn(r.key, r.value.newValue);
+        const oldValue = fn(r.key, r.value.oldValue);
+        if (newValue === null && oldValue === null) return;
+        emit({ ...r, value: { newValue, oldValue } });
+      }),
+      this.nodeName,
+    );
+    return new KTable<K, V2>(this.builder, name, this.keySerde, valueSerde, null);
+  }
+}

@@ -1,0 +1,18 @@
+// kts-kafka/streams: Kafka Streams for TypeScript, with Kafka Streams' names.
+//
+//   import { StreamsBuilder, KafkaStreams, Serdes, Produced } from 'kts-kafka/streams';
+//   const builder = new StreamsBuilder();
+//   builder.stream('streams-plaintext-input')
+//     .flatMapValues((line) => line.toLowerCase().split(/\W+/))
+//     .groupBy((_key, word) => word)
+//     .count()
+//     .toStream()
+//     .to('streams-wordcount-output', Produced.with(Serdes.String(), Serdes.Long()));
+//   const streams = new KafkaStreams(builder.build(), { 'application.id': 'wordcount', 'bootstrap.servers': 'localhost:9092' });
+//   await streams.start();
+export { StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream, KeyValue, type Change, type KeyValuePair } from './dsl.js';
+export { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned } from './options.js';
+export { Serdes, SerializationException, type Serde, type Serializer, type Deserializer } from './serdes.js';
+export { Topology, TopologyException, type StreamPartitioner, type TopicNameExtractor } from './topology.js';
+export { Stores, type Header, type KeyValueStore, type ReadOnlyKeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type RecordMetadata, type StoreBuilder, type StreamRecord } from './processor.js';
+export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestRecord } from './test-driver.js';

@@ -1,0 +1,143 @@
+// The DSL's option objects, with Kafka's names: Consumed, Produced, Grouped, Materialized, Named,
+// Repartitioned, Branched. Each is a small immutable-looking value; `with*` returns a copy.
+import type { KStream } from './dsl.js';
+import type { Serde } from './serdes.js';
+import type { StreamPartitioner } from './topology.js';
+
+export class Named {
+  private constructor(readonly name: string | null) {}
+  static as(name: string): Named {
+    return new Named(name);
+  }
+}
+
+export class Consumed<K = any, V = any> {
+  private constructor(
+    readonly keySerde: Serde<K> | null,
+    readonly valueSerde: Serde<V> | null,
+    readonly name: string | null,
+  ) {}
+  static with<K, V>(keySerde: Serde<K> | null, valueSerde: Serde<V> | null): Consumed<K, V> {
+    return new Consumed(keySerde, valueSerde, null);
+  }
+  static as(name: string): Consumed {
+    return new Consumed(null, null, name);
+  }
+  withName(name: string): Consumed<K, V> {
+    return new Consumed(this.keySerde, this.valueSerde, name);
+  }
+}
+
+export class Produced<K = any, V = any> {
+  private constructor(
+    readonly keySerde: Serde<K> | null,
+    readonly valueSerde: Serde<V> | null,
+    readonly partitioner: StreamPartitioner | null,
+    readonly name: string | null,
+  ) {}
+  static with<K, V>(keySerde: Serde<K> | null, valueSerde: Serde<V> | null, partitioner: StreamPartitioner | null = null): Produced<K, V> {
+    return new Produced(keySerde, valueSerde, partitioner, null);
+  }
+  static as(name: string): Produced {
+    return new Produced(null, null, null, name);
+  }
+  static streamPartitioner(partitioner: StreamPartitioner): Produced {
+    return new Produced(null, null, partitioner, null);
+  }
+  withName(name: string): Produced<K, V> {
+    return new Produced(this.keySerde, this.valueSerde, this.partitioner, name);
+  }
+  withStreamPartitioner(partitioner: StreamPartitioner): Produced<K, V> {
+    return new Produced(this.keySerde, this.valueSerde, partitioner, this.name);
+  }
+}
+
+export class Grouped<K = any, V = any> {
+  private constructor(
+    readonly keySerde: Serde<K> | null,
+    readonly valueSerde: Serde<V> | null,
+    readonly name: string | null,
+  ) {}
+  static with<K, V>(keySerde: Serde<K> | null, valueSerde: Serde<V> | null): Grouped<K, V> {
+    return new Grouped(keySerde, valueSerde, null);
+  }
+  static as(name: string): Grouped {
+    return new Grouped(null, null, name);
+  }
+  withName(name: string): Grouped<K, V> {
+    return new Grouped(this.keySerde, this.valueSerde, name);
+  }
+}
+
+export class Materialized<K = any, V = any> {
+  private constructor(
+    readonly storeName: string | null,
+    readonly keySerde: Serde<K> | null,
+    readonly valueSerde: Serde<V> | null,
+    readonly loggingEnabled: boolean,
+    readonly logConfig: Record<string, string>,
+  ) {}
+  static as<K = any, V = any>(storeName: string): Materialized<K, V> {
+    return new Materialized<K, V>(storeName, null, null, true, {});
+  }
+  static with<K, V>(keySerde: Serde<K> | null, valueSerde: Serde<V> | null): Materialized<K, V> {
+    return new Materialized(null, keySerde, valueSerde, true, {});
+  }
+  withKeySerde<K2>(keySerde: Serde<K2>): Materialized<K2, V> {
+    return new Materialized(this.storeName, keySerde, this.valueSerde, this.loggingEnabled, this.logConfig);
+  }
+  withValueSerde<V2>(valueSerde: Serde<V2>): Materialized<K, V2> {
+    return new Materialized(this.storeName, this.keySerde, valueSerde, this.loggingEnabled, this.logConfig);
+  }
+  withLoggingDisabled(): Materialized<K, V> {
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, false, {});
+  }
+  withLoggingEnabled(config: Record<string, string>): Materialized<K, V> {
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, true, { ...config });
+  }
+}
+
+export class Repartitioned<K = any, V = any> {
+  private constructor(
+    readonly name: string | null,
+    readonly keySerde: Serde<K> | null,
+    readonly valueSerde: Serde<V> | null,
+    readonly numberOfPartitions: number | null,
+    readonly partitioner: StreamPartitioner | null,
+  ) {}
+  static as(name: string): Repartitioned {
+    return new Repartitioned(name, null, null, null, null);
+  }
+  static with<K, V>(keySerde: Serde<K> | null, valueSerde: Serde<V> | null): Repartitioned<K, V> {
+    return new Repartitioned(null, keySerde, valueSerde, null, null);
+  }
+  static numberOfPartitions(n: number): Repartitioned {
+    return new Repartitioned(null, null, null, n, null);
+  }
+  withName(name: string): Repartitioned<K, V> {
+    return new Repartitioned(name, this.keySerde, this.valueSerde, this.numberOfPartitions, this.partitioner);
+  }
+  withNumberOfPartitions(n: number): Repartitioned<K, V> {
+    return new Repartitioned(this.name, this.keySerde, this.valueSerde, n, this.partitioner);
+  }
+  withStreamPartitioner(partitioner: StreamPartitioner): Repartitioned<K, V> {
+    return new Repartitioned(this.name, this.keySerde, this.valueSerde, this.numberOfPartitions, partitioner);
+  }
+}
+
+export class Branched<K = any, V = any> {
+  private constructor(
+    readonly name: string | null,
+    readonly chain: ((s: KStream<K, V>) => KStream<any, any> | void) | null,
+  ) {}
+  static as(name: string): Branched {
+    return new Branched(name, null);
+  }
+  /** The branch's stream goes to `fn`; what it returns (if anything) is the branch in the result map. */
+  static withFunction<K, V>(fn: (s: KStream<K, V>) => KStream<any, any>, name: string | null = null): Branched<K, V> {
+    return new Branched(name, fn);
+  }
+  static withConsumer<K, V>(fn: (s: KStream<K, V>) => void, name: string | null = null): Branched<K, V> {
+    return new Branched(name, fn);
+  }
+}

@@ -1,0 +1,169 @@
+// The Processor API (Kafka's org.apache.kafka.streams.processor.api): records, processors, their
+// context, and the key-value store they keep state in. The DSL (dsl.ts) is built from these.
+import type { Serde } from './serdes.js';
+
+export interface Header {
+  key: string;
+  value: Buffer | null;
+}
+
+/** A record as processors see it: deserialized key and value, its timestamp, its headers. */
+export interface StreamRecord<K, V> {
+  key: K;
+  value: V;
+  timestamp: number;
+  headers: Header[];
+}
+
+/** Where the record being processed came from (null for punctuations, as in Kafka). */
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface ProcessorContext<KOut = unknown, VOut = unknown> {
+  readonly applicationId: string;
+  /** `<sub-topology>_<partition>`, Kafka's TaskId format. */
+  readonly taskId: string;
+  recordMetadata(): RecordMetadata | null;
+  /** Passes a record to every child, or to the named one. */
+  forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
+  getStateStore<S = KeyValueStore<any, any>>(name: string): S;
+}
+
+export interface Processor<KIn = unknown, VIn = unknown, KOut = KIn, VOut = VIn> {
+  init?(context: ProcessorContext<KOut, VOut>): void;
+  process(record: StreamRecord<KIn, VIn>): void;
+  close?(): void;
+}
+
+export type ProcessorSupplier<KIn = any, VIn = any, KOut = any, VOut = any> = () => Processor<KIn, VIn, KOut, VOut>;
+
+export interface KeyValue<K, V> {
+  key: K;
+  value: V;
+}
+
+export interface ReadOnlyKeyValueStore<K, V> {
+  get(key: K): V | null;
+  /** Every entry, in the byte order of the serialized keys (as Kafka's in-memory store sorts). */
+  all(): KeyValue<K, V>[];
+  approximateNumEntries(): number;
+}
+
+export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
+  readonly name: string;
+  put(key: K, value: V | null): void;
+  putIfAbsent(key: K, value: V): V | null;
+  delete(key: K): V | null;
+}
+
+/** What a store writes to its changelog: the bytes put (value null = deleted). */
+export type ChangeLogger = (key: Buffer, value: Buffer | null) => void;
+
+/**
+ * An in-memory key-value store over serialized keys and values (Kafka's InMemoryKeyValueStore with
+ * its metered and logged layers): every put goes to the changelog, and a restore replays the
+ * changelog's bytes into it.
+ */
+export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
+  private readonly data = new Map<string, { key: Buffer; value: Buffer }>();
+  logger: ChangeLogger | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly keySerde: Serde<K>,
+    private readonly valueSerde: Serde<V>,
+    /** The topic name handed to the serdes (the changelog's, as Kafka's logged stores do). */
+    private readonly serdeTopic: string = name,
+  ) {}
+
+  private keyBytes(key: K): Buffer {
+    const b = this.keySerde.serialize(this.serdeTopic, key);
+    if (b === null) throw new Error(`store ${this.name}: null keys are not allowed`);
+    return b;
+  }
+
+  get(key: K): V | null {
+    const e = this.data.get(this.keyBytes(key).toString('latin1'));
+    return e ? this.valueSerde.deserialize(this.serdeTopic, e.value) : null;
+  }
+
+  put(key: K, value: V | null): void {
+    const k = this.keyBytes(key);
+    const v = value === null || value === undefined ? null : this.valueSerde.serialize(this.serdeTopic, value);
+    this.putBytes(k, v);
+    this.logger?.(k, v);
+  }
+
+  putIfAbsent(key: K, value: V): V | null {
+    const old = this.get(key);
+    if (old === null) this.put(key, value);
+    return old;
+  }
+
+  delete(key: K): V | null {
+    const old = this.get(key);
+    this.put(key, null);
+    return old;
+  }
+
+  all(): KeyValue<K, V>[] {
+    return [...this.data.values()]
+      .sort((a, b) => Buffer.compare(a.key, b.key))
+      .map((e) => ({ key: this.keySerde.deserialize(this.serdeTopic, e.key) as K, value: this.valueSerde.deserialize(this.serdeTopic, e.value) as V }));
+  }
+
+  approximateNumEntries(): number {
+    return this.data.size;
+  }
+
+  /** A restored (or logged) change, bytes as they are in the changelog. */
+  putBytes(key: Buffer, value: Buffer | null): void {
+    const k = key.toString('latin1');
+    if (value === null) this.data.delete(k);
+    else this.data.set(k, { key, value });
+  }
+
+  clear(): void {
+    this.data.clear();
+  }
+}
+
+/** Describes a store for Topology#addStateStore (Kafka's StoreBuilder, key-value only). */
+export interface StoreBuilder {
+  readonly name: string;
+  readonly keySerde: Serde<any> | null;
+  readonly valueSerde: Serde<any> | null;
+  loggingEnabled: boolean;
+  readonly logConfig: Record<string, string>;
+  withLoggingDisabled(): StoreBuilder;
+  withLoggingEnabled(config: Record<string, string>): StoreBuilder;
+}
+
+class KeyValueStoreBuilder implements StoreBuilder {
+  loggingEnabled = true;
+  logConfig: Record<string, string> = {};
+  constructor(
+    readonly name: string,
+    readonly keySerde: Serde<any> | null,
+    readonly valueSerde: Serde<any> | null,
+  ) {}
+  withLoggingDisabled(): StoreBuilder {
+    this.loggingEnabled = false;
+    return this;
+  }
+  withLoggingEnabled(config: Record<string, string>): StoreBuilder {
+    this.loggingEnabled = true;
+    this.logConfig = { ...config };
+    return this;
+  }
+}
+
+/** Kafka's Stores factory, for the in-memory key-value stores kts has. */
+export const Stores = {
+  inMemoryKeyValueStore: (name: string): { name: string } => ({ name }),
+  keyValueStoreBuilder: (supplier: { name: string }, keySerde: Serde<any> | null = null, valueSerde: Serde<any> | null = null): StoreBuilder =>
+    new KeyValueStoreBuilder(supplier.name, keySerde, valueSerde),
+};
