@@ -10,7 +10,7 @@ export default defineTool({
   runtimeError: { prefix: 'Error while executing ACL command: ', stream: 'stdout' },
   load: () => import('../src/cli/tools/acls.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'A list of host/port pairs to use for establishing the connection to the Kafka cluster. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'A list of host/port pairs to use for establishing the connection to the Kafka cluster. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'bootstrap-controller', arg: 'required', argName: 'controller to connect to', describe: 'A list of host/port pairs of the controllers (kts: the brokers; they serve the ACL APIs).' },
     { name: 'command-config', arg: 'optional', argName: 'command-config', describe: 'A property file containing configs to be passed to Admin Client.' },
     { name: 'add', describe: 'Indicates you are trying to add ACLs.' },

@@ -9,7 +9,7 @@ export default defineTool({
   runtimeError: { prefix: 'Error: ', stream: 'stderr' },
   load: () => import('../src/cli/tools/cluster.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'command-config', arg: 'required', argName: 'command config property file', describe: 'A properties file of admin client settings.' },
   ],
   epilogue:

@@ -9,7 +9,7 @@ export default defineTool({
   runtimeError: { prefix: '', stream: 'stderr' },
   load: () => import('../src/cli/tools/configs.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'bootstrap-controller', arg: 'required', argName: 'controller to connect to', describe: 'kts treats it like --bootstrap-server.' },
     { name: 'zookeeper', arg: 'required', argName: 'urls', describe: 'Not supported by kts: use --bootstrap-server.' },
     { name: 'command-config', arg: 'required', argName: 'command config property file', describe: 'A properties file of admin client settings.' },

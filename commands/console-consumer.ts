@@ -10,7 +10,7 @@ export default defineTool({
   load: () => import('../src/cli/tools/console-consumer.js'),
   outputs: ['plain', 'json', 'jsonl'],
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'topic', arg: 'required', argName: 'topic', describe: 'The topic to read.' },
     { name: 'include', arg: 'required', argName: 'Java regex (String)', describe: 'Read every topic whose whole name matches this regular expression.' },
     { name: 'whitelist', arg: 'required', argName: 'Java regex (String)', describe: 'Deprecated spelling of --include.' },

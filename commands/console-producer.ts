@@ -9,7 +9,7 @@ export default defineTool({
   runtimeError: { prefix: '', stream: 'stderr' },
   load: () => import('../src/cli/tools/console-producer.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The broker(s) to connect to, host:port[,host:port]. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'broker-list', arg: 'required', argName: 'broker-list', describe: 'Deprecated spelling of --bootstrap-server (used only when that is absent).' },
     { name: 'topic', arg: 'required', argName: 'topic', describe: 'REQUIRED: the topic to write to.' },
     { name: 'sync', describe: 'Send each record on its own and wait for its acknowledgement before reading the next line.' },

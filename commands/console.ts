@@ -14,7 +14,7 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
   describe: 'Serve a web console for the cluster on loopback (default http://127.0.0.1:9021/)',
   builder: (yargs: Argv) =>
     yargs
-      .option('bootstrap-server', { type: 'string', describe: 'The cluster to show (default $KTS_BOOTSTRAP_SERVER, else localhost:9092)' })
+      .option('bootstrap-server', { type: 'string', describe: 'The cluster to show (default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use, else localhost:9092)' })
       .option('port', { type: 'number', describe: 'The port to serve on (default 9021; 0 picks a free one)' })
       .option('host', { type: 'string', describe: 'The address to bind (default 127.0.0.1: this machine only)' })
       .example('kts console', 'serve http://127.0.0.1:9021/ for localhost:9092')
@@ -26,10 +26,21 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
   },
   handler: async (args) => {
     const { startConsole } = await import('../src/console/console-server.js');
-    const bootstrap = args['bootstrap-server'] ?? (process.env.KTS_BOOTSTRAP_SERVER || 'localhost:9092');
+    let bootstrap = args['bootstrap-server'] ?? '';
     let server;
     try {
-      server = await startConsole({ bootstrap, port: args.port, host: args.host });
+      let security;
+      if (args['bootstrap-server'] === undefined) {
+        // No --bootstrap-server: a profile's cluster and settings, as every tool (src/cli/profiles.ts).
+        const { activeProfile } = await import('../src/cli/profiles.js');
+        const profile = activeProfile(process.env);
+        bootstrap = profile?.bootstrapServers ?? (process.env.KTS_BOOTSTRAP_SERVER || 'localhost:9092');
+        if (profile) {
+          const [{ profileProperties }, { clientSecurity }] = await Promise.all([import('../src/cli/connect.js'), import('../src/cli/client-security.js')]);
+          security = clientSecurity(await profileProperties(profile));
+        }
+      }
+      server = await startConsole({ bootstrap, security, port: args.port, host: args.host });
     } catch (err) {
       process.stderr.write(`kts console: ${(err as Error).message}\n`);
       process.exitCode = 1;

@@ -11,7 +11,7 @@ export default defineTool({
   runtimeError: { prefix: '\nError: Executing consumer group command failed due to ', stream: 'stdout' },
   load: () => import('../src/cli/consumer-groups/run.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The server(s) to connect to. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server to connect to', describe: 'The server(s) to connect to. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'command-config', arg: 'required', argName: 'command config property file', describe: 'Property file containing configs to be passed to Admin Client and Consumer.' },
     { name: 'list', describe: 'List all consumer groups.' },
     { name: 'describe', describe: 'Describe consumer group and list offset lag (number of messages not yet processed) related to given group.' },

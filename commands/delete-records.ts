@@ -9,7 +9,7 @@ export default defineTool({
   runtimeError: { prefix: '', stream: 'stderr' },
   load: () => import('../src/cli/tools/delete-records.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'server(s) to use for bootstrapping', describe: 'The broker(s) to connect to. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'server(s) to use for bootstrapping', describe: 'The broker(s) to connect to. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'offset-json-file', arg: 'required', argName: 'Offset json file path', describe: 'REQUIRED: {"partitions": [{"topic": "t", "partition": 0, "offset": 3}], "version": 1}; offset -1 means the high watermark.' },
     { name: 'command-config', arg: 'required', argName: 'command config property file path', describe: 'A properties file of admin client settings.' },
   ],

@@ -9,7 +9,7 @@ export default defineTool({
   runtimeError: { prefix: 'Error occurred: ', stream: 'stderr' },
   load: () => import('../src/cli/tools/get-offsets.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'HOST1:PORT1,...,HOST3:PORT3', describe: 'The broker(s) to connect to. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'HOST1:PORT1,...,HOST3:PORT3', describe: 'The broker(s) to connect to. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'broker-list', arg: 'required', argName: 'HOST1:PORT1,...,HOST3:PORT3', describe: 'Deprecated spelling of --bootstrap-server.' },
     { name: 'topic-partitions', arg: 'required', argName: 'topic1:1,topic2:0-3,topic3,topic4:5-,topic5:-3', describe: 'Comma-separated patterns topic-regex[:partitions]; partitions are N, N-M (M excluded), N- or -M; no topic part means every topic. Not with --topic/--partitions.' },
     { name: 'topic', arg: 'required', argName: 'topic', describe: 'Topic name or regular expression (default: every topic).' },

@@ -10,7 +10,7 @@ export default defineTool({
   runtimeError: { prefix: '', stream: 'stderr' },
   load: () => import('../src/cli/tools/leader-election.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'host:port', describe: 'A hostname and port for the broker to connect to, in the form host:port. Multiple comma separated URLs can be given. REQUIRED (or $KTS_BOOTSTRAP_SERVER).' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'host:port', describe: 'A hostname and port for the broker to connect to, in the form host:port. Multiple comma separated URLs can be given. REQUIRED (or $KTS_BOOTSTRAP_SERVER, or a profile: kts profile).' },
     { name: 'admin.config', arg: 'required', argName: 'config file', describe: 'Configuration properties files to pass to the admin client' },
     { name: 'path-to-json-file', arg: 'required', argName: 'Path to JSON file', describe: 'The JSON file with the list of partitions for which leader elections should be performed: {"partitions": [{"topic": "foo", "partition": 1}]}. Not allowed if --all-topic-partitions or --topic flags are specified.' },
     { name: 'topic', arg: 'required', argName: 'topic name', describe: 'Name of topic for which to perform an election. Not allowed if --path-to-json-file or --all-topic-partitions is specified.' },

@@ -16,7 +16,7 @@ export default defineTool({
     { name: 'execute', describe: 'Kick off the reassignment as specified by the --reassignment-json-file option.' },
     { name: 'cancel', describe: 'Cancel an active reassignment.' },
     { name: 'list', describe: 'List all active partition reassignments.' },
-    { name: 'bootstrap-server', arg: 'required', argName: 'Server(s) to use for bootstrapping', describe: 'The server(s) to use for bootstrapping. Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'Server(s) to use for bootstrapping', describe: 'The server(s) to use for bootstrapping. Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'command-config', arg: 'required', argName: 'Admin client property file', describe: 'Property file containing configs to be passed to Admin Client.' },
     { name: 'reassignment-json-file', arg: 'required', argName: 'manual assignment json file path', describe: 'The JSON file with the partition reassignment configuration: {"partitions": [{"topic": "foo", "partition": 1, "replicas": [1,2,3], "log_dirs": ["any","any","any"]}], "version": 1}. "log_dirs" is optional; kts accepts only "any" in it.' },
     { name: 'topics-to-move-json-file', arg: 'required', argName: 'topics to reassign json file path', describe: 'Generate a reassignment configuration to move the partitions of the specified topics to the list of brokers specified by the --broker-list option: {"topics": [{"topic": "foo"},{"topic": "foo1"}], "version": 1}' },

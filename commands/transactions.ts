@@ -13,7 +13,7 @@ export default defineTool({
   runtimeError: { prefix: '', stream: 'stderr' },
   load: () => import('../src/cli/tools/transactions.js'),
   options: [
-    { name: 'bootstrap-server', arg: 'required', argName: 'host:port', describe: 'hostname and port for the broker to connect to, in the form `host:port` (multiple comma-separated entries can be given). Default: $KTS_BOOTSTRAP_SERVER, else localhost:9092.' },
+    { name: 'bootstrap-server', arg: 'required', argName: 'host:port', describe: 'hostname and port for the broker to connect to, in the form `host:port` (multiple comma-separated entries can be given). Default: the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use (kts profile), else localhost:9092.' },
     { name: 'command-config', arg: 'required', argName: 'FILE', describe: 'property file containing configs to be passed to admin client' },
     { name: 'transactional-id', arg: 'required', argName: 'transactional id', describe: 'describe: the transactional id (required)' },
     { name: 'topic', arg: 'required', argName: 'topic', describe: 'abort, describe-producers: topic name (required); find-hanging: topic name to limit search to (required if --partition is specified)' },

@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'transactions', describe: 'List and describe the transactions of the cluster', scripts: ['kafka-transactions'] },
   { name: 'acls', describe: 'Add, remove and list ACLs', scripts: ['kafka-acls'] },
   { name: 'consumer-groups', describe: 'List, describe, delete consumer groups and reset their offsets', scripts: ['kafka-consumer-groups'] },
+  { name: 'profile', describe: 'Keep named connection profiles (bootstrap servers, security settings) the tools use by default', scripts: [] },
   { name: 'cluster', describe: 'Show the cluster: id, controller, brokers, topic and partition counts, partitions in trouble', scripts: [] },
   { name: 'certs', describe: 'Make a development CA and broker/client certificates (PEM) for TLS listeners', scripts: [] },
   { name: 'migrate', describe: 'Copy topics, records and consumer group offsets from one cluster into another', scripts: [] },
@@ -55,7 +56,8 @@ export function renderCommandList(version: string): string {
     '  --help      Show this list (kts <command> --help shows a command\'s options)',
     '  --version   Print the kts version',
     '',
-    'Environment: KTS_BOOTSTRAP_SERVER (default for --bootstrap-server, else localhost:9092),',
+    'Environment: KTS_PROFILE (the profile to use, see kts help profile), KTS_BOOTSTRAP_SERVER (default for --bootstrap-server',
+    '  when no profile is named, else the profile in use, else localhost:9092),',
     '  KTS_CONNECT_TIMEOUT_MS (how long the tools try to reach a broker, default 10000), KTS_DEBUG=1 (stack traces).',
   ];
   return `${lines.join('\n')}\n`;

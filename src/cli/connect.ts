@@ -6,6 +6,9 @@
 // $KTS_CONNECT_TIMEOUT_MS (default 10000; `default.api.timeout.ms` from --command-config lowers it)
 // and then fails with one line naming the address and what to check, exit 1. When every address
 // refuses the connection (or does not resolve), it fails at once (src/client/cluster.ts).
+//
+// Without --bootstrap-server the address may come from a profile (profiles.ts): the target then
+// carries the profile, and connect() puts its client settings under the tool's own properties.
 import { readFile } from 'node:fs/promises';
 import { parseProperties, type Properties } from '../config/properties.js';
 import type { ClientOptions, KafkaClient } from '../client/index.js';
@@ -13,13 +16,33 @@ import { CliError, UsageError } from './errors.js';
 import { clientSecurity } from './client-security.js';
 import { splitAssignment, type ParsedArgs } from './options.js';
 import type { ToolContext } from './tool.js';
+import { activeProfile, type NamedProfile } from './profiles.js';
 
 export const DEFAULT_BOOTSTRAP = 'localhost:9092';
 
-/** --bootstrap-server, else the deprecated alias when the tool has one, else $KTS_BOOTSTRAP_SERVER, else localhost:9092. */
-export function bootstrapFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, alias?: string): string {
+/** Where a tool connects: the bootstrap list, and the profile it came from, if any. */
+export interface Target {
+  readonly bootstrap: string;
+  readonly profile?: NamedProfile;
+}
+
+/**
+ * --bootstrap-server (or the tool's deprecated alias, when given), else the profile $KTS_PROFILE
+ * names, else $KTS_BOOTSTRAP_SERVER, else the current profile (`kts profile use`), else localhost:9092.
+ */
+export function bootstrapFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, alias?: string): Target {
   const given = args.str('bootstrap-server') ?? (alias && args.has(alias) ? args.str(alias) : undefined);
-  return given ?? (env.KTS_BOOTSTRAP_SERVER || DEFAULT_BOOTSTRAP);
+  if (given !== undefined) return { bootstrap: given };
+  const profile = activeProfile(env);
+  if (profile) return { bootstrap: profile.bootstrapServers, profile };
+  return { bootstrap: env.KTS_BOOTSTRAP_SERVER || DEFAULT_BOOTSTRAP };
+}
+
+/** A profile's client settings: its command-config file, overlaid with its inline properties. */
+export async function profileProperties(profile: NamedProfile): Promise<Properties> {
+  const props = profile.commandConfig ? await readPropertiesFile(profile.commandConfig) : new Map<string, string>();
+  for (const [k, v] of Object.entries(profile.properties ?? {})) props.set(k, v);
+  return props;
 }
 
 /** Kafka's ToolsUtils.validatePortOrDie: every entry must be host:port. */
@@ -78,10 +101,21 @@ export function clientOptions(props: Properties, env: NodeJS.ProcessEnv, clientI
   };
 }
 
-/** Opens a client (spinner on a terminal while it connects). */
-export async function connect(ctx: ToolContext, bootstrap: string, props: Properties, clientId: string): Promise<KafkaClient> {
+/** Opens a client (spinner on a terminal while it connects). The tool's properties win over a profile's. */
+export async function connect(ctx: ToolContext, target: Target, props: Properties, clientId: string): Promise<KafkaClient> {
   const { KafkaClient } = await import('../client/index.js');
-  return ctx.out.spin(`Connecting to ${bootstrap}`, KafkaClient.connect(bootstrap, clientOptions(props, ctx.env, clientId)));
+  let settings = props;
+  if (target.profile) {
+    settings = await profileProperties(target.profile);
+    for (const [k, v] of props) settings.set(k, v);
+  }
+  try {
+    return await ctx.out.spin(`Connecting to ${target.bootstrap}`, KafkaClient.connect(target.bootstrap, clientOptions(settings, ctx.env, clientId)));
+  } catch (err) {
+    // An address nobody typed: say where it came from.
+    if (target.profile && err instanceof Error) err.message = `${err.message} (the address of profile '${target.profile.name}': kts profile list)`;
+    throw err;
+  }
 }
 
 /** Java's regex full match (`String.matches`), compiled once. */

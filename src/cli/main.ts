@@ -109,7 +109,7 @@ async function completeWords(words: string[]): Promise<number> {
       options: allOptions(mod.tool)
         .filter((o) => !o.hidden)
         .map((o) => ({ name: o.name, arg: Boolean(o.arg), values: o.name === 'output' ? outputs : undefined })),
-      words: mod.tool.name === 'transactions' ? ['list', 'describe', 'describe-producers', 'abort'] : undefined,
+      words: mod.tool.name === 'transactions' ? ['list', 'describe', 'describe-producers', 'abort'] : mod.tool.name === 'profile' ? ['add', 'list', 'use', 'remove'] : undefined,
     };
   });
   process.stdout.write(candidates.map((c) => `${c}\n`).join(''));

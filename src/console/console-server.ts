@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { KafkaClient } from '../client/index.js';
+import type { ClientSecurity } from '../client/connection.js';
 // The client and the API are loaded on the first API call: the page is served before they are needed.
 type Api = typeof import('./console-api.js');
 let apiModule: Promise<Api> | undefined;
@@ -12,6 +13,8 @@ const loadApi = () => (apiModule ??= import('./console-api.js'));
 
 export interface ConsoleOptions {
   bootstrap: string;
+  /** TLS and SASL settings for the cluster (from a profile); none: PLAINTEXT. */
+  security?: ClientSecurity;
   host?: string;
   port?: number;
   /** Where index.html, app.js and style.css are (default: dist/console next to the bundle). */
@@ -50,7 +53,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
   );
   let client: Promise<KafkaClient> | undefined;
   const connected = () =>
-    (client ??= import('../client/index.js').then(({ KafkaClient }) => KafkaClient.connect(opts.bootstrap, { clientId: 'kts-console', bootstrapTimeoutMs: 5000 })).catch((err) => {
+    (client ??= import('../client/index.js').then(({ KafkaClient }) => KafkaClient.connect(opts.bootstrap, { clientId: 'kts-console', bootstrapTimeoutMs: 5000, security: opts.security })).catch((err) => {
       client = undefined;
       throw err;
     }));

@@ -99,10 +99,10 @@ export function clusterView(f: ClusterFacts): View {
 }
 
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
-  const bootstrap = bootstrapFrom(args, ctx.env);
-  validateHostPorts(bootstrap);
+  const target = bootstrapFrom(args, ctx.env);
+  validateHostPorts(target.bootstrap);
   const props = args.has('command-config') ? await readPropertiesFile(args.str('command-config')!) : new Map<string, string>();
-  const client = await connect(ctx, bootstrap, props, 'kts-cluster');
+  const client = await connect(ctx, target, props, 'kts-cluster');
   try {
     const [described, metadata] = await ctx.out.spin('Describing the cluster', Promise.all([client.admin.describeCluster(), client.cluster.refresh(null)]));
     await ctx.out.print(clusterView({ ...described, topics: metadata.topics }));

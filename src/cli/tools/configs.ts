@@ -151,7 +151,7 @@ export function configsTable(type: EntityType, name: string, all: boolean, entri
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const target = resolveTarget(args);
   const props = args.has('command-config') ? await readPropertiesFile(args.str('command-config')!) : new Map<string, string>();
-  const bootstrap = args.str('bootstrap-server') ?? args.str('bootstrap-controller') ?? bootstrapFrom(args, ctx.env);
+  const bootstrap = bootstrapFrom(args, ctx.env, 'bootstrap-controller');
   const client = await connect(ctx, bootstrap, props, 'kts-configs');
   try {
     if (target.type === 'users') {

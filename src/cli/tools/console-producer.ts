@@ -59,8 +59,8 @@ export function producerSettings(args: ParsedArgs, props: Properties) {
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   requireOptions(args, 'topic');
   const topic = args.str('topic')!;
-  const bootstrap = bootstrapFrom(args, ctx.env, 'broker-list');
-  validateHostPorts(bootstrap);
+  const target = bootstrapFrom(args, ctx.env, 'broker-list');
+  validateHostPorts(target.bootstrap);
   const input = args.str('input')!;
   if (input !== 'lines' && input !== 'jsonl') throw new UsageError(`Invalid value '${input}' for option input: expected lines or jsonl`);
   const readerClass = args.str('line-reader')!;
@@ -73,7 +73,7 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const reader = new LineMessageReader(readerProps);
   const parse = input === 'jsonl' ? (line: string, n: number) => parseJsonRecord(line, n) : (line: string, n: number) => reader.parse(line, n);
 
-  const client = await connect(ctx, bootstrap, producerProps, producerProps.get('client.id') ?? 'console-producer');
+  const client = await connect(ctx, target, producerProps, producerProps.get('client.id') ?? 'console-producer');
   const producer = client.producer(settings);
   const prompt = Boolean(ctx.stdin.isTTY && ctx.out.stdout.isTTY) && ctx.out.mode !== 'json';
   let sent = 0;

@@ -52,8 +52,8 @@ export function offsetsView(rows: { topic: string; partition: number; offset: nu
 }
 
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
-  const bootstrap = bootstrapFrom(args, ctx.env, 'broker-list');
-  validateHostPorts(bootstrap);
+  const target = bootstrapFrom(args, ctx.env, 'broker-list');
+  validateHostPorts(target.bootstrap);
   if (args.has('topic-partitions') && (args.has('topic') || args.has('partitions'))) {
     throw new CliError('--topic-partitions cannot be used with --topic or --partitions');
   }
@@ -74,7 +74,7 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
     filters = [{ topic: includeList(args.str('topic') ?? '.*'), partition: (p) => ids === null || ids.has(p) }];
   }
   const props = args.has('command-config') ? await readPropertiesFile(args.str('command-config')!) : new Map<string, string>();
-  const client = await connect(ctx, bootstrap, props, 'GetOffsetShell');
+  const client = await connect(ctx, target, props, 'GetOffsetShell');
   try {
     const exclude = args.has('exclude-internal-topics');
     const topics = (await client.admin.listTopics({ includeInternal: !exclude })).filter((t) => !(exclude && INTERNAL_TOPICS.has(t.name)));

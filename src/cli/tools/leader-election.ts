@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { KafkaClientError } from '../../client/errors.js';
 import { bootstrapFrom, connect, readPropertiesFile } from '../connect.js';
+import { activeProfile } from '../profiles.js';
 import { CliError } from '../errors.js';
 import { javaStringHash } from '../java-hash-order.js';
 import type { ParsedArgs } from '../options.js';
@@ -30,7 +31,7 @@ function electionTypeOf(value: string): ElectionType {
 /** Kafka's LeaderElectionCommandOptions.validate, in its order. */
 function validate(args: ParsedArgs, env: NodeJS.ProcessEnv): void {
   const missing: string[] = [];
-  if (!args.has('bootstrap-server') && !env.KTS_BOOTSTRAP_SERVER) missing.push('bootstrap-server');
+  if (!args.has('bootstrap-server') && !env.KTS_BOOTSTRAP_SERVER && !activeProfile(env)) missing.push('bootstrap-server');
   if (!args.has('election-type')) missing.push('election-type');
   if (missing.length > 0) throw failed(`Missing required option(s): ${missing.join(', ')}`);
   const exclusive = ['topic', 'all-topic-partitions', 'path-to-json-file'];
