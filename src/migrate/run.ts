@@ -112,7 +112,7 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
 
 async function connectSide(ctx: ToolContext, bootstrap: string, props: Map<string, string>, side: string): Promise<KafkaClient> {
   try {
-    return await connect(ctx, bootstrap, props, `kts-migrate-${side}`);
+    return await connect(ctx, { bootstrap }, props, `kts-migrate-${side}`);
   } catch (err) {
     if (err instanceof Error) err.message = `The ${side} cluster: ${err.message}`;
     throw err;
