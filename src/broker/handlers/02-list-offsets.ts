@@ -58,7 +58,9 @@ async function listOffset(ctx: RequestContext, topic: string, p: any, replicaId:
     if (since !== undefined && ctx.apiVersion < since) return { ...base, errorCode: ErrorCode.UNSUPPORTED_VERSION, timestamp: -1, offset: -1, oldStyleOffsets: [] };
     if (p.timestamp === LATEST_TIERED || p.timestamp === EARLIEST_PENDING_UPLOAD) return { ...base, errorCode: 0, timestamp: -1, offset: -1, oldStyleOffsets: [] };
     let found: { offset: number; timestamp: number } | null;
-    if (p.timestamp === LATEST) found = { offset: readCommitted ? log.lastStableOffset : log.highWatermark, timestamp: -1 };
+    // A consumer's latest is the high watermark; a replica's (a follower's fetcher after
+    // OFFSET_OUT_OF_RANGE, or the debugging id -2) the log end, as Kafka answers a non-client request.
+    if (p.timestamp === LATEST) found = { offset: replicaId !== CONSUMER_REPLICA_ID ? log.logEndOffset : readCommitted ? log.lastStableOffset : log.highWatermark, timestamp: -1 };
     else if (p.timestamp === EARLIEST || p.timestamp === EARLIEST_LOCAL) found = { offset: log.logStartOffset, timestamp: -1 };
     else if (p.timestamp === MAX_TIMESTAMP && ctx.apiVersion >= 7) found = await log.maxTimestampOffset();
     else if (p.timestamp < 0) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, timestamp: -1, offset: -1, oldStyleOffsets: [] };

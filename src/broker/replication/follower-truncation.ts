@@ -69,3 +69,53 @@ export async function truncateForFollowing(conn: BrokerConnection, p: FollowedPa
   }
   throw new Error(`truncation of ${p.topic}-${p.partition} did not settle in ${MAX_ROUNDS} rounds`);
 }
+
+const LIST_OFFSETS = 2;
+const EARLIEST = -2;
+const LATEST = -1;
+
+/** The leader's offset for `timestamp` (EARLIEST or LATEST), asked as replica `nodeId`. */
+async function leaderOffset(conn: BrokerConnection, p: FollowedPartition, nodeId: number, timestamp: number): Promise<number> {
+  const supported = conn.brokerVersions.get(LIST_OFFSETS);
+  if (!supported || supported[1] < 1) throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, `leader at ${conn.address} does not serve ListOffsets v1+`);
+  const version = Math.min(supported[1], 7);
+  const body = await conn.send(LIST_OFFSETS, version, {
+    replicaId: nodeId,
+    isolationLevel: 0,
+    topics: [{ name: p.topic, partitions: [{ partitionIndex: p.partition, currentLeaderEpoch: p.leaderEpoch, timestamp, maxNumOffsets: 1 }] }],
+  });
+  const answer = body.topics?.[0]?.partitions?.[0];
+  if (!answer || answer.errorCode !== ErrorCode.NONE) {
+    const code = answer?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    throw new KafkaError(code, `ListOffsets (${timestamp}) of ${p.topic}-${p.partition} answered error ${answer?.errorCode ?? 'none'}`);
+  }
+  return Number(answer.offset);
+}
+
+/**
+ * A fetch answered OFFSET_OUT_OF_RANGE (Kafka's AbstractFetcherThread.fetchOffsetAndTruncate): this
+ * log's end lies outside the leader's log. Past the leader's end (an unclean election), it is cut to
+ * the leader's end. Below the leader's start (the leader deleted segments by retention or
+ * DeleteRecords while this broker was away), nothing here can be continued: the log is emptied and
+ * starts at the leader's log start, and fetching goes on from there. Otherwise (the leader's log
+ * grew meanwhile) the next fetch tries again from this log's end. Returns whether the log was cut.
+ */
+export async function truncateOutOfRange(conn: BrokerConnection, p: FollowedPartition, nodeId: number, log: Logger, stillFollowing: () => boolean = () => true): Promise<boolean> {
+  const partitionLog = p.log;
+  await partitionLog.settled();
+  const leaderEnd = await leaderOffset(conn, p, nodeId, LATEST);
+  const end = partitionLog.logEndOffset;
+  if (leaderEnd < end) {
+    if (!stillFollowing()) return false;
+    log.warn(`[${partitionLog.name}] log end ${end} is past the leader's ${leaderEnd} at epoch ${p.leaderEpoch}: truncating to it`);
+    await partitionLog.truncateTo(leaderEnd, { belowHighWatermark: true });
+    return true;
+  }
+  const leaderStart = await leaderOffset(conn, p, nodeId, EARLIEST);
+  if (!stillFollowing() || leaderStart <= partitionLog.logEndOffset) return false;
+  log.warn(`[${partitionLog.name}] log end ${partitionLog.logEndOffset} is below the leader's log start ${leaderStart} at epoch ${p.leaderEpoch}: emptying the log and starting it at ${leaderStart}`);
+  await partitionLog.truncateFullyAndStartAt(leaderStart);
+  // Kafka's truncateFullyAndStartAt moves the high watermark to the new start as well.
+  partitionLog.setHighWatermark(leaderStart);
+  return true;
+}

@@ -24,6 +24,8 @@ export interface FollowedPartition {
   delayedUntil: number;
   /** Consecutive "leader not there yet" errors (each doubles the next short delay). */
   quickRetries: number;
+  /** The last fetch was answered OFFSET_OUT_OF_RANGE: the leader's offsets are asked before the next. */
+  outOfRange?: boolean;
 }
 
 export interface FetcherOptions {
@@ -38,6 +40,8 @@ export interface FetcherOptions {
   /** Truncates a partition's log before it is fetched in a new leadership (throws to retry later). */
   /** `stillFollowing`: whether `p` is still this fetcher's (checked right before a cut is queued). */
   truncate(conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean): Promise<void>;
+  /** After OFFSET_OUT_OF_RANGE: brings the log within the leader's (follower-truncation.ts's truncateOutOfRange). */
+  resetOutOfRange?(conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean): Promise<boolean>;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -125,7 +129,20 @@ export class ReplicaFetcher {
             this.backOff(p, err instanceof KafkaError ? err.code : undefined);
           }
         }
-        const fetching = ready.filter((p) => p.truncated && this.partitions.get(key(p.topic, p.partition)) === p);
+        for (const p of ready.filter((p) => p.truncated && p.outOfRange && this.partitions.get(key(p.topic, p.partition)) === p)) {
+          try {
+            const cut = await this.opts.resetOutOfRange!(conn, p, () => !this.stopped && this.partitions.get(key(p.topic, p.partition)) === p);
+            p.outOfRange = false;
+            // Nothing to cut: the leader's log merely moved (or the answer came from another
+            // leadership); the next fetch waits a backoff, so a fetch the leader keeps refusing
+            // does not spin.
+            if (!cut) this.backOff(p, undefined);
+          } catch (err) {
+            log.warn(`[ReplicaFetcher leader=${this.opts.leaderId}] resetting ${p.topic}-${p.partition} after OFFSET_OUT_OF_RANGE failed (retried): ${(err as Error).message}`);
+            this.backOff(p, err instanceof KafkaError ? err.code : undefined);
+          }
+        }
+        const fetching = ready.filter((p) => p.truncated && !p.outOfRange && p.delayedUntil <= now && this.partitions.get(key(p.topic, p.partition)) === p);
         if (fetching.length > 0) await this.fetchOnce(conn, fetching);
       } catch (err) {
         if (this.stopped) break;
@@ -210,6 +227,13 @@ export class ReplicaFetcher {
     if (r.errorCode !== 0) {
       // Not (yet) the leader, an epoch one side has not heard of, or an offset it does not have: wait
       // for the metadata to settle (a new leadership re-adds the partition and truncates it again).
+      if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && this.opts.resetOutOfRange) {
+        // Asked of the leader at once (no backoff), as Kafka's fetcher handles it in the same round.
+        log.info(`[ReplicaFetcher leader=${this.opts.leaderId}] ${p.topic}-${p.partition} at ${fetchOffset}: OFFSET_OUT_OF_RANGE; asking the leader for its log start and end`);
+        p.outOfRange = true;
+        this.wake?.();
+        return;
+      }
       if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) p.truncated = false;
       log.info(`[ReplicaFetcher leader=${this.opts.leaderId}] ${p.topic}-${p.partition} at ${fetchOffset}: error ${r.errorCode}; backing off`);
       this.backOff(p, r.errorCode);
@@ -226,5 +250,12 @@ export class ReplicaFetcher {
     if (records && records.length > 0 && p.log.logEndOffset === fetchOffset) await p.log.appendAsFollower(records);
     // The follower's high watermark: the leader's, as far as this log reaches.
     p.log.setHighWatermark(Math.min(Number(r.highWatermark), p.log.logEndOffset));
+    // The leader's log start (DeleteRecords, retention) moves this one's too (Kafka's
+    // maybeIncrementLogStartOffset with LeaderOffsetIncremented): as leader later, this log must not
+    // serve records the old leader had deleted.
+    const leaderStart = Number(r.logStartOffset);
+    if (leaderStart > p.log.logStartOffset && leaderStart <= p.log.highWatermark) {
+      await p.log.deleteRecordsBefore(leaderStart).catch((err) => log.warn(`[${p.log.name}] following the leader's log start ${leaderStart} failed: ${(err as Error).message}`));
+    }
   }
 }

@@ -12,7 +12,7 @@ import type { LogManager, PartitionLog } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
 import { LeaderPartition } from './leader-partition.js';
 import { type FollowedPartition, ReplicaFetcher } from './replica-fetcher.js';
-import { truncateForFollowing } from './follower-truncation.js';
+import { truncateForFollowing, truncateOutOfRange } from './follower-truncation.js';
 import { REPLICATION_OFFSET_CHECKPOINT, readHighWatermarks, writeHighWatermarks } from './high-watermark-checkpoint.js';
 
 export interface ReplicaManagerOptions {
@@ -141,6 +141,7 @@ export class ReplicaManager {
         backoffMs: config.getNumber('replica.fetch.backoff.ms'),
         log: this.opts.log,
         truncate: (conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean) => truncateForFollowing(conn, p, this.opts.log, stillFollowing),
+        resetOutOfRange: (conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean) => truncateOutOfRange(conn, p, this.opts.nodeId, this.opts.log, stillFollowing),
       });
       this.fetchers.set(state.leader, fetcher);
     }
