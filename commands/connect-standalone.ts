@@ -1,0 +1,51 @@
+// kts connect-standalone worker.properties [connector1.properties connector2.json ...] — Kafka's
+// connect-standalone.sh: a Connect worker with its REST API, running the given connectors.
+import type { Argv, CommandModule } from 'yargs';
+
+interface Args {
+  files?: string[];
+}
+
+const USAGE = 'Usage: ConnectStandalone worker.properties [connector1.properties connector2.json ...]';
+
+const command: CommandModule<object, Args> & { direct(args: string[]): Args | undefined } = {
+  command: 'connect-standalone [files..]',
+  describe: 'Run a Kafka Connect worker in standalone mode with the given connectors',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('files', { type: 'string', array: true, describe: 'worker.properties, then connector configs (.properties or .json)' })
+      .example('kts connect-standalone config/connect-standalone.properties config/connect-file-source.properties', 'the quickstart\'s file source') as Argv<Args>,
+  direct: (args) => (args.some((a) => a.startsWith('-')) ? undefined : { files: args }),
+  handler: async (args) => {
+    const files = args.files ?? [];
+    if (files.length < 1) {
+      process.stderr.write(`${USAGE}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const { startStandalone, StartupError, connectLog } = await import('../src/connect/standalone.js');
+    let handle;
+    try {
+      handle = await startStandalone(files[0], files.slice(1));
+    } catch (err) {
+      const message = err instanceof StartupError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+      process.stderr.write(`kts connect-standalone: ${message}\n`);
+      process.exit(1);
+    }
+    const h = handle;
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      connectLog('INFO Kafka Connect stopping');
+      void h.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  },
+};
+
+export default command;
