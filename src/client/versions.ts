@@ -43,11 +43,9 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.DescribeTransactions]: [0, 0],
   [API.ListTransactions]: [0, 1],
   [API.WriteTxnMarkers]: [0, 1],
-  // An idempotent (non-transactional) producer id: Connect's source tasks (src/connect).
-  [API.InitProducerId]: [0, 4],
   // Brokers' own form (KIP-890): a partition leader asking a transaction coordinator.
   [API.AddPartitionsToTxn]: [4, 5],
-  // An idempotent producer's id (kts migrate: no transactional id).
+  // An idempotent producer's id (kts migrate, Connect's source tasks: no transactional id).
   [API.InitProducerId]: [0, 4],
 };
 
