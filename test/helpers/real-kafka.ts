@@ -48,6 +48,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     transactions: 'org.apache.kafka.tools.TransactionsCommand',
     'transactional-message-copier': 'org.apache.kafka.tools.TransactionalMessageCopier',
     acls: 'org.apache.kafka.tools.AclCommand',
+    'dump-log': 'org.apache.kafka.tools.DumpLogSegments',
   },
   [KAFKA_3]: {
     topics: 'org.apache.kafka.tools.TopicCommand',
@@ -64,6 +65,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     transactions: 'org.apache.kafka.tools.TransactionsCommand',
     'transactional-message-copier': 'org.apache.kafka.tools.TransactionalMessageCopier',
     acls: 'kafka.admin.AclCommand',
+    'dump-log': 'kafka.tools.DumpLogSegments',
   },
 };
 
@@ -81,7 +83,8 @@ export type KafkaTool =
   | 'producer-perf-test'
   | 'transactions'
   | 'transactional-message-copier'
-  | 'acls';
+  | 'acls'
+  | 'dump-log';
 
 // Kafka's config/tools-log4j(2) settings: WARN and above, to stderr, in Kafka's pattern, so a tool's
 // stderr is what a user of kafka-*.sh sees. The broker logs the same way (its output is kept for a

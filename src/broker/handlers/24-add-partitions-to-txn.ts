@@ -8,6 +8,7 @@
 import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
+import { TV_1, TV_2 } from '../transactions/state.js';
 
 interface TopicPartitions {
   name: string;
@@ -68,7 +69,8 @@ async function handleOne(ctx: RequestContext, t: TxnRequest): Promise<TopicResul
     const byPartition = new Map(partitions.map(([topic, p], i) => [`${topic}\0${p}`, codes[i] === ErrorCode.TRANSACTION_ABORTABLE && ctx.apiVersion < 5 ? ErrorCode.INVALID_TXN_STATE : codes[i]]));
     return answer((topic, p) => byPartition.get(`${topic}\0${p}`)!);
   }
-  let code = await coordinator.addPartitions(t.transactionalId, t.producerId, t.producerEpoch, partitions);
+  // v5 from a leader adds for a transaction version 2 producer (Produce v12, TxnOffsetCommit v5).
+  let code = await coordinator.addPartitions(t.transactionalId, t.producerId, t.producerEpoch, partitions, ctx.apiVersion >= 5 ? TV_2 : TV_1);
   if (code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 2) code = ErrorCode.INVALID_PRODUCER_EPOCH;
   return answer(() => code);
 }

@@ -10,9 +10,11 @@ import type { CoordinatorLog } from '../groups/store.js';
 import type { Logger } from '../logger.js';
 import { TransactionPartitionOwnership } from './ownership.js';
 import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from './records.js';
-import { epochExhausted, expirationAllowed, NO_PRODUCER_EPOCH, stateByName, stateName, TxnMetadata, TxnState, type TxnTransit } from './state.js';
+import { epochExhausted, expirationAllowed, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, SHORT_MAX, stateByName, stateName, TV_1, TxnMetadata, TxnState, type TxnTransit } from './state.js';
 
 export interface TxnSettings {
+  /** TransactionLogValue version written: 1 as Kafka 4.x (transaction.version >= 1), 0 as Kafka 3.9. */
+  logValueVersion?: 0 | 1;
   maxTimeoutMs: number;
   abortTimedOutIntervalMs: number;
   expirationMs: number;
@@ -200,7 +202,7 @@ export class TransactionCoordinator {
   // ---- AddPartitionsToTxn / AddOffsetsToTxn ----
 
   /** The transaction's own checks (Kafka's handleAddPartitionsToTransaction); 0 = added. */
-  async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: [string, number][]): Promise<number> {
+  async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: [string, number][], clientTransactionVersion = TV_1): Promise<number> {
     if (!transactionalId) return ErrorCode.INVALID_REQUEST;
     const err = this.coordinatorError(transactionalId);
     if (err) return err;
@@ -212,7 +214,7 @@ export class TransactionCoordinator {
     if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
     if (txn.pending || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (txn.state === TxnState.Ongoing && partitions.every(([t, p]) => txn.hasPartition(t, p))) return ErrorCode.NONE;
-    return this.persist(txn, txn.prepareAddPartitions(partitions, this.opts.now()));
+    return this.persist(txn, txn.prepareAddPartitions(partitions, this.opts.now(), clientTransactionVersion));
   }
 
   /**
@@ -251,7 +253,6 @@ export class TransactionCoordinator {
     switch (txn.state) {
       case TxnState.Ongoing: {
         const transit = txn.prepareAbortOrCommit(commit, this.opts.now());
-        txn.epochBumpedAtEnd = false;
         const code = await this.persist(txn, transit);
         if (code !== 0) return code;
         const partitions = txn.partitionList();
@@ -287,8 +288,14 @@ export class TransactionCoordinator {
   /**
    * EndTxn v5 (transaction version 2, KIP-890 part 2): every end bumps the producer epoch; the
    * markers carry the new epoch, so a late batch of the ended transaction is refused in every
-   * partition, and the client carries on at the epoch answered. A retry (the epoch before the bump)
-   * of an end already done gets the same answer. An abort with nothing open still bumps the epoch.
+   * partition, and the client carries on at the epoch answered. At the last epoch (32766) the end
+   * rotates the producer id: the markers take epoch 32767 and the client carries on with a new
+   * producer id at epoch 0. A retry (the epoch before the bump, or the old producer id at 32766
+   * after a rotation) of an end already done gets the same answer; as Kafka's, it is recognised from
+   * the state in __transaction_state alone, so also after a restart or a coordinator move. An
+   * abort with nothing open still bumps the epoch. Kafka's table: for Empty / CompleteAbort /
+   * CompleteCommit, an abort at the current epoch bumps; a retry of the same end answers again;
+   * anything else is INVALID_TXN_STATE (PRODUCER_FENCED for a retry of an Empty id).
    */
   async endTransactionV2(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<InitResult> {
     const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1, producerEpoch: -1 });
@@ -296,29 +303,65 @@ export class TransactionCoordinator {
     const err = this.coordinatorError(transactionalId);
     if (err) return fail(err);
     const txn = this.txns.get(transactionalId);
-    if (!txn || txn.producerId !== producerId) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    if (!txn) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     await this.awaitLocalCompletion(txn);
-    if (txn.producerId !== producerId) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-    const current = (): InitResult => ({ errorCode: 0, producerId: txn.producerId, producerEpoch: txn.producerEpoch });
-    const done = commit ? TxnState.CompleteCommit : TxnState.CompleteAbort;
-    const preparing = commit ? TxnState.PrepareCommit : TxnState.PrepareAbort;
-    if (producerEpoch !== txn.producerEpoch) {
-      const retry = txn.epochBumpedAtEnd && producerEpoch === txn.lastProducerEpoch;
-      if (!retry) return fail(ErrorCode.PRODUCER_FENCED);
-      if (txn.state === done) return current();
-      if (txn.state === preparing) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
-      return fail(ErrorCode.INVALID_TXN_STATE);
+    // The producer id of a rotation is fetched before the checks, so that they and the transition
+    // happen with no await between them (an id fetched for nothing is only skipped, as Kafka's).
+    let nextProducerId = NO_PRODUCER_ID;
+    if (epochExhausted(txn.producerEpoch) && txn.producerId === producerId && txn.producerEpoch === producerEpoch && txn.producerEpoch < SHORT_MAX) {
+      nextProducerId = await this.opts.generateProducerId();
+      const again = this.coordinatorError(transactionalId);
+      if (again) return fail(again);
     }
-    if (txn.pending || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
-    if (epochExhausted(txn.producerEpoch)) return fail(ErrorCode.PRODUCER_FENCED);
-    const open = txn.state === TxnState.Ongoing;
-    if (!open && commit) return fail(ErrorCode.INVALID_TXN_STATE);
-    const transit = txn.prepareAbortOrCommit(commit, this.opts.now(), true);
-    const code = await this.persist(txn, transit);
-    if (code !== 0) return fail(code);
-    txn.epochBumpedAtEnd = true;
-    this.startCompletion(txn, commit);
-    return current();
+    const retryOnOverflow = txn.previousProducerId === producerId && producerEpoch === SHORT_MAX - 1 && txn.producerEpoch === 0 && txn.producerId !== producerId;
+    const retryOnEpochBump = txn.producerId === producerId && txn.producerEpoch === producerEpoch + 1;
+    const isRetry = retryOnOverflow || retryOnEpochBump;
+    if (txn.producerId !== producerId && !retryOnOverflow) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const current = producerEpoch === txn.producerEpoch;
+    let validEpoch: boolean;
+    switch (txn.state) {
+      case TxnState.PrepareCommit:
+      case TxnState.PrepareAbort:
+        validEpoch = retryOnEpochBump;
+        break;
+      case TxnState.CompleteCommit:
+      case TxnState.CompleteAbort:
+        validEpoch = isRetry || current;
+        break;
+      default:
+        validEpoch = current;
+    }
+    if (!validEpoch) return fail(ErrorCode.PRODUCER_FENCED);
+    if (txn.pending) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    const answerAgain = (): InitResult => ({ errorCode: 0, producerId: txn.producerId, producerEpoch: txn.producerEpoch });
+    const end = async (): Promise<InitResult> => {
+      if (epochExhausted(txn.producerEpoch) && txn.producerEpoch < SHORT_MAX && nextProducerId === NO_PRODUCER_ID) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      const rotation = epochExhausted(txn.producerEpoch) && txn.producerEpoch < SHORT_MAX ? nextProducerId : NO_PRODUCER_ID;
+      const code = await this.persist(txn, txn.prepareEndV2(commit, this.opts.now(), rotation));
+      if (code !== 0) return fail(code);
+      if (rotation !== NO_PRODUCER_ID) this.opts.log.info(`The epochs of producer id ${producerId} (transactional id ${transactionalId}) are exhausted: its markers take epoch ${txn.producerEpoch}, and it carries on as producer id ${rotation}`);
+      const answer = { errorCode: 0, ...txn.nextProducerIdAndEpoch() };
+      this.startCompletion(txn, commit);
+      return answer;
+    };
+    switch (txn.state) {
+      case TxnState.Ongoing:
+        return end();
+      case TxnState.Empty:
+        return commit ? fail(ErrorCode.INVALID_TXN_STATE) : end();
+      case TxnState.CompleteCommit:
+        if (commit) return isRetry ? answerAgain() : fail(ErrorCode.INVALID_TXN_STATE);
+        return isRetry ? fail(ErrorCode.INVALID_TXN_STATE) : end();
+      case TxnState.CompleteAbort:
+        if (!commit) return isRetry ? answerAgain() : end();
+        return fail(ErrorCode.INVALID_TXN_STATE);
+      case TxnState.PrepareCommit:
+        return fail(commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
+      case TxnState.PrepareAbort:
+        return fail(commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS);
+      default:
+        return fail(ErrorCode.INVALID_TXN_STATE);
+    }
   }
 
   /** Markers, then the Complete state; a request meeting it waits when every marker is a local append. */
@@ -483,7 +526,7 @@ export class TransactionCoordinator {
 
   /** Writes a prepared transition and applies it; the error code a client gets (0 = done). */
   private async persist(txn: TxnMetadata, transit: TxnTransit): Promise<number> {
-    const value = encodeTxnValue(transit);
+    const value = encodeTxnValue(transit, this.opts.settings.logValueVersion ?? 1);
     const code = await this.write(txn, value, () => txn.complete(transit));
     if (code) txn.abandon();
     return code;
@@ -541,6 +584,11 @@ export class TransactionCoordinator {
       const txn = new TxnMetadata(id, v.producerId, v.producerEpoch, v.timeoutMs, v.state, v.lastUpdateTimestamp);
       txn.partitions = v.partitions;
       txn.startTimestamp = v.startTimestamp;
+      // As Kafka's load: the last epoch is not in the log (-1); the rotation and the client's
+      // transaction version are, so a retried EndTxn v5 and a rotation in progress survive.
+      txn.previousProducerId = v.previousProducerId;
+      txn.nextProducerId = v.nextProducerId;
+      txn.clientTransactionVersion = v.clientTransactionVersion;
       loaded.set(id, txn);
     }, only);
     for (const [id, txn] of loaded) this.txns.set(id, txn);

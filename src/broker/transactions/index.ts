@@ -59,6 +59,8 @@ export function startTransactionCoordinator(o: StartTransactionsOptions): Promis
   return TransactionCoordinator.start({
     store,
     settings: {
+      // Kafka 3.9 writes TransactionLogValue v0; Kafka 4.x (transaction.version finalized >= 1) v1.
+      logValueVersion: o.config.getString('kts.as.kafka') === '3.9' ? 0 : 1,
       maxTimeoutMs: num('transaction.max.timeout.ms'),
       abortTimedOutIntervalMs: num('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
       expirationMs: num('transactional.id.expiration.ms'),

@@ -56,7 +56,10 @@ export function expirationAllowed(state: TxnStateId): boolean {
 
 export const NO_PRODUCER_ID = -1;
 export const NO_PRODUCER_EPOCH = -1;
-const SHORT_MAX = 32767;
+export const SHORT_MAX = 32767;
+/** The transaction version of a client's requests (Kafka's TransactionVersion feature levels 0 and 2). */
+export const TV_1 = 0;
+export const TV_2 = 2;
 
 /** An epoch the coordinator cannot bump again without rotating the producer id. */
 export function epochExhausted(epoch: number): boolean {
@@ -69,6 +72,15 @@ export type TxnPartitions = Map<string, Set<number>>;
 /** What a transition writes and, once written, applies. */
 export interface TxnTransit {
   producerId: number;
+  /** The producer id before this transition (Kafka's prevProducerId): the one a retry after a rotation still carries. */
+  previousProducerId: number;
+  /**
+   * Transaction version 2 only: the producer id the transaction moves to once its markers are
+   * written, because its end used the last epoch of the current one (-1: none).
+   */
+  nextProducerId: number;
+  /** The transaction version of the client's requests that made this state (TV_1 or TV_2). */
+  clientTransactionVersion: number;
   producerEpoch: number;
   lastProducerEpoch: number;
   timeoutMs: number;
@@ -80,6 +92,8 @@ export interface TxnTransit {
 
 export class TxnMetadata {
   previousProducerId = NO_PRODUCER_ID;
+  nextProducerId = NO_PRODUCER_ID;
+  clientTransactionVersion = TV_1;
   lastProducerEpoch = NO_PRODUCER_EPOCH;
   partitions: TxnPartitions = new Map();
   startTimestamp = -1;
@@ -87,8 +101,6 @@ export class TxnMetadata {
   pendingState: TxnStateId | null = null;
   /** An epoch fence whose write failed: the next one reuses the bumped epoch (never shown to a client). */
   failedEpochFence = false;
-  /** Transaction version 2: this transaction's end bumped the epoch (the one before stays the last epoch). */
-  epochBumpedAtEnd = false;
 
   constructor(
     readonly transactionalId: string,
@@ -126,6 +138,9 @@ export class TxnMetadata {
   private transit(over: Partial<TxnTransit> & { state: TxnStateId }): TxnTransit {
     return this.prepare({
       producerId: this.producerId,
+      previousProducerId: this.producerId,
+      nextProducerId: this.nextProducerId,
+      clientTransactionVersion: this.clientTransactionVersion,
       producerEpoch: this.producerEpoch,
       lastProducerEpoch: this.lastProducerEpoch,
       timeoutMs: this.timeoutMs,
@@ -173,13 +188,12 @@ export class TxnMetadata {
    * reuses it.
    */
   prepareFenceAndAbort(now: number): TxnTransit {
-    if (!this.failedEpochFence) this.producerEpoch += 1;
-    this.epochBumpedAtEnd = false;
+    if (!this.failedEpochFence && this.producerEpoch < SHORT_MAX) this.producerEpoch += 1;
     this.lastProducerEpoch = NO_PRODUCER_EPOCH;
-    return this.prepareAbortOrCommit(false, now);
+    return this.transit({ state: TxnState.PrepareAbort, lastUpdateTimestamp: now, nextProducerId: NO_PRODUCER_ID, clientTransactionVersion: TV_1 });
   }
 
-  prepareAddPartitions(added: [string, number][], now: number): TxnTransit {
+  prepareAddPartitions(added: [string, number][], now: number, clientTransactionVersion = this.clientTransactionVersion): TxnTransit {
     const partitions: TxnPartitions = new Map([...this.partitions].map(([t, ps]) => [t, new Set(ps)]));
     for (const [topic, p] of added) {
       let ps = partitions.get(topic);
@@ -187,21 +201,58 @@ export class TxnMetadata {
       ps.add(p);
     }
     const fresh = this.state === TxnState.Empty || this.state === TxnState.CompleteAbort || this.state === TxnState.CompleteCommit;
-    return this.transit({ state: TxnState.Ongoing, partitions, startTimestamp: fresh ? now : this.startTimestamp, lastUpdateTimestamp: now });
+    return this.transit({ state: TxnState.Ongoing, partitions, startTimestamp: fresh ? now : this.startTimestamp, lastUpdateTimestamp: now, clientTransactionVersion });
   }
 
-  /** `bumpEpoch`: transaction version 2's end (KIP-890), the markers and the next transaction at epoch + 1. */
-  prepareAbortOrCommit(commit: boolean, now: number, bumpEpoch = false): TxnTransit {
-    const bump = bumpEpoch ? { producerEpoch: this.producerEpoch + 1, lastProducerEpoch: this.producerEpoch } : {};
-    return this.transit({ state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort, lastUpdateTimestamp: now, ...bump });
+  /** Transaction version 1's end: the markers at the current epoch. */
+  prepareAbortOrCommit(commit: boolean, now: number): TxnTransit {
+    return this.transit({ state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort, lastUpdateTimestamp: now, nextProducerId: NO_PRODUCER_ID, clientTransactionVersion: TV_1 });
   }
 
-  /** Every marker is written: Complete*, no partitions left (the epoch before is kept as the last epoch). */
+  /**
+   * Transaction version 2's end (KIP-890): the markers at epoch + 1, so that a late batch of this
+   * transaction is refused. When the epoch is exhausted (32766) the markers take the last epoch,
+   * 32767, and `nextProducerId` (a fresh producer id) is what the client carries on with, at epoch 0
+   * (Kafka's producer id rotation at the end of a transaction). An abort with nothing open (from
+   * Empty or Complete*) starts its transaction now.
+   */
+  prepareEndV2(commit: boolean, now: number, nextProducerId: number): TxnTransit {
+    const open = this.state === TxnState.Ongoing;
+    return this.transit({
+      state: commit ? TxnState.PrepareCommit : TxnState.PrepareAbort,
+      producerEpoch: this.producerEpoch < SHORT_MAX ? this.producerEpoch + 1 : this.producerEpoch,
+      lastProducerEpoch: this.producerEpoch,
+      nextProducerId,
+      clientTransactionVersion: TV_2,
+      startTimestamp: open ? this.startTimestamp : now,
+      lastUpdateTimestamp: now,
+    });
+  }
+
+  /**
+   * Every marker is written: Complete*, no partitions left. Transaction version 1 keeps the epoch
+   * as the last epoch; version 2 keeps the epoch before the end's bump (what the client ended with)
+   * and moves to the next producer id, at epoch 0, if the end rotated it.
+   */
   prepareComplete(now: number): TxnTransit {
     this.failedEpochFence = false;
     const state = this.state === TxnState.PrepareCommit ? TxnState.CompleteCommit : TxnState.CompleteAbort;
-    const lastProducerEpoch = this.epochBumpedAtEnd ? this.lastProducerEpoch : this.producerEpoch;
-    return this.transit({ state, lastProducerEpoch, partitions: new Map(), lastUpdateTimestamp: now });
+    if (this.clientTransactionVersion >= TV_2) {
+      const rotate = this.nextProducerId !== NO_PRODUCER_ID;
+      return this.transit({
+        state,
+        ...(rotate ? { producerId: this.nextProducerId, producerEpoch: 0 } : {}),
+        nextProducerId: NO_PRODUCER_ID,
+        partitions: new Map(),
+        lastUpdateTimestamp: now,
+      });
+    }
+    return this.transit({ state, lastProducerEpoch: this.producerEpoch, partitions: new Map(), lastUpdateTimestamp: now });
+  }
+
+  /** What EndTxn v5 answers once this transaction's end is prepared: the id and epoch its Complete state will hold. */
+  nextProducerIdAndEpoch(): { producerId: number; producerEpoch: number } {
+    return this.nextProducerId !== NO_PRODUCER_ID ? { producerId: this.nextProducerId, producerEpoch: 0 } : { producerId: this.producerId, producerEpoch: this.producerEpoch };
   }
 
   prepareDead(): TxnTransit {
@@ -210,7 +261,9 @@ export class TxnMetadata {
 
   /** The transition is in the log: it becomes the state. */
   complete(transit: TxnTransit): void {
-    if (transit.producerId !== this.producerId) this.previousProducerId = this.producerId;
+    this.previousProducerId = transit.previousProducerId;
+    this.nextProducerId = transit.nextProducerId;
+    this.clientTransactionVersion = transit.clientTransactionVersion;
     this.producerId = transit.producerId;
     this.producerEpoch = transit.producerEpoch;
     this.lastProducerEpoch = transit.lastProducerEpoch;

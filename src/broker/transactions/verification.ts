@@ -13,6 +13,7 @@ import { API } from '../../client/versions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { BrokerContext } from '../broker-context.js';
 import { TXN_TOPIC } from './records.js';
+import { TV_2 } from './state.js';
 
 export interface VerifyQuery {
   transactionalId: string;
@@ -103,7 +104,7 @@ export class TxnVerifier {
     const leader = state === undefined ? this.broker.nodeId : state.leader;
     let code: number;
     if (leader === this.broker.nodeId) {
-      code = q.add ? await coordinator.addPartitions(q.transactionalId, q.producerId, q.producerEpoch, [[q.topic, q.partition]]) : await coordinator.verifyPartitionInTransaction(q);
+      code = q.add ? await coordinator.addPartitions(q.transactionalId, q.producerId, q.producerEpoch, [[q.topic, q.partition]], TV_2) : await coordinator.verifyPartitionInTransaction(q);
     }
     else if (leader < 0) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     else code = await this.askRemote(leader, q);
