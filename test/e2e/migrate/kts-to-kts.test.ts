@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../../src/client/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { kts } from '../cli/support.js';
-import { expectedTargetOffset, fillTopics, firstDifference, readPartition, transactions, type TopicSpec } from './support.js';
+import { BASE_TIMESTAMP, expectedTargetOffset, fillTopics, firstDifference, readPartition, transactions, type TopicSpec } from './support.js';
 
 const TOPICS: TopicSpec[] = [
   { name: 'orders', partitions: 2, perPartition: 3000, batchSize: 64 * 1024, configs: { 'retention.ms': '604800000', 'max.message.bytes': '2000000' } },
@@ -105,7 +105,7 @@ describe('kts migrate, kts to kts', () => {
   it('a rerun lines up a target that got ahead of its recorded progress, then copies the rest once', async () => {
     // New records on the source; the first 30 reach the target as an interrupted run would leave them.
     const producer = src.producer({ acks: -1 });
-    for (let i = 0; i < 100; i++) await producer.enqueue('orders', { partition: 0, key: Buffer.from(`late-${i}`), value: Buffer.from(`late-value-${i}`), timestamp: 1_700_100_000_000 + i, headers: [{ key: 'late', value: Buffer.from([i]) }] });
+    for (let i = 0; i < 100; i++) await producer.enqueue('orders', { partition: 0, key: Buffer.from(`late-${i}`), value: Buffer.from(`late-value-${i}`), timestamp: BASE_TIMESTAMP + 6_000_000 + i, headers: [{ key: 'late', value: Buffer.from([i]) }] });
     await producer.flush();
     const all = await readPartition(src, 'orders', 0);
     const late = all.slice(-100, -70);

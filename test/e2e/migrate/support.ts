@@ -5,7 +5,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaClient, type FetchedRecord } from '../../../src/client/index.js';
 
-export const BASE_TIMESTAMP = 1_700_000_000_000;
+/** Two hours ago: explicit timestamps that a topic's retention.ms of days keeps (Kafka deletes by record timestamp). */
+export const BASE_TIMESTAMP = Math.floor(Date.now() / 1000) * 1000 - 2 * 3_600_000;
 
 export interface TopicSpec {
   name: string;
@@ -13,7 +14,7 @@ export interface TopicSpec {
   configs?: Record<string, string>;
   /** Records per partition. */
   perPartition: number;
-  /** Distinct keys per partition (default: every key distinct). */
+  /** Keys repeat every `keys` records (but every 10th record's key is its own, so compaction leaves holes between survivors); default: every key distinct. */
   keys?: number;
   /** The producer's batch size: big batches move as bytes, small ones are coalesced. */
   batchSize: number;
@@ -30,7 +31,7 @@ export async function fillTopics(bootstrap: string, specs: TopicSpec[]): Promise
       const acks: Promise<unknown>[] = [];
       for (let p = 0; p < s.partitions; p++) {
         for (let i = 0; i < s.perPartition; i++) {
-          const k = s.keys ? i % s.keys : i;
+          const k = s.keys && i % 10 !== 0 ? i % s.keys : `u${i}`;
           await producer.enqueue(
             s.name,
             {
@@ -85,8 +86,10 @@ export async function transactions(bootstrap: string, topic: string, partition: 
 
 /** Every record of a partition a read_committed consumer reads, from its log start to its end. */
 export async function readPartition(client: KafkaClient, topic: string, partition: number): Promise<FetchedRecord[]> {
-  const [{ offset: end }] = await client.admin.listOffsets([{ topic, partition, timestamp: -1 }], { isolationLevel: 1 });
-  const [{ offset: start }] = await client.admin.listOffsets([{ topic, partition, timestamp: -2 }]);
+  const [last] = await client.admin.listOffsets([{ topic, partition, timestamp: -1 }], { isolationLevel: 1 });
+  const [first] = await client.admin.listOffsets([{ topic, partition, timestamp: -2 }]);
+  for (const r of [last, first]) if (r.error) throw new Error(`ListOffsets ${topic}-${partition}: ${r.error.javaString}`);
+  const [start, end] = [first.offset, last.offset];
   const out: FetchedRecord[] = [];
   let offset = start;
   while (offset < end) {
