@@ -3,7 +3,7 @@
 // than with JSON.stringify so that it is byte-for-byte what Kafka's Jackson writes: struct fields
 // in schema order (JSON.stringify would move integer-like keys first), doubles as Java prints them
 // (1.0, 1.0E20), bytes as base64.
-import { DataException, OPTIONAL_BYTES_SCHEMA, OPTIONAL_STRING_SCHEMA, type Schema, type SchemaType } from './data.js';
+import { DataException, javaDouble, OPTIONAL_BYTES_SCHEMA, OPTIONAL_STRING_SCHEMA, type Schema, type SchemaType } from './data.js';
 
 export interface SchemaAndValue {
   schema: Schema | null;
@@ -30,6 +30,8 @@ export function createConverter(className: string, props: Record<string, string>
   if (!factory) throw new ConfigException(`Class ${name} could not be found.`);
   return factory(props, isKey);
 }
+
+export { javaDouble };
 
 export class ConfigException extends Error {
   override name = 'ConfigException';
@@ -119,20 +121,6 @@ export function schemaJson(s: Schema): string {
 }
 
 const str = (s: string): string => JSON.stringify(s);
-
-/** A double as Java's Double.toString writes it (Jackson uses it): 1.0, 0.001, 1.0E7, 1.0E-4. */
-export function javaDouble(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
-  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(n);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(n);
-    return s.includes('.') ? s : `${s}.0`;
-  }
-  const [mant, exp] = n.toExponential().split('e');
-  return `${mant.includes('.') ? mant : `${mant}.0`}E${Number(exp)}`;
-}
 
 export function toJson(schema: Schema | null, value: unknown): string {
   if (value === null || value === undefined) {

@@ -41,7 +41,7 @@ export function javaString(value: unknown, schema?: Schema | null): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return value;
   if (typeof value === 'number') {
-    if (schema && (schema.type === 'float32' || schema.type === 'float64') && Number.isInteger(value)) return `${value}.0`;
+    if (schema && (schema.type === 'float32' || schema.type === 'float64')) return javaDouble(value);
     return String(value);
   }
   if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
@@ -65,3 +65,18 @@ export function structSchema(base: Schema, fields: { name: string; schema: Schem
   if (base.doc !== undefined) s.doc = base.doc;
   return s;
 }
+
+/** A double as Java's Double.toString writes it (Jackson uses it): 1.0, 0.001, 1.0E7, 1.0E-4. */
+export function javaDouble(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(n);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(n);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mant, exp] = n.toExponential().split('e');
+  return `${mant.includes('.') ? mant : `${mant}.0`}E${Number(exp)}`;
+}
+
