@@ -82,6 +82,16 @@ async function readAll(request: any, ctx: RequestContext, replicaId: number, rec
         partitions.push(partitionError(p.partition, errorCode));
         continue;
       }
+      if (follower && !isAssignedReplica(ctx, name, p.partition, replicaId)) {
+        // Kafka's followerReplicaOrThrow: a broker outside the replica set is served nothing and
+        // counts for nothing. With an epoch that matched, the pair (replica, epoch) is not known
+        // here yet (a reassignment this broker has not heard of): UNKNOWN_LEADER_EPOCH, retried;
+        // without one, NOT_LEADER_OR_FOLLOWER.
+        hasError = true;
+        const epochSent = version >= 9 && p.currentLeaderEpoch >= 0;
+        partitions.push(partitionError(p.partition, epochSent ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.NOT_LEADER_OR_FOLLOWER));
+        continue;
+      }
       logs.push(log);
       const limit = Math.min(Math.max(0, p.partitionMaxBytes), remainingBytes);
       try {
@@ -132,6 +142,11 @@ async function readAll(request: any, ctx: RequestContext, replicaId: number, rec
   }
   responses.push(...unknownIds);
   return { responses, bytes, logs, hasError };
+}
+
+/** Whether broker `replicaId` holds a replica of the partition (adding replicas of a move included). */
+function isAssignedReplica(ctx: RequestContext, topic: string, partition: number, replicaId: number): boolean {
+  return ctx.broker.topics.partitionState(topic, partition)?.replicas.includes(replicaId) ?? false;
 }
 
 /**

@@ -75,3 +75,23 @@ it("a follower fetch in another leadership or past the log end does not move the
   expect(await highWatermark()).toBe(end);
 }, 120_000);
 
+
+it('a follower fetch from a broker outside the replica set is served nothing and moves neither the high watermark nor the ISR', async () => {
+  // Kafka's Partition.followerReplicaOrThrow: UNKNOWN_LEADER_EPOCH when the fetch named the current
+  // epoch (a replica the leader has not heard of yet retries), else NOT_LEADER_OR_FOLLOWER.
+  const state = await cluster.stateNode(TOPIC, 0);
+  const outsider = IDS.find((id) => id !== leader && !state.isr.includes(id))!;
+  const end = 2;
+  const hw = await highWatermark();
+  for (const replicaId of [outsider, 99]) {
+    const withEpoch = await fetch(replicaId, 0, state.leader_epoch, -1);
+    expect([withEpoch.errorCode, withEpoch.records?.length ?? 0]).toEqual([ErrorCode.UNKNOWN_LEADER_EPOCH, 0]);
+    const withoutEpoch = await fetch(replicaId, end, -1, -1);
+    expect([withoutEpoch.errorCode, withoutEpoch.records?.length ?? 0]).toEqual([ErrorCode.NOT_LEADER_OR_FOLLOWER, 0]);
+  }
+  // A consumer still reads (replica id -1 is not a replica's fetch).
+  expect((await fetch(-1, 0, state.leader_epoch)).errorCode).toBe(ErrorCode.NONE);
+  expect(await highWatermark()).toBe(hw);
+  const after = await cluster.stateNode(TOPIC, 0);
+  expect([after.isr, after.stat.version]).toEqual([state.isr, state.stat.version]);
+}, 60_000);
