@@ -16,3 +16,5 @@ export { Serdes, SerializationException, type Serde, type Serializer, type Deser
 export { Topology, TopologyException, type StreamPartitioner, type TopicNameExtractor } from './topology.js';
 export { Stores, type Header, type KeyValueStore, type ReadOnlyKeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type RecordMetadata, type StoreBuilder, type StreamRecord } from './processor.js';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestRecord } from './test-driver.js';
+export { KafkaStreams, StreamsConfigException, type StreamsState } from './kafka-streams.js';
+export { MissingSourceTopicException } from './internal-topics.js';

@@ -1,0 +1,415 @@
+// KafkaStreams: runs a topology against a cluster (Kafka's KafkaStreams with one stream thread).
+// The application's consumer group (group id = application.id) assigns source partitions; each
+// partition number of a sub-topology is a task with its own stores, restored from their changelogs
+// when the task is created. The loop fetches, processes, sends what the round wrote and, every
+// commit.interval.ms, commits: at_least_once flushes the output then commits the consumed offsets;
+// exactly_once_v2 commits one transaction holding the output, changelog writes and offsets.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { KafkaClient } from '../client/index.js';
+import type { GroupMember } from '../client/group-member.js';
+import { ErrorCode } from '../protocol/index.js';
+import { tpKey, type TopicPartition } from '../client/routing.js';
+import { prepareInternalTopics, type PlannedTopics } from './internal-topics.js';
+import type { ReadOnlyKeyValueStore, KeyValue } from './processor.js';
+import { ProducerFencedError, StreamsProducer, type OutRecord } from './producer.js';
+import { serdeFromConfig } from './serdes.js';
+import { changelogTopic, StreamTask, type TaskEnv } from './task.js';
+import type { SubTopology, Topology } from './topology.js';
+
+export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR';
+
+export class StreamsConfigException extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigException';
+  }
+}
+
+interface Config {
+  applicationId: string;
+  bootstrap: string;
+  exactlyOnce: boolean;
+  commitIntervalMs: number;
+  replicationFactor: number;
+  stateDir: string;
+  clientId: string;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  groupInstanceId: string | null;
+  transactionTimeoutMs: number;
+  autoOffsetReset: 'earliest' | 'latest';
+}
+
+function parseConfig(props: Record<string, unknown>): Config {
+  const str = (k: string): string | undefined => (props[k] === undefined || props[k] === null ? undefined : String(props[k]));
+  const int = (k: string, d: number): number => {
+    const v = str(k);
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new StreamsConfigException(`Invalid value ${v} for configuration ${k}: Not a number of type ${k.endsWith('.ms') ? 'LONG' : 'INT'}`);
+    return n;
+  };
+  const applicationId = str('application.id');
+  if (!applicationId) throw new StreamsConfigException('Missing required configuration "application.id" which has no default value.');
+  const bootstrap = str('bootstrap.servers');
+  if (!bootstrap) throw new StreamsConfigException('Missing required configuration "bootstrap.servers" which has no default value.');
+  const guarantee = str('processing.guarantee') ?? 'at_least_once';
+  if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
+    throw new StreamsConfigException(`Invalid value ${guarantee} for configuration processing.guarantee: String must be one of: at_least_once, exactly_once_v2`);
+  }
+  const exactlyOnce = guarantee === 'exactly_once_v2';
+  const reset = str('auto.offset.reset') ?? 'earliest';
+  if (reset !== 'earliest' && reset !== 'latest') throw new StreamsConfigException(`Invalid value ${reset} for configuration auto.offset.reset: String must be one of: latest, earliest, none`);
+  const instance = str('group.instance.id') ?? str('main.consumer.group.instance.id') ?? str('consumer.group.instance.id');
+  return {
+    applicationId,
+    bootstrap,
+    exactlyOnce,
+    commitIntervalMs: int('commit.interval.ms', exactlyOnce ? 100 : 30000),
+    replicationFactor: int('replication.factor', -1),
+    stateDir: str('state.dir') ?? join(tmpdir(), 'kafka-streams'),
+    clientId: str('client.id') ?? applicationId,
+    sessionTimeoutMs: int('session.timeout.ms', 45000),
+    heartbeatIntervalMs: int('heartbeat.interval.ms', 3000),
+    groupInstanceId: instance ? `${instance}-1` : null,
+    transactionTimeoutMs: int('transaction.timeout.ms', 10000),
+    autoOffsetReset: reset,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class KafkaStreams {
+  private readonly config: Config;
+  private readonly env: TaskEnv;
+  private readonly subs: SubTopology[];
+  private readonly subOfTopic = new Map<string, SubTopology>();
+  private currentState: StreamsState = 'CREATED';
+  private stateListener: ((newState: StreamsState, oldState: StreamsState) => void) | null = null;
+  private exceptionHandler: ((err: Error) => void) | null = null;
+  private client: KafkaClient | null = null;
+  private member: GroupMember | null = null;
+  private producer: StreamsProducer | null = null;
+  private planned: PlannedTopics | null = null;
+  private readonly tasks = new Map<string, StreamTask>();
+  private readonly taskOfPartition = new Map<string, StreamTask>();
+  /** Next offset to fetch per assigned source partition. */
+  private readonly positions = new Map<string, TopicPartition & { offset: number }>();
+  private out: OutRecord[] = [];
+  private closing = false;
+  private loop: Promise<void> | null = null;
+  private lastCommit = Date.now();
+  private uncommitted = false;
+  private runningWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+
+  constructor(
+    private readonly topology: Topology,
+    props: Record<string, unknown>,
+  ) {
+    this.config = parseConfig(props);
+    const appId = this.config.applicationId;
+    this.env = {
+      applicationId: appId,
+      defaultKeySerde: serdeFromConfig(props['default.key.serde'], 'default.key.serde'),
+      defaultValueSerde: serdeFromConfig(props['default.value.serde'], 'default.value.serde'),
+      topicName: (t) => (topology.internalTopics.has(t) ? `${appId}-${t}` : t),
+      partitionsOf: (t) => this.client?.cluster.topic(t)?.partitions.length ?? 1,
+    };
+    this.subs = topology.subTopologies();
+    for (const s of this.subs) for (const t of s.sourceTopics) this.subOfTopic.set(this.env.topicName(t), s);
+  }
+
+  state(): StreamsState {
+    return this.currentState;
+  }
+
+  setStateListener(listener: (newState: StreamsState, oldState: StreamsState) => void): void {
+    this.stateListener = listener;
+  }
+
+  /** Called with an error that stopped processing (the app then goes to ERROR). */
+  setUncaughtExceptionHandler(handler: (err: Error) => void): void {
+    this.exceptionHandler = handler;
+  }
+
+  private setState(s: StreamsState): void {
+    const old = this.currentState;
+    if (old === s) return;
+    this.currentState = s;
+    this.stateListener?.(s, old);
+    if (s === 'RUNNING') for (const w of this.runningWaiters.splice(0)) w.resolve();
+  }
+
+  /** Starts processing; resolves once the first assignment is restored and the app is RUNNING. */
+  async start(): Promise<void> {
+    if (this.currentState !== 'CREATED') throw new Error(`KafkaStreams is not in state CREATED (it is ${this.currentState}): it can be started once`);
+    this.setState('REBALANCING');
+    const running = new Promise<void>((resolve, reject) => this.runningWaiters.push({ resolve, reject }));
+    this.loop = this.run().catch((err: Error) => this.fail(err));
+    return running;
+  }
+
+  private fail(err: Error): void {
+    for (const w of this.runningWaiters.splice(0)) w.reject(err);
+    this.setState('ERROR');
+    if (this.exceptionHandler) this.exceptionHandler(err);
+    else if (!this.closing) console.error(`kts streams ${this.config.applicationId}: stream thread died: ${err.stack ?? err.message}`);
+  }
+
+  private processId(): string {
+    // Kafka Streams keeps its process id in the state directory, so a restarted instance is the same
+    // process: under exactly_once_v2 its transactional.id fences (and aborts) the dead one's at once.
+    const dir = join(this.config.stateDir, this.config.applicationId);
+    const file = join(dir, 'kafka-streams-process-metadata');
+    try {
+      const id = JSON.parse(readFileSync(file, 'utf8')).processId;
+      if (typeof id === 'string' && id) return id;
+    } catch {
+      // none yet, or unreadable: a new one
+    }
+    const id = randomUUID();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify({ processId: id }) + '\n');
+    return id;
+  }
+
+  private async run(): Promise<void> {
+    const c = this.config;
+    this.client = await KafkaClient.connect(c.bootstrap, { clientId: c.clientId });
+    this.planned = await prepareInternalTopics(this.client, this.topology, this.subs, c.applicationId, c.replicationFactor);
+    this.producer = new StreamsProducer(this.client.cluster, c.exactlyOnce ? `${c.applicationId}-${this.processId()}-1` : null, c.transactionTimeoutMs);
+    await this.producer.initTransactions();
+    const topics = [...this.subOfTopic.keys()];
+    this.member = this.client.groupMember({
+      groupId: c.applicationId,
+      topics: async () => topics,
+      sessionTimeoutMs: c.sessionTimeoutMs,
+      heartbeatIntervalMs: c.heartbeatIntervalMs,
+      rebalanceTimeoutMs: 60000,
+      groupInstanceId: c.groupInstanceId,
+    });
+    let joined = false;
+    while (!this.closing) {
+      if (!joined || this.member.rebalanceNeeded) {
+        await this.rebalance();
+        joined = true;
+        continue;
+      }
+      if (this.member.fatal) throw this.member.fatal;
+      try {
+        await this.round();
+        if (Date.now() - this.lastCommit >= c.commitIntervalMs) await this.commit();
+      } catch (err) {
+        if (!(err instanceof ProducerFencedError) && !isRebalanceError(err)) throw err;
+        await this.recoverFromFencing();
+      }
+    }
+  }
+
+  /** One fetch of every assigned partition, processed and sent. */
+  private async round(): Promise<void> {
+    const requests = [...this.positions.values()];
+    if (requests.length === 0) {
+      await sleep(100);
+      return;
+    }
+    const fetched = await this.client!.fetch(requests, { maxWaitMs: Math.min(500, Math.max(10, this.config.commitIntervalMs)), isolationLevel: this.config.exactlyOnce ? 1 : 0 });
+    for (const p of fetched) {
+      const k = tpKey(p.topic, p.partition);
+      const pos = this.positions.get(k);
+      if (!pos || pos.offset !== requests.find((r) => r.topic === p.topic && r.partition === p.partition)?.offset) continue;
+      if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        pos.offset = await this.resetOffset(p);
+        continue;
+      }
+      if (p.errorCode !== 0) {
+        await this.client!.cluster.refresh([p.topic]).catch(() => undefined);
+        continue;
+      }
+      const task = this.taskOfPartition.get(k)!;
+      for (const r of p.records) task.process(p.topic, r.offset, r.key, r.value, r.timestamp, r.headers);
+      if (p.nextOffset !== pos.offset) this.uncommitted = true;
+      pos.offset = p.nextOffset;
+    }
+    await this.send();
+  }
+
+  private async send(): Promise<void> {
+    const out = this.out;
+    this.out = [];
+    for (const r of out) await this.producer!.add(r);
+    await this.producer!.flush();
+  }
+
+  private async resetOffset(tp: TopicPartition): Promise<number> {
+    const [o] = await this.client!.admin.listOffsets([{ ...tp, timestamp: this.config.autoOffsetReset === 'earliest' ? -2 : -1 }]);
+    return Math.max(0, o.offset);
+  }
+
+  /** Commits what was processed: the output is acknowledged before the offsets (or in one transaction). */
+  private async commit(): Promise<void> {
+    this.lastCommit = Date.now();
+    const offsets = [...this.positions.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset }));
+    if (this.config.exactlyOnce) {
+      await this.producer!.commitTransaction(this.config.applicationId, this.uncommitted ? offsets : [], this.member!.identity);
+    } else {
+      await this.producer!.flush();
+      if (this.uncommitted && offsets.length > 0) await this.member!.commit(offsets);
+    }
+    this.uncommitted = false;
+  }
+
+  /**
+   * The group moved on (or another instance took the transactional.id): what this instance did since
+   * its last commit may be redone elsewhere. Under exactly_once_v2 the open transaction is aborted and
+   * every task's state is dropped, to be restored from the changelogs at the next assignment.
+   */
+  private async recoverFromFencing(): Promise<void> {
+    this.out = [];
+    if (this.config.exactlyOnce) {
+      await this.producer!.abortTransaction().catch(() => undefined);
+      await this.producer!.initTransactions();
+      this.dropTasks([...this.tasks.keys()]);
+    }
+    this.member!.rebalanceNeeded = true;
+  }
+
+  private dropTasks(ids: string[]): void {
+    for (const id of ids) {
+      const t = this.tasks.get(id);
+      if (!t) continue;
+      t.close();
+      this.tasks.delete(id);
+      for (const [k, owner] of this.taskOfPartition) {
+        if (owner === t) {
+          this.taskOfPartition.delete(k);
+          this.positions.delete(k);
+        }
+      }
+    }
+  }
+
+  private async rebalance(): Promise<void> {
+    this.setState('REBALANCING');
+    if (this.tasks.size > 0) {
+      try {
+        await this.send();
+        await this.commit();
+      } catch (err) {
+        if (!(err instanceof ProducerFencedError) && !isRebalanceError(err)) throw err;
+        this.out = [];
+        if (this.config.exactlyOnce) {
+          await this.producer!.abortTransaction().catch(() => undefined);
+          await this.producer!.initTransactions();
+          this.dropTasks([...this.tasks.keys()]);
+        }
+      }
+    }
+    const assignment = await this.member!.join();
+    const wanted = new Map<string, { sub: SubTopology; partition: number; tps: TopicPartition[] }>();
+    for (const tp of assignment) {
+      const sub = this.subOfTopic.get(tp.topic);
+      if (!sub) continue;
+      const id = `${sub.id}_${tp.partition}`;
+      const w = wanted.get(id) ?? { sub, partition: tp.partition, tps: [] };
+      w.tps.push(tp);
+      wanted.set(id, w);
+    }
+    this.dropTasks([...this.tasks.keys()].filter((id) => !wanted.has(id)));
+    // Partitions of a kept task may have changed too: rebuild its routing from the new assignment.
+    for (const [id, w] of wanted) {
+      let task = this.tasks.get(id);
+      if (!task) {
+        task = new StreamTask(this.topology, w.sub, w.partition, this.env, { send: (topic, key, value, timestamp, headers, partition) => this.out.push({ topic, key, value, timestamp, headers, partition }) });
+        await this.restore(task);
+        this.tasks.set(id, task);
+      }
+      for (const tp of w.tps) this.taskOfPartition.set(tpKey(tp.topic, tp.partition), task);
+    }
+    const fresh = assignment.filter((tp) => this.subOfTopic.has(tp.topic) && !this.positions.has(tpKey(tp.topic, tp.partition)));
+    if (fresh.length > 0) {
+      const committed = await this.client!.groups.fetchOffsets(this.config.applicationId, fresh);
+      for (const tp of fresh) {
+        const c = committed.find((x) => x.topic === tp.topic && x.partition === tp.partition);
+        const offset = c && c.offset >= 0 ? c.offset : await this.resetOffset(tp);
+        this.positions.set(tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition, offset });
+      }
+    }
+    this.lastCommit = Date.now();
+    this.setState('RUNNING');
+  }
+
+  /** Replays each logged store's changelog partition (committed records only under exactly-once). */
+  private async restore(task: StreamTask): Promise<void> {
+    for (const [name, store] of task.stores) {
+      if (!this.topology.stores.get(name)!.loggingEnabled) continue;
+      const tp = { topic: changelogTopic(this.config.applicationId, name), partition: task.partition };
+      const isolationLevel = this.config.exactlyOnce ? 1 : 0;
+      const [end] = await this.client!.admin.listOffsets([{ ...tp, timestamp: -1 }], { isolationLevel });
+      if (end.error) throw end.error;
+      let offset = 0;
+      while (offset < end.offset) {
+        const [p] = await this.client!.fetch([{ ...tp, offset, maxBytes: 8 * 1024 * 1024 }], { maxWaitMs: 100, isolationLevel });
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          const [start] = await this.client!.admin.listOffsets([{ ...tp, timestamp: -2 }]);
+          offset = start.offset;
+          continue;
+        }
+        if (p.errorCode !== 0) {
+          await this.client!.cluster.refresh([tp.topic]).catch(() => undefined);
+          await sleep(100);
+          continue;
+        }
+        for (const r of p.records) if (r.offset < end.offset && r.key) store.putBytes(r.key, r.value);
+        offset = p.nextOffset;
+      }
+    }
+  }
+
+  /** A read-only view of a store over this instance's tasks (Kafka's interactive queries, local only). */
+  store<K = any, V = any>(name: string): ReadOnlyKeyValueStore<K, V> {
+    if (!this.topology.stores.has(name)) throw new Error(`Cannot get state store ${name} because no such store is registered in the topology.`);
+    if (this.currentState !== 'RUNNING') throw new Error(`KafkaStreams is not running. State is ${this.currentState}.`);
+    const parts = () => [...this.tasks.values()].map((t) => t.stores.get(name)).filter((s) => s !== undefined);
+    return {
+      get: (key: K) => {
+        for (const s of parts()) {
+          const v = s.get(key);
+          if (v !== null) return v as V;
+        }
+        return null;
+      },
+      all: () => parts().flatMap((s) => s.all() as KeyValue<K, V>[]),
+      approximateNumEntries: () => parts().reduce((n, s) => n + s.approximateNumEntries(), 0),
+    };
+  }
+
+  /** Commits, leaves the group (a dynamic member) and closes the connections. */
+  async close(): Promise<void> {
+    if (this.currentState === 'NOT_RUNNING') return;
+    const failed = this.currentState === 'ERROR';
+    this.closing = true;
+    this.setState('PENDING_SHUTDOWN');
+    await this.loop?.catch(() => undefined);
+    if (!failed && this.member && this.tasks.size > 0) {
+      try {
+        await this.send();
+        await this.commit();
+      } catch {
+        await this.producer?.abortTransaction().catch(() => undefined);
+      }
+    }
+    this.dropTasks([...this.tasks.keys()]);
+    await this.member?.leave();
+    this.client?.close();
+    this.setState('NOT_RUNNING');
+  }
+}
+
+function isRebalanceError(err: unknown): boolean {
+  const code = (err as { code?: number }).code;
+  return code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.FENCED_INSTANCE_ID;
+}
