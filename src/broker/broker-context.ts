@@ -11,6 +11,7 @@ import type { TransactionCoordinator } from './transactions/coordinator.js';
 import type { TxnVerifier } from './transactions/verification.js';
 import type { Authorizer } from './auth/authorizer.js';
 import type { BrokerMetrics } from './metrics/broker-metrics.js';
+import type { ClientSecurity } from '../client/connection.js';
 
 export interface BrokerContext {
   readonly nodeId: number;
@@ -34,6 +35,8 @@ export interface BrokerContext {
   readonly log: Logger;
   /** The counters behind kts.metrics.port; absent when metrics are off (handlers then count nothing). */
   readonly metrics?: BrokerMetrics;
+  /** TLS/SASL settings of this broker's connections to other brokers (inter-broker listener); undefined: PLAINTEXT. */
+  interBrokerSecurity?(): ClientSecurity | undefined;
   /** The advertised address of this broker (what Metadata returns). */
   readonly advertised: { host: string; port: number };
   /** Clock seam: every time-based decision reads this, so tests can move time. */

@@ -37,6 +37,7 @@ import { userPrincipal, type SecurityProtocol } from './security/principal.js';
 import { saslListenerConfig, SaslSession, type SaslListenerConfig } from './security/sasl/session.js';
 import type { ScramCredential, ScramMechanism } from './security/sasl/scram.js';
 import { FileScramStore, ZkScramStore, type ScramStore } from './security/scram-store.js';
+import { interBrokerSecurity } from './security/inter-broker.js';
 
 /** A listener as bound: its name, security protocol, TLS settings and where it is announced. */
 interface BoundListener {
@@ -183,6 +184,10 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     socket.on('error', dropEarly);
     early.push([socket, bound]);
   };
+  // With ZooKeeper, brokers reach each other with the inter-broker listener's TLS/SASL: its keys are
+  // checked (and its files read) now, before anything is bound. A lone broker never connects to another.
+  const interBroker = config.getString('zookeeper.connect').trim() ? interBrokerSecurity(config) : undefined;
+  const interBrokerClient = () => interBroker?.security();
   const bound: BoundListener[] = [];
   let servers: Server[] = [];
   let logs: LogManager | undefined;
@@ -212,8 +217,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       bound.push(entry);
     }
     // Other brokers (replication, transaction markers) reach this one on the inter-broker listener.
-    const interBroker = bound.find((b) => b.listener.name === config.interBrokerListenerName) ?? bound[0];
-    advertised = interBroker.advertised;
+    advertised = (bound.find((b) => b.listener.name === config.interBrokerListenerName) ?? bound[0]).advertised;
     const endpoints = Object.fromEntries(bound.map((b) => [b.listener.name, b.advertised]));
     const meta = await loadMetaProperties(config.logDirs, fs);
     const connect = config.getString('zookeeper.connect').trim();
@@ -257,7 +261,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     groups = await GroupCoordinator.start({ logs, topics, config, now, scheduler: fakeClock, log: log.child('group'), nodeId, replication: () => replication });
     const openedLogs = logs;
     const markerBroker = { nodeId, logs, topics, now, groups, get replication() { return replication; } };
-    remoteMarkers = new RemoteMarkers(markerBroker);
+    remoteMarkers = new RemoteMarkers(markerBroker, interBrokerClient);
     const sendMarkers = remoteMarkers;
     txnCoordinator = await startTransactionCoordinator({
       logs,
@@ -291,11 +295,11 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   }
 
   // ZooKeeper mode: followers copy their leaders' logs, leaders track the ISR and high watermark.
-  replication = topics.onStatesChanged ? await ReplicaManager.start({ nodeId, config, logs, topics, log: log.child('replica'), now }) : undefined;
+  replication = topics.onStatesChanged ? await ReplicaManager.start({ nodeId, config, logs, topics, log: log.child('replica'), now, interBrokerSecurity: interBrokerClient }) : undefined;
   // Counting costs a few additions per request: done only when someone can read the counts.
   const metricsPort = config.getNumber('kts.metrics.port');
   const metrics = metricsPort >= 0 ? new BrokerMetrics() : undefined;
-  const txnVerifier = new TxnVerifier({ nodeId, topics, txnCoordinator, log: log.child('transaction') });
+  const txnVerifier = new TxnVerifier({ nodeId, topics, txnCoordinator, log: log.child('transaction') }, interBrokerClient);
   const context: BrokerContext = {
     nodeId,
     clusterId: topics.clusterId,
@@ -309,6 +313,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     authorizer,
     scram: scramStore,
     log,
+    interBrokerSecurity: interBrokerClient,
     advertised,
     now,
     metrics,

@@ -142,11 +142,6 @@ export class BrokerConfig {
     if (inter !== undefined && !names.has(inter)) {
       throw new ConfigError(`inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are ${[...names].join(',')}`);
     }
-    // kts brokers replicate and send transaction markers over a plain connection: in a ZooKeeper
-    // cluster the listener they reach each other on must be PLAINTEXT (clients may use any).
-    if (this.getString('zookeeper.connect').trim() !== '' && this.listenerProtocol(this.interBrokerListenerName) !== 'PLAINTEXT') {
-      throw new ConfigError(`inter.broker.listener.name ${this.interBrokerListenerName} uses ${this.listenerProtocol(this.interBrokerListenerName)}: kts brokers reach each other in plaintext, so in a ZooKeeper cluster it must name a PLAINTEXT listener (add one, e.g. INTERNAL://127.0.0.1:9094 with INTERNAL:PLAINTEXT)`);
-    }
     const interProtocol = this.explicit.get('security.inter.broker.protocol')?.trim().toUpperCase();
     if (interProtocol !== undefined && !names.has(interProtocol)) {
       throw new ConfigError(`Listener with name ${interProtocol} defined in security.inter.broker.protocol not found in listeners ${[...names].join(',')}`);

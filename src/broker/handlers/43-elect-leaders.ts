@@ -91,6 +91,7 @@ async function forwardToController(ctx: RequestContext, request: any): Promise<a
   if (!controller || controllerId === ctx.broker.nodeId) return null;
   const conn = await BrokerConnection.open(controller.host, controller.port, {
     clientId: `broker-${ctx.broker.nodeId}-forwarding`,
+    security: ctx.broker.interBrokerSecurity?.(),
     connectTimeoutMs: 10_000,
     requestTimeoutMs: request.timeoutMs + 10_000,
   });

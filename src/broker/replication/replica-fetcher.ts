@@ -6,7 +6,7 @@
 // leader's log and this one part (ReplicaManager.truncateForFollowing); each fetch then names the
 // epoch of this log's last batch (lastFetchedEpoch, KIP-320), so a tail the leader does not have
 // is answered with a divergingEpoch and cut by the same rule before anything after it is copied.
-import { BrokerConnection } from '../../client/connection.js';
+import { BrokerConnection, type ClientSecurity } from '../../client/connection.js';
 import { API } from '../../client/versions.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { PartitionLog } from '../../storage/index.js';
@@ -37,6 +37,8 @@ export interface FetcherOptions {
   maxBytes: number;
   backoffMs: number;
   log: Logger;
+  /** The inter-broker listener's TLS/SASL settings (security/inter-broker.ts); undefined: PLAINTEXT. */
+  security?(): ClientSecurity | undefined;
   /** Truncates a partition's log before it is fetched in a new leadership (throws to retry later). */
   /** `stillFollowing`: whether `p` is still this fetcher's (checked right before a cut is queued). */
   truncate(conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean): Promise<void>;
@@ -115,6 +117,7 @@ export class ReplicaFetcher {
         if (!this.conn || this.conn.closed) {
           this.conn = await BrokerConnection.open(this.opts.host, this.opts.port, {
             clientId: `broker-${this.opts.nodeId}-fetcher-0`,
+            security: this.opts.security?.(),
             connectTimeoutMs: 10_000,
             requestTimeoutMs: this.opts.maxWaitMs + 30_000,
           });

@@ -4,7 +4,7 @@
 // watermark, and shrinks/expands the ISR through conditional ZooKeeper writes), or follows it (a
 // ReplicaFetcher per leader broker copies the leader's log). Partitions with one replica are left
 // alone: their high watermark is their log end, as before.
-import type { BrokerConnection } from '../../client/connection.js';
+import type { BrokerConnection, ClientSecurity } from '../../client/connection.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { ClusterMetadata, PartitionState } from '../../cluster/cluster-metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -22,6 +22,8 @@ export interface ReplicaManagerOptions {
   topics: ClusterMetadata;
   log: Logger;
   now: () => number;
+  /** The inter-broker listener's TLS/SASL settings for the fetchers; undefined: PLAINTEXT. */
+  interBrokerSecurity?(): ClientSecurity | undefined;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -140,6 +142,7 @@ export class ReplicaManager {
         maxBytes: config.getNumber('replica.fetch.max.bytes'),
         backoffMs: config.getNumber('replica.fetch.backoff.ms'),
         log: this.opts.log,
+        security: this.opts.interBrokerSecurity,
         truncate: (conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean) => truncateForFollowing(conn, p, this.opts.log, stillFollowing),
         resetOutOfRange: (conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean) => truncateOutOfRange(conn, p, this.opts.nodeId, this.opts.log, stillFollowing),
       });

@@ -4,7 +4,7 @@
 // append of the control batch. Like Kafka's WriteTxnMarkers (acks=-1) it waits for the ISR before
 // the coordinator moves on. A partition led by another broker gets its marker through
 // WriteTxnMarkers to that leader (RemoteMarkers, as Kafka's TransactionMarkerChannelManager).
-import { BrokerConnection } from '../../client/connection.js';
+import { BrokerConnection, type ClientSecurity } from '../../client/connection.js';
 import { API } from '../../client/versions.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { buildControlBatch } from '../../protocol/records/control-batch.js';
@@ -61,7 +61,11 @@ export class RemoteMarkers {
   private readonly conns = new Map<number, Promise<BrokerConnection>>();
   private closed = false;
 
-  constructor(private readonly broker: MarkerBroker) {}
+  constructor(
+    private readonly broker: MarkerBroker,
+    /** The inter-broker listener's TLS/SASL settings (security/inter-broker.ts). */
+    private readonly security: () => ClientSecurity | undefined = () => undefined,
+  ) {}
 
   async write(m: MarkerWrite, leader: number): Promise<void> {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR, 'the broker is shutting down');
@@ -84,7 +88,7 @@ export class RemoteMarkers {
     if (!p) {
       const endpoint = this.broker.topics.liveBrokers().find((b) => b.nodeId === nodeId);
       if (!endpoint) return Promise.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${nodeId} is not alive`));
-      p = BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.broker.nodeId}-txn-marker-sender`, connectTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+      p = BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.broker.nodeId}-txn-marker-sender`, connectTimeoutMs: 10_000, requestTimeoutMs: 30_000, security: this.security() });
       this.conns.set(nodeId, p);
       p.then(
         (c) => c.onClose(() => this.conns.get(nodeId) === p && this.conns.delete(nodeId)),

@@ -8,7 +8,7 @@
 // Verification of one producer's first batches on one partition is serialized, so that its
 // batches in flight are appended in the order they came; a marker written meanwhile (the
 // transaction ended while it was being verified) drops the guard and the batch is refused.
-import { BrokerConnection } from '../../client/connection.js';
+import { BrokerConnection, type ClientSecurity } from '../../client/connection.js';
 import { API } from '../../client/versions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { BrokerContext } from '../broker-context.js';
@@ -94,7 +94,11 @@ export class TxnVerifier {
   private readonly queued = new Map<number, Waiting[]>();
   private closed = false;
 
-  constructor(private readonly broker: VerifierBroker) {}
+  constructor(
+    private readonly broker: VerifierBroker,
+    /** The inter-broker listener's TLS/SASL settings (security/inter-broker.ts). */
+    private readonly security: () => ClientSecurity | undefined = () => undefined,
+  ) {}
 
   async verify(q: VerifyQuery): Promise<number> {
     const coordinator = this.broker.txnCoordinator;
@@ -173,7 +177,7 @@ export class TxnVerifier {
     if (!p) {
       const endpoint = this.broker.topics.liveBrokers().find((b) => b.nodeId === nodeId);
       if (!endpoint) return Promise.reject(new Error(`broker ${nodeId} is not alive`));
-      p = BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.broker.nodeId}-txn-verifier`, connectTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+      p = BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.broker.nodeId}-txn-verifier`, connectTimeoutMs: 10_000, requestTimeoutMs: 30_000, security: this.security() });
       this.conns.set(nodeId, p);
       p.then(
         (c) => c.onClose(() => this.conns.get(nodeId) === p && this.conns.delete(nodeId)),

@@ -24,11 +24,17 @@ export interface SaslListenerConfig {
   maxReceiveSize: number;
 }
 
-/** The JAAS entry for a listener and mechanism, looked up as Kafka does (most specific first). */
-function jaasFor(config: BrokerConfig, listener: string, mechanism: string): JaasEntry | undefined {
+/** The JAAS text for a listener and mechanism, looked up as Kafka does (most specific first). */
+export function jaasText(config: BrokerConfig, listener: string, mechanism: string): string | undefined {
   const l = listener.toLowerCase();
   const text = config.get(`listener.name.${l}.${mechanism.toLowerCase()}.sasl.jaas.config`) ?? config.get(`listener.name.${l}.sasl.jaas.config`) ?? config.get('sasl.jaas.config');
-  if (text === undefined || text.trim() === '') return undefined;
+  return text === undefined || text.trim() === '' ? undefined : text;
+}
+
+/** The JAAS entry for a listener and mechanism. */
+function jaasFor(config: BrokerConfig, listener: string, mechanism: string): JaasEntry | undefined {
+  const text = jaasText(config, listener, mechanism);
+  if (text === undefined) return undefined;
   try {
     const entries = parseJaas(text);
     return entries[0];
