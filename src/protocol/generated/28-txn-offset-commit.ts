@@ -8,7 +8,7 @@ export const TxnOffsetCommitRequest: MessageSchema = {
   name: 'TxnOffsetCommitRequest',
   apiKey: 28,
   type: 'request',
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexibleVersions: [3, MAX],
   listeners: ['zkBroker', 'broker'],
   fields: [
@@ -20,7 +20,8 @@ export const TxnOffsetCommitRequest: MessageSchema = {
     { name: 'memberId', type: 'string', versions: [3, MAX], default: '' },
     { name: 'groupInstanceId', type: 'string', versions: [3, MAX], nullable: [3, MAX], default: null },
     { name: 'topics', array: true, versions: [0, MAX], type: { struct: 'TxnOffsetCommitRequestTopic', fields: [
-        { name: 'name', type: 'string', versions: [0, MAX], entityType: 'topicName' },
+        { name: 'name', type: 'string', versions: [0, 5], ignorable: true, entityType: 'topicName' },
+        { name: 'topicId', type: 'uuid', versions: [6, MAX], ignorable: true },
         { name: 'partitions', array: true, versions: [0, MAX], type: { struct: 'TxnOffsetCommitRequestPartition', fields: [
             { name: 'partitionIndex', type: 'int32', versions: [0, MAX] },
             { name: 'committedOffset', type: 'int64', versions: [0, MAX] },
@@ -35,12 +36,13 @@ export const TxnOffsetCommitResponse: MessageSchema = {
   name: 'TxnOffsetCommitResponse',
   apiKey: 28,
   type: 'response',
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexibleVersions: [3, MAX],
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0, MAX] },
     { name: 'topics', array: true, versions: [0, MAX], type: { struct: 'TxnOffsetCommitResponseTopic', fields: [
-        { name: 'name', type: 'string', versions: [0, MAX], entityType: 'topicName' },
+        { name: 'name', type: 'string', versions: [0, 5], ignorable: true, entityType: 'topicName' },
+        { name: 'topicId', type: 'uuid', versions: [6, MAX], ignorable: true },
         { name: 'partitions', array: true, versions: [0, MAX], type: { struct: 'TxnOffsetCommitResponsePartition', fields: [
             { name: 'partitionIndex', type: 'int32', versions: [0, MAX] },
             { name: 'errorCode', type: 'int16', versions: [0, MAX] },

@@ -41,11 +41,9 @@ const NOT_IMPLEMENTED = new Set([
  * AlterPartitionReassignments v1 (4.4, KIP-860's allowReplicationFactorChange) is not served.
  */
 const SERVED_NARROWER: Record<string, Record<string, string>> = {
-  // Transaction version 2 (KIP-890 part 2) is served up to TxnOffsetCommit v5; v6 is not.
   '4.4': {
     '45 AlterPartitionReassignments': '0-0',
     '27 WriteTxnMarkers': '1-1',
-    '28 TxnOffsetCommit': '0-5',
     // v2's TransactionalIdPattern filter (KIP-1152) is not served yet.
     '66 ListTransactions': '0-1',
   },

@@ -75,7 +75,15 @@ describe.skipIf(!kafkaLib(KAFKA_4))('transaction version 2: the Java client 4.4 
     expect(txnProduces.every((r) => r.apiVersion >= 12)).toBe(true);
     const offsetCommits = count(ApiKey.TxnOffsetCommit);
     expect(offsetCommits.length).toBe(COUNT / 10);
-    expect(offsetCommits.every((r) => r.apiVersion === 5 && r.errorCode === 0)).toBe(true);
+    // Kafka 4.4's TxnOffsetCommit v6 names the input topic by id (as Kafka 4.4 serves it), answered by id.
+    expect(offsetCommits.map((r) => [r.apiVersion, r.errorCode])).toEqual(offsetCommits.map(() => [6, 0]));
+    const metadata = await RawClient.connect(kts.port);
+    const inId = (await metadata.request(3, 12, { topics: [{ name: 'tv2-in', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).topics[0].topicId;
+    metadata.close();
+    for (const r of offsetCommits) {
+      expect((r.request as { topics: { topicId: string }[] }).topics.map((t) => t.topicId)).toEqual([inId]);
+      expect((r.response as { topics: { topicId: string }[] }).topics.map((t) => t.topicId)).toEqual([inId]);
+    }
 
     // Record by record (how the client splits them into batches depends on its timing).
     const shape = (batches: Awaited<ReturnType<typeof storedBatches>>) => batches.flatMap((b) => (b.marker ? [`${b.producerEpoch} ${b.marker}`] : b.values.map((v) => `${b.producerEpoch} ${v}`)));
@@ -101,4 +109,32 @@ describe.skipIf(!kafkaLib(KAFKA_4))('transaction version 2: the Java client 4.4 
       expect(offsets[0].partitions[0].offset).toBe(String(COUNT));
     }
   }, 300_000);
+
+  it('TxnOffsetCommit v6 with a topic id the broker does not know: the same answer from kts as from Kafka 4.4', async () => {
+    const answers = [];
+    for (const port of [kts.port, kafka.port]) {
+      const raw = await RawClient.connect(port);
+      try {
+        const init = await raw.request(22, 5, { transactionalId: 'v6-probe', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+        expect(init.errorCode).toBe(0);
+        const commit = async (topicId: string) =>
+          raw.request(28, 6, {
+            transactionalId: 'v6-probe',
+            groupId: 'v6-group',
+            producerId: init.producerId,
+            producerEpoch: init.producerEpoch,
+            generationId: -1,
+            memberId: '',
+            groupInstanceId: null,
+            topics: [{ topicId, partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: '' }] }],
+          });
+        const unknown = await commit('AAAAAAAAAAAAAAAAAAAAAQ');
+        answers.push(unknown.topics.map((t: { topicId: string; partitions: unknown[] }) => [t.topicId, t.partitions]));
+      } finally {
+        raw.close();
+      }
+    }
+    expect(answers[0]).toEqual([['AAAAAAAAAAAAAAAAAAAAAQ', [{ partitionIndex: 0, errorCode: 100 }]]]);
+    expect(answers[0]).toEqual(answers[1]);
+  }, 60_000);
 });
