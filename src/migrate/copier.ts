@@ -29,6 +29,8 @@ export interface PartitionCopy {
   tgtNext: number;
   records: number;
   bytes: number;
+  /** Past the last record acknowledged by the target (for the progress bar; srcNext moves per round). */
+  srcCopied?: number;
 }
 
 export interface CopyProgress {
@@ -170,13 +172,20 @@ export async function copyPartitions(source: KafkaClient, writer: IdempotentWrit
     opts.onProgress?.({
       records: parts.reduce((n, p) => n + p.records, 0),
       bytes: parts.reduce((n, p) => n + p.bytes, 0),
-      offsetsDone: parts.reduce((n, p) => n + Math.max(0, Math.min(p.srcNext, p.end) - p.srcStart), 0),
+      offsetsDone: parts.reduce((n, p) => n + Math.max(0, Math.min(Math.max(p.srcNext, p.srcCopied ?? 0), p.end) - p.srcStart), 0),
       offsetsTotal,
     });
   report();
   const started = Date.now();
   let bytesSent = 0;
   let idleRounds = 0;
+  /** --throttle: after each produce, wait until the bytes sent so far are within the rate. */
+  const throttle = async (): Promise<void> => {
+    const limit = opts.throttleBytesPerSecond ?? 0;
+    if (limit <= 0) return;
+    const due = started + (bytesSent / limit) * 1000;
+    if (due > Date.now()) await sleep(due - Date.now());
+  };
   for (;;) {
     const open = parts.filter((p) => p.srcNext < p.end);
     if (open.length === 0) break;
@@ -216,6 +225,8 @@ export async function copyPartitions(source: KafkaClient, writer: IdempotentWrit
           );
         }
         syncs.copied(p.topic, p.partition, unit.runs, base);
+        const lastRun = unit.runs[unit.runs.length - 1];
+        p.srcCopied = lastRun.src + lastRun.count;
         p.tgtNext = base + unit.recordCount;
         p.records += unit.recordCount;
         p.bytes += unit.batch.length;
@@ -223,6 +234,7 @@ export async function copyPartitions(source: KafkaClient, writer: IdempotentWrit
         queues.get(p)!.shift();
       }
       report();
+      await throttle();
     }
     for (const p of queues.keys()) {
       const planned = (p as PartitionCopy & { planned?: number }).planned!;
@@ -236,11 +248,6 @@ export async function copyPartitions(source: KafkaClient, writer: IdempotentWrit
     idleRounds = open.some((p, i) => p.srcNext > before[i]) ? 0 : idleRounds + 1;
     if (idleRounds >= 100) throw new KafkaClientError(`The source stopped returning records (${open.map((p) => `${p.topic}-${p.partition} at ${p.srcNext} of ${p.end}`).join(', ')}).`);
     if (idleRounds > 0) await sleep(Math.min(50 * idleRounds, 500));
-    const limit = opts.throttleBytesPerSecond ?? 0;
-    if (limit > 0) {
-      const due = started + (bytesSent / limit) * 1000;
-      if (due > Date.now()) await sleep(due - Date.now());
-    }
   }
 }
 

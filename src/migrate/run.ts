@@ -145,29 +145,27 @@ async function createTopics(ctx: ToolContext, target: KafkaClient, topics: Topic
   }
 }
 
-/** On a terminal, a spinner with a progress bar (ora); elsewhere nothing until the report. */
+/** On a terminal, a spinner with a progress bar (ora), redrawn with the latest figures; elsewhere nothing until the report. */
 function startProgress(ctx: ToolContext): { update(p: CopyProgress): void; stop(): void } {
   if (!ctx.out.interactive) return { update: () => undefined, stop: () => undefined };
   let spinner: { text: string; stop(): void } | undefined;
   let latest: CopyProgress | undefined;
   let stopped = false;
   const started = Date.now();
+  const text = () => (latest ? progressBar(latest, Date.now() - started) : 'Copying');
+  const timer = setInterval(() => {
+    if (spinner) spinner.text = text();
+  }, 100);
   void import('ora').then(({ default: ora }) => {
-    if (stopped) return;
-    spinner = ora({ text: latest ? progressBar(latest, Date.now() - started) : 'Copying', stream: ctx.out.stderr as NodeJS.WritableStream }).start();
+    if (!stopped) spinner = ora({ text: text(), stream: ctx.out.stderr as NodeJS.WritableStream }).start();
   });
-  let last = 0;
   return {
     update(p) {
       latest = p;
-      const now = Date.now();
-      if (spinner && now - last >= 100) {
-        last = now;
-        spinner.text = progressBar(p, now - started);
-      }
     },
     stop() {
       stopped = true;
+      clearInterval(timer);
       spinner?.stop();
     },
   };

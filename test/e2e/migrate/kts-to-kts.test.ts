@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../../src/client/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
+import { ptyKts } from '../../helpers/pty.js';
 import { kts } from '../cli/support.js';
 import { BASE_TIMESTAMP, expectedTargetOffset, fillTopics, firstDifference, readPartition, transactions, type TopicSpec } from './support.js';
 
@@ -118,6 +119,19 @@ describe('kts migrate, kts to kts', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Topic orders: resumed; copied 70 records');
     await expectSameRecords('orders', 0);
+  }, 120_000);
+
+  it('shows a progress bar on a terminal, then the report as tables', async () => {
+    await fillTopics(source.bootstrap, [{ name: 'terminal', partitions: 1, perPartition: 20_000, batchSize: 16 * 1024 }]);
+    const run = ptyKts(['migrate', '--from', source.bootstrap, '--to', target.bootstrap, '--topics', 'terminal', '--groups', 'none', '--throttle', '800000'], 120);
+    await run.waitFor((t) => /Copying \[█*░+\] +\d+%  [\d,]+ records/.test(t), 60_000);
+    const { code, output: raw } = await run.exited;
+    expect(code).toBe(0);
+    const output = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(output).toMatch(/TOPIC +PARTITIONS +ACTION +RECORDS +BYTES/);
+    expect(output).toMatch(/terminal +1 +create +20000/);
+    expect(output).toMatch(/Migrated 20000 records \([\d.]+ MB\) of 1 topics and the offsets of 0 groups in [\d.]+ s\./);
+    await expectSameRecords('terminal', 0);
   }, 120_000);
 
   it('refuses a target changed outside the migration, in one line', async () => {
