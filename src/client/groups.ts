@@ -38,6 +38,8 @@ export interface MemberIdentity {
 export interface CommittedOffset extends TopicPartition {
   /** -1: nothing committed. */
   offset: number;
+  /** The leader epoch committed with the offset; -1 when none was (or before OffsetFetch v5). */
+  leaderEpoch: number;
   metadata: string | null;
   error?: KafkaClientError;
 }
@@ -58,6 +60,11 @@ export interface GroupMemberDescription {
   assignment: TopicPartition[];
   metadata: Buffer;
   rawAssignment: Buffer;
+  /** A consumer group's member (ConsumerGroupDescribe): its epoch and the assignment it is moving to. */
+  memberEpoch?: number;
+  targetAssignment?: TopicPartition[];
+  /** ConsumerGroupDescribe v1: true for a consumer-protocol member, false for a classic one in a consumer group. */
+  upgraded?: boolean;
 }
 
 export interface GroupDescription {
@@ -69,6 +76,9 @@ export interface GroupDescription {
   protocol: string;
   members: GroupMemberDescription[];
   error?: KafkaClientError;
+  /** A consumer group's epoch and the epoch of its target assignment (ConsumerGroupDescribe). */
+  groupEpoch?: number;
+  targetAssignmentEpoch?: number;
 }
 
 /** A DescribeGroups answer: a classic group (or a missing one, state Dead). */
@@ -103,6 +113,8 @@ function describedConsumerGroup(groupId: string, g: any): GroupDescription {
     protocolType: 'consumer',
     protocol: g.assignorName,
     error: g.errorCode ? kafkaError(g.errorCode, g.errorMessage) : undefined,
+    groupEpoch: g.groupEpoch,
+    targetAssignmentEpoch: g.assignmentEpoch,
     members: ((g.members ?? []) as any[]).map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.instanceId ?? null,
@@ -111,6 +123,10 @@ function describedConsumerGroup(groupId: string, g: any): GroupDescription {
       metadata: Buffer.alloc(0),
       rawAssignment: Buffer.alloc(0),
       assignment: partitions(m.assignment),
+      memberEpoch: m.memberEpoch,
+      targetAssignment: partitions(m.targetAssignment),
+      // v1's MemberType: 0 classic, 1 consumer, -1 (or v0) unknown.
+      upgraded: m.memberType === 1 ? true : m.memberType === 0 ? false : undefined,
     })),
   };
 }
@@ -283,7 +299,14 @@ export class Groups {
       const out: CommittedOffset[] = [];
       for (const t of body.topics as any[]) {
         for (const p of t.partitions as any[]) {
-          out.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata ?? null, error: p.errorCode ? kafkaError(p.errorCode) : undefined });
+          out.push({
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+            leaderEpoch: p.committedLeaderEpoch ?? -1,
+            metadata: p.metadata ?? null,
+            error: p.errorCode ? kafkaError(p.errorCode) : undefined,
+          });
         }
       }
       return Object.assign(out, { errorCode: body.errorCode as number | undefined });

@@ -1,6 +1,9 @@
 // --describe: the offsets view (default), --members and --state, for --group ... or --all-groups.
 // Groups print in name order (Kafka collects them in a TreeMap); each block opens with an empty
 // line. Empty and rebalancing groups get a note on stderr, missing ones an error on stdout.
+// The text is Kafka 3.9's tool's, or with --kafka-text 4.4 Kafka 4.4's: its --members --verbose
+// shows member and target-assignment epochs, --state its own widths (and epochs with --verbose),
+// --offsets --verbose each committed leader epoch.
 import type { CommittedOffset, GroupDescription, KafkaClient, TopicPartition } from '../../client/index.js';
 import type { TableView, View } from '../output.js';
 import { MISSING, col, errorText, row, widest } from './text.js';
@@ -12,10 +15,15 @@ export interface Notes {
   failed: boolean;
 }
 
+/** Whose tool's text to print: Kafka 3.9's (kts's default) or 4.4's. */
+export type KafkaText = '3.9' | '4.4';
+
 export interface OffsetRow {
   group: string;
   topic: string;
   partition: string;
+  /** The leader epoch committed with the offset (Kafka 4.4's --offsets --verbose). */
+  leaderEpoch?: string;
   current: string;
   logEnd: string;
   lag: string;
@@ -89,11 +97,13 @@ export async function collectOffsets(client: KafkaClient, groupIds: string[]): P
     const makeRow = (tp: TopicPartition, m?: GroupDescription['members'][number]): OffsetRow => {
       const key = `${tp.topic}:${tp.partition}`;
       const current = committed.get(key)?.offset;
+      const epoch = committed.get(key)?.leaderEpoch ?? -1;
       const end = leo.get(key);
       return {
         group: g.groupId,
         topic: tp.topic,
         partition: String(tp.partition),
+        leaderEpoch: epoch < 0 ? MISSING : String(epoch),
         current: current === undefined ? MISSING : String(current),
         logEnd: end === undefined ? MISSING : String(end),
         lag: current === undefined || end === undefined ? MISSING : String(end - current),
@@ -146,7 +156,7 @@ export function offsetsStateNote(g: GroupOffsets, out: { plain: string[]; notes:
   return stateNote(g.group, g.state, g.rows.length, out);
 }
 
-export async function describeOffsets(client: KafkaClient, groupIds: string[], notes: Notes): Promise<View> {
+export async function describeOffsets(client: KafkaClient, groupIds: string[], notes: Notes, withLeaderEpoch = false): Promise<View> {
   const plain: string[] = [];
   const json: unknown[] = [];
   const tables: TableView[] = [];
@@ -156,7 +166,11 @@ export async function describeOffsets(client: KafkaClient, groupIds: string[], n
     if (!stateNote(g.group, g.state, rows.length, { plain, notes })) continue;
     const { widths, header } = offsetsLayout(rows);
     const cells = rows.map((r) => [r.group, r.topic, r.partition, r.current, r.logEnd, r.lag, r.consumerId, r.host, r.clientId]);
-    plain.push(`\n${row(header, widths)}${cells.map((c) => `\n${row(c, widths)}`).join('')}\n`);
+    // Kafka 4.4's --offsets --verbose: LEADER-EPOCH (15 wide) after PARTITION.
+    const withEpoch = <T>(list: T[], epoch: T) => (withLeaderEpoch ? [...list.slice(0, 3), epoch, ...list.slice(3)] : list);
+    const textWidths = withEpoch(widths, 15);
+    const textRows = cells.map((c, i) => withEpoch(c, rows[i].leaderEpoch ?? MISSING));
+    plain.push(`\n${row(withEpoch(header, 'LEADER-EPOCH'), textWidths)}${textRows.map((c) => `\n${row(c, textWidths)}`).join('')}\n`);
     // Lag is what a person looks for: yellow while there is some, green at zero.
     const lagCell = (lag: string) => (lag === MISSING ? lag : { text: lag, tone: lag === '0' ? ('good' as const) : ('warn' as const) });
     // Kafka's long headers would take half of an 80-column terminal on their own.
@@ -176,7 +190,36 @@ function assignmentText(assignment: TopicPartition[]): string {
     .join(', ');
 }
 
-export async function describeMembers(client: KafkaClient, groupIds: string[], verbose: boolean, notes: Notes): Promise<View> {
+/** Kafka 4.4's form of an assignment (`orders:0,1;payments:0`), `-` when empty. */
+function assignmentText44(assignment: TopicPartition[] | undefined): string {
+  if (!assignment || assignment.length === 0) return MISSING;
+  const byTopic = new Map<string, number[]>();
+  for (const tp of assignment) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+  return [...byTopic]
+    .map(([t, ps]) => `${t}:${ps.sort((a, b) => a - b).join(',')}`)
+    .sort()
+    .join(';');
+}
+
+/**
+ * Kafka 4.4's verbose member columns: CURRENT-EPOCH, CURRENT-ASSIGNMENT, TARGET-EPOCH (the group's
+ * target assignment epoch), TARGET-ASSIGNMENT, and UPGRADED when the group mixes classic and
+ * consumer-protocol members. The assignment columns are at least 20 wide; the last is padded too.
+ */
+function verboseColumns44(g: GroupDescription): { header: string; cells: string[] } {
+  const epoch = (n: number | undefined) => (n === undefined ? MISSING : String(n));
+  const values = g.members.map((m) => [epoch(m.memberEpoch), assignmentText44(m.assignment), epoch(g.targetAssignmentEpoch), assignmentText44(m.targetAssignment)]);
+  const current = widest(20, values.map((v) => v[1]));
+  const target = widest(20, values.map((v) => v[3]));
+  const migrating = g.members.some((m) => m.upgraded === true) && g.members.some((m) => m.upgraded === false);
+  const fmt = (c: string[], upgraded?: string) => `${col(c[0], 15)} ${col(c[1], current)} ${col(c[2], 15)} ${col(c[3], target)}${migrating ? ` ${upgraded}` : ''}`;
+  return {
+    header: fmt(['CURRENT-EPOCH', 'CURRENT-ASSIGNMENT', 'TARGET-EPOCH', 'TARGET-ASSIGNMENT'], 'UPGRADED'),
+    cells: values.map((v, i) => fmt(v, g.members[i].upgraded === undefined ? MISSING : String(g.members[i].upgraded))),
+  };
+}
+
+export async function describeMembers(client: KafkaClient, groupIds: string[], verbose: boolean, notes: Notes, text: KafkaText = '3.9'): Promise<View> {
   const plain: string[] = [];
   const json: unknown[] = [];
   const tables: TableView[] = [];
@@ -208,8 +251,14 @@ export async function describeMembers(client: KafkaClient, groupIds: string[], v
     const cells = g.members.map((m) => [g.groupId, m.memberId, ...(withInstance ? [m.groupInstanceId ?? ''] : []), m.clientHost, m.clientId, String(m.assignment.length)]);
     // Every member line ends in the padded #PARTITIONS cell and a space (Kafka's format string).
     const line = (c: string[], extra: string) => `${row(c, widths)} ${extra}`;
-    plain.push(`\n${line(header, verbose ? 'ASSIGNMENT' : '')}\n`);
-    g.members.forEach((m, i) => plain.push(`${line(cells[i], verbose ? assignmentText(m.assignment) : '')}\n`));
+    if (verbose && text === '4.4') {
+      const v = verboseColumns44(g);
+      plain.push(`\n${line(header, v.header)}\n`);
+      g.members.forEach((_, i) => plain.push(`${line(cells[i], v.cells[i])}\n`));
+    } else {
+      plain.push(`\n${line(header, verbose ? 'ASSIGNMENT' : '')}\n`);
+      g.members.forEach((m, i) => plain.push(`${line(cells[i], verbose ? assignmentText(m.assignment) : '')}\n`));
+    }
     tables.push({
       title: `${g.groupId} (${g.state})`,
       head: [...header.slice(1), ...(verbose ? ['ASSIGNMENT'] : [])],
@@ -219,7 +268,7 @@ export async function describeMembers(client: KafkaClient, groupIds: string[], v
   return { plain: plain.join(''), json: { groups: json }, tables };
 }
 
-export async function describeState(client: KafkaClient, groupIds: string[], notes: Notes): Promise<View> {
+export async function describeState(client: KafkaClient, groupIds: string[], notes: Notes, text: KafkaText = '3.9', verbose = false): Promise<View> {
   const plain: string[] = [];
   const json: unknown[] = [];
   const rowsForTable: string[][] = [];
@@ -235,10 +284,21 @@ export async function describeState(client: KafkaClient, groupIds: string[], not
       members: g.members.length,
     });
     if (!stateNote(g.groupId, g.state, 1, { plain, notes })) continue;
-    // Kafka 3.9 sizes the first column by the coordinator text (the group column follows suit).
-    const first = Math.max(25, coordinator.length);
-    const fmt = (c: (string | number)[]) => `${col(c[0], first)} ${col(c[1], 25)} ${col(c[2], 20)} ${col(c[3], 15)} ${c[4]}`;
-    plain.push(`\n${fmt(['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'])}\n${fmt([g.groupId, coordinator, g.protocol, g.state, g.members.length])}\n`);
+    if (text === '4.4') {
+      // Kafka 4.4: the group column at least 15 wide, the coordinator's 25, STATE 20; `-` for no
+      // strategy; --verbose adds the epochs (a classic group has none).
+      const [groupWidth, coordinatorWidth] = [Math.max(15, g.groupId.length), Math.max(25, coordinator.length)];
+      const epoch = (n: number | undefined) => (n === undefined ? MISSING : String(n));
+      const fmt = (c: (string | number)[]) => `${col(c[0], groupWidth)} ${col(c[1], coordinatorWidth)} ${col(c[2], 20)} ${col(c[3], 20)} ${verbose ? `${col(c[4], 15)} ${col(c[5], 25)} ` : ''}${c.at(-1)}`;
+      const head = ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', ...(verbose ? ['GROUP-EPOCH', 'TARGET-ASSIGNMENT-EPOCH'] : []), '#MEMBERS'];
+      const values = [g.groupId, coordinator, g.protocol || MISSING, g.state, ...(verbose ? [epoch(g.groupEpoch), epoch(g.targetAssignmentEpoch)] : []), g.members.length];
+      plain.push(`\n${fmt(head)}\n${fmt(values)}\n`);
+    } else {
+      // Kafka 3.9 sizes the first column by the coordinator text (the group column follows suit).
+      const first = Math.max(25, coordinator.length);
+      const fmt = (c: (string | number)[]) => `${col(c[0], first)} ${col(c[1], 25)} ${col(c[2], 20)} ${col(c[3], 15)} ${c[4]}`;
+      plain.push(`\n${fmt(['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'])}\n${fmt([g.groupId, coordinator, g.protocol, g.state, g.members.length])}\n`);
+    }
     rowsForTable.push([g.groupId, coordinator, g.protocol || MISSING, g.state, String(g.members.length)]);
   }
   return {

@@ -9,13 +9,21 @@ import type { View } from '../output.js';
 import type { ToolContext } from '../tool.js';
 import { deleteGroups, deleteOffsets, list, listConsumerGroups } from './admin-actions.js';
 import { checkArgs, parseStates, parseTypes } from './args.js';
-import { describeMembers, describeOffsets, describeState, type Notes } from './describe.js';
+import { describeMembers, describeOffsets, describeState, type KafkaText, type Notes } from './describe.js';
 import { resetOffsets } from './reset.js';
 import { javaString } from './text.js';
 import { watchOffsets, watchSeconds } from './watch.js';
 
+/** --kafka-text, else $KTS_KAFKA_TEXT, else 3.9: whose tool's text --describe prints. */
+function kafkaText(args: ParsedArgs, env: NodeJS.ProcessEnv): KafkaText {
+  const given = args.str('kafka-text') ?? (env.KTS_KAFKA_TEXT || '3.9');
+  if (given !== '3.9' && given !== '4.4') throw new UsageError(`Invalid value '${given}' for option kafka-text: expected one of 3.9, 4.4`);
+  return given;
+}
+
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const action = checkArgs(args, (line) => ctx.out.note(line));
+  const text = kafkaText(args, ctx.env);
   const strict = args.has('strict');
   const states = action === 'list' ? parseStates(args.str('state')) : [];
   const types = action === 'list' ? parseTypes(args.str('type')) : [];
@@ -33,9 +41,9 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
       case 'describe': {
         if (args.has('watch')) return await watchOffsets(client, groups, watchSeconds(args.str('watch')), ctx);
         const ids = await groups();
-        if (args.has('members')) view = await describeMembers(client, ids, args.has('verbose'), notes);
-        else if (args.has('state')) view = await describeState(client, ids, notes);
-        else view = await describeOffsets(client, ids, notes);
+        if (args.has('members')) view = await describeMembers(client, ids, args.has('verbose'), notes, text);
+        else if (args.has('state')) view = await describeState(client, ids, notes, text, args.has('verbose'));
+        else view = await describeOffsets(client, ids, notes, text === '4.4' && args.has('verbose'));
         break;
       }
       case 'delete':
