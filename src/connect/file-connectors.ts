@@ -44,10 +44,8 @@ export class FileStreamSourceConnector implements Connector {
     return FileStreamSourceTask;
   }
   taskConfigs(): ConnectorProps[] {
-    // One task whatever tasks.max says: a file has one reader (as in Kafka).
-    const cfg: ConnectorProps = { topic: this.props.topic, 'batch.size': this.props['batch.size'] ?? '2000' };
-    if (this.props.file) cfg.file = this.props.file;
-    return [cfg];
+    // One task whatever tasks.max says: a file has one reader. Its config is the connector's (as in Kafka).
+    return [{ ...this.props }];
   }
   stop(): void {}
 }
@@ -157,7 +155,7 @@ export class FileStreamSinkConnector implements Connector {
     return FileStreamSinkTask;
   }
   taskConfigs(): ConnectorProps[] {
-    return [this.props.file ? { file: this.props.file } : {}];
+    return [{ ...this.props }];
   }
   stop(): void {}
 }

@@ -2,6 +2,7 @@
 // RootResource): the same paths, status codes and JSON shapes, errors as
 // {"error_code": <status>, "message": "..."}.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { javaHashMapOrder } from '../cli/java-hash-order.js';
 import { RestError, type Worker } from './worker.js';
 import { KTS_CONNECT_VERSION } from './version.js';
 
@@ -98,7 +99,7 @@ async function handle(worker: Worker, clusterId: string | null, req: IncomingMes
       const expand = q.getAll('expand');
       if (expand.length === 0) return send(res, 200, worker.names());
       const out: Record<string, Record<string, unknown>> = {};
-      for (const name of worker.names()) {
+      for (const name of javaHashMapOrder(worker.names(), 16)) {
         out[name] = {};
         if (expand.includes('status')) out[name].status = worker.status(name);
         if (expand.includes('info')) out[name].info = worker.info(name);

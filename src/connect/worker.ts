@@ -10,6 +10,7 @@ import { SinkTaskRunner } from './sink-runner.js';
 import { SourceTaskRunner } from './source-runner.js';
 import type { TaskRunner } from './task-runner.js';
 import { buildChain } from './transforms.js';
+import { javaHashMapOrder } from '../cli/java-hash-order.js';
 
 /** An error the REST API answers with its status code (Kafka's ConnectRestException). */
 export class RestError extends Error {
@@ -49,8 +50,15 @@ export interface WorkerOptions {
   log(line: string): void;
 }
 
-/** Java's Map#toString, as Kafka's messages print a config. */
-const javaMap = (m: Record<string, string>): string => `{${Object.entries(m).map(([k, v]) => `${k}=${v}`).join(', ')}}`;
+/** Java's HashMap#toString, as Kafka's messages print a config (a HashMap copy of the request's). */
+const javaMap = (m: Record<string, string>): string => `{${javaHashMapOrder(Object.keys(m)).map((k) => `${k}=${m[k]}`).join(', ')}}`;
+
+/** A map as Kafka's JSON shows a HashMap<String, ...> it built: keys in Java's iteration order. */
+export function hashOrdered<V>(m: Record<string, V>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const k of javaHashMapOrder(Object.keys(m), 16)) out[k] = m[k];
+  return out;
+}
 
 export class Worker {
   private readonly connectors = new Map<string, ConnectorEntry>();
@@ -65,9 +73,10 @@ export class Worker {
     return [...this.connectors.keys()];
   }
 
-  private entry(name: string): ConnectorEntry {
+  /** The connector, or Kafka's 404 (its wording differs by call: `Connector x not found`, `No status found for connector x`, ...). */
+  private entry(name: string, notFound = `Connector ${name} not found`): ConnectorEntry {
     const e = this.connectors.get(name);
-    if (!e) throw new RestError(404, `Connector ${name} not found`);
+    if (!e) throw new RestError(404, notFound);
     return e;
   }
 
@@ -158,7 +167,7 @@ export class Worker {
       const configs = await instance.taskConfigs(maxTasks);
       const taskClass = instance.taskClass() as (new () => SourceTask | SinkTask) & { className?: string };
       entry.tasks = configs.slice(0, maxTasks).map((c, id) => {
-        const taskConfig = { ...c, 'task.class': taskClass.className ?? taskClass.name };
+        const taskConfig = hashOrdered({ ...c, 'task.class': taskClass.className ?? taskClass.name });
         return { id, config: taskConfig, runner: this.newRunner(entry, id, taskConfig, taskClass) };
       });
       for (const t of entry.tasks) t.runner.start(entry.target === 'PAUSED');
@@ -214,22 +223,25 @@ export class Worker {
   }
 
   status(name: string): object {
-    const e = this.entry(name);
+    const e = this.entry(name, `No status found for connector ${name}`);
     const connector: Record<string, string> = { state: e.state, worker_id: this.workerId };
     if (e.state === 'FAILED' && e.trace) connector.trace = e.trace;
-    return { name, connector, tasks: e.tasks.map((t) => this.taskStatusOf(t)), type: e.plugin.type };
+    connector.version = e.plugin.version;
+    return { name, connector, tasks: e.tasks.map((t) => this.taskStatusOf(e, t)), type: e.plugin.type };
   }
 
-  private taskStatusOf(t: TaskEntry): object {
+  private taskStatusOf(e: ConnectorEntry, t: TaskEntry): object {
     const s: Record<string, unknown> = { id: t.id, state: t.runner.state, worker_id: this.workerId };
     if (t.runner.state === 'FAILED' && t.runner.trace) s.trace = t.runner.trace;
+    s.version = e.plugin.version;
     return s;
   }
 
   taskStatus(name: string, id: number): object {
-    const t = this.entry(name).tasks.find((x) => x.id === id);
+    const e = this.entry(name, `No status found for task ${name}-${id}`);
+    const t = e.tasks.find((x) => x.id === id);
     if (!t) throw new RestError(404, `No status found for task ${name}-${id}`);
-    return this.taskStatusOf(t);
+    return this.taskStatusOf(e, t);
   }
 
   tasks(name: string): object[] {
@@ -243,14 +255,14 @@ export class Worker {
   }
 
   pause(name: string): void {
-    const e = this.entry(name);
+    const e = this.entry(name, `Unknown connector ${name}`);
     e.target = 'PAUSED';
     if (e.state === 'RUNNING') e.state = 'PAUSED';
     for (const t of e.tasks) t.runner.pause();
   }
 
   async resume(name: string): Promise<void> {
-    const e = this.entry(name);
+    const e = this.entry(name, `Unknown connector ${name}`);
     const wasStopped = e.target === 'STOPPED';
     e.target = 'STARTED';
     if (wasStopped) {
@@ -262,7 +274,7 @@ export class Worker {
   }
 
   async stop(name: string): Promise<void> {
-    const e = this.entry(name);
+    const e = this.entry(name, `Unknown connector ${name}`);
     e.target = 'STOPPED';
     await this.stopConnector(e);
     e.state = 'STOPPED';
