@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { type FileSystem, readSmallFile, writeFileAtomic } from '../../storage/file-system.js';
 import type { ZkSession } from '../../cluster/zk-session.js';
+import { znodeNameProblem } from '../../cluster/zk-names.js';
 import { isNoNode, isNodeExists } from '../../cluster/zk-session.js';
 import { ZooKeeperError } from '../../cluster/zookeeper/errors.js';
 import { ErrorCode as ZkErrorCode } from '../../protocol/zookeeper/index.js';
@@ -34,6 +35,8 @@ export interface AclStore {
   load(): Promise<AclBinding[]>;
   /** Adds and removes bindings durably; resolves once stored. */
   update(add: AclBinding[], remove: AclBinding[]): Promise<void>;
+  /** Why this store cannot hold a binding's resource name (ZooKeeper: a name that is not a znode name). */
+  nameProblem?(binding: AclBinding): string | undefined;
   /** `listener` runs when another broker changed the ACLs (ZooKeeper mode). */
   onChange(listener: () => Promise<void>): void;
   close(): Promise<void>;
@@ -147,6 +150,16 @@ export class ZkAclStore implements AclStore {
     private readonly now: () => number,
     private readonly warn: (message: string) => void,
   ) {}
+
+  /**
+   * Kafka 3.9 puts the resource name into the path as it is: a name with '/' (legal for groups,
+   * transactional ids and prefixes) would land in a nested node that no load reads back, and Kafka's
+   * own store fails such a write after its retries. kts refuses it up front instead.
+   */
+  nameProblem(b: AclBinding): string | undefined {
+    const problem = znodeNameProblem(b.resourceName);
+    return problem && `ACLs on resource name '${b.resourceName}' cannot be kept in ZooKeeper: ${problem}`;
+  }
 
   static async open(zk: ZkSession, now: () => number, warn: (message: string) => void): Promise<ZkAclStore> {
     const store = new ZkAclStore(zk, now, warn);

@@ -62,6 +62,11 @@ export class Authorizer {
     store.onChange(() => this.reload());
   }
 
+  /** Why the ACL store cannot hold this binding (undefined: it can). */
+  nameProblem(binding: AclBinding): string | undefined {
+    return this.store.nameProblem?.(binding);
+  }
+
   /** Loads the stored ACLs (the broker calls it once at start; stores call it again on a change). */
   async reload(): Promise<void> {
     this.replace(await this.store.load());

@@ -2,6 +2,7 @@
 // cluster, SECURITY_DISABLED without an authorizer, INVALID_REQUEST for a binding Kafka refuses
 // (UNKNOWN parts, an empty name, a cluster not named kafka-cluster, a principal without a type), and
 // UNKNOWN_SERVER_ERROR for every creation when one has ANY (or MATCH) parts, as Kafka 4.4 answers.
+// With ZooKeeper, a resource name that cannot be a znode name is INVALID_REQUEST (acl-store.ts).
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { clusterAuthorized, Op } from '../auth/check.js';
@@ -30,7 +31,7 @@ export default defineHandler({
     }));
     if (bindings.some(unbuildableBinding)) return all(ErrorCode.UNKNOWN_SERVER_ERROR, null);
     const results: { errorCode: number; errorMessage: string | null }[] = bindings.map((b) => {
-      const invalid = invalidBinding(b);
+      const invalid = invalidBinding(b) ?? authorizer.nameProblem(b) ?? null;
       return invalid ? { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: invalid } : { errorCode: 0, errorMessage: '' };
     });
     const valid = bindings.filter((_, i) => results[i].errorCode === 0);

@@ -1,5 +1,5 @@
 // Where SCRAM credentials live (never passwords: salt, iterations, StoredKey, ServerKey):
-// - ZooKeeper mode: Kafka's /config/users/<user> znode, {"version":1,"config":{"SCRAM-SHA-512":
+// - ZooKeeper mode: Kafka's /config/users/<user> znode (the name URL-encoded as Kafka's Sanitizer does), {"version":1,"config":{"SCRAM-SHA-512":
 //   "salt=..,stored_key=..,server_key=..,iterations=4096"}}, each change announced under
 //   /config/changes as Kafka's AdminZkClient does. Every authentication reads the znode, so a
 //   credential altered through any broker holds at once on all of them.
@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { type FileSystem, readSmallFile, writeFileAtomic } from '../../storage/file-system.js';
 import type { ZkSession } from '../../cluster/zk-session.js';
+import { desanitize, sanitize } from '../../cluster/zk-names.js';
 import { formatCredential, parseCredential, SCRAM_MECHANISMS, type ScramCredential, type ScramMechanism } from './sasl/scram.js';
 
 export const SCRAM_FILE = 'kts-scram-credentials.json';
@@ -94,7 +95,7 @@ export class ZkScramStore implements ScramStore {
   constructor(private readonly zk: ZkSession) {}
 
   private async read(user: string): Promise<{ config: Record<string, unknown>; version: number } | null> {
-    const node = await this.zk.getDataIfExists(`/config/users/${user}`);
+    const node = await this.zk.getDataIfExists(`/config/users/${sanitize(user)}`);
     if (!node) return null;
     try {
       const doc = JSON.parse(node.data?.toString('utf8') ?? '{}');
@@ -110,7 +111,7 @@ export class ZkScramStore implements ScramStore {
   }
 
   async describe(users: string[] | null): Promise<Map<string, UserCredentials>> {
-    const names = users ?? (await this.zk.getChildren('/config/users').catch(() => [] as string[]));
+    const names = users ?? (await this.zk.getChildren('/config/users').catch(() => [] as string[])).map(desanitize);
     const out = new Map<string, UserCredentials>();
     for (const user of names) {
       const node = await this.read(user);
@@ -123,7 +124,7 @@ export class ZkScramStore implements ScramStore {
   async alter(user: string, upserts: Map<ScramMechanism, ScramCredential>, deletions: ScramMechanism[]): Promise<void> {
     await this.zk.mkdirp('/config/users');
     await this.zk.mkdirp('/config/changes');
-    const path = `/config/users/${user}`;
+    const path = `/config/users/${sanitize(user)}`;
     // The user's other configs (quotas) stay; the write is conditioned on the version read.
     for (let attempt = 0; ; attempt++) {
       const node = await this.read(user);
@@ -139,6 +140,6 @@ export class ZkScramStore implements ScramStore {
         if (attempt >= 5) throw err;
       }
     }
-    await this.zk.create('/config/changes/config_change_', Buffer.from(JSON.stringify({ version: 2, entity_path: `users/${user}` }), 'utf8'), 'persistent_sequential');
+    await this.zk.create('/config/changes/config_change_', Buffer.from(JSON.stringify({ version: 2, entity_path: `users/${sanitize(user)}` }), 'utf8'), 'persistent_sequential');
   }
 }
