@@ -377,6 +377,7 @@ function main() {
   const imports = [];
   const table = [];
   const names = [];
+  const loaders = [];
   for (const key of keys) {
     const api = apis.get(key);
     if (!api.request || !api.response) throw new Error(`api key ${key} (${api.name}) lacks a request or response`);
@@ -385,6 +386,7 @@ function main() {
     imports.push(`import { ${api.request.msg.name}, ${api.response.msg.name} } from './${fileBase}.js';`);
     table.push(`  { apiKey: ${key}, name: ${q(api.name)}, request: ${api.request.msg.name}, response: ${api.response.msg.name} },`);
     names.push(`  ${api.name}: ${key},`);
+    loaders.push(`  [${key}, () => import('./${fileBase}.js').then((m) => ({ apiKey: ${key}, name: ${q(api.name)}, request: m.${api.request.msg.name}, response: m.${api.response.msg.name} }))],`);
   }
   outputs.set('headers.ts', emitFile(headers));
   outputs.set('consumer-protocol.ts', emitFile(consumer));
@@ -398,11 +400,25 @@ function main() {
       `export { RequestHeader, ResponseHeader } from './headers.js';\n` +
       `export { ${consumer.map((c) => c.msg.name).join(', ')} } from './consumer-protocol.js';\n` +
       `export { ${data.map((c) => c.msg.name).join(', ')} } from './data.js';\n\n` +
-      `/** Every API key in Kafka's schemas, by name (the schema name without Request/Response). */\n` +
-      `export const ApiKey = {\n${names.join('\n')}\n} as const;\n\n` +
-      `export type ApiName = keyof typeof ApiKey;\n\n` +
+      `export { ApiKey, type ApiName } from './api-keys.js';\n\n` +
       `/** Request and response schemas of every API, ordered by key. */\n` +
       `export const API_SCHEMAS: readonly ApiSchemas[] = [\n${table.join('\n')}\n];\n`,
+  );
+
+  outputs.set(
+    'api-keys.ts',
+    HEADER +
+      `/** Every API key in Kafka's schemas, by name (the schema name without Request/Response). */\n` +
+      `export const ApiKey = {\n${names.join('\n')}\n} as const;\n\n` +
+      `export type ApiName = keyof typeof ApiKey;\n`,
+  );
+  // A client that speaks a few APIs loads only their schemas (a CLI's start-up: bench/cli-startup.mjs).
+  outputs.set(
+    'lazy.ts',
+    HEADER +
+      `import type { ApiSchemas } from '../codec/schema.js';\n\n` +
+      `/** Each API's schemas as a module of its own, by key, for registerApiSchemas (codec/frames.ts). */\n` +
+      `export const API_LOADERS: ReadonlyMap<number, () => Promise<ApiSchemas>> = new Map<number, () => Promise<ApiSchemas>>([\n${loaders.join('\n')}\n]);\n`,
   );
 
   if (check) {

@@ -1,7 +1,7 @@
 // Admin calls: topics, partitions, configs, records deletion, offsets by time, cluster description.
 // Every method returns per-item results with an `error` (KafkaClientError) instead of throwing for
 // a per-item failure, so a tool can report each the way Kafka's does; transport failures throw.
-import { ErrorCode } from '../protocol/index.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerInfo, Cluster, TopicMetadata } from './cluster.js';
 import { KafkaClientError, check, kafkaError } from './errors.js';
 import { routeToLeaders, tpKey, type TopicPartition } from './routing.js';

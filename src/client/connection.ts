@@ -4,7 +4,8 @@
 import { Socket, connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { authenticate, type SaslCredentials } from './sasl.js';
-import { decodeResponse, encodeRequest } from '../protocol/index.js';
+// The frame codec without the schemas: each API's are loaded by the first request that sends it.
+import { decodeResponse, encodeRequest, ensureApiSchemas } from '../protocol/codec/frames.js';
 import { KafkaClientError, RequestTimeoutError, check } from './errors.js';
 import { API, OUR_VERSIONS, apiLabel } from './versions.js';
 
@@ -172,6 +173,8 @@ export class BrokerConnection {
   /** Sends a request at an explicit version. */
   send(apiKey: number, version: number, body: object, opts: RequestOptions = {}): Promise<any> {
     if (this.closedError) return Promise.reject(this.closedError);
+    const loading = ensureApiSchemas(apiKey);
+    if (loading) return loading.then(() => this.send(apiKey, version, body, opts));
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
     const frame = encodeRequest(apiKey, version, correlationId, this.opts.clientId, body);

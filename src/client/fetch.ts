@@ -2,8 +2,10 @@
 // decoding of what comes back into records: any message format, timestamp types, control batches
 // skipped, aborted transactions filtered for read_committed, records before the fetch offset
 // dropped (a batch may start earlier).
+// Loaded by KafkaClient.fetch on first use, with the record codec and its compression codecs.
+import '../protocol/records/codecs.js';
 import { Attr, BatchOffset, LOG_OVERHEAD, decodeRecordBatch, decodeRecords } from '../protocol/records/index.js';
-import { ErrorCode } from '../protocol/index.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { Cluster } from './cluster.js';
 import { kafkaError, type KafkaClientError } from './errors.js';
 import { groupByTopic } from './admin.js';

@@ -2,7 +2,8 @@
 // chosen (range assignor over the members' subscriptions), sync, then heartbeat in the background.
 // When the coordinator asks for a rebalance, `rebalanceNeeded` turns true and the owner calls
 // join() again after committing what it consumed.
-import { encodeConsumerAssignment, encodeConsumerSubscription, ErrorCode } from '../protocol/index.js';
+import { encodeConsumerAssignment, encodeConsumerSubscription } from '../protocol/codec/frames.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { rangeAssign } from './assignor.js';
 import type { Cluster } from './cluster.js';
 import { KafkaClientError, kafkaError } from './errors.js';

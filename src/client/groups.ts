@@ -1,7 +1,8 @@
 // Consumer-group APIs, thin and typed: coordinator lookup, the classic join/sync/heartbeat/leave
 // protocol, committed offsets, and the admin views (list, describe, delete). GroupMember
 // (group-member.ts) runs the membership loop on top of these.
-import { ErrorCode, decodeConsumerAssignment, decodeConsumerSubscription } from '../protocol/index.js';
+import { decodeConsumerAssignment, decodeConsumerSubscription } from '../protocol/codec/frames.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { Cluster } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
 import { KafkaClientError, check, isRetriable, kafkaError } from './errors.js';

@@ -11,12 +11,12 @@
 //
 // connect() resolves once a broker answered ApiVersions and Metadata, or rejects with
 // BrokerUnreachableError after `bootstrapTimeoutMs`.
-// Registers snappy/lz4/zstd with the record codec (their native/WebAssembly parts load on first use).
-import '../protocol/records/codecs.js';
+// The record codec (and snappy/lz4/zstd) is loaded by the first produce or fetch: an admin
+// command (kts topics --list) never loads it.
 import { Admin } from './admin.js';
 import type { ClientSecurity } from './connection.js';
 import { Cluster, parseBootstrap, type ClusterMetadata, type TopicMetadata } from './cluster.js';
-import { fetchPartitions, type FetchOptions, type FetchRequestPartition, type FetchedPartition } from './fetch.js';
+import type { FetchOptions, FetchRequestPartition, FetchedPartition } from './fetch.js';
 import { GroupMember, type GroupMemberOptions } from './group-member.js';
 import { Groups } from './groups.js';
 import { Producer, type ProducerOptions } from './producer.js';
@@ -73,7 +73,8 @@ export class KafkaClient {
   }
 
   /** One fetch round: every partition from its leader, in parallel. */
-  fetch(partitions: FetchRequestPartition[], opts: FetchOptions = {}): Promise<FetchedPartition[]> {
+  async fetch(partitions: FetchRequestPartition[], opts: FetchOptions = {}): Promise<FetchedPartition[]> {
+    const { fetchPartitions } = await import('./fetch.js');
     return fetchPartitions(this.cluster, partitions, opts);
   }
 

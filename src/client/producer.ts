@@ -2,8 +2,14 @@
 // when it reaches `batchSize` bytes, when `lingerMs` has passed since its first record, or on
 // flush(). One batch per partition is in flight at a time, so order within a partition holds even
 // across retries. Batches for partitions led by the same broker share a Produce request.
-import { buildRecordBatch, hasCodec, CompressionName } from '../protocol/records/index.js';
-import { ErrorCode } from '../protocol/index.js';
+import type * as RecordCodec from '../protocol/records/index.js';
+
+/** Kafka's compression ids; kts has a codec for each (src/protocol/records/codecs.ts). */
+const COMPRESSION_IDS = [0, 1, 2, 3, 4];
+let recordCodec: Promise<typeof RecordCodec> | undefined;
+/** The record codec, with snappy/lz4/zstd registered, loaded by the first batch (not by an admin tool's start). */
+const loadRecordCodec = () => (recordCodec ??= import('../protocol/records/codecs.js').then(() => import('../protocol/records/index.js')));
+import { ErrorCode } from '../protocol/errors.js';
 import type { Cluster, TopicMetadata } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
 import { KafkaClientError, isRetriable, kafkaError } from './errors.js';
@@ -94,8 +100,8 @@ export class Producer {
       bufferMemory: opts.bufferMemory ?? 32 * 1024 * 1024,
       maxRequestSize: opts.maxRequestSize ?? 1048576,
     };
-    if (this.opts.compression !== 0 && !hasCodec(this.opts.compression)) {
-      throw new KafkaClientError(`Compression codec ${CompressionName[this.opts.compression] ?? this.opts.compression} is not available in kts`, {
+    if (!COMPRESSION_IDS.includes(this.opts.compression)) {
+      throw new KafkaClientError(`Compression codec ${this.opts.compression} is not available in kts`, {
         javaName: 'UnsupportedCompressionTypeException',
       });
     }
@@ -270,6 +276,7 @@ export class Producer {
     const acks = this.opts.acks;
     try {
       if (leader < 0) throw kafkaError(ErrorCode.LEADER_NOT_AVAILABLE);
+      const { buildRecordBatch } = await loadRecordCodec();
       conn = await this.cluster.node(leader);
       const topics = new Map<string, { index: number; records: Buffer }[]>();
       for (const { q, batch } of items) {

@@ -2,7 +2,7 @@
 // whose answer says leadership moved (after refreshing metadata).
 import type { Cluster } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
-import { ErrorCode } from '../protocol/index.js';
+import { ErrorCode } from '../protocol/errors.js';
 
 export interface TopicPartition {
   topic: string;

@@ -2,7 +2,7 @@
 // them: ListTransactions goes to every broker (each lists what it coordinates); DescribeTransactions
 // goes to the transactional id's coordinator (FindCoordinator key type 1), found again while it
 // moves or loads. DescribeProducers goes to the partition's leader (or a chosen broker).
-import { ErrorCode } from '../protocol/index.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { Cluster } from './cluster.js';
 import { check, kafkaError, KafkaClientError } from './errors.js';
 import { API } from './versions.js';

@@ -2,7 +2,7 @@
 // min(our max, the broker's max), refusing when that falls below either minimum. The ranges stop
 // below versions that need state kts does not keep (Fetch/DeleteTopics by topic id, batched
 // FindCoordinator/OffsetFetch, the KIP-848 OffsetCommit).
-import { ApiKey } from '../protocol/index.js';
+import { ApiKey } from '../protocol/generated/api-keys.js';
 
 export const API = ApiKey;
 

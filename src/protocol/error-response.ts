@@ -9,7 +9,9 @@
 // the rest the schema's defaults.
 import { apiSchemas } from './codec/frames.js';
 import { inVersions, type FieldSchema, type StructSchema } from './codec/schema.js';
-import { ApiKey } from './generated/index.js';
+import { ApiKey } from './generated/api-keys.js';
+// apiSchemas() below must know every API.
+import './codec/all-apis.js';
 
 /** A response array and the request arrays it answers entry by entry. */
 const MIRRORED_FROM: Record<string, readonly string[]> = {

@@ -1,5 +1,7 @@
 // The Kafka wire codec: frames, headers and every message of Kafka's schemas (generated data under
 // generated/, compiled to specialised readers/writers on first use by codec/compile.ts).
+// Every API's schemas: whoever imports this module can encode and decode any of them.
+import './codec/all-apis.js';
 export { ErrorCode, KafkaError, ProtocolError, errorName } from './errors.js';
 export type { ErrorCodeName } from './errors.js';
 export { ApiKey, API_SCHEMAS } from './generated/index.js';
@@ -18,7 +20,9 @@ export {
   encodeMessage,
   encodeRequest,
   encodeResponse,
+  ensureApiSchemas,
   isFlexible,
+  registerApiSchemas,
   schemaVersions,
 } from './codec/frames.js';
 export type { RequestHeader } from './codec/frames.js';

@@ -4,12 +4,13 @@
 //   ControlledShutdown v0 alone uses v0 (no client id). client_id keeps its int16 length in v2.
 // - response header v1 (+ tagged fields) when the response version is flexible, else v0;
 //   ApiVersions responses always use v0 so a client can read them before it knows our versions.
+//
+// The API schemas are registered, not imported: importing ../index.js (or all-apis.ts) registers
+// every one of them (the broker, tests); a client registers only the APIs it sends, each loaded on
+// first use by ensureApiSchemas (a CLI's start-up then skips ~160 KB of schemas it never needs).
 import { ProtocolError } from '../errors.js';
-import {
-  API_SCHEMAS,
-  ConsumerProtocolAssignment,
-  ConsumerProtocolSubscription,
-} from '../generated/index.js';
+import { ConsumerProtocolAssignment, ConsumerProtocolSubscription } from '../generated/consumer-protocol.js';
+import { API_LOADERS } from '../generated/lazy.js';
 import { codecFor, type Codec } from './compile.js';
 import { Reader } from './reader.js';
 import { inVersions, type ApiSchemas, type MessageSchema } from './schema.js';
@@ -19,7 +20,32 @@ const API_VERSIONS_KEY = 18;
 const CONTROLLED_SHUTDOWN_KEY = 7;
 
 const byKey: (ApiSchemas | undefined)[] = [];
-for (const api of API_SCHEMAS) byKey[api.apiKey] = api;
+const loading = new Map<number, Promise<void>>();
+
+/** Makes these APIs' frames encodable and decodable. */
+export function registerApiSchemas(apis: readonly ApiSchemas[]): void {
+  for (const api of apis) byKey[api.apiKey] ??= api;
+}
+
+/**
+ * Loads and registers one API's schemas: undefined when they already are (no await on a hot
+ * path), else a promise that settles once they are. An unknown key resolves at once (the encoder
+ * then refuses it as before).
+ */
+export function ensureApiSchemas(apiKey: number): Promise<void> | undefined {
+  if (byKey[apiKey]) return undefined;
+  const load = API_LOADERS.get(apiKey);
+  if (!load) return Promise.resolve();
+  let pending = loading.get(apiKey);
+  if (!pending) {
+    pending = load().then((api) => registerApiSchemas([api]), (err) => {
+      loading.delete(apiKey);
+      throw err;
+    });
+    loading.set(apiKey, pending);
+  }
+  return pending;
+}
 const requestCodecs: Codec[][] = [];
 const responseCodecs: Codec[][] = [];
 
