@@ -44,7 +44,7 @@ export interface ChunkPlan {
 }
 
 /** A batch at least this big moves as bytes; smaller ones are coalesced. */
-export const FORWARD_MIN_BYTES = 8 * 1024;
+export const FORWARD_MIN_BYTES = 32 * 1024;
 /** The most record bytes a coalesced batch holds (below every broker's default max.message.bytes). */
 export const COALESCE_BYTES = 512 * 1024;
 
