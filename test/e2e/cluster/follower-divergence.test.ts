@@ -181,8 +181,10 @@ it('the fetcher sends its last fetched epoch and truncates on the divergingEpoch
   await follower.appendAsFollower(leaderBytes.subarray(0, 12 + leaderBytes.readInt32BE(8)));
   await follower.appendAsFollower(batchAt('epoch1-', 2, 3, 1));
   expect(follower.logEndOffset).toBe(5);
+  // The fetcher fetches as broker 0, the partition's one replica: the leader serves replica fetches
+  // only to brokers of the replica set (as Kafka), and this single broker's set is itself.
   const fetcher = new ReplicaFetcher({
-    nodeId: 7,
+    nodeId: 0,
     leaderId: 0,
     host: '127.0.0.1',
     port: broker.port,
