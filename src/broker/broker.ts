@@ -260,7 +260,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     }
     groups = await GroupCoordinator.start({ logs, topics, config, now, scheduler: fakeClock, log: log.child('group'), nodeId, replication: () => replication });
     const openedLogs = logs;
-    const markerBroker = { nodeId, logs, topics, now, groups, get replication() { return replication; } };
+    const markerBroker = { nodeId, logs, topics, now, groups, config, get replication() { return replication; } };
     remoteMarkers = new RemoteMarkers(markerBroker, interBrokerClient);
     const sendMarkers = remoteMarkers;
     txnCoordinator = await startTransactionCoordinator({

@@ -1,8 +1,9 @@
 // Writing one transaction marker (a control batch, control-batch.ts) into a partition this broker
 // leads: through the storage's appendControlMarker when it has it (it then tracks the producer's
 // open transaction, the last stable offset and the aborted-transaction index), else as a plain
-// append of the control batch. Like Kafka's WriteTxnMarkers (acks=-1) it waits for the ISR before
-// the coordinator moves on. A partition led by another broker gets its marker through
+// append of the control batch. Like Kafka's WriteTxnMarkers (acks=-1, request.timeout.ms) it waits
+// for the ISR before the coordinator moves on; a marker the ISR did not confirm in time is
+// REQUEST_TIMED_OUT and the coordinator writes it again. A partition led by another broker gets its marker through
 // WriteTxnMarkers to that leader (RemoteMarkers, as Kafka's TransactionMarkerChannelManager).
 import { BrokerConnection, type ClientSecurity } from '../../client/connection.js';
 import { API } from '../../client/versions.js';
@@ -13,14 +14,12 @@ import type { MarkerWrite } from './coordinator.js';
 import { OFFSETS_TOPIC } from '../groups/types.js';
 import { clearVerificationGuard } from './verification.js';
 
-const REPLICATION_TIMEOUT_MS = 30_000;
-
 interface MarkerCapableLog {
   append(records: Buffer, opts?: { leaderEpoch?: number; now?: number }): Promise<{ lastOffset: number }>;
   appendControlMarker?(m: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; leaderEpoch?: number; now?: number }): Promise<{ lastOffset: number }>;
 }
 
-export type MarkerBroker = Pick<BrokerContext, 'nodeId' | 'logs' | 'topics' | 'replication' | 'now' | 'groups'>;
+export type MarkerBroker = Pick<BrokerContext, 'nodeId' | 'logs' | 'topics' | 'replication' | 'now' | 'groups' | 'config'>;
 
 /**
  * A marker for a partition this broker leads (the coordinator's own, or one WriteTxnMarkers
@@ -47,7 +46,8 @@ export async function writeLocalMarker(broker: MarkerBroker, m: MarkerWrite): Pr
     : await log.append(buildControlBatch(m.commit ? 'COMMIT' : 'ABORT', { ...marker, timestamp: now }), { leaderEpoch: state.leaderEpoch, now });
   const replication = broker.replication as { waitForReplication?(t: string, p: number, next: number, timeoutMs: number, leaderEpoch?: number): Promise<number> } | undefined;
   if (replication?.waitForReplication) {
-    const code = await replication.waitForReplication(m.topic, m.partition, result.lastOffset + 1, REPLICATION_TIMEOUT_MS, state.leaderEpoch);
+    // Kafka's KafkaApis appends markers with timeout = request.timeout.ms.
+    const code = await replication.waitForReplication(m.topic, m.partition, result.lastOffset + 1, broker.config.getNumber('request.timeout.ms'), state.leaderEpoch);
     if (code) throw new KafkaError(code, `the marker in ${m.topic}-${m.partition} was not replicated`);
   }
 }
@@ -88,7 +88,15 @@ export class RemoteMarkers {
     if (!p) {
       const endpoint = this.broker.topics.liveBrokers().find((b) => b.nodeId === nodeId);
       if (!endpoint) return Promise.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${nodeId} is not alive`));
-      p = BrokerConnection.open(endpoint.host, endpoint.port, { clientId: `broker-${this.broker.nodeId}-txn-marker-sender`, connectTimeoutMs: 10_000, requestTimeoutMs: 30_000, security: this.security() });
+      // As Kafka's TransactionMarkerChannelManager: request.timeout.ms per request and
+      // socket.connection.setup.timeout.ms to connect.
+      const config = this.broker.config;
+      p = BrokerConnection.open(endpoint.host, endpoint.port, {
+        clientId: `broker-${this.broker.nodeId}-txn-marker-sender`,
+        connectTimeoutMs: config.getNumber('socket.connection.setup.timeout.ms'),
+        requestTimeoutMs: config.getNumber('request.timeout.ms'),
+        security: this.security(),
+      });
       this.conns.set(nodeId, p);
       p.then(
         (c) => c.onClose(() => this.conns.get(nodeId) === p && this.conns.delete(nodeId)),

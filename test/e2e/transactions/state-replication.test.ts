@@ -4,6 +4,8 @@
 // an EndTxn is answered COORDINATOR_NOT_AVAILABLE after request.timeout.ms and the transaction stays
 // Ongoing; the coordinator is then killed, a follower takes __transaction_state-0 over, and what it
 // serves is the last state a client was told of. The client's retried EndTxn then commits there.
+// A transaction marker waits for the ISR for request.timeout.ms too (Kafka's WriteTxnMarkers), not a
+// fixed 30 s: with the followers paused, WriteTxnMarkers is answered REQUEST_TIMED_OUT after it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../../helpers/raw-client.js';
 import { waitFor } from '../../helpers/zookeeper.js';
@@ -15,6 +17,8 @@ const TXN_ID = 'replicated-txn';
 const STATE_TOPIC = '__transaction_state';
 const APPEND_TIMEOUT_MS = 5000;
 const COORDINATOR_NOT_AVAILABLE = 15;
+const REQUEST_TIMED_OUT = 7;
+const MARKED = 'marked';
 
 describe('transaction state waits for the ISR of __transaction_state', () => {
   // 20 s sessions on 1 s ticks: the paused followers keep their sessions on a loaded machine.
@@ -86,6 +90,13 @@ describe('transaction state waits for the ISR of __transaction_state', () => {
     }, 60_000);
     // Kafka's transaction.state.log.min.isr (2) on the topic.
     expect(await minInsyncReplicasOf(STATE_TOPIC)).toBe('2');
+    // A data partition the coordinator leads, in sync on all three.
+    const others = IDS.filter((id) => id !== coordinator);
+    await cluster.createTopic(MARKED, 1, {}, [[coordinator, ...others]]);
+    await waitFor(`${MARKED}-0 in sync on three brokers, led by ${coordinator}`, async () => {
+      const s = await cluster.stateNode(MARKED, 0).catch(() => null);
+      return s && s.isr.length === 3 && s.leader === coordinator ? true : null;
+    }, 60_000);
 
     const { producerId, producerEpoch } = await onBroker(coordinator, async (t) => {
       const init = await t.initRetrying(TXN_ID);
@@ -106,6 +117,16 @@ describe('transaction state waits for the ISR of __transaction_state', () => {
     expect({ code, waitedAtLeastTheTimeout: waitedMs >= APPEND_TIMEOUT_MS - 200 }).toEqual({ code: COORDINATOR_NOT_AVAILABLE, waitedAtLeastTheTimeout: true });
     // The coordinator still holds the state it acknowledged.
     expect(await describeOn(coordinator)).toMatchObject({ errorCode: 0, transactionState: 'Ongoing', topics: [{ topic: TOPIC, partitions: [0] }] });
+    // A marker the paused ISR never gets: REQUEST_TIMED_OUT after request.timeout.ms (was a fixed 30 s).
+    const markerStarted = Date.now();
+    const marked = await onBroker(coordinator, ({ raw }) =>
+      raw.request(27, 1, { markers: [{ producerId: 999_999, producerEpoch: 0, transactionResult: false, coordinatorEpoch: 0, topics: [{ name: MARKED, partitionIndexes: [0] }] }] }),
+    );
+    const markerWaitedMs = Date.now() - markerStarted;
+    expect({ code: marked.markers[0].topics[0].partitions[0].errorCode, waitedTheTimeout: markerWaitedMs >= APPEND_TIMEOUT_MS - 200 && markerWaitedMs < 20_000 }).toEqual({
+      code: REQUEST_TIMED_OUT,
+      waitedTheTimeout: true,
+    });
 
     // The coordinator dies; the followers come back and one of them takes __transaction_state-0 over.
     await cluster.brokers.get(coordinator)!.kill9();
