@@ -1,8 +1,9 @@
 // Shell completion: `kts completion bash|zsh|fish` prints a script that asks kts itself for the
 // candidates (`kts __complete <program> <words...> <current word>`, one candidate per line), so the
 // options a shell offers are always the ones the installed kts has. Only the command being
-// completed is loaded; no broker is contacted. No candidates: the shell falls back to file names
-// (--command-config, JSON files, server.properties).
+// completed is loaded. The values of --topic and --group are asked of the cluster (complete-names.ts,
+// bounded by a short timeout, silent on failure); `kts profile use|remove` offers the profiles. No
+// candidates: the shell falls back to file names (--command-config, JSON files, server.properties).
 import { basename } from 'node:path';
 import { COMMANDS, commandFor } from './command-index.js';
 
@@ -73,6 +74,11 @@ const VALUES: Record<string, readonly string[]> = {
   'as-kafka': ['3.9', '4.0', '4.4'],
 };
 
+function entityType(args: readonly string[]): string | undefined {
+  const i = args.lastIndexOf('--entity-type');
+  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith('--entity-type='))?.slice('--entity-type='.length);
+}
+
 /** The daemons are yargs modules; their options, for completion only. */
 const DAEMON_OPTIONS: Record<string, { name: string; arg: boolean }[]> = {
   'server-start': [
@@ -88,6 +94,12 @@ const DAEMON_OPTIONS: Record<string, { name: string; arg: boolean }[]> = {
   'zookeeper-server-start': [{ name: 'help', arg: false }],
 };
 
+/** Options whose values are names the cluster holds. */
+const NAME_OPTIONS: Record<string, 'topics' | 'groups'> = { topic: 'topics', include: 'topics', group: 'groups' };
+
+/** Looks up names (topics, groups on the cluster the words point at; profiles); [] on any failure. */
+export type NameSource = (kind: 'topics' | 'groups' | 'profiles', words: readonly string[]) => Promise<string[]>;
+
 interface Completable {
   options: { name: string; arg: boolean; values?: readonly string[] }[];
   /** A first word that is a sub-command (kafka-transactions' list, describe, ...). */
@@ -98,7 +110,12 @@ interface Completable {
  * The candidates for the last of `words` (the word being typed, possibly empty), `program` being the
  * name the shell ran (kts, or a Kafka script name that selects the command).
  */
-export async function complete(program: string, words: string[], load: (name: string) => Promise<Completable | undefined>): Promise<string[]> {
+export async function complete(
+  program: string,
+  words: string[],
+  load: (name: string) => Promise<Completable | undefined>,
+  names: NameSource = async () => [],
+): Promise<string[]> {
   const current = words.length > 0 ? words[words.length - 1] : '';
   const before = words.slice(0, -1);
   const byProgram = commandFor(basename(program));
@@ -117,7 +134,19 @@ export async function complete(program: string, words: string[], load: (name: st
   const previous = args[args.length - 1];
   if (previous?.startsWith('--') && !current.startsWith('--')) {
     const option = spec.options.find((o) => o.name === previous.slice(2));
-    if (option?.arg) return (option.values ?? VALUES[option.name] ?? []).filter((v) => v.startsWith(current));
+    if (option?.arg) {
+      const fixed = option.values ?? VALUES[option.name];
+      if (fixed) return fixed.filter((v) => v.startsWith(current));
+      let kind = NAME_OPTIONS[option.name];
+      if (option.name === 'entity-name' && entityType(args) === 'topics') kind = 'topics';
+      // A topic being created has no name yet.
+      if (!kind || (command === 'topics' && args.includes('--create'))) return [];
+      // Internal topics (__consumer_offsets) only once the word asks for them.
+      return (await names(kind, args)).filter((n) => n.startsWith(current) && (current.startsWith('_') || !n.startsWith('__')));
+    }
+  }
+  if (command === 'profile' && ['use', 'remove', 'delete'].includes(previous ?? '') && !current.startsWith('-')) {
+    return (await names('profiles', args)).filter((n) => n.startsWith(current));
   }
   if (current.startsWith('-')) {
     const given = new Set(args.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]));

@@ -111,6 +111,9 @@ async function completeWords(words: string[]): Promise<number> {
         .map((o) => ({ name: o.name, arg: Boolean(o.arg), values: o.name === 'output' ? outputs : undefined })),
       words: mod.tool.name === 'transactions' ? ['list', 'describe', 'describe-producers', 'abort'] : mod.tool.name === 'profile' ? ['add', 'list', 'use', 'remove'] : undefined,
     };
+  }, async (kind, words) => {
+    const { namesFor } = await import('./complete-names.js');
+    return namesFor(kind, words, process.env);
   });
   process.stdout.write(candidates.map((c) => `${c}\n`).join(''));
   return 0;
