@@ -16,6 +16,11 @@ export interface BrokerEndpoint {
    * endpoints): clients of every listener are then told host and port.
    */
   listeners?: Readonly<Record<string, { host: string; port: number }>>;
+  /**
+   * ZooKeeper mode: the broker epoch, the czxid of its /brokers/ids registration (as Kafka's ZK
+   * mode): a restarted broker, or one that registered again after losing its session, has a newer one.
+   */
+  epoch?: number;
 }
 
 /** A broker's address for clients of one listener; undefined when it has no such listener (Kafka leaves it out). */

@@ -442,6 +442,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
         port: endpoint ? endpoint.port : reg.port,
         rack: reg.rack ?? null,
         ...(Object.keys(listeners).length > 0 ? { listeners } : {}),
+        epoch: registrations[i]!.stat.czxid,
       });
     });
 

@@ -8,6 +8,18 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, startCluster, type ClusterHandle } from '../../src/index.js';
 import { namesTopic, recorded, until } from './support.js';
+import { BrokerConnection } from '../../src/client/connection.js';
+
+/** A topic's id, from Metadata v12 of the broker on `port`. */
+async function topicIdOf(port: number, topic: string): Promise<string> {
+  const conn = await BrokerConnection.open('127.0.0.1', port, { clientId: 'kit-test', connectTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+  try {
+    const body = await conn.send(3, 12, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    return body.topics[0].topicId;
+  } finally {
+    conn.close();
+  }
+}
 
 const TOPIC = 'orders';
 
@@ -79,8 +91,11 @@ describe('startCluster', () => {
       // Its first fetch from partition 0's new leader starts where its log ended when it stopped
       // (a broker back with empty logs would ask from 0), as recorded by that leader.
       const leader0 = after.find((p) => p.partitionId === 0)!.leader;
-      const firstFetch = recorded(cluster.broker(leader0), ApiKey.Fetch, (r) => r.replicaId === victim && namesTopic(TOPIC)(r))[0];
-      const asked = (firstFetch.request as { topics: { topic: string; partitions: { partition: number; fetchOffset: bigint | number }[] }[] }).topics.find((t) => t.topic === TOPIC)!.partitions.find((p) => p.partition === 0)!;
+      // Followers fetch by topic id with their broker epoch (v15, KIP-903) from kts brokers, by name before.
+      const topicId = await topicIdOf(cluster.broker(leader0).port, TOPIC);
+      const fromVictim = (r: any) => (r.replicaState?.replicaId ?? r.replicaId) === victim && namesTopic(TOPIC, topicId)(r);
+      const firstFetch = recorded(cluster.broker(leader0), ApiKey.Fetch, fromVictim)[0];
+      const asked = (firstFetch.request as { topics: { topic?: string; topicId?: string; partitions: { partition: number; fetchOffset: bigint | number }[] }[] }).topics.find((t) => t.topic === TOPIC || t.topicId === topicId)!.partitions.find((p) => p.partition === 0)!;
       expect(Number(asked.fetchOffset)).toBeGreaterThanOrEqual(endBeforeStop);
     } finally {
       await consumer.disconnect();

@@ -34,10 +34,11 @@ export default defineHandler({
     // A follower's fetch (replica_id = its broker id: the field up to v14, ReplicaState from v15) reads
     // past the high watermark; its fetch offset is its log end, recorded by the first read (readAll).
     const replicaId: number = (ctx.apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
+    const replicaEpoch = Number((ctx.apiVersion >= 15 ? request.replicaState?.replicaEpoch : undefined) ?? -1);
     // As KafkaApis: a follower needs ClusterAction on the cluster, a consumer Read on each topic.
     const followerDenied = replicaId >= 0 && !clusterAuthorized(ctx, Op.CLUSTER_ACTION);
     for (let first = true; ; first = false) {
-      const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId, first && !followerDenied, followerDenied);
+      const { responses, bytes, logs, hasError } = await readAll(request, ctx, replicaId, replicaEpoch, first && !followerDenied, followerDenied);
       const remaining = deadline - ctx.broker.now();
       if (bytes >= minBytes || hasError || remaining <= 0 || logs.length === 0) {
         if (ctx.broker.metrics && bytes > 0) countFetched(ctx, responses, replicaId >= 0);
@@ -54,7 +55,7 @@ export default defineHandler({
  * its current leader epoch, one whose tail diverged (its fetch offset counts records this leader does
  * not have) or one outside this log moves neither the high watermark nor the ISR.
  */
-async function readAll(request: any, ctx: RequestContext, replicaId: number, recordFollower: boolean, followerDenied: boolean) {
+async function readAll(request: any, ctx: RequestContext, replicaId: number, replicaEpoch: number, recordFollower: boolean, followerDenied: boolean) {
   const version = ctx.apiVersion;
   const follower = replicaId >= 0;
   let remainingBytes = version >= 3 ? Math.max(0, request.maxBytes) : Number.MAX_SAFE_INTEGER;
@@ -109,7 +110,7 @@ async function readAll(request: any, ctx: RequestContext, replicaId: number, rec
           continue;
         }
         if (follower && recordFollower && p.fetchOffset >= log.logStartOffset && p.fetchOffset <= log.logEndOffset) {
-          ctx.broker.replication?.followerFetched(name, p.partition, replicaId, p.fetchOffset);
+          ctx.broker.replication?.followerFetched(name, p.partition, replicaId, p.fetchOffset, replicaEpoch);
         }
         // Kafka hands the first partition with data at least one whole batch, whatever the limits.
         const readCommitted = !follower && version >= 4 && request.isolationLevel === READ_COMMITTED;

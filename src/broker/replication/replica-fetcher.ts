@@ -42,6 +42,10 @@ export interface FetcherOptions {
   /** Truncates a partition's log before it is fetched in a new leadership (throws to retry later). */
   /** `stillFollowing`: whether `p` is still this fetcher's (checked right before a cut is queued). */
   truncate(conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean): Promise<void>;
+  /** This broker's epoch (KIP-903), sent with each fetch; undefined while unknown (sent as -1). */
+  brokerEpoch?(): number | undefined;
+  /** A topic's id (Fetch v13+ names topics by id); undefined keeps the fetch at v12, by name. */
+  topicId?(topic: string): string | undefined;
   /** After OFFSET_OUT_OF_RANGE: brings the log within the leader's (follower-truncation.ts's truncateOutOfRange). */
   resetOutOfRange?(conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean): Promise<boolean>;
 }
@@ -54,7 +58,9 @@ const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
  * after QUICK_RETRY_MS, doubling up to replica.fetch.backoff.ms, instead of after the whole
  * backoff. In a failover the new leader's first acks=all write waits for this follower.
  */
-const LEADER_NOT_THERE_YET: ReadonlySet<number> = new Set([ErrorCode.UNKNOWN_LEADER_EPOCH, ErrorCode.NOT_LEADER_OR_FOLLOWER]);
+const LEADER_NOT_THERE_YET: ReadonlySet<number> = new Set([ErrorCode.UNKNOWN_LEADER_EPOCH, ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.UNKNOWN_TOPIC_ID]);
+/** Fetch v15 (KIP-903): the replica's id and broker epoch in ReplicaState, topics by id. */
+const FETCH_WITH_EPOCH = 15;
 const QUICK_RETRY_MS = 20;
 
 export class ReplicaFetcher {
@@ -169,13 +175,20 @@ export class ReplicaFetcher {
     const byTopic = new Map<string, FollowedPartition[]>();
     for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
     const sent = new Map(partitions.map((p) => [key(p.topic, p.partition), { p, fetchOffset: p.log.logEndOffset }]));
-    const version = Math.min(conn.version(API.Fetch), 12);
+    // KIP-903: with the broker epoch (v15) when the leader serves it and every topic's id is known,
+    // so that the leader admits to the ISR only this broker's current incarnation, not a fetch sent
+    // before a restart or a new ZooKeeper session; else v12, by name.
+    const ids = new Map([...byTopic.keys()].map((topic) => [topic, this.opts.topicId?.(topic)]));
+    const byEpoch = (conn.brokerVersions.get(API.Fetch)?.[1] ?? 0) >= FETCH_WITH_EPOCH && [...ids.values()].every((id) => id !== undefined);
+    const version = byEpoch ? FETCH_WITH_EPOCH : Math.min(conn.version(API.Fetch), 12);
+    const names = new Map([...ids].map(([topic, id]) => [id, topic]));
     // A long poll must not outlast the backoff of a partition left out of it (it is fetched next).
     const now = Date.now();
     let maxWaitMs = this.opts.maxWaitMs;
     for (const p of this.partitions.values()) if (p.delayedUntil > now) maxWaitMs = Math.min(maxWaitMs, p.delayedUntil - now);
     const body = await conn.send(API.Fetch, version, {
       replicaId: this.opts.nodeId,
+      replicaState: { replicaId: this.opts.nodeId, replicaEpoch: this.opts.brokerEpoch?.() ?? -1 },
       maxWaitMs,
       minBytes: 1,
       maxBytes: 10 * 1024 * 1024,
@@ -184,6 +197,7 @@ export class ReplicaFetcher {
       sessionEpoch: -1,
       topics: [...byTopic].map(([topic, ps]) => ({
         topic,
+        topicId: ids.get(topic),
         partitions: ps.map((p) => ({
           partition: p.partition,
           currentLeaderEpoch: p.leaderEpoch,
@@ -199,9 +213,11 @@ export class ReplicaFetcher {
       rackId: '',
     });
     for (const t of body.responses as any[]) {
+      const topic: string | undefined = byEpoch ? names.get(t.topicId) : t.topic;
+      if (topic === undefined) continue;
       for (const r of t.partitions as any[]) {
-        const entry = sent.get(key(t.topic, r.partitionIndex));
-        if (!entry || this.partitions.get(key(t.topic, r.partitionIndex)) !== entry.p) continue; // reassigned meanwhile
+        const entry = sent.get(key(topic, r.partitionIndex));
+        if (!entry || this.partitions.get(key(topic, r.partitionIndex)) !== entry.p) continue; // reassigned meanwhile
         await this.handlePartition(entry.p, entry.fetchOffset, r);
       }
     }

@@ -144,6 +144,8 @@ export class ReplicaManager {
         log: this.opts.log,
         security: this.opts.interBrokerSecurity,
         truncate: (conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean) => truncateForFollowing(conn, p, this.opts.log, stillFollowing),
+        brokerEpoch: () => this.opts.topics.liveBrokers().find((b) => b.nodeId === this.opts.nodeId)?.epoch,
+        topicId: (topic: string) => this.opts.topics.get(topic)?.topicId,
         resetOutOfRange: (conn: BrokerConnection, p: FollowedPartition, stillFollowing: () => boolean) => truncateOutOfRange(conn, p, this.opts.nodeId, this.opts.log, stillFollowing),
       });
       this.fetchers.set(state.leader, fetcher);
@@ -170,8 +172,11 @@ export class ReplicaManager {
 
   // ---- called by the handlers ----
 
-  /** A follower's Fetch: its log end is `fetchOffset`; the ISR may grow. */
-  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: number): void {
+  /**
+   * A follower's Fetch: its log end is `fetchOffset`; the ISR may grow. `replicaEpoch`: the broker
+   * epoch the fetch carried (Fetch v15+; -1 when not known or older versions).
+   */
+  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: number, replicaEpoch = -1): void {
     const leader = this.leaders.get(key(topic, partition));
     if (!leader) return;
     leader.followerFetched(replicaId, fetchOffset);
@@ -180,7 +185,11 @@ export class ReplicaManager {
     // fetch may be from a broker that has gone since. Nor one in a controlled shutdown (it was taken
     // out on purpose) or no longer registered.
     if (this.opts.topics.shuttingDownBrokers?.().has(replicaId)) return;
-    if (!this.opts.topics.liveBrokers().some((b) => b.nodeId === replicaId)) return;
+    const registered = this.opts.topics.liveBrokers().find((b) => b.nodeId === replicaId);
+    if (!registered) return;
+    // KIP-903: a fetch carrying another epoch than the broker's registration (one sent by an earlier
+    // incarnation, before a restart or a new session) does not bring it into the ISR; -1 is not checked.
+    if (replicaEpoch !== -1 && registered.epoch !== undefined && replicaEpoch !== registered.epoch) return;
     const joining = leader.caughtUpReplicas(epochStart).filter((r) => r === replicaId);
     if (joining.length > 0) void this.changeIsr(topic, partition, leader, [...leader.isr, ...joining], 'caught up');
   }

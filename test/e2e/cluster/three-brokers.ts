@@ -112,6 +112,11 @@ export class ThreeBrokers {
     return (await this.zk!.exists(path)) !== null;
   }
 
+  /** A broker's epoch in ZooKeeper mode: the czxid of its /brokers/ids registration. */
+  async brokerEpoch(id: number): Promise<number> {
+    return Number((await this.zk!.exists(`/brokers/ids/${id}`))!.czxid);
+  }
+
   /** /controller's JSON, or null while there is none. */
   async controllerNode(): Promise<string | null> {
     const node = await this.zk!.getData('/controller').catch(() => null);
