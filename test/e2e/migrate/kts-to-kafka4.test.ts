@@ -93,7 +93,7 @@ describe.skipIf(!installed)('kts migrate from kts into Apache Kafka 4.4', () => 
     expect(second.stdout).toMatch(/^Topic events: resumed; copied \d+ records/m);
     const copied = Number(/Migrated (\d+) records/.exec(second.stdout)![1]);
     expect(copied).toBeLessThan(total);
-    console.log(`kts -> Kafka 4.4: ${partial} of ${total} records before SIGKILL, the rerun copied ${copied} in ${rerunMs} ms`);
+    console.log(`kts -> Kafka 4.4: ${partial} of ${total} records before SIGKILL, the rerun copied ${copied} in ${rerunMs} ms:\n${second.stdout}`);
 
     // Every record, in order, identical (a duplicate would shift everything after it).
     for (const [topic, p] of ALL_PARTITIONS) {
