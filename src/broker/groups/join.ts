@@ -58,9 +58,11 @@ function doJoin(rt: GroupRuntime, p: JoinGroupParams, respond: Respond): void {
   }
   const isUnknownMember = p.memberId === '';
   let group = rt.groups.get(p.groupId);
+  let created = false;
   if (!group) {
     if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     group = rt.getOrCreateGroup(p.groupId);
+    created = true;
   }
   if (group.consumer) {
     // A KIP-848 consumer group: a classic member joins a live one as a member speaking the classic
@@ -89,6 +91,12 @@ function doJoin(rt: GroupRuntime, p: JoinGroupParams, respond: Respond): void {
     doCurrentMemberJoin(rt, group, p, respond);
   }
   if (group.is('PreparingRebalance')) tryCompleteJoin(rt, group);
+  // Kafka 4.x's coordinator commits a group it creates with a record of it as it stands, without
+  // members (Kafka 3.9's wrote nothing until the first SyncGroup).
+  if (created && !rt.settings.kafka39Records && !group.consumer) {
+    const groupId = group.groupId;
+    storeGroup(rt, group, new Map(), { withoutMembers: true }).catch((err) => rt.log.warn(`Failed to write empty metadata for group ${groupId}: ${(err as Error).message}`));
+  }
   maybeForgetGroup(rt, group);
 }
 

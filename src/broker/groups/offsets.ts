@@ -103,7 +103,7 @@ export async function commitOffsets(rt: GroupRuntime, p: OffsetCommitParams, leg
     return false;
   });
   if (toStore.length > 0) {
-    const records = toStore.map((v) => ({ key: offsetCommitKey(p.groupId, v.topic, v.partition, legacy), value: offsetCommitValue(v.value) }));
+    const records = toStore.map((v) => ({ key: offsetCommitKey(p.groupId, v.topic, v.partition, legacy), value: offsetCommitValue(v.value, rt.topics?.get(v.topic)?.topicId, rt.settings.kafka39Records ? 3 : 4) }));
     try {
       await rt.write(p.groupId, records, () => {
         for (const v of toStore) {

@@ -22,14 +22,14 @@ import type { CoordinatorRecord } from './store.js';
 import { CONSUMER_PROTOCOL_TYPE, type CommittedOffset } from './types.js';
 
 /** Writes the group's metadata record (members with their assignments, or none when empty). */
-export function storeGroup(rt: GroupRuntime, group: ClassicGroup, assignment: Map<string, Buffer>): Promise<void> {
+export function storeGroup(rt: GroupRuntime, group: ClassicGroup, assignment: Map<string, Buffer>, opts: { withoutMembers?: boolean } = {}): Promise<void> {
   const value: StoredGroup = {
     protocolType: group.protocolType ?? '',
     generation: group.generationId,
     protocol: group.protocolName,
     leader: group.leaderId,
     currentStateTimestamp: group.currentStateTimestamp ?? -1,
-    members: [...group.members.values()].map((m) => ({
+    members: (opts.withoutMembers ? [] : [...group.members.values()]).map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
       clientId: m.clientId,

@@ -2,11 +2,16 @@
 // and Kafka's tooling see familiar records. Every key and value starts with an int16 version.
 //   OffsetCommitKey   v0/v1: group, topic, partition        (kts writes v1; v0 = ZooKeeper-era commits, see below)
 //   GroupMetadataKey  v2:    group
-//   OffsetCommitValue v0-v4 (kts writes v3, or v1 when the commit carried a retention time)
+//   OffsetCommitValue v0-v4 (kts writes v4 with the topic id as Kafka 4.x does, v3 as Kafka 3.9,
+//                            or v1 when the commit carried a retention time)
 //   GroupMetadataValue v0-v4 (kts writes v3)
 //   Record types 3 and 5-8: a KIP-848 consumer group, in Kafka 4.4's formats (consumer-records.ts)
 // Kafka reads key versions 0 and 1 alike. kts uses key v0 for the separate namespace that
 // OffsetCommit/OffsetFetch v0 address (Kafka 3.9 keeps those in ZooKeeper, apart from the rest).
+import { codecFor } from '../../protocol/codec/compile.js';
+import { ZERO_UUID } from '../../protocol/codec/reader.js';
+import { MAX_VERSION, type MessageSchema } from '../../protocol/codec/schema.js';
+import { Writer as FlexibleWriter } from '../../protocol/codec/writer.js';
 import type { CommittedOffset } from './types.js';
 
 export type CoordinatorKey =
@@ -61,11 +66,38 @@ export function decodeKey(buf: Buffer): CoordinatorKey | null {
 
 // ---- offset commit values ----
 
-export function offsetCommitValue(o: CommittedOffset): Buffer {
+/** Version 4 of Kafka's OffsetCommitValue: flexible, the topic id a tagged field (tag 0, left out when unknown). */
+const OFFSET_COMMIT_VALUE_V4: MessageSchema = {
+  name: 'OffsetCommitValue',
+  type: 'data',
+  validVersions: [4, 4],
+  flexibleVersions: [4, MAX_VERSION],
+  fields: [
+    { name: 'offset', type: 'int64', versions: [4, MAX_VERSION] },
+    { name: 'leaderEpoch', type: 'int32', versions: [4, MAX_VERSION] },
+    { name: 'metadata', type: 'string', versions: [4, MAX_VERSION] },
+    { name: 'commitTimestamp', type: 'int64', versions: [4, MAX_VERSION] },
+    { name: 'topicId', type: 'uuid', versions: [4, MAX_VERSION], default: ZERO_UUID, tagged: [4, MAX_VERSION], tag: 0 },
+  ],
+};
+
+/**
+ * The value of an offset commit record, as Kafka writes it: v1 when the commit carried a retention
+ * time (OffsetCommit v2-v4), else v4 with the topic's id (Kafka 4.x) or v3 (Kafka 3.9).
+ */
+export function offsetCommitValue(o: CommittedOffset, topicId?: string, version: 3 | 4 = 4): Buffer {
   if (o.expireTimestamp !== null) {
     return new Writer().int16(1).int64(o.offset).string(o.metadata).int64(o.commitTimestamp).int64(o.expireTimestamp).done();
   }
-  return new Writer().int16(3).int64(o.offset).int32(o.leaderEpoch).string(o.metadata).int64(o.commitTimestamp).done();
+  if (version === 3) return new Writer().int16(3).int64(o.offset).int32(o.leaderEpoch).string(o.metadata).int64(o.commitTimestamp).done();
+  const w = new FlexibleWriter();
+  try {
+    w.int16(4);
+    codecFor(OFFSET_COMMIT_VALUE_V4, 4).encode(w, { ...o, topicId: topicId ?? ZERO_UUID });
+    return w.finishBuffer();
+  } finally {
+    w.release();
+  }
 }
 
 export function decodeOffsetCommitValue(buf: Buffer): CommittedOffset {

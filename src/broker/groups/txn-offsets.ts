@@ -63,7 +63,7 @@ export async function commitTransactionalOffsets(rt: GroupRuntime, p: TxnOffsetC
     return results;
   }
   if (valid.length === 0) return results;
-  const records = valid.map((v) => ({ key: offsetCommitKey(p.groupId, v.topic, v.partition, false), value: offsetCommitValue(v.value) }));
+  const records = valid.map((v) => ({ key: offsetCommitKey(p.groupId, v.topic, v.partition, false), value: offsetCommitValue(v.value, rt.topics?.get(v.topic)?.topicId, rt.settings.kafka39Records ? 3 : 4) }));
   try {
     await rt.write(p.groupId, records, () => addPending(rt, p.producerId, p.groupId, valid), { producerId: p.producerId, producerEpoch: p.producerEpoch });
   } catch (err) {

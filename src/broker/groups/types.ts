@@ -219,6 +219,12 @@ export interface GroupSettings {
    * consumer group (upgrade) and back (downgrade). Empty groups convert either way regardless.
    */
   consumerMigration: { upgrade: boolean; downgrade: boolean };
+  /**
+   * Write __consumer_offsets as Kafka 3.9's coordinator did (kts.as.kafka=3.9): OffsetCommitValue v3
+   * and no record for a classic group at its creation. Otherwise as Kafka 4.x: OffsetCommitValue v4
+   * with the topic id, and an empty GroupMetadataValue when JoinGroup creates a classic group.
+   */
+  kafka39Records?: boolean;
 }
 
 /** Kafka's ConsumerGroupMigrationPolicy.parse: case-insensitive, anything unknown is disabled. */
@@ -261,6 +267,7 @@ export function readGroupSettings(config: ConfigSource): GroupSettings {
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     consumerMigration: parseMigrationPolicy(config.getString?.('group.consumer.migration.policy') || undefined),
+    kafka39Records: config.getString?.('kts.as.kafka') === '3.9',
   };
 }
 

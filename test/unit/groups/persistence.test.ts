@@ -24,16 +24,24 @@ describe('__consumer_offsets records', () => {
     expect(decodeKey(Buffer.from([0, 5, 0, 1, 0x67, 0, 1, 0x6d]))).toEqual({ type: 'consumer-record', recordType: 5, group: 'g', memberId: 'm' });
   });
 
-  it('writes OffsetCommitValue v3 (v1 when an expire timestamp is set) and reads v0-v4', () => {
-    const v3 = offsetCommitValue({ offset: 42, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000, expireTimestamp: null });
+  it('writes OffsetCommitValue v4 with the topic id (v3 as Kafka 3.9, v1 when an expire timestamp is set) and reads v0-v4', () => {
+    const committed = { offset: 42, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000, expireTimestamp: null };
+    // v4: compact string, then one tagged field (tag 0, 16 bytes): the topic id.
+    const topicId = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const v4 = offsetCommitValue(committed, topicId.toString('base64url'));
+    expect(v4.toString('hex')).toBe('0004' + '000000000000002a' + '00000007' + '02' + '6d' + '00000000000003e8' + '01' + '00' + '10' + topicId.toString('hex'));
+    expect(decodeOffsetCommitValue(v4)).toEqual(committed);
+    // Without a topic id (the topic is unknown): no tagged field.
+    expect(offsetCommitValue(committed).toString('hex')).toBe('0004' + '000000000000002a' + '00000007' + '02' + '6d' + '00000000000003e8' + '00');
+    const v3 = offsetCommitValue(committed, topicId.toString('base64url'), 3);
     expect(v3.toString('hex')).toBe('0003' + '000000000000002a' + '00000007' + '0001' + '6d' + '00000000000003e8');
     expect(decodeOffsetCommitValue(v3)).toEqual({ offset: 42, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000, expireTimestamp: null });
     const v1 = offsetCommitValue({ offset: 1, leaderEpoch: -1, metadata: '', commitTimestamp: 5, expireTimestamp: 9 });
     expect(v1.readInt16BE(0)).toBe(1);
     expect(decodeOffsetCommitValue(v1)).toMatchObject({ offset: 1, commitTimestamp: 5, expireTimestamp: 9 });
-    // v4 (flexible): compact string + empty tagged fields.
-    const v4 = Buffer.from('0004' + '0000000000000005' + 'ffffffff' + '02' + '78' + '0000000000000006' + '00', 'hex');
-    expect(decodeOffsetCommitValue(v4)).toEqual({ offset: 5, leaderEpoch: -1, metadata: 'x', commitTimestamp: 6, expireTimestamp: null });
+    // v4 (flexible) as another writer may lay it out: compact string + empty tagged fields.
+    const other = Buffer.from('0004' + '0000000000000005' + 'ffffffff' + '02' + '78' + '0000000000000006' + '00', 'hex');
+    expect(decodeOffsetCommitValue(other)).toEqual({ offset: 5, leaderEpoch: -1, metadata: 'x', commitTimestamp: 6, expireTimestamp: null });
   });
 
   it('places groups by Java String.hashCode, abs, mod partitions', () => {
