@@ -107,13 +107,12 @@ export class SinkTaskRunner extends TaskRunner {
           const t = this.deps.transform(sink) as SinkRecord | null;
           if (t) batch.push(t);
         }
+        // Records a transform dropped count as consumed too: their offsets are committed.
+        if (r.records.length > 0) this.dirty = true;
         if (r.records.length > 0) pos.offset = Math.max(pos.offset, r.records[r.records.length - 1].offset + 1);
         else pos.offset = Math.max(pos.offset, r.nextOffset);
       }
-      if (batch.length > 0) {
-        await this.task.put(batch);
-        this.dirty = true;
-      }
+      if (batch.length > 0) await this.task.put(batch);
       if (this.dirty && Date.now() - this.lastCommit >= this.deps.flushIntervalMs) await this.commit();
     }
   }
