@@ -134,6 +134,27 @@ describe('kts migrate, kts to kts', () => {
     await expectSameRecords('terminal', 0);
   }, 120_000);
 
+  it('leaves a group with active members on the target uncommitted, says so and exits 1', async () => {
+    const member = tgt.groupMember({ groupId: 'audit', topics: async () => ['orders'], sessionTimeoutMs: 10_000 });
+    await member.join();
+    const before = await tgt.groups.fetchOffsets('audit');
+    try {
+      await src.groups.commitOffsets('audit', [{ topic: 'orders', partition: 0, offset: 2500 }]);
+      const r = await migrate('--topics', 'orders', '--groups', 'audit');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('Group audit: offsets NOT committed: it has active members on the target (stop them and run kts migrate again)');
+      expect(r.stderr).toBe('Error: The offsets of group audit were not committed on the target: it has active members on the target (stop them and run kts migrate again)\n');
+      expect(await tgt.groups.fetchOffsets('audit')).toEqual(before);
+    } finally {
+      await member.leave();
+    }
+    const again = await migrate('--topics', 'orders', '--groups', 'audit');
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const [o0] = (await tgt.groups.fetchOffsets('audit')).filter((o) => o.topic === 'orders' && o.partition === 0);
+    expect(o0.offset).toBe(2400);
+  }, 60_000);
+
   it('refuses a target changed outside the migration, in one line', async () => {
     const producer = src.producer({ acks: -1 });
     await producer.send('profiles', { partition: 0, key: Buffer.from('k'), value: Buffer.from('from the source') });
