@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { KafkaClient } from '../client/index.js';
 import type { GroupMember } from '../client/group-member.js';
+import type { FetchedRecord } from '../client/fetch.js';
 import { ErrorCode } from '../protocol/index.js';
 import { tpKey, type TopicPartition } from '../client/routing.js';
 import { prepareInternalTopics, type PlannedTopics } from './internal-topics.js';
@@ -41,6 +42,8 @@ interface Config {
   groupInstanceId: string | null;
   transactionTimeoutMs: number;
   autoOffsetReset: 'earliest' | 'latest';
+  maxPollRecords: number;
+  maxPartitionFetchBytes: number;
 }
 
 function parseConfig(props: Record<string, unknown>): Config {
@@ -77,6 +80,8 @@ function parseConfig(props: Record<string, unknown>): Config {
     groupInstanceId: instance ? `${instance}-1` : null,
     transactionTimeoutMs: int('transaction.timeout.ms', 10000),
     autoOffsetReset: reset,
+    maxPollRecords: Math.max(1, int('max.poll.records', 1000)),
+    maxPartitionFetchBytes: Math.max(1024, int('max.partition.fetch.bytes', 128 * 1024)),
   };
 }
 
@@ -98,6 +103,8 @@ export class KafkaStreams {
   private readonly taskOfPartition = new Map<string, StreamTask>();
   /** Next offset to fetch per assigned source partition. */
   private readonly positions = new Map<string, TopicPartition & { offset: number }>();
+  /** Fetched records not processed yet, per partition. */
+  private readonly buffered = new Map<string, FetchedRecord[]>();
   private out: OutRecord[] = [];
   private closing = false;
   private loop: Promise<void> | null = null;
@@ -209,32 +216,57 @@ export class KafkaStreams {
     }
   }
 
-  /** One fetch of every assigned partition, processed and sent. */
+  /**
+   * One round: fetch the partitions with nothing buffered, process at most max.poll.records of what
+   * is buffered (so that a round, and the time between commits, stays short), send what it wrote.
+   */
   private async round(): Promise<void> {
-    const requests = [...this.positions.values()];
-    if (requests.length === 0) {
+    // Small fetches: decoding is eager, and a round should not wait on tens of thousands of records.
+    const requests = [...this.positions.values()]
+      .filter((p) => !this.buffered.get(tpKey(p.topic, p.partition))?.length)
+      .map((p) => ({ ...p, maxBytes: this.config.maxPartitionFetchBytes }));
+    if (requests.length === 0 && this.buffered.size === 0) {
       await sleep(100);
       return;
     }
-    const fetched = await this.client!.fetch(requests, { maxWaitMs: Math.min(500, Math.max(10, this.config.commitIntervalMs)), isolationLevel: this.config.exactlyOnce ? 1 : 0 });
-    for (const p of fetched) {
-      const k = tpKey(p.topic, p.partition);
-      const pos = this.positions.get(k);
-      if (!pos || pos.offset !== requests.find((r) => r.topic === p.topic && r.partition === p.partition)?.offset) continue;
-      if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-        pos.offset = await this.resetOffset(p);
-        continue;
+    if (requests.length > 0) {
+      const wait = this.buffered.size > 0 ? 0 : Math.min(500, Math.max(10, this.config.commitIntervalMs));
+      const fetched = await this.client!.fetch(requests, { maxWaitMs: wait, isolationLevel: this.config.exactlyOnce ? 1 : 0 });
+      for (const p of fetched) {
+        const k = tpKey(p.topic, p.partition);
+        const pos = this.positions.get(k);
+        if (!pos || pos.offset !== requests.find((r) => r.topic === p.topic && r.partition === p.partition)?.offset) continue;
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          pos.offset = await this.resetOffset(p);
+          continue;
+        }
+        if (p.errorCode !== 0) {
+          await this.client!.cluster.refresh([p.topic]).catch(() => undefined);
+          continue;
+        }
+        if (p.records.length > 0) this.buffered.set(k, p.records);
+        else if (p.nextOffset !== pos.offset) this.uncommitted = true; // only control records: their offsets count as consumed
+        pos.offset = p.nextOffset;
       }
-      if (p.errorCode !== 0) {
-        await this.client!.cluster.refresh([p.topic]).catch(() => undefined);
-        continue;
+    }
+    let budget = this.config.maxPollRecords;
+    while (budget > 0 && this.buffered.size > 0) {
+      for (const [k, records] of this.buffered) {
+        const task = this.taskOfPartition.get(k)!;
+        const n = Math.min(records.length, Math.max(1, Math.ceil(budget / this.buffered.size)));
+        for (const r of records.splice(0, n)) task.process(r.topic, r.offset, r.key, r.value, r.timestamp, r.headers);
+        budget -= n;
+        this.uncommitted = true;
+        if (records.length === 0) this.buffered.delete(k);
+        if (budget <= 0) break;
       }
-      const task = this.taskOfPartition.get(k)!;
-      for (const r of p.records) task.process(p.topic, r.offset, r.key, r.value, r.timestamp, r.headers);
-      if (p.nextOffset !== pos.offset) this.uncommitted = true;
-      pos.offset = p.nextOffset;
     }
     await this.send();
+  }
+
+  /** Per partition: the next offset to process (the first buffered record's, else the fetch position). */
+  private consumedOffsets(): (TopicPartition & { offset: number })[] {
+    return [...this.positions.entries()].map(([k, p]) => ({ topic: p.topic, partition: p.partition, offset: this.buffered.get(k)?.[0]?.offset ?? p.offset }));
   }
 
   private async send(): Promise<void> {
@@ -252,7 +284,7 @@ export class KafkaStreams {
   /** Commits what was processed: the output is acknowledged before the offsets (or in one transaction). */
   private async commit(): Promise<void> {
     this.lastCommit = Date.now();
-    const offsets = [...this.positions.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset }));
+    const offsets = this.consumedOffsets();
     if (this.config.exactlyOnce) {
       await this.producer!.commitTransaction(this.config.applicationId, this.uncommitted ? offsets : [], this.member!.identity);
     } else {
@@ -287,6 +319,7 @@ export class KafkaStreams {
         if (owner === t) {
           this.taskOfPartition.delete(k);
           this.positions.delete(k);
+          this.buffered.delete(k);
         }
       }
     }

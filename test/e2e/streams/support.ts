@@ -90,3 +90,26 @@ export function compileJava(name: string, lib: string): string {
   }
   return dir;
 }
+
+/** Reads a topic's committed records as they come, from where the previous read stopped. */
+export class TopicFollower {
+  private readonly offsets = new Map<number, number>();
+  readonly records: FetchedRecord[] = [];
+  constructor(
+    private readonly client: KafkaClient,
+    private readonly topic: string,
+  ) {}
+
+  /** Appends what was committed since the last call; returns the number of new records. */
+  async poll(): Promise<number> {
+    const md = await this.client.topic(this.topic);
+    const before = this.records.length;
+    const requests = md.partitions.map((p) => ({ topic: this.topic, partition: p.partition, offset: this.offsets.get(p.partition) ?? 0, maxBytes: 16 << 20 }));
+    for (const f of await this.client.fetch(requests, { maxWaitMs: 0, isolationLevel: 1 })) {
+      if (f.error) throw f.error;
+      this.records.push(...f.records);
+      this.offsets.set(f.partition, f.nextOffset);
+    }
+    return this.records.length - before;
+  }
+}
