@@ -3,6 +3,11 @@
 // cut in the middle with `…` so both ends of an id stay readable; nothing wraps), and coloured by
 // meaning through tones rather than pre-styled strings, so a value is measured and cut before it is
 // coloured. Pure functions: the pseudo-terminal tests and the unit tests check their lines.
+//
+// Not cli-table3: it cuts cells at the end only (ids need both ends), does not fit a table to the
+// terminal (it needs fixed column widths, which this file would compute anyway), measures cells
+// after they are coloured, and draws borders unless every border character is blanked; what
+// remained for it was padding, about 40 lines here, for a dependency of its own (string-width).
 
 export type Tone = 'bad' | 'warn' | 'good' | 'dim' | 'bold';
 

@@ -1,6 +1,6 @@
 // Failure paths of the real binary (one line, Kafka's exit code, never a stack trace) and the lean
 // start-up contract (a plain `kts topics --list` loads no terminal libraries and no other command).
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
@@ -118,7 +118,7 @@ describe('with a broker', () => {
     await broker?.stop();
   });
 
-  it('topics --list off a terminal loads no chalk/ora/cli-table3/yargs and no other command', async () => {
+  it('topics --list off a terminal loads no chalk/ora/yargs, no other command, no schema it does not send', async () => {
     const file = join(tempDir(), 'trace.txt');
     const r = await kts(['topics', '--list', '--bootstrap-server', broker.bootstrap], {
       env: { KTS_TRACE_FILE: file, NODE_OPTIONS: `--import=${TRACE}` },
@@ -131,6 +131,11 @@ describe('with a broker', () => {
     const chunks = loaded.map((u) => u.split('/').pop()!);
     expect(chunks.filter((c) => others.some((o) => c.startsWith(`${o}-`)))).toEqual([]);
     expect(chunks.some((c) => c.startsWith('topics-'))).toBe(true);
+    // Cold start (issue 17): the schemas of the two APIs it sends, not all of Kafka's, and no record codec.
+    expect(chunks.filter((c) => /^\d\d-/.test(c)).map((c) => c.replace(/-[A-Z0-9]+\.js$/, '')).sort()).toEqual(['03-metadata', '18-api-versions']);
+    expect(chunks.filter((c) => /^(fetch|codecs|record-batch|index)-/.test(c))).toEqual([]);
+    const bytes = loaded.reduce((sum, u) => sum + statSync(new URL(u)).size, 0);
+    expect(bytes).toBeLessThan(250_000);
   });
 
   it('a consumer whose stdout closes says so and exits 0', async () => {

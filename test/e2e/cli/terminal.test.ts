@@ -12,7 +12,7 @@ import { kts } from './support.js';
 const LONG_TOPIC = `orders-${'x'.repeat(90)}-end`;
 const LONG_CLIENT = `checkout-service-${'c'.repeat(70)}-instance-7`;
 const GROUP = 'term-live';
-/** A line drawn by a bordered table (cli-table3's ┌─┬, ├─┼, └─┴ and │ columns). */
+/** A line drawn by a bordered table (┌─┬, ├─┼, └─┴ and │ columns, as cli-table3 and the first terminal face drew them). */
 const SEPARATOR = /[─│┌┐└┘├┤┬┴┼]|^[+-]{5,}$/;
 
 describe('the terminal face on a pseudo-terminal', () => {
