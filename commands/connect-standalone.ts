@@ -23,12 +23,12 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
       process.exitCode = 1;
       return;
     }
-    const { startStandalone, StartupError, connectLog } = await import('../src/connect/standalone.js');
+    const { startStandalone, connectLog } = await import('../src/connect/standalone.js');
     let handle;
     try {
       handle = await startStandalone(files[0], files.slice(1));
     } catch (err) {
-      const message = err instanceof StartupError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+      const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`kts connect-standalone: ${message}\n`);
       process.exit(1);
     }

@@ -162,9 +162,13 @@ async function handle(worker: Worker, clusterId: string | null, req: IncomingMes
   if (sub === 'restart' && rest.length === 1 && method === 'POST') {
     const includeTasks = q.get('includeTasks') === 'true';
     const onlyFailed = q.get('onlyFailed') === 'true';
-    await worker.restart(name, includeTasks, onlyFailed);
-    if (!includeTasks && !onlyFailed) return send(res, 204);
-    return send(res, 202, worker.status(name));
+    const { plan, done } = worker.restart(name, includeTasks, onlyFailed);
+    if (!includeTasks && !onlyFailed) {
+      await done;
+      return send(res, 204);
+    }
+    done.catch(() => undefined);
+    return send(res, 202, plan);
   }
   if (sub === 'tasks') {
     if (rest.length === 1 && method === 'GET') return send(res, 200, worker.tasks(name));

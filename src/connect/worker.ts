@@ -155,7 +155,7 @@ export class Worker {
       const instance = new entry.plugin.cls();
       entry.instance = instance;
       await instance.start(entry.config, {
-        requestTaskReconfiguration: () => void this.restart(entry.name, true, false).catch(() => undefined),
+        requestTaskReconfiguration: () => void this.restart(entry.name, true, false).done.catch(() => undefined),
         raiseError: (err) => {
           entry.state = 'FAILED';
           entry.trace = err.stack ?? String(err);
@@ -224,16 +224,14 @@ export class Worker {
 
   status(name: string): object {
     const e = this.entry(name, `No status found for connector ${name}`);
-    const connector: Record<string, string> = { state: e.state, worker_id: this.workerId };
+    const connector: Record<string, string> = { state: e.state, worker_id: this.workerId, version: e.plugin.version };
     if (e.state === 'FAILED' && e.trace) connector.trace = e.trace;
-    connector.version = e.plugin.version;
     return { name, connector, tasks: e.tasks.map((t) => this.taskStatusOf(e, t)), type: e.plugin.type };
   }
 
   private taskStatusOf(e: ConnectorEntry, t: TaskEntry): object {
-    const s: Record<string, unknown> = { id: t.id, state: t.runner.state, worker_id: this.workerId };
+    const s: Record<string, unknown> = { id: t.id, state: t.runner.state, worker_id: this.workerId, version: e.plugin.version };
     if (t.runner.state === 'FAILED' && t.runner.trace) s.trace = t.runner.trace;
-    s.version = e.plugin.version;
     return s;
   }
 
@@ -280,34 +278,41 @@ export class Worker {
     e.state = 'STOPPED';
   }
 
-  /** POST /connectors/{name}/restart: the connector, and with includeTasks its (failed) tasks. */
-  async restart(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<void> {
-    const e = this.entry(name);
-    const restartConnector = !onlyFailed || e.state === 'FAILED';
-    if (restartConnector && (includeTasks || e.tasks.length === 0)) {
-      const failedOnly = onlyFailed ? e.tasks.filter((t) => t.runner.state === 'FAILED') : e.tasks;
-      if (!onlyFailed || failedOnly.length === e.tasks.length) {
+  /** PUT /connectors/{name}/stop then resume: a stopped connector has no tasks until it starts again. */
+
+  /**
+   * POST /connectors/{name}/restart: the connector and, with includeTasks, its tasks (only the
+   * failed ones with onlyFailed). Resolves with Kafka's answer, the plan: what restarts shows
+   * RESTARTING. The restart itself goes on after the answer.
+   */
+  restart(name: string, includeTasks: boolean, onlyFailed: boolean): { plan: object; done: Promise<void> } {
+    const e = this.entry(name, `Unknown connector: ${name}`);
+    const connectorToo = !onlyFailed || e.state === 'FAILED';
+    const tasks = includeTasks ? e.tasks.filter((t) => !onlyFailed || t.runner.state === 'FAILED') : [];
+    const status = this.status(name) as { connector: Record<string, string>; tasks: Record<string, unknown>[] };
+    // As Kafka's: the state of what restarts reads RESTARTING (a trace it had stays).
+    if (connectorToo) status.connector.state = 'RESTARTING';
+    for (const t of status.tasks) if (tasks.some((x) => x.id === t.id)) t.state = 'RESTARTING';
+    const done = (async () => {
+      if (connectorToo && tasks.length === e.tasks.length) {
         await this.stopConnector(e);
         await this.startConnector(e);
         return;
       }
-    }
-    if (restartConnector && e.instance) {
-      await Promise.resolve(e.instance.stop()).catch(() => undefined);
-      await Promise.resolve(
-        e.instance.start(e.config, { requestTaskReconfiguration: () => undefined, raiseError: () => undefined }),
-      ).then(
-        () => {
+      if (connectorToo && e.instance) {
+        await Promise.resolve(e.instance.stop()).catch(() => undefined);
+        try {
+          await e.instance.start(e.config, { requestTaskReconfiguration: () => undefined, raiseError: () => undefined });
           e.state = e.target === 'PAUSED' ? 'PAUSED' : 'RUNNING';
           e.trace = null;
-        },
-        (err: Error) => {
+        } catch (err) {
           e.state = 'FAILED';
-          e.trace = err.stack ?? err.message;
-        },
-      );
-    }
-    if (includeTasks) for (const t of e.tasks) if (!onlyFailed || t.runner.state === 'FAILED') await this.restartTask(name, t.id);
+          e.trace = (err as Error).stack ?? String(err);
+        }
+      }
+      for (const t of tasks) await this.restartTask(name, t.id);
+    })();
+    return { plan: status, done };
   }
 
   async restartTask(name: string, id: number): Promise<void> {

@@ -192,6 +192,21 @@ describe.skipIf(!haveConnect || !realKafkaLib)('kts connect-standalone answers R
     await same('POST restart onlyFailed (nothing failed)', (s) => call(s, 'POST', '/connectors/src/restart?includeTasks=true&onlyFailed=true'));
     await untilBoth('both lines in the sink file', '/connectors/src/offsets', (b) => b.offsets?.[0]?.offset?.position === 8);
     await same('GET offsets', (s) => call(s, 'GET', '/connectors/src/offsets'));
+    await same('PUT stop', (s) => call(s, 'PUT', '/connectors/snk/stop'));
+    await untilBoth('snk stopped', '/connectors/snk/status', (b) => b.connector?.state === 'STOPPED');
+    await same('GET status stopped', (s) => call(s, 'GET', '/connectors/snk/status'));
+    await same('GET tasks stopped', (s) => call(s, 'GET', '/connectors/snk/tasks'));
+    await same('PUT resume stopped', (s) => call(s, 'PUT', '/connectors/snk/resume'));
+    await untilBoth('snk running after stop', '/connectors/snk/status', (b) => b.connector?.state === 'RUNNING' && b.tasks?.[0]?.state === 'RUNNING');
+    const broken = (s: Side) => ({ 'connector.class': 'FileStreamSink', topics: s.topic, file: join(s.dir, 'no', 'such', 'dir.txt') });
+    await same('POST a sink that cannot open its file', (s) => call(s, 'POST', '/connectors', { name: 'broken', config: broken(s) }));
+    await untilBoth('broken task failed', '/connectors/broken/status', (b) => b.tasks?.[0]?.state === 'FAILED');
+    await same('GET failed status', (s) => call(s, 'GET', '/connectors/broken/status'));
+    await same('POST restart onlyFailed (a failed task)', (s) => call(s, 'POST', '/connectors/broken/restart?includeTasks=true&onlyFailed=true'));
+    await untilBoth('broken task failed again', '/connectors/broken/status', (b) => b.tasks?.[0]?.state === 'FAILED');
+    await same('DELETE broken', (s) => call(s, 'DELETE', '/connectors/broken'));
+    // Kafka 4.3's standalone worker answers this one with a 500 (a NullPointerException's message): kts says 404.
+    expect(await call(sides[1], 'POST', '/connectors/nope/restart')).toEqual({ status: 404, body: { error_code: 404, message: 'Unknown connector: nope' } });
     await same('GET unknown connector', (s) => call(s, 'GET', '/connectors/nope'));
     await same('GET unknown connector status', (s) => call(s, 'GET', '/connectors/nope/status'));
     await same('PUT pause unknown', (s) => call(s, 'PUT', '/connectors/nope/pause'));
