@@ -68,7 +68,11 @@ export interface ClusterMetadata {
     configs?: Record<string, string>,
     opts?: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]> },
   ): Promise<TopicInfo>;
-  delete(name: string): Promise<TopicInfo>;
+  /**
+   * `timeoutMs` (ZooKeeper mode): how long to wait for the controller to complete the deletion
+   * before REQUEST_TIMED_OUT (the deletion goes on), as DeleteTopics' timeout in Kafka.
+   */
+  delete(name: string, opts?: { timeoutMs?: number }): Promise<TopicInfo>;
   /**
    * Calls `listener` once this broker learns that a topic is gone (deleted here or, with ZooKeeper,
    * by any broker; also a topic deleted and re-created under the same name between two looks).

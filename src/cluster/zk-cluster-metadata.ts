@@ -645,11 +645,11 @@ export class ZkClusterMetadata implements ClusterMetadata {
     }
   }
 
-  async delete(name: string): Promise<TopicInfo> {
+  async delete(name: string, opts: { timeoutMs?: number } = {}): Promise<TopicInfo> {
     const topic = this.topics.get(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
     await this.zk.createOrSet(`/admin/delete_topics/${name}`, null);
-    await this.waitFor(() => !this.topics.has(name), `deletion of topic ${name}`);
+    await this.waitFor(() => !this.topics.has(name), `deletion of topic ${name}`, opts.timeoutMs);
     // The pass that saw it gone may still be telling the listeners (the group coordinator).
     await this.reloading;
     return topic;

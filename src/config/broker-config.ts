@@ -89,6 +89,7 @@ export class BrokerConfig {
       if (error) throw new ConfigError(error);
     }
     this.checkRetention();
+    this.checkReplicaTimeouts();
     this.checkListeners();
     return unknown;
   }
@@ -101,6 +102,13 @@ export class BrokerConfig {
         ? this.getNumber('log.retention.minutes') * 60_000
         : this.getNumber('log.retention.hours') * 3_600_000;
     if (ms === 0) throw new ConfigError('log.retention.ms must be unlimited (-1) or, greater than or equal to 1');
+  }
+
+  private checkReplicaTimeouts(): void {
+    // KafkaConfig: the fetcher's requests (its long polls included) time out after replica.socket.timeout.ms.
+    if (this.getNumber('replica.fetch.wait.max.ms') > this.getNumber('replica.socket.timeout.ms')) {
+      throw new ConfigError('replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts');
+    }
   }
 
   /** listener.security.protocol.map, as Kafka reads it (names upper-cased). */

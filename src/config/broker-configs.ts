@@ -180,6 +180,7 @@ export const KTS_READ: ConfigKey[] = [
   key('replica.fetch.wait.max.ms', 'INT', '500'),
   key('replica.fetch.max.bytes', 'INT', '1048576', atLeast(0)),
   key('replica.fetch.backoff.ms', 'INT', '1000', atLeast(0)),
+  key('replica.socket.timeout.ms', 'INT', '30000'),
   key('transactional.id.expiration.ms', 'INT', '604800000', atLeast(1)),
   // The transaction coordinator (TransactionStateManagerConfig / TransactionLogConfig, Kafka 3.9 defaults).
   key('transaction.max.timeout.ms', 'INT', '900000', atLeast(1)),
@@ -347,7 +348,6 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
   ['replica.fetch.response.max.bytes', 'INT', atLeast(0)],
   ['replica.selector.class', 'STRING'],
   ['replica.socket.receive.buffer.bytes', 'INT'],
-  ['replica.socket.timeout.ms', 'INT'],
   ['replication.quota.window.num', 'INT', atLeast(1)],
   ['replication.quota.window.size.seconds', 'INT', atLeast(1)],
   ['request_percentage', 'DOUBLE'],

@@ -12,13 +12,17 @@ export default defineHandler({
   async handle(request, ctx) {
     const targets: { name: string | null; topicId: string }[] =
       ctx.apiVersion >= 6 ? request.topics : request.topicNames.map((name: string) => ({ name, topicId: ZERO_UUID }));
+    // The request's timeout bounds the wait for every deletion together (Kafka's DelayedDeleteTopics):
+    // topics the controller has not deleted by then are answered REQUEST_TIMED_OUT, and their
+    // deletion goes on; with a timeout of 0 or less none is waited for.
+    const deadline = Date.now() + Math.max(0, request.timeoutMs);
     const responses = [];
-    for (const target of targets) responses.push(await deleteTopic(ctx, target));
+    for (const target of targets) responses.push(await deleteTopic(ctx, target, deadline));
     return { responses };
   },
 });
 
-async function deleteTopic(ctx: RequestContext, target: { name: string | null; topicId: string }) {
+async function deleteTopic(ctx: RequestContext, target: { name: string | null; topicId: string }, deadline: number) {
   const { broker } = ctx;
   const byId = target.name == null && target.topicId !== ZERO_UUID;
   const topic = byId ? broker.topics.getById(target.topicId) : broker.topics.get(target.name ?? '');
@@ -36,7 +40,7 @@ async function deleteTopic(ctx: RequestContext, target: { name: string | null; t
     return { ...result, errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled.' };
   }
   try {
-    await broker.topics.delete(topic.name);
+    await broker.topics.delete(topic.name, { timeoutMs: Math.max(0, deadline - Date.now()) });
     broker.log.info(`Deleted topic ${topic.name}`);
     return { ...result, errorCode: 0, errorMessage: null };
   } catch (err) {

@@ -35,6 +35,8 @@ export interface FetcherOptions {
   port: number;
   maxWaitMs: number;
   maxBytes: number;
+  /** replica.socket.timeout.ms: a request to the leader unanswered for this long closes the connection (retried). */
+  requestTimeoutMs?: number;
   backoffMs: number;
   log: Logger;
   /** The inter-broker listener's TLS/SASL settings (security/inter-broker.ts); undefined: PLAINTEXT. */
@@ -125,7 +127,7 @@ export class ReplicaFetcher {
             clientId: `broker-${this.opts.nodeId}-fetcher-0`,
             security: this.opts.security?.(),
             connectTimeoutMs: 10_000,
-            requestTimeoutMs: this.opts.maxWaitMs + 30_000,
+            requestTimeoutMs: this.opts.requestTimeoutMs ?? this.opts.maxWaitMs + 30_000,
           });
         }
         const conn = this.conn;

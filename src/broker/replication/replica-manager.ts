@@ -140,6 +140,7 @@ export class ReplicaManager {
         port: leaderBroker.port,
         maxWaitMs: config.getNumber('replica.fetch.wait.max.ms'),
         maxBytes: config.getNumber('replica.fetch.max.bytes'),
+        requestTimeoutMs: config.getNumber('replica.socket.timeout.ms'),
         backoffMs: config.getNumber('replica.fetch.backoff.ms'),
         log: this.opts.log,
         security: this.opts.interBrokerSecurity,

@@ -43,6 +43,14 @@ it('a deletion waits for the reassignment in progress, which cannot be changed m
     (cluster.brokers.get(controller)!.output().includes(`Deletion of topic ${TOPIC} held back: topic reassignment in progress`) ? true : null), 30_000);
   expect(await cluster.exists(`/admin/delete_topics/${TOPIC}`)).toBe(true);
   expect(await cluster.exists(`/brokers/topics/${TOPIC}`)).toBe(true);
+  // Another DeleteTopics meanwhile is answered at its own timeout (Kafka's DelayedDeleteTopics), not
+  // after a fixed wait: REQUEST_TIMED_OUT, and the deletion stays queued.
+  for (const timeoutMs of [0, 500]) {
+    const asked = Date.now();
+    const answer = (await request(kept, 20, 4, { topicNames: [TOPIC], timeoutMs })).responses[0];
+    expect([answer.errorCode, Date.now() - asked < 10_000]).toEqual([ErrorCode.REQUEST_TIMED_OUT, true]);
+  }
+  expect(await cluster.exists(`/admin/delete_topics/${TOPIC}`)).toBe(true);
   expect((await cluster.stateNode(TOPIC, 0)).leader).toBe(kept);
   // Neither a new plan nor a cancellation of a topic queued for deletion (Kafka's answer).
   expect(await reassign(controller, null)).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'The partition does not exist.' });
