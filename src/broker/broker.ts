@@ -348,6 +348,15 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       socket.destroy();
       return;
     }
+    // Kafka's default principal for SSL: the client certificate's subject through
+    // ssl.principal.mapping.rules, else ANONYMOUS; a subject no rule maps fails the authentication.
+    const subject = listener.protocol === 'SSL' ? certificateSubject(socket as TLSSocket) : undefined;
+    const sslName = subject === undefined ? undefined : listener.tls!.principalMapper.map(subject);
+    if (subject !== undefined && sslName === undefined) {
+      log.warn(`Closing the connection from ${ip} on ${listener.listener.name}: failed to map name for '${subject}' based on SSL principal mapping rules (${listener.tls!.principalMapper})`);
+      socket.destroy();
+      return;
+    }
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
     const connection = new Connection(socket, {
       id: nextConnectionId++,
@@ -367,11 +376,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
         connection.setMaxFrameSize(maxFrameSize);
       });
     }
-    if (listener.protocol === 'SSL') {
-      // Kafka's default principal for SSL: the client certificate's subject, else ANONYMOUS.
-      const subject = certificateSubject(socket as TLSSocket);
-      if (subject !== undefined) connection.principal = userPrincipal(subject);
-    }
+    if (sslName !== undefined) connection.principal = userPrincipal(sslName);
     connections.add(connection);
     if (metrics) metrics.connectionsCreated++;
     socket.on('close', () => {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import { ConfigError } from '../../config/broker-config.js';
+import { InvalidMappingRule, SslPrincipalMapper } from './ssl-principal-mapper.js';
 
 /** What a listener's TLS needs from the config: the value of a key for that listener. */
 export type ListenerValue = (key: string) => string | undefined;
@@ -16,6 +17,8 @@ export type ClientAuth = 'required' | 'requested' | 'none';
 export interface ListenerTls {
   options: TlsOptions;
   clientAuth: ClientAuth;
+  /** ssl.principal.mapping.rules: a client certificate's subject -> the principal's name. */
+  principalMapper: SslPrincipalMapper;
 }
 
 const PROTOCOL_VERSIONS: Record<string, 'TLSv1.2' | 'TLSv1.3'> = { 'TLSv1.2': 'TLSv1.2', 'TLSv1.3': 'TLSv1.3' };
@@ -109,7 +112,15 @@ export async function listenerTls(listener: string, value: ListenerValue): Promi
   options.maxVersion = versions[versions.length - 1];
   const ciphers = value('ssl.cipher.suites')?.trim();
   if (ciphers) options.ciphers = ciphers.split(',').map((c) => c.trim()).join(':');
-  return { options, clientAuth: clientAuth as ClientAuth };
+  const rules = value('ssl.principal.mapping.rules');
+  let principalMapper: SslPrincipalMapper;
+  try {
+    principalMapper = SslPrincipalMapper.fromRules(rules);
+  } catch (err) {
+    if (err instanceof InvalidMappingRule) throw new ConfigError(`Invalid value ${rules} for configuration ssl.principal.mapping.rules (${where}): ${err.message}`);
+    throw err;
+  }
+  return { options, clientAuth: clientAuth as ClientAuth, principalMapper };
 }
 
 /**
