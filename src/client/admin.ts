@@ -156,7 +156,7 @@ export class Admin {
   async describeCluster(): Promise<{ clusterId: string | null; controllerId: number; brokers: BrokerInfo[] }> {
     const conn = await this.cluster.any();
     if (conn.supports(API.DescribeCluster)) {
-      const body = await conn.request(API.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+      const body = await conn.request(API.DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
       check(body.errorCode, body.errorMessage);
       return {
         clusterId: body.clusterId,
@@ -463,6 +463,8 @@ export class Admin {
       const body = await conn.request(API.ListOffsets, {
         replicaId: -1,
         isolationLevel: opts.isolationLevel ?? 0,
+        // v10+: how long the broker may wait on remote (tiered) storage (Kafka's request.timeout.ms).
+        timeoutMs: 30_000,
         topics: groupByTopic(batch).map(([name, items]) => ({
           name,
           partitions: items.map((i) => ({ partitionIndex: i.partition, currentLeaderEpoch: -1, timestamp: i.timestamp, maxNumOffsets: 1 })),

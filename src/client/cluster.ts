@@ -197,6 +197,8 @@ export class Cluster {
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
     }));
+    // v13+: a request-level error (REBOOTSTRAP_REQUIRED, KIP-1102) leaves the rest empty.
+    if (body.errorCode) throw kafkaError(body.errorCode);
     const md: ClusterMetadata = {
       clusterId: body.clusterId ?? null,
       controllerId: body.controllerId ?? -1,

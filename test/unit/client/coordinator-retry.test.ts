@@ -29,7 +29,7 @@ function loadingCluster(loadingMs: number) {
 it('keeps asking a loading coordinator for longer than 3 s, and gets the offsets once it has loaded', async () => {
   const { cluster, seen } = loadingCluster(4500);
   const offsets = await new Groups(cluster).fetchOffsets('g');
-  expect(offsets).toEqual([{ topic: 't', partition: 0, offset: 7, metadata: '', error: undefined }]);
+  expect(offsets).toEqual([{ topic: 't', partition: 0, offset: 7, leaderEpoch: -1, metadata: '', error: undefined }]);
   // Backing off: one request every 200 ms at first, then at most one a second, not a busy loop.
   expect(seen.filter((k) => k === API.OffsetFetch).length).toBeLessThan(15);
 }, 30_000);
