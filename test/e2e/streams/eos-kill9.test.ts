@@ -46,43 +46,58 @@ function counted(records: FetchedRecord[]): number {
   return [...latest.values()].reduce((s, v) => s + v, 0);
 }
 
+/**
+ * Follows the output until `target` records are counted. Output that stops growing for 45 s ends the
+ * wait early: the comparison that follows then shows what is wrong (a lost state counts too little).
+ */
 async function followUntil(f: TopicFollower, target: number, app: App, timeoutMs: number): Promise<void> {
+  let seen = -1;
+  let changedAt = Date.now();
   await pollFor(`${target} records counted`, async () => {
     await f.poll();
-    return counted(f.records) >= target ? true : undefined;
+    const n = counted(f.records);
+    if (n >= target) return true;
+    if (f.records.length !== seen) [seen, changedAt] = [f.records.length, Date.now()];
+    return Date.now() - changedAt > 45_000 ? true : undefined;
   }, timeoutMs, app.output);
 }
 
 describe('exactly_once_v2 through kill -9', () => {
   let broker: SpawnedBroker;
   let client: KafkaClient;
+  let cleanOut: TopicFollower;
+  let cleanMs = 0;
+  let expected: Map<string, number[]>;
   beforeAll(async () => {
-    broker = await spawnBroker({ overrides: { 'group.min.session.timeout.ms': '1000' } });
+    // A dead instance's open transaction is aborted after transaction.timeout.ms (10 s) at the next check.
+    broker = await spawnBroker({ overrides: { 'group.min.session.timeout.ms': '1000', 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000' } });
     client = await KafkaClient.connect(broker.bootstrap);
-    const created = await client.admin.createTopics(['in', 'out-clean', 'out-killed'].map((name) => ({ name, numPartitions: 2, replicationFactor: 1 })));
+    const created = await client.admin.createTopics(['in', 'out-clean', 'out-killed', 'out-two'].map((name) => ({ name, numPartitions: 2, replicationFactor: 1 })));
     for (const c of created) if (c.error) throw c.error;
     const producer = client.producer({ lingerMs: 5, batchSize: 256 * 1024 });
     for (let i = 0; i < RECORDS; i++) await producer.enqueue('in', { key: Buffer.from(`k${i % 1000}`), value: Buffer.from(String(i)) });
     await producer.flush();
     producer.close();
-  }, 120_000);
+    const started = Date.now();
+    const clean = app('count-clean', 'out-clean', tempDir('kts-streams-clean-'));
+    await clean.running;
+    cleanOut = new TopicFollower(client, 'out-clean');
+    await followUntil(cleanOut, RECORDS, clean, 240_000);
+    cleanMs = Date.now() - started;
+    await clean.stop();
+    expected = updatesByGroup(cleanOut.records);
+    expect(expected.size).toBe(GROUPS);
+    for (const [group, updates] of expected) expect(updates, `group ${group} in the clean run`).toEqual(Array.from({ length: updates.length }, (_, i) => i + 1));
+  }, 300_000);
   afterAll(async () => {
     client?.close();
     await broker?.stop();
   });
 
-  const app = (appId: string, output: string, stateDir: string) =>
-    startApp(process.execPath, [join(FIXTURES, 'count-app.mjs'), broker.bootstrap, appId, stateDir, 'exactly_once_v2', 'in', output, `${appId}-instance`]);
+  const app = (appId: string, output: string, stateDir: string, opts: { instance?: string; sessionTimeoutMs?: number } = {}) =>
+    startApp(process.execPath, [join(FIXTURES, 'count-app.mjs'), broker.bootstrap, appId, stateDir, 'exactly_once_v2', 'in', output, opts.instance ?? `${appId}-instance`, String(opts.sessionTimeoutMs ?? 10000)]);
 
   it(`10 kills during a 100k-record aggregation: the committed output equals a clean run's (seed ${SEED})`, async () => {
-    const started = Date.now();
-    const clean = app('count-clean', 'out-clean', tempDir('kts-streams-clean-'));
-    await clean.running;
-    const cleanOut = new TopicFollower(client, 'out-clean');
-    await followUntil(cleanOut, RECORDS, clean, 240_000);
-    const cleanMs = Date.now() - started;
-    await clean.stop();
-
     // Each kill lands at a random point of the aggregation: once the committed output has counted a
     // random share of the input (the k-th kill between k/11 and (k+1)/11 of it), the app is SIGKILLed.
     const random = prng(SEED);
@@ -105,15 +120,36 @@ describe('exactly_once_v2 through kill -9', () => {
     await current.stop();
     console.log(`streams eos-kill9: seed ${SEED}; clean run ${cleanMs} ms, with ${KILLS} kills ${killedMs} ms (killed with ${killedAt.join(', ')} records counted)`);
 
-    const expected = updatesByGroup(cleanOut.records);
     const actual = updatesByGroup(killedOut.records);
-    expect(expected.size).toBe(GROUPS);
     expect(actual.size, `seed ${SEED}`).toBe(GROUPS);
-    for (const [group, updates] of expected) {
-      expect(updates, `group ${group} in the clean run`).toEqual(Array.from({ length: updates.length }, (_, i) => i + 1));
-      expect(actual.get(group), `group ${group} after kills (seed ${SEED})`).toEqual(updates);
-    }
+    for (const [group, updates] of expected) expect(actual.get(group), `group ${group} after kills (seed ${SEED})`).toEqual(updates);
     expect(counted(killedOut.records)).toBe(RECORDS);
     expect(killedOut.records.length).toBe(RECORDS);
+  }, 600_000);
+
+  it('two instances share the tasks; one killed, the other takes its tasks and restores their state', async () => {
+    const started = Date.now();
+    const out = new TopicFollower(client, 'out-two');
+    // Dynamic members (no group.instance.id) with a 3 s session: the dead one leaves the group then.
+    const a = app('count-two', 'out-two', tempDir('kts-streams-a-'), { instance: '', sessionTimeoutMs: 3000 });
+    const b = app('count-two', 'out-two', tempDir('kts-streams-b-'), { instance: '', sessionTimeoutMs: 3000 });
+    await Promise.all([a.running, b.running]);
+    const members = await pollFor('both instances in the group', async () => {
+      const [g] = await client.groups.describeGroups(['count-two']);
+      return g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.assignment.length > 0) ? g.members : undefined;
+    }, 60_000, () => a.output() + b.output());
+    expect(members.map((m) => m.assignment.length)).toEqual([2, 2]); // each: in-N and the repartition topic's N
+    await followUntil(out, Math.floor(RECORDS * 0.3), a, 120_000);
+    await b.stop('SIGKILL');
+    const killedWith = counted(out.records);
+    await followUntil(out, RECORDS, a, 240_000);
+    const [g] = await client.groups.describeGroups(['count-two']);
+    expect(g.members).toHaveLength(1);
+    expect(g.members[0].assignment).toHaveLength(4);
+    await a.stop();
+    console.log(`streams two instances: one killed with ${killedWith} records counted; all counted ${Date.now() - started} ms after the start (clean run ${cleanMs} ms)`);
+    const actual = updatesByGroup(out.records);
+    for (const [group, updates] of expected) expect(actual.get(group), `group ${group}`).toEqual(updates);
+    expect(out.records.length).toBe(RECORDS);
   }, 600_000);
 });
