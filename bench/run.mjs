@@ -23,6 +23,7 @@ import { scenarioPeers } from './peers.mjs';
 import { scenarioReplication } from './replication.mjs';
 import { scenarioCompaction } from './compaction.mjs';
 import { scenarioTransactions } from './transactions.mjs';
+import { scenarioSsl } from './ssl.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -962,6 +963,11 @@ const EXPECTED = {
     ['repl-latency-p99', 'end-to-end latency p99 at 10k msg/s, RF=3 acks=all', 'RF=1 acks=1, same run', '<= 10 ms'],
     ['repl-failover', 'leader SIGKILL to the first acks=all write acknowledged by the new leader (default settings)', 'zookeeper.session.timeout.ms', '<= 19 s'],
   ],
+  ssl: [
+    ['ssl-produce', 'kcat produce 1M x 100 B over SSL vs PLAINTEXT (records/s, acks=1)', 'PLAINTEXT, same broker', '>= 0.6x'],
+    ['ssl-consume', 'kcat consume 1M x 100 B to the end over SSL vs PLAINTEXT (records/s)', 'PLAINTEXT, same broker', '>= 0.6x'],
+    ['sasl-ssl-setup', 'kcat -L (connect, authenticate, Metadata, exit) over SASL_SSL with SCRAM-SHA-512 vs PLAINTEXT', 'PLAINTEXT kcat -L'],
+  ],
   compaction: [
     ['compaction-mbps', 'log cleaner throughput: 64 MiB of 1 KiB updates over 2000 keys (bytes read / cleaning time)', 'report only'],
     ['compaction-p99', 'produce p99 (1 record every 5 ms, acks=1) while the cleaner runs', 'same probe before cleaning'],
@@ -994,6 +1000,7 @@ const scenarios = [
   ['console', () => externalScript('console-first-page.mjs', 'console')],
   ['peers', () => scenarioPeers({ snap, proto, PROTO_PATH, BENCH, KCAT, F100, F1K, N1K, newDir, track, untrack: (s) => children.delete(s), addRow, log, notes, rounds: ROUNDS, kcatProduce, kcatConsume, kcatFailed, run, haveTool })],
   ['replication', () => scenarioReplication({ snap, proto, PROTO_PATH, BENCH, KCAT, F100, newDir, track, untrack: (s) => children.delete(s), addRow, log, rounds: ROUNDS, kcatProduce, kcatFailed, run })],
+  ['ssl', () => scenarioSsl({ snap, proto, KCAT, F100, N, newDir, track, untrack: (s) => children.delete(s), addRow, log, rounds: ROUNDS, kcatProduce, kcatConsume, kcatFailed, run })],
   ['compaction', () => scenarioCompaction({ snap, proto, newDir, track, untrack: (s) => children.delete(s), addRow, log })],
   ['zookeeper', scenarioZookeeper],
 ];
