@@ -235,9 +235,10 @@ describe('transaction coordinator', () => {
 describe('transactional id expiry and ListTransactions', () => {
   let broker: SpawnedBroker;
   beforeAll(async () => {
-    broker = await spawnBroker({
-      overrides: { 'transactional.id.expiration.ms': '1500', 'transaction.remove.expired.transaction.cleanup.interval.ms': '200' },
-    });
+    // The ids are made and listed under the default expiration (7 days), then the broker restarts
+    // with 1.5 s: with 1.5 s from the start, a loaded machine (load 30) could let idle-1 expire
+    // between its InitProducerId and the first ListTransactions, which then missed it.
+    broker = await spawnBroker();
     const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'exp', numPartitions: 1 }] });
@@ -258,8 +259,17 @@ describe('transactional id expiry and ListTransactions', () => {
     };
     expect((await list()).transactionStates).toEqual(['idle-1:Empty', 'open-1:Ongoing']);
     expect(await list(['Ongoing', 'Nope'])).toMatchObject({ errorCode: 0, unknownStateFilters: ['Nope'], transactionStates: ['open-1:Ongoing'] });
+    raw.close();
 
-    const gone = await pollUntil(() => raw.describe('idle-1'), (d) => d.errorCode !== 0, 60_000, 'idle-1 to expire');
+    // Both ids come back from __transaction_state with their last update times, and now expire.
+    await broker.stop();
+    broker = await spawnBroker({
+      port: broker.port,
+      dataDir: broker.dataDir,
+      overrides: { 'transactional.id.expiration.ms': '1500', 'transaction.remove.expired.transaction.cleanup.interval.ms': '200' },
+    });
+    raw = await RawTxnClient.connect(broker.port);
+    const gone = await pollUntil(() => raw.describe('idle-1'), (d) => d.errorCode === 105, 60_000, 'idle-1 to expire');
     expect(gone.errorCode).toBe(105); // TRANSACTIONAL_ID_NOT_FOUND
     expect((await list()).transactionStates).toEqual(['open-1:Ongoing']);
     raw.close();
