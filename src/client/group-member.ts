@@ -71,7 +71,7 @@ export class GroupMember {
       this.protocolName = join.protocolName;
 
       let assignments: { memberId: string; assignment: Buffer }[] = [];
-      if (join.leader === join.memberId) assignments = await this.assign(join.members);
+      if (join.leader === join.memberId && !join.skipAssignment) assignments = await this.assign(join.members);
       const sync = await this.groups.syncGroup(
         { groupId: this.opts.groupId, ...this.identity, protocolType: 'consumer', protocolName: this.protocolName },
         assignments,

@@ -27,6 +27,11 @@ export interface JoinGroupResult {
   leader: string;
   memberId: string;
   members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
+  /**
+   * JoinGroup v9 (KIP-814): the leader is a static member that rejoined a stable group, whose
+   * assignment stands; it syncs without computing one.
+   */
+  skipAssignment: boolean;
 }
 
 export interface MemberIdentity {
@@ -207,6 +212,7 @@ export class Groups {
         leader: body.leader,
         memberId: body.memberId,
         members: (body.members as any[]).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, metadata: m.metadata })),
+        skipAssignment: Boolean(body.skipAssignment),
       };
     });
   }
