@@ -80,7 +80,7 @@ async function clusterNames(kind: 'topics' | 'groups', words: string[], env: Nod
   }
   const file = optionValue(words, 'command-config') ?? optionValue(words, 'consumer.config') ?? optionValue(words, 'admin.config');
   if (file !== undefined) for (const [k, v] of await readPropertiesFile(file)) props.set(k, v);
-  const options = clientOptions(props, { ...env, KTS_CONNECT_TIMEOUT_MS: String(timeoutMs) }, 'kts-completion');
+  const options = await clientOptions(props, { ...env, KTS_CONNECT_TIMEOUT_MS: String(timeoutMs) }, 'kts-completion');
   const client = await KafkaClient.connect(bootstrap, { ...options, requestTimeoutMs: timeoutMs });
   try {
     if (kind === 'groups') return (await client.groups.listGroups()).map((g) => g.groupId).sort();

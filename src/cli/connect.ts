@@ -13,7 +13,6 @@ import { readFile } from 'node:fs/promises';
 import { parseProperties, type Properties } from '../config/properties.js';
 import type { ClientOptions, KafkaClient } from '../client/index.js';
 import { CliError, UsageError } from './errors.js';
-import { clientSecurity } from './client-security.js';
 import { splitAssignment, type ParsedArgs } from './options.js';
 import type { ToolContext } from './tool.js';
 import { activeProfile, type NamedProfile } from './profiles.js';
@@ -87,8 +86,11 @@ function positiveInt(v: string | undefined): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-/** Client options from Kafka client properties and the environment. */
-export function clientOptions(props: Properties, env: NodeJS.ProcessEnv, clientId: string): ClientOptions {
+/**
+ * Client options from Kafka client properties and the environment. The security settings' code
+ * (TLS files, JAAS, SASL) is loaded only when security.protocol asks for more than PLAINTEXT.
+ */
+export async function clientOptions(props: Properties, env: NodeJS.ProcessEnv, clientId: string): Promise<ClientOptions> {
   const envBudget = positiveInt(env.KTS_CONNECT_TIMEOUT_MS);
   const apiTimeout = positiveInt(props.get('default.api.timeout.ms'));
   const bootstrapTimeoutMs = Math.min(envBudget ?? 10000, apiTimeout ?? Number.MAX_SAFE_INTEGER);
@@ -97,7 +99,7 @@ export function clientOptions(props: Properties, env: NodeJS.ProcessEnv, clientI
     bootstrapTimeoutMs,
     connectTimeoutMs: Math.min(positiveInt(props.get('socket.connection.setup.timeout.max.ms')) ?? 5000, bootstrapTimeoutMs),
     requestTimeoutMs: positiveInt(props.get('request.timeout.ms')) ?? 30000,
-    security: clientSecurity(props),
+    security: (props.get('security.protocol') ?? 'PLAINTEXT').trim().toUpperCase() === 'PLAINTEXT' ? undefined : (await import('./client-security.js')).clientSecurity(props),
   };
 }
 
@@ -110,7 +112,7 @@ export async function connect(ctx: ToolContext, target: Target, props: Propertie
     for (const [k, v] of props) settings.set(k, v);
   }
   try {
-    return await ctx.out.spin(`Connecting to ${target.bootstrap}`, KafkaClient.connect(target.bootstrap, clientOptions(settings, ctx.env, clientId)));
+    return await ctx.out.spin(`Connecting to ${target.bootstrap}`, KafkaClient.connect(target.bootstrap, await clientOptions(settings, ctx.env, clientId)));
   } catch (err) {
     // An address nobody typed: say where it came from.
     if (target.profile && err instanceof Error) err.message = `${err.message} (the address of profile '${target.profile.name}': kts profile list)`;

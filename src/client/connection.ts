@@ -2,8 +2,10 @@
 // flight; answers are matched by correlation id), per-request timeouts, and the ApiVersions
 // handshake whose answer decides which version of each API we speak on this connection.
 import { Socket, connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { authenticate, type SaslCredentials } from './sasl.js';
+// node:tls and the SASL code (node:crypto) are imported by the first connection that needs them:
+// a PLAINTEXT client (most CLI runs) starts without them.
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { SaslCredentials } from './sasl.js';
 // The frame codec without the schemas: each API's are loaded by the first request that sends it.
 import { decodeResponse, encodeRequest, ensureApiSchemas } from '../protocol/codec/frames.js';
 import { KafkaClientError, RequestTimeoutError, check } from './errors.js';
@@ -76,9 +78,10 @@ export class BrokerConnection {
   /** Opens a connection and negotiates API versions. */
   static async open(host: string, port: number, opts: ConnectionOptions): Promise<BrokerConnection> {
     const tls = opts.security?.tls;
+    const tlsConnect = tls ? (await import('node:tls')).connect : undefined;
     const socket = await new Promise<Socket>((resolve, reject) => {
       // TLS: the server name is the host dialled, unless it is an IP address (SNI forbids those).
-      const s = tls ? tlsConnect({ ...tls, host, port, servername: tls.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) }) : netConnect({ host, port });
+      const s = tls && tlsConnect ? tlsConnect({ ...tls, host, port, servername: tls.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) }) : netConnect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new KafkaClientError(`connect to ${host}:${port} timed out`, { retriable: true }));
@@ -125,6 +128,7 @@ export class BrokerConnection {
     if (handshake.errorCode !== 0) {
       throw new KafkaClientError(`Unexpected handshake request with client mechanism ${credentials.mechanism}, enabled mechanisms are [${(handshake.mechanisms as string[]).join(', ')}]`, { javaName: 'UnsupportedSaslMechanismException' });
     }
+    const { authenticate } = await import('./sasl.js');
     await authenticate(credentials, async (token) => {
       const answer = await this.send(API.SaslAuthenticate, 1, { authBytes: token }, { timeoutMs });
       if (answer.errorCode !== 0) {
