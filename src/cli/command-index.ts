@@ -26,6 +26,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'certs', describe: 'Make a development CA and broker/client certificates (PEM) for TLS listeners', scripts: [] },
   { name: 'migrate', describe: 'Copy topics, records and consumer group offsets from one cluster into another', scripts: [] },
   { name: 'console', describe: 'Serve a web console for the cluster (topics, messages, groups and lag) on loopback', scripts: [] },
+  { name: 'connect-distributed', describe: 'Run a Kafka Connect worker in distributed mode (connectors shared by a group of workers)', scripts: ['connect-distributed'] },
   { name: 'connect-standalone', describe: 'Run a Kafka Connect worker in standalone mode with file or plugin connectors', scripts: ['connect-standalone'] },
   { name: 'server-start', describe: 'Start a Kafka broker from a server.properties file', scripts: ['kafka-server-start'] },
   { name: 'zookeeper-server-start', describe: 'Start a ZooKeeper-protocol coordinator from a zookeeper.properties file', scripts: ['zookeeper-server-start'] },

@@ -23,7 +23,7 @@ export interface ConnectorState {
 }
 
 export class FileOffsetStore {
-  private connectors: Record<string, ConnectorState> = {};
+  protected connectors: Record<string, ConnectorState> = {};
 
   constructor(private readonly path: string | null) {
     if (!path) return;
@@ -70,12 +70,19 @@ export class FileOffsetStore {
     return (this.connectors[connector]?.offsets ?? []).map(([k, offset]) => ({ partition: JSON.parse(k), offset }));
   }
 
-  forget(connector: string): void {
+  forget(connector: string): void | Promise<void> {
     delete this.connectors[connector];
-    this.save();
+    return this.save(connector);
   }
 
-  save(): void {
+  /** Replaces a connector's whole state (distributed mode: read back from the offsets topic). */
+  load(connector: string, state: ConnectorState | null): void {
+    if (state) this.connectors[connector] = state;
+    else delete this.connectors[connector];
+  }
+
+  /** Writes the state (of `connector`; the file store writes them all). */
+  save(_connector?: string): void | Promise<void> {
     if (!this.path) return;
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, JSON.stringify({ version: 1, connectors: this.connectors }));

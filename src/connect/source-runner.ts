@@ -44,7 +44,7 @@ export class SourceTaskRunner extends TaskRunner {
     let replay: PendingUnit | undefined = state.pending;
     if (!state.producer) {
       state.producer = { ...(await initProducerId(this.deps.cluster)), sequences: {} };
-      store.save();
+      await store.save(connector);
     }
     let queue: SourceRecord[] = [];
     while (!this.stopping) {
@@ -109,7 +109,7 @@ export class SourceTaskRunner extends TaskRunner {
       plan = { ...plan, batches: plan.batches.map((b) => ({ ...b, baseSequence: 0 })) };
     }
     state.pending = plan;
-    store.save();
+    await store.save(connector);
     const deadline = Date.now() + 120_000;
     for (;;) {
       try {
@@ -123,13 +123,13 @@ export class SourceTaskRunner extends TaskRunner {
         state.producer = { ...(await initProducerId(cluster)), sequences: {} };
         plan = { ...plan, batches: plan.batches.map((b) => ({ ...b, baseSequence: 0 })) };
         state.pending = plan;
-        store.save();
+        await store.save(connector);
       }
     }
     for (const b of plan.batches) state.producer!.sequences[tpKey(b.topic, b.partition)] = b.baseSequence + b.count;
     for (const r of unit) if (r.sourcePartition && r.sourceOffset) store.setOffset(connector, r.sourcePartition, r.sourceOffset);
     delete state.pending;
-    store.save();
+    await store.save(connector);
   }
 
   /** The topic's metadata, asking the broker to create it (auto.create.topics.enable) when missing. */
