@@ -7,6 +7,7 @@ import { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartition
 import { Stores, type KeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
 import { Serdes, type Serde } from './serdes.js';
 import { Topology, type TopicNameExtractor } from './topology.js';
+import { suppressSupplier, timeWindowedSerde, windowAggregateSupplier, type TimeWindows, type Windowed } from './windows.js';
 
 export type KeyValuePair<K, V> = { key: K; value: V } | [K, V];
 export const KeyValue = {
@@ -321,6 +322,11 @@ export class KGroupedStream<K, V> {
     private readonly repartitionRequired: boolean,
   ) {}
 
+  /** Windowed aggregations over time windows (tumbling or hopping, with grace). */
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V> {
+    return new TimeWindowedKStream<K, V>(this.stream, this.keySerde, this.valueSerde, this.repartitionName, this.repartitionRequired, windows);
+  }
+
   count(materialized?: Materialized<K, number> | Named): KTable<K, number> {
     const m = materialized instanceof Materialized ? materialized : undefined;
     return this.doAggregate<number>(
@@ -385,7 +391,18 @@ export class KTable<K, V> {
     readonly valueSerde: Serde<V> | null,
     /** The store a local query reads (KafkaStreams#store), null when not materialized. */
     readonly queryableStoreName: string | null,
+    /** @internal the windows of a windowed aggregation's table */ readonly windows: TimeWindows | null = null,
   ) {}
+
+  /** suppress(Suppressed.untilWindowCloses(...)): each window's final value, once it has closed. */
+  suppress(_suppressed: { kind: 'untilWindowCloses' }, named?: Named): KTable<K, V> {
+    if (!this.windows) throw new Error('suppress(untilWindowCloses) needs a windowed table (groupBy...windowedBy(...) and an aggregation)');
+    const name = named?.name ?? this.builder.newName('KTABLE-SUPPRESS-');
+    // Kafka's buffer orders windows that end together by their serialized keys: strings by their bytes.
+    const orderSerde = timeWindowedSerde<any>({ serialize: (_t, k) => Buffer.from(typeof k === 'string' ? k : JSON.stringify(k)), deserialize: () => null }, this.windows.sizeMs);
+    this.builder.topology.addProcessor(name, suppressSupplier(this.windows.graceMs, orderSerde), this.nodeName);
+    return new KTable<K, V>(this.builder, name, this.keySerde, this.valueSerde, null, this.windows);
+  }
 
   toStream<K2 = K>(mapper?: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
     const name = named?.name ?? this.builder.newName('KTABLE-TOSTREAM-');
@@ -426,3 +443,51 @@ export class KTable<K, V> {
     return new KTable<K, V2>(this.builder, name, this.keySerde, valueSerde, null);
   }
 }
+
+export class TimeWindowedKStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly stream: KStream<K, V>,
+    private readonly keySerde: Serde<K> | null,
+    private readonly valueSerde: Serde<V> | null,
+    private readonly repartitionName: string | null,
+    private readonly repartitionRequired: boolean,
+    private readonly windows: TimeWindows,
+  ) {}
+
+  count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    return this.doAggregate<number>(() => 0, (_k, _v, agg) => agg + 1, materialized?.valueSerde ? materialized : (materialized ?? Materialized.with<K, number>(null, null)).withValueSerde(Serdes.Long()));
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
+    return this.doAggregate<V>(() => null as unknown as V, (_k, v, agg) => (agg === null ? v : reducer(agg, v)), materialized ?? Materialized.with(null, this.valueSerde), 'KSTREAM-REDUCE-');
+  }
+
+  aggregate<VA>(initializer: () => VA, aggregator: (key: K, value: V, aggregate: VA) => VA, materialized?: Materialized<K, VA>): KTable<Windowed<K>, VA> {
+    return this.doAggregate<VA>(initializer, aggregator, materialized);
+  }
+
+  private doAggregate<VA>(initializer: () => VA, aggregator: (key: K, value: V, aggregate: VA) => VA, materialized: Materialized<K, VA> | undefined, prefix = 'KSTREAM-AGGREGATE-'): KTable<Windowed<K>, VA> {
+    const b = this.stream.builder;
+    const storeName = materialized?.storeName ?? b.newName(`${prefix}STATE-STORE-`);
+    let parent = this.stream.nodeName;
+    if (this.repartitionRequired) parent = repartitionThrough(b, parent, this.repartitionName ?? storeName, this.keySerde, this.valueSerde, null, null, true);
+    const name = b.newName(prefix);
+    b.topology.addProcessor(name, windowAggregateSupplier(storeName, this.windows, initializer, aggregator), parent);
+    const keySerde = materialized?.keySerde ?? this.keySerde;
+    const store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(storeName), keySerde, materialized?.valueSerde ?? null);
+    store.windowSizeMs = this.windows.sizeMs;
+    const retention = this.windows.sizeMs + this.windows.graceMs;
+    if (materialized && !materialized.loggingEnabled) store.withLoggingDisabled();
+    else store.withLoggingEnabled({ 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention + 86_400_000), ...(materialized?.logConfig ?? {}) });
+    b.topology.addStateStore(store, name);
+    const windowedSerde = keySerde ? timeWindowedSerde(keySerde, this.windows.sizeMs) : null;
+    return new KTable<Windowed<K>, VA>(b, name, windowedSerde, materialized?.valueSerde ?? null, storeName, this.windows);
+  }
+}
+
+/** Kafka's Suppressed, for the one mode kts has: final results when a window closes. */
+export const Suppressed = {
+  untilWindowCloses: (_bufferConfig?: unknown): { kind: 'untilWindowCloses' } => ({ kind: 'untilWindowCloses' }),
+  BufferConfig: { unbounded: (): { unbounded: true } => ({ unbounded: true }) },
+};

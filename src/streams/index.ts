@@ -10,7 +10,8 @@
 //     .to('streams-wordcount-output', Produced.with(Serdes.String(), Serdes.Long()));
 //   const streams = new KafkaStreams(builder.build(), { 'application.id': 'wordcount', 'bootstrap.servers': 'localhost:9092' });
 //   await streams.start();
-export { StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream, KeyValue, type Change, type KeyValuePair } from './dsl.js';
+export { StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream, TimeWindowedKStream, Suppressed, KeyValue, type Change, type KeyValuePair } from './dsl.js';
+export { TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js';
 export { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned } from './options.js';
 export { Serdes, SerializationException, type Serde, type Serializer, type Deserializer } from './serdes.js';
 export { Topology, TopologyException, type StreamPartitioner, type TopicNameExtractor } from './topology.js';

@@ -138,12 +138,15 @@ export interface StoreBuilder {
   readonly valueSerde: Serde<any> | null;
   loggingEnabled: boolean;
   readonly logConfig: Record<string, string>;
+  /** @internal set for a window store: its keys are Windowed<K>, serialized as Kafka's TimeWindowedSerde. */
+  windowSizeMs?: number;
   withLoggingDisabled(): StoreBuilder;
   withLoggingEnabled(config: Record<string, string>): StoreBuilder;
 }
 
 class KeyValueStoreBuilder implements StoreBuilder {
   loggingEnabled = true;
+  windowSizeMs?: number;
   logConfig: Record<string, string> = {};
   constructor(
     readonly name: string,

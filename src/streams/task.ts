@@ -4,6 +4,7 @@
 // broker-backed runtime (kafka-streams.ts) and the TopologyTestDriver both drive tasks this way.
 import { InMemoryKeyValueStore, type Header, type Processor, type ProcessorContext, type RecordMetadata, type StreamRecord } from './processor.js';
 import type { Serde } from './serdes.js';
+import { timeWindowedSerde } from './windows.js';
 import type { SubTopology, Topology } from './topology.js';
 
 export interface RecordCollector {
@@ -48,7 +49,8 @@ export class StreamTask {
     for (const storeName of subTopology.stores) {
       const b = topology.stores.get(storeName)!;
       const changelog = changelogTopic(env.applicationId, storeName);
-      const store = new InMemoryKeyValueStore(storeName, b.keySerde ?? env.defaultKeySerde, b.valueSerde ?? env.defaultValueSerde, changelog);
+      const keySerde = b.keySerde ?? env.defaultKeySerde;
+      const store = new InMemoryKeyValueStore(storeName, b.windowSizeMs ? timeWindowedSerde(keySerde, b.windowSizeMs) : keySerde, b.valueSerde ?? env.defaultValueSerde, changelog);
       if (b.loggingEnabled) store.logger = (k, v) => collector.send(changelog, k, v, this.currentTimestamp, [], partition);
       this.stores.set(storeName, store);
     }
