@@ -47,7 +47,7 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.DescribeProducers]: [0, 0],
   [API.DescribeTransactions]: [0, 0],
   [API.ListTransactions]: [0, 1],
-  [API.WriteTxnMarkers]: [0, 1],
+  [API.WriteTxnMarkers]: [0, 2],
   // Brokers' own form (KIP-890): a partition leader asking a transaction coordinator.
   [API.AddPartitionsToTxn]: [4, 5],
   // An idempotent producer's id (kts migrate, Connect's source tasks: no transactional id).

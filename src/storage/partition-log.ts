@@ -399,10 +399,10 @@ export class PartitionLog implements SegmentContext {
    * segment's transaction index. A marker with an older producer epoch is refused with
    * INVALID_PRODUCER_EPOCH, one from an older coordinator epoch with TRANSACTION_COORDINATOR_FENCED.
    */
-  appendControlMarker(m: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; leaderEpoch?: number; now?: number }): Promise<AppendResult> {
+  appendControlMarker(m: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; leaderEpoch?: number; now?: number; transactionVersion?: number }): Promise<AppendResult> {
     this.checkOpen();
     return this.enqueue(() => {
-      this.producerState.checkMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch);
+      this.producerState.checkMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch, m.transactionVersion ?? 0);
       const now = m.now ?? this.now();
       const batch = buildControlBatch(m.commit ? 'COMMIT' : 'ABORT', { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, timestamp: now });
       return this.appendNow(batch, 1, { now, leaderEpoch: m.leaderEpoch });

@@ -294,11 +294,20 @@ export class ProducerStateManager {
    * older producer epoch is INVALID_PRODUCER_EPOCH, an older coordinator epoch
    * TRANSACTION_COORDINATOR_FENCED.
    */
-  checkMarker(producerId: number, epoch: number, coordinatorEpoch: number): void {
+  /**
+   * A marker of transaction version 2 (its end bumped the epoch) must carry an epoch above the
+   * producer's current one here, as Kafka 4.4's ProducerAppendInfo: a marker at the epoch of an
+   * open transaction's records is a zombie's. The same epoch is let through when no transaction is
+   * open (a retried marker of an end already written) or at 32767 (the end that rotated the
+   * producer id). Older versions: not below the current epoch.
+   */
+  checkMarker(producerId: number, epoch: number, coordinatorEpoch: number, transactionVersion = 0): void {
     const entry = this.producers.get(producerId);
     if (!entry) return;
-    if (epoch < entry.epoch) {
-      throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `marker of producer ${producerId} has epoch ${epoch}, older than the current epoch ${entry.epoch}`);
+    const strict = transactionVersion >= 2;
+    const retried = strict && epoch === entry.epoch && (entry.currentTxnFirstOffset < 0 || epoch === 32767);
+    if (!retried && (strict ? epoch <= entry.epoch : epoch < entry.epoch)) {
+      throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `marker of producer ${producerId} has epoch ${epoch}, ${strict ? 'not above' : 'older than'} the current epoch ${entry.epoch} (transaction version ${transactionVersion})`);
     }
     if (coordinatorEpoch < entry.coordinatorEpoch) {
       throw new KafkaError(

@@ -30,6 +30,8 @@ export interface MarkerWrite {
   coordinatorEpoch: number;
   commit: boolean;
   transactionalId: string;
+  /** The transaction version of the transaction ended (WriteTxnMarkers v2): 2 makes the partition check the epoch strictly. */
+  transactionVersion?: number;
 }
 
 export interface TransactionCoordinatorOptions {
@@ -417,7 +419,7 @@ export class TransactionCoordinator {
   private async completeTransaction(txn: TxnMetadata, commit: boolean): Promise<void> {
     const partition = this.partitionFor(txn.transactionalId);
     const coordinatorEpoch = this.opts.coordinatorEpoch?.(partition) ?? 0;
-    const base = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch, commit, transactionalId: txn.transactionalId };
+    const base = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch, commit, transactionalId: txn.transactionalId, transactionVersion: txn.clientTransactionVersion };
     await Promise.all(txn.partitionList().map(([topic, p]) => this.writeMarkerRetrying({ ...base, topic, partition: p }, txn)));
     for (let delay = MARKER_RETRY_MIN_MS; this.stillCoordinates(txn); delay = Math.min(delay * 2, MARKER_RETRY_MAX_MS)) {
       if (txn.pending) {

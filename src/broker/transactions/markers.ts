@@ -16,7 +16,7 @@ import { clearVerificationGuard } from './verification.js';
 
 interface MarkerCapableLog {
   append(records: Buffer, opts?: { leaderEpoch?: number; now?: number }): Promise<{ lastOffset: number }>;
-  appendControlMarker?(m: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; leaderEpoch?: number; now?: number }): Promise<{ lastOffset: number }>;
+  appendControlMarker?(m: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; leaderEpoch?: number; now?: number; transactionVersion?: number }): Promise<{ lastOffset: number }>;
 }
 
 export type MarkerBroker = Pick<BrokerContext, 'nodeId' | 'logs' | 'topics' | 'replication' | 'now' | 'groups' | 'config'>;
@@ -38,7 +38,7 @@ export async function writeLocalMarker(broker: MarkerBroker, m: MarkerWrite): Pr
   const log = broker.logs.get(m.topic, m.partition) as MarkerCapableLog | undefined;
   if (!log) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${m.topic}-${m.partition} has no log here yet`);
   const now = broker.now();
-  const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, commit: m.commit, leaderEpoch: state.leaderEpoch, now };
+  const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, commit: m.commit, leaderEpoch: state.leaderEpoch, now, transactionVersion: m.transactionVersion ?? 0 };
   // A first batch of this producer being verified belongs to the transaction this marker ends.
   clearVerificationGuard(log, m.producerId);
   const result = log.appendControlMarker
@@ -73,7 +73,7 @@ export class RemoteMarkers {
     let body;
     try {
       body = await conn.request(API.WriteTxnMarkers, {
-        markers: [{ producerId: m.producerId, producerEpoch: m.producerEpoch, transactionResult: m.commit, coordinatorEpoch: m.coordinatorEpoch, topics: [{ name: m.topic, partitionIndexes: [m.partition] }] }],
+        markers: [{ producerId: m.producerId, producerEpoch: m.producerEpoch, transactionResult: m.commit, coordinatorEpoch: m.coordinatorEpoch, transactionVersion: m.transactionVersion ?? 0, topics: [{ name: m.topic, partitionIndexes: [m.partition] }] }],
       });
     } catch (err) {
       this.drop(leader, conn);

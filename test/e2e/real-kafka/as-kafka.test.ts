@@ -43,7 +43,6 @@ const NOT_IMPLEMENTED = new Set([
 const SERVED_NARROWER: Record<string, Record<string, string>> = {
   '4.4': {
     '45 AlterPartitionReassignments': '0-0',
-    '27 WriteTxnMarkers': '1-1',
     // v2's TransactionalIdPattern filter (KIP-1152) is not served yet.
     '66 ListTransactions': '0-1',
   },

@@ -2,6 +2,8 @@
 // Kafka 4.4: a transaction past its timeout, and one whose transactional id a new producer claims
 // with InitProducerId. Kafka 4.4 ends a fenced transaction as its own version 2 end: the fence bumps
 // the epoch and the abort bumps it again (the markers at epoch + 2), whatever the client's version.
+// WriteTxnMarkers v2 (Kafka 4.4) names the transaction version of a marker: a version 2 marker must
+// carry an epoch above the producer's current one in the partition (a stale second copy is refused).
 // The same raw requests go to both brokers; the epochs, states and markers must match.
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,7 @@ describe.skipIf(!kafkaLib(KAFKA_4))('fencing a transaction with transaction vers
     for (const bootstrap of [kts.bootstrap, kafka.bootstrap]) {
       const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'fenced', numPartitions: 4 }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic: 'fenced', numPartitions: 4 }, { topic: 'markers', numPartitions: 1 }], waitForLeaders: true });
       await admin.disconnect();
     }
   }, 180_000);
@@ -40,16 +42,16 @@ describe.skipIf(!kafkaLib(KAFKA_4))('fencing a transaction with transaction vers
    * transaction version 1 client (AddPartitionsToTxn v3, then Produce v8) or a version 2 one
    * (Produce v12: the leader adds the partition).
    */
-  async function openTransaction(raw: RawTxnClient, id: string, timeoutMs: number, partition: number, version: 1 | 2): Promise<number> {
+  async function openTransaction(raw: RawTxnClient, id: string, timeoutMs: number, partition: number, version: 1 | 2, topic = 'fenced'): Promise<number> {
     const init0 = await init(raw, id, timeoutMs);
     expect(init0).toMatchObject({ errorCode: 0, producerEpoch: 0 });
     const producerId = Number(init0.producerId);
     if (version === 1) {
-      expect(await pollUntil(() => raw.addPartitions(id, producerId, 0, 'fenced', [partition]), (c) => c[0] !== 51, 30_000, 'AddPartitionsToTxn')).toEqual([0]);
-      expect((await raw.produce(id, producerId, 0, 'fenced', partition, 0, ['open'])).errorCode).toBe(0);
+      expect(await pollUntil(() => raw.addPartitions(id, producerId, 0, topic, [partition]), (c) => c[0] !== 51, 30_000, 'AddPartitionsToTxn')).toEqual([0]);
+      expect((await raw.produce(id, producerId, 0, topic, partition, 0, ['open'])).errorCode).toBe(0);
     } else {
       const records = buildRecordBatch([{ value: 'open' }], { producerId, producerEpoch: 0, baseSequence: 0, transactional: true });
-      const produce = () => raw.raw.request(0, 12, { transactionalId: id, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'fenced', partitionData: [{ index: partition, records }] }] });
+      const produce = () => raw.raw.request(0, 12, { transactionalId: id, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
       const res = await pollUntil(produce, (r: any) => r.responses[0].partitionResponses[0].errorCode !== 51, 30_000, 'Produce v12');
       expect(res.responses[0].partitionResponses[0].errorCode).toBe(0);
     }
@@ -102,6 +104,38 @@ describe.skipIf(!kafkaLib(KAFKA_4))('fencing a transaction with transaction vers
         raw.close();
       }
     }
+    expect(seen[0]).toEqual(seen[1]);
+  }, 120_000);
+
+  it('WriteTxnMarkers v2: a transaction version 2 marker at the epoch of an open transaction is refused, one at the same epoch after the transaction ended is a retry, as Kafka 4.4', async () => {
+    const seen = [];
+    for (const port of [kts.port, kafka.port]) {
+      const raw = await RawTxnClient.connect(port);
+      try {
+        const producerId = await openTransaction(raw, 'marked', 60_000, 0, 2, 'markers');
+        const marker = async (producerEpoch: number, transactionVersion: number, version = 2) => {
+          const res = await raw.raw.request(27, version, {
+            markers: [{ producerId, producerEpoch, transactionResult: true, coordinatorEpoch: 0, transactionVersion, topics: [{ name: 'markers', partitionIndexes: [0] }] }],
+          });
+          return res.markers[0].topics[0].partitions[0].errorCode;
+        };
+        const codes = [await marker(0, 2), await marker(0, 0), await marker(0, 0, 1), await marker(1, 2), await marker(1, 2)];
+        // The client commits: the coordinator's own marker (epoch 1, version 2) meets the one written above.
+        const end = await pollUntil(() => raw.raw.request(26, 5, { transactionalId: 'marked', producerId, producerEpoch: 0, committed: true }), (r: any) => r.errorCode !== 51, 30_000, 'EndTxn');
+        const done = await pollUntil(() => raw.describe('marked'), (d) => d.transactionState === 'CompleteCommit', 30_000, 'CompleteCommit');
+        const batches = await storedBatches(port, 'markers', 0);
+        seen.push({
+          codes,
+          end: { errorCode: end.errorCode, producerEpoch: end.producerEpoch },
+          done: { producerEpoch: done.producerEpoch },
+          batches: batches.map((b) => [b.producerEpoch, b.marker ?? b.values.join()]),
+        });
+      } finally {
+        raw.close();
+      }
+    }
+    // Refused only while the transaction is open at that epoch; a second marker at the same epoch after it is a retry.
+    expect(seen[0].codes).toEqual([47, 0, 0, 0, 0]);
     expect(seen[0]).toEqual(seen[1]);
   }, 120_000);
 });
