@@ -8,6 +8,7 @@ import type { BrokerConnection } from './connection.js';
 import { KafkaClientError, check, isRetriable, kafkaError } from './errors.js';
 import { groupByTopic } from './admin.js';
 import type { TopicPartition } from './routing.js';
+import { findCoordinatorOn } from './find-coordinator.js';
 import { API } from './versions.js';
 
 export interface JoinGroupRequest {
@@ -149,7 +150,7 @@ export class Groups {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
       const conn = await this.cluster.any();
-      const body = await conn.request(API.FindCoordinator, { key: groupId, keyType: 0 });
+      const body = await findCoordinatorOn(conn, groupId, 0);
       if (body.errorCode === 0) {
         this.coordinators.set(groupId, body.nodeId);
         if (!this.cluster.metadata.brokers.some((b) => b.nodeId === body.nodeId)) await this.cluster.refresh([]);

@@ -5,6 +5,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import type { Cluster } from './cluster.js';
 import { check, kafkaError, KafkaClientError } from './errors.js';
+import { findCoordinatorOn } from './find-coordinator.js';
 import { API } from './versions.js';
 
 export interface TransactionListing {
@@ -64,8 +65,7 @@ export async function describeTransaction(cluster: Cluster, transactionalId: str
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     const any = await cluster.any();
-    const found = await any.request(API.FindCoordinator, (v: number) => (v >= 4 ? { keyType: 1, coordinatorKeys: [transactionalId] } : { key: transactionalId, keyType: 1 }));
-    const c = found.apiVersion >= 4 ? found.coordinators[0] : found;
+    const c = await findCoordinatorOn(any, transactionalId, 1);
     let code: number = c.errorCode;
     if (code === 0) {
       const conn = await cluster.node(c.nodeId);

@@ -2,8 +2,7 @@
 // min(our max, the broker's max), refusing when that falls below either minimum. The maxima are
 // Kafka 4.4's where the request is the same for the client, and stop below versions that need
 // state kts does not keep or another request shape: Fetch v13+, DeleteTopics v6+ and OffsetCommit
-// v10+ by topic id, Produce v12+ (transaction version 2), batched FindCoordinator v4+ and
-// OffsetFetch v8+.
+// v10+ by topic id, Produce v12+ (transaction version 2), batched OffsetFetch v8+.
 // test/e2e/real-kafka/client-versions.test.ts checks the versions negotiated with Kafka 4.4 and 3.9.
 import { ApiKey } from '../protocol/generated/api-keys.js';
 
@@ -18,7 +17,7 @@ export const OUR_VERSIONS: Readonly<Record<number, readonly [number, number]>> =
   [API.Metadata]: [1, 13],
   [API.OffsetCommit]: [2, 9],
   [API.OffsetFetch]: [1, 7],
-  [API.FindCoordinator]: [0, 3],
+  [API.FindCoordinator]: [0, 6],
   [API.JoinGroup]: [0, 9],
   [API.Heartbeat]: [0, 4],
   [API.LeaveGroup]: [0, 5],

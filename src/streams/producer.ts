@@ -9,6 +9,7 @@ import { ErrorCode } from '../protocol/index.js';
 import type { Cluster } from '../client/cluster.js';
 import type { BrokerConnection } from '../client/connection.js';
 import { KafkaClientError, isRetriable, kafkaError } from '../client/errors.js';
+import { findCoordinatorOn } from '../client/find-coordinator.js';
 import { partitionForKey } from '../client/partitioner.js';
 import { tpKey, type TopicPartition } from '../client/routing.js';
 import { API } from '../client/versions.js';
@@ -285,7 +286,7 @@ export class StreamsProducer {
     if (cached !== undefined) return cached;
     for (let attempt = 0; ; attempt++) {
       const conn = await this.cluster.any();
-      const body = await conn.request(API.FindCoordinator, { key, keyType });
+      const body = await findCoordinatorOn(conn, key, keyType);
       if (body.errorCode === 0) {
         this.coordinators.set(`${keyType}:${key}`, body.nodeId);
         if (!this.cluster.metadata.brokers.some((b) => b.nodeId === body.nodeId)) await this.cluster.refresh([]);
