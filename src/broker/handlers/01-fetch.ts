@@ -110,7 +110,7 @@ async function readAll(request: any, ctx: RequestContext, replicaId: number, rep
           continue;
         }
         if (follower && recordFollower && p.fetchOffset >= log.logStartOffset && p.fetchOffset <= log.logEndOffset) {
-          ctx.broker.replication?.followerFetched(name, p.partition, replicaId, p.fetchOffset, replicaEpoch);
+          ctx.broker.replication?.followerFetched(name, p.partition, replicaId, p.fetchOffset, replicaEpoch, version >= 5 ? Number(p.logStartOffset) : -1);
         }
         // Kafka hands the first partition with data at least one whole batch, whatever the limits.
         const readCommitted = !follower && version >= 4 && request.isolationLevel === READ_COMMITTED;

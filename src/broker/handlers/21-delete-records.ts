@@ -20,6 +20,10 @@ export default defineHandler({
             try {
               const target = p.offset === -1 ? log.highWatermark : p.offset;
               const lowWatermark = await log.deleteRecordsBefore(target);
+              // Replicated: answered once every live replica's log start followed (its fetcher takes
+              // the leader's from its next fetch answer), or REQUEST_TIMED_OUT at the request's timeout.
+              const replicated = ctx.broker.replication?.waitForLowWatermark(topic.name, p.partitionIndex, target, request.timeoutMs);
+              if (replicated) return { partitionIndex: p.partitionIndex, ...(await replicated) };
               return { partitionIndex: p.partitionIndex, lowWatermark, errorCode: 0 };
             } catch (err) {
               const { code } = errorCodeOf(ctx.broker, err, `delete records of ${topic.name}-${p.partitionIndex}`);

@@ -19,6 +19,15 @@ interface FollowerState {
   lastFetchTimeMs: number;
   /** The leader's log end at its previous fetch (Kafka's lastFetchLeaderLogEndOffset). */
   lastFetchLeaderLogEnd: number;
+  /** The log start its last fetch named (-1 until then): DeleteRecords waits for it. */
+  logStartOffset: number;
+}
+
+interface LowWatermarkWaiter {
+  requiredOffset: number;
+  alive(replicaId: number): boolean;
+  resolve(answer: { errorCode: number; lowWatermark: number }): void;
+  timer: NodeJS.Timeout;
 }
 
 interface Waiter {
@@ -30,6 +39,7 @@ interface Waiter {
 export class LeaderPartition {
   private readonly followers = new Map<number, FollowerState>();
   private waiters: Waiter[] = [];
+  private lowWatermarkWaiters: LowWatermarkWaiter[] = [];
   private readonly unsubscribe: () => void;
   private closed = false;
   /** An ISR write is on its way: no second one until it is answered. */
@@ -56,7 +66,7 @@ export class LeaderPartition {
     this.firstEpoch = leaderEpoch;
     const start = now();
     for (const r of replicas) {
-      if (r !== nodeId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1 });
+      if (r !== nodeId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1, logStartOffset: -1 });
     }
     // A fresh process knows no high watermark: it starts from its own log end (this log was chosen
     // from the ISR, so every acknowledged record is in it).
@@ -79,7 +89,7 @@ export class LeaderPartition {
     }
     const start = this.now();
     for (const r of replicas) {
-      if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1 });
+      if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpTimeMs: start, lastFetchTimeMs: start, lastFetchLeaderLogEnd: -1, logStartOffset: -1 });
     }
     this.maybeAdvanceHighWatermark();
   }
@@ -104,9 +114,10 @@ export class LeaderPartition {
   }
 
   /** A follower's fetch at `fetchOffset` (it has everything below). */
-  followerFetched(replicaId: number, fetchOffset: number): void {
+  followerFetched(replicaId: number, fetchOffset: number, logStartOffset = -1): void {
     const f = this.followers.get(replicaId);
     if (!f) return;
+    f.logStartOffset = logStartOffset;
     const now = this.now();
     const leaderEnd = this.log.logEndOffset;
     // As Kafka's Replica.updateFetchState: caught up when it asked for the log end, or for what was
@@ -117,6 +128,51 @@ export class LeaderPartition {
     f.lastFetchTimeMs = now;
     f.lastFetchLeaderLogEnd = leaderEnd;
     this.maybeAdvanceHighWatermark();
+    this.completeLowWatermarkWaiters();
+  }
+
+  /**
+   * Kafka's lowWatermarkIfLeader: the smallest log start of this log and of the replicas whose
+   * broker is alive (a follower that has not fetched in this leadership counts as -1).
+   */
+  lowWatermark(alive: (replicaId: number) => boolean): number {
+    let low = this.log.logStartOffset;
+    for (const [r, f] of this.followers) if (this.replicas.includes(r) && alive(r) && f.logStartOffset < low) low = f.logStartOffset;
+    return low;
+  }
+
+  /**
+   * DeleteRecords on a replicated partition (Kafka's DelayedDeleteRecords): resolves once every live
+   * replica's log start reached `requiredOffset` (NONE and the low watermark), after `timeoutMs`
+   * (REQUEST_TIMED_OUT, -1) or when this leadership ends (NOT_LEADER_OR_FOLLOWER, -1).
+   */
+  waitForLowWatermark(requiredOffset: number, timeoutMs: number, alive: (replicaId: number) => boolean): Promise<{ errorCode: number; lowWatermark: number }> {
+    if (this.closed) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, lowWatermark: -1 });
+    const now = this.lowWatermark(alive);
+    if (now >= requiredOffset) return Promise.resolve({ errorCode: 0, lowWatermark: now });
+    return new Promise((resolve) => {
+      const waiter: LowWatermarkWaiter = {
+        requiredOffset,
+        alive,
+        resolve,
+        timer: setTimeout(() => {
+          this.lowWatermarkWaiters = this.lowWatermarkWaiters.filter((w) => w !== waiter);
+          resolve({ errorCode: ErrorCode.REQUEST_TIMED_OUT, lowWatermark: -1 });
+        }, Math.max(0, timeoutMs)),
+      };
+      this.lowWatermarkWaiters.push(waiter);
+    });
+  }
+
+  private completeLowWatermarkWaiters(): void {
+    if (this.lowWatermarkWaiters.length === 0) return;
+    for (const w of [...this.lowWatermarkWaiters]) {
+      const low = this.lowWatermark(w.alive);
+      if (low < w.requiredOffset) continue;
+      this.lowWatermarkWaiters = this.lowWatermarkWaiters.filter((x) => x !== w);
+      clearTimeout(w.timer);
+      w.resolve({ errorCode: 0, lowWatermark: low });
+    }
   }
 
   /**
@@ -210,5 +266,10 @@ export class LeaderPartition {
       w.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     }
     this.waiters = [];
+    for (const w of this.lowWatermarkWaiters) {
+      clearTimeout(w.timer);
+      w.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, lowWatermark: -1 });
+    }
+    this.lowWatermarkWaiters = [];
   }
 }

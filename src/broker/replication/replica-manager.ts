@@ -177,10 +177,10 @@ export class ReplicaManager {
    * A follower's Fetch: its log end is `fetchOffset`; the ISR may grow. `replicaEpoch`: the broker
    * epoch the fetch carried (Fetch v15+; -1 when not known or older versions).
    */
-  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: number, replicaEpoch = -1): void {
+  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: number, replicaEpoch = -1, logStartOffset = -1): void {
     const leader = this.leaders.get(key(topic, partition));
     if (!leader) return;
-    leader.followerFetched(replicaId, fetchOffset);
+    leader.followerFetched(replicaId, fetchOffset, logStartOffset);
     const epochStart = leader.log.leaderEpochs.entries().find((e) => e.epoch === leader.leaderEpoch)?.startOffset ?? 0;
     // Only the replica that fetched can join (as Kafka's maybeExpandIsr): another follower's last
     // fetch may be from a broker that has gone since. Nor one in a controlled shutdown (it was taken
@@ -193,6 +193,17 @@ export class ReplicaManager {
     if (replicaEpoch !== -1 && registered.epoch !== undefined && replicaEpoch !== registered.epoch) return;
     const joining = leader.caughtUpReplicas(epochStart).filter((r) => r === replicaId);
     if (joining.length > 0) void this.changeIsr(topic, partition, leader, [...leader.isr, ...joining], 'caught up');
+  }
+
+  /**
+   * DeleteRecords after the leader moved its log start to `offset`: waits for every live replica's
+   * log start to follow (LeaderPartition.waitForLowWatermark). Null for a partition with one replica
+   * (its log start is the answer).
+   */
+  waitForLowWatermark(topic: string, partition: number, offset: number, timeoutMs: number): Promise<{ errorCode: number; lowWatermark: number }> | null {
+    const leader = this.leaders.get(key(topic, partition));
+    if (!leader) return this.isReplicated(topic, partition) ? Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, lowWatermark: -1 }) : null;
+    return leader.waitForLowWatermark(offset, timeoutMs, (id) => this.opts.topics.liveBrokers().some((b) => b.nodeId === id));
   }
 
   /** min.insync.replicas of a topic (its override, else the broker's). */

@@ -6,11 +6,13 @@
 // fetched the same offset, forever, so the follower never came back into the ISR.
 // Three real brokers, RF=3; the follower is stopped, the new leader takes writes and deletes records
 // past the follower's end, the follower comes back: it rejoins the ISR, and once it leads it serves
-// exactly the records (and the log start) the old leader served.
+// exactly the records (and the log start) the old leader served. On the way, DeleteRecords waits
+// for the live follower's log start to follow the leader's, as Kafka's.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/zookeeper.js';
 import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { decodeFetchedRecords } from '../../../src/client/fetch.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
 import { IDS, ThreeBrokers } from './three-brokers.js';
 
 const cluster = new ThreeBrokers({ 'auto.leader.rebalance.enable': 'false' });
@@ -74,9 +76,18 @@ it('a follower whose log end is below the leader\'s log start empties its log, s
   // The log start goes inside the second batch, past the stopped follower's log end (5).
   const deleted = await cluster.request(leader, 21, 2, { topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, offset: 12 }] }], timeoutMs: 30_000 });
   expect(deleted.topics[0].partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 12 });
+  // DeleteRecords is answered once every live replica's log start followed (Kafka's
+  // DelayedDeleteRecords): with the other follower held, it times out; let go, it is answered.
+  const other = others.find((id) => id !== leader)!;
+  const deleteBefore = async (offset: number, timeoutMs: number) =>
+    (await cluster.request(leader, 21, 2, { topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, offset }] }], timeoutMs })).topics[0].partitions[0];
+  cluster.pause(other);
+  expect(await deleteBefore(13, 1000)).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT, lowWatermark: -1 });
+  cluster.resume(other);
+  expect(await deleteBefore(13, 30_000)).toMatchObject({ errorCode: 0, lowWatermark: 13 });
   expect(await produceBatch(leader, ['r15', 'r16'])).toBe(15);
   const expected = await records(leader);
-  expect(expected[0]).toBe('12:r12');
+  expect(expected[0]).toBe('13:r13');
   expect(expected.at(-1)).toBe('16:r16');
 
   await cluster.startBroker(follower);
@@ -91,7 +102,7 @@ it('a follower whose log end is below the leader\'s log start empties its log, s
   }, 30_000);
   const served = await waitFor('the new leader serves', () => records(follower).catch(() => null), 30_000);
   expect(served).toEqual(expected);
-  expect(await offsetOf(follower, -2)).toBe(12);
+  expect(await offsetOf(follower, -2)).toBe(13);
   expect(await offsetOf(follower, -1)).toBe(17);
   expect(await produceBatch(follower, ['r17'])).toBe(17);
 }, 180_000);
