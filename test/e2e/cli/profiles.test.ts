@@ -98,7 +98,7 @@ describe('kts profile: named connection profiles used by every tool', () => {
     // No profile in use: back to localhost:9092 (nothing listens there in the test's environment, or something else does).
     expect(after.stdout).not.toContain('on-b');
     expect(await kts(['profile', 'use', 'secure'])).toMatchObject({ code: 1, stderr: "No profile named 'secure' (profiles: local).\n" });
-  });
+  }, 180_000);
 
   it('precedence: --bootstrap-server, then $KTS_PROFILE, then $KTS_BOOTSTRAP_SERVER, then the profile in use; a tool\'s --command-config wins over the profile\'s', async () => {
     const file = join(dir, 'client.properties');
@@ -129,7 +129,7 @@ describe('kts profile: named connection profiles used by every tool', () => {
       code: 1,
       stdout: "Error while executing topic command : $KTS_PROFILE names the profile 'nope', which does not exist (profiles: a, b-file)\n",
     });
-  });
+  }, 180_000);
 
   it('refuses bad input with one line: a missing file, a bad address, a bad protocol, a taken name, an unknown command', async () => {
     const cases: [string[], string][] = [
@@ -148,7 +148,7 @@ describe('kts profile: named connection profiles used by every tool', () => {
       code: 1,
       stdout: `Error while executing topic command : The profiles file ${join(env.KTS_CONFIG_DIR, 'profiles.json')} does not hold kts profiles ({"current", "profiles": {name: {"bootstrapServers", ...}}}); fix or remove it\n`,
     });
-  });
+  }, 180_000);
 
   it('the web console shows the cluster of the profile in use', async () => {
     expect((await kts(['topics', '--create', '--topic', 'shown', '--bootstrap-server', b.bootstrap])).code).toBe(0);
