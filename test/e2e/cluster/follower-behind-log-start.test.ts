@@ -45,13 +45,20 @@ async function records(id: number): Promise<string[]> {
   return decodeFetchedRecords(TOPIC, 0, p.records, start).records.map((r) => `${r.offset}:${r.value!.toString()}`);
 }
 
-/** One acks=all produce of `values` as one batch to broker `id`; its base offset. */
+/**
+ * One acks=all produce of `values` as one batch to broker `id`; its base offset. The state znode
+ * names a new leader before the broker has its LeaderAndIsr: NOT_LEADER_OR_FOLLOWER (6) and
+ * LEADER_NOT_AVAILABLE (5) append nothing, so only those are retried (any other error fails).
+ */
 async function produceBatch(id: number, values: string[]): Promise<number> {
-  const body = await cluster.request(id, 0, 8, {
-    transactionalId: null, acks: -1, timeoutMs: 20_000,
-    topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: buildRecordBatch(values.map((value) => ({ value }))) }] }],
-  });
-  const r = body.responses[0].partitionResponses[0];
+  const r = await waitFor(`${values[0]}.. acknowledged by broker ${id}`, async () => {
+    const body = await cluster.request(id, 0, 8, {
+      transactionalId: null, acks: -1, timeoutMs: 20_000,
+      topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: buildRecordBatch(values.map((value) => ({ value }))) }] }],
+    });
+    const p = body.responses[0].partitionResponses[0];
+    return p.errorCode === 6 || p.errorCode === 5 ? null : p;
+  }, 30_000);
   expect(r.errorCode).toBe(0);
   return Number(r.baseOffset);
 }
