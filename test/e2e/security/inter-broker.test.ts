@@ -118,6 +118,10 @@ async function replicatedRoundtrip(cluster: SecuredCluster, config: string, clie
         })
         .catch(fail);
     });
+  } catch (e) {
+    // A loaded run once read nothing in 45 s and said only that: the brokers' last lines say why.
+    const tail = (out: string) => out.trimEnd().split('\n').slice(-25).join('\n');
+    throw new Error(`${(e as Error).message}\n${[...cluster.brokers.entries()].map(([id, b]) => `--- broker ${id}:\n${tail(b.output())}`).join('\n')}`);
   } finally {
     await consumer.disconnect();
   }
