@@ -108,6 +108,10 @@ async function scenario(port: number): Promise<Answers> {
     for (let i = 0; i < 3; i++) {
       await produce(raw, 'append-time', batch([9000, 1000]));
       logAppendTime.push(await maxTimestamp(raw, 'append-time', true));
+      // Each batch is stamped with the broker's clock: two in one millisecond tie, and the first wins
+      // (as in Kafka), so the next produce waits for the clock to move past this batch's stamp.
+      const stamped = Date.now();
+      while (Date.now() <= stamped) await new Promise((r) => setTimeout(r, 1));
     }
     await createTopic(raw, 'deleted');
     await produce(raw, 'deleted', batch([1000, 9000, 2000]));
