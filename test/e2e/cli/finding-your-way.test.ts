@@ -14,7 +14,7 @@ import { kts } from './support.js';
 // The servers (broker, coordinator, web console) have yargs' help (stdout, exit 0), not Kafka's tools' help.
 // The Kafka tools (defineTool); the servers, the web console and the Connect worker are yargs commands
 // with their own help, checked below.
-const TOOLS = COMMANDS.map((c) => c.name).filter((n) => !n.endsWith('server-start') && n !== 'console' && n !== 'connect-standalone');
+const TOOLS = COMMANDS.map((c) => c.name).filter((n) => !n.endsWith('server-start') && n !== 'console' && !n.startsWith('connect-'));
 
 describe('did you mean', () => {
   it('names the command meant by a near miss or a part', async () => {
@@ -56,9 +56,11 @@ describe('help', () => {
     const webConsole = await kts(['help', 'console']);
     expect(webConsole.code).toBe(0);
     expect(webConsole.stdout).toMatch(/--bootstrap-server[\s\S]*\nExamples:\n  kts console/);
-    const worker = await kts(['help', 'connect-standalone']);
-    expect(worker.code).toBe(0);
-    expect(worker.stdout).toMatch(/\nExamples:\n  kts connect-standalone\s+\S+/);
+    for (const mode of ['standalone', 'distributed']) {
+      const worker = await kts(['help', `connect-${mode}`]);
+      expect(worker.code).toBe(0);
+      expect(worker.stdout).toMatch(new RegExp(`\\nExamples:\\n  kts connect-${mode}\\s+\\S+`));
+    }
     expect((await kts(['help', 'topicz'])).stderr).toContain("Did you mean 'topics'?");
     expect((await kts(['--help'])).stdout).toMatch(/help <command>\s+Show a command's options and examples\n\s+completion <sh>/);
   }, 180_000);
@@ -98,7 +100,7 @@ describe('completion', () => {
 
   it('bash: commands, options, option values, Kafka script names; files where kts has nothing', () => {
     expect(bash(['kts', 'top'])).toEqual(['topics']);
-    expect(bash(['kts', 'con']).sort()).toEqual(['configs', 'connect-standalone', 'console', 'console-consumer', 'console-producer', 'consumer-groups']);
+    expect(bash(['kts', 'con']).sort()).toEqual(['configs', 'connect-distributed', 'connect-standalone', 'console', 'console-consumer', 'console-producer', 'consumer-groups']);
     expect(bash(['kts', 'topics', '--l'])).toEqual(['--list']);
     expect(bash(['kts', 'topics', '--list', '--bootstrap-server', 'localhost:9092', '--exc'])).toEqual(['--exclude-internal']);
     expect(bash(['kts', 'consumer-groups', '--describe', '--gr'])).toEqual(['--group']);
