@@ -73,6 +73,8 @@ const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND']);
 export class Cluster {
   private readonly byNode = new Map<number, Promise<BrokerConnection>>();
   private readonly byAddress = new Map<string, Promise<BrokerConnection>>();
+  /** Group coordinator connections, apart from the data ones (see coordinator()). */
+  private readonly coordinatorConns = new Map<number, Promise<BrokerConnection>>();
   private bootstrapConn: BrokerConnection | null = null;
   metadata: ClusterMetadata = { clusterId: null, controllerId: -1, brokers: [], topics: [] };
   private closed = false;
@@ -147,6 +149,35 @@ export class Cluster {
     p = this.connectTo(broker, this.opts.connectTimeoutMs);
     this.byNode.set(nodeId, p);
     p.catch(() => this.byNode.delete(nodeId));
+    return p;
+  }
+
+  /**
+   * A connection of its own to broker `nodeId` for group coordinator requests, as Kafka's clients
+   * keep one (node id Integer.MAX_VALUE - id). A broker answers each connection's requests in order,
+   * so on the shared connection a JoinGroup parked for the whole join phase would hold up fetches
+   * and produces, and a long-poll fetch ahead of a JoinGroup, SyncGroup or Heartbeat would hold up
+   * the rebalance by its max wait.
+   */
+  async coordinator(nodeId: number): Promise<BrokerConnection> {
+    let p = this.coordinatorConns.get(nodeId);
+    if (p) {
+      const c = await p.catch(() => null);
+      if (c && !c.closed) return c;
+      this.coordinatorConns.delete(nodeId);
+    }
+    if (this.closed) throw new KafkaClientError('The client is closed');
+    let broker = this.metadata.brokers.find((b) => b.nodeId === nodeId);
+    if (!broker) {
+      await this.refresh([]);
+      broker = this.metadata.brokers.find((b) => b.nodeId === nodeId);
+    }
+    if (!broker) throw new KafkaClientError(`Broker ${nodeId} is not in the cluster metadata`, { retriable: true });
+    p = BrokerConnection.open(broker.host, broker.port, this.opts);
+    this.coordinatorConns.set(nodeId, p);
+    p.catch(() => {
+      if (this.coordinatorConns.get(nodeId) === p) this.coordinatorConns.delete(nodeId);
+    });
     return p;
   }
 
@@ -256,10 +287,11 @@ export class Cluster {
 
   close(): void {
     this.closed = true;
-    for (const p of [...this.byAddress.values(), ...this.byNode.values()]) {
+    for (const p of [...this.byAddress.values(), ...this.byNode.values(), ...this.coordinatorConns.values()]) {
       p.then((c) => c.close(), () => undefined);
     }
     this.byAddress.clear();
+    this.coordinatorConns.clear();
     this.byNode.clear();
     this.bootstrapConn?.close();
   }

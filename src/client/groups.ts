@@ -173,7 +173,7 @@ export class Groups {
       if (nodeId === undefined) nodeId = await this.findCoordinator(groupId);
       let conn: BrokerConnection;
       try {
-        conn = await this.cluster.node(nodeId);
+        conn = await this.cluster.coordinator(nodeId);
       } catch (err) {
         this.coordinators.delete(groupId);
         if (attempt >= 3) throw err;
