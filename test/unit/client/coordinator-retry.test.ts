@@ -22,7 +22,7 @@ function loadingCluster(loadingMs: number) {
       throw new Error(`unexpected API ${apiKey}`);
     },
   };
-  const cluster = { any: async () => conn, node: async () => conn, metadata: { brokers: [{ nodeId: 1 }] }, refresh: async () => ({}) };
+  const cluster = { any: async () => conn, node: async () => conn, coordinator: async () => conn, metadata: { brokers: [{ nodeId: 1 }] }, refresh: async () => ({}) };
   return { cluster: cluster as unknown as Cluster, seen };
 }
 
