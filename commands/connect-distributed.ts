@@ -24,28 +24,8 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
       return;
     }
     const { startDistributed } = await import('../src/connect/distributed.js');
-    const { connectLog } = await import('../src/connect/standalone.js');
-    let handle;
-    try {
-      handle = await startDistributed(files[0]);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`kts connect-distributed: ${message}\n`);
-      process.exit(1);
-    }
-    const h = handle;
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      connectLog('INFO Kafka Connect stopping');
-      void h.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const { runWorker } = await import('../src/connect/run-worker.js');
+    await runWorker('connect-distributed', () => startDistributed(files[0]));
   },
 };
 

@@ -23,28 +23,9 @@ const command: CommandModule<object, Args> & { direct(args: string[]): Args | un
       process.exitCode = 1;
       return;
     }
-    const { startStandalone, connectLog } = await import('../src/connect/standalone.js');
-    let handle;
-    try {
-      handle = await startStandalone(files[0], files.slice(1));
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`kts connect-standalone: ${message}\n`);
-      process.exit(1);
-    }
-    const h = handle;
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      connectLog('INFO Kafka Connect stopping');
-      void h.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const { startStandalone } = await import('../src/connect/standalone.js');
+    const { runWorker } = await import('../src/connect/run-worker.js');
+    await runWorker('connect-standalone', () => startStandalone(files[0], files.slice(1)));
   },
 };
 

@@ -25,10 +25,8 @@ export type ConfigDef = Record<string, ConfigKeyDef>;
 
 export type ConnectorProps = Record<string, string>;
 
-export interface SourceRecord {
-  /** Where the record came from (e.g. { filename }), and how far (e.g. { position }): both JSON. */
-  sourcePartition: Record<string, unknown> | null;
-  sourceOffset: Record<string, unknown> | null;
+/** The fields source and sink records share: what a single message transform sees and returns. */
+export interface ConnectRecord {
   topic: string;
   kafkaPartition?: number | null;
   keySchema?: Schema | null;
@@ -37,6 +35,12 @@ export interface SourceRecord {
   value: unknown;
   timestamp?: number | null;
   headers?: { key: string; value: Buffer | string | null }[];
+}
+
+export interface SourceRecord extends ConnectRecord {
+  /** Where the record came from (e.g. { filename }), and how far (e.g. { position }): both JSON. */
+  sourcePartition: Record<string, unknown> | null;
+  sourceOffset: Record<string, unknown> | null;
 }
 
 export interface SinkRecord {

@@ -1,21 +1,12 @@
 // A connector's `transforms` and `predicates` (Kafka's single message transforms): the chain built
 // from its config, each transform optionally guarded by a predicate (`predicate`, `negate`). The
 // transforms themselves are in smt.ts.
-import type { Schema } from './data.js';
 import { ConfigException } from './converters.js';
 import { PREDICATES, TRANSFORMS } from './smt.js';
 
-/** What a transform sees and returns: the fields source and sink records share. */
-export interface ConnectRecord {
-  topic: string;
-  kafkaPartition?: number | null;
-  keySchema?: Schema | null;
-  key?: unknown;
-  valueSchema?: Schema | null;
-  value: unknown;
-  timestamp?: number | null;
-  headers?: { key: string; value: Buffer | string | null }[];
-}
+/** What a transform sees and returns: the fields source and sink records share (api.ts). */
+import type { ConnectRecord } from './api.js';
+export type { ConnectRecord };
 
 export interface Transformation {
   apply<R extends ConnectRecord>(record: R): R | null;

@@ -12,22 +12,12 @@ import { KafkaClient } from '../../../src/client/index.js';
 import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
 import type { FetchedRecord } from '../../../src/client/index.js';
 import { FIXTURES, TopicFollower, longValue, pollFor, startApp, type App } from './support.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 const RECORDS = 100_000;
 const GROUPS = 97;
 const KILLS = 10;
 const SEED = Number(process.env.KTS_STREAMS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every group's count updates in output order (committed records only). */
 function updatesByGroup(records: FetchedRecord[]): Map<string, number[]> {
@@ -100,7 +90,7 @@ describe('exactly_once_v2 through kill -9', () => {
   it(`10 kills during a 100k-record aggregation: the committed output equals a clean run's (seed ${SEED})`, async () => {
     // Each kill lands at a random point of the aggregation: once the committed output has counted a
     // random share of the input (the k-th kill between k/11 and (k+1)/11 of it), the app is SIGKILLed.
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     const stateDir = tempDir('kts-streams-killed-');
     const killedOut = new TopicFollower(client, 'out-killed');
     const killedAt: number[] = [];

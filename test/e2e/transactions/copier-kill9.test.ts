@@ -11,27 +11,16 @@ import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { KAFKA_4, kafkaLib, runKafkaTool, startKafkaTool } from '../../helpers/real-kafka.js';
 import { pollUntil, storedBatches } from './support.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 const COUNT = 10_000;
 const CYCLES = 10;
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(!kafkaLib(KAFKA_4))('consume-transform-produce through kill -9 of the app and the broker', () => {
   let broker: SpawnedBroker;
   const kafka = () => new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 30 } });
   const seed = Number(process.env.KTS_COPIER_SEED ?? Date.now() % 1_000_000);
-  const next = random(seed);
+  const next = seededRandom(seed);
 
   beforeAll(async () => {
     broker = await spawnBroker();

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { hasExited, spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { pollUntil, storedBatches, type StoredBatch } from './support.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 const APP = resolve(import.meta.dirname, 'fixtures/ctp-app.mjs');
 const PARTITIONS = 2;
@@ -20,18 +21,6 @@ const CYCLES = 10;
 const GROUP = 'eos-ctp';
 const TXN_ID = 'eos-ctp-app';
 const BROKER_OVERRIDES = { 'group.min.session.timeout.ms': '1000', 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000' };
-
-/** mulberry32: a small seeded PRNG, enough to replay kill points. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,7 +84,7 @@ describe('exactly-once consume-transform-produce through kill -9', () => {
 
   it(`${CYCLES} cycles of kill -9 of the broker and the app: out holds every input once, in order`, async () => {
     const seed = Number(process.env.KTS_EOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const log: string[] = [`seed ${seed} (KTS_EOS_SEED=${seed} replays the kill points)`];
     try {
       broker = await spawnBroker({ overrides: BROKER_OVERRIDES });
