@@ -86,6 +86,9 @@ export class RequestDispatcher {
     try {
       response = await handler.handle(request, ctx);
     } catch (err) {
+      // A request Kafka refuses as it parses it (an ACL filter naming UNKNOWN, SaslAuthenticate
+      // during the handshake) closes the connection like a malformed one: not a broker error.
+      if (err instanceof ProtocolError) throw err;
       this.broker.log.error(`Error handling ${apiName(apiKey)} v${apiVersion} from ${connection.remoteAddress}: ${(err as Error).stack ?? err}`);
       throw new Error(`internal error handling ${apiName(apiKey)}`);
     } finally {
@@ -122,6 +125,7 @@ export class RequestDispatcher {
       try {
         response = await this.registry.get(apiKey)!.handle(request, ctx);
       } catch (err) {
+        if (err instanceof ProtocolError) throw err;
         this.broker.log.error(`Error handling ${apiName(apiKey)} v${apiVersion} from ${connection.remoteAddress}: ${(err as Error).stack ?? err}`);
         throw new Error(`internal error handling ${apiName(apiKey)}`);
       }
