@@ -70,14 +70,51 @@ export async function ptyKtsRun(args: string[], cols: number, env?: NodeJS.Proce
   return result;
 }
 
-const ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
+const CSI = /^\x1b\[([0-9;?]*)([A-Za-z])/;
+const OSC = /^\x1b\][^\x07]*\x07/;
 
-/** The lines as a person sees them: escape sequences gone, the KTS_PID line dropped. */
+/**
+ * One line as the terminal leaves it: a carriage return or `ESC[nG` moves the cursor back, `ESC[K`
+ * erases (to the end, or the whole line), later text overwrites earlier; other escapes take no room.
+ * A spinner (ora, on stderr after 300 ms) draws, then clears itself this way on the line the output
+ * continues on: dropping the escapes alone left its frame glued to the next text.
+ */
+function renderLine(raw: string): string {
+  let cells: string[] = [];
+  let col = 0;
+  for (let i = 0; i < raw.length; ) {
+    const ch = raw[i];
+    if (ch === '\r') {
+      col = 0;
+      i++;
+      continue;
+    }
+    if (ch === '\x1b') {
+      const csi = CSI.exec(raw.slice(i));
+      const seq = csi ?? OSC.exec(raw.slice(i));
+      if (csi?.[2] === 'G') col = Math.max(0, Number(csi[1] || 1) - 1);
+      else if (csi?.[2] === 'K') {
+        const mode = csi[1] || '0';
+        if (mode === '0') cells = cells.slice(0, col);
+        else if (mode === '1') cells = cells.map((c, k) => (k <= col ? ' ' : c));
+        else cells = [];
+      }
+      i += seq ? seq[0].length : 1;
+      continue;
+    }
+    const glyph = String.fromCodePoint(raw.codePointAt(i)!);
+    while (cells.length < col) cells.push(' ');
+    cells[col++] = glyph;
+    i += glyph.length;
+  }
+  return cells.join('');
+}
+
+/** The lines as a person sees them: escape sequences applied, the KTS_PID line dropped. */
 export function screenLines(output: string): string[] {
   return output
-    .replace(ESCAPES, '')
-    .split(/\r?\n/)
-    .map((l) => l.replace(/\r/g, ''))
+    .split('\n')
+    .map(renderLine)
     .filter((l) => !/^KTS_PID=\d+$/.test(l));
 }
 
