@@ -50,9 +50,6 @@ export interface WorkerOptions {
   log(line: string): void;
 }
 
-/** Java's HashMap#toString, as Kafka's messages print a config (a HashMap copy of the request's). */
-const javaMap = (m: Record<string, string>): string => `{${javaHashMapOrder(Object.keys(m)).map((k) => `${k}=${m[k]}`).join(', ')}}`;
-
 /** A map as Kafka's JSON shows a HashMap<String, ...> it built: keys in Java's iteration order. */
 export function hashOrdered<V>(m: Record<string, V>): Record<string, V> {
   const out: Record<string, V> = {};
@@ -83,7 +80,8 @@ export class Worker {
   /** The plugin for a config, and every problem Kafka's validation would report. */
   validate(config: ConnectorConfig): { plugin: PluginInfo; errors: string[] } {
     const cls = config['connector.class'];
-    if (!cls) throw new RestError(400, `Connector config ${javaMap(config)} contains no connector type`);
+    // Kafka Connect 4.4's words (up to 4.3 the message quoted the config).
+    if (!cls) throw new RestError(400, 'Connector config contains no connector type');
     const plugin = this.opts.plugins.find(cls);
     if (!plugin) {
       throw new RestError(

@@ -1,12 +1,13 @@
 // The REST API of `kts connect-standalone` against Apache Kafka Connect's own standalone worker
-// (ConnectStandalone 4.3.0 from Maven Central's jars, with the file connectors: 4.4.0's connect-file
-// is not published there), both on one real Kafka 4.4 broker: the same calls in the same order get the same status codes and the same JSON, once
+// (ConnectStandalone 4.4.0 from Maven Central's jars, with the file connectors of 4.3.1: 4.4.0's
+// connect-file is not published there), both on one real Kafka 4.4 broker: the same calls in the same order get the same status codes and the same JSON, once
 // worker ids, versions, the per-worker directory and topic are replaced by placeholders. The two
 // source connectors read the same file: the bytes in their topics (JsonConverter's) are identical.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, KTS_BIN, tempDir } from '../../helpers/broker.js';
@@ -17,9 +18,29 @@ import type { ChildProcess } from 'node:child_process';
 
 const run = promisify(execFile);
 const CACHE = process.env.KTS_INTEROP_CACHE || join(homedir(), '.cache/kts-interop');
-const CONNECT_LIB = join(CACHE, 'kafka-connect-4.3.0', 'lib');
-const haveConnect = existsSync(join(CONNECT_LIB, 'connect-runtime-4.3.0.jar'));
-if (!haveConnect && process.env.KTS_REQUIRE_INTEROP === '1') throw new Error(`Kafka Connect 4.3 is required but ${CONNECT_LIB} is missing: run node scripts/fetch-kafka.mjs`);
+const CONNECT_LIB = join(CACHE, 'kafka-connect-4.4.0', 'lib');
+const haveConnect = existsSync(join(CONNECT_LIB, 'connect-runtime-4.4.0.jar'));
+if (!haveConnect && process.env.KTS_REQUIRE_INTEROP === '1') throw new Error(`Kafka Connect 4.4 is required but ${CONNECT_LIB} is missing: run node scripts/fetch-kafka.mjs`);
+
+/**
+ * fixtures/AppInfoParser.java compiled once (cached by its source): connect-file 4.3.1's connectors
+ * ask the class Kafka 4.4 moved for their version, and without it every connector fails to start.
+ */
+function appInfoShim(): string {
+  const source = join(import.meta.dirname, 'fixtures', 'AppInfoParser.java');
+  const dir = join(CACHE, `java-connect-shim-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16)}`);
+  if (existsSync(join(dir, 'org/apache/kafka/common/utils/AppInfoParser.class'))) return dir;
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  execFileSync('javac', ['-nowarn', '-d', staging, '-cp', `${CONNECT_LIB}/*`, source], { stdio: 'pipe' });
+  try {
+    renameSync(staging, dir);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another run got there first
+  }
+  return dir;
+}
 const realKafkaLib = existsSync(join(CACHE, `kafka-${KAFKA_4}`, 'lib', `kafka_2.13-${KAFKA_4}.jar`));
 
 interface Side {
@@ -56,7 +77,7 @@ function workerProps(dir: string, bootstrap: string, port: number): string {
 
 async function startJavaWorker(dir: string, port: number): Promise<string> {
   const props = workerProps(dir, broker.bootstrap, port);
-  const child = spawnTracked('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${CONNECT_LIB}/*`, 'org.apache.kafka.connect.cli.ConnectStandalone', props], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${appInfoShim()}:${CONNECT_LIB}/*`, 'org.apache.kafka.connect.cli.ConnectStandalone', props], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   javaWorker = child;
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
