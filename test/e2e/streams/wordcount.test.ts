@@ -97,8 +97,19 @@ describe('WordCount (Kafka quickstart) with kts-kafka/streams', () => {
     ]));
     const [changelog] = await client.admin.describeConfigs([{ type: 'topic', name: 'streams-wordcount-KSTREAM-AGGREGATE-STATE-STORE-0000000003-changelog' }]);
     expect(changelog.entries.find((e) => e.name === 'cleanup.policy')?.value).toBe('compact');
-    const committed = await client.groups.fetchOffsets('streams-wordcount');
-    expect(committed.find((c) => c.topic === 'streams-plaintext-input')?.offset).toBe(LINES.length);
+    // The app commits its input position after the output it produced (every commit.interval.ms):
+    // the last update can be read a moment before the commit that covers it.
+    const committed = await pollFor(
+      `streams-wordcount's commit of offset ${LINES.length}`,
+      async () => {
+        const offsets = await client.groups.fetchOffsets('streams-wordcount');
+        const position = offsets.find((c) => c.topic === 'streams-plaintext-input')?.offset;
+        return position === LINES.length ? position : undefined;
+      },
+      30_000,
+      app.output,
+    );
+    expect(committed).toBe(LINES.length);
     expect(await app.stop()).toBe(0);
   });
 });
