@@ -8,6 +8,8 @@ import { Stores, type KeyValueStore, type Processor, type ProcessorContext, type
 import { Serdes, type Serde } from './serdes.js';
 import { Topology, type TopicNameExtractor } from './topology.js';
 import { suppressSupplier, timeWindowedSerde, windowAggregateSupplier, type TimeWindows, type Windowed } from './windows.js';
+import { SessionWindowedKStream, SessionWindows } from './session-windows.js';
+import { SlidingWindowedKStream, SlidingWindows } from './sliding-windows.js';
 
 export type KeyValuePair<K, V> = { key: K; value: V } | [K, V];
 export const KeyValue = {
@@ -246,8 +248,8 @@ function branchSupplier(predicates: ((key: any, value: any) => boolean)[], child
   };
 }
 
-/** Adds filter (null keys dropped) -> sink -> internal topic -> source; returns the source's name. */
-function repartitionThrough(
+/** @internal Adds filter (null keys dropped) -> sink -> internal topic -> source; returns the source's name. */
+export function repartitionThrough(
   builder: StreamsBuilder,
   parent: string,
   base: string,
@@ -322,9 +324,15 @@ export class KGroupedStream<K, V> {
     private readonly repartitionRequired: boolean,
   ) {}
 
-  /** Windowed aggregations over time windows (tumbling or hopping, with grace). */
-  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V> {
-    return new TimeWindowedKStream<K, V>(this.stream, this.keySerde, this.valueSerde, this.repartitionName, this.repartitionRequired, windows);
+  /** Windowed aggregations over time windows (tumbling or hopping), session or sliding windows, with grace. */
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SessionWindows | SlidingWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
+    const args = [this.stream, this.keySerde, this.valueSerde, this.repartitionName, this.repartitionRequired] as const;
+    if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(...args, windows);
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream<K, V>(...args, windows);
+    return new TimeWindowedKStream<K, V>(...args, windows);
   }
 
   count(materialized?: Materialized<K, number> | Named): KTable<K, number> {

@@ -12,6 +12,8 @@
 //   await streams.start();
 export { StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream, TimeWindowedKStream, Suppressed, KeyValue, type Change, type KeyValuePair } from './dsl.js';
 export { TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js';
+export { SessionWindows, SessionWindowedKStream, type SessionMerger } from './session-windows.js';
+export { SlidingWindows, SlidingWindowedKStream } from './sliding-windows.js';
 export { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned } from './options.js';
 export { Serdes, SerializationException, type Serde, type Serializer, type Deserializer } from './serdes.js';
 export { Topology, TopologyException, type StreamPartitioner, type TopicNameExtractor } from './topology.js';

@@ -68,7 +68,7 @@ export type ChangeLogger = (key: Buffer, value: Buffer | null) => void;
  * changelog's bytes into it.
  */
 export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
-  private readonly data = new Map<string, { key: Buffer; value: Buffer }>();
+  protected readonly data = new Map<string, { key: Buffer; value: Buffer }>();
   logger: ChangeLogger | null = null;
 
   constructor(
@@ -140,6 +140,11 @@ export interface StoreBuilder {
   readonly logConfig: Record<string, string>;
   /** @internal set for a window store: its keys are Windowed<K>, serialized as Kafka's TimeWindowedSerde. */
   windowSizeMs?: number;
+  /**
+   * @internal Makes a store of another kind (session and sliding window stores, persistent stores)
+   * from the resolved serdes; without it the task makes an InMemoryKeyValueStore.
+   */
+  build?(keySerde: Serde<any>, valueSerde: Serde<any>, changelogTopic: string): InMemoryKeyValueStore<any, any>;
   withLoggingDisabled(): StoreBuilder;
   withLoggingEnabled(config: Record<string, string>): StoreBuilder;
 }

@@ -50,7 +50,10 @@ export class StreamTask {
       const b = topology.stores.get(storeName)!;
       const changelog = changelogTopic(env.applicationId, storeName);
       const keySerde = b.keySerde ?? env.defaultKeySerde;
-      const store = new InMemoryKeyValueStore(storeName, b.windowSizeMs ? timeWindowedSerde(keySerde, b.windowSizeMs) : keySerde, b.valueSerde ?? env.defaultValueSerde, changelog);
+      const valueSerde = b.valueSerde ?? env.defaultValueSerde;
+      const store = b.build
+        ? b.build(keySerde, valueSerde, changelog)
+        : new InMemoryKeyValueStore(storeName, b.windowSizeMs ? timeWindowedSerde(keySerde, b.windowSizeMs) : keySerde, valueSerde, changelog);
       if (b.loggingEnabled) store.logger = (k, v) => collector.send(changelog, k, v, this.currentTimestamp, [], partition);
       this.stores.set(storeName, store);
     }

@@ -68,8 +68,31 @@ export function timeWindowedSerde<K>(inner: Serde<K>, windowSizeMs: number): Ser
   };
 }
 
+/** Kafka's SessionWindowedSerde bytes: the key's bytes, the session's end, then its start (8 bytes each, big-endian). */
+export function sessionWindowedSerde<K>(inner: Serde<K>): Serde<Windowed<K>> {
+  return {
+    serialize(topic, w) {
+      if (w === null || w === undefined) return null;
+      const k = inner.serialize(topic, w.key) ?? Buffer.alloc(0);
+      const b = Buffer.allocUnsafe(k.length + 16);
+      k.copy(b, 0);
+      b.writeBigInt64BE(BigInt(w.window.end), k.length);
+      b.writeBigInt64BE(BigInt(w.window.start), k.length + 8);
+      return b;
+    },
+    deserialize(topic, b) {
+      if (b === null) return null;
+      if (b.length < 16) throw new SerializationException('A session-windowed key is at least 16 bytes');
+      const end = Number(b.readBigInt64BE(b.length - 16));
+      const start = Number(b.readBigInt64BE(b.length - 8));
+      return { key: inner.deserialize(topic, b.subarray(0, b.length - 16)) as K, window: { start, end } };
+    },
+  };
+}
+
 export const WindowedSerdes = {
   timeWindowedSerdeFrom: timeWindowedSerde,
+  sessionWindowedSerdeFrom: sessionWindowedSerde,
 };
 
 /** The windowed aggregation's processor: one store entry per (key, window). */
