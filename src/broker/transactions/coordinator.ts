@@ -49,6 +49,11 @@ export interface TransactionCoordinatorOptions {
   onStatesChanged?: (listener: () => void) => void;
   /** Whether this broker leads a data partition (its marker is a local append, not a request). */
   leadsPartition?: (topic: string, partition: number) => boolean;
+  /**
+   * Fault hook for crash tests: a transaction of an id it names stops after its markers are
+   * written and before its Complete state is, so that a kill -9 can land exactly there.
+   */
+  haltBeforeComplete?: (transactionalId: string) => boolean;
 }
 
 /**
@@ -421,6 +426,10 @@ export class TransactionCoordinator {
     const coordinatorEpoch = this.opts.coordinatorEpoch?.(partition) ?? 0;
     const base = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch, commit, transactionalId: txn.transactionalId, transactionVersion: txn.clientTransactionVersion };
     await Promise.all(txn.partitionList().map(([topic, p]) => this.writeMarkerRetrying({ ...base, topic, partition: p }, txn)));
+    if (this.opts.haltBeforeComplete?.(txn.transactionalId) && this.stillCoordinates(txn)) {
+      this.opts.log.warn(`Fault hook: the ${commit ? 'COMMIT' : 'ABORT'} markers of ${txn.transactionalId} are written; its Complete state is not (halted before it)`);
+      return;
+    }
     for (let delay = MARKER_RETRY_MIN_MS; this.stillCoordinates(txn); delay = Math.min(delay * 2, MARKER_RETRY_MAX_MS)) {
       if (txn.pending) {
         await sleep(delay);

@@ -77,7 +77,18 @@ export function startTransactionCoordinator(o: StartTransactionsOptions): Promis
     leadsPartition: (topic, p) => topics.partitionState(topic, p)?.leader === o.nodeId,
     coordinatorEpoch: (p) => Math.max(0, topics.partitionState(TXN_TOPIC, p)?.leaderEpoch ?? 0),
     onStatesChanged: topics.onStatesChanged ? (l) => topics.onStatesChanged!(l) : undefined,
+    haltBeforeComplete: haltHook(process.env.KTS_FAULT_TXN_HALT_BEFORE_COMPLETE),
   });
+}
+
+/**
+ * KTS_FAULT_TXN_HALT_BEFORE_COMPLETE=<id>[,<id>...], a fault hook for crash tests only: the named
+ * transactional ids stop between their markers and their Complete state (coordinator.ts).
+ */
+function haltHook(value: string | undefined): ((transactionalId: string) => boolean) | undefined {
+  if (!value) return undefined;
+  const ids = new Set(value.split(','));
+  return (id) => ids.has(id);
 }
 
 /** The coordinator of a broker, or an answer for a broker without one. */
