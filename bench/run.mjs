@@ -24,6 +24,7 @@ import { scenarioReplication } from './replication.mjs';
 import { scenarioCompaction } from './compaction.mjs';
 import { scenarioTransactions } from './transactions.mjs';
 import { scenarioSsl } from './ssl.mjs';
+import { scenarioStreams } from './streams.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -1002,6 +1003,7 @@ const scenarios = [
   ['replication', () => scenarioReplication({ snap, proto, PROTO_PATH, BENCH, KCAT, F100, newDir, track, untrack: (s) => children.delete(s), addRow, log, rounds: ROUNDS, kcatProduce, kcatFailed, run })],
   ['ssl', () => scenarioSsl({ snap, proto, KCAT, F100, N, newDir, track, untrack: (s) => children.delete(s), addRow, log, rounds: ROUNDS, kcatProduce, kcatConsume, kcatFailed, run })],
   ['compaction', () => scenarioCompaction({ snap, proto, newDir, track, untrack: (s) => children.delete(s), addRow, log })],
+  ['streams', () => scenarioStreams({ snap, proto, ROOT, newDir, track, addRow, log, notes, rounds: ROUNDS, run, haveTool })],
   ['zookeeper', scenarioZookeeper],
 ];
 const unknown = ONLY ? [...ONLY].filter((id) => !scenarios.some(([s]) => s === id)) : [];
