@@ -25,6 +25,9 @@ export class ThreeBrokers {
   private zk: ZooKeeperClient | undefined;
   /** Brokers held with SIGSTOP: stop() lets them go on first, or they could not exit. */
   private readonly paused = new Set<number>();
+  /** produceOk's idempotent producer, and the next sequence it sends per partition ("topic-partition"). */
+  private producer: Promise<{ producerId: number; producerEpoch: number }> | undefined;
+  private readonly sequences = new Map<string, number>();
 
   /**
    * `tickTime` of the coordinator: it caps sessions at 20 ticks, so a test that pauses brokers
@@ -167,10 +170,14 @@ export class ThreeBrokers {
     }
   }
 
-  async produce(id: number, topic: string, partition: number, values: string[]): Promise<{ errorCode: number; baseOffset: number }> {
+  /** One acks=all produce of a new batch to broker `id`, not retried. */
+  produce(id: number, topic: string, partition: number, values: string[]): Promise<{ errorCode: number; baseOffset: number }> {
+    return this.produceBatch(id, topic, partition, buildRecordBatch(values.map((value) => ({ value }))));
+  }
+
+  private async produceBatch(id: number, topic: string, partition: number, batch: Buffer): Promise<{ errorCode: number; baseOffset: number }> {
     const client = await RawClient.connect(this.brokers.get(id)!.port);
     try {
-      const batch = buildRecordBatch(values.map((value) => ({ value })));
       const body = await client.request(0, 8, { transactionalId: null, acks: -1, timeoutMs: 20_000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] });
       const r = body.responses[0].partitionResponses[0];
       return { errorCode: r.errorCode, baseOffset: Number(r.baseOffset) };
@@ -179,12 +186,39 @@ export class ThreeBrokers {
     }
   }
 
-  /** One acks=all produce to broker `id`, tried again while its cache has not caught up (NOT_LEADER, UNKNOWN_TOPIC). */
+  /**
+   * One acks=all produce to broker `id`, tried again while its cache has not caught up (NOT_LEADER,
+   * UNKNOWN_TOPIC) or the request failed. Idempotent, as a client's retries must be: an error such as
+   * REQUEST_TIMED_OUT or NOT_ENOUGH_REPLICAS_AFTER_APPEND (or a connection lost after the append) can
+   * come after the record is in the log, and a plain retry would write it twice. Every attempt sends
+   * the same batch (one producer id, the partition's next sequence), so the broker answers a repeat
+   * with the offset of the record already written.
+   */
   async produceOk(id: number, topic: string, partition: number, value: string): Promise<number> {
-    return waitFor(`${value} acknowledged by broker ${id}`, async () => {
-      const r = await this.produce(id, topic, partition, [value]);
-      return r.errorCode === 0 ? r.baseOffset + 1 : null;
-    }, 30_000).then((next) => next - 1);
+    const producer = await this.idempotentProducer(id);
+    const key = `${topic}-${partition}`;
+    const baseSequence = this.sequences.get(key) ?? 0;
+    const records = buildRecordBatch([{ value }], { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence });
+    let last = '';
+    const offset = await waitFor(`${value} acknowledged by broker ${id}`, async () => {
+      const r = await this.produceBatch(id, topic, partition, records).catch((e: Error) => ({ errorCode: -1, baseOffset: -1, error: e.message }));
+      if (r.errorCode === 0) return r.baseOffset + 1;
+      last = 'error' in r ? r.error : `error code ${r.errorCode}`;
+      return null;
+    }, 30_000).catch((e: Error) => {
+      throw new Error(`${e.message} (last answer: ${last})`);
+    });
+    this.sequences.set(key, baseSequence + 1);
+    return offset - 1;
+  }
+
+  /** The producer id and epoch every produceOk uses (InitProducerId without a transactional id: ids are cluster-wide). */
+  private async idempotentProducer(id: number): Promise<{ producerId: number; producerEpoch: number }> {
+    this.producer ??= waitFor(`a producer id from broker ${id}`, async () => {
+      const r = await this.request(id, 22, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }).catch(() => null);
+      return r && r.errorCode === 0 ? { producerId: Number(r.producerId), producerEpoch: r.producerEpoch as number } : null;
+    }, 30_000);
+    return this.producer;
   }
 
   /** Every record of a partition up to its high watermark, read from broker `id`. */
