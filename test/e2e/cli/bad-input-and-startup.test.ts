@@ -39,9 +39,12 @@ describe('bad input', () => {
     expect(r.stderr.split('\n')[0]).toBe("Cannot parse argument 'three' of option partitions");
   });
 
-  it('an unreachable broker: one line after a bounded wait, exit 1, for every tool', async () => {
+  it('an unreachable broker: one line at once (far inside a 60 s budget), exit 1, for every tool', async () => {
     const port = await freePort();
-    const env = { KTS_CONNECT_TIMEOUT_MS: '700' };
+    // Nothing listens, so each tool must give up at the refusal, not wait out its budget. The budget
+    // is large and the bound half of it: a tool that waited would fail, while spawning node on a
+    // loaded 2-core machine (seconds at load 30, where a 5 s bound is too tight) stays far below.
+    const env = { KTS_CONNECT_TIMEOUT_MS: '60000' };
     const bs = `127.0.0.1:${port}`;
     const cases: [string[], 'stdout' | 'stderr', string][] = [
       [['topics', '--list', '--bootstrap-server', bs], 'stdout', 'Error while executing topic command : Could not connect to any broker at'],
@@ -52,8 +55,8 @@ describe('bad input', () => {
     ];
     for (const [args, stream, start] of cases) {
       const began = Date.now();
-      const r = await kts(args, { env, timeoutMs: 10_000, input: 'x\n' });
-      expect(Date.now() - began).toBeLessThan(5000);
+      const r = await kts(args, { env, timeoutMs: 60_000, input: 'x\n' });
+      expect(Date.now() - began, args.join(' ')).toBeLessThan(30_000);
       expect(r.code, args.join(' ')).toBe(1);
       const text = r[stream];
       expect(text.trim().split('\n'), args.join(' ')).toHaveLength(1);
@@ -61,7 +64,7 @@ describe('bad input', () => {
       expect(text).toContain(bs);
       expect(r.stdout + r.stderr).not.toMatch(STACK_LINE);
     }
-  });
+  }, 180_000);
 
   it('an invalid bootstrap list and an unknown command', async () => {
     const r = await kts(['console-producer', '--bootstrap-server', 'nohostport', '--topic', 't']);

@@ -46,32 +46,35 @@ describe('connection errors', () => {
     await broker?.stop();
   });
 
-  it('a refused connection fails in under a second with the default 10 s budget, naming the address', async () => {
+  it('a refused connection fails at once, far inside a 60 s budget, naming the address', async () => {
     const port = await freePort();
     const bs = `127.0.0.1:${port}`;
-    const r = await listTopicsInProcess(bs);
+    // The budget is large and the bounds far below it, so that a tool waiting out its budget fails
+    // while a loaded 2-core machine (load 30: a starved event loop, seconds to spawn node) passes.
+    const env = { KTS_CONNECT_TIMEOUT_MS: '60000' };
+    const r = await listTopicsInProcess(bs, env);
     expect(r.code).toBe(1);
-    expect(r.ms).toBeLessThan(1000);
+    expect(r.ms).toBeLessThan(10_000);
     expect(r.stdout).toBe(
       `Error while executing topic command : Could not connect to any broker at ${bs}: connect ECONNREFUSED ${bs}. ` +
         'Check that a broker is running and listening there (kts server-start starts one), or give another address with --bootstrap-server or $KTS_BOOTSTRAP_SERVER.\n',
     );
     // Every address refusing: still at once.
-    const two = await listTopicsInProcess(`${bs},127.0.0.1:${await freePort()}`);
-    expect(two.ms).toBeLessThan(1000);
+    const two = await listTopicsInProcess(`${bs},127.0.0.1:${await freePort()}`, env);
+    expect(two.ms).toBeLessThan(10_000);
     expect(two.stdout).toMatch(/ECONNREFUSED .*; connect ECONNREFUSED /);
 
-    // The real binary, as a user runs it: one line, exit 1, far below the 10 s budget.
+    // The real binary, as a user runs it: one line, exit 1, far below the budget.
     const began = Date.now();
-    const spawned = await kts(['topics', '--list', '--bootstrap-server', bs]);
-    expect(Date.now() - began).toBeLessThan(5000);
+    const spawned = await kts(['topics', '--list', '--bootstrap-server', bs], { env, timeoutMs: 60_000 });
+    expect(Date.now() - began).toBeLessThan(30_000);
     expect(spawned).toMatchObject({ code: 1, stdout: r.stdout, stderr: '' });
-  });
+  }, 120_000);
 
   it('a name that does not resolve fails at once and says to check the name', async () => {
-    const r = await listTopicsInProcess('no-such-host.invalid:9092');
+    const r = await listTopicsInProcess('no-such-host.invalid:9092', { KTS_CONNECT_TIMEOUT_MS: '60000' });
     expect(r.code).toBe(1);
-    expect(r.ms).toBeLessThan(2000); // the resolver's answer, not the budget
+    expect(r.ms).toBeLessThan(20_000); // the resolver's answer, not the 60 s budget
     expect(r.stdout).toMatch(/Could not connect to any broker at no-such-host\.invalid:9092: getaddrinfo E\w+ no-such-host\.invalid\. Check the host name/);
   });
 
