@@ -69,7 +69,10 @@ export function validateAppend(buf: Buffer, maxMessageBytes: number, segmentByte
     if (!compacted && (count <= 0 || lastOffsetDelta !== count - 1)) {
       throw new KafkaError(ErrorCode.INVALID_RECORD, `record count ${count} is inconsistent with lastOffsetDelta ${lastOffsetDelta}`);
     }
-    if (!compacted && (attributesAt(buf, pos) & Attr.compressionMask) === 0) {
+    // A follower checks what Kafka's follower checks (sizes, magic, CRC, offsets): the records inside
+    // were validated by the leader and the CRC says they are the leader's bytes, so walking every
+    // record again would only cost each follower as much CPU as the leader.
+    if (!replicated && (attributesAt(buf, pos) & Attr.compressionMask) === 0) {
       const problem = checkRecords(buf, pos + BATCH_HEADER_SIZE, pos + size, count);
       if (problem) throw new KafkaError(ErrorCode.INVALID_RECORD, problem);
       setRecordsMaxTimestamp(buf, pos, maxTimestampDeltaOfCheck);

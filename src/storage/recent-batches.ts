@@ -4,7 +4,7 @@
 // the read), and on a busy machine each trip can wait milliseconds for a thread to be scheduled.
 // Kafka gets the same from the page cache through sendfile; we get it from the produce buffers.
 //
-// Bounded twice: a segment keeps at most 512 KiB (a batch bigger than that is not kept: throughput
+// Bounded twice: a segment keeps at most 2 MiB (a batch bigger than that is not kept: throughput
 // consumers of big batches read the file), and all segments of the process together at most 16 MiB,
 // the oldest dropped first. A batch is also dropped once it has been kept for 30 s (a consumer that
 // far behind reads the file anyway), so an idle broker holds nothing.
@@ -12,7 +12,11 @@
 import { BatchOffset, LOG_OVERHEAD } from '../protocol/records/batch-header.js';
 import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
 
-export const recentBatchLimits = { perSegmentBytes: 512 << 10, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
+// 2 MiB per segment: a follower fetches up to replica.fetch.max.bytes (1 MiB) at a time, and
+// librdkafka's producers send batches of up to 1 MB (batch.size): with 512 KiB half of kcat's batches
+// were not kept and every follower fetch of them read the file (a thread-pool trip and a fresh 1 MiB
+// buffer, for each follower).
+export const recentBatchLimits = { perSegmentBytes: 2 << 20, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
 
 interface Entry {
   /** File position of buf[0]. */

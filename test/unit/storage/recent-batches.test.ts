@@ -147,6 +147,23 @@ describe('PartitionLog reads at the log end', () => {
     expect(recordsOf(records)).toEqual(written);
   });
 
+  it("keep a producer's largest batches: a follower's 1 MiB fetch of ~700 KB batches reads no file", async () => {
+    // librdkafka's batch.size is 1 MB and kcat fills its batches: with a 512 KiB bound half of
+    // them were not kept, and each follower's fetch of one read the file (replication bench).
+    const fs = countingFs();
+    manager = await openManager(dir, { fs, config: { segmentBytes: 64 << 20 } });
+    const log = await manager.create('t', 0);
+    for (let i = 0; i < 4; i++) {
+      const offset = log.logEndOffset;
+      await log.append(valuesBatch(`big${i}-`, 7000, { pad: 90 })); // ~700 KB
+      fs.reads = 0;
+      const { records } = await log.read(offset, 1 << 20, { minOneBatch: true, toLogEnd: true });
+      expect(records.length).toBeGreaterThan(600_000);
+      expect(fs.reads).toBe(0);
+      expect(decodeBatches(records)[0].baseOffset).toBe(offset);
+    }
+  });
+
   it('after a roll the old segment is read from its file, and a failed append leaves nothing behind', async () => {
     const fs = faultyFs();
     const counting = countingFs(fs);
