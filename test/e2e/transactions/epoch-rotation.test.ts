@@ -15,7 +15,7 @@ import { buildRecordBatch } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { KAFKA_4, kafkaLib, runKafkaTool } from '../../helpers/real-kafka.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { pollUntil, RawTxnClient, storedBatches } from './support.js';
+import { driveEpoch, pollUntil, RawTxnClient, storedBatches } from './support.js';
 
 const LAST_USABLE_EPOCH = 32766;
 const CONCURRENT_TRANSACTIONS = 51;
@@ -30,24 +30,6 @@ type EndAnswer = { errorCode: number; producerId: number; producerEpoch: number 
 async function endTxnV5(raw: RawClient, transactionalId: string, producerId: number, producerEpoch: number, committed: boolean): Promise<EndAnswer> {
   const r = await pollUntil(() => raw.request(26, 5, { transactionalId, producerId, producerEpoch, committed }), (a: any) => a.errorCode !== CONCURRENT_TRANSACTIONS, 30_000, 'EndTxn');
   return { errorCode: r.errorCode, producerId: Number(r.producerId), producerEpoch: r.producerEpoch };
-}
-
-/** Bumps a fresh transactional id's epoch to `epoch` with pipelined InitProducerId v4 requests; its producer id. */
-async function driveEpoch(port: number, transactionalId: string, epoch: number): Promise<number> {
-  const raw = await RawTxnClient.connect(port);
-  try {
-    const first = await raw.initRetrying(transactionalId);
-    expect(first.errorCode).toBe(0);
-    const producerId = Number(first.producerId);
-    const answers = await Promise.all(
-      Array.from({ length: epoch }, (_, e) => raw.raw.request(22, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId, producerEpoch: e })),
-    );
-    expect(answers.filter((a) => a.errorCode !== 0)).toEqual([]);
-    expect(answers.at(-1).producerEpoch).toBe(epoch);
-    return producerId;
-  } finally {
-    raw.close();
-  }
 }
 
 async function readCommittedEnd(port: number, topic: string): Promise<number> {

@@ -122,3 +122,21 @@ export class RawTxnClient {
     return { ...s, producerId: Number(s.producerId) };
   }
 }
+
+/** Bumps a fresh transactional id's epoch to `epoch` with pipelined InitProducerId v4 requests; its producer id. */
+export async function driveEpoch(port: number, transactionalId: string, epoch: number): Promise<number> {
+  const raw = await RawTxnClient.connect(port);
+  try {
+    const first = await raw.initRetrying(transactionalId);
+    expect(first.errorCode).toBe(0);
+    const producerId = Number(first.producerId);
+    const answers = await Promise.all(
+      Array.from({ length: epoch }, (_, e) => raw.raw.request(22, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId, producerEpoch: e })),
+    );
+    expect(answers.filter((a) => a.errorCode !== 0)).toEqual([]);
+    expect(answers.at(-1).producerEpoch).toBe(epoch);
+    return producerId;
+  } finally {
+    raw.close();
+  }
+}
