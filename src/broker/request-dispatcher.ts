@@ -36,9 +36,17 @@ export class RequestDispatcher {
   async dispatch(frame: Buffer, connection: Connection): Promise<Buffer[] | null> {
     const { header, bodyOffset } = decodeRequestHeader(frame);
     const { apiKey, apiVersion, correlationId } = header;
+    const sasl = connection.sasl;
+    // KIP-368, as Kafka's SocketServer: a SaslHandshake on an authenticated connection whose session
+    // has an expiry starts re-authentication; any other request after the session's end closes the
+    // connection unanswered.
+    if (sasl?.complete && !(apiKey === ApiKey.SaslHandshake && sasl.maybeBeginReauthentication()) && sasl.expired()) {
+      connection.close(`SASL session expired (connections.max.reauth.ms or the credential's lifetime) before ${apiName(apiKey) ?? apiKey}; the client did not re-authenticate`, 'debug');
+      return null;
+    }
     // A SASL listener's connection that has not authenticated may ask for versions and authenticate, nothing else.
-    if (connection.sasl && !connection.sasl.complete && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
-      throw new ProtocolError(`Unexpected Kafka request of type ${apiName(apiKey) ?? apiKey} during SASL handshake`);
+    if (sasl && !sasl.complete && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
+      throw new ProtocolError(`Unexpected Kafka request of type ${apiName(apiKey) ?? apiKey} during SASL ${sasl.reauthenticating ? 're-authentication' : 'handshake'}`);
     }
     const handler = this.registry.get(apiKey);
     // With --as-kafka the served range can be narrower than the handler's (src/broker/handler-registry.ts).

@@ -1,7 +1,8 @@
 // The Java client (kafka-clients 4.4) over a secured listener: produce the given values to partition
 // 0, then read them back from the beginning in a consumer group. argv[0]: JSON {bootstrap, topic,
-// values, conf (the Java client's own keys), token (optional: an OAUTHBEARER token to send as is)}.
-// Prints {"consumed": [...]} or {"error": "..."} and exits 0 or 2. Compiled by
+// values, conf (the Java client's own keys), token (optional: an OAUTHBEARER token to send as is),
+// spreadMs (optional: send the values one by one over that long, KIP-368's re-authentication test)}.
+// Prints {"consumed": [...], "producer": {metric: value}} or {"error": "..."} and exits 0 or 2. Compiled by
 // scripts/fetch-clients.mjs against Kafka 4.4's jars; JSON through the Jackson those jars carry.
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -81,10 +82,27 @@ public class JavaRoundtrip {
       p.put("max.block.ms", "10000");
       p.put("delivery.timeout.ms", "15000");
       p.put("request.timeout.ms", "10000");
+      long spreadMs = spec.hasNonNull("spreadMs") ? spec.get("spreadMs").asLong() : 0;
+      Map<String, Object> producerMetrics = new TreeMap<>();
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
         List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
-        for (String v : values) sent.add(producer.send(new ProducerRecord<>(topic, 0, null, v)));
+        for (String v : values) {
+          var f = producer.send(new ProducerRecord<>(topic, 0, null, v));
+          sent.add(f);
+          // Spread out, each acknowledged before the next: the client re-authenticates on its next send
+          // after 85-95% of the session lifetime the broker gave it.
+          if (spreadMs > 0) {
+            f.get(20, TimeUnit.SECONDS);
+            Thread.sleep(spreadMs / values.size());
+          }
+        }
         for (var f : sent) f.get(20, TimeUnit.SECONDS);
+        for (var e : producer.metrics().entrySet()) {
+          String name = e.getKey().name();
+          if (e.getKey().group().equals("producer-metrics") && (name.contains("reauthentication") || name.equals("connection-close-total") || name.equals("connection-creation-total"))) {
+            producerMetrics.put(name, e.getValue().metricValue());
+          }
+        }
       }
       Properties c = new Properties();
       c.putAll(base);
@@ -100,7 +118,7 @@ public class JavaRoundtrip {
           for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) got.add(r.value());
         }
       }
-      print(Map.of("consumed", got), 0);
+      print(Map.of("consumed", got, "producer", producerMetrics), 0);
     } catch (Throwable e) {
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) root = root.getCause();

@@ -113,20 +113,28 @@ async function viaConfluent(bootstrap: string, topic: string, values: string[], 
 }
 
 async function viaJava(bootstrap: string, topic: string, values: string[], s: Security): Promise<string[]> {
+  return (await javaRoundtrip(bootstrap, topic, values, s)).consumed;
+}
+
+/**
+ * The Java client's roundtrip with its producer's metrics (connection and KIP-368 re-authentication
+ * counts); spreadMs sends the values one at a time over that long.
+ */
+export async function javaRoundtrip(bootstrap: string, topic: string, values: string[], s: Security, spreadMs?: number): Promise<{ consumed: string[]; producer: Record<string, number> }> {
   const lib = kafkaLib(KAFKA_4);
   if (!lib) throw new Error('Kafka 4.4 jars are missing (node scripts/fetch-kafka.mjs)');
   const classes = prepareJavaSecurity(lib);
-  const spec = JSON.stringify({ bootstrap, topic, values, ...javaConf(s) });
+  const spec = JSON.stringify({ bootstrap, topic, values, ...javaConf(s), ...(spreadMs ? { spreadMs } : {}) });
   const result = await run('java', ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-cp', `${classes}:${lib}/*`, 'JavaRoundtrip', spec], { timeoutMs: 90_000 });
   const last = result.stdout.trim().split('\n').pop() ?? '';
-  let parsed: { consumed?: string[]; error?: string };
+  let parsed: { consumed?: string[]; producer?: Record<string, number>; error?: string };
   try {
     parsed = JSON.parse(last);
   } catch {
     throw new Error(`the Java client exited ${result.code}: ${result.stdout}${result.stderr}`.slice(0, 4000));
   }
   if (parsed.error !== undefined) throw new Error(`the Java client: ${parsed.error}`);
-  return parsed.consumed!;
+  return { consumed: parsed.consumed!, producer: parsed.producer ?? {} };
 }
 
 async function viaKafkajs(bootstrap: string, topic: string, values: string[], s: Security): Promise<string[]> {

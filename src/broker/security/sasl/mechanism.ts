@@ -16,6 +16,8 @@ export interface SaslStep {
   challenge: Buffer;
   /** Set once the exchange is complete: who authenticated. */
   authorizationId?: string;
+  /** When the credential itself stops being valid (an OAUTHBEARER token's exp), in ms since the epoch. */
+  credentialExpiresAtMs?: number;
 }
 
 export interface SaslServerMechanism {

@@ -38,8 +38,8 @@ function base64UrlJson(part: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** The token's principal, or SaslAuthenticationError saying what is wrong with it. */
-export function validateUnsecuredToken(token: string, opts: UnsecuredValidatorOptions): string {
+/** The token's principal and expiry (ms), or SaslAuthenticationError saying what is wrong with it. */
+export function validateUnsecuredToken(token: string, opts: UnsecuredValidatorOptions): { principal: string; expiresAtMs: number } {
   const parts = token.split('.');
   if (parts.length !== 3) throw new SaslAuthenticationError('Invalid token: an unsecured JWS has three dot-separated parts');
   const header = base64UrlJson(parts[0], 'header');
@@ -60,7 +60,7 @@ export function validateUnsecuredToken(token: string, opts: UnsecuredValidatorOp
     const missing = opts.requiredScope.filter((s) => !scope.includes(s));
     if (missing.length) throw new SaslAuthenticationError(`The token lacks the required scope ${missing.join(' ')}`);
   }
-  return principal;
+  return { principal, expiresAtMs: exp * 1000 };
 }
 
 export class OAuthBearerServer implements SaslServerMechanism {
@@ -83,9 +83,11 @@ export class OAuthBearerServer implements SaslServerMechanism {
     }
     const auth = /^Bearer\s+(\S+)$/i.exec(pairs.get('auth') ?? '');
     if (!auth) throw new SaslAuthenticationError('Invalid OAUTHBEARER client first message: no auth=Bearer token');
-    const principal = validateUnsecuredToken(auth[1], this.opts);
+    const { principal, expiresAtMs } = validateUnsecuredToken(auth[1], this.opts);
     const authzid = m[1];
     if (authzid && authzid !== principal) throw new SaslAuthenticationError('Authentication failed: Client requested an authorization id that is different from the token principal');
-    return { challenge: Buffer.alloc(0), authorizationId: principal };
+    // Kafka's OAuthBearerSaslServer hands the token's lifetime to the authenticator, which ends the
+    // session there (or sooner, by connections.max.reauth.ms).
+    return { challenge: Buffer.alloc(0), authorizationId: principal, credentialExpiresAtMs: expiresAtMs };
   }
 }

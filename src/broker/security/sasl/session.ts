@@ -22,6 +22,30 @@ export interface SaslListenerConfig {
   scram: CredentialLookup;
   /** sasl.server.max.receive.size: the largest request before authentication. */
   maxReceiveSize: number;
+  /**
+   * KIP-368: connections.max.reauth.ms per mechanism (listener.name.<l>.<mechanism>.connections.max.reauth.ms,
+   * then the listener's, then the broker's); 0 = sessions do not expire (unless the credential does).
+   */
+  maxReauthMs: ReadonlyMap<string, number>;
+  /** The broker's clock (ms): session expiry is measured on it. */
+  now: () => number;
+}
+
+/** Kafka's KafkaChannel: a client may start re-authenticating at most once a second. */
+export const MIN_REAUTH_INTERVAL_MS = 1000;
+
+/** connections.max.reauth.ms for each mechanism, looked up as Kafka's SaslChannelBuilder does. */
+function maxReauthByMechanism(config: BrokerConfig, listener: string, mechanisms: string[]): Map<string, number> {
+  const byMechanism = new Map<string, number>();
+  for (const mechanism of mechanisms) {
+    const key = `listener.name.${listener.toLowerCase()}.${mechanism.toLowerCase()}.connections.max.reauth.ms`;
+    const raw = config.get(key) ?? config.listenerValue(listener, 'connections.max.reauth.ms');
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = Number(raw.trim());
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) throw new ConfigError(`Invalid value ${raw} for configuration ${key}: Not a number of type LONG`);
+    byMechanism.set(mechanism, value);
+  }
+  return byMechanism;
 }
 
 /** The JAAS text for a listener and mechanism, looked up as Kafka does (most specific first). */
@@ -73,6 +97,8 @@ export function saslListenerConfig(config: BrokerConfig, listener: string, scram
     oauth: validatorOptions(jaasFor(config, listener, 'OAUTHBEARER')?.options, now),
     scram,
     maxReceiveSize: Number.isInteger(maxReceive) && maxReceive > 0 ? maxReceive : DEFAULT_MAX_RECEIVE_SIZE,
+    maxReauthMs: maxReauthByMechanism(config, listener, mechanisms),
+    now,
   };
 }
 
@@ -80,12 +106,27 @@ export interface SaslOutcome {
   authBytes: Buffer;
   /** Set when the exchange completed: the authenticated user. */
   authorizationId?: string;
+  /** Set when the exchange completed: SaslAuthenticate's session_lifetime_ms (0: no expiry). */
+  sessionLifetimeMs?: number;
 }
 
-/** One connection's SASL state. */
+/**
+ * One connection's SASL state. Once complete, a session may expire (KIP-368): then the client must
+ * re-authenticate (SaslHandshake + SaslAuthenticate on the same connection, same mechanism, same
+ * principal) before it sends anything else, or the connection is closed at its next request.
+ */
 export class SaslSession {
-  state: 'handshake' | 'authenticate' | 'complete' | 'failed' = 'handshake';
+  /** `reauth-bad-mechanism`: a re-authentication named another mechanism; its next request ends the connection. */
+  state: 'handshake' | 'authenticate' | 'complete' | 'failed' | 'reauth-bad-mechanism' = 'handshake';
   mechanism: string | undefined;
+  /** When the session ends (broker clock, ms); undefined: never. */
+  expiresAtMs: number | undefined;
+  /** Set while re-authenticating: the mechanism and user of the session being renewed. */
+  private previous: { mechanism: string; authorizationId: string } | undefined;
+  private authorizationId: string | undefined;
+  private lastReauthStartMs: number | undefined;
+  /** Why a re-authentication that named another mechanism will fail (Kafka's message). */
+  badMechanismMessage: string | undefined;
   private server: SaslServerMechanism | undefined;
 
   constructor(
@@ -98,11 +139,42 @@ export class SaslSession {
     return this.state === 'complete';
   }
 
+  get reauthenticating(): boolean {
+    return this.previous !== undefined;
+  }
+
+  /** True once an authenticated session is past its lifetime (Kafka: strictly after it). */
+  expired(): boolean {
+    return this.expiresAtMs !== undefined && this.config.now() > this.expiresAtMs;
+  }
+
+  /**
+   * A SaslHandshake on an authenticated connection: starts re-authentication when the session has an
+   * expiry and the last one started at least a second ago (Kafka's KafkaChannel); otherwise false,
+   * and the handshake is answered ILLEGAL_SASL_STATE as any late one.
+   */
+  maybeBeginReauthentication(): boolean {
+    if (this.state !== 'complete' || this.expiresAtMs === undefined) return false;
+    const now = this.config.now();
+    if (this.lastReauthStartMs !== undefined && now - this.lastReauthStartMs < MIN_REAUTH_INTERVAL_MS) return false;
+    this.lastReauthStartMs = now;
+    this.previous = { mechanism: this.mechanism!, authorizationId: this.authorizationId! };
+    this.state = 'handshake';
+    this.server = undefined;
+    return true;
+  }
+
   /** SaslHandshake: true when the mechanism is enabled (the exchange may start). */
   handshake(mechanism: string): boolean {
     if (!this.config.mechanisms.includes(mechanism)) {
       this.state = 'failed';
       return false;
+    }
+    if (this.previous && this.previous.mechanism !== mechanism) {
+      // Kafka answers the handshake and fails the exchange at the client's next request.
+      this.badMechanismMessage = `SASL mechanism '${mechanism}' requested by client is not supported for re-authentication of mechanism '${this.previous.mechanism}'`;
+      this.state = 'reauth-bad-mechanism';
+      return true;
     }
     this.mechanism = mechanism;
     this.server =
@@ -120,14 +192,41 @@ export class SaslSession {
     if (this.state !== 'authenticate' || !this.server) throw new SaslAuthenticationError('Unexpected SaslAuthenticate request');
     try {
       const step = await this.server.step(token);
-      if (step.authorizationId !== undefined) {
-        this.state = 'complete';
-        this.onComplete(step.authorizationId);
+      if (step.authorizationId === undefined) return { authBytes: step.challenge };
+      if (this.previous && this.previous.authorizationId !== step.authorizationId) {
+        throw new SaslAuthenticationError(`Cannot change principals during re-authentication from User.${this.previous.authorizationId}: User.${step.authorizationId}`);
       }
-      return { authBytes: step.challenge, authorizationId: step.authorizationId };
+      const sessionLifetimeMs = this.startSession(step.credentialExpiresAtMs);
+      this.state = 'complete';
+      this.previous = undefined;
+      this.authorizationId = step.authorizationId;
+      this.onComplete(step.authorizationId);
+      return { authBytes: step.challenge, authorizationId: step.authorizationId, sessionLifetimeMs };
     } catch (err) {
       this.state = 'failed';
+      if (this.previous && err instanceof SaslAuthenticationError && err.message.includes('during authentication')) {
+        throw new SaslAuthenticationError(err.message.replace('during authentication', 'during re-authentication'), err.reason);
+      }
       throw err;
     }
+  }
+
+  /**
+   * The new session's lifetime, as Kafka's SaslServerAuthenticator works it out: the mechanism's
+   * connections.max.reauth.ms when positive, the credential's remaining life when it has one, the
+   * shorter when both; 0 and no expiry when neither.
+   */
+  private startSession(credentialExpiresAtMs: number | undefined): number {
+    const now = this.config.now();
+    const maxReauth = this.config.maxReauthMs.get(this.mechanism!) ?? 0;
+    this.expiresAtMs = undefined;
+    if (credentialExpiresAtMs === undefined && maxReauth <= 0) return 0;
+    let lifetime: number;
+    if (credentialExpiresAtMs === undefined) lifetime = maxReauth;
+    else if (maxReauth <= 0) lifetime = credentialExpiresAtMs - now;
+    else lifetime = Math.min(credentialExpiresAtMs - now, maxReauth);
+    lifetime = Math.max(0, lifetime);
+    this.expiresAtMs = now + lifetime;
+    return lifetime;
   }
 }
