@@ -150,6 +150,8 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   // are only warned about, in Kafka's words (AbstractConfig.logUnused).
   const unknownKeys = config.validate();
   if (unknownKeys.length > 0) log.warn(`These configurations '[${unknownKeys.join(', ')}]' were supplied but are not used yet.`);
+  const inert = config.withoutEffect();
+  if (inert.length > 0) log.info(`These Kafka configurations '[${inert.join(', ')}]' are accepted but have no effect in kts.`);
   if (opts.clock !== undefined && opts.clock !== 'real' && opts.clock !== 'fake') throw new TypeError(`clock is 'real' or 'fake', not ${String(opts.clock)}`);
   const fakeClock = opts.clock === 'fake' ? new FakeClock() : undefined;
   const now = fakeClock?.now ?? opts.now ?? Date.now;

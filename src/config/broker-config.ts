@@ -2,7 +2,7 @@
 // Dynamic broker configs (AlterConfigs on a broker resource) sit on top and are persisted by the
 // topic registry's metadata store.
 import type { LogConfig } from '../storage/index.js';
-import { BROKER_CONFIG_KEYS, BROKER_DEFAULTS, isKnownBrokerKey } from './broker-configs.js';
+import { BROKER_CONFIG_KEYS, BROKER_DEFAULTS, KAFKA_ONLY_KEYS, isKnownBrokerKey } from './broker-configs.js';
 import { checkConfigValue } from './config-def.js';
 import type { SecurityProtocol } from '../broker/security/principal.js';
 import { ConfigSource, TOPIC_CONFIGS, TOPIC_CONFIGS_BY_NAME, type TopicConfigDef } from './topic-configs.js';
@@ -92,6 +92,11 @@ export class BrokerConfig {
     this.checkReplicaTimeouts();
     this.checkListeners();
     return unknown;
+  }
+
+  /** The keys given that are Kafka's but that kts does not act on (accepted and checked only). */
+  withoutEffect(): string[] {
+    return [...this.explicit.keys()].filter((name) => KAFKA_ONLY_KEYS.has(name));
   }
 
   private checkRetention(): void {

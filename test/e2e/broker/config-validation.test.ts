@@ -82,11 +82,13 @@ describe('broker configuration at start-up', () => {
     await broker.stop();
   });
 
-  it('unknown keys are warned about in Kafka\'s words, and the broker starts; kts.* and Kafka keys are not', async () => {
-    const broker = await spawnBroker({ overrides: { 'log.retention.hour': '5', 'num.partitons': '3', 'kts.max.partitions': '500', 'num.network.threads': '3', 'listener.name.plaintext.foo': 'x' } });
+  it('unknown keys are warned about in Kafka\'s words, and the broker starts; kts.* and Kafka keys are not; Kafka keys without effect are listed, the security ones kts reads are not', async () => {
+    const security = { 'ssl.client.auth': 'required', 'ssl.enabled.protocols': 'TLSv1.3', 'connections.max.reauth.ms': '60000', 'sasl.server.max.receive.size': '65536', 'security.inter.broker.protocol': 'PLAINTEXT' };
+    const broker = await spawnBroker({ overrides: { 'log.retention.hour': '5', 'num.partitons': '3', 'kts.max.partitions': '500', 'num.network.threads': '3', 'listener.name.plaintext.foo': 'x', ...security } });
     try {
       expect(broker.output()).toContain("These configurations '[log.retention.hour, num.partitons]' were supplied but are not used yet.");
       expect(broker.output().match(/were supplied but are not used yet/g)).toHaveLength(1);
+      expect(broker.output()).toContain("These Kafka configurations '[num.network.threads]' are accepted but have no effect in kts.");
     } finally {
       await broker.stop();
     }
