@@ -62,11 +62,16 @@ export interface ClusterMetadata {
    * the topic would get (partition -> replicas), which `create` takes as its `assignment`.
    */
   validateCreate(name: string, partitions: number, configs: Record<string, string>, placement?: TopicPlacement): Map<number, number[]>;
+  /**
+   * `timeoutMs` (ZooKeeper mode): how long to wait for the controller to give every new partition
+   * a leader before REQUEST_TIMED_OUT (the topic stays created), as CreateTopics' timeout in Kafka's
+   * ZooKeeper mode; <= 0 answers REQUEST_TIMED_OUT without waiting. Unset: 15 s (auto-creation).
+   */
   create(
     name: string,
     partitions: number,
     configs?: Record<string, string>,
-    opts?: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]> },
+    opts?: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]>; timeoutMs?: number },
   ): Promise<TopicInfo>;
   /**
    * `timeoutMs` (ZooKeeper mode): how long to wait for the controller to complete the deletion
@@ -79,8 +84,11 @@ export interface ClusterMetadata {
    * Its promise is awaited; a rejection is logged.
    */
   onTopicDeleted(listener: (topic: string) => Promise<void>): void;
-  /** `assignment`: replicas of the new partitions (ids from the current count), else placed as Kafka does. */
-  addPartitions(name: string, total: number, assignment?: Map<number, number[]>): Promise<TopicInfo>;
+  /**
+   * `assignment`: replicas of the new partitions (ids from the current count), else placed as Kafka
+   * does. `timeoutMs`: as create's, for the new partitions' leaders (CreatePartitions' timeout).
+   */
+  addPartitions(name: string, total: number, assignment?: Map<number, number[]>, opts?: { timeoutMs?: number }): Promise<TopicInfo>;
   /**
    * ZooKeeper mode only (partitions with several replicas): the leader's change of a partition's ISR,
    * written only if the state node is still at `zkVersion` (a leader cut off from ZooKeeper, or one a

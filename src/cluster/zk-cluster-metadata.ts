@@ -591,7 +591,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
     name: string,
     partitions: number,
     configs: Record<string, string> = {},
-    opts: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]> } = {},
+    opts: { internal?: boolean; replicationFactor?: number; assignment?: Map<number, number[]>; timeoutMs?: number } = {},
   ): Promise<TopicInfo> {
     const planned = this.validateCreate(name, partitions, configs, opts);
     const assignment: Record<string, number[]> = Object.fromEntries([...planned].map(([p, replicas]) => [String(p), replicas]));
@@ -609,10 +609,10 @@ export class ZkClusterMetadata implements ClusterMetadata {
         throw err;
       }
     });
-    await this.waitFor(() => {
+    await this.waitForLeaders(name, () => {
       const topic = this.topics.get(name);
       return !!topic && [...topic.assignment.keys()].every((p) => this.states.has(`${name}\u0000${p}`));
-    }, `partition states of new topic ${name}`);
+    }, opts.timeoutMs);
     return this.topics.get(name)!;
   }
 
@@ -655,7 +655,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
     return topic;
   }
 
-  async addPartitions(name: string, total: number, explicit?: Map<number, number[]>): Promise<TopicInfo> {
+  async addPartitions(name: string, total: number, explicit?: Map<number, number[]>, opts: { timeoutMs?: number } = {}): Promise<TopicInfo> {
     const node = await this.zk.getData(`/brokers/topics/${name}`).catch((e) => {
       if (isNoNode(e)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
       throw e;
@@ -679,10 +679,10 @@ export class ZkClusterMetadata implements ClusterMetadata {
     await this.withLocalLogs(name, this.ownPartitions(added), logConfig, () =>
       this.zk.setData(`/brokers/topics/${name}`, json(assignmentJson), node.stat.version).then(() => undefined),
     );
-    await this.waitFor(() => {
+    await this.waitForLeaders(name, () => {
       const topic = this.topics.get(name);
       return !!topic && topic.partitions === total && [...topic.assignment.keys()].every((p) => this.states.has(`${name}\u0000${p}`));
-    }, `new partitions of ${name}`);
+    }, opts.timeoutMs);
     return this.topics.get(name)!;
   }
 
@@ -706,6 +706,23 @@ export class ZkClusterMetadata implements ClusterMetadata {
 
   private async announceConfigChange(entityPath: string): Promise<void> {
     await this.zk.create('/config/changes/config_change_', json({ version: 2, entity_path: entityPath }), 'persistent_sequential');
+  }
+
+  /**
+   * After a topic's (or its new partitions') znodes are written: waits for the controller's partition
+   * states, as Kafka's DelayedCreatePartitions waits for leaders. Kafka's ZooKeeper mode answers
+   * REQUEST_TIMED_OUT, with no message, when the request's timeout passes first, and at once for a
+   * timeout <= 0; either way the topic is created and the controller goes on with it.
+   */
+  private async waitForLeaders(topic: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
+    const timedOut = new KafkaError(ErrorCode.REQUEST_TIMED_OUT, '');
+    if (timeoutMs <= 0) throw timedOut;
+    try {
+      await this.waitFor(done, `the leaders of ${topic}`, timeoutMs);
+    } catch (err) {
+      if (err instanceof KafkaError && err.code === ErrorCode.REQUEST_TIMED_OUT) throw timedOut;
+      throw err;
+    }
   }
 
   /** Waits until the watched cache shows a change (driving reloads meanwhile). */

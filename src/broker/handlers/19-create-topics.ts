@@ -17,6 +17,8 @@ export default defineHandler({
     const topics = [];
     // As KafkaApis: Create on the cluster covers every topic, else Create on each topic.
     const clusterCreate = clusterAuthorized(ctx, Op.CREATE);
+    // One deadline for the whole request, as Kafka's one delayed operation for all its topics.
+    const deadline = Date.now() + request.timeoutMs;
     // One at a time: creations go through the registry's single writer anyway.
     for (const t of request.topics) {
       if (counts.get(t.name)! > 1) {
@@ -27,17 +29,19 @@ export default defineHandler({
         topics.push(failure(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
         continue;
       }
-      topics.push(await createTopic(ctx, t, request.validateOnly));
+      // A timeout <= 0 stays one (no wait at all); else what is left of it, at least a moment.
+      const timeoutMs = request.timeoutMs <= 0 ? request.timeoutMs : Math.max(1, deadline - Date.now());
+      topics.push(await createTopic(ctx, t, request.validateOnly, timeoutMs));
     }
     return { topics };
   },
 });
 
-function failure(name: string, errorCode: number, errorMessage: string) {
+function failure(name: string, errorCode: number, errorMessage: string | null) {
   return { name, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null, topicConfigErrorCode: 0 };
 }
 
-async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
+async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean, timeoutMs: number) {
   const { broker } = ctx;
   const configs: Record<string, string> = {};
   for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
@@ -68,7 +72,7 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
     // The store places the replicas over its live brokers (one, in the embedded mode) or checks the
     // client's assignment against them: INVALID_REPLICATION_FACTOR / INVALID_REPLICA_ASSIGNMENT.
     const planned = broker.topics.validateCreate(t.name, partitions, configs, assignment ? { assignment } : { replicationFactor });
-    const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs, { internal: offsetsTopic, assignment: planned });
+    const created = validateOnly ? null : await broker.topics.create(t.name, partitions, configs, { internal: offsetsTopic, assignment: planned, timeoutMs });
     if (created) broker.log.info(`Created topic ${t.name} with ${partitions} partition(s), replication factor ${replicationFactor}`);
     // The configs in the answer need DescribeConfigs on the topic.
     if (!authorized(ctx, Op.DESCRIBE_CONFIGS, Resource.TOPIC, t.name)) {
@@ -90,6 +94,12 @@ async function createTopic(ctx: RequestContext, t: any, validateOnly: boolean) {
       })),
     };
   } catch (err) {
+    // Leaders not elected within the timeout: the topic is created all the same, and Kafka's
+    // ZooKeeper mode says REQUEST_TIMED_OUT without a message.
+    if (err instanceof KafkaError && err.code === ErrorCode.REQUEST_TIMED_OUT && !validateOnly) {
+      broker.log.info(`Created topic ${t.name}; its leaders were not elected within the request's ${timeoutMs} ms: REQUEST_TIMED_OUT`);
+      return failure(t.name, err.code, null);
+    }
     if (err instanceof KafkaError) return failure(t.name, err.code, err.message);
     throw err;
   }

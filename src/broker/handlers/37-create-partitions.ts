@@ -11,6 +11,8 @@ export default defineHandler({
   async handle(request, ctx) {
     const { broker } = ctx;
     const results = [];
+    // One deadline for the whole request (Kafka's DelayedCreatePartitions covers all its topics).
+    const deadline = Date.now() + request.timeoutMs;
     for (const t of request.topics) {
       if (!authorized(ctx, Op.ALTER, Resource.TOPIC, t.name)) {
         results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' });
@@ -32,10 +34,18 @@ export default defineHandler({
         const assignment: Map<number, number[]> | undefined = t.assignments
           ? new Map((t.assignments as { brokerIds: number[] }[]).map((a, i) => [topic.partitions + i, a.brokerIds]))
           : undefined;
-        if (!request.validateOnly) await broker.topics.addPartitions(t.name, t.count, assignment);
+        // The new partitions' leaders are waited for up to the request's timeout: past it (or at once
+        // for a timeout <= 0) REQUEST_TIMED_OUT without a message, the partitions created, as Kafka's
+        // ZooKeeper mode.
+        const timeoutMs = request.timeoutMs <= 0 ? request.timeoutMs : Math.max(1, deadline - Date.now());
+        if (!request.validateOnly) await broker.topics.addPartitions(t.name, t.count, assignment, { timeoutMs });
         results.push({ name: t.name, errorCode: 0, errorMessage: null });
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
+        if (err.code === ErrorCode.REQUEST_TIMED_OUT && !request.validateOnly) {
+          results.push({ name: t.name, errorCode: err.code, errorMessage: null });
+          continue;
+        }
         results.push({ name: t.name, errorCode: err.code, errorMessage: err.message });
       }
     }
