@@ -2,6 +2,7 @@
 import { parseAssignment } from '../config/properties.js';
 import { startBroker } from './broker.js';
 import { createLogger } from './logger.js';
+import { paceGcByBytesReceived } from './network/gc-pacing.js';
 
 export async function runServerStart(args: { config?: string; override?: string[] }): Promise<void> {
   const overrides: Record<string, string> = {};
@@ -10,6 +11,7 @@ export async function runServerStart(args: { config?: string; override?: string[
     overrides[key] = value;
   }
   const log = createLogger({ component: 'kts.broker' });
+  paceGcByBytesReceived();
   // A broker of `kts server-start --brokers N` has an IPC channel to its supervisor: when that closes
   // (the supervisor was killed), the broker stops too rather than live on unowned; before it serves,
   // it simply exits (the data-dir lock goes with the process).

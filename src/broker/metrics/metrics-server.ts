@@ -204,6 +204,9 @@ export function renderMetrics(sources: MetricsSources, loopDelay: IntervalHistog
   out.single('process_cpu_seconds_total', 'counter', 'User and system CPU time.', (cpu.user + cpu.system) / 1e6);
   out.single('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch.', Math.round(startedAt / 1000));
   out.single('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use.', memory.heapUsed);
+  out.single('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap reserved (used, free and the young generation).', memory.heapTotal);
+  out.single('nodejs_external_memory_bytes', 'gauge', 'Memory outside the V8 heap held by JS objects (Buffers among them).', memory.external);
+  out.single('nodejs_array_buffers_bytes', 'gauge', 'Memory of ArrayBuffers and Buffers (part of the external memory).', memory.arrayBuffers);
   // Event-loop delay since the previous scrape (perf_hooks.monitorEventLoopDelay, 10 ms resolution).
   const ns = 1e9;
   const hasSamples = loopDelay.count > 0;

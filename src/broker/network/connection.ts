@@ -10,6 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
+import { noteBytesReceived } from './gc-pacing.js';
 import { ANONYMOUS, type KafkaPrincipal, type SecurityProtocol } from '../security/principal.js';
 import type { SaslSession } from '../security/sasl/session.js';
 
@@ -122,6 +123,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    noteBytesReceived(chunk.length);
     let frames: Buffer[];
     try {
       frames = this.reader.push(chunk);
