@@ -170,7 +170,9 @@ async function spawnBrokerOnce(opts: SpawnOptions): Promise<SpawnedBroker> {
       }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the reason (EADDRINUSE, which the caller retries on, or a config error) is
+    // the last line, and may not be read yet when the exit is seen.
+    child.once('close', (code) => {
       clearTimeout(timer);
       rej(new Error(`broker exited with ${code} before starting:\n${out}`));
     });

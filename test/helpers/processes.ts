@@ -5,6 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const live = new Set<ChildProcess>();
+/** Per tracked child: resolves on 'close', once it has exited and its stdout/stderr pipes are read to the end. */
+const closed = new WeakMap<ChildProcess, Promise<void>>();
 
 export const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
@@ -13,6 +15,7 @@ export function track<T extends ChildProcess>(child: T): T {
   if (hasExited(child)) return child;
   live.add(child);
   child.once('exit', () => live.delete(child));
+  closed.set(child, new Promise((resolve) => child.once('close', () => resolve())));
   // A child that failed to spawn never emits 'exit'.
   child.once('error', () => {
     if (child.pid === undefined) live.delete(child);
@@ -29,6 +32,18 @@ export function exitOf(child: ChildProcess): Promise<{ code: number | null; sign
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
+/**
+ * Resolves once a tracked child's output is read to the end ('close'): 'exit' can come before the
+ * last lines are read from the pipes. Bounded by ms, for a pipe a grandchild still holds open.
+ */
+export async function outputClosed(child: ChildProcess, ms = 10_000): Promise<void> {
+  const done = closed.get(child);
+  if (!done) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Waits up to ms for the child to exit; true if it did. */
 async function exitWithin(child: ChildProcess, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -43,7 +58,8 @@ async function exitWithin(child: ChildProcess, ms: number): Promise<boolean> {
 
 /**
  * Sends `signal` and waits for the exit; a process that has not exited after graceMs gets SIGKILL
- * and is waited for again. Resolves with how it ended.
+ * and is waited for again. Resolves with how it ended, once its output is read to the end (so a
+ * caller reading the output next sees the last lines).
  */
 export async function stopProcess(
   child: ChildProcess,
@@ -54,7 +70,9 @@ export async function stopProcess(
     child.kill(signal);
     if (signal !== 'SIGKILL' && !(await exitWithin(child, graceMs))) child.kill('SIGKILL');
   }
-  return exitOf(child);
+  const ended = await exitOf(child);
+  await outputClosed(child);
+  return ended;
 }
 
 /** Stops every tracked process still running (SIGTERM, then SIGKILL after graceMs) and waits for each. */

@@ -112,7 +112,8 @@ export async function spawnCoordinator(opts: CoordinatorSpawnOptions = {}): Prom
       }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the reason is the last line, and may not be read yet when the exit is seen.
+    child.once('close', (code) => {
       clearTimeout(timer);
       rej(new Error(`coordinator exited with ${code} before starting:\n${out}`));
     });

@@ -28,7 +28,7 @@ export function startApp(command: string, args: string[], opts: { cwd?: string }
   child.stderr!.on('data', (d) => (out = (out + d).slice(-50_000)));
   const running = new Promise<void>((res, rej) => {
     child.stdout!.on('data', () => /^RUNNING$/m.test(out) && res());
-    child.once('exit', (code, signal) => rej(new Error(`app exited (${code ?? signal}) before RUNNING:\n${out}`)));
+    child.once('close', (code, signal) => rej(new Error(`app exited (${code ?? signal}) before RUNNING:\n${out}`)));
   });
   running.catch(() => undefined);
   return { child, output: () => out, running, stop: async (signal = 'SIGTERM') => (await stopProcess(child, signal, 30_000)).code };
