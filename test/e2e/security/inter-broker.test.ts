@@ -76,8 +76,16 @@ async function describe3(bootstrap: string, config: string, topic: string): Prom
 async function replicatedRoundtrip(cluster: SecuredCluster, config: string, client: Omit<KafkaConfig, 'brokers'>, topic: string): Promise<void> {
   const created = await kts(['topics', '--bootstrap-server', cluster.bootstrap, '--command-config', config, '--create', '--topic', topic, '--partitions', '3', '--replication-factor', '3', '--config', 'min.insync.replicas=3']);
   expect(created, created.out).toMatchObject({ code: 0 });
-  const kafka = new Kafka({ ...client, brokers: cluster.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 200 } });
-  const producer = kafka.producer();
+  // kafkajs's own log (warnings and up), reported when the read below fails.
+  const clientLog: string[] = [];
+  const logCreator = () => ({ level, log }: { level: number; log: { message: string; [k: string]: unknown } }) => {
+    const { message, timestamp: _t, logger: _l, ...rest } = log;
+    clientLog.push(`${new Date().toISOString()} ${level <= logLevel.ERROR ? 'ERROR' : level === logLevel.WARN ? 'WARN' : 'INFO'} ${message} ${JSON.stringify(rest).slice(0, 300)}`);
+  };
+  const kafka = new Kafka({ ...client, brokers: cluster.bootstrap.split(','), logLevel: logLevel.WARN, logCreator, retry: { retries: 5, initialRetryTime: 200 } });
+  // Idempotent: a retry (after a timeout on a loaded machine) is deduplicated by the broker, so the
+  // partitions hold each value exactly once and their end offsets can be checked below.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const values = Array.from({ length: 30 }, (_, i) => `${topic}-${i}`);
   try {
@@ -85,6 +93,15 @@ async function replicatedRoundtrip(cluster: SecuredCluster, config: string, clie
     await producer.send({ topic, acks: -1, timeout: 20_000, messages: values.map((value, i) => ({ value, partition: i % 3 })) });
   } finally {
     await producer.disconnect();
+  }
+  // Each partition holds its ten values once: three end offsets of 10 (a doubled record would show).
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    expect(ends.map((o) => [o.partition, o.high]).sort()).toEqual([[0, '10'], [1, '10'], [2, '10']]);
+  } finally {
+    await admin.disconnect();
   }
   const partitions = await describe3(cluster.bootstrap, config, topic);
   expect(partitions).toHaveLength(3);
@@ -99,18 +116,27 @@ async function replicatedRoundtrip(cluster: SecuredCluster, config: string, clie
     const now = await describe3(survivors, config, topic);
     return now.length === 3 && now[0].leader !== leader && now[0].leader >= 0 ? now : null;
   }, 30_000);
-  const consumer = new Kafka({ ...client, brokers: survivors.split(','), logLevel: logLevel.NOTHING }).consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 200 });
-  const got: string[] = [];
+  const reader = new Kafka({ ...client, brokers: survivors.split(','), logLevel: logLevel.WARN, logCreator });
+  const consumer = reader.consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 200 });
+  // Distinct values: a group rebalance may hand a partition over before its position is committed,
+  // and the new owner reads it again (at-least-once); what counts is that every value arrives.
+  const got = new Set<string>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`consumed ${got.length} of ${values.length}`)), 45_000);
+      const timer = setTimeout(() => fail(new Error(`consumed ${got.size} of ${values.length}`)), 45_000);
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        clientLog.push(`${new Date().toISOString()} CRASH ${payload.error.message} (restart: ${payload.restart})`);
+        if (payload.restart) return; // kafkajs starts the consumer again by itself
+        clearTimeout(timer);
+        fail(new Error(`the consumer crashed and stopped (${payload.error.message}) after ${got.size} of ${values.length}`));
+      });
       void consumer
         .run({
           eachMessage: async ({ message }) => {
-            got.push(message.value!.toString());
-            if (got.length >= values.length) {
+            got.add(message.value!.toString());
+            if (got.size >= values.length) {
               clearTimeout(timer);
               done();
             }
@@ -119,13 +145,14 @@ async function replicatedRoundtrip(cluster: SecuredCluster, config: string, clie
         .catch(fail);
     });
   } catch (e) {
-    // A loaded run once read nothing in 45 s and said only that: the brokers' last lines say why.
+    // A loaded run once read nothing in 45 s and said only that: the brokers' last lines and the
+    // client's own log say why.
     const tail = (out: string) => out.trimEnd().split('\n').slice(-25).join('\n');
-    throw new Error(`${(e as Error).message}\n${[...cluster.brokers.entries()].map(([id, b]) => `--- broker ${id}:\n${tail(b.output())}`).join('\n')}`);
+    throw new Error(`${(e as Error).message}\n--- kafkajs:\n${clientLog.slice(-40).join('\n')}\n${[...cluster.brokers.entries()].map(([id, b]) => `--- broker ${id}:\n${tail(b.output())}`).join('\n')}`);
   } finally {
     await consumer.disconnect();
   }
-  expect(got.sort()).toEqual([...values].sort());
+  expect([...got].sort()).toEqual([...values].sort());
 }
 
 let coordinator: SpawnedCoordinator;
