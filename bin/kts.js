@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 // The one binary. It is also reachable under Kafka's tool names (kafka-topics.sh, ...) via symlinks;
-// src/cli/main.ts looks at the name it was invoked by.
-import '../dist/main.js';
+// src/cli/launch.ts looks at the name it was invoked by and loads that command's code. This file is
+// CommonJS (bin/package.json): a tool then starts without Node's ES module loader.
+require('../dist/cli/launch.cjs');

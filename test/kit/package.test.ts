@@ -84,7 +84,12 @@ describe('the packed package', () => {
     expect(failed).toMatch(/wrong\.ts\(2,\d+\): error TS2322: Type '"disk"' is not assignable to type '"(memory|files)" \| "(files|memory)" \| undefined'/);
   });
 
-  it('installs the kts binary', async () => {
+  it('installs the kts binary: the ES module build and a pre-bundled tool both start, by path and through npx', async () => {
     expect((await sh(join(app, 'node_modules/.bin/kts'), ['--version'], app)).trim()).toBe(pkg.version);
+    expect(await sh(join(app, 'node_modules/.bin/kts'), ['topics', '--version'], app)).toBe('3.9.0\n');
+    expect(await sh('npx', ['--no-install', 'kts', 'console-consumer', '--version'], app)).toBe('3.9.0\n');
+    expect(packed).toContain('bin/package.json');
+    expect(packed).toContain('dist/cli/topics.cjs');
+    expect(packed).toContain('dist/cli/schemas/03-metadata.cjs');
   });
 });
