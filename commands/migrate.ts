@@ -11,10 +11,12 @@ export default defineTool({
   runtimeError: { prefix: 'Error: ', stream: 'stderr' },
   load: () => import('../src/migrate/run.js'),
   options: [
-    { name: 'from', arg: 'required', argName: 'source bootstrap servers', describe: 'REQUIRED: the cluster to copy from, host:port[,host:port].' },
-    { name: 'to', arg: 'required', argName: 'target bootstrap servers', describe: 'REQUIRED: the cluster to copy into, host:port[,host:port].' },
-    { name: 'from-config', arg: 'required', argName: 'client property file', describe: 'Client settings (security.protocol, ssl.*, sasl.*) for the source cluster.' },
-    { name: 'to-config', arg: 'required', argName: 'client property file', describe: 'Client settings for the target cluster.' },
+    { name: 'from', arg: 'required', argName: 'source bootstrap servers', describe: 'The cluster to copy from, host:port[,host:port]. Default: the profile --from-profile names, else the cluster the other tools reach (the profile $KTS_PROFILE names, else $KTS_BOOTSTRAP_SERVER, else the profile in use, else localhost:9092).' },
+    { name: 'to', arg: 'required', argName: 'target bootstrap servers', describe: 'The cluster to copy into, host:port[,host:port]. This or --to-profile is required.' },
+    { name: 'from-profile', arg: 'required', argName: 'profile', describe: 'Copy from the cluster of this profile (kts profile), with its client settings.' },
+    { name: 'to-profile', arg: 'required', argName: 'profile', describe: 'Copy into the cluster of this profile (kts profile), with its client settings.' },
+    { name: 'from-config', arg: 'required', argName: 'client property file', describe: 'Client settings (security.protocol, ssl.*, sasl.*) for the source cluster; they win over its profile\'s.' },
+    { name: 'to-config', arg: 'required', argName: 'client property file', describe: 'Client settings for the target cluster; they win over its profile\'s.' },
     { name: 'topics', arg: 'required', argName: 'regex', describe: 'The topics to copy (a regular expression matching the whole name). Default: every topic but the internal ones (__*, *.internal, *-internal).' },
     { name: 'groups', arg: 'required', argName: 'regex', describe: 'The consumer groups whose offsets are translated. Default: every group with committed offsets on the copied topics.' },
     { name: 'replication-factor', arg: 'required', type: 'int', argName: 'n', describe: 'Replication factor of the topics created on the target. Default: the target\'s default.replication.factor.' },
@@ -30,5 +32,6 @@ export default defineTool({
     ['--from localhost:9092 --to kafka-1:9092,kafka-2:9092 --dry-run', 'what would be migrated into a Kafka cluster'],
     ['--from localhost:9092 --to kafka-1:9092,kafka-2:9092', 'migrate every topic and group (run it again after an interruption)'],
     ['--from localhost:9092 --to localhost:9192 --topics \'orders|payments\' --groups \'billing-.*\'', 'only some topics and groups'],
+    ['--from-profile local --to-profile prod', 'between two profiles\' clusters, each with its own security settings'],
   ],
 });

@@ -32,6 +32,11 @@ export interface Target {
 export function bootstrapFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, alias?: string): Target {
   const given = args.str('bootstrap-server') ?? (alias && args.has(alias) ? args.str(alias) : undefined);
   if (given !== undefined) return { bootstrap: given };
+  return defaultTarget(env);
+}
+
+/** The cluster a tool reaches when it is given no address: $KTS_PROFILE's, $KTS_BOOTSTRAP_SERVER, the profile in use, localhost:9092. */
+export function defaultTarget(env: NodeJS.ProcessEnv): Target {
   const profile = activeProfile(env);
   if (profile) return { bootstrap: profile.bootstrapServers, profile };
   return { bootstrap: env.KTS_BOOTSTRAP_SERVER || DEFAULT_BOOTSTRAP };

@@ -99,10 +99,18 @@ export function activeProfile(env: NodeJS.ProcessEnv): NamedProfile | undefined 
   const file = readProfiles(env);
   const name = wanted || file.current;
   if (!name) return undefined;
+  return profileIn(file, name, wanted ? '$KTS_PROFILE names' : `${profilesPath(env)} chooses`);
+}
+
+/** The profile an option names (`kts migrate --to-profile prod`); one line when there is none. */
+export function namedProfile(env: NodeJS.ProcessEnv, name: string, source: string): NamedProfile {
+  return profileIn(readProfiles(env), name, source);
+}
+
+function profileIn(file: ProfileFile, name: string, source: string): NamedProfile {
   const profile = file.profiles[name];
   if (!profile) {
     const known = Object.keys(file.profiles).sort();
-    const source = wanted ? '$KTS_PROFILE names' : `${profilesPath(env)} chooses`;
     throw new CliError(`${source} the profile '${name}', which does not exist (${known.length ? `profiles: ${known.join(', ')}` : 'no profiles: kts profile add creates one'})`);
   }
   return { name, ...profile };

@@ -11,9 +11,10 @@
 import { BrokerUnreachableError, type KafkaClient } from '../client/index.js';
 import { ErrorCode } from '../protocol/index.js';
 import { KafkaClientError } from '../client/errors.js';
-import { bootstrapFrom, connect, fullMatch, readPropertiesFile, validateHostPorts } from '../cli/connect.js';
-import { CliError } from '../cli/errors.js';
-import { requireOptions, type ParsedArgs } from '../cli/options.js';
+import { connect, defaultTarget, fullMatch, readPropertiesFile, validateHostPorts, type Target } from '../cli/connect.js';
+import { CliError, UsageError } from '../cli/errors.js';
+import { rejectCombination, type ParsedArgs } from '../cli/options.js';
+import { namedProfile } from '../cli/profiles.js';
 import type { ToolContext } from '../cli/tool.js';
 import { catchUpWithTarget, copyPartitions, IdempotentWriter, type CopyProgress } from './copier.js';
 import { commitGroups, translateGroups, type TranslatedGroup } from './groups.js';
@@ -31,11 +32,11 @@ export interface MigrationResult {
 }
 
 export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
-  requireOptions(args, 'from', 'to');
-  const from = args.str('from')!;
-  const to = args.str('to')!;
+  const fromSide = sideOf(args, ctx.env, 'from');
+  const toSide = sideOf(args, ctx.env, 'to');
+  const from = fromSide.bootstrap;
   validateHostPorts(from);
-  validateHostPorts(to);
+  validateHostPorts(toSide.bootstrap);
   const replicationFactor = args.int('replication-factor') ?? -1;
   const throttle = args.int('throttle') ?? 0;
   if (throttle < 0) throw new CliError(`--throttle must be a number of bytes per second, not ${throttle}`);
@@ -45,10 +46,10 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   const fromProps = args.has('from-config') ? await readPropertiesFile(args.str('from-config')!) : new Map<string, string>();
   const toProps = args.has('to-config') ? await readPropertiesFile(args.str('to-config')!) : new Map<string, string>();
 
-  const source = await connectSide(ctx, from, fromProps, 'source');
+  const source = await connectSide(ctx, fromSide, fromProps, 'source');
   let target: KafkaClient | undefined;
   try {
-    target = await connectSide(ctx, to, toProps, 'target');
+    target = await connectSide(ctx, toSide, toProps, 'target');
     const started = Date.now();
     const sourceCluster = source.cluster.metadata.clusterId ?? from;
     if (target.cluster.metadata.clusterId && target.cluster.metadata.clusterId === source.cluster.metadata.clusterId) {
@@ -110,9 +111,30 @@ export async function run(args: ParsedArgs, ctx: ToolContext): Promise<number> {
   }
 }
 
-async function connectSide(ctx: ToolContext, bootstrap: string, props: Map<string, string>, side: string): Promise<KafkaClient> {
+/**
+ * Where one side of the migration is, as the other tools find their cluster (connect.ts): --from /
+ * --to give the address; --from-profile / --to-profile a profile (its address and client settings,
+ * under --from-config's / --to-config's). With neither, the source is the cluster the tools reach by
+ * default ($KTS_PROFILE, $KTS_BOOTSTRAP_SERVER, the profile in use, localhost:9092); the target must
+ * be named: writing into a default would be too easy a mistake.
+ */
+function sideOf(args: ParsedArgs, env: NodeJS.ProcessEnv, side: 'from' | 'to'): Target {
+  const profileOption = `${side}-profile`;
+  rejectCombination(args, side, [profileOption]);
+  const address = args.str(side);
+  if (address !== undefined) return { bootstrap: address };
+  const name = args.str(profileOption);
+  if (name !== undefined) {
+    const profile = namedProfile(env, name, `--${profileOption} names`);
+    return { bootstrap: profile.bootstrapServers, profile };
+  }
+  if (side === 'to') throw new UsageError('Missing required argument "[to]" (or --to-profile)');
+  return defaultTarget(env);
+}
+
+async function connectSide(ctx: ToolContext, where: Target, props: Map<string, string>, side: string): Promise<KafkaClient> {
   try {
-    return await connect(ctx, { bootstrap }, props, `kts-migrate-${side}`);
+    return await connect(ctx, where, props, `kts-migrate-${side}`);
   } catch (err) {
     if (err instanceof Error) err.message = `The ${side} cluster: ${err.message}`;
     throw err;

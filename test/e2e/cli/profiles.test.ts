@@ -150,6 +150,40 @@ describe('kts profile: named connection profiles used by every tool', () => {
     });
   }, 180_000);
 
+  it('kts migrate: the source from $KTS_PROFILE or --from-profile, the target from --to-profile, each with its own settings', async () => {
+    const sasl = ['--property', 'security.protocol=SASL_PLAINTEXT', '--property', 'sasl.mechanism=PLAIN', '--property', `sasl.jaas.config=${clientJaas('alice-secret')}`];
+    expect((await kts(['profile', 'add', 'plain', '--bootstrap-server', a.bootstrap])).code).toBe(0);
+    expect((await kts(['profile', 'add', 'secure', '--bootstrap-server', bSasl, ...sasl])).code).toBe(0);
+    expect((await kts(['topics', '--create', '--topic', 'moved-1', '--bootstrap-server', a.bootstrap])).code).toBe(0);
+    expect((await kts(['console-producer', '--topic', 'moved-1', '--bootstrap-server', a.bootstrap], {}, 'r1\nr2\nr3\n')).code).toBe(0);
+    const records = async (topic: string) => (await kts(['console-consumer', '--topic', topic, '--from-beginning', '--max-messages', '3', '--bootstrap-server', b.bootstrap])).stdout;
+
+    // B's SASL listener lets in only the credentials the profile holds: no profile, no migration.
+    const refused = await kts(['migrate', '--to', bSasl, '--topics', 'moved-1'], { KTS_PROFILE: 'plain', KTS_CONNECT_TIMEOUT_MS: '3000' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^Error: The target cluster: /);
+    const viaEnv = await kts(['migrate', '--to-profile', 'secure', '--topics', 'moved-1', '--output', 'json'], { KTS_PROFILE: 'plain' });
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    expect(JSON.parse(viaEnv.stdout)).toMatchObject({ dryRun: false, records: 3 });
+    expect(await records('moved-1')).toBe('r1\nr2\nr3\n');
+
+    // --from-profile wins over $KTS_PROFILE (the way --bootstrap-server does for the other tools).
+    expect((await kts(['topics', '--create', '--topic', 'moved-2', '--bootstrap-server', a.bootstrap])).code).toBe(0);
+    expect((await kts(['console-producer', '--topic', 'moved-2', '--bootstrap-server', a.bootstrap], {}, 's1\ns2\ns3\n')).code).toBe(0);
+    const viaOption = await kts(['migrate', '--from-profile', 'plain', '--to-profile', 'secure', '--topics', 'moved-2', '--output', 'json'], { KTS_PROFILE: 'secure' });
+    expect(viaOption.code, viaOption.stderr).toBe(0);
+    expect(JSON.parse(viaOption.stdout)).toMatchObject({ records: 3 });
+    expect(await records('moved-2')).toBe('s1\ns2\ns3\n');
+
+    const bad: [string[], Record<string, string>, string][] = [
+      [['migrate', '--from', a.bootstrap], {}, 'Missing required argument "[to]" (or --to-profile)\nRun \'kts migrate --help\' for the list of options.\n'],
+      [['migrate', '--to', bSasl, '--to-profile', 'secure'], {}, 'Option "[to]" can\'t be used with option "[to-profile]"\nRun \'kts migrate --help\' for the list of options.\n'],
+      [['migrate', '--from-profile', 'nope', '--to-profile', 'secure'], {}, "Error: --from-profile names the profile 'nope', which does not exist (profiles: plain, secure)\n"],
+      [['migrate', '--to-profile', 'secure'], { KTS_PROFILE: 'gone' }, "Error: $KTS_PROFILE names the profile 'gone', which does not exist (profiles: plain, secure)\n"],
+    ];
+    for (const [args, extraEnv, stderr] of bad) expect(await kts(args, extraEnv), args.join(' ')).toMatchObject({ code: 1, stdout: '', stderr });
+  }, 180_000);
+
   it('the web console shows the cluster of the profile in use', async () => {
     expect((await kts(['topics', '--create', '--topic', 'shown', '--bootstrap-server', b.bootstrap])).code).toBe(0);
     expect((await kts(['profile', 'add', 'secure', '--bootstrap-server', bSasl, '--property', 'security.protocol=SASL_PLAINTEXT', '--property', 'sasl.mechanism=PLAIN', '--property', `sasl.jaas.config=${clientJaas('alice-secret')}`, '--use'])).code).toBe(0);
