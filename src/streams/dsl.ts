@@ -7,6 +7,8 @@ import { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartition
 import { Stores, type KeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
 import { Serdes, type Serde } from './serdes.js';
 import { Topology, type TopicNameExtractor } from './topology.js';
+import { GlobalKTable, globalTable, globalTableJoin } from './globals.js';
+import { deriveValueGetter, streamStreamJoin, streamTableJoin, tableTableJoin, JoinWindows, type AnyJoiner, type Joined, type StreamJoined } from './joins.js';
 import { suppressSupplier, timeWindowedSerde, windowAggregateSupplier, type TimeWindows, type Windowed } from './windows.js';
 import { SessionWindowedKStream, SessionWindows } from './session-windows.js';
 import { SlidingWindowedKStream, SlidingWindows } from './sliding-windows.js';
@@ -94,6 +96,11 @@ export class StreamsBuilder {
     );
     this.addStore(storeName, keySerde, valueSerde, materialized, tableName);
     return new KTable<K, V>(this, tableName, keySerde, valueSerde, storeName);
+  }
+
+  /** A table every instance reads in full from all of the topic's partitions (Kafka's GlobalKTable). */
+  globalTable<K = string, V = string>(topic: string, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>): GlobalKTable<K, V> {
+    return globalTable(this, topic, consumed, materialized);
   }
 
   /** Adds a state store for Processor API processors (KStream#process). */
@@ -223,6 +230,37 @@ export class KStream<K, V> {
     this.builder.topology.addProcessor(name, supplier, this.nodeName);
     if (stores.length) this.builder.topology.connectProcessorAndStateStores(name, ...stores);
     return new KStream<K2, V2>(this.builder, name, null, null, true);
+  }
+
+  /**
+   * Joins (joins.ts): with a KStream over JoinWindows (StreamJoined for serdes and names), with a
+   * KTable (Joined), or with a GlobalKTable through a key selector. The joiner is Kafka's ValueJoiner
+   * (value, otherValue) or, with three parameters, ValueJoinerWithKey (readOnlyKey, value, otherValue).
+   */
+  join<VO, VR>(other: KStream<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(table: KTable<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  join<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: AnyJoiner<K, V, VG, VR>, named?: Named): KStream<K, VR>;
+  join(other: unknown, a: any, b?: any, c?: any): KStream<K, any> {
+    return this.doJoin(other, a, b, c, false, false);
+  }
+
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: AnyJoiner<K, V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: AnyJoiner<K, V, VO | null, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  leftJoin<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: AnyJoiner<K, V, VG | null, VR>, named?: Named): KStream<K, VR>;
+  leftJoin(other: unknown, a: any, b?: any, c?: any): KStream<K, any> {
+    return this.doJoin(other, a, b, c, true, false);
+  }
+
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: AnyJoiner<K, V | null, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR> {
+    if (!(other instanceof KStream)) throw new TypeError('outerJoin joins two KStreams');
+    return streamStreamJoin(this, other, joiner as AnyJoiner<K, V, VO, VR>, windows, streamJoined, true, true);
+  }
+
+  private doJoin(other: unknown, a: any, b: any, c: any, left: boolean, _outer: boolean): KStream<K, any> {
+    if (other instanceof KStream) return streamStreamJoin(this, other, a, b, c, left, false);
+    if (other instanceof KTable) return streamTableJoin(this, other, a, b, left);
+    if (other instanceof GlobalKTable) return globalTableJoin(this, other, a, b, c, left);
+    throw new TypeError('join: the other side must be a KStream, a KTable or a GlobalKTable');
   }
 
   groupByKey(grouped?: Grouped<K, V>): KGroupedStream<K, V> {
@@ -393,7 +431,7 @@ export class KGroupedStream<K, V> {
 export class KTable<K, V> {
   /** @internal */
   constructor(
-    private readonly builder: StreamsBuilder,
+    /** @internal */ readonly builder: StreamsBuilder,
     /** @internal */ readonly nodeName: string,
     readonly keySerde: Serde<K> | null,
     readonly valueSerde: Serde<V> | null,
@@ -435,6 +473,28 @@ export class KTable<K, V> {
     return this.changes<V2>('KTABLE-MAPVALUES-', named, null, (k, v) => (v === null ? null : fn(k, v)));
   }
 
+  /**
+   * Table-table joins (joins.ts): every update of either side emits the joined value of its key.
+   * Options: a Named and/or a Materialized (a store for the result), as Kafka's overloads.
+   */
+  join<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.tableJoin(other, joiner, 'inner', named, materialized);
+  }
+
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.tableJoin(other, joiner as AnyJoiner<K, V, VO, VR>, 'left', named, materialized);
+  }
+
+  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V | null, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.tableJoin(other, joiner as AnyJoiner<K, V, VO, VR>, 'outer', named, materialized);
+  }
+
+  private tableJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, kind: 'inner' | 'left' | 'outer', named: Named | Materialized<K, VR> | undefined, materialized: Materialized<K, VR> | undefined): KTable<K, VR> {
+    if (!(other instanceof KTable)) throw new TypeError('a KTable joins another KTable');
+    const m = named instanceof Materialized ? named : materialized;
+    return tableTableJoin(this, other, joiner, kind, named instanceof Named ? named : undefined, m);
+  }
+
   /** A stateless table-to-table step: both sides of each change go through `fn`; no-op changes are dropped. */
   private changes<V2>(prefix: string, named: Named | undefined, valueSerde: Serde<V2> | null, fn: (key: K, value: V | null) => V2 | null): KTable<K, V2> {
     const name = named?.name ?? this.builder.newName(prefix);
@@ -448,7 +508,9 @@ export class KTable<K, V> {
       }),
       this.nodeName,
     );
-    return new KTable<K, V2>(this.builder, name, this.keySerde, valueSerde, null);
+    const result = new KTable<K, V2>(this.builder, name, this.keySerde, valueSerde, null);
+    deriveValueGetter(result, this, fn);
+    return result;
   }
 }
 

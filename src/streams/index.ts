@@ -11,6 +11,8 @@
 //   const streams = new KafkaStreams(builder.build(), { 'application.id': 'wordcount', 'bootstrap.servers': 'localhost:9092' });
 //   await streams.start();
 export { StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream, TimeWindowedKStream, Suppressed, KeyValue, type Change, type KeyValuePair } from './dsl.js';
+export { JoinWindows, Joined, StreamJoined, type ValueJoiner, type ValueJoinerWithKey } from './joins.js';
+export { GlobalKTable } from './globals.js';
 export { TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js';
 export { SessionWindows, SessionWindowedKStream, type SessionMerger } from './session-windows.js';
 export { SlidingWindows, SlidingWindowedKStream } from './sliding-windows.js';

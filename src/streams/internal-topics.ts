@@ -7,7 +7,7 @@
 import type { KafkaClient } from '../client/index.js';
 import { ErrorCode } from '../protocol/index.js';
 import { changelogTopic } from './task.js';
-import type { SubTopology, Topology } from './topology.js';
+import { TopologyException, type SubTopology, type Topology } from './topology.js';
 
 export interface PlannedTopics {
   /** Partition count of every topic the topology reads, by real name. */
@@ -46,6 +46,17 @@ export async function prepareInternalTopics(client: KafkaClient, topology: Topol
   }
   const internalCounts = new Map<string, number>();
   for (const [name, t] of topology.internalTopics) if (t.numPartitions) internalCounts.set(name, t.numPartitions);
+  // Topics a join reads together must have one partition count (Kafka's CopartitionedTopicsEnforcer):
+  // the external ones must agree, and the group's repartition topics take their count.
+  for (const group of topology.copartitionGroups) {
+    const externalCounts = group.filter((t) => !topology.internalTopics.has(t)).map((t) => [t, counts.get(t)!] as const);
+    if (externalCounts.length === 0) continue;
+    if (externalCounts.some(([, n]) => n !== externalCounts[0][1])) {
+      const sorted = [...externalCounts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      throw new TopologyException(`Topics not co-partitioned: [{${sorted.map(([t, n]) => `${t}=${n}`).join(', ')}}]`);
+    }
+    for (const t of group) if (topology.internalTopics.has(t) && !internalCounts.has(t)) internalCounts.set(t, externalCounts[0][1]);
+  }
   const countOf = (t: string) => (topology.internalTopics.has(t) ? internalCounts.get(t) : counts.get(t));
   for (let changed = true; changed; ) {
     changed = false;
@@ -57,6 +68,12 @@ export async function prepareInternalTopics(client: KafkaClient, topology: Topol
         changed = true;
       }
     }
+  }
+  // A group of repartition topics only: all take the largest count among them.
+  for (const group of topology.copartitionGroups) {
+    if (group.some((t) => !topology.internalTopics.has(t))) continue;
+    const max = Math.max(...group.map((t) => internalCounts.get(t) ?? 0));
+    for (const t of group) if (!topology.internalTopics.get(t)!.numPartitions) internalCounts.set(t, max);
   }
   const tasksPerSubTopology = new Map<number, number>();
   for (const s of subs) {

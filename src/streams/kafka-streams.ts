@@ -13,6 +13,7 @@ import type { GroupMember } from '../client/group-member.js';
 import type { FetchedRecord } from '../client/fetch.js';
 import { ErrorCode } from '../protocol/index.js';
 import { tpKey, type TopicPartition } from '../client/routing.js';
+import { GlobalStores } from './globals.js';
 import { prepareInternalTopics, type PlannedTopics } from './internal-topics.js';
 import type { ReadOnlyKeyValueStore, KeyValue } from './processor.js';
 import { ProducerFencedError, StreamsProducer, type OutRecord } from './producer.js';
@@ -92,6 +93,7 @@ export class KafkaStreams {
   private readonly env: TaskEnv;
   private readonly subs: SubTopology[];
   private readonly subOfTopic = new Map<string, SubTopology>();
+  private readonly globals: GlobalStores;
   private currentState: StreamsState = 'CREATED';
   private stateListener: ((newState: StreamsState, oldState: StreamsState) => void) | null = null;
   private exceptionHandler: ((err: Error) => void) | null = null;
@@ -118,12 +120,16 @@ export class KafkaStreams {
   ) {
     this.config = parseConfig(props);
     const appId = this.config.applicationId;
+    const defaultKeySerde = serdeFromConfig(props['default.key.serde'], 'default.key.serde');
+    const defaultValueSerde = serdeFromConfig(props['default.value.serde'], 'default.value.serde');
+    this.globals = new GlobalStores(topology, { keySerde: defaultKeySerde, valueSerde: defaultValueSerde });
     this.env = {
       applicationId: appId,
-      defaultKeySerde: serdeFromConfig(props['default.key.serde'], 'default.key.serde'),
-      defaultValueSerde: serdeFromConfig(props['default.value.serde'], 'default.value.serde'),
+      defaultKeySerde,
+      defaultValueSerde,
       topicName: (t) => (topology.internalTopics.has(t) ? `${appId}-${t}` : t),
       partitionsOf: (t) => this.client?.cluster.topic(t)?.partitions.length ?? 1,
+      globalStore: (name) => this.globals.stores.get(name),
     };
     this.subs = topology.subTopologies();
     for (const s of this.subs) for (const t of s.sourceTopics) this.subOfTopic.set(this.env.topicName(t), s);
@@ -187,6 +193,8 @@ export class KafkaStreams {
     const c = this.config;
     this.client = await KafkaClient.connect(c.bootstrap, { clientId: c.clientId });
     this.planned = await prepareInternalTopics(this.client, this.topology, this.subs, c.applicationId, c.replicationFactor);
+    // Global tables are read in full before anything is processed (Kafka's global restore).
+    await this.globals.bootstrap(this.client, c.exactlyOnce ? 1 : 0);
     this.producer = new StreamsProducer(this.client.cluster, c.exactlyOnce ? `${c.applicationId}-${this.processId()}-1` : null, c.transactionTimeoutMs);
     await this.producer.initTransactions();
     const topics = [...this.subOfTopic.keys()];
@@ -207,6 +215,7 @@ export class KafkaStreams {
       }
       if (this.member.fatal) throw this.member.fatal;
       try {
+        await this.globals.poll(this.client, c.exactlyOnce ? 1 : 0);
         await this.round();
         if (Date.now() - this.lastCommit >= c.commitIntervalMs) await this.commit();
       } catch (err) {
@@ -396,7 +405,7 @@ export class KafkaStreams {
           await sleep(100);
           continue;
         }
-        for (const r of p.records) if (r.offset < end.offset && r.key) store.putBytes(r.key, r.value);
+        for (const r of p.records) if (r.offset < end.offset && r.key) store.putBytes(r.key, r.value, r.timestamp);
         offset = p.nextOffset;
       }
     }

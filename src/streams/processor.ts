@@ -30,6 +30,9 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   /** Passes a record to every child, or to the named one. */
   forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
   getStateStore<S = KeyValueStore<any, any>>(name: string): S;
+  /** The application's default serdes (default.key.serde, default.value.serde), as Kafka's context gives. */
+  keySerde(): Serde<any>;
+  valueSerde(): Serde<any>;
 }
 
 export interface Processor<KIn = unknown, VIn = unknown, KOut = KIn, VOut = VIn> {
@@ -68,8 +71,13 @@ export type ChangeLogger = (key: Buffer, value: Buffer | null) => void;
  * changelog's bytes into it.
  */
 export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
-  protected readonly data = new Map<string, { key: Buffer; value: Buffer }>();
+  protected readonly data = new Map<string, { key: Buffer; value: Buffer; timestamp?: number }>();
   logger: ChangeLogger | null = null;
+  /**
+   * The timestamp of the record being processed (set by the task): kept with each value, as Kafka's
+   * timestamped stores do, because a table join's result carries the later of its two sides' times.
+   */
+  clock: () => number = () => -1;
 
   constructor(
     readonly name: string,
@@ -93,8 +101,14 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   put(key: K, value: V | null): void {
     const k = this.keyBytes(key);
     const v = value === null || value === undefined ? null : this.valueSerde.serialize(this.serdeTopic, value);
-    this.putBytes(k, v);
+    this.putBytes(k, v, this.clock());
     this.logger?.(k, v);
+  }
+
+  /** The value and the timestamp it was put with (Kafka's ValueAndTimestamp), or null. */
+  getWithTimestamp(key: K): { value: V; timestamp: number } | null {
+    const e = this.data.get(this.keyBytes(key).toString('latin1'));
+    return e ? { value: this.valueSerde.deserialize(this.serdeTopic, e.value) as V, timestamp: e.timestamp ?? -1 } : null;
   }
 
   putIfAbsent(key: K, value: V): V | null {
@@ -119,11 +133,11 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
     return this.data.size;
   }
 
-  /** A restored (or logged) change, bytes as they are in the changelog. */
-  putBytes(key: Buffer, value: Buffer | null): void {
+  /** A restored (or logged) change, bytes as they are in the changelog, with the record's timestamp. */
+  putBytes(key: Buffer, value: Buffer | null, timestamp = -1): void {
     const k = key.toString('latin1');
     if (value === null) this.data.delete(k);
-    else this.data.set(k, { key, value });
+    else this.data.set(k, { key, value, timestamp });
   }
 
   clear(): void {

@@ -20,6 +20,8 @@ export interface TaskEnv {
   topicName(name: string): string;
   /** Partition count of a topic the task writes to (for user partitioners). */
   partitionsOf(topic: string): number;
+  /** A global store (GlobalKTable) by name, or undefined. */
+  globalStore?(name: string): InMemoryKeyValueStore<any, any> | undefined;
 }
 
 export function changelogTopic(applicationId: string, store: string): string {
@@ -54,6 +56,7 @@ export class StreamTask {
       const store = b.build
         ? b.build(keySerde, valueSerde, changelog)
         : new InMemoryKeyValueStore(storeName, b.windowSizeMs ? timeWindowedSerde(keySerde, b.windowSizeMs) : keySerde, valueSerde, changelog);
+      store.clock = () => this.currentTimestamp;
       if (b.loggingEnabled) store.logger = (k, v) => collector.send(changelog, k, v, this.currentTimestamp, [], partition);
       this.stores.set(storeName, store);
     }
@@ -89,7 +92,11 @@ export class StreamTask {
               children[i](record);
             }
           },
+          keySerde: () => env.defaultKeySerde,
+          valueSerde: () => env.defaultValueSerde,
           getStateStore<S>(storeName: string): S {
+            const global = env.globalStore?.(storeName);
+            if (global) return global as S; // global stores are readable from every processor, as in Kafka
             if (!node.stores.includes(storeName)) {
               throw new Error(`Processor ${node.name} has no access to StateStore ${storeName} as the store is not connected to the processor.`);
             }

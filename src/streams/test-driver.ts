@@ -4,6 +4,7 @@
 // topics) is processed at once, as Kafka's driver does. Every sub-topology runs as its task 0.
 import type { Header } from './processor.js';
 import { serdeFromConfig, type Deserializer, type Serde, type Serializer } from './serdes.js';
+import { GlobalStores } from './globals.js';
 import { StreamTask } from './task.js';
 import type { Topology } from './topology.js';
 
@@ -17,6 +18,7 @@ export interface TestRecord<K, V> {
 export class TopologyTestDriver {
   private readonly applicationId: string;
   private readonly tasks: StreamTask[] = [];
+  private readonly globals: GlobalStores;
   private readonly byTopic = new Map<string, StreamTask>();
   private readonly outputs = new Map<string, TestRecord<Buffer, Buffer>[]>();
   private readonly offsets = new Map<string, number>();
@@ -26,12 +28,16 @@ export class TopologyTestDriver {
   constructor(topology: Topology, props: Record<string, unknown> = {}, initialWallClockTimeMs = Date.now()) {
     this.applicationId = String(props['application.id'] ?? 'dummy-topology-test-driver-app-id');
     this.wallClock = initialWallClockTimeMs;
+    const defaultKeySerde = serdeFromConfig(props['default.key.serde'], 'default.key.serde');
+    const defaultValueSerde = serdeFromConfig(props['default.value.serde'], 'default.value.serde');
+    this.globals = new GlobalStores(topology, { keySerde: defaultKeySerde, valueSerde: defaultValueSerde });
     const env = {
       applicationId: this.applicationId,
-      defaultKeySerde: serdeFromConfig(props['default.key.serde'], 'default.key.serde'),
-      defaultValueSerde: serdeFromConfig(props['default.value.serde'], 'default.value.serde'),
+      defaultKeySerde,
+      defaultValueSerde,
       topicName: (t: string) => (topology.internalTopics.has(t) ? `${this.applicationId}-${t}` : t),
       partitionsOf: () => 1,
+      globalStore: (name: string) => this.globals.stores.get(name),
     };
     const collector = {
       send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Header[]) => {
@@ -59,6 +65,10 @@ export class TopologyTestDriver {
 
   /** @internal */
   pipe(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number | undefined, headers: Header[]): void {
+    if (this.globals.has(topic)) {
+      this.globals.update(topic, key, value, timestamp ?? this.wallClock);
+      return;
+    }
     if (!this.byTopic.has(topic)) throw new Error(`Unknown topic: ${topic}`);
     this.pending.push({ topic, key, value, timestamp: timestamp ?? this.wallClock, headers });
     while (this.pending.length > 0) {
@@ -89,7 +99,7 @@ export class TopologyTestDriver {
       const s = t.stores.get(name);
       if (s) return s as import('./processor.js').KeyValueStore<K, V>;
     }
-    return null;
+    return (this.globals.stores.get(name) as import('./processor.js').KeyValueStore<K, V> | undefined) ?? null;
   }
 
   /** Names of the topics written so far (outputs, and internal topics the topology wrote). */

@@ -66,6 +66,12 @@ export class Topology {
   readonly nodes = new Map<string, TopologyNode>();
   readonly stores = new Map<string, StoreBuilder>();
   readonly internalTopics = new Map<string, InternalTopic>();
+  /** Topics a join reads together (as the topology names them): they must have equal partition counts. */
+  readonly copartitionGroups: string[][] = [];
+  /** Nodes that feed global stores (GlobalKTable): no tasks, every instance reads all their partitions. */
+  readonly globalNodes = new Set<string>();
+  /** Global tables by topic: the store they fill and the serdes their records are read with. */
+  readonly globalTables = new Map<string, { store: string; keySerde: Serde<any> | null; valueSerde: Serde<any> | null }>();
   private readonly sourceTopicOwners = new Map<string, string>();
 
   addSource(name: string | { name: string; keySerde?: Serde<any> | null; valueSerde?: Serde<any> | null }, ...topics: string[]): this {
@@ -140,7 +146,7 @@ export class Topology {
 
   /** The sub-topologies, numbered in the order of their first node. */
   subTopologies(): SubTopology[] {
-    const names = [...this.nodes.keys()];
+    const names = [...this.nodes.keys()].filter((n) => !this.globalNodes.has(n));
     const parent = new Map(names.map((n) => [n, n]));
     const find = (n: string): string => {
       let r = n;
@@ -151,6 +157,7 @@ export class Topology {
     const union = (a: string, b: string) => parent.set(find(a), find(b));
     const storeUser = new Map<string, string>();
     for (const node of this.nodes.values()) {
+      if (this.globalNodes.has(node.name)) continue;
       if (node.kind !== 'sink') for (const c of node.children) union(node.name, c);
       if (node.kind === 'processor') {
         for (const s of node.stores) {
