@@ -105,6 +105,8 @@ export class KafkaStreams {
   private readonly taskOfPartition = new Map<string, StreamTask>();
   /** Next offset to fetch per assigned source partition. */
   private readonly positions = new Map<string, TopicPartition & { offset: number }>();
+  /** The end (high watermark, or last stable offset under exactly-once) each partition's last fetch saw. */
+  private readonly endOffsets = new Map<string, number>();
   /** Fetched records not processed yet, per partition. */
   private readonly buffered = new Map<string, FetchedRecord[]>();
   private out: OutRecord[] = [];
@@ -253,24 +255,56 @@ export class KafkaStreams {
           await this.client!.cluster.refresh([p.topic]).catch(() => undefined);
           continue;
         }
+        this.endOffsets.set(k, this.config.exactlyOnce ? p.lastStableOffset : p.highWatermark);
         if (p.records.length > 0) this.buffered.set(k, p.records);
         else if (p.nextOffset !== pos.offset) this.uncommitted = true; // only control records: their offsets count as consumed
         pos.offset = p.nextOffset;
       }
     }
-    let budget = this.config.maxPollRecords;
-    while (budget > 0 && this.buffered.size > 0) {
-      for (const [k, records] of this.buffered) {
-        const task = this.taskOfPartition.get(k)!;
-        const n = Math.min(records.length, Math.max(1, Math.ceil(budget / this.buffered.size)));
-        for (const r of records.splice(0, n)) task.process(r.topic, r.offset, r.key, r.value, r.timestamp, r.headers);
-        budget -= n;
+    this.processBuffered();
+    await this.send();
+  }
+
+  /**
+   * Processes at most max.poll.records of what is buffered, shared between the tasks. Within a task the
+   * record with the smallest timestamp goes first, whichever of its partitions holds it (Kafka's
+   * PartitionGroup): a join then sees both sides in time order. A task waits while one of its
+   * partitions has nothing buffered but is known to hold more (KIP-695, max.task.idle.ms=0): the
+   * next round fetches it.
+   */
+  private processBuffered(): void {
+    const partitionsOf = new Map<StreamTask, string[]>();
+    for (const k of this.positions.keys()) {
+      const task = this.taskOfPartition.get(k);
+      if (!task) continue;
+      const list = partitionsOf.get(task) ?? [];
+      list.push(k);
+      partitionsOf.set(task, list);
+    }
+    const share = Math.max(1, Math.ceil(this.config.maxPollRecords / Math.max(1, partitionsOf.size)));
+    for (const [task, keys] of partitionsOf) {
+      for (let n = 0; n < share; n++) {
+        let best: string | null = null;
+        let bestTimestamp = Infinity;
+        let waiting = false;
+        for (const k of keys) {
+          const head = this.buffered.get(k)?.[0];
+          if (head === undefined) {
+            const end = this.endOffsets.get(k);
+            if (end !== undefined && this.positions.get(k)!.offset < end) waiting = true;
+          } else if (head.timestamp < bestTimestamp) {
+            best = k;
+            bestTimestamp = head.timestamp;
+          }
+        }
+        if (waiting || best === null) break;
+        const records = this.buffered.get(best)!;
+        const r = records.shift()!;
+        task.process(r.topic, r.offset, r.key, r.value, r.timestamp, r.headers);
         this.uncommitted = true;
-        if (records.length === 0) this.buffered.delete(k);
-        if (budget <= 0) break;
+        if (records.length === 0) this.buffered.delete(best);
       }
     }
-    await this.send();
   }
 
   /** Per partition: the next offset to process (the first buffered record's, else the fetch position). */
@@ -328,6 +362,7 @@ export class KafkaStreams {
         if (owner === t) {
           this.taskOfPartition.delete(k);
           this.positions.delete(k);
+          this.endOffsets.delete(k);
           this.buffered.delete(k);
         }
       }
