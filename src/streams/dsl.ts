@@ -8,7 +8,7 @@ import { Stores, type KeyValueStore, type Processor, type ProcessorContext, type
 import { Serdes, type Serde } from './serdes.js';
 import { Topology, type TopicNameExtractor } from './topology.js';
 import { GlobalKTable, globalTable, globalTableJoin } from './globals.js';
-import { deriveValueGetter, streamStreamJoin, streamTableJoin, tableTableJoin, JoinWindows, type AnyJoiner, type Joined, type StreamJoined } from './joins.js';
+import { deriveValueGetter, streamStreamJoin, streamTableJoin, tableTableJoin, JoinWindows, type AnyJoiner, type Joined, type StreamJoined, type ValueJoiner, type ValueJoinerWithKey } from './joins.js';
 import { suppressSupplier, timeWindowedSerde, windowAggregateSupplier, type TimeWindows, type Windowed } from './windows.js';
 import { SessionWindowedKStream, SessionWindows } from './session-windows.js';
 import { SlidingWindowedKStream, SlidingWindows } from './sliding-windows.js';
@@ -237,23 +237,31 @@ export class KStream<K, V> {
    * KTable (Joined), or with a GlobalKTable through a key selector. The joiner is Kafka's ValueJoiner
    * (value, otherValue) or, with three parameters, ValueJoinerWithKey (readOnlyKey, value, otherValue).
    */
-  join<VO, VR>(other: KStream<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
-  join<VO, VR>(table: KTable<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
-  join<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: AnyJoiner<K, V, VG, VR>, named?: Named): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO>, joiner: ValueJoinerWithKey<K, V, VO, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoinerWithKey<K, V, VO, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  join<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: ValueJoiner<V, VG, VR>, named?: Named): KStream<K, VR>;
+  join<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: ValueJoinerWithKey<K, V, VG, VR>, named?: Named): KStream<K, VR>;
   join(other: unknown, a: any, b?: any, c?: any): KStream<K, any> {
     return this.doJoin(other, a, b, c, false, false);
   }
 
-  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: AnyJoiner<K, V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
-  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: AnyJoiner<K, V, VO | null, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
-  leftJoin<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: AnyJoiner<K, V, VG | null, VR>, named?: Named): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoinerWithKey<K, V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoinerWithKey<K, V, VO | null, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  leftJoin<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: ValueJoiner<V, VG | null, VR>, named?: Named): KStream<K, VR>;
+  leftJoin<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: ValueJoinerWithKey<K, V, VG | null, VR>, named?: Named): KStream<K, VR>;
   leftJoin(other: unknown, a: any, b?: any, c?: any): KStream<K, any> {
     return this.doJoin(other, a, b, c, true, false);
   }
 
-  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: AnyJoiner<K, V | null, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR> {
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoinerWithKey<K, V | null, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: AnyJoiner<K, any, any, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR> {
     if (!(other instanceof KStream)) throw new TypeError('outerJoin joins two KStreams');
-    return streamStreamJoin(this, other, joiner as AnyJoiner<K, V, VO, VR>, windows, streamJoined, true, true);
+    return streamStreamJoin(this, other, joiner, windows, streamJoined, true, true);
   }
 
   private doJoin(other: unknown, a: any, b: any, c: any, left: boolean, _outer: boolean): KStream<K, any> {
@@ -477,16 +485,22 @@ export class KTable<K, V> {
    * Table-table joins (joins.ts): every update of either side emits the joined value of its key.
    * Options: a Named and/or a Materialized (a store for the result), as Kafka's overloads.
    */
-  join<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoinerWithKey<K, V, VO, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  join<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, any, any, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
     return this.tableJoin(other, joiner, 'inner', named, materialized);
   }
 
-  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return this.tableJoin(other, joiner as AnyJoiner<K, V, VO, VR>, 'left', named, materialized);
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoinerWithKey<K, V, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, any, any, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.tableJoin(other, joiner, 'left', named, materialized);
   }
 
-  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V | null, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return this.tableJoin(other, joiner as AnyJoiner<K, V, VO, VR>, 'outer', named, materialized);
+  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoinerWithKey<K, V | null, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, any, any, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.tableJoin(other, joiner, 'outer', named, materialized);
   }
 
   private tableJoin<VO, VR>(other: KTable<K, VO>, joiner: AnyJoiner<K, V, VO, VR>, kind: 'inner' | 'left' | 'outer', named: Named | Materialized<K, VR> | undefined, materialized: Materialized<K, VR> | undefined): KTable<K, VR> {
