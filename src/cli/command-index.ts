@@ -20,6 +20,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'leader-election', describe: 'Elect preferred or unclean leaders of partitions', scripts: ['kafka-leader-election'] },
   { name: 'transactions', describe: 'List and describe the transactions of the cluster', scripts: ['kafka-transactions'] },
   { name: 'acls', describe: 'Add, remove and list ACLs', scripts: ['kafka-acls'] },
+  { name: 'streams-application-reset', describe: "Reset a Kafka Streams application's offsets and delete its internal topics", scripts: ['kafka-streams-application-reset'] },
   { name: 'consumer-groups', describe: 'List, describe, delete consumer groups and reset their offsets', scripts: ['kafka-consumer-groups'] },
   { name: 'profile', describe: 'Keep named connection profiles (bootstrap servers, security settings) the tools use by default', scripts: [] },
   { name: 'cluster', describe: 'Show the cluster: id, controller, brokers, topic and partition counts, partitions in trouble', scripts: [] },

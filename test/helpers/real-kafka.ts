@@ -49,6 +49,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     'transactional-message-copier': 'org.apache.kafka.tools.TransactionalMessageCopier',
     acls: 'org.apache.kafka.tools.AclCommand',
     'dump-log': 'org.apache.kafka.tools.DumpLogSegments',
+    'streams-application-reset': 'org.apache.kafka.tools.StreamsResetter',
   },
   [KAFKA_3]: {
     topics: 'org.apache.kafka.tools.TopicCommand',
@@ -66,6 +67,7 @@ const TOOL_CLASSES: Record<KafkaVersion, Record<KafkaTool, string>> = {
     'transactional-message-copier': 'org.apache.kafka.tools.TransactionalMessageCopier',
     acls: 'kafka.admin.AclCommand',
     'dump-log': 'kafka.tools.DumpLogSegments',
+    'streams-application-reset': 'org.apache.kafka.tools.StreamsResetter',
   },
 };
 
@@ -84,7 +86,8 @@ export type KafkaTool =
   | 'transactions'
   | 'transactional-message-copier'
   | 'acls'
-  | 'dump-log';
+  | 'dump-log'
+  | 'streams-application-reset';
 
 // Kafka's config/tools-log4j(2) settings: WARN and above, to stderr, in Kafka's pattern, so a tool's
 // stderr is what a user of kafka-*.sh sees. The broker logs the same way (its output is kept for a
