@@ -79,6 +79,27 @@ export interface DescribedTransaction {
   topics: { topic: string; partitions: number[] }[];
 }
 
+/** A group commit's bounds: far below the topic's max.message.bytes (1 MB), as few records as a busy coordinator gathers. */
+const MAX_GROUP_RECORDS = 512;
+const MAX_GROUP_BYTES = 256 * 1024;
+
+interface AppendOutcome {
+  code: number;
+  replicated?: Promise<void>;
+}
+
+interface QueuedWrite {
+  transactionalId: string;
+  key: Buffer;
+  value: Buffer | null;
+  settle: (outcome: AppendOutcome) => void;
+}
+
+interface WriteGroup {
+  records: QueuedWrite[];
+  bytes: number;
+}
+
 const MARKER_RETRY_MIN_MS = 100;
 const MARKER_RETRY_MAX_MS = 2000;
 
@@ -89,6 +110,8 @@ export class TransactionCoordinator {
   /** Per partition of __transaction_state: the last append queued, and the last apply (after its replication). */
   private readonly writeTails = new Map<number, Promise<unknown>>();
   private readonly applyTails = new Map<number, Promise<unknown>>();
+  /** Per partition of __transaction_state: the records waiting for the append in flight (group commit). */
+  private readonly openGroups = new Map<number, WriteGroup>();
   private closeNow: () => void = () => {};
   /** Resolves when close() begins: writes waiting for the ISR give up. */
   private readonly closing = new Promise<void>((resolve) => (this.closeNow = resolve));
@@ -549,22 +572,15 @@ export class TransactionCoordinator {
    * transaction log), also in order. The next append does not wait for this one's replication,
    * only its apply does. A record the ISR did not confirm is not applied: the client gets an error
    * and retries, so no client is ever told of a state a new coordinator might not have.
+   *
+   * Group commit: the records of other transactional ids that come while an append to the same
+   * partition is in flight go together in the next append (one batch, one write), applied in the
+   * order they came. A transactional id has one transition in flight at a time, so a group never
+   * holds two of the same id.
    */
   private write(txn: TxnMetadata, value: Buffer | null, apply: () => void): Promise<number> {
     const partition = this.partitionFor(txn.transactionalId);
-    const failed = (err: unknown, what: string) => {
-      this.opts.log.warn(`${what} the state of ${txn.transactionalId} to __transaction_state-${partition} failed: ${(err as Error).message}`);
-      return appendErrorToClient(err);
-    };
-    const appended = chain(this.writeTails, partition, async (): Promise<{ code: number; replicated?: Promise<void> }> => {
-      if (!this.ownsPartition(partition) || this.closed) return { code: ErrorCode.NOT_COORDINATOR };
-      try {
-        const { replicated } = await this.opts.store.append(partition, [{ key: encodeTxnKey(txn.transactionalId), value }], this.opts.now());
-        return { code: 0, replicated };
-      } catch (err) {
-        return { code: failed(err, 'Writing') };
-      }
-    });
+    const appended = this.appendGrouped(partition, { transactionalId: txn.transactionalId, key: encodeTxnKey(txn.transactionalId), value });
     return chain(this.applyTails, partition, async () => {
       const { code, replicated } = await appended;
       if (code) return code;
@@ -572,13 +588,47 @@ export class TransactionCoordinator {
         // A close does not wait for the ISR: what was appended is reloaded from the log.
         if ((await Promise.race([replicated!.then(() => true), this.closing])) !== true) return ErrorCode.NOT_COORDINATOR;
       } catch (err) {
-        return failed(err, 'Replicating');
+        this.opts.log.warn(`Replicating the state of ${txn.transactionalId} to __transaction_state-${partition} failed: ${(err as Error).message}`);
+        return appendErrorToClient(err);
       }
       // Leadership may have moved while the ISR was awaited; the new leader loaded its own copy.
       if (!this.ownsPartition(partition) || this.closed) return ErrorCode.NOT_COORDINATOR;
       apply();
       return 0;
     });
+  }
+
+  /** Queues a record for the partition's next append: the open group while one is in flight, else a new one. */
+  private appendGrouped(partition: number, w: Omit<QueuedWrite, 'settle'>): Promise<AppendOutcome> {
+    return new Promise((settle) => {
+      const size = w.key.length + (w.value?.length ?? 0);
+      const open = this.openGroups.get(partition);
+      if (open && open.records.length < MAX_GROUP_RECORDS && open.bytes + size <= MAX_GROUP_BYTES) {
+        open.records.push({ ...w, settle });
+        open.bytes += size;
+        return;
+      }
+      const group: WriteGroup = { records: [{ ...w, settle }], bytes: size };
+      this.openGroups.set(partition, group);
+      void chain(this.writeTails, partition, async () => {
+        // From here on, records that come wait for the next group.
+        if (this.openGroups.get(partition) === group) this.openGroups.delete(partition);
+        const outcome = await this.appendGroup(partition, group.records);
+        for (const r of group.records) r.settle(outcome);
+      });
+    });
+  }
+
+  private async appendGroup(partition: number, records: QueuedWrite[]): Promise<AppendOutcome> {
+    if (!this.ownsPartition(partition) || this.closed) return { code: ErrorCode.NOT_COORDINATOR };
+    try {
+      const { replicated } = await this.opts.store.append(partition, records.map((r) => ({ key: r.key, value: r.value })), this.opts.now());
+      return { code: 0, replicated };
+    } catch (err) {
+      const ids = records.map((r) => r.transactionalId).join(', ');
+      this.opts.log.warn(`Writing the state of ${ids} to __transaction_state-${partition} failed: ${(err as Error).message}`);
+      return { code: appendErrorToClient(err) };
+    }
   }
 
   /** Reads partitions of __transaction_state into memory (all at start, or those just gained); returns how many ids. */
