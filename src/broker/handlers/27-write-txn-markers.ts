@@ -2,7 +2,8 @@
 // asks this partition leader to write COMMIT/ABORT markers. Each partition is answered on its own:
 // NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION for one not led here, the storage's refusal
 // (INVALID_PRODUCER_EPOCH for a stale epoch, TRANSACTION_COORDINATOR_FENCED for a stale coordinator)
-// as it comes. Markers of one request are written one after the other, as Kafka appends them.
+// as it comes. The markers of one request are appended in its order and replicated together, as
+// Kafka's one appendRecords call for the whole request.
 // v2 (Kafka 4.4) names each marker's transaction version: a version 2 marker must carry an epoch
 // above the producer's current one in the partition (INVALID_PRODUCER_EPOCH otherwise).
 import { ErrorCode } from '../../protocol/errors.js';
@@ -28,33 +29,33 @@ export default defineHandler({
     // Sent by transaction coordinators (brokers): ClusterAction, as KafkaApis.
     if (!clusterAuthorized(ctx, Op.CLUSTER_ACTION)) return refuseAll(ctx, 27, request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const markers: MarkerIn[] = request.markers;
-    const out = [];
-    for (const m of markers) {
-      const topics = [];
-      for (const t of m.topics) {
-        const partitions = [];
-        for (const partitionIndex of t.partitionIndexes) {
-          let errorCode = 0;
-          try {
-            await writeMarkerHere(ctx.broker, {
-              topic: t.name,
-              partition: partitionIndex,
-              producerId: m.producerId,
-              producerEpoch: m.producerEpoch,
-              coordinatorEpoch: m.coordinatorEpoch,
-              commit: m.transactionResult,
-              transactionalId: '',
-              transactionVersion: ctx.apiVersion >= 2 ? (m.transactionVersion ?? 0) : 0,
-            });
-          } catch (err) {
-            errorCode = errorCodeOf(ctx.broker, err, 'writing a transaction marker').code;
-          }
-          partitions.push({ partitionIndex, errorCode });
-        }
-        topics.push({ name: t.name, partitions });
-      }
-      out.push({ producerId: m.producerId, topics });
-    }
-    return { markers: out };
+    // Every marker is started at once, in the request's order (the appends to one partition queue in
+    // that order); their replication is awaited together, as Kafka's one appendRecords call.
+    const pending = markers.map((m) => ({
+      producerId: m.producerId,
+      topics: m.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) =>
+          writeMarkerHere(ctx.broker, {
+            topic: t.name,
+            partition: partitionIndex,
+            producerId: m.producerId,
+            producerEpoch: m.producerEpoch,
+            coordinatorEpoch: m.coordinatorEpoch,
+            commit: m.transactionResult,
+            transactionalId: '',
+            transactionVersion: ctx.apiVersion >= 2 ? (m.transactionVersion ?? 0) : 0,
+          }).then(
+            () => ({ partitionIndex, errorCode: 0 }),
+            (err: unknown) => ({ partitionIndex, errorCode: errorCodeOf(ctx.broker, err, 'writing a transaction marker').code }),
+          ),
+        ),
+      })),
+    }));
+    const settled = pending.map(async (m) => ({
+      producerId: m.producerId,
+      topics: await Promise.all(m.topics.map(async (t) => ({ name: t.name, partitions: await Promise.all(t.partitions) }))),
+    }));
+    return { markers: await Promise.all(settled) };
   },
 });

@@ -52,13 +52,23 @@ export async function writeLocalMarker(broker: MarkerBroker, m: MarkerWrite): Pr
   }
 }
 
+interface QueuedMarker {
+  m: MarkerWrite;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 /**
- * Markers for partitions other brokers lead: one WriteTxnMarkers per marker to the leader, over a
- * connection kept per broker. Any failure rejects (the coordinator retries with backoff); a broken
- * connection is dropped and opened again on the next try.
+ * Markers for partitions other brokers lead: WriteTxnMarkers to the leader, over a connection kept
+ * per broker. As Kafka's TransactionMarkerChannelManager, the markers queued for one broker go in
+ * one request (those of a turn of the event loop: every partition a transaction end has there, and
+ * the ends of other transactions meanwhile), one entry per producer. Any failure rejects the
+ * markers it concerns (the coordinator retries each with backoff); a broken connection is dropped
+ * and opened again on the next try.
  */
 export class RemoteMarkers {
   private readonly conns = new Map<number, Promise<BrokerConnection>>();
+  private readonly queued = new Map<number, QueuedMarker[]>();
   private closed = false;
 
   constructor(
@@ -67,20 +77,62 @@ export class RemoteMarkers {
     private readonly security: () => ClientSecurity | undefined = () => undefined,
   ) {}
 
-  async write(m: MarkerWrite, leader: number): Promise<void> {
-    if (this.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR, 'the broker is shutting down');
-    const conn = await this.connection(leader);
-    let body;
-    try {
-      body = await conn.request(API.WriteTxnMarkers, {
-        markers: [{ producerId: m.producerId, producerEpoch: m.producerEpoch, transactionResult: m.commit, coordinatorEpoch: m.coordinatorEpoch, transactionVersion: m.transactionVersion ?? 0, topics: [{ name: m.topic, partitionIndexes: [m.partition] }] }],
-      });
-    } catch (err) {
-      this.drop(leader, conn);
-      throw new KafkaError(ErrorCode.NETWORK_EXCEPTION, `WriteTxnMarkers to broker ${leader} failed: ${(err as Error).message}`);
+  write(m: MarkerWrite, leader: number): Promise<void> {
+    if (this.closed) return Promise.reject(new KafkaError(ErrorCode.NOT_COORDINATOR, 'the broker is shutting down'));
+    return new Promise((resolve, reject) => {
+      let waiting = this.queued.get(leader);
+      if (!waiting) {
+        this.queued.set(leader, (waiting = []));
+        setImmediate(() => void this.flush(leader));
+      }
+      waiting.push({ m, resolve, reject });
+    });
+  }
+
+  private async flush(leader: number): Promise<void> {
+    const waiting = this.queued.get(leader) ?? [];
+    this.queued.delete(leader);
+    if (this.closed) return waiting.forEach((w) => w.reject(new KafkaError(ErrorCode.NOT_COORDINATOR, 'the broker is shutting down')));
+    // One entry per producer id: its answer is keyed by producer id. A second marker set of the same
+    // producer (another epoch or outcome) goes in the next request.
+    const entries = new Map<number, QueuedMarker[]>();
+    for (const w of waiting) {
+      const same = entries.get(w.m.producerId);
+      const first = same?.[0].m;
+      if (!same) entries.set(w.m.producerId, [w]);
+      else if (first!.producerEpoch === w.m.producerEpoch && first!.commit === w.m.commit && first!.coordinatorEpoch === w.m.coordinatorEpoch && (first!.transactionVersion ?? 0) === (w.m.transactionVersion ?? 0)) same.push(w);
+      else void this.write(w.m, leader).then(w.resolve, w.reject);
     }
-    const code: number = body.markers?.[0]?.topics?.[0]?.partitions?.[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-    if (code) throw new KafkaError(code, `broker ${leader} refused the marker for ${m.topic}-${m.partition}`);
+    const markers = [...entries.values()].map((ws) => {
+      const m = ws[0].m;
+      const topics = new Map<string, number[]>();
+      for (const { m: x } of ws) {
+        let ps = topics.get(x.topic);
+        if (!ps) topics.set(x.topic, (ps = []));
+        ps.push(x.partition);
+      }
+      return { producerId: m.producerId, producerEpoch: m.producerEpoch, transactionResult: m.commit, coordinatorEpoch: m.coordinatorEpoch, transactionVersion: m.transactionVersion ?? 0, topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) };
+    });
+    const sent = [...entries.values()].flat();
+    let body;
+    let conn: BrokerConnection | undefined;
+    try {
+      conn = await this.connection(leader);
+      body = await conn.request(API.WriteTxnMarkers, { markers });
+    } catch (err) {
+      if (conn) this.drop(leader, conn);
+      const failure = err instanceof KafkaError && !conn ? err : new KafkaError(ErrorCode.NETWORK_EXCEPTION, `WriteTxnMarkers to broker ${leader} failed: ${(err as Error).message}`);
+      return sent.forEach((w) => w.reject(failure));
+    }
+    const codes = new Map<string, number>();
+    for (const entry of body.markers ?? []) {
+      for (const t of entry.topics ?? []) for (const p of t.partitions ?? []) codes.set(`${entry.producerId}\0${t.name}\0${p.partitionIndex}`, p.errorCode);
+    }
+    for (const w of sent) {
+      const code = codes.get(`${w.m.producerId}\0${w.m.topic}\0${w.m.partition}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+      if (code) w.reject(new KafkaError(code, `broker ${leader} refused the marker for ${w.m.topic}-${w.m.partition}`));
+      else w.resolve();
+    }
   }
 
   private connection(nodeId: number): Promise<BrokerConnection> {
