@@ -20,6 +20,8 @@ export interface LiveSession {
   conn: { closeForSession(reason: string): void } | null;
   /** Fires at or before expiresAt (then re-armed for the rest). */
   timer: NodeJS.Timeout | null;
+  /** Set while a passed deadline waits for the socket reads of the turn (see due()). */
+  verdict: NodeJS.Immediate | null;
 }
 
 const MASK_56 = (1n << 56n) - 1n;
@@ -58,7 +60,7 @@ export class SessionTracker {
   }
 
   add(id: bigint, timeout: number): LiveSession {
-    const s: LiveSession = { id, timeout, expiresAt: 0, closing: false, conn: null, timer: null };
+    const s: LiveSession = { id, timeout, expiresAt: 0, closing: false, conn: null, timer: null, verdict: null };
     this.live.set(id, s);
     if (id >= this.nextId) this.nextId = id + 1n;
     this.touch(s);
@@ -69,12 +71,16 @@ export class SessionTracker {
     const s = this.live.get(id);
     this.live.delete(id);
     if (s?.timer) clearTimeout(s.timer);
+    if (s?.verdict) clearImmediate(s.verdict);
     return s;
   }
 
   /** Stops every timer (the coordinator is closing; sessions stay in the database). */
   close(): void {
-    for (const s of this.live.values()) if (s.timer) clearTimeout(s.timer);
+    for (const s of this.live.values()) {
+      if (s.timer) clearTimeout(s.timer);
+      if (s.verdict) clearImmediate(s.verdict);
+    }
   }
 
   get(id: bigint): LiveSession | undefined {
@@ -84,7 +90,7 @@ export class SessionTracker {
   /** A packet from the client: the deadline moves to now + timeout (on the hot path: no timer work). */
   touch(s: LiveSession): void {
     s.expiresAt = this.now() + s.timeout;
-    if (!s.timer) this.arm(s, s.timeout);
+    if (!s.timer && !s.verdict) this.arm(s, s.timeout);
   }
 
   private arm(s: LiveSession, ms: number): void {
@@ -96,8 +102,22 @@ export class SessionTracker {
     s.timer = null;
     if (this.live.get(s.id) !== s || s.closing) return;
     const left = s.expiresAt - this.now();
-    if (left > 0) this.arm(s, left); // touched since the timer was set
-    else this.expire(s);
+    if (left > 0) {
+      this.arm(s, left); // touched since the timer was set
+      return;
+    }
+    // The deadline passed, but a packet of the session may be waiting in its socket: after a stall
+    // (the process descheduled on a busy machine, a long synchronous step) Node runs due timers
+    // before it reads the sockets, so a ping sent in time would be read only after the session was
+    // expired for its silence. The verdict waits for this turn's reads (setImmediate runs after the
+    // poll phase); a packet read meanwhile has moved the deadline.
+    s.verdict = setImmediate(() => {
+      s.verdict = null;
+      if (this.live.get(s.id) !== s || s.closing) return;
+      const rest = s.expiresAt - this.now();
+      if (rest > 0) this.arm(s, rest);
+      else this.expire(s);
+    });
   }
 }
 
