@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type CoordinatorHandle, startCoordinator } from '../coordinator/index.js';
 import type { CoordinatorLogger } from '../coordinator/logger.js';
 import { MemoryFileSystem } from '../storage/memory-file-system.js';
+import { parseListeners, type Listener } from '../config/broker-config.js';
 import { type BrokerHandle, type BrokerOptions, startBrokerWith } from './broker.js';
 import { moveCoordinator, moveLeader } from '../kit/moves.js';
 import { KIT_BROKER_DEFAULTS } from './kit-defaults.js';
@@ -33,6 +34,14 @@ export interface ClusterOptions {
   overrides?: Record<string, string>;
   /** Host the brokers and the coordinator listen on. Default 127.0.0.1. */
   host?: string;
+  /**
+   * The brokers' listeners, Kafka's syntax, e.g. `PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0`:
+   * port 0 gives each broker free ports (a restarted broker gets its own back), a port p gives
+   * broker id p + id. Their ssl.* and sasl.* keys, listener.security.protocol.map and
+   * inter.broker.listener.name go in `overrides`, as for `kts server-start`. Default: one PLAINTEXT
+   * listener on `host`. `bootstrap` is the first listener's; bootstrapFor names any other.
+   */
+  listeners?: string;
   /** Per broker: see BrokerOptions.recordRequests (default on in memory). */
   recordRequests?: boolean | number;
   /** Log level of the brokers (their lines name the broker: kts.broker-1...). Default 'warn'. */
@@ -40,8 +49,10 @@ export interface ClusterOptions {
 }
 
 export interface ClusterHandle {
-  /** Every broker's `host:port`, comma-separated: what clients pass as bootstrap servers. */
+  /** Every broker's `host:port` on the first listener, comma-separated: what clients pass as bootstrap servers. */
   readonly bootstrap: string;
+  /** The running brokers' `host:port` on the named listener (e.g. 'SASL_SSL'), comma-separated. */
+  bootstrapFor(listenerName: string): string;
   /** The running brokers, by id (a stopped broker is missing until restartBroker). */
   readonly brokers: readonly BrokerHandle[];
   /** The coordinator's `host:port` (the brokers' zookeeper.connect). */
@@ -110,16 +121,25 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHa
   });
   const zookeeperConnect = `${coordinator.host.includes(':') ? `[${coordinator.host}]` : coordinator.host}:${coordinator.port}`;
 
+  const listeners = opts.listeners === undefined ? undefined : clusterListeners(opts.listeners, size);
   const running = new Map<number, BrokerHandle>();
   const ports = new Map<number, number>();
+  /** With `listeners`: each broker's bound port per listener name, for its restart. */
+  const listenerPorts = new Map<number, Map<string, number>>();
+  const listenersOf = (id: number) =>
+    listeners!
+      .map((l) => {
+        const port = listenerPorts.get(id)?.get(l.name) ?? (l.port === 0 ? 0 : l.port + id);
+        return `${l.name}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${port}`;
+      })
+      .join(',');
   const memoryFiles = new Map<number, MemoryFileSystem>();
   const starting = new Map<number, Promise<BrokerHandle>>();
 
   const brokerOptions = (id: number): BrokerOptions => ({
     storage,
     dataDir: join(root, `broker-${id}`),
-    host,
-    port: ports.get(id) ?? 0,
+    ...(listeners ? {} : { host, port: ports.get(id) ?? 0 }),
     recordRequests: opts.recordRequests,
     logger: createLogger({ level: logLevel, component: `kts.broker-${id}` }),
     overrides: {
@@ -133,6 +153,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHa
       'transaction.state.log.replication.factor': String(replicationFactor),
       'transaction.state.log.min.isr': String(Math.min(2, replicationFactor)),
       ...opts.overrides,
+      ...(listeners ? { listeners: listenersOf(id) } : {}),
       'broker.id': String(id),
       'zookeeper.connect': zookeeperConnect,
     },
@@ -144,6 +165,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHa
       if (storage === 'memory' && !files) memoryFiles.set(id, (files = new MemoryFileSystem()));
       const broker = await startBrokerWith(brokerOptions(id), { memoryFiles: files });
       ports.set(id, broker.port);
+      listenerPorts.set(id, new Map(broker.listeners.map((l) => [l.name, l.port])));
       running.set(id, broker);
       return broker;
     })().finally(() => starting.delete(id));
@@ -185,6 +207,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHa
   };
   return {
     bootstrap,
+    bootstrapFor(listenerName) {
+      const name = listenerName.toUpperCase();
+      const found = [...running.entries()].sort(([a], [b]) => a - b).map(([, b]) => b.listeners.find((l) => l.name === name)?.bootstrap);
+      if (found.length === 0 || found.some((b) => b === undefined)) throw new RangeError(`no listener ${listenerName} on this cluster's brokers`);
+      return found.join(',');
+    },
     zookeeperConnect,
     get brokers() {
       return [...running.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
@@ -228,4 +256,28 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterHa
 function coordinatorLogger(level: LogLevel): CoordinatorLogger {
   const log = createLogger({ level, component: 'kts.coordinator' });
   return { debug: (m) => log.debug(m), info: (m) => log.debug(m), warn: (m) => log.warn(m), error: (m) => log.error(m) };
+}
+
+/** startCluster's `listeners`, checked: names once each, and no two listeners' port ranges meet. */
+function clusterListeners(value: string, size: number): Listener[] {
+  let parsed: Listener[];
+  try {
+    parsed = parseListeners(value);
+  } catch (err) {
+    throw new TypeError(`startCluster: listeners: ${(err as Error).message}`);
+  }
+  if (parsed.length === 0) throw new TypeError('startCluster: listeners names no listener');
+  const names = new Set<string>();
+  for (const l of parsed) {
+    if (names.has(l.name)) throw new TypeError(`startCluster: listeners names ${l.name} twice`);
+    names.add(l.name);
+    if (l.port !== 0 && l.port + size - 1 > 65535) throw new RangeError(`startCluster: listener ${l.name} needs ports ${l.port} to ${l.port + size - 1}, within 1..65535`);
+  }
+  const fixed = parsed.filter((l) => l.port !== 0);
+  for (const a of fixed) {
+    for (const b of fixed) {
+      if (a !== b && a.port <= b.port && b.port < a.port + size) throw new RangeError(`startCluster: listeners ${a.name} and ${b.name} would share ports (broker id is added to each port)`);
+    }
+  }
+  return parsed;
 }

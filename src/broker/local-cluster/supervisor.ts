@@ -22,7 +22,7 @@ import { askSupervisor, type ControlReply, serveControl } from './control.js';
 import {
   brokerArgs,
   brokerDir,
-  brokerPort,
+  brokerBootstrap,
   COORDINATOR_PORT_TRIES,
   COORDINATOR_TICK_MS,
   controlSocketPath,
@@ -79,7 +79,7 @@ export async function runLocalCluster(args: LocalClusterArgs): Promise<void> {
 
   const startedAt = Date.now();
   await mkdir(plan.dataDir, { recursive: true });
-  const members: Member[] = Array.from({ length: plan.brokers }, (_, id) => ({ id, child: null, stopping: false, bootstrap: `localhost:${brokerPort(plan, id)}` }));
+  const members: Member[] = Array.from({ length: plan.brokers }, (_, id) => ({ id, child: null, stopping: false, bootstrap: brokerBootstrap(plan, id) }));
   let coordinator: CoordinatorHandle | undefined;
   let control: Server | undefined;
   let stopping: Promise<void> | undefined;

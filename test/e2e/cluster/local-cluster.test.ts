@@ -16,6 +16,7 @@ import { waitFor } from '../../helpers/zookeeper.js';
 import { kts, startKts } from '../cli/support.js';
 import { ZooKeeperClient } from '../../../src/cluster/zookeeper-client.js';
 import { Kafka, logLevel } from 'kafkajs';
+import { roundtrip } from '../security/clients.js';
 import { ackedRecordProblems, produceAckedWithKafkajs, readAllWithKcat, type PlacedRecord } from '../../helpers/acked-records.js';
 
 const hasKcat = kcatPath() !== null;
@@ -315,6 +316,31 @@ describe('kts server-start --brokers: the process tree', () => {
     } finally {
       await new Promise((r) => blocker.close(r));
     }
+  }, 120_000);
+
+  it('secured listeners: --override listeners gives broker N each port + N; kafkajs authenticates with SASL/PLAIN on every broker', async () => {
+    const base = await freePortRun(4);
+    const [plainPort, saslPort] = [base, base + 2];
+    const dataDir = tempDir('kts-local-cluster-sasl-');
+    const jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";';
+    const supervisor = startKts(['server-start', '--brokers', '2', '--coordinator-port', String(await freePort()), '--data-dir', dataDir, '--override', `listeners=PLAINTEXT://localhost:${plainPort},SASL_PLAINTEXT://localhost:${saslPort}`, '--override', 'sasl.enabled.mechanisms=PLAIN', '--override', `listener.name.sasl_plaintext.plain.sasl.jaas.config=${jaas}`, '--override', 'group.initial.rebalance.delay.ms=0']);
+    try {
+      await supervisor.waitForStdout((s) => /kts cluster ready: /.test(s), 90_000);
+      expect(supervisor.stdout()).toContain(`kts cluster ready: bootstrap servers localhost:${plainPort},localhost:${plainPort + 1} `);
+      const alice = { sasl: { mechanism: 'PLAIN' as const, username: 'alice', password: 'alice-secret' } };
+      for (const port of [saslPort, saslPort + 1]) {
+        expect(await roundtrip('kafkajs', `localhost:${port}`, `secured-${port}`, ['one'], alice)).toEqual(['one']);
+      }
+      await expect(roundtrip('kafkajs', `localhost:${saslPort}`, 'secured-wrong', ['x'], { sasl: { ...alice.sasl, password: 'wrong' } })).rejects.toThrow();
+    } finally {
+      expect((await supervisor.stop('SIGTERM')).code).toBe(0);
+    }
+    const overlap = await kts(['server-start', '--brokers', '3', '--data-dir', dataDir, '--override', `listeners=PLAINTEXT://localhost:${plainPort},SSL://localhost:${plainPort + 1}`]);
+    expect(overlap.code).toBe(1);
+    expect(overlap.stderr).toBe(`kts: --override listeners: PLAINTEXT (ports ${plainPort}..${plainPort + 2}) and SSL (from ${plainPort + 1}) overlap; broker N gets each port + N\n`);
+    const both = await kts(['server-start', '--brokers', '2', '--port', String(plainPort), '--data-dir', dataDir, '--override', `listeners=PLAINTEXT://localhost:${plainPort}`]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toBe("kts: --port and --override listeners=... both name the brokers' ports: give one of them\n");
   }, 120_000);
 
   it('refuses what would make brokers collide, and cluster options without --brokers', async () => {

@@ -143,7 +143,7 @@ async function viaKafkajs(bootstrap: string, topic: string, values: string[], s:
       ? { mechanism: 'oauthbearer' as const, oauthBearerProvider: async () => ({ value: (s.sasl as { token: string }).token }) }
       : { mechanism: s.sasl.mechanism.toLowerCase() as 'plain', username: s.sasl.username, password: s.sasl.password }
     : undefined;
-  const kafka = new Kafka({ clientId: 'kafkajs-security', brokers: [bootstrap], ssl: nodeTls(s), sasl, logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 100 }, connectionTimeout: 5000, authenticationTimeout: 5000 });
+  const kafka = new Kafka({ clientId: 'kafkajs-security', brokers: bootstrap.split(','), ssl: nodeTls(s), sasl, logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 100 }, connectionTimeout: 5000, authenticationTimeout: 5000 });
   const producer = kafka.producer({ allowAutoTopicCreation: true });
   await producer.connect();
   try {
