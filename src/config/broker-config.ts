@@ -114,6 +114,11 @@ export class BrokerConfig {
     if (this.getNumber('replica.fetch.wait.max.ms') > this.getNumber('replica.socket.timeout.ms')) {
       throw new ConfigError('replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts');
     }
+    // KafkaConfig: a follower's long poll longer than the lag bound would take an idle follower out
+    // of the ISR between two of its fetches.
+    if (this.getNumber('replica.fetch.wait.max.ms') > this.getNumber('replica.lag.time.max.ms')) {
+      throw new ConfigError('replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR');
+    }
   }
 
   /** listener.security.protocol.map, as Kafka reads it (names upper-cased). */

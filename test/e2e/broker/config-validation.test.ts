@@ -28,6 +28,7 @@ describe('broker configuration at start-up', () => {
     ['log.retention.ms', '1.5', 'Invalid value 1.5 for configuration log.retention.ms: Not a number of type LONG'],
     ['log.retention.ms', '0', 'log.retention.ms must be unlimited (-1) or, greater than or equal to 1'],
     ['replica.socket.timeout.ms', '499', 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts'],
+    ['replica.lag.time.max.ms', '499', 'replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR'],
     ['log.segment.bytes', '13', 'Invalid value 13 for configuration log.segment.bytes: Value must be at least 14'],
     ['log.index.size.max.bytes', '3', 'Invalid value 3 for configuration log.index.size.max.bytes: Value must be at least 4'],
     ['auto.create.topics.enable', 'yes', 'Invalid value yes for configuration auto.create.topics.enable: Expected value to be either true or false'],
