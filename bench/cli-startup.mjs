@@ -1,4 +1,4 @@
-// Start-up cost of the kts CLI: median wall time of 20 runs each of
+// Start-up cost of the kts CLI: median wall time of 20 interleaved rounds of
 //   node -e 0                                (the floor)
 //   node bin/kts.js --version                (entry + command index only)
 //   node bin/kts.js topics --help            (one command module, no client)
@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -22,16 +22,26 @@ const opt = (name, dflt) => {
 };
 const runs = Number(opt('runs', process.env.CLI_STARTUP_RUNS ?? '20'));
 
-function median(cmd, args, env = {}) {
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (r.status !== 0 && !(args.includes('--help'))) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+/** One timed run of `cmd args` (ms of wall time); fails on an unexpected exit code. */
+function timeOnce(cmd, args) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0 && !args.includes('--help')) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+/**
+ * Medians of `runs` rounds in which every command runs once, in turn: a machine whose load drifts
+ * during the measurement then shifts every command alike instead of the ones measured last.
+ */
+function interleavedMedians(commands) {
+  const times = commands.map(() => []);
+  for (let i = 0; i < runs; i++) commands.forEach(([, cmd, args], c) => times[c].push(timeOnce(cmd, args)));
+  return commands.map(([name], c) => {
+    const sorted = times[c].sort((a, b) => a - b);
+    return [name, sorted[Math.floor(sorted.length / 2)]];
+  });
 }
 
 async function freePort() {
@@ -88,17 +98,21 @@ if (!bootstrap) {
   }
 }
 
-const rows = [];
-const floor = median(process.execPath, ['-e', '0']);
-rows.push(['node -e 0', floor]);
-rows.push(['kts --version', median(process.execPath, [bin, '--version'])]);
-rows.push(['kts topics --help', median(process.execPath, [bin, 'topics', '--help'])]);
+const commands = [
+  ['node -e 0', process.execPath, ['-e', '0']],
+  ['kts --version', process.execPath, [bin, '--version']],
+  ['kts topics --help', process.execPath, [bin, 'topics', '--help']],
+];
 if (bootstrap) {
   spawnSync(process.execPath, [bin, 'topics', '--create', '--if-not-exists', '--topic', 'bench', '--bootstrap-server', bootstrap]);
-  rows.push([`kts topics --list`, median(process.execPath, [bin, 'topics', '--list', '--bootstrap-server', bootstrap])]);
+  commands.push(['kts topics --list', process.execPath, [bin, 'topics', '--list', '--bootstrap-server', bootstrap]]);
 }
-rows.push(['node -e "import(\'yargs\')"', median(process.execPath, ['--input-type=module', '-e', "await import('yargs')"])]);
+commands.push(['node -e "import(\'yargs\')"', process.execPath, ['--input-type=module', '-e', "await import('yargs')"]]);
+const load0 = loadavg();
+const rows = interleavedMedians(commands);
+const load1 = loadavg();
+const floor = rows[0][1];
 await broker?.stop();
 
-console.log(`median of ${runs} runs (ms), node ${process.version}`);
+console.log(`median of ${runs} interleaved rounds (ms), node ${process.version}, load ${load0.map((l) => l.toFixed(1)).join(' ')} -> ${load1.map((l) => l.toFixed(1)).join(' ')}`);
 for (const [name, ms] of rows) console.log(`${name.padEnd(32)} ${ms.toFixed(1).padStart(7)}   ${(ms / floor).toFixed(2)}x`);
