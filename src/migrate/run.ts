@@ -128,7 +128,7 @@ function sideOf(args: ParsedArgs, env: NodeJS.ProcessEnv, side: 'from' | 'to'): 
     const profile = namedProfile(env, name, `--${profileOption} names`);
     return { bootstrap: profile.bootstrapServers, profile };
   }
-  if (side === 'to') throw new UsageError('Missing required argument "[to]" (or --to-profile)');
+  if (side === 'to') throw new UsageError('Missing required argument "[to]"', 'Name the target with --to host:port or --to-profile <profile>.');
   return defaultTarget(env);
 }
 

@@ -176,7 +176,7 @@ describe('kts profile: named connection profiles used by every tool', () => {
     expect(await records('moved-2')).toBe('s1\ns2\ns3\n');
 
     const bad: [string[], Record<string, string>, string][] = [
-      [['migrate', '--from', a.bootstrap], {}, 'Missing required argument "[to]" (or --to-profile)\nRun \'kts migrate --help\' for the list of options.\n'],
+      [['migrate', '--from', a.bootstrap], {}, 'Missing required argument "[to]"\nName the target with --to host:port or --to-profile <profile>.\nRun \'kts migrate --help\' for the list of options.\n'],
       [['migrate', '--to', bSasl, '--to-profile', 'secure'], {}, 'Option "[to]" can\'t be used with option "[to-profile]"\nRun \'kts migrate --help\' for the list of options.\n'],
       [['migrate', '--from-profile', 'nope', '--to-profile', 'secure'], {}, "Error: --from-profile names the profile 'nope', which does not exist (profiles: plain, secure)\n"],
       [['migrate', '--to-profile', 'secure'], { KTS_PROFILE: 'gone' }, "Error: $KTS_PROFILE names the profile 'gone', which does not exist (profiles: plain, secure)\n"],
