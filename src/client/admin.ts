@@ -3,6 +3,7 @@
 // a per-item failure, so a tool can report each the way Kafka's does; transport failures throw.
 import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerInfo, Cluster, TopicMetadata } from './cluster.js';
+import { ZERO_ID } from './cluster.js';
 import { KafkaClientError, check, kafkaError } from './errors.js';
 import { routeToLeaders, tpKey, type TopicPartition } from './routing.js';
 import { API } from './versions.js';
@@ -204,8 +205,11 @@ export class Admin {
   async deleteTopics(names: string[], opts: { timeoutMs?: number } = {}): Promise<{ name: string; error?: KafkaClientError }[]> {
     if (names.length === 0) return [];
     const conn = await this.cluster.controller();
-    const body = await conn.request(API.DeleteTopics, { topicNames: names, timeoutMs: opts.timeoutMs ?? 30000 });
-    return (body.responses as any[]).map((r) => ({ name: r.name, error: r.errorCode ? kafkaError(r.errorCode, r.errorMessage) : undefined }));
+    // v6+ takes names or ids (names here: what the tools are given); before, names only.
+    const body = await conn.request(API.DeleteTopics, (v: number) =>
+      v >= 6 ? { topics: names.map((name) => ({ name, topicId: ZERO_ID })), timeoutMs: opts.timeoutMs ?? 30000 } : { topicNames: names, timeoutMs: opts.timeoutMs ?? 30000 },
+    );
+    return (body.responses as any[]).map((r, i) => ({ name: r.name ?? names[i], error: r.errorCode ? kafkaError(r.errorCode, r.errorMessage) : undefined }));
   }
 
   /**

@@ -10,7 +10,7 @@ import type { Cluster } from './cluster.js';
 import { kafkaError, type KafkaClientError } from './errors.js';
 import { groupByTopic } from './admin.js';
 import { routeToLeaders, tpKey, type TopicPartition } from './routing.js';
-import { API } from './versions.js';
+import { type FetchPartitionRequest, sendFetch } from './fetch-request.js';
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime' | 'NO_TIMESTAMP';
 
@@ -57,35 +57,11 @@ export async function fetchPartitions(cluster: Cluster, requests: FetchRequestPa
     cluster,
     requests,
     async (conn, batch) => {
-      const body = await conn.request(
-        API.Fetch,
-        {
-          replicaId: -1,
-          maxWaitMs,
-          minBytes: opts.minBytes ?? 1,
-          maxBytes: opts.maxBytes ?? 52428800,
-          isolationLevel: isolation,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: groupByTopic(batch).map(([topic, items]) => ({
-            topic,
-            partitions: items.map((i) => ({
-              partition: i.partition,
-              currentLeaderEpoch: -1,
-              fetchOffset: i.offset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1,
-              partitionMaxBytes: i.maxBytes ?? 1048576,
-            })),
-          })),
-          forgottenTopicsData: [],
-          rackId: '',
-        },
-        { timeoutMs: maxWaitMs + 30000 },
-      );
+      const topics = groupByTopic(batch).map(([topic, items]) => [topic, items.map((i) => ({ partition: i.partition, fetchOffset: i.offset, partitionMaxBytes: i.maxBytes ?? 1048576 }))] as [string, FetchPartitionRequest[]]);
+      const answered = await sendFetch(conn, cluster, topics, { maxWaitMs, minBytes: opts.minBytes ?? 1, maxBytes: opts.maxBytes ?? 52428800, isolationLevel: isolation, timeoutMs: maxWaitMs + 30000 });
       const m = new Map<string, FetchedPartition>();
-      for (const t of body.responses as any[]) {
-        for (const p of t.partitions as any[]) {
+      for (const t of answered) {
+        for (const p of t.partitions) {
           const req = byKey.get(tpKey(t.topic, p.partitionIndex));
           if (!req) continue;
           m.set(tpKey(t.topic, p.partitionIndex), decodePartition(req, p, isolation));

@@ -3,13 +3,16 @@
 // (group-member.ts) runs the membership loop on top of these.
 import { decodeConsumerAssignment, decodeConsumerSubscription } from '../protocol/codec/frames.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { Cluster } from './cluster.js';
+import { type Cluster, ZERO_ID } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
 import { KafkaClientError, check, isRetriable, kafkaError } from './errors.js';
 import { groupByTopic } from './admin.js';
 import type { TopicPartition } from './routing.js';
 import { findCoordinatorOn } from './find-coordinator.js';
 import { API } from './versions.js';
+
+/** The last versions of OffsetCommit and OffsetFetch that name topics (v10 of each takes ids only). */
+const LAST_BY_NAME = { OffsetCommit: 9, OffsetFetch: 9 } as const;
 
 export interface JoinGroupRequest {
   groupId: string;
@@ -272,17 +275,24 @@ export class Groups {
   ): Promise<(TopicPartition & { error?: KafkaClientError })[]> {
     if (offsets.length === 0) return [];
     const r = await this.withCoordinator(groupId, async (conn) => {
-      const body = await conn.request(API.OffsetCommit, {
+      const topics = groupByTopic(offsets);
+      const ids = await this.topicIds(topics.map(([name]) => name));
+      // v10 names topics by id only: sent when every topic has one (as Kafka's consumer), else v9.
+      const version = Math.min(conn.version(API.OffsetCommit), ids ? LAST_BY_NAME.OffsetCommit + 1 : LAST_BY_NAME.OffsetCommit);
+      const byId = version > LAST_BY_NAME.OffsetCommit;
+      const body = await conn.send(API.OffsetCommit, version, {
         groupId,
         generationIdOrMemberEpoch: member?.generationId ?? -1,
         memberId: member?.memberId ?? '',
         groupInstanceId: member?.groupInstanceId ?? null,
         retentionTimeMs: -1,
-        topics: groupByTopic(offsets).map(([name, items]) => ({
-          name,
+        topics: topics.map(([name, items]) => ({
+          ...(byId ? { topicId: ids!.get(name) } : { name }),
           partitions: items.map((i) => ({ partitionIndex: i.partition, committedOffset: i.offset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: i.metadata ?? '' })),
         })),
       });
+      const nameOf = new Map([...(ids ?? [])].map(([name, id]) => [id, name]));
+      for (const t of body.topics as any[]) if (byId) t.name = nameOf.get(t.topicId) ?? t.topicId;
       const results: (TopicPartition & { error?: KafkaClientError })[] = [];
       let coordinatorError: number | undefined;
       for (const t of body.topics as any[]) {
@@ -299,11 +309,7 @@ export class Groups {
   /** Committed offsets of the group; `partitions` null = every partition it has offsets for. */
   async fetchOffsets(groupId: string, partitions: TopicPartition[] | null = null): Promise<CommittedOffset[]> {
     const r = await this.withCoordinator(groupId, async (conn) => {
-      const body = await conn.request(API.OffsetFetch, {
-        groupId,
-        topics: partitions === null ? null : groupByTopic(partitions).map(([name, items]) => ({ name, partitionIndexes: items.map((i) => i.partition) })),
-        requireStable: false,
-      });
+      const body = await this.offsetFetch(conn, groupId, partitions);
       const out: CommittedOffset[] = [];
       for (const t of body.topics as any[]) {
         for (const p of t.partitions as any[]) {
@@ -321,6 +327,65 @@ export class Groups {
     });
     if (r.errorCode) check(r.errorCode);
     return [...r];
+  }
+
+  /**
+   * Topic ids by name from metadata (refreshed once for names not known yet), or null when one of
+   * them has none (a broker without topic ids, or a topic that is gone).
+   */
+  private async topicIds(names: string[]): Promise<Map<string, string> | null> {
+    const missing = names.filter((n) => !this.cluster.topic(n));
+    if (missing.length > 0) await this.cluster.refresh(missing).catch(() => undefined);
+    const ids = new Map<string, string>();
+    for (const n of names) {
+      const id = this.cluster.topic(n)?.topicId;
+      if (!id || id === ZERO_ID) return null;
+      ids.set(n, id);
+    }
+    return ids;
+  }
+
+  /**
+   * OffsetFetch for one group, answered in v0-7's shape ({ topics: [{ name, partitions }], errorCode }):
+   * v8+ asks in the batched form, v10 by topic id (when every topic asked for has one; for all of
+   * the group's topics the ids answered are named from a metadata refresh, and offsets of a topic
+   * no longer in metadata are left out).
+   */
+  private async offsetFetch(conn: BrokerConnection, groupId: string, partitions: TopicPartition[] | null): Promise<any> {
+    const topics = partitions === null ? null : groupByTopic(partitions);
+    let version = conn.version(API.OffsetFetch);
+    const ids = topics && version > LAST_BY_NAME.OffsetFetch ? await this.topicIds(topics.map(([name]) => name)) : null;
+    if (topics && !ids) version = Math.min(version, LAST_BY_NAME.OffsetFetch);
+    if (version < 8) {
+      return conn.send(API.OffsetFetch, version, {
+        groupId,
+        topics: topics === null ? null : topics.map(([name, items]) => ({ name, partitionIndexes: items.map((i) => i.partition) })),
+        requireStable: false,
+      });
+    }
+    const byId = version > LAST_BY_NAME.OffsetFetch;
+    const body = await conn.send(API.OffsetFetch, version, {
+      groups: [
+        {
+          groupId,
+          memberId: null,
+          memberEpoch: -1,
+          topics: topics === null ? null : topics.map(([name, items]) => ({ ...(byId ? { topicId: ids!.get(name) } : { name }), partitionIndexes: items.map((i) => i.partition) })),
+        },
+      ],
+      requireStable: false,
+    });
+    const group = (body.groups as any[]).find((g) => g.groupId === groupId) ?? { topics: [], errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+    let answered = group.topics as any[];
+    if (byId) {
+      const nameOf = new Map([...(ids ?? [])].map(([name, id]) => [id, name]));
+      if (answered.some((t) => !nameOf.has(t.topicId))) {
+        const md = await this.cluster.refresh(null);
+        for (const t of md.topics) if (t.topicId !== ZERO_ID) nameOf.set(t.topicId, t.name);
+      }
+      answered = answered.filter((t) => nameOf.has(t.topicId)).map((t) => ({ ...t, name: nameOf.get(t.topicId) }));
+    }
+    return { topics: answered, errorCode: group.errorCode };
   }
 
   /** Every group known to every broker. */

@@ -18,6 +18,9 @@ const LEADERSHIP_ERRORS = new Set<number>([
   ErrorCode.UNKNOWN_LEADER_EPOCH,
   ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
   ErrorCode.NETWORK_EXCEPTION,
+  // A topic id the leader does not know (yet) or that names another topic now: refresh metadata.
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
 ]);
 
 export type LeaderCall<T extends TopicPartition, R extends { errorCode: number }> = (

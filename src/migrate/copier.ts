@@ -11,6 +11,7 @@ import { KafkaClientError, isRetriable, kafkaError } from '../client/errors.js';
 import { groupByTopic } from '../client/admin.js';
 import { routeToLeaders, tpKey } from '../client/routing.js';
 import { API } from '../client/versions.js';
+import { type FetchPartitionRequest, sendFetch } from '../client/fetch-request.js';
 import { nextSequence, planChunk, stampBatch, type ProduceUnit } from './batches.js';
 import type { OffsetSyncs } from './offset-syncs.js';
 
@@ -132,28 +133,11 @@ interface RawFetched {
 /** One read_committed Fetch round of the partitions given, from their leaders, bytes undecoded. */
 async function fetchRaw(source: KafkaClient, parts: PartitionCopy[]): Promise<Map<string, RawFetched | { errorCode: number }>> {
   return routeToLeaders(source.cluster, parts, async (conn, batch) => {
-    const body = await conn.request(
-      API.Fetch,
-      {
-        replicaId: -1,
-        maxWaitMs: 100,
-        minBytes: 1,
-        maxBytes: 64 * 1024 * 1024,
-        isolationLevel: 1,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: groupByTopic(batch).map(([topic, items]) => ({
-          topic,
-          partitions: items.map((i) => ({ partition: i.partition, currentLeaderEpoch: -1, fetchOffset: i.srcNext, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: FETCH_PARTITION_BYTES })),
-        })),
-        forgottenTopicsData: [],
-        rackId: '',
-      },
-      { timeoutMs: 60000 },
-    );
+    const topics = groupByTopic(batch).map(([topic, items]) => [topic, items.map((i) => ({ partition: i.partition, fetchOffset: i.srcNext, partitionMaxBytes: FETCH_PARTITION_BYTES }))] as [string, FetchPartitionRequest[]]);
+    const answered = await sendFetch(conn, source.cluster, topics, { maxWaitMs: 100, minBytes: 1, maxBytes: 64 * 1024 * 1024, isolationLevel: 1, timeoutMs: 60000 });
     const m = new Map<string, RawFetched>();
-    for (const t of body.responses as any[]) {
-      for (const p of t.partitions as any[]) {
+    for (const t of answered) {
+      for (const p of t.partitions) {
         m.set(tpKey(t.topic, p.partitionIndex), {
           errorCode: p.errorCode,
           records: p.records ?? null,

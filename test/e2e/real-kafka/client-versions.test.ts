@@ -80,7 +80,7 @@ describe.skipIf(!installed)('the kts tools negotiate versions with Kafka 4.4 and
       expect([...new Set(wrong)]).toEqual([]);
       // The bumped APIs were all exercised (Kafka 3.9 describes the classic group through
       // ConsumerGroupDescribe v0 already: no DescribeGroups there).
-      const bumped = ['Produce', 'ListOffsets', 'Metadata', 'OffsetCommit', 'JoinGroup', 'LeaveGroup', 'DeleteGroups', 'FindCoordinator', ...(version === KAFKA_4 ? ['DescribeGroups'] : [])];
+      const bumped = ['Produce', 'Fetch', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch', 'DeleteTopics', 'JoinGroup', 'LeaveGroup', 'DeleteGroups', 'FindCoordinator', ...(version === KAFKA_4 ? ['DescribeGroups'] : [])];
       for (const api of bumped) {
         expect([...seen].some((s) => s.startsWith(`${api} v`)), `${api} in ${[...seen].join(', ')}`).toBe(true);
       }

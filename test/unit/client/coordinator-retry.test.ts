@@ -21,6 +21,9 @@ function loadingCluster(loadingMs: number) {
       }
       throw new Error(`unexpected API ${apiKey}`);
     },
+    // A broker that negotiated OffsetFetch v7 (answers in v0-7's shape).
+    version: () => 7,
+    send: async (apiKey: number) => conn.request(apiKey),
   };
   const cluster = { any: async () => conn, node: async () => conn, coordinator: async () => conn, metadata: { brokers: [{ nodeId: 1 }] }, refresh: async () => ({}) };
   return { cluster: cluster as unknown as Cluster, seen };
