@@ -516,7 +516,11 @@ export class PartitionLog implements SegmentContext {
 
   // ---- log start offset, retention ----
 
-  deleteRecordsBefore(offset: number): Promise<number> {
+  /**
+   * Moves the log start offset to `offset` (never back); `reason` is logged: a client's DeleteRecords
+   * on the leader, or a follower following its leader's log start (which retention may have moved).
+   */
+  deleteRecordsBefore(offset: number, reason = 'DeleteRecords'): Promise<number> {
     return this.enqueue(async () => {
       if (!Number.isInteger(offset) || offset < 0 || offset > this.highWatermark) {
         throw new KafkaError(
@@ -530,7 +534,7 @@ export class PartitionLog implements SegmentContext {
       // refuse one as damage instead of deleting the partition (as Kafka does).
       if (offset > this._recoveryPoint) await this.flushNow();
       this._logStartOffset = offset;
-      this.logger.info(`[${this.name}] log start offset moved to ${offset} (DeleteRecords)`);
+      this.logger.info(`[${this.name}] log start offset moved to ${offset} (${reason})`);
       this.epochs.truncateFromStart(this._logStartOffset);
       this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');
       try {

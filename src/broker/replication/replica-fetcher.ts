@@ -276,7 +276,8 @@ export class ReplicaFetcher {
     // serve records the old leader had deleted.
     const leaderStart = Number(r.logStartOffset);
     if (leaderStart > p.log.logStartOffset && leaderStart <= p.log.highWatermark) {
-      await p.log.deleteRecordsBefore(leaderStart).catch((err) => log.warn(`[${p.log.name}] following the leader's log start ${leaderStart} failed: ${(err as Error).message}`));
+      const reason = `the leader's log start, moved by its retention or DeleteRecords`;
+      await p.log.deleteRecordsBefore(leaderStart, reason).catch((err) => log.warn(`[${p.log.name}] following the leader's log start ${leaderStart} failed: ${(err as Error).message}`));
     }
   }
 }

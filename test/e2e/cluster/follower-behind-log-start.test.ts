@@ -92,6 +92,12 @@ it('a follower whose log end is below the leader\'s log start empties its log, s
   expect(await deleteBefore(13, 1000)).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT, lowWatermark: -1 });
   cluster.resume(other);
   expect(await deleteBefore(13, 30_000)).toMatchObject({ errorCode: 0, lowWatermark: 13 });
+  // The leader logs the client's DeleteRecords; the follower, that it followed its leader's log start
+  // (its own line used to say "(DeleteRecords)" too, which no client had sent it).
+  expect(cluster.brokers.get(leader)!.output()).toContain(`[${TOPIC}-0] log start offset moved to 13 (DeleteRecords)`);
+  const followerLog = cluster.brokers.get(other)!.output();
+  expect(followerLog).toContain(`[${TOPIC}-0] log start offset moved to 13 (the leader's log start, moved by its retention or DeleteRecords)`);
+  expect(followerLog).not.toContain('(DeleteRecords)');
   expect(await produceBatch(leader, ['r15', 'r16'])).toBe(15);
   const expected = await records(leader);
   expect(expected[0]).toBe('13:r13');

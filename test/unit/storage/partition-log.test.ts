@@ -4,6 +4,7 @@ import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
 import { LogManager } from '../../../src/storage/index.js';
 import {
   buildBatch,
+  captureLogger,
   countingFs,
   decodeBatches,
   makeTempDir,
@@ -324,6 +325,17 @@ describe('deleteRecordsBefore', () => {
     manager = reopened;
     expect(reopened.get('dr', 0)!.logStartOffset).toBe(target);
     await expectKafkaError(reopened.get('dr', 0)!.read(target - 1, 1000), ErrorCode.OFFSET_OUT_OF_RANGE);
+  });
+
+  it('logs why the log start moved: DeleteRecords unless the caller says otherwise', async () => {
+    const logger = captureLogger();
+    manager = await openManager(dir, { logger });
+    const log = await manager.create('why', 0);
+    await log.append(valuesBatch('w', 10));
+    await log.deleteRecordsBefore(3);
+    await log.deleteRecordsBefore(6, "the leader's log start");
+    const moves = logger.lines.filter((l) => l.includes('log start offset moved'));
+    expect(moves).toEqual(['INFO [why-0] log start offset moved to 3 (DeleteRecords)', "INFO [why-0] log start offset moved to 6 (the leader's log start)"]);
   });
 
   it('can empty the log up to the high watermark and appends continue', async () => {
