@@ -111,7 +111,8 @@ export class StreamsBuilder {
 
   /** @internal */
   addStore(name: string, keySerde: Serde<any> | null, valueSerde: Serde<any> | null, materialized: Materialized<any, any> | undefined, processor: string): void {
-    const b = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), keySerde, valueSerde);
+    // Where the store lives: what Materialized.as(supplier) said, else default.dsl.store when the app starts.
+    const b = Stores.keyValueStoreBuilder({ name, persistent: materialized?.persistent }, keySerde, valueSerde);
     if (materialized && !materialized.loggingEnabled) b.withLoggingDisabled();
     else if (materialized) b.withLoggingEnabled(materialized.logConfig);
     this.topology.addStateStore(b, processor);

@@ -19,6 +19,14 @@ import type { ReadOnlyKeyValueStore, KeyValue } from './processor.js';
 import { ProducerFencedError, StreamsProducer, type OutRecord } from './producer.js';
 import { serdeFromConfig } from './serdes.js';
 import { changelogTopic, StreamTask, type TaskEnv } from './task.js';
+import { deleteCheckpoint, loadPersistentStores, PersistentKeyValueStore, readCheckpoint, writeCheckpoint } from './persistent-store.js';
+
+/** Kafka's StateRestoreListener: what a task's restore of each store reads from its changelog. */
+export interface StateRestoreListener {
+  onRestoreStart?(partition: TopicPartition, storeName: string, startingOffset: number, endingOffset: number): void;
+  onBatchRestored?(partition: TopicPartition, storeName: string, batchEndOffset: number, numRestored: number): void;
+  onRestoreEnd?(partition: TopicPartition, storeName: string, totalRestored: number): void;
+}
 import type { SubTopology, Topology } from './topology.js';
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR';
@@ -45,6 +53,8 @@ interface Config {
   autoOffsetReset: 'earliest' | 'latest';
   maxPollRecords: number;
   maxPartitionFetchBytes: number;
+  /** default.dsl.store=rocksDB: the DSL's stores are persistent (on LMDB) unless Materialized says otherwise. */
+  dslStoresPersistent: boolean;
 }
 
 function parseConfig(props: Record<string, unknown>): Config {
@@ -65,6 +75,9 @@ function parseConfig(props: Record<string, unknown>): Config {
     throw new StreamsConfigException(`Invalid value ${guarantee} for configuration processing.guarantee: String must be one of: at_least_once, exactly_once_v2`);
   }
   const exactlyOnce = guarantee === 'exactly_once_v2';
+  // Kafka's default is rocksDB; kts keeps the DSL's stores in memory unless asked (rocksDB = LMDB here).
+  const dslStore = str('default.dsl.store') ?? 'in_memory';
+  if (dslStore !== 'rocksDB' && dslStore !== 'in_memory') throw new StreamsConfigException(`Invalid value ${dslStore} for configuration default.dsl.store: String must be one of: rocksDB, in_memory`);
   const reset = str('auto.offset.reset') ?? 'earliest';
   if (reset !== 'earliest' && reset !== 'latest') throw new StreamsConfigException(`Invalid value ${reset} for configuration auto.offset.reset: String must be one of: latest, earliest, none`);
   const instance = str('group.instance.id') ?? str('main.consumer.group.instance.id') ?? str('consumer.group.instance.id');
@@ -83,6 +96,7 @@ function parseConfig(props: Record<string, unknown>): Config {
     autoOffsetReset: reset,
     maxPollRecords: Math.max(1, int('max.poll.records', 1000)),
     maxPartitionFetchBytes: Math.max(1024, int('max.partition.fetch.bytes', 128 * 1024)),
+    dslStoresPersistent: dslStore === 'rocksDB',
   };
 }
 
@@ -115,6 +129,7 @@ export class KafkaStreams {
   private lastCommit = Date.now();
   private uncommitted = false;
   private runningWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  private restoreListener: StateRestoreListener | null = null;
 
   constructor(
     private readonly topology: Topology,
@@ -132,9 +147,16 @@ export class KafkaStreams {
       topicName: (t) => (topology.internalTopics.has(t) ? `${appId}-${t}` : t),
       partitionsOf: (t) => this.client?.cluster.topic(t)?.partitions.length ?? 1,
       globalStore: (name) => this.globals.stores.get(name),
+      stateDir: this.config.stateDir,
+      dslStoresPersistent: this.config.dslStoresPersistent,
     };
     this.subs = topology.subTopologies();
     for (const s of this.subs) for (const t of s.sourceTopics) this.subOfTopic.set(this.env.topicName(t), s);
+  }
+
+  /** Told about every store restore (Kafka's setGlobalStateRestoreListener). */
+  setGlobalStateRestoreListener(listener: StateRestoreListener): void {
+    this.restoreListener = listener;
   }
 
   state(): StreamsState {
@@ -193,6 +215,7 @@ export class KafkaStreams {
 
   private async run(): Promise<void> {
     const c = this.config;
+    if ([...this.topology.stores.values()].some((b) => !b.build && (b.persistent ?? c.dslStoresPersistent))) await loadPersistentStores();
     this.client = await KafkaClient.connect(c.bootstrap, { clientId: c.clientId });
     this.planned = await prepareInternalTopics(this.client, this.topology, this.subs, c.applicationId, c.replicationFactor);
     // Global tables are read in full before anything is processed (Kafka's global restore).
@@ -333,8 +356,34 @@ export class KafkaStreams {
     } else {
       await this.producer!.flush();
       if (this.uncommitted && offsets.length > 0) await this.member!.commit(offsets);
+      // The changelog holds every write now: the stores on disk may say up to where.
+      await this.checkpoint(true);
     }
     this.uncommitted = false;
+  }
+
+  /**
+   * Writes each task's persistent stores to disk, then its checkpoint file: the changelogs' end
+   * offsets, which the flushed stores now reflect. `onlyChanged`: skip tasks with no write since.
+   */
+  private async checkpoint(onlyChanged: boolean): Promise<void> {
+    const tasks = [...this.tasks.values()].filter((t) => t.persistentStores().some((s) => s.changed || !onlyChanged));
+    if (tasks.length === 0) return;
+    const logged = (t: StreamTask) => t.persistentStores().filter((s) => this.topology.stores.get(s.name)!.loggingEnabled);
+    const tps = tasks.flatMap((t) => logged(t).map((s) => ({ topic: changelogTopic(this.config.applicationId, s.name), partition: t.partition })));
+    const ends = tps.length > 0 ? await this.client!.admin.listOffsets(tps.map((tp) => ({ ...tp, timestamp: -1 }))) : [];
+    for (const e of ends) if (e.error) throw e.error;
+    for (const t of tasks) {
+      for (const s of t.persistentStores()) {
+        s.flush();
+        s.changed = false;
+      }
+      const offsets = logged(t).map((s) => {
+        const topic = changelogTopic(this.config.applicationId, s.name);
+        return { topic, partition: t.partition, offset: ends.find((e) => e.topic === topic && e.partition === t.partition)!.offset };
+      });
+      writeCheckpoint(t.directory, offsets);
+    }
   }
 
   /**
@@ -419,8 +468,13 @@ export class KafkaStreams {
     this.setState('RUNNING');
   }
 
-  /** Replays each logged store's changelog partition (committed records only under exactly-once). */
+  /**
+   * Replays each logged store's changelog partition (committed records only under exactly-once): a
+   * persistent store from its task's checkpoint on (in full, after wiping it, without one); an
+   * in-memory store in full.
+   */
   private async restore(task: StreamTask): Promise<void> {
+    const checkpoint = readCheckpoint(task.directory);
     for (const [name, store] of task.stores) {
       if (!this.topology.stores.get(name)!.loggingEnabled) continue;
       const tp = { topic: changelogTopic(this.config.applicationId, name), partition: task.partition };
@@ -428,6 +482,14 @@ export class KafkaStreams {
       const [end] = await this.client!.admin.listOffsets([{ ...tp, timestamp: -1 }], { isolationLevel });
       if (end.error) throw end.error;
       let offset = 0;
+      if (store instanceof PersistentKeyValueStore) {
+        const from = checkpoint.get(`${tp.topic} ${tp.partition}`);
+        // A checkpoint past the changelog's end: the topic was deleted and made again (a reset).
+        if (from !== undefined && from <= end.offset) offset = from;
+        else store.clear();
+      }
+      this.restoreListener?.onRestoreStart?.(tp, name, offset, end.offset);
+      let restored = 0;
       while (offset < end.offset) {
         const [p] = await this.client!.fetch([{ ...tp, offset, maxBytes: 8 * 1024 * 1024 }], { maxWaitMs: 100, isolationLevel });
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -440,10 +502,25 @@ export class KafkaStreams {
           await sleep(100);
           continue;
         }
-        for (const r of p.records) if (r.offset < end.offset && r.key) store.putBytes(r.key, r.value, r.timestamp);
+        let batch = 0;
+        for (const r of p.records) {
+          if (r.offset >= end.offset || !r.key) continue;
+          store.putBytes(r.key, r.value, r.timestamp);
+          batch++;
+        }
+        restored += batch;
         offset = p.nextOffset;
+        this.restoreListener?.onBatchRestored?.(tp, name, offset, batch);
       }
+      if (store instanceof PersistentKeyValueStore) {
+        store.flush();
+        store.changed = false;
+      }
+      this.restoreListener?.onRestoreEnd?.(tp, name, restored);
     }
+    // Under exactly-once a store on disk may soon hold writes of a transaction that is then aborted:
+    // without a checkpoint, a crash restores it in full; a clean close writes one again.
+    if (this.config.exactlyOnce && task.persistentStores().length > 0) deleteCheckpoint(task.directory);
   }
 
   /** A read-only view of a store over this instance's tasks (Kafka's interactive queries, local only). */
@@ -475,6 +552,7 @@ export class KafkaStreams {
       try {
         await this.send();
         await this.commit();
+        await this.checkpoint(false);
       } catch {
         await this.producer?.abortTransaction().catch(() => undefined);
       }

@@ -76,24 +76,27 @@ export class Materialized<K = any, V = any> {
     readonly valueSerde: Serde<V> | null,
     readonly loggingEnabled: boolean,
     readonly logConfig: Record<string, string>,
+    /** From Materialized.as(Stores.persistentKeyValueStore(name)): on disk or in memory; undefined: default.dsl.store. */
+    readonly persistent?: boolean,
   ) {}
-  static as<K = any, V = any>(storeName: string): Materialized<K, V> {
-    return new Materialized<K, V>(storeName, null, null, true, {});
+  /** A store name, or a store supplier (Stores.persistentKeyValueStore(name), Stores.inMemoryKeyValueStore(name)). */
+  static as<K = any, V = any>(store: string | { name: string; persistent?: boolean }): Materialized<K, V> {
+    return typeof store === 'string' ? new Materialized<K, V>(store, null, null, true, {}) : new Materialized<K, V>(store.name, null, null, true, {}, store.persistent);
   }
   static with<K, V>(keySerde: Serde<K> | null, valueSerde: Serde<V> | null): Materialized<K, V> {
     return new Materialized(null, keySerde, valueSerde, true, {});
   }
   withKeySerde<K2>(keySerde: Serde<K2>): Materialized<K2, V> {
-    return new Materialized(this.storeName, keySerde, this.valueSerde, this.loggingEnabled, this.logConfig);
+    return new Materialized(this.storeName, keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent);
   }
   withValueSerde<V2>(valueSerde: Serde<V2>): Materialized<K, V2> {
-    return new Materialized(this.storeName, this.keySerde, valueSerde, this.loggingEnabled, this.logConfig);
+    return new Materialized(this.storeName, this.keySerde, valueSerde, this.loggingEnabled, this.logConfig, this.persistent);
   }
   withLoggingDisabled(): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, false, {});
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, false, {}, this.persistent);
   }
   withLoggingEnabled(config: Record<string, string>): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, true, { ...config });
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, true, { ...config }, this.persistent);
   }
 }
 

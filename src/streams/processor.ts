@@ -93,8 +93,18 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
     return b;
   }
 
+  /** The entry of a key's bytes (a persistent store reads through to disk). */
+  protected lookup(key: Buffer): { key: Buffer; value: Buffer; timestamp?: number } | undefined {
+    return this.data.get(key.toString('latin1'));
+  }
+
+  /** Every entry, in no particular order. */
+  protected entries(): Iterable<{ key: Buffer; value: Buffer; timestamp?: number }> {
+    return this.data.values();
+  }
+
   get(key: K): V | null {
-    const e = this.data.get(this.keyBytes(key).toString('latin1'));
+    const e = this.lookup(this.keyBytes(key));
     return e ? this.valueSerde.deserialize(this.serdeTopic, e.value) : null;
   }
 
@@ -107,7 +117,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   /** The value and the timestamp it was put with (Kafka's ValueAndTimestamp), or null. */
   getWithTimestamp(key: K): { value: V; timestamp: number } | null {
-    const e = this.data.get(this.keyBytes(key).toString('latin1'));
+    const e = this.lookup(this.keyBytes(key));
     return e ? { value: this.valueSerde.deserialize(this.serdeTopic, e.value) as V, timestamp: e.timestamp ?? -1 } : null;
   }
 
@@ -124,7 +134,7 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   all(): KeyValue<K, V>[] {
-    return [...this.data.values()]
+    return [...this.entries()]
       .sort((a, b) => Buffer.compare(a.key, b.key))
       .map((e) => ({ key: this.keySerde.deserialize(this.serdeTopic, e.key) as K, value: this.valueSerde.deserialize(this.serdeTopic, e.value) as V }));
   }
@@ -154,6 +164,8 @@ export interface StoreBuilder {
   readonly logConfig: Record<string, string>;
   /** @internal set for a window store: its keys are Windowed<K>, serialized as Kafka's TimeWindowedSerde. */
   windowSizeMs?: number;
+  /** On disk (Stores.persistentKeyValueStore), in memory, or undefined: the DSL's default (default.dsl.store). */
+  readonly persistent?: boolean;
   /**
    * @internal Makes a store of another kind (session and sliding window stores, persistent stores)
    * from the resolved serdes; without it the task makes an InMemoryKeyValueStore.
@@ -171,6 +183,7 @@ class KeyValueStoreBuilder implements StoreBuilder {
     readonly name: string,
     readonly keySerde: Serde<any> | null,
     readonly valueSerde: Serde<any> | null,
+    readonly persistent: boolean | undefined,
   ) {}
   withLoggingDisabled(): StoreBuilder {
     this.loggingEnabled = false;
@@ -183,9 +196,18 @@ class KeyValueStoreBuilder implements StoreBuilder {
   }
 }
 
-/** Kafka's Stores factory, for the in-memory key-value stores kts has. */
+/** What Stores' factories return: a store's name and where it lives (undefined: the DSL's default). */
+export interface KeyValueBytesStoreSupplier {
+  name: string;
+  persistent?: boolean;
+}
+
+/** Kafka's Stores factory: in-memory key-value stores, and persistent ones (on LMDB, in state.dir). */
 export const Stores = {
-  inMemoryKeyValueStore: (name: string): { name: string } => ({ name }),
-  keyValueStoreBuilder: (supplier: { name: string }, keySerde: Serde<any> | null = null, valueSerde: Serde<any> | null = null): StoreBuilder =>
-    new KeyValueStoreBuilder(supplier.name, keySerde, valueSerde),
+  inMemoryKeyValueStore: (name: string): KeyValueBytesStoreSupplier => ({ name, persistent: false }),
+  persistentKeyValueStore: (name: string): KeyValueBytesStoreSupplier => ({ name, persistent: true }),
+  /** Kafka's timestamped stores keep each value's timestamp; every kts store does. */
+  persistentTimestampedKeyValueStore: (name: string): KeyValueBytesStoreSupplier => ({ name, persistent: true }),
+  keyValueStoreBuilder: (supplier: KeyValueBytesStoreSupplier, keySerde: Serde<any> | null = null, valueSerde: Serde<any> | null = null): StoreBuilder =>
+    new KeyValueStoreBuilder(supplier.name, keySerde, valueSerde, supplier.persistent),
 };

@@ -5,6 +5,7 @@
 import { InMemoryKeyValueStore, type Header, type Processor, type ProcessorContext, type RecordMetadata, type StreamRecord } from './processor.js';
 import type { Serde } from './serdes.js';
 import { timeWindowedSerde } from './windows.js';
+import { PersistentKeyValueStore, storeDirectory, taskDirectory } from './persistent-store.js';
 import type { SubTopology, Topology } from './topology.js';
 
 export interface RecordCollector {
@@ -20,6 +21,10 @@ export interface TaskEnv {
   topicName(name: string): string;
   /** Partition count of a topic the task writes to (for user partitioners). */
   partitionsOf(topic: string): number;
+  /** state.dir, where persistent stores live; absent (the test driver): every store is in memory. */
+  stateDir?: string;
+  /** default.dsl.store=rocksDB: DSL stores that did not choose are persistent. */
+  dslStoresPersistent?: boolean;
   /** A global store (GlobalKTable) by name, or undefined. */
   globalStore?(name: string): InMemoryKeyValueStore<any, any> | undefined;
 }
@@ -32,6 +37,8 @@ type Forward = (record: StreamRecord<any, any>) => void;
 
 export class StreamTask {
   readonly id: string;
+  /** `<state.dir>/<application.id>/<task id>`: its persistent stores and their checkpoint. */
+  readonly directory: string;
   readonly stores = new Map<string, InMemoryKeyValueStore<any, any>>();
   /** The next offset to consume of each source partition this task has processed from. */
   readonly consumed = new Map<string, number>();
@@ -48,14 +55,19 @@ export class StreamTask {
     private readonly collector: RecordCollector,
   ) {
     this.id = `${subTopology.id}_${partition}`;
+    this.directory = taskDirectory(env.stateDir ?? '', env.applicationId, this.id);
     for (const storeName of subTopology.stores) {
       const b = topology.stores.get(storeName)!;
       const changelog = changelogTopic(env.applicationId, storeName);
       const keySerde = b.keySerde ?? env.defaultKeySerde;
       const valueSerde = b.valueSerde ?? env.defaultValueSerde;
+      const storeKeySerde = b.windowSizeMs ? timeWindowedSerde(keySerde, b.windowSizeMs) : keySerde;
+      const persistent = !b.build && (b.persistent ?? env.dslStoresPersistent ?? false) && env.stateDir !== undefined;
       const store = b.build
         ? b.build(keySerde, valueSerde, changelog)
-        : new InMemoryKeyValueStore(storeName, b.windowSizeMs ? timeWindowedSerde(keySerde, b.windowSizeMs) : keySerde, valueSerde, changelog);
+        : persistent
+          ? new PersistentKeyValueStore(storeName, storeKeySerde, valueSerde, changelog, storeDirectory(this.directory, storeName))
+          : new InMemoryKeyValueStore(storeName, storeKeySerde, valueSerde, changelog);
       store.clock = () => this.currentTimestamp;
       if (b.loggingEnabled) store.logger = (k, v) => collector.send(changelog, k, v, this.currentTimestamp, [], partition);
       this.stores.set(storeName, store);
@@ -152,8 +164,14 @@ export class StreamTask {
     this.collector.send(topic, k, v, r.timestamp, r.headers, partition);
   }
 
+  /** The task's stores on disk. */
+  persistentStores(): PersistentKeyValueStore<any, any>[] {
+    return [...this.stores.values()].filter((s): s is PersistentKeyValueStore<any, any> => s instanceof PersistentKeyValueStore);
+  }
+
   close(): void {
     for (const p of this.processors) p.close?.();
     this.processors.length = 0;
+    for (const s of this.persistentStores()) s.close();
   }
 }

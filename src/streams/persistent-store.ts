@@ -1,0 +1,162 @@
+// Persistent key-value stores (Kafka's RocksDB stores) on LMDB, through the `lmdb` package (an
+// optional dependency with prebuilt binaries in npm packages): reads are synchronous, as processors
+// need, and memory-mapped. Layout, as Kafka's under state.dir:
+//
+//   <state.dir>/<application.id>/<task id>/lmdb/<store name>/   the store (data.mdb, lock.mdb)
+//   <state.dir>/<application.id>/<task id>/.checkpoint          changelog offsets the stores hold
+//
+// The checkpoint file is Kafka's format (version 0, a count, then "<topic> <partition> <offset>"
+// lines): the offset is the changelog's next offset once the stores were flushed, so a restart
+// restores only the changelog's tail from there. Writes go to an in-memory overlay that is written
+// to LMDB in one transaction when the task commits (and when it grows large), then the checkpoint
+// is written: a store on disk is never behind its checkpoint. Under exactly_once_v2 the checkpoint is
+// deleted once a task is restored and written again only at a clean close, so that a crash (whose
+// store may hold uncommitted writes) restores in full, as Kafka does.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InMemoryKeyValueStore } from './processor.js';
+import type { Serde } from './serdes.js';
+
+type Lmdb = typeof import('lmdb');
+type Database = ReturnType<Lmdb['open']>;
+let lmdb: Lmdb | null = null;
+
+/** Loads lmdb once, before a task opens a persistent store (task construction is synchronous). */
+export async function loadPersistentStores(): Promise<void> {
+  if (lmdb) return;
+  try {
+    lmdb = await import('lmdb');
+  } catch (err) {
+    throw new Error(`persistent state stores need the lmdb package (an optional dependency of kts: npm install lmdb): ${(err as Error).message}`);
+  }
+}
+
+/** Beyond this many pending writes the overlay is written out before the commit. */
+const MAX_PENDING = 10_000;
+
+interface Entry {
+  key: Buffer;
+  value: Buffer;
+  timestamp?: number;
+}
+
+export class PersistentKeyValueStore<K, V> extends InMemoryKeyValueStore<K, V> {
+  private readonly db: Database;
+  /** Writes not in LMDB yet, by key (latin1): value null = deleted. */
+  private readonly pending = new Map<string, { key: Buffer; value: Buffer | null; timestamp: number }>();
+  /** Written since the last checkpoint. */
+  changed = false;
+
+  constructor(
+    name: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    serdeTopic: string,
+    readonly dir: string,
+  ) {
+    super(name, keySerde, valueSerde, serdeTopic);
+    if (!lmdb) throw new Error('persistent stores: loadPersistentStores() was not awaited');
+    mkdirSync(dir, { recursive: true });
+    this.db = lmdb.open({ path: dir, keyEncoding: 'binary', encoding: 'binary' });
+  }
+
+  /** Stored bytes: the timestamp (8 bytes, big-endian), then the value. */
+  private static decode(key: Buffer, raw: Buffer): Entry {
+    return { key, value: raw.subarray(8), timestamp: Number(raw.readBigInt64BE(0)) };
+  }
+
+  protected override lookup(key: Buffer): Entry | undefined {
+    const p = this.pending.get(key.toString('latin1'));
+    if (p) return p.value === null ? undefined : { key: p.key, value: p.value, timestamp: p.timestamp };
+    const raw = this.db.get(key) as Buffer | undefined;
+    return raw ? PersistentKeyValueStore.decode(key, raw) : undefined;
+  }
+
+  protected override entries(): Iterable<Entry> {
+    const all = new Map<string, Entry>();
+    for (const { key, value } of this.db.getRange({})) all.set((key as Buffer).toString('latin1'), PersistentKeyValueStore.decode(key as Buffer, value as Buffer));
+    for (const [k, p] of this.pending) {
+      if (p.value === null) all.delete(k);
+      else all.set(k, { key: p.key, value: p.value, timestamp: p.timestamp });
+    }
+    return all.values();
+  }
+
+  override approximateNumEntries(): number {
+    return (this.db.getStats() as { entryCount: number }).entryCount + this.pending.size;
+  }
+
+  override putBytes(key: Buffer, value: Buffer | null, timestamp = -1): void {
+    this.pending.set(key.toString('latin1'), { key, value, timestamp });
+    this.changed = true;
+    if (this.pending.size >= MAX_PENDING) this.flush();
+  }
+
+  override clear(): void {
+    this.pending.clear();
+    this.db.clearSync();
+  }
+
+  /** Writes the pending changes to LMDB in one transaction. */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    this.db.transactionSync(() => {
+      for (const p of this.pending.values()) {
+        if (p.value === null) this.db.removeSync(p.key);
+        else {
+          const raw = Buffer.allocUnsafe(8 + p.value.length);
+          raw.writeBigInt64BE(BigInt(p.timestamp), 0);
+          p.value.copy(raw, 8);
+          this.db.putSync(p.key, raw);
+        }
+      }
+    });
+    this.pending.clear();
+  }
+
+  close(): void {
+    this.pending.clear();
+    this.db.close().catch(() => undefined);
+  }
+}
+
+/** `<state.dir>/<application.id>/<task id>`. */
+export function taskDirectory(stateDir: string, applicationId: string, taskId: string): string {
+  return join(stateDir, applicationId, taskId);
+}
+
+export function storeDirectory(taskDir: string, storeName: string): string {
+  return join(taskDir, 'lmdb', storeName);
+}
+
+/** The changelog offsets of a task's checkpoint file, by `<topic> <partition>`; empty when there is none or it is unreadable. */
+export function readCheckpoint(taskDir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let text: string;
+  try {
+    text = readFileSync(join(taskDir, '.checkpoint'), 'utf8');
+  } catch {
+    return out;
+  }
+  const lines = text.split('\n').filter((l) => l !== '');
+  if (lines[0] !== '0' || Number(lines[1]) !== lines.length - 2) return out; // another version, or torn: restore in full
+  for (const line of lines.slice(2)) {
+    const m = /^(\S+) (\d+) (-?\d+)$/.exec(line);
+    if (!m) return new Map();
+    out.set(`${m[1]} ${m[2]}`, Number(m[3]));
+  }
+  return out;
+}
+
+/** Writes the checkpoint atomically (a temporary file renamed over the old one). */
+export function writeCheckpoint(taskDir: string, offsets: { topic: string; partition: number; offset: number }[]): void {
+  mkdirSync(taskDir, { recursive: true });
+  const file = join(taskDir, '.checkpoint');
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, `0\n${offsets.length}\n${offsets.map((o) => `${o.topic} ${o.partition} ${o.offset}\n`).join('')}`);
+  renameSync(tmp, file);
+}
+
+export function deleteCheckpoint(taskDir: string): void {
+  rmSync(join(taskDir, '.checkpoint'), { force: true });
+}
