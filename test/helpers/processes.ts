@@ -27,9 +27,19 @@ export function track<T extends ChildProcess>(child: T): T {
 export const spawnTracked = ((...args: Parameters<typeof spawn>) => track(spawn(...args))) as typeof spawn;
 
 /** Resolves once the child has exited (at once if it already has). */
-export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (hasExited(child) || child.pid === undefined) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/**
+ * Resolves once the child has exited and, when tracked, its output is read to the end: a caller
+ * reading what it printed next sees the last lines.
+ */
+export async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const ended = await exited(child);
+  await outputClosed(child);
+  return ended;
 }
 
 /**
@@ -48,9 +58,9 @@ export async function outputClosed(child: ChildProcess, ms = 10_000): Promise<vo
 async function exitWithin(child: ChildProcess, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
-  const exited = exitOf(child).then(() => true as const);
+  const exit = exited(child).then(() => true as const);
   try {
-    return await Promise.race([exited, timedOut]);
+    return await Promise.race([exit, timedOut]);
   } finally {
     clearTimeout(timer);
   }
@@ -70,9 +80,7 @@ export async function stopProcess(
     child.kill(signal);
     if (signal !== 'SIGKILL' && !(await exitWithin(child, graceMs))) child.kill('SIGKILL');
   }
-  const ended = await exitOf(child);
-  await outputClosed(child);
-  return ended;
+  return exitOf(child);
 }
 
 /** Stops every tracked process still running (SIGTERM, then SIGKILL after graceMs) and waits for each. */

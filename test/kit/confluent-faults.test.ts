@@ -37,7 +37,8 @@ function python(args: string[]): { child: ChildProcess; lines: string[]; exited:
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the last line printed before the exit may still be in the pipe at 'exit'.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   exited.then((code) => {
     if (code !== 0 && code !== null) console.error(`confluent-client.py ${args[0]} exited ${code}: ${err}`);
   });

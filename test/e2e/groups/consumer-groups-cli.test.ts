@@ -165,7 +165,8 @@ describe('kts consumer-groups', () => {
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // 'close', not 'exit': what it printed last may still be in the pipe at 'exit'.
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       try {
         await waitFor('watch output', () => ready(stdout), 30_000, 50);
       } catch (err) {
