@@ -1,5 +1,5 @@
 // A Kafka client's security settings as kts's client takes them: security.protocol, ssl.* (PEM
-// truststore and keystore: file or inline, as Kafka 2.7+; PKCS12 keystores) and sasl.mechanism with
+// truststore and keystore: file or inline, as Kafka 2.7+; PKCS12 and JKS stores) and sasl.mechanism with
 // sasl.jaas.config (PlainLoginModule / ScramLoginModule username and password,
 // OAuthBearerLoginModule's unsecured token claims). Read from the tools' --command-config files and
 // from a broker's own config for its connections to other brokers; `fail` makes the caller's error.
@@ -10,6 +10,7 @@ export type SecurityProperties = Pick<Map<string, string>, 'get'>;
 import type { ClientSecurity } from './connection.js';
 import { unsecuredToken, type SaslCredentials } from './sasl.js';
 import { parseJaas, JaasError } from '../broker/security/sasl/jaas.js';
+import { jksKeyAndChain, KeystoreError, storeTypeOf, truststoreCertificates } from '../security/keystores.js';
 
 export type Fail = (message: string) => Error;
 
@@ -31,7 +32,15 @@ function tlsOptions(props: SecurityProperties, fail: Fail): TlsConnectionOptions
   const trustInline = props.get('ssl.truststore.certificates');
   const trustFile = props.get('ssl.truststore.location')?.trim();
   if (trustInline) options.ca = inlinePem(trustInline);
-  else if (trustFile) options.ca = readKeyFile('ssl.truststore.location', trustFile, fail).toString('utf8');
+  else if (trustFile) {
+    const content = readKeyFile('ssl.truststore.location', trustFile, fail);
+    try {
+      options.ca = truststoreCertificates(content, props.get('ssl.truststore.password'));
+    } catch (err) {
+      if (err instanceof KeystoreError) throw fail(`Failed to load SSL truststore ${trustFile}: ${err.message}`);
+      throw err;
+    }
+  }
   const keyInline = props.get('ssl.keystore.key');
   const chainInline = props.get('ssl.keystore.certificate.chain');
   const keystore = props.get('ssl.keystore.location')?.trim();
@@ -41,7 +50,15 @@ function tlsOptions(props: SecurityProperties, fail: Fail): TlsConnectionOptions
     options.cert = inlinePem(chainInline);
   } else if (keystore) {
     const content = readKeyFile('ssl.keystore.location', keystore, fail);
-    if (content.subarray(0, 64).toString('latin1').includes('-----BEGIN')) {
+    const type = storeTypeOf(content);
+    if (type === 'JKS') {
+      try {
+        Object.assign(options, jksKeyAndChain(content, props.get('ssl.keystore.password'), props.get('ssl.key.password')));
+      } catch (err) {
+        if (err instanceof KeystoreError) throw fail(`Failed to load SSL keystore ${keystore} of type JKS: ${err.message}`);
+        throw err;
+      }
+    } else if (type === 'PEM') {
       // A PEM keystore holds the key and the chain: Node finds each kind in the same text.
       options.key = content;
       options.cert = content;
@@ -49,7 +66,9 @@ function tlsOptions(props: SecurityProperties, fail: Fail): TlsConnectionOptions
       options.pfx = content;
     }
   }
-  if (password !== undefined) options.passphrase = password;
+  // A PKCS12 store's password is ssl.keystore.password; an encrypted PEM key's is ssl.key.password.
+  if (options.pfx !== undefined) options.passphrase = props.get('ssl.keystore.password') ?? password;
+  else if (password !== undefined) options.passphrase = password;
   // Kafka's default `https` checks the broker's name against its certificate; an empty value turns that off.
   const identification = props.get('ssl.endpoint.identification.algorithm');
   if (identification !== undefined && identification.trim() === '') options.checkServerIdentity = () => undefined;

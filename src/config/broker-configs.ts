@@ -57,6 +57,9 @@ export const KTS_READ: ConfigKey[] = [
   key('ssl.principal.mapping.rules', 'STRING', null),
   key('ssl.truststore.certificates', 'PASSWORD', null),
   key('ssl.truststore.location', 'STRING', null),
+  key('ssl.truststore.password', 'PASSWORD', null),
+  // PEM, PKCS12 or JKS: the file's content tells which, this is not needed to read it.
+  key('ssl.truststore.type', 'STRING', null),
   key('broker.id', 'INT', '0', custom((v) => ((v as bigint) < 0n ? 'broker.id must be greater than or equal to 0' : null))),
   key('node.id', 'INT', null),
   // Kafka binds every interface by default; kts binds loopback unless told otherwise.
@@ -417,8 +420,6 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
   ['ssl.provider', 'STRING'],
   ['ssl.secure.random.implementation', 'STRING'],
   ['ssl.trustmanager.algorithm', 'STRING'],
-  ['ssl.truststore.password', 'PASSWORD'],
-  ['ssl.truststore.type', 'STRING'],
   ['telemetry.max.bytes', 'INT', atLeast(1)],
   ['transaction.state.log.load.buffer.size', 'INT', atLeast(1)],
   ['unclean.leader.election.interval.ms', 'LONG', atLeast(1)],

@@ -14,6 +14,7 @@ import { jaasText } from './sasl/session.js';
 const SSL_KEYS = [
   'ssl.truststore.location',
   'ssl.truststore.certificates',
+  'ssl.truststore.password',
   'ssl.keystore.location',
   'ssl.keystore.key',
   'ssl.keystore.certificate.chain',

@@ -1,13 +1,15 @@
 // A TLS listener's server options from Kafka's ssl.* keys, read per listener as Kafka reads them
 // (listener.name.<listener>.ssl.keystore.location before ssl.keystore.location). Key material in
 // PEM (ssl.keystore.type=PEM: a file holding the private key and the certificate chain, or both
-// inline in ssl.keystore.key / ssl.keystore.certificate.chain) or PKCS12, which Node reads natively;
-// JKS needs a Java keystore reader and is refused with a line saying how to convert it.
+// inline in ssl.keystore.key / ssl.keystore.certificate.chain), PKCS12 (Node reads it natively) or
+// JKS; truststores in PEM, PKCS12 or JKS (src/security/keystores.ts). The file's content tells its
+// type: ssl.keystore.type / ssl.truststore.type are not needed to read it.
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import type { TLSSocket, TlsOptions } from 'node:tls';
+import { createSecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { ConfigError } from '../../config/broker-config.js';
 import { InvalidMappingRule, SslPrincipalMapper } from './ssl-principal-mapper.js';
+import { jksKeyAndChain, KeystoreError, storeTypeOf, truststoreCertificates } from '../../security/keystores.js';
 
 /** What a listener's TLS needs from the config: the value of a key for that listener. */
 export type ListenerValue = (key: string) => string | undefined;
@@ -66,10 +68,24 @@ export async function listenerTls(listener: string, value: ListenerValue): Promi
     options.cert = inlinePem(inlineChain);
   } else if (location) {
     const content = await readKeyFile('ssl.keystore.location', location);
-    const looksPem = content.subarray(0, 64).toString('latin1').includes('-----BEGIN');
-    if (keystoreType === 'PKCS12' || (!looksPem && keystoreType !== 'PEM' && keystoreType !== 'JKS')) {
+    const type = storeTypeOf(content);
+    const looksPem = type === 'PEM';
+    if (type === 'JKS') {
+      try {
+        Object.assign(options, jksKeyAndChain(content, value('ssl.keystore.password'), value('ssl.key.password')));
+      } catch (err) {
+        if (err instanceof KeystoreError) throw new ConfigError(`${where}: Failed to load SSL keystore ${location} of type JKS: ${err.message}`);
+        throw err;
+      }
+    } else if (keystoreType === 'PKCS12' || (!looksPem && keystoreType !== 'PEM')) {
       options.pfx = content;
       options.passphrase = value('ssl.keystore.password');
+      try {
+        createSecureContext({ pfx: content, passphrase: options.passphrase });
+      } catch (err) {
+        const reason = /mac verify failure/i.test((err as Error).message) ? 'keystore password was incorrect (mac verify failure)' : (err as Error).message;
+        throw new ConfigError(`${where}: Failed to load SSL keystore ${location} of type PKCS12: ${reason}`);
+      }
     } else if (looksPem) {
       const { keys, certs } = pemBlocks(content.toString('utf8'));
       if (keys.length !== 1 || certs.length === 0) {
@@ -78,7 +94,7 @@ export async function listenerTls(listener: string, value: ListenerValue): Promi
       options.key = keys[0];
       options.cert = certs.join('\n') + '\n';
     } else {
-      throw new ConfigError(`${where}: ssl.keystore.type ${keystoreType} is not supported by kts; convert ${location} to PKCS12 (keytool -importkeystore -deststoretype PKCS12) or PEM`);
+      throw new ConfigError(`${where}: ssl.keystore.location ${location} is not a PEM file (ssl.keystore.type=${keystoreType})`);
     }
   } else {
     throw new ConfigError(`${where}: a TLS listener needs ssl.keystore.location (PEM or PKCS12) or ssl.keystore.key with ssl.keystore.certificate.chain`);
@@ -91,8 +107,14 @@ export async function listenerTls(listener: string, value: ListenerValue): Promi
     options.ca = pemBlocks(inlinePem(inlineTrust)).certs;
   } else if (truststoreLocation) {
     const content = await readKeyFile('ssl.truststore.location', truststoreLocation);
-    const certs = pemBlocks(content.toString('utf8')).certs;
-    if (certs.length === 0) throw new ConfigError(`${where}: ssl.truststore.location ${truststoreLocation} holds no PEM certificate (kts reads PEM truststores)`);
+    let certs: string[];
+    try {
+      certs = truststoreCertificates(content, value('ssl.truststore.password'));
+    } catch (err) {
+      if (err instanceof KeystoreError) throw new ConfigError(`${where}: Failed to load SSL truststore ${truststoreLocation}: ${err.message}`);
+      throw err;
+    }
+    if (certs.length === 0) throw new ConfigError(`${where}: ssl.truststore.location ${truststoreLocation} holds no certificate`);
     options.ca = certs;
   }
 
