@@ -6,7 +6,8 @@
 // Retention is Kafka's segmented stores': the store's observed time is the largest window time put
 // (a window's start for time windows, a session's end for sessions), and a window older than
 // observed - retention is no longer returned. Such windows are dropped from memory when their key
-// is next looked up (Kafka drops whole segments); the changelog's retention.ms removes them there.
+// is next looked up, and by a sweep over every key once per SWEEP_EVERY puts, so that keys never
+// seen again do not pile up (Kafka drops whole segments); the changelog's retention.ms removes them there.
 import { InMemoryKeyValueStore } from './processor.js';
 import { SerializationException, type Serde } from './serdes.js';
 import { sessionWindowedSerde, timeWindowedSerde, type Window, type Windowed } from './windows.js';
@@ -43,11 +44,15 @@ export interface WindowEntry<K, V> {
 
 type Layout = 'time' | 'session';
 
+/** Puts between two sweeps of expired windows over all keys. */
+const SWEEP_EVERY = 10_000;
+
 export class IndexedWindowStore<K, V> extends InMemoryKeyValueStore<Windowed<K>, V> {
   /** key bytes (latin1) -> the latin1 ids of its windows' entries in `data`. */
   private readonly windowsByKey = new Map<string, Set<string>>();
   private observedTime = -1;
   private readonly suffix: number;
+  private putsSinceSweep = 0;
 
   constructor(
     name: string,
@@ -78,6 +83,22 @@ export class IndexedWindowStore<K, V> extends InMemoryKeyValueStore<Windowed<K>,
     if (!set) this.windowsByKey.set(owner, (set = new Set()));
     set.add(id);
     this.observedTime = Math.max(this.observedTime, this.timeOf(key));
+    if (++this.putsSinceSweep >= SWEEP_EVERY) this.sweep();
+  }
+
+  /** Drops every expired window from memory (not logged: the changelog expires them by time). */
+  sweep(): void {
+    this.putsSinceSweep = 0;
+    const liveFrom = this.observedTime - this.retentionMs + 1;
+    for (const [owner, ids] of this.windowsByKey) {
+      for (const id of ids) {
+        const e = this.data.get(id);
+        if (e && this.timeOf(e.key) >= liveFrom) continue;
+        if (e) super.putBytes(e.key, null);
+        ids.delete(id);
+      }
+      if (ids.size === 0) this.windowsByKey.delete(owner);
+    }
   }
 
   override clear(): void {

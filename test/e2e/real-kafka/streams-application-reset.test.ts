@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClient } from '../../../src/client/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { ktsTool, type Outcome } from '../../helpers/oracle.js';
+import { pollFor } from '../streams/support.js';
 import { KAFKA_4, kafkaLib, runKafkaTool, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
 
 const APPS = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'];
@@ -36,12 +37,28 @@ async function prepare(client: KafkaClient): Promise<void> {
     ...APPS.flatMap((app) => appTopics(app).map((name) => ({ name, numPartitions: 1, replicationFactor: 1 }))),
   ];
   for (const c of await client.admin.createTopics(topics)) if (c.error) throw c.error;
+  // A new topic's leaders reach the metadata a moment after CreateTopics answers (Kafka's KRaft too).
+  await pollFor('leaders of in and mid', async () => {
+    const md = await Promise.all(['in', 'mid'].map((t) => client.topic(t, true)));
+    return md.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? true : undefined;
+  }, 30_000);
   const producer = client.producer({ lingerMs: 0 });
+  // Until the broker has made the partitions its own it may still answer NOT_LEADER_OR_FOLLOWER: retried.
+  const send = (topic: string, partition: number, value: string, timestamp: number) =>
+    pollFor(`a write to ${topic}-${partition}`, async () => {
+      try {
+        await producer.send(topic, { key: null, value: Buffer.from(value), partition, timestamp });
+        return true;
+      } catch (err) {
+        if ((err as { retriable?: boolean }).retriable) return undefined;
+        throw err;
+      }
+    }, 30_000);
   const t0 = Date.now() - 60_000;
   for (let i = 0; i < 10; i++) {
-    await producer.send('in', { key: null, value: Buffer.from(`v${i}`), partition: 0, timestamp: t0 + i });
-    await producer.send('in', { key: null, value: Buffer.from(`v${i}`), partition: 1, timestamp: t0 + i });
-    if (i < 4) await producer.send('mid', { key: null, value: Buffer.from(`m${i}`), partition: 0, timestamp: t0 + i });
+    await send('in', 0, `v${i}`, t0 + i);
+    await send('in', 1, `v${i}`, t0 + i);
+    if (i < 4) await send('mid', 0, `m${i}`, t0 + i);
   }
   producer.close();
   for (const app of APPS) {

@@ -99,5 +99,9 @@ describe('window stores', () => {
     b.put({ key: 'k', window: { start: 30, end: 40 } }, { value: 1, timestamp: 31 }); // observed 30: start 0 is past retention 25
     expect(b.windowsOf('k').map((w) => w.key.window.start)).toEqual([20, 30]);
     expect(b.approximateNumEntries()).toBe(2);
+    b.put({ key: 'old', window: { start: 25, end: 35 } }, { value: 1, timestamp: 25 });
+    b.put({ key: 'k', window: { start: 60, end: 70 } }, { value: 1, timestamp: 60 }); // observed 60: starts below 36 expire
+    b.sweep(); // a key never looked up again goes too
+    expect(b.approximateNumEntries()).toBe(1);
   });
 });
