@@ -313,8 +313,9 @@ export class KafkaStreams {
         for (const k of keys) {
           const head = this.buffered.get(k)?.[0];
           if (head === undefined) {
+            // Not fetched yet, or behind its end: wait for the next fetch.
             const end = this.endOffsets.get(k);
-            if (end !== undefined && this.positions.get(k)!.offset < end) waiting = true;
+            if (end === undefined || this.positions.get(k)!.offset < end) waiting = true;
           } else if (head.timestamp < bestTimestamp) {
             best = k;
             bestTimestamp = head.timestamp;
@@ -527,6 +528,8 @@ export class KafkaStreams {
   store<K = any, V = any>(name: string): ReadOnlyKeyValueStore<K, V> {
     if (!this.topology.stores.has(name)) throw new Error(`Cannot get state store ${name} because no such store is registered in the topology.`);
     if (this.currentState !== 'RUNNING') throw new Error(`KafkaStreams is not running. State is ${this.currentState}.`);
+    const global = this.globals.stores.get(name);
+    if (global) return global as ReadOnlyKeyValueStore<K, V>; // a GlobalKTable's store: all of it, on every instance
     const parts = () => [...this.tasks.values()].map((t) => t.stores.get(name)).filter((s) => s !== undefined);
     return {
       get: (key: K) => {
