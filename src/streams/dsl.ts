@@ -29,13 +29,18 @@ export interface Change<V> {
 }
 
 /**
- * Java has ValueMapper (value) and ValueMapperWithKey (key, value); TypeScript cannot tell two
- * lambdas apart by their parameters' types, so one mapper takes the value and, second, the
- * read-only key (as Array#map passes the index second).
+ * Kafka's ValueMapper (value) => VR and ValueMapperWithKey (readOnlyKey, value) => VR. Java tells them
+ * apart by type; here a mapper declared with two parameters is a ValueMapperWithKey (the key first,
+ * as in Kafka), one with one parameter a ValueMapper. (A mapper with rest or default parameters only
+ * counts its leading plain ones, as Function#length does.)
  */
-type ValueMapper<K, V, VR> = (value: V, key: K) => VR;
-function withKey<K, V, VR>(fn: ValueMapper<K, V, VR>): (key: K, value: V) => VR {
-  return (k, v) => fn(v, k);
+export type ValueMapper<V, VR> = (value: V) => VR;
+export type ValueMapperWithKey<K, V, VR> = (readOnlyKey: K, value: V) => VR;
+function withKey<K, V, VR>(fn: ValueMapper<V, VR> | ValueMapperWithKey<K, V, VR>): (key: K, value: V) => VR {
+  if (typeof fn !== 'function') throw new TypeError("mapper can't be null");
+  if (fn.length >= 2) return fn as ValueMapperWithKey<K, V, VR>;
+  const valueOnly = fn as ValueMapper<V, VR>;
+  return (_k, v) => valueOnly(v);
 }
 
 /** A stateless processor from a per-record function that calls `emit` for each output. */
@@ -151,7 +156,9 @@ export class KStream<K, V> {
     return this.add('KSTREAM-MAP-', stateless<K, V>((r, emit) => emit({ ...r, ...unpair(mapper(r.key, r.value)) })), named, null, null, true);
   }
 
-  mapValues<V2>(mapper: ValueMapper<K, V, V2>, named?: Named): KStream<K, V2> {
+  mapValues<V2>(mapper: ValueMapper<V, V2>, named?: Named): KStream<K, V2>;
+  mapValues<V2>(mapper: ValueMapperWithKey<K, V, V2>, named?: Named): KStream<K, V2>;
+  mapValues<V2>(mapper: ValueMapper<V, V2> | ValueMapperWithKey<K, V, V2>, named?: Named): KStream<K, V2> {
     const fn = withKey(mapper);
     return this.add('KSTREAM-MAPVALUES-', stateless<K, V>((r, emit) => emit({ ...r, value: fn(r.key, r.value) })), named, this.keySerde, null, false);
   }
@@ -162,7 +169,9 @@ export class KStream<K, V> {
     }), named, null, null, true);
   }
 
-  flatMapValues<V2>(mapper: ValueMapper<K, V, Iterable<V2>>, named?: Named): KStream<K, V2> {
+  flatMapValues<V2>(mapper: ValueMapper<V, Iterable<V2>>, named?: Named): KStream<K, V2>;
+  flatMapValues<V2>(mapper: ValueMapperWithKey<K, V, Iterable<V2>>, named?: Named): KStream<K, V2>;
+  flatMapValues<V2>(mapper: ValueMapper<V, Iterable<V2>> | ValueMapperWithKey<K, V, Iterable<V2>>, named?: Named): KStream<K, V2> {
     const fn = withKey(mapper);
     return this.add('KSTREAM-FLATMAPVALUES-', stateless<K, V>((r, emit) => {
       for (const v of fn(r.key, r.value)) emit({ ...r, value: v });
@@ -477,7 +486,9 @@ export class KTable<K, V> {
     return this.changes('KTABLE-FILTER-', named, this.valueSerde, (k, v) => (v !== null && !predicate(k, v) ? v : null));
   }
 
-  mapValues<V2>(mapper: ValueMapper<K, V, V2>, named?: Named): KTable<K, V2> {
+  mapValues<V2>(mapper: ValueMapper<V, V2>, named?: Named): KTable<K, V2>;
+  mapValues<V2>(mapper: ValueMapperWithKey<K, V, V2>, named?: Named): KTable<K, V2>;
+  mapValues<V2>(mapper: ValueMapper<V, V2> | ValueMapperWithKey<K, V, V2>, named?: Named): KTable<K, V2> {
     const fn = withKey(mapper);
     return this.changes<V2>('KTABLE-MAPVALUES-', named, null, (k, v) => (v === null ? null : fn(k, v)));
   }

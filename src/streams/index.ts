@@ -10,7 +10,7 @@
 //     .to('streams-wordcount-output', Produced.with(Serdes.String(), Serdes.Long()));
 //   const streams = new KafkaStreams(builder.build(), { 'application.id': 'wordcount', 'bootstrap.servers': 'localhost:9092' });
 //   await streams.start();
-export { StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream, TimeWindowedKStream, Suppressed, KeyValue, type Change, type KeyValuePair } from './dsl.js';
+export { StreamsBuilder, KStream, KTable, KGroupedStream, BranchedKStream, TimeWindowedKStream, Suppressed, KeyValue, type Change, type KeyValuePair, type ValueMapper, type ValueMapperWithKey } from './dsl.js';
 export { JoinWindows, Joined, StreamJoined, type ValueJoiner, type ValueJoinerWithKey } from './joins.js';
 export { GlobalKTable } from './globals.js';
 export { TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js';

@@ -69,7 +69,7 @@ describe('TopologyTestDriver', () => {
     expect(subs.map((s) => s.sourceTopics)).toEqual([['streams-plaintext-input'], ['KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition']]);
   });
 
-  it('map, filter, filterNot, selectKey, flatMap, peek, merge, and mapValues given the value and the key', () => {
+  it('map, filter, filterNot, selectKey, flatMap, peek, merge, and mapValues as ValueMapper (value) and ValueMapperWithKey (readOnlyKey, value)', () => {
     const b = new StreamsBuilder();
     const seen: string[] = [];
     const a = b.stream<string, string>('a').filter((_k, v) => v !== 'drop').peek((k, v) => seen.push(`${k}=${v}`));
@@ -77,7 +77,7 @@ describe('TopologyTestDriver', () => {
     a.merge(c)
       .filterNot((k) => k === 'skip')
       .mapValues((v) => `${v}1`)
-      .mapValues((v, k) => `${k}:${v}`)
+      .mapValues((k: string, v: string) => `${k}:${v}`)
       .flatMap((k, v) => [[k, v], [`${k}2`, v]] as [string, string][])
       .selectKey((k) => k.toUpperCase())
       .to('out');
@@ -119,6 +119,17 @@ describe('TopologyTestDriver', () => {
     expect(read('zero')).toEqual([0]);
     expect(read('small')).toEqual([5]);
     expect(read('big')).toEqual([50]);
+  });
+
+  it('flatMapValues and KTable#mapValues take a ValueMapperWithKey (readOnlyKey, value) too, told apart by arity', () => {
+    const b = new StreamsBuilder();
+    b.stream<string, string>('s').flatMapValues((k: string, v: string) => [k, v]).to('out');
+    b.table<string, string>('t').mapValues((k: string, v: string) => `${k}/${v}`).toStream().to('out-t');
+    const driver = new TopologyTestDriver(b.build());
+    driver.createInputTopic('s', S, S).pipeInput('k', 'v');
+    driver.createInputTopic('t', S, S).pipeInput('a', 'b');
+    expect(driver.createOutputTopic('out', S, S).readValuesToList()).toEqual(['k', 'v']);
+    expect(driver.createOutputTopic('out-t', S, S).readValuesToList()).toEqual(['a/b']);
   });
 
   it('groupByKey + reduce and aggregate (JSON), table() with updates and deletes, KTable filter/mapValues', () => {
