@@ -50,6 +50,10 @@ export class BrokerConnection {
   private frameSize = -1;
   private closedError: Error | null = null;
   private readonly closeListeners: (() => void)[] = [];
+  /** KIP-368: when the broker gave the session a lifetime, the time to re-authenticate and with what. */
+  private reauth: { atMs: number; credentials: SaslCredentials } | undefined;
+  /** While re-authenticating, other requests wait (a broker closes a connection that sends them then). */
+  private reauthenticating: Promise<void> | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -129,13 +133,33 @@ export class BrokerConnection {
       throw new KafkaClientError(`Unexpected handshake request with client mechanism ${credentials.mechanism}, enabled mechanisms are [${(handshake.mechanisms as string[]).join(', ')}]`, { javaName: 'UnsupportedSaslMechanismException' });
     }
     const { authenticate } = await import('./sasl.js');
+    let lifetimeMs = 0;
     await authenticate(credentials, async (token) => {
       const answer = await this.send(API.SaslAuthenticate, 1, { authBytes: token }, { timeoutMs });
       if (answer.errorCode !== 0) {
         throw new KafkaClientError(answer.errorMessage ?? `SASL authentication failed with ${credentials.mechanism}`, { javaName: 'SaslAuthenticationException' });
       }
+      lifetimeMs = Number(answer.sessionLifetimeMs ?? 0);
       return answer.authBytes as Buffer;
     });
+    // As Kafka's clients: re-authenticate at a random 85-95% of the session's lifetime, before the
+    // first request after that point (the broker closes the connection at the first one past its end).
+    this.reauth = lifetimeMs > 0 ? { atMs: Date.now() + lifetimeMs * (0.85 + Math.random() * 0.1), credentials } : undefined;
+  }
+
+  /** Re-authenticates once the session is due (see authenticate); a failure closes the connection. */
+  private reauthenticateIfDue(): Promise<void> | undefined {
+    if (this.reauthenticating) return this.reauthenticating;
+    if (!this.reauth || Date.now() < this.reauth.atMs) return undefined;
+    const { credentials } = this.reauth;
+    this.reauth = undefined;
+    this.reauthenticating = this.authenticate(credentials)
+      .catch((err: Error) => {
+        this.close();
+        throw err;
+      })
+      .finally(() => (this.reauthenticating = undefined));
+    return this.reauthenticating;
   }
 
   /** The version to use for `apiKey`: the highest both sides support. */
@@ -177,6 +201,10 @@ export class BrokerConnection {
   /** Sends a request at an explicit version. */
   send(apiKey: number, version: number, body: object, opts: RequestOptions = {}): Promise<any> {
     if (this.closedError) return Promise.reject(this.closedError);
+    if (this.reauth !== undefined || this.reauthenticating !== undefined) {
+      const renewing = apiKey === API.SaslHandshake || apiKey === API.SaslAuthenticate ? undefined : this.reauthenticateIfDue();
+      if (renewing) return renewing.then(() => this.send(apiKey, version, body, opts));
+    }
     const loading = ensureApiSchemas(apiKey);
     if (loading) return loading.then(() => this.send(apiKey, version, body, opts));
     const correlationId = this.nextCorrelationId;

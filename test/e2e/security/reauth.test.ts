@@ -3,12 +3,14 @@
 // session_lifetime_ms. A connection that has not re-authenticated when it ends is closed at its
 // next request, unanswered; SaslHandshake + SaslAuthenticate on the same connection renew it, with
 // the same mechanism and principal only (Kafka's SaslServerAuthenticator and KafkaChannel rules).
-// Kafka 4.4's Java client, which re-authenticates by itself, keeps producing on its connections.
+// Kafka 4.4's Java client, which re-authenticates by itself, keeps producing on its connections, and
+// so does kts's own client (the tools', and the brokers' between themselves).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode } from '../../../src/index.js';
 import { unsecuredToken } from '../../../src/client/sasl.js';
 import { freePort, spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
+import { BrokerConnection } from '../../../src/client/connection.js';
 import { javaRoundtrip } from './clients.js';
 
 const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret" user_admin="admin-secret";';
@@ -127,6 +129,23 @@ describe('SASL re-authentication (KIP-368)', () => {
       await wrong.waitClosed();
     } finally {
       wrong.close();
+    }
+  });
+
+  it("kts's own client re-authenticates before its session ends: Metadata every 200 ms for 4 s on one connection", async () => {
+    const conn = await BrokerConnection.open('127.0.0.1', port, { clientId: 'reauth-test', connectTimeoutMs: 10_000, requestTimeoutMs: 10_000, security: { sasl: { mechanism: 'PLAIN', username: 'alice', password: 'alice-secret' } } });
+    try {
+      const started = Date.now();
+      let answered = 0;
+      while (Date.now() - started < 4000) {
+        expect((await conn.send(ApiKey.Metadata, 12, METADATA)).brokers.length).toBe(1);
+        answered++;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(conn.closed).toBe(false);
+      expect(answered).toBeGreaterThan(10);
+    } finally {
+      conn.close();
     }
   });
 
