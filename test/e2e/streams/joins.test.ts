@@ -8,12 +8,13 @@
 // - the customers table outer-joined with the addresses table (updates, a delete, a delete of a key
 //   never written);
 // - orders joined with a global table of items through a key selector on the value.
-// The TypeScript app started on topics whose partition counts differ fails as Kafka's assignor does.
+// The TypeScript app also runs on a kts broker with the same input and must write the same records
+// there. Started on topics whose partition counts differ, it fails as Kafka's assignor does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { KafkaClient } from '../../../src/client/index.js';
 import { KafkaStreams, Materialized, StreamsBuilder } from '../../../src/streams/index.js';
-import { tempDir } from '../../helpers/broker.js';
+import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
 import { KAFKA_4, kafkaLib, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
 import { FIXTURES, compileJava, kafkaStreamsLib, pollFor, readTopic, startApp } from './support.js';
 
@@ -53,51 +54,63 @@ const COUNTS = [6, 8, 9, 5];
 
 const ready = kafkaLib(KAFKA_4) !== null && kafkaStreamsLib() !== null;
 
+/** Creates the input and output topics on a cluster and writes the input. */
+async function prepare(client: KafkaClient): Promise<void> {
+  const topics = [
+    ...Object.entries(PARTITIONS).map(([name, numPartitions]) => ({ name, numPartitions })),
+    ...['java', 'ts'].flatMap((p) => OUTPUTS.map((o) => ({ name: `${p}-${o}`, numPartitions: 2 }))),
+  ];
+  for (const c of await client.admin.createTopics(topics.map((t) => ({ ...t, replicationFactor: 1 })))) if (c.error) throw c.error;
+  // Kafka answers CreateTopics before every new partition has its leader.
+  const names = topics.map((t) => t.name);
+  await pollFor('leaders of the new topics', async () => {
+    const md = await client.metadata(names);
+    return md.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? true : undefined;
+  }, 30_000);
+  await client.cluster.refresh(names);
+  const producer = client.producer({ lingerMs: 0 });
+  for (const [topic, key, value, s] of INPUT) {
+    const record = { key: Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: T0 + s * 1000 };
+    // A new partition's leader may not serve yet (NOT_LEADER_OR_FOLLOWER): nothing was appended, so a retry cannot double the record.
+    await pollFor(`${topic} accepts a record`, async () => {
+      try {
+        return await producer.send(topic, record);
+      } catch (err) {
+        if (![6, 5, 3].includes((err as { code?: number }).code ?? -1)) throw err;
+        await client.cluster.refresh([topic]).catch(() => undefined);
+        return undefined;
+      }
+    }, 30_000);
+  }
+  producer.close();
+}
+
+const readFrom = async (client: KafkaClient, topic: string) =>
+  (await readTopic(client, topic)).map((r) => [r.partition, r.key!.toString(), r.value === null ? null : r.value.toString(), (r.timestamp - T0) / 1000]);
+
 describe.skipIf(!ready)('joins, against Kafka Streams 4.4', () => {
   let kafka: RealKafka;
   let client: KafkaClient;
+  let broker: SpawnedBroker;
+  let ktsClient: KafkaClient;
   beforeAll(async () => {
-    kafka = await startRealKafka(KAFKA_4);
-    client = await KafkaClient.connect(kafka.bootstrap);
-    const topics = [
-      ...Object.entries(PARTITIONS).map(([name, numPartitions]) => ({ name, numPartitions })),
-      ...['java', 'ts'].flatMap((p) => OUTPUTS.map((o) => ({ name: `${p}-${o}`, numPartitions: 2 }))),
-    ];
-    for (const c of await client.admin.createTopics(topics.map((t) => ({ ...t, replicationFactor: 1 })))) if (c.error) throw c.error;
-    // Kafka answers CreateTopics before every new partition has its leader.
-    const names = topics.map((t) => t.name);
-    await pollFor('leaders of the new topics', async () => {
-      const md = await client.metadata(names);
-      return md.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? true : undefined;
-    }, 30_000);
-    await client.cluster.refresh(names);
-    const producer = client.producer({ lingerMs: 0 });
-    for (const [topic, key, value, s] of INPUT) {
-      const record = { key: Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: T0 + s * 1000 };
-      // A new partition's leader may not serve yet (NOT_LEADER_OR_FOLLOWER): nothing was appended, so a retry cannot double the record.
-      await pollFor(`${topic} accepts a record`, async () => {
-        try {
-          return await producer.send(topic, record);
-        } catch (err) {
-          if (![6, 5, 3].includes((err as { code?: number }).code ?? -1)) throw err;
-          await client.cluster.refresh([topic]).catch(() => undefined);
-          return undefined;
-        }
-      }, 30_000);
-    }
-    producer.close();
+    [kafka, broker] = await Promise.all([startRealKafka(KAFKA_4), spawnBroker()]);
+    [client, ktsClient] = await Promise.all([KafkaClient.connect(kafka.bootstrap), KafkaClient.connect(broker.bootstrap)]);
+    await Promise.all([prepare(client), prepare(ktsClient)]);
   }, 120_000);
   afterAll(async () => {
     client?.close();
-    await kafka?.stop();
+    ktsClient?.close();
+    await Promise.all([kafka?.stop(), broker?.stop()]);
   });
 
-  const read = async (topic: string) => (await readTopic(client, topic)).map((r) => [r.partition, r.key!.toString(), r.value === null ? null : r.value.toString(), (r.timestamp - T0) / 1000]);
+  const read = (topic: string) => readFrom(client, topic);
 
-  it('the same records from the four joins in both apps', async () => {
+  it('the same records from the four joins: Java and TypeScript on Kafka 4.4, TypeScript on kts', async () => {
     const classes = compileJava('Joins', kafkaStreamsLib()!);
     const java = startApp('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${classes}:${kafkaStreamsLib()}/*`, 'Joins', kafka.bootstrap, 'joins-java', tempDir('kts-joins-java-'), 'java']);
     const ts = startApp(process.execPath, [join(FIXTURES, 'joins.mjs'), kafka.bootstrap, 'joins-ts', tempDir('kts-joins-ts-'), 'ts']);
+    const onKts = startApp(process.execPath, [join(FIXTURES, 'joins.mjs'), broker.bootstrap, 'joins-ts', tempDir('kts-joins-kts-'), 'ts']);
     const topics = ['java', 'ts'].flatMap((p) => OUTPUTS.map((o) => `${p}-${o}`));
     const got = await pollFor(
       'every join output complete',
@@ -124,7 +137,18 @@ describe.skipIf(!ready)('joins, against Kafka Streams 4.4', () => {
     expect(values(2)).toEqual(expect.arrayContaining(['c2=null@6', 'c3=Cid|null@8', 'c4=null|Rome@4', 'c1=Ann2|Bergen@7']));
     inOrder(3, ['o1=c1:i1|Pen@10', 'o2=c2:i2|Ink@12', 'o3=c4:i1|Pen@14', 'o5=c1:i2|Ink@40', 'o6=c2:i1|Pen@60']);
     tsOut.forEach((records, i) => expect(records, OUTPUTS[i]).toEqual(javaOut[i]));
-    await Promise.all([java.stop(), ts.stop()]);
+    // The TypeScript app on a kts broker writes the same records again.
+    const ktsOut = await pollFor(
+      'every join output complete on kts',
+      async () => {
+        const all = await Promise.all(OUTPUTS.map((o) => readFrom(ktsClient, `ts-${o}`)));
+        return all.every((g, i) => g.length >= COUNTS[i]) ? all : undefined;
+      },
+      60_000,
+      () => onKts.output(),
+    );
+    ktsOut.forEach((records, i) => expect(records, `${OUTPUTS[i]} on kts`).toEqual(javaOut[i]));
+    await Promise.all([java.stop(), ts.stop(), onKts.stop()]);
   }, 240_000);
 
   it("refuses to join topics whose partition counts differ, with Kafka's message", async () => {

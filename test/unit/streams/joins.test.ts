@@ -14,6 +14,8 @@ import {
   TopologyTestDriver,
   type KStream,
 } from '../../../src/streams/index.js';
+import { InMemoryKeyValueStore } from '../../../src/streams/processor.js';
+import { JoinWindowStore } from '../../../src/streams/join-stores.js';
 
 const S = Serdes.String();
 const show = (a: unknown, b: unknown) => `${a}+${b}`;
@@ -254,5 +256,28 @@ describe('GlobalKTable', () => {
       { key: 'o4', value: 'c1/cup by null' },
     ]);
     expect(driver.getKeyValueStore('customers-STATE-STORE-0000000000')!.get('c2')).toBe('Bob');
+  });
+});
+
+describe('join window store', () => {
+  it('keeps duplicates in Kafka key layout, indexes what a restore put back, and bounds fetches by retention', () => {
+    const B = Serdes.ByteArray();
+    const logged: Buffer[] = [];
+    const store = new InMemoryKeyValueStore<Buffer, Buffer>('w', B, B);
+    store.logger = (k) => logged.push(k);
+    const w = JoinWindowStore.over(store, 100);
+    w.put(Buffer.from('k'), Buffer.from('a'), 1000);
+    w.put(Buffer.from('k'), Buffer.from('b'), 1000);
+    // key bytes, then the timestamp (8 bytes) and a sequence number (4 bytes): duplicates kept
+    expect(logged.map((k) => k.toString('hex'))).toEqual(['6b' + (1000).toString(16).padStart(16, '0') + '00000000', '6b' + (1000).toString(16).padStart(16, '0') + '00000001']);
+    // A restored store (the changelog's bytes put back) is indexed on first use.
+    const restored = new InMemoryKeyValueStore<Buffer, Buffer>('w2', B, B);
+    for (const k of logged) restored.putBytes(k, Buffer.from(k.readInt32BE(k.length - 4) === 0 ? 'a' : 'b'));
+    const r = JoinWindowStore.over(restored, 100);
+    expect(r.fetch(Buffer.from('k'), 900, 1100).map((e) => e.value.toString())).toEqual(['a', 'b']);
+    r.put(Buffer.from('k'), Buffer.from('c'), 1200); // stream time 1200: 1000 is now beyond the 100 ms retention
+    expect(r.fetch(Buffer.from('k'), 0, 2000).map((e) => e.value.toString())).toEqual(['c']);
+    r.put(Buffer.from('k'), Buffer.from('late'), 1050); // expired before it arrived: dropped
+    expect(r.fetch(Buffer.from('k'), 0, 2000).map((e) => e.value.toString())).toEqual(['c']);
   });
 });
