@@ -71,15 +71,22 @@ describe('SASL re-authentication (KIP-368)', () => {
     try {
       const first = await login(raw, 'PLAIN', plain('alice', 'alice-secret'));
       expect(first.auth.errorCode).toBe(ErrorCode.NONE);
-      // Within a second of the last start a handshake is refused and the connection stays (Kafka's KafkaChannel).
       await untilPast(first.before + 1000);
+      const renewStart = Date.now();
       const renewed = await login(raw, 'PLAIN', plain('alice', 'alice-secret'));
       expect(renewed.handshake).toMatchObject({ errorCode: ErrorCode.NONE, mechanisms: ['PLAIN', 'SCRAM-SHA-256', 'OAUTHBEARER'] });
       expect(renewed.auth).toMatchObject({ errorCode: ErrorCode.NONE, sessionLifetimeMs: LIFETIME_MS });
-      expect((await raw.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' })).errorCode).toBe(ErrorCode.ILLEGAL_SASL_STATE);
-      // Past the first session's end the renewed one serves.
+      // Within a second of the last start a handshake is refused and the connection stays (Kafka's
+      // KafkaChannel). The broker began the renewal after renewStart, so under a second here is under
+      // a second there; a machine too slow for that sees a new renewal begin, and completes it.
+      const early = await raw.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+      if (Date.now() - renewStart < 1000) expect(early.errorCode).toBe(ErrorCode.ILLEGAL_SASL_STATE);
+      else if (early.errorCode === ErrorCode.NONE) expect((await raw.request(ApiKey.SaslAuthenticate, 2, { authBytes: plain('alice', 'alice-secret') })).errorCode).toBe(ErrorCode.NONE);
+      // Past the first session's end the renewed one serves (it ends LIFETIME_MS after renewStart at the earliest).
       await untilPast(first.before + LIFETIME_MS + 20);
-      expect((await raw.request(ApiKey.Metadata, 12, METADATA)).brokers.length).toBe(1);
+      const sent = Date.now();
+      const metadata = await raw.request(ApiKey.Metadata, 12, METADATA).catch((err: Error) => err);
+      if (sent < renewStart + LIFETIME_MS - 200 && Date.now() < renewStart + LIFETIME_MS) expect(metadata).toMatchObject({ brokers: [expect.anything()] });
     } finally {
       raw.close();
     }
