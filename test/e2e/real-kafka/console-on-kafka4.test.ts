@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, KTS_BIN } from '../../helpers/broker.js';
-import { spawnTracked, stopProcess } from '../../helpers/processes.js';
+import { exitOf, spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { KAFKA_4, kafkaLib, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
 
 const installed = !!kafkaLib(KAFKA_4);
@@ -36,8 +36,15 @@ describe.skipIf(!installed)('kts console against Apache Kafka 4.4', () => {
     consoleProcess = spawnTracked(process.execPath, [KTS_BIN, 'console', '--bootstrap-server', kafka.bootstrap, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     consoleProcess.stdout!.on('data', (d) => (out += d));
-    for (let i = 0; !out.includes('kts console: http://'); i++) {
-      if (i > 400 || consoleProcess.exitCode !== null) throw new Error(`kts console did not start: ${out}`);
+    consoleProcess.stderr!.on('data', (d) => (out += d));
+    // A deadline in time, not a count of 50 ms naps (which last longer on a loaded machine); the
+    // reason of an early exit (stderr too) is read to the end before it is reported.
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('kts console: http://')) {
+      if (consoleProcess.exitCode !== null || Date.now() > deadline) {
+        if (consoleProcess.exitCode !== null) await exitOf(consoleProcess);
+        throw new Error(`kts console did not start (exit ${consoleProcess.exitCode}): ${out}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }, 180_000);
