@@ -77,6 +77,11 @@ export class ConsumerGroupState {
   readonly owners = new Map<string, string>();
   /** The subscribed topics (ids and partition counts) the target was computed from. */
   metadataKey = '';
+  /**
+   * Each regex a member subscribes with -> the topic names it matched when last resolved, and when
+   * (Kafka 4.4's ConsumerGroupRegularExpression record, written with the group's records).
+   */
+  readonly regexResolutions = new Map<string, { topics: string[]; timestamp: number }>();
   assignor: AssignorName = 'uniform';
 
   state(): ConsumerGroupStateName {
@@ -102,6 +107,7 @@ export class ConsumerGroupState {
 
   /** Subscribed topics and their sizes, as a string: a change means a new group epoch. */
   computeMetadataKey(topics: readonly AssignorTopicWithInternal[]): string {
+    this.resolveRegexes(topics);
     const ids = new Set<string>();
     for (const m of this.members.values()) for (const id of this.subscribedTopicIds(m, topics)) ids.add(id);
     return topics
@@ -109,6 +115,19 @@ export class ConsumerGroupState {
       .map((t) => `${t.topicId}:${t.partitions}`)
       .sort()
       .join(',');
+  }
+
+  /** Resolves each regex in use against `topics`; a resolution that did not change keeps its time. */
+  resolveRegexes(topics: readonly AssignorTopicWithInternal[], now = Date.now()): void {
+    const inUse = new Map<string, RegExp>();
+    for (const m of this.members.values()) if (m.subscribedTopicRegex !== null && m.compiledRegex) inUse.set(m.subscribedTopicRegex, m.compiledRegex);
+    for (const regex of [...this.regexResolutions.keys()]) if (!inUse.has(regex)) this.regexResolutions.delete(regex);
+    for (const [regex, compiled] of inUse) {
+      const matched = topics.filter((t) => !t.internal && compiled.test(t.name)).map((t) => t.name).sort();
+      const was = this.regexResolutions.get(regex);
+      if (was && was.topics.length === matched.length && was.topics.every((t, i) => t === matched[i])) continue;
+      this.regexResolutions.set(regex, { topics: matched, timestamp: now });
+    }
   }
 
   /** The assignor: the one most members ask for, else the configured default. */

@@ -103,6 +103,7 @@ function desiredRecords(groupId: string, state: ConsumerGroupState, members: Ite
   return [
     ...gone,
     ...subscriptions,
+    ...regexRecords(groupId, state),
     { key: consumerGroupKey(ConsumerRecordType.GroupMetadata, groupId), value: encodeConsumerValue(ConsumerRecordType.GroupMetadata, { epoch: state.groupEpoch, metadataHash: 0 }) },
     ...targets,
     {
@@ -111,6 +112,25 @@ function desiredRecords(groupId: string, state: ConsumerGroupState, members: Ite
     },
     ...currents,
   ];
+}
+
+/**
+ * A record per regex the members subscribe with (the topics it matched), and tombstones for the
+ * regexes no member uses any more, as Kafka 4.4. kts keeps no metadata log, so the version of the
+ * metadata the regex was resolved against (Kafka's image offset) is written as -1.
+ */
+function regexRecords(groupId: string, state: ConsumerGroupState): Desired[] {
+  const out: Desired[] = [];
+  const current = new Set<string>();
+  for (const [regex, { topics, timestamp }] of state.regexResolutions) {
+    const key = consumerMemberKey(ConsumerRecordType.RegularExpression, groupId, regex);
+    current.add(key.toString('hex'));
+    out.push({ key, value: encodeConsumerValue(ConsumerRecordType.RegularExpression, { topics, version: -1, timestamp }) });
+  }
+  for (const keyHex of state.persisted.keys()) {
+    if (!current.has(keyHex) && Buffer.from(keyHex, 'hex').readInt16BE(0) === ConsumerRecordType.RegularExpression) out.push({ key: Buffer.from(keyHex, 'hex'), value: null });
+  }
+  return out;
 }
 
 /** Member ids the cache holds records for. */
@@ -224,6 +244,12 @@ export class LoadedConsumerGroup {
             sessionTimeoutMs: v.classicMemberMetadata.sessionTimeoutMs,
             protocols: v.classicMemberMetadata.supportedProtocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
           };
+          break;
+        }
+        case ConsumerRecordType.RegularExpression: {
+          // The key's second string is the regex; kept so an unchanged resolution is not written again.
+          const v = decodeConsumerValue(ConsumerRecordType.RegularExpression, value);
+          state.regexResolutions.set(memberId!, { topics: [...v.topics], timestamp: v.timestamp });
           break;
         }
         case ConsumerRecordType.TargetAssignmentMember:

@@ -7,8 +7,9 @@
 //   type 6 ConsumerGroupTargetAssignmentMetadata  key: group     value: the assignment epoch
 //   type 7 ConsumerGroupTargetAssignmentMember    key: group, member  value: its target partitions
 //   type 8 ConsumerGroupCurrentMemberAssignment   key: group, member  value: epochs, state, partitions
-// Type 4 (subscription metadata, no longer written by Kafka 4.x) and 16 (regular-expression
-// resolutions) are skipped when read: kts recomputes both from the topics it has.
+//   type 16 ConsumerGroupRegularExpression       key: group, regex   value: the topics it matched
+// Type 4 (subscription metadata, no longer written by Kafka 4.x) is skipped when read; type 16 is
+// written as Kafka 4.4 does, and recomputed from the topics kts has at start.
 import { codecFor } from '../../protocol/codec/compile.js';
 import { Reader } from '../../protocol/codec/reader.js';
 import { MAX_VERSION as MAX, type MessageSchema, type StructSchema } from '../../protocol/codec/schema.js';
@@ -20,6 +21,7 @@ export const enum ConsumerRecordType {
   TargetAssignmentMetadata = 6,
   TargetAssignmentMember = 7,
   CurrentMemberAssignment = 8,
+  RegularExpression = 16,
 }
 
 const V0: [number, number] = [0, MAX];
@@ -107,6 +109,25 @@ const CurrentMemberAssignmentValue: MessageSchema = {
   ],
 };
 
+const RegularExpressionValue: MessageSchema = {
+  name: 'ConsumerGroupRegularExpressionValue',
+  type: 'data',
+  validVersions: [0, 0],
+  flexibleVersions: V0,
+  fields: [
+    { name: 'topics', type: 'string', array: true, versions: V0 },
+    // Kafka: the version of the metadata image the regex was resolved against.
+    { name: 'version', type: 'int64', versions: V0 },
+    { name: 'timestamp', type: 'int64', versions: V0 },
+  ],
+};
+
+export interface RegularExpressionRecord {
+  topics: string[];
+  version: number;
+  timestamp: number;
+}
+
 export interface GroupMetadataRecord {
   epoch: number;
   metadataHash: number;
@@ -155,6 +176,7 @@ const VALUE_SCHEMAS: Record<number, MessageSchema> = {
   [ConsumerRecordType.TargetAssignmentMetadata]: TargetAssignmentMetadataValue,
   [ConsumerRecordType.TargetAssignmentMember]: TargetAssignmentMemberValue,
   [ConsumerRecordType.CurrentMemberAssignment]: CurrentMemberAssignmentValue,
+  [ConsumerRecordType.RegularExpression]: RegularExpressionValue,
 };
 
 /** The value bytes of a record of `type`: int16 version 0, then the flexible message. */
@@ -175,6 +197,7 @@ export function decodeConsumerValue(type: ConsumerRecordType.MemberMetadata, buf
 export function decodeConsumerValue(type: ConsumerRecordType.TargetAssignmentMetadata, buf: Buffer): TargetAssignmentMetadataRecord;
 export function decodeConsumerValue(type: ConsumerRecordType.TargetAssignmentMember, buf: Buffer): TargetAssignmentMemberRecord;
 export function decodeConsumerValue(type: ConsumerRecordType.CurrentMemberAssignment, buf: Buffer): CurrentMemberAssignmentRecord;
+export function decodeConsumerValue(type: ConsumerRecordType.RegularExpression, buf: Buffer): RegularExpressionRecord;
 export function decodeConsumerValue(type: ConsumerRecordType, buf: Buffer): unknown {
   const r = new Reader(buf, 2, buf.length);
   return codecFor(VALUE_SCHEMAS[type], 0).decode(r);
@@ -190,7 +213,7 @@ export function consumerGroupKey(type: ConsumerRecordType, groupId: string): Buf
   return b;
 }
 
-/** Key of a member-level record (types 5, 7 and 8): int16 type, group, member id. */
+/** Key of a member-level record (types 5, 7 and 8): int16 type, group, member id; type 16: group, regex. */
 export function consumerMemberKey(type: ConsumerRecordType, groupId: string, memberId: string): Buffer {
   const member = Buffer.from(memberId, 'utf8');
   const tail = Buffer.alloc(2 + member.length);

@@ -19,7 +19,7 @@ export type CoordinatorKey =
   | { type: 'group'; group: string }
   | { type: 'consumer-group'; group: string }
   /** The other KIP-848 records (consumer-records.ts): 6 per group, 5/7/8 per member. */
-  | { type: 'consumer-record'; recordType: 5 | 6 | 7 | 8; group: string; memberId: string | null };
+  | { type: 'consumer-record'; recordType: 5 | 6 | 7 | 8 | 16; group: string; memberId: string | null };
 
 export interface StoredMember {
   memberId: string;
@@ -61,6 +61,8 @@ export function decodeKey(buf: Buffer): CoordinatorKey | null {
   if (version === 3) return { type: 'consumer-group', group: r.string() ?? '' };
   if (version === 6) return { type: 'consumer-record', recordType: 6, group: r.string() ?? '', memberId: null };
   if (version === 5 || version === 7 || version === 8) return { type: 'consumer-record', recordType: version, group: r.string() ?? '', memberId: r.string() ?? '' };
+  // A regex's resolution: keyed by group and regex (kept in the member id's place; restore skips it).
+  if (version === 16) return { type: 'consumer-record', recordType: 16, group: r.string() ?? '', memberId: r.string() ?? '' };
   return null; // other record types (subscription metadata, regular expressions, share and streams groups): not kept
 }
 

@@ -47,12 +47,15 @@ export default defineHandler({
 
 async function resolveTopic(ctx: RequestContext, requested: { name: string | null; topicId: string }, allowAutoCreate: boolean) {
   const { broker } = ctx;
-  if (requested.name === null || requested.name === undefined) {
+  // By id when there is no name: Kafka 4.4's consumer asks for the topic ids of its assignment
+  // with the name empty, not null (a regex subscription's topics are known to it only by id).
+  const byIdOnly = requested.name === null || requested.name === undefined || (requested.name === '' && !!requested.topicId && requested.topicId !== ZERO_UUID);
+  if (byIdOnly) {
     const byId = requested.topicId && requested.topicId !== ZERO_UUID ? broker.topics.getById(requested.topicId) : undefined;
     if (byId && !authorized(ctx, Op.DESCRIBE, Resource.TOPIC, byId.name)) return topicError(null, ErrorCode.TOPIC_AUTHORIZATION_FAILED, requested.topicId);
     return byId ? describeTopic(ctx, byId) : topicError(null, ErrorCode.UNKNOWN_TOPIC_ID, requested.topicId);
   }
-  const name = requested.name;
+  const name = requested.name as string;
   if (!authorized(ctx, Op.DESCRIBE, Resource.TOPIC, name)) return topicError(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const existing = broker.topics.get(name);
   if (existing) return describeTopic(ctx, existing);

@@ -31,7 +31,7 @@ export function compileJavaMember(lib: string): string {
 export interface Member {
   child: ChildProcess;
   assigned: number[];
-  records: { partition: number; offset: number; value: string }[];
+  records: { partition: number; offset: number; value: string; topic?: string }[];
   log: string;
 }
 
@@ -55,7 +55,7 @@ export function startMemberProcess(command: string, args: string[]): Member {
       try {
         const e = JSON.parse(line);
         if (e.event === 'assigned') m.assigned = e.partitions;
-        else if (e.event === 'record') m.records.push({ partition: e.partition, offset: e.offset, value: e.value });
+        else if (e.event === 'record') m.records.push({ partition: e.partition, offset: e.offset, value: e.value, ...(e.topic ? { topic: e.topic } : {}) });
       } catch {
         m.log += `${line}\n`;
       }

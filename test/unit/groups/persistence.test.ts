@@ -18,9 +18,9 @@ describe('__consumer_offsets records', () => {
     expect(groupMetadataKey('grp').toString('hex')).toBe('0002' + '0003' + Buffer.from('grp').toString('hex'));
     expect(decodeKey(offsetCommitKey('g', 't', 3))).toEqual({ type: 'offset', legacy: false, group: 'g', topic: 't', partition: 3 });
     expect(decodeKey(offsetCommitKey('g', 't', 3, true))).toMatchObject({ legacy: true });
-    // Kafka 4.4's subscription-metadata (4) and regular-expression (16) records are not kept.
+    // Kafka 4.4's subscription-metadata records (4) are not kept; a regex's resolution (16) is, by group and regex.
     expect(decodeKey(Buffer.from([0, 4, 0, 0]))).toBeNull();
-    expect(decodeKey(Buffer.from([0, 16, 0, 0]))).toBeNull();
+    expect(decodeKey(Buffer.from([0, 16, 0, 1, 0x67, 0, 2, 0x61, 0x2a]))).toEqual({ type: 'consumer-record', recordType: 16, group: 'g', memberId: 'a*' });
     expect(decodeKey(Buffer.from([0, 5, 0, 1, 0x67, 0, 1, 0x6d]))).toEqual({ type: 'consumer-record', recordType: 5, group: 'g', memberId: 'm' });
   });
 
