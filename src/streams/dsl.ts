@@ -73,10 +73,12 @@ export class StreamsBuilder {
 
   /** A table over a topic: each record is an update of its key (null value deletes), kept in a store. */
   table<K = string, V = string>(topic: string, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    // The store's name takes its index first, as Kafka's MaterializedInternal does: the changelog is
+    // then `<application.id>-<topic>-STATE-STORE-0000000000-changelog` for a first table, as in Kafka.
+    const storeName = materialized?.storeName ?? `${topic}-STATE-STORE-${String(this.index++).padStart(10, '0')}`;
     const sourceName = consumed?.name ?? this.newName('KSTREAM-SOURCE-');
     const keySerde = materialized?.keySerde ?? consumed?.keySerde ?? null;
     const valueSerde = materialized?.valueSerde ?? consumed?.valueSerde ?? null;
-    const storeName = materialized?.storeName ?? `${topic}-STATE-STORE-${String(this.index++).padStart(10, '0')}`;
     this.topology.addSource({ name: sourceName, keySerde: consumed?.keySerde, valueSerde: consumed?.valueSerde }, topic);
     const tableName = this.newName('KTABLE-SOURCE-');
     this.topology.addProcessor(

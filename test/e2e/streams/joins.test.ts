@@ -137,6 +137,10 @@ describe.skipIf(!ready)('joins, against Kafka Streams 4.4', () => {
     expect(values(2)).toEqual(expect.arrayContaining(['c2=null@6', 'c3=Cid|null@8', 'c4=null|Rome@4', 'c1=Ann2|Bergen@7']));
     inOrder(3, ['o1=c1:i1|Pen@10', 'o2=c2:i2|Ink@12', 'o3=c4:i1|Pen@14', 'o5=c1:i2|Ink@40', 'o6=c2:i1|Pen@60']);
     tsOut.forEach((records, i) => expect(records, OUTPUTS[i]).toEqual(javaOut[i]));
+    // The internal topics too: repartition and changelog topics named as Kafka Streams names them.
+    const internal = async (app: string) =>
+      (await client.admin.listTopics()).map((t) => t.name).filter((n) => n.startsWith(`${app}-`)).map((n) => n.slice(app.length + 1)).sort();
+    expect(await internal('joins-ts')).toEqual(await internal('joins-java'));
     // The TypeScript app on a kts broker writes the same records again.
     const ktsOut = await pollFor(
       'every join output complete on kts',

@@ -54,7 +54,7 @@ describe('KStream-KTable join', () => {
           ? [['k1', 'a+t1', 2], ['k2', 'b+null', 3], [null, 'c+null', 5], ['k1', 'd+null', 7], ['k2', 'e+t2', 9]]
           : [['k1', 'a+t1', 2], ['k2', 'e+t2', 9]],
       );
-      expect(b.build().describe()).toContain(left ? 'Processor: KSTREAM-LEFTJOIN-0000000004 (stores: [t-STATE-STORE-0000000001])' : 'Processor: KSTREAM-JOIN-0000000004 (stores: [t-STATE-STORE-0000000001])');
+      expect(b.build().describe()).toContain(left ? 'Processor: KSTREAM-LEFTJOIN-0000000004 (stores: [t-STATE-STORE-0000000000])' : 'Processor: KSTREAM-JOIN-0000000004 (stores: [t-STATE-STORE-0000000000])');
       driver.close();
     });
   }
@@ -115,8 +115,8 @@ describe('KTable-KTable join', () => {
       lt.pipeInput('k2', null, 70);
       expect(read()).toEqual(expected);
       const text = b.build().describe();
-      expect(text).toContain('Processor: KTABLE-JOINTHIS-0000000007 (stores: [rt-STATE-STORE-0000000004])');
-      expect(text).toContain('Processor: KTABLE-JOINOTHER-0000000008 (stores: [lt-STATE-STORE-0000000001])');
+      expect(text).toContain('Processor: KTABLE-JOINTHIS-0000000007 (stores: [rt-STATE-STORE-0000000003])');
+      expect(text).toContain('Processor: KTABLE-JOINOTHER-0000000008 (stores: [lt-STATE-STORE-0000000000])');
       expect(text).toContain('Processor: KTABLE-MERGE-0000000006');
     });
   }
