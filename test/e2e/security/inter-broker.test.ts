@@ -145,8 +145,11 @@ async function replicatedRoundtrip(cluster: SecuredCluster, config: string, clie
         .catch(fail);
     });
   } catch (e) {
-    // A loaded run once read nothing in 45 s and said only that: the brokers' last lines and the
-    // client's own log say why.
+    // Two concurrent runs once read nothing in 45 s and said only that. A consumer that stops for
+    // good fails at once now (a kafkajs whose request modules are gone, as when node_modules is
+    // reinstalled under a running test, crashes with "Cannot find module './v5/request'" and
+    // restart: false, and used to be waited on in silence); otherwise the brokers' last lines and
+    // the client's own log say why.
     const tail = (out: string) => out.trimEnd().split('\n').slice(-25).join('\n');
     throw new Error(`${(e as Error).message}\n--- kafkajs:\n${clientLog.slice(-40).join('\n')}\n${[...cluster.brokers.entries()].map(([id, b]) => `--- broker ${id}:\n${tail(b.output())}`).join('\n')}`);
   } finally {
