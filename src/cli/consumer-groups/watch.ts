@@ -31,6 +31,8 @@ export interface OffsetSample {
 export interface CommitMark {
   offset: number;
   at: number;
+  /** The partition's log end at the same tick: the produce rate over a commit window comes from it. */
+  logEnd?: number;
 }
 
 /** Without a commit seen for this long (and longer than two commit intervals), the consumer counts as stalled. */
@@ -94,9 +96,13 @@ export function commitWindowRates(base: PartitionRates, commits: CommitMark[], n
   else consumeRate = base.consumeRate && base.consumeRate > 0 ? base.consumeRate : null; // no commit seen yet: unknown, not 0
   const produceRate = base.produceRate;
   const lag = base.lag;
+  // The consume rate is compared with the produce rate over the same commit window: a producer's
+  // rate over one tick swings with its batches (95/s in one tick of a steady ~70/s, on a loaded
+  // machine), which made a consumer keeping up look slower than it is.
+  const windowProduceRate = commits.length === 2 && window > 0 && first.logEnd !== undefined && last.logEnd !== undefined ? ((last.logEnd - first.logEnd) * 1000) / window : produceRate;
   // What arrives within one commit interval (plus a tick) is what a keeping-up consumer has not committed yet.
   const interval = commits.length === 2 ? Math.max(window, sinceLast) : at - first.at;
-  const keepingUp = lag > 0 && consumeRate !== null && produceRate !== null && consumeRate >= 0.8 * produceRate && lag <= produceRate * ((interval / 1000) + elapsedSeconds) * 1.25 + 1;
+  const keepingUp = lag > 0 && consumeRate !== null && produceRate !== null && windowProduceRate !== null && consumeRate >= 0.8 * windowProduceRate && lag <= produceRate * ((interval / 1000) + elapsedSeconds) * 1.25 + 1;
   let timeToZeroLag: number | null = lag === 0 ? 0 : null;
   let lagGrowing = false;
   if (lag > 0 && !keepingUp && consumeRate !== null && produceRate !== null) {
@@ -161,8 +167,9 @@ export function rateTick(groups: GroupOffsets[], samples: Map<string, OffsetSamp
       let commits = prev?.commits ?? [];
       if (now.committed !== null) {
         const last = commits[commits.length - 1];
-        if (!last || now.committed < last.offset) commits = [{ offset: now.committed, at }]; // first sight, or offsets reset
-        else if (now.committed > last.offset) commits = [commits.length === 1 ? commits[0] : last, { offset: now.committed, at }];
+        const mark: CommitMark = { offset: now.committed, at, ...(now.logEnd !== null ? { logEnd: now.logEnd } : {}) };
+        if (!last || now.committed < last.offset) commits = [mark]; // first sight, or offsets reset
+        else if (now.committed > last.offset) commits = [commits.length === 1 ? commits[0] : last, mark];
       } else commits = [];
       if (prev) rates = commitWindowRates(rates, commits, now, at, elapsed ?? 0);
       samples.set(key, { ...now, commits });

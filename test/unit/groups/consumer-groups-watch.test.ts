@@ -106,6 +106,27 @@ describe('consumer-groups --watch rates between commits', () => {
     expect(seen.some((s) => s.consume === 0)).toBe(false);
   });
 
+  it('a bursty producer: the consume rate is held against the produce rate over the same commit window, not one tick', () => {
+    // ~70 records/s on average, in bursts: ticks every 0.5 s see 95/s or 45/s. The consumer reads
+    // everything and commits every 2 s (as watch-rates.test.ts's kafkajs consumer does).
+    const samples = new Map<string, OffsetSample>();
+    const ends: number[] = [0];
+    for (let i = 1; i <= 24; i++) ends.push(ends[i - 1] + (i % 2 === 1 ? 47.5 : 22.5));
+    const seen = [];
+    for (let i = 0; i <= 24; i++) {
+      const committed = ends[Math.floor(i / 4) * 4]; // what was there at the last commit
+      const r = rateTick(at('g', committed, ends[i]), samples, new Date(i * 500), i === 0 ? null : 0.5).groups[0].rates[0];
+      if (i >= 12) seen.push(r);
+    }
+    expect(seen.some((r) => r.produceRate === 95)).toBe(true);
+    for (const r of seen) {
+      expect(r.consumeRate).toBeCloseTo(70, 5);
+      expect(r.lagGrowing, JSON.stringify(r)).toBe(false);
+      expect(formatEta(r)).not.toBe('∞');
+    }
+    expect(seen.some((r) => r.keepingUp)).toBe(true);
+  });
+
   it('a consumer that stops committing falls towards 0/s and its lag is seen growing', () => {
     const samples = new Map<string, OffsetSample>();
     let last;
