@@ -12,6 +12,7 @@ import { deriveValueGetter, streamStreamJoin, streamTableJoin, tableTableJoin, J
 import { suppressSupplier, timeWindowedSerde, windowAggregateSupplier, type TimeWindows, type Windowed } from './windows.js';
 import { SessionWindowedKStream, SessionWindows } from './session-windows.js';
 import { SlidingWindowedKStream, SlidingWindows } from './sliding-windows.js';
+import { IndexedWindowStore } from './window-store.js';
 
 export type KeyValuePair<K, V> = { key: K; value: V } | [K, V];
 export const KeyValue = {
@@ -573,9 +574,13 @@ export class TimeWindowedKStream<K, V> {
     const name = b.newName(prefix);
     b.topology.addProcessor(name, windowAggregateSupplier(storeName, this.windows, initializer, aggregator), parent);
     const keySerde = materialized?.keySerde ?? this.keySerde;
+    const { sizeMs, graceMs } = this.windows;
+    // Kafka's default retention is the windows' size plus grace; withRetention may only lengthen it.
+    const retention = materialized?.retentionMs ?? sizeMs + graceMs;
+    if (sizeMs + graceMs > retention) throw new Error(`The retention period of the window store ${storeName} must be no smaller than its window size plus the grace period. Got size=[${sizeMs}], grace=[${graceMs}], retention=[${retention}]`);
     const store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(storeName), keySerde, materialized?.valueSerde ?? null);
-    store.windowSizeMs = this.windows.sizeMs;
-    const retention = this.windows.sizeMs + this.windows.graceMs;
+    store.windowSizeMs = sizeMs;
+    store.build = (k, v, changelog) => new IndexedWindowStore(storeName, k, v, changelog, 'time', sizeMs, retention);
     if (materialized && !materialized.loggingEnabled) store.withLoggingDisabled();
     else store.withLoggingEnabled({ 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention + 86_400_000), ...(materialized?.logConfig ?? {}) });
     b.topology.addStateStore(store, name);

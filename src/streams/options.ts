@@ -78,6 +78,8 @@ export class Materialized<K = any, V = any> {
     readonly logConfig: Record<string, string>,
     /** From Materialized.as(Stores.persistentKeyValueStore(name)): on disk or in memory; undefined: default.dsl.store. */
     readonly persistent?: boolean,
+    /** A window store's retention (withRetention); null: the windows' size plus grace. */
+    readonly retentionMs: number | null = null,
   ) {}
   /** A store name, or a store supplier (Stores.persistentKeyValueStore(name), Stores.inMemoryKeyValueStore(name)). */
   static as<K = any, V = any>(store: string | { name: string; persistent?: boolean }): Materialized<K, V> {
@@ -87,16 +89,21 @@ export class Materialized<K = any, V = any> {
     return new Materialized(null, keySerde, valueSerde, true, {});
   }
   withKeySerde<K2>(keySerde: Serde<K2>): Materialized<K2, V> {
-    return new Materialized(this.storeName, keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent);
+    return new Materialized(this.storeName, keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent, this.retentionMs);
   }
   withValueSerde<V2>(valueSerde: Serde<V2>): Materialized<K, V2> {
-    return new Materialized(this.storeName, this.keySerde, valueSerde, this.loggingEnabled, this.logConfig, this.persistent);
+    return new Materialized(this.storeName, this.keySerde, valueSerde, this.loggingEnabled, this.logConfig, this.persistent, this.retentionMs);
   }
   withLoggingDisabled(): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, false, {}, this.persistent);
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, false, {}, this.persistent, this.retentionMs);
   }
   withLoggingEnabled(config: Record<string, string>): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, true, { ...config }, this.persistent);
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, true, { ...config }, this.persistent, this.retentionMs);
+  }
+  /** How long a window store keeps windows (Kafka's withRetention, in ms): at least the windows' size plus grace. */
+  withRetention(retentionMs: number): Materialized<K, V> {
+    if (!(retentionMs >= 0)) throw new Error(`Retention must not be negative: ${retentionMs}`);
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent, retentionMs);
   }
 }
 

@@ -1,4 +1,4 @@
-// The stores behind session and sliding windows: key-value stores over windowed keys that can also
+// The stores behind time (tumbling, hopping), session and sliding windows: key-value stores over windowed keys that can also
 // list one key's windows (Kafka's SessionStore#findSessions and WindowStore#backwardFetch), which a
 // plain key-value store can only do by scanning everything. Each store keeps an index from the
 // key's bytes to its windows' entries; the index is fed by every put, logged or restored.
@@ -105,6 +105,20 @@ export class IndexedWindowStore<K, V> extends InMemoryKeyValueStore<Windowed<K>,
     super.clear();
     this.windowsByKey.clear();
     this.observedTime = -1;
+  }
+
+  /** Reads stop returning a window once it is past retention, as Kafka's fetch(key, time) does. */
+  protected override lookup(key: Buffer): { key: Buffer; value: Buffer; timestamp?: number } | undefined {
+    const e = super.lookup(key);
+    return e && this.live(e.key) ? e : undefined;
+  }
+
+  protected override entries(): Iterable<{ key: Buffer; value: Buffer; timestamp?: number }> {
+    return [...super.entries()].filter((e) => this.live(e.key));
+  }
+
+  private live(key: Buffer): boolean {
+    return key.length < this.suffix || this.timeOf(key) > this.observedTime - this.retentionMs;
   }
 
   /** The time segments are kept by: a time window's start, a session's end. */

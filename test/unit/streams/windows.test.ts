@@ -1,7 +1,8 @@
 // Windows without a broker: which windows a record falls in, late records dropped after the grace,
-// suppress(untilWindowCloses) emitting once per closed window, and TimeWindowedSerde's bytes.
+// suppress(untilWindowCloses) emitting once per closed window, TimeWindowedSerde's bytes, and the
+// window store's retention (size + grace, or withRetention): expired windows are neither read nor kept.
 import { describe, expect, it } from 'vitest';
-import { KeyValue, Produced, Serdes, StreamsBuilder, Suppressed, TimeWindows, TopologyTestDriver, WindowedSerdes } from '../../../src/streams/index.js';
+import { KeyValue, Materialized, Produced, Serdes, StreamsBuilder, Suppressed, TimeWindows, TopologyTestDriver, WindowedSerdes } from '../../../src/streams/index.js';
 
 const S = Serdes.String();
 const L = Serdes.Long();
@@ -52,5 +53,43 @@ describe('time windows', () => {
     const bytes = serde.serialize('t', { key: 'k', window: { start: 258, end: 10_258 } })!;
     expect(bytes.toString('hex')).toBe('6b' + '0000000000000102');
     expect(serde.deserialize('t', bytes)).toEqual({ key: 'k', window: { start: 258, end: 10_258 } });
+  });
+
+  function countsIn(windows: TimeWindows, materialized = Materialized.as<string, number>('counts')) {
+    const b = new StreamsBuilder();
+    b.stream<string, string>('in').groupByKey().windowedBy(windows).count(materialized);
+    const driver = new TopologyTestDriver(b.build());
+    return { input: driver.createInputTopic('in', S, S), store: driver.getKeyValueStore<{ key: string; window: { start: number; end: number } }, number>('counts')! };
+  }
+
+  it('a window past the retention (size + grace by default) is no longer read, as Kafka\'s window store fetch', () => {
+    const { input, store } = countsIn(TimeWindows.ofSizeAndGrace(10, 5).advanceBy(5)); // retention 15
+    input.pipeInput('a', 'x', 3);
+    const a0 = { key: 'a', window: { start: 0, end: 10 } };
+    expect(store.get(a0)).toBe(1);
+    input.pipeInput('b', 'x', 15); // observed 15: start 0 > 15 - 15 is false, so [0, 10) has expired
+    expect(store.get(a0)).toBeNull();
+    expect(store.all().map((e) => `${e.key.key}@${e.key.window.start}`)).toEqual(['b@10', 'b@15']);
+  });
+
+  it('withRetention keeps windows readable longer, and may not be shorter than size + grace', () => {
+    const { input, store } = countsIn(TimeWindows.ofSizeWithNoGrace(10), Materialized.as<string, number>('counts').withRetention(100));
+    const a0 = { key: 'a', window: { start: 0, end: 10 } };
+    input.pipeInput('a', 'x', 3);
+    input.pipeInput('b', 'x', 99);
+    expect(store.get(a0)).toBe(1);
+    input.pipeInput('b', 'x', 100);
+    expect(store.get(a0)).toBeNull();
+    expect(() => countsIn(TimeWindows.ofSizeAndGrace(10, 5), Materialized.as<string, number>('counts').withRetention(14))).toThrow(
+      'The retention period of the window store counts must be no smaller than its window size plus the grace period. Got size=[10], grace=[5], retention=[14]',
+    );
+  });
+
+  it('expired windows of keys never seen again are dropped from memory (bounded by the sweep every 10k puts)', () => {
+    const { input, store } = countsIn(TimeWindows.ofSizeWithNoGrace(10));
+    for (let i = 0; i < 25_000; i++) input.pipeInput(`k${i}`, 'x', i * 10);
+    // Without expiry the store holds all 25,000 windows; a sweep at 20,000 puts leaves the 5,000 since.
+    expect(store.approximateNumEntries()).toBeLessThanOrEqual(5_001);
+    expect(store.all()).toEqual([{ key: { key: 'k24999', window: { start: 249_990, end: 250_000 } }, value: 1 }]);
   });
 });
