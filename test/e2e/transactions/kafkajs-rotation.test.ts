@@ -9,8 +9,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import { driveEpoch, pollUntil, RawTxnClient, storedBatches } from './support.js';
+import { driveEpoch, pollUntil, RawTxnClient, stableAndEndOffsets, storedBatches } from './support.js';
 
 const TOPIC = 'rot-js';
 const ID = 'rot-kafkajs';
@@ -39,18 +38,7 @@ describe('kafkajs through a producer id rotation on epoch exhaustion', () => {
     }
   }
 
-  async function offsets(): Promise<{ lso: number; end: number }> {
-    const raw = await RawClient.connect(broker.port);
-    try {
-      const at = async (isolationLevel: number) => {
-        const r = await raw.request(2, 5, { replicaId: -1, isolationLevel, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
-        return Number(r.topics[0].partitions[0].offset);
-      };
-      return { lso: await at(1), end: await at(0) };
-    } finally {
-      raw.close();
-    }
-  }
+  const offsets = () => stableAndEndOffsets(broker.port, TOPIC);
 
   it('the fence at 32766 aborts at 32767, the retried InitProducerId rotates, the zombie cannot commit, read_committed is exact', async () => {
     const oldProducerId = await driveEpoch(broker.port, ID, 32765);

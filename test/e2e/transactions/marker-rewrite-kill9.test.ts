@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { pollUntil, RawTxnClient, storedBatches } from './support.js';
+import { pollUntil, RawTxnClient, stableAndEndOffsets, storedBatches } from './support.js';
 
 const TOPIC = 'rw';
 const COMMIT_ID = 'rw-commit';
@@ -37,19 +37,7 @@ describe('markers written again after a kill -9 before the Complete state', () =
     await broker?.stop();
   });
 
-  /** ListOffsets: the last stable offset (read_committed) and the log end (read_uncommitted). */
-  async function offsets(): Promise<{ lso: number; end: number }> {
-    const raw = await RawClient.connect(broker.port);
-    try {
-      const at = async (isolationLevel: number) => {
-        const r = await raw.request(2, 5, { replicaId: -1, isolationLevel, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
-        return Number(r.topics[0].partitions[0].offset);
-      };
-      return { lso: await at(1), end: await at(0) };
-    } finally {
-      raw.close();
-    }
-  }
+  const offsets = () => stableAndEndOffsets(broker.port, TOPIC);
 
   /** A read_committed Fetch from offset 0: the aborted transactions it lists. */
   async function abortedTransactions(): Promise<{ producerId: number; firstOffset: number }[]> {

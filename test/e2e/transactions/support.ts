@@ -140,3 +140,17 @@ export async function driveEpoch(port: number, transactionalId: string, epoch: n
     raw.close();
   }
 }
+
+/** ListOffsets: a partition's last stable offset (read_committed) and its log end (read_uncommitted). */
+export async function stableAndEndOffsets(port: number, topic: string, partition = 0): Promise<{ lso: number; end: number }> {
+  const raw = await RawClient.connect(port);
+  try {
+    const at = async (isolationLevel: number) => {
+      const r = await raw.request(2, 5, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1 }] }] });
+      return Number(r.topics[0].partitions[0].offset);
+    };
+    return { lso: await at(1), end: await at(0) };
+  } finally {
+    raw.close();
+  }
+}

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import { pollUntil, RawTxnClient } from './support.js';
+import { pollUntil, RawTxnClient, stableAndEndOffsets } from './support.js';
 
 const TOPIC = 'k9';
 
@@ -40,18 +39,7 @@ describe('the transaction index and the LSO after kill -9', () => {
     return out;
   }
 
-  async function lso(): Promise<{ committed: number; end: number }> {
-    const raw = await RawClient.connect(broker.port);
-    try {
-      const at = async (isolationLevel: number) => {
-        const r = await raw.request(2, 7, { replicaId: -1, isolationLevel, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
-        return Number(r.topics[0].partitions[0].offset);
-      };
-      return { committed: await at(1), end: await at(0) };
-    } finally {
-      raw.close();
-    }
-  }
+  const lso = () => stableAndEndOffsets(broker.port, TOPIC);
 
   async function readCommitted(expectedLast: string): Promise<string[]> {
     const seen: string[] = [];
@@ -93,7 +81,7 @@ describe('the transaction index and the LSO after kill -9', () => {
     const last = committed.at(-1)!;
     const before = { lso: await lso(), indexes: await txnIndexes() };
     expect(Object.keys(before.indexes).length).toBeGreaterThan(1); // aborts in several segments
-    expect(before.lso.committed).toBeLessThan(before.lso.end);
+    expect(before.lso.lso).toBeLessThan(before.lso.end);
     expect(await readCommitted(last)).toEqual(committed);
 
     await broker.kill9();
@@ -120,7 +108,7 @@ describe('the transaction index and the LSO after kill -9', () => {
     } finally {
       again.close();
     }
-    const done = await pollUntil(lso, (o) => o.committed === o.end && o.end > before.lso.end, 30_000, 'the LSO at the log end');
+    const done = await pollUntil(lso, (o) => o.lso === o.end && o.end > before.lso.end, 30_000, 'the LSO at the log end');
     expect(done.end).toBe(before.lso.end + 1);
     expect(await readCommitted('open-1')).toEqual([...committed, 'open-0', 'open-1']);
   }, 240_000);
