@@ -13,6 +13,7 @@ import { suppressSupplier, timeWindowedSerde, windowAggregateSupplier, type Time
 import { SessionWindowedKStream, SessionWindows } from './session-windows.js';
 import { SlidingWindowedKStream, SlidingWindows } from './sliding-windows.js';
 import { IndexedWindowStore } from './window-store.js';
+import { SuppressionBuffer } from './suppress-buffer.js';
 
 export type KeyValuePair<K, V> = { key: K; value: V } | [K, V];
 export const KeyValue = {
@@ -465,9 +466,14 @@ export class KTable<K, V> {
   suppress(_suppressed: { kind: 'untilWindowCloses' }, named?: Named): KTable<K, V> {
     if (!this.windows) throw new Error('suppress(untilWindowCloses) needs a windowed table (groupBy...windowedBy(...) and an aggregation)');
     const name = named?.name ?? this.builder.newName('KTABLE-SUPPRESS-');
-    // Kafka's buffer orders windows that end together by their serialized keys: strings by their bytes.
-    const orderSerde = timeWindowedSerde<any>({ serialize: (_t, k) => Buffer.from(typeof k === 'string' ? k : JSON.stringify(k)), deserialize: () => null }, this.windows.sizeMs);
-    this.builder.topology.addProcessor(name, suppressSupplier(this.windows.graceMs, orderSerde), this.nodeName);
+    // The buffer is a store with a changelog, named as Kafka names it (suppress-buffer.ts).
+    const storeName = named?.name ? `${named.name}-store` : this.builder.newName('KTABLE-SUPPRESS-STATE-STORE-');
+    const { sizeMs } = this.windows;
+    const windowedKeySerde = this.keySerde as Serde<Windowed<any>> | null;
+    const store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(storeName), null, this.valueSerde);
+    store.build = (k, v, changelog) => new SuppressionBuffer(storeName, windowedKeySerde ?? timeWindowedSerde(k, sizeMs), v, changelog);
+    this.builder.topology.addProcessor(name, suppressSupplier(this.windows.graceMs, storeName), this.nodeName);
+    this.builder.topology.addStateStore(store, name);
     return new KTable<K, V>(this.builder, name, this.keySerde, this.valueSerde, null, this.windows);
   }
 

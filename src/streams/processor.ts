@@ -62,8 +62,8 @@ export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
   delete(key: K): V | null;
 }
 
-/** What a store writes to its changelog: the bytes put (value null = deleted). */
-export type ChangeLogger = (key: Buffer, value: Buffer | null) => void;
+/** What a store writes to its changelog: the bytes put (value null = deleted), with the record's headers if any. */
+export type ChangeLogger = (key: Buffer, value: Buffer | null, headers?: Header[]) => void;
 
 /**
  * An in-memory key-value store over serialized keys and values (Kafka's InMemoryKeyValueStore with

@@ -69,7 +69,7 @@ export class StreamTask {
           ? new PersistentKeyValueStore(storeName, storeKeySerde, valueSerde, changelog, storeDirectory(this.directory, storeName))
           : new InMemoryKeyValueStore(storeName, storeKeySerde, valueSerde, changelog);
       store.clock = () => this.currentTimestamp;
-      if (b.loggingEnabled) store.logger = (k, v) => collector.send(changelog, k, v, this.currentTimestamp, [], partition);
+      if (b.loggingEnabled) store.logger = (k, v, headers) => collector.send(changelog, k, v, this.currentTimestamp, headers ?? [], partition);
       this.stores.set(storeName, store);
     }
     const built = new Map<string, Forward>();

@@ -6,6 +6,7 @@
 // end + grace.
 import type { KeyValueStore, ProcessorContext, ProcessorSupplier, StreamRecord } from './processor.js';
 import { SerializationException, type Serde } from './serdes.js';
+import type { SuppressionBuffer } from './suppress-buffer.js';
 
 export interface Window {
   start: number;
@@ -129,27 +130,24 @@ export function windowAggregateSupplier<K, V, VA>(
 }
 
 /**
- * suppress(untilWindowCloses): keeps the latest change per windowed key and forwards it once stream
- * time reaches the window's end + grace, in window-end order (then key bytes, as Kafka's buffer).
- * The buffer is in memory only (Kafka also logs it to a changelog): a restart loses what it holds.
+ * suppress(untilWindowCloses): keeps the latest change per windowed key in its buffer store
+ * (suppress-buffer.ts, logged to a changelog and restored on start) and forwards it once stream time
+ * reaches the window's end + grace, in window-end order (then key bytes, as Kafka's buffer).
  */
-export function suppressSupplier(graceMs: number, keySerde: Serde<Windowed<any>>): ProcessorSupplier {
+export function suppressSupplier(graceMs: number, storeName: string): ProcessorSupplier {
   return () => {
     let ctx!: ProcessorContext<any, any>;
+    let buffer!: SuppressionBuffer;
     let streamTime = -1;
-    const buffer = new Map<string, { end: number; keyBytes: Buffer; record: StreamRecord<any, any> }>();
     return {
-      init: (c) => (ctx = c),
+      init(c) {
+        ctx = c;
+        buffer = c.getStateStore<SuppressionBuffer>(storeName);
+      },
       process(r: StreamRecord<Windowed<any>, any>) {
         streamTime = Math.max(streamTime, r.timestamp);
-        const keyBytes = keySerde.serialize('', r.key)!;
-        buffer.set(keyBytes.toString('latin1'), { end: r.key.window.end, keyBytes, record: r });
-        const expiry = streamTime - graceMs;
-        const due = [...buffer.entries()].filter(([, e]) => e.end <= expiry).sort(([, a], [, b]) => a.end - b.end || Buffer.compare(a.keyBytes, b.keyBytes));
-        for (const [k, e] of due) {
-          buffer.delete(k);
-          ctx.forward(e.record);
-        }
+        buffer.add(r, ctx.recordMetadata());
+        buffer.evictUpTo(streamTime - graceMs, (record) => ctx.forward(record));
       },
     };
   };
