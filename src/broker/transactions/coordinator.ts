@@ -237,12 +237,15 @@ export class TransactionCoordinator {
     const err = this.coordinatorError(transactionalId);
     if (err) return err;
     const txn = this.txns.get(transactionalId);
-    if (!txn || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-    if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (!txn) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     await this.awaitLocalCompletion(txn);
+    // A transition in progress is answered first, as Kafka does (its markers are sent while the Complete
+    // state is pending): with transactions v2 the producer may already use the producer id a rotation on
+    // epoch exhaustion is completing, which becomes the transaction's only once the Complete state is
+    // written. Checked after it, the retriable answer would be the fatal INVALID_PRODUCER_ID_MAPPING.
+    if (txn.pending || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (txn.pending || txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (txn.state === TxnState.Ongoing && partitions.every(([t, p]) => txn.hasPartition(t, p))) return ErrorCode.NONE;
     return this.persist(txn, txn.prepareAddPartitions(partitions, this.opts.now(), clientTransactionVersion));
   }
