@@ -3,9 +3,9 @@
 // (KSTREAM-MAPVALUES-0000000002 ...) so a topology reads the same in describe(). Operations that
 // change the key mark the stream; a later grouping then goes through a repartition topic
 // (`<application.id>-<name>-repartition`), as Kafka does.
-import { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned } from './options.js';
+import { Branched, Consumed, countMaterialized, Grouped, Materialized, Named, Produced, Repartitioned } from './options.js';
 import { Stores, type KeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
-import { Serdes, type Serde } from './serdes.js';
+import type { Serde } from './serdes.js';
 import { Topology, type TopicNameExtractor } from './topology.js';
 import { GlobalKTable, globalTable, globalTableJoin } from './globals.js';
 import { deriveValueGetter, streamStreamJoin, streamTableJoin, tableTableJoin, JoinWindows, type AnyJoiner, type Joined, type StreamJoined, type ValueJoiner, type ValueJoinerWithKey } from './joins.js';
@@ -400,7 +400,7 @@ export class KGroupedStream<K, V> {
     return this.doAggregate<number>(
       () => 0,
       (_k, _v, agg) => agg + 1,
-      m?.valueSerde ? m : (m ?? Materialized.with<K, number>(null, null)).withValueSerde(Serdes.Long()),
+      countMaterialized(m),
       'KSTREAM-AGGREGATE-',
     );
   }
@@ -561,7 +561,7 @@ export class TimeWindowedKStream<K, V> {
   ) {}
 
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
-    return this.doAggregate<number>(() => 0, (_k, _v, agg) => agg + 1, materialized?.valueSerde ? materialized : (materialized ?? Materialized.with<K, number>(null, null)).withValueSerde(Serdes.Long()));
+    return this.doAggregate<number>(() => 0, (_k, _v, agg) => agg + 1, countMaterialized(materialized));
   }
 
   reduce(reducer: (aggregate: V, value: V) => V, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {

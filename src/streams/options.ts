@@ -1,7 +1,7 @@
 // The DSL's option objects, with Kafka's names: Consumed, Produced, Grouped, Materialized, Named,
 // Repartitioned, Branched. Each is a small immutable-looking value; `with*` returns a copy.
 import type { KStream } from './dsl.js';
-import type { Serde } from './serdes.js';
+import { Serdes, type Serde } from './serdes.js';
 import type { StreamPartitioner } from './topology.js';
 
 export class Named {
@@ -105,6 +105,11 @@ export class Materialized<K = any, V = any> {
     if (!(retentionMs >= 0)) throw new Error(`Retention must not be negative: ${retentionMs}`);
     return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent, retentionMs);
   }
+}
+
+/** count's store: the caller's Materialized, its values Longs unless it names a value serde (as Kafka's count). */
+export function countMaterialized<K>(materialized: Materialized<K, number> | undefined): Materialized<K, number> {
+  return materialized?.valueSerde ? materialized : (materialized ?? Materialized.with<K, number>(null, null)).withValueSerde(Serdes.Long());
 }
 
 export class Repartitioned<K = any, V = any> {

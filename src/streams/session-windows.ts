@@ -5,9 +5,9 @@
 // Streams 4.4 a record is dropped as late when its merged session ends before
 // stream time - grace - gap; updates carry the session's end as their timestamp.
 import { KTable, repartitionThrough, type KStream } from './dsl.js';
-import { Materialized } from './options.js';
+import { countMaterialized, Materialized } from './options.js';
 import { Stores, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
-import { Serdes, type Serde } from './serdes.js';
+import type { Serde } from './serdes.js';
 import { IndexedWindowStore } from './window-store.js';
 import { sessionWindowedSerde, type Window, type Windowed } from './windows.js';
 
@@ -41,7 +41,7 @@ export class SessionWindowedKStream<K, V> {
   ) {}
 
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
-    const m = materialized?.valueSerde ? materialized : (materialized ?? Materialized.with<K, number>(null, null)).withValueSerde(Serdes.Long());
+    const m = countMaterialized(materialized);
     return this.doAggregate<number>(() => 0, (_k, _v, agg) => agg + 1, (_k, a, b) => a + b, m, 'KSTREAM-AGGREGATE-');
   }
 

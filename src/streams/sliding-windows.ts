@@ -6,9 +6,9 @@
 // the same input gives the same updates. Each window's value carries the largest record timestamp
 // in it, which is also the update's timestamp. Records earlier than d are kept in [0, d].
 import { KTable, repartitionThrough, type KStream } from './dsl.js';
-import { Materialized } from './options.js';
+import { countMaterialized, Materialized } from './options.js';
 import { Stores, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
-import { Serdes, type Serde } from './serdes.js';
+import type { Serde } from './serdes.js';
 import { IndexedWindowStore, valueAndTimestampSerde, type ValueAndTimestamp, type WindowEntry } from './window-store.js';
 import { timeWindowedSerde, type Window, type Windowed } from './windows.js';
 
@@ -40,7 +40,7 @@ export class SlidingWindowedKStream<K, V> {
   ) {}
 
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
-    const m = materialized?.valueSerde ? materialized : (materialized ?? Materialized.with<K, number>(null, null)).withValueSerde(Serdes.Long());
+    const m = countMaterialized(materialized);
     return this.doAggregate<number>(() => 0, (_k, _v, agg) => agg + 1, m, 'KSTREAM-AGGREGATE-');
   }
 
