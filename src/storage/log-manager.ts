@@ -14,6 +14,7 @@ import type { LogConfig } from './config.js';
 import { type FileSystem, errnoOf, isNotFound, nodeFileSystem, readSmallFile, storageError, writeFileAtomic } from './file-system.js';
 import { loadPartitionLog } from './log-loader.js';
 import { LogSegment } from './log-segment.js';
+import { MemoryFileSystem } from './memory-file-system.js';
 import { checkTopicPartition, isDeletedPartitionDir, parsePartitionDirName, partitionDirName } from './names.js';
 import { PartitionLog, type PartitionLogHooks, type StorageLogger } from './partition-log.js';
 import { OpenFiles, type OpenFilesOptions, defaultMaxOpenFiles } from './open-files.js';
@@ -70,6 +71,8 @@ export class LogManager {
     private readonly fs: OpenFiles,
     private readonly now: () => number,
     private readonly logger: StorageLogger,
+    /** Whether the files live in this process only (kts.storage=memory): log dirs are then only names. */
+    private readonly inMemory: boolean,
   ) {}
 
   /** The storage every file of this broker goes through (the disk, or memory with kts.storage=memory). */
@@ -84,7 +87,7 @@ export class LogManager {
       idleMs: opts.openFiles?.idleMs ?? DEFAULT_IDLE_FILE_MS,
     });
     const logDirs = opts.logDirs.map((d) => resolve(d));
-    const manager = new LogManager(logDirs, opts.defaults, fs, opts.now ?? Date.now, opts.logger ?? quietLogger);
+    const manager = new LogManager(logDirs, opts.defaults, fs, opts.now ?? Date.now, opts.logger ?? quietLogger, opts.fs instanceof MemoryFileSystem);
     try {
       // Every dir is loaded before anything is written in any: a dir whose files contradict each other
       // stops the start with the others' markers, checkpoints and leftovers as they were.
@@ -142,7 +145,8 @@ export class LogManager {
 
     // A dir with no marker, no checkpoints and no partitions has never held logs: nothing to recover.
     const isNew = !hadCleanShutdown && !recovery.problem && recoveryPoints === undefined && startOffsets === undefined && toLoad.length === 0;
-    logger.info(`loading logs from ${logDir} (${isNew ? 'new log dir' : hadCleanShutdown ? 'clean shutdown before' : 'unclean shutdown before'})`);
+    const where = this.inMemory ? `memory (${logDir} is only a name: nothing is read from or written to disk)` : logDir;
+    logger.info(`loading logs from ${where} (${isNew ? 'new log dir' : hadCleanShutdown ? 'clean shutdown before' : 'unclean shutdown before'})`);
 
     let next = 0;
     const worker = async () => {

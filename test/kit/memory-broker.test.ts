@@ -109,6 +109,8 @@ describe('in-memory storage', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(out).toContain(`bootstrap server 127.0.0.1:${port}, data in memory`);
+      // The log must not tell the operator logs are read from a directory on disk.
+      expect(out).toMatch(/loading logs from memory \(\S+ is only a name/);
       await exercise(`127.0.0.1:${port}`);
     } finally {
       const { code } = await stopProcess(child);
