@@ -62,7 +62,7 @@ describe('exactly_once_v2 through kill -9', () => {
     // A dead instance's open transaction is aborted after transaction.timeout.ms (10 s) at the next check.
     broker = await spawnBroker({ overrides: { 'group.min.session.timeout.ms': '1000', 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000' } });
     client = await KafkaClient.connect(broker.bootstrap);
-    const created = await client.admin.createTopics(['in', 'out-clean', 'out-killed', 'out-two'].map((name) => ({ name, numPartitions: 2, replicationFactor: 1 })));
+    const created = await client.admin.createTopics(['in', 'in-two', 'out-clean', 'out-killed', 'out-two'].map((name) => ({ name, numPartitions: 2, replicationFactor: 1 })));
     for (const c of created) if (c.error) throw c.error;
     const producer = client.producer({ lingerMs: 5, batchSize: 256 * 1024 });
     for (let i = 0; i < RECORDS; i++) await producer.enqueue('in', { key: Buffer.from(`k${i % 1000}`), value: Buffer.from(String(i)) });
@@ -84,8 +84,8 @@ describe('exactly_once_v2 through kill -9', () => {
     await broker?.stop();
   });
 
-  const app = (appId: string, output: string, stateDir: string, opts: { instance?: string; sessionTimeoutMs?: number } = {}) =>
-    startApp(process.execPath, [join(FIXTURES, 'count-app.mjs'), broker.bootstrap, appId, stateDir, 'exactly_once_v2', 'in', output, opts.instance ?? `${appId}-instance`, String(opts.sessionTimeoutMs ?? 10000)]);
+  const app = (appId: string, output: string, stateDir: string, opts: { instance?: string; sessionTimeoutMs?: number; input?: string } = {}) =>
+    startApp(process.execPath, [join(FIXTURES, 'count-app.mjs'), broker.bootstrap, appId, stateDir, 'exactly_once_v2', opts.input ?? 'in', output, opts.instance ?? `${appId}-instance`, String(opts.sessionTimeoutMs ?? 10000)]);
 
   it(`10 kills during a 100k-record aggregation: the committed output equals a clean run's (seed ${SEED})`, async () => {
     // Each kill lands at a random point of the aggregation: once the committed output has counted a
@@ -118,20 +118,35 @@ describe('exactly_once_v2 through kill -9', () => {
   }, 600_000);
 
   it('two instances share the tasks; one killed, the other takes its tasks and restores their state', async () => {
+    // The apps count 100k records in about 2 s, so with the whole input there from the start both could
+    // finish before the kill lands and nothing would have to move. The input comes in two parts
+    // instead: both instances count the first 30%, one is killed, then the remaining 70% arrives and
+    // half of it is on the dead instance's partitions, which only a takeover can count.
     const started = Date.now();
     const out = new TopicFollower(client, 'out-two');
+    const firstPart = Math.floor(RECORDS * 0.3);
+    const producer = client.producer({ lingerMs: 5, batchSize: 256 * 1024 });
+    const produce = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) await producer.enqueue('in-two', { key: Buffer.from(`k${i % 1000}`), value: Buffer.from(String(i)) });
+      await producer.flush();
+    };
+    await produce(0, firstPart);
     // Dynamic members (no group.instance.id) with a 3 s session: the dead one leaves the group then.
-    const a = app('count-two', 'out-two', tempDir('kts-streams-a-'), { instance: '', sessionTimeoutMs: 3000 });
-    const b = app('count-two', 'out-two', tempDir('kts-streams-b-'), { instance: '', sessionTimeoutMs: 3000 });
+    const opts = { instance: '', sessionTimeoutMs: 3000, input: 'in-two' };
+    const a = app('count-two', 'out-two', tempDir('kts-streams-a-'), opts);
+    const b = app('count-two', 'out-two', tempDir('kts-streams-b-'), opts);
     await Promise.all([a.running, b.running]);
     const members = await pollFor('both instances in the group', async () => {
       const [g] = await client.groups.describeGroups(['count-two']);
       return g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.assignment.length > 0) ? g.members : undefined;
     }, 60_000, () => a.output() + b.output());
-    expect(members.map((m) => m.assignment.length)).toEqual([2, 2]); // each: in-N and the repartition topic's N
-    await followUntil(out, Math.floor(RECORDS * 0.3), a, 120_000);
+    expect(members.map((m) => m.assignment.length)).toEqual([2, 2]); // each: in-two-N and the repartition topic's N
+    await followUntil(out, firstPart, a, 120_000);
     await b.stop('SIGKILL');
     const killedWith = counted(out.records);
+    expect(killedWith).toBe(firstPart);
+    await produce(firstPart, RECORDS);
+    producer.close();
     await followUntil(out, RECORDS, a, 240_000);
     const [g] = await client.groups.describeGroups(['count-two']);
     expect(g.members).toHaveLength(1);
