@@ -370,13 +370,18 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
       handleFrame: (frame, conn) => dispatcher.dispatch(frame, conn),
     });
     if (listener.sasl) {
-      // Until it authenticates: requests of at most sasl.server.max.receive.size, ApiVersions and SASL only.
+      // Until it authenticates, and while it re-authenticates: requests of at most sasl.server.max.receive.size, ApiVersions (before a first handshake) and SASL only.
       const maxFrameSize = config.getNumber('socket.request.max.bytes');
-      connection.setMaxFrameSize(Math.min(listener.sasl.maxReceiveSize, maxFrameSize));
-      connection.sasl = new SaslSession(listener.sasl, (authorizationId) => {
-        connection.principal = userPrincipal(authorizationId);
-        connection.setMaxFrameSize(maxFrameSize);
-      });
+      const unauthenticatedMaxFrameSize = Math.min(listener.sasl.maxReceiveSize, maxFrameSize);
+      connection.setMaxFrameSize(unauthenticatedMaxFrameSize);
+      connection.sasl = new SaslSession(
+        listener.sasl,
+        (authorizationId) => {
+          connection.principal = userPrincipal(authorizationId);
+          connection.setMaxFrameSize(maxFrameSize);
+        },
+        () => connection.setMaxFrameSize(unauthenticatedMaxFrameSize),
+      );
     }
     if (sslName !== undefined) connection.principal = userPrincipal(sslName);
     connections.add(connection);

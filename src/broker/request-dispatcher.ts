@@ -45,7 +45,7 @@ export class RequestDispatcher {
       return null;
     }
     // A SASL listener's connection that has not authenticated may ask for versions and authenticate, nothing else.
-    if (sasl && !sasl.complete && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
+    if (sasl && !sasl.complete && !(apiKey === ApiKey.ApiVersions ? sasl.acceptsApiVersions : apiKey === ApiKey.SaslHandshake || apiKey === ApiKey.SaslAuthenticate)) {
       throw new ProtocolError(`Unexpected Kafka request of type ${apiName(apiKey) ?? apiKey} during SASL ${sasl.reauthenticating ? 're-authentication' : 'handshake'}`);
     }
     const handler = this.registry.get(apiKey);

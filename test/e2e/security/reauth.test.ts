@@ -117,6 +117,51 @@ describe('SASL re-authentication (KIP-368)', () => {
     }
   });
 
+  it('a renewal is held to the rules of a first login: no ApiVersions once it began, requests of at most sasl.server.max.receive.size', async () => {
+    // OAUTHBEARER sessions here last the token's 30 s, so a slow machine does not see them end midway.
+    const bearer = () => Buffer.from(`n,,\u0001auth=Bearer ${unsecuredToken('carol', 30)}\u0001\u0001`);
+    // A Metadata request naming 12,000 topics is about 580 KB, over the 512 KiB (524,288 B) default.
+    const bigMetadata = { ...METADATA, topics: Array.from({ length: 12_000 }, (_, i) => ({ topicId: Buffer.alloc(16), name: `no-such-topic-${String(i).padStart(15, '0')}` })) };
+    const raw = await RawClient.connect(port);
+    try {
+      const first = await login(raw, 'OAUTHBEARER', bearer());
+      expect((await raw.request(ApiKey.Metadata, 12, bigMetadata)).topics).toHaveLength(12_000); // authenticated: no SASL limit
+      await untilPast(first.before + 1000); // a renewal may begin a second after the last
+      const renewed = await login(raw, 'OAUTHBEARER', bearer());
+      expect(renewed.auth.errorCode).toBe(ErrorCode.NONE);
+      expect((await raw.request(ApiKey.Metadata, 12, bigMetadata)).topics).toHaveLength(12_000); // renewed: the limit is lifted again
+    } finally {
+      raw.close();
+    }
+
+    const big = await RawClient.connect(port);
+    try {
+      const first = await login(big, 'OAUTHBEARER', bearer());
+      await untilPast(first.before + 1000); // a renewal may begin a second after the last
+      expect((await big.request(ApiKey.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' })).errorCode).toBe(ErrorCode.NONE);
+      let answered = false;
+      big.request(ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.alloc(600_000) }).then(() => (answered = true), () => {});
+      await big.waitClosed();
+      expect(answered).toBe(false);
+    } finally {
+      big.close();
+    }
+
+    const versions = await RawClient.connect(port);
+    try {
+      const first = await login(versions, 'OAUTHBEARER', bearer());
+      expect((await versions.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })).errorCode).toBe(ErrorCode.NONE);
+      await untilPast(first.before + 1000); // a renewal may begin a second after the last
+      expect((await versions.request(ApiKey.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' })).errorCode).toBe(ErrorCode.NONE);
+      let answered = false;
+      versions.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' }).then(() => (answered = true), () => {});
+      await versions.waitClosed();
+      expect(answered).toBe(false);
+    } finally {
+      versions.close();
+    }
+  });
+
   it('OAUTHBEARER: the session ends with the token (no connections.max.reauth.ms for it); a wrong password on re-authentication fails it', async () => {
     const raw = await RawClient.connect(port);
     try {

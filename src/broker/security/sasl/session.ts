@@ -131,8 +131,10 @@ export class SaslSession {
 
   constructor(
     readonly config: SaslListenerConfig,
-    /** Called once with the authorization id when the exchange succeeds. */
+    /** Called with the authorization id each time an exchange succeeds (first login and renewals). */
     private readonly onComplete: (authorizationId: string) => void,
+    /** Called when a renewal begins: its requests are held to sasl.server.max.receive.size again, as Kafka's. */
+    private readonly onReauthenticationStart: () => void = () => {},
   ) {}
 
   get complete(): boolean {
@@ -161,7 +163,16 @@ export class SaslSession {
     this.previous = { mechanism: this.mechanism!, authorizationId: this.authorizationId! };
     this.state = 'handshake';
     this.server = undefined;
+    this.onReauthenticationStart();
     return true;
+  }
+
+  /**
+   * ApiVersions is answered before a first login's handshake only (Kafka's HANDSHAKE_OR_VERSIONS_REQUEST
+   * state); once a mechanism is chosen, and throughout a renewal, only SASL requests are.
+   */
+  get acceptsApiVersions(): boolean {
+    return this.state === 'handshake' && !this.reauthenticating;
   }
 
   /** SaslHandshake: true when the mechanism is enabled (the exchange may start). */
