@@ -12,7 +12,7 @@ import { deriveValueGetter, streamStreamJoin, streamTableJoin, tableTableJoin, J
 import { suppressSupplier, timeWindowedSerde, windowAggregateSupplier, type TimeWindows, type Windowed } from './windows.js';
 import { SessionWindowedKStream, SessionWindows } from './session-windows.js';
 import { SlidingWindowedKStream, SlidingWindows } from './sliding-windows.js';
-import { IndexedWindowStore } from './window-store.js';
+import { checkWindowSupplier, windowedStoreBuilder } from './persistent-window-store.js';
 import { SuppressionBuffer } from './suppress-buffer.js';
 
 export type KeyValuePair<K, V> = { key: K; value: V } | [K, V];
@@ -584,11 +584,11 @@ export class TimeWindowedKStream<K, V> {
     // Kafka's default retention is the windows' size plus grace; withRetention may only lengthen it.
     const retention = materialized?.retentionMs ?? sizeMs + graceMs;
     if (sizeMs + graceMs > retention) throw new Error(`The retention period of the window store ${storeName} must be no smaller than its window size plus the grace period. Got size=[${sizeMs}], grace=[${graceMs}], retention=[${retention}]`);
-    const store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(storeName), keySerde, materialized?.valueSerde ?? null);
+    checkWindowSupplier(materialized, 'window', storeName, sizeMs);
+    const store = windowedStoreBuilder(storeName, 'time', retention, sizeMs, materialized?.persistent, keySerde, materialized?.valueSerde ?? null);
     store.windowSizeMs = sizeMs;
-    store.build = (k, v, changelog) => new IndexedWindowStore(storeName, k, v, changelog, 'time', sizeMs, retention);
     if (materialized && !materialized.loggingEnabled) store.withLoggingDisabled();
-    else store.withLoggingEnabled({ 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention + 86_400_000), ...(materialized?.logConfig ?? {}) });
+    else store.withLoggingEnabled({ ...store.logConfig, ...(materialized?.logConfig ?? {}) });
     b.topology.addStateStore(store, name);
     const windowedSerde = keySerde ? timeWindowedSerde(keySerde, this.windows.sizeMs) : null;
     return new KTable<Windowed<K>, VA>(b, name, windowedSerde, materialized?.valueSerde ?? null, storeName, this.windows);

@@ -19,7 +19,12 @@ export { SlidingWindows, SlidingWindowedKStream } from './sliding-windows.js';
 export { Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned } from './options.js';
 export { Serdes, SerializationException, type Serde, type Serializer, type Deserializer } from './serdes.js';
 export { Topology, TopologyException, type StreamPartitioner, type TopicNameExtractor } from './topology.js';
-export { Stores, type Header, type KeyValueStore, type ReadOnlyKeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type RecordMetadata, type StoreBuilder, type StreamRecord, type KeyValueBytesStoreSupplier } from './processor.js';
+export { type Header, type KeyValueStore, type ReadOnlyKeyValueStore, type Processor, type ProcessorContext, type ProcessorSupplier, type RecordMetadata, type StoreBuilder, type StreamRecord, type KeyValueBytesStoreSupplier, type WindowBytesStoreSupplier, type SessionBytesStoreSupplier } from './processor.js';
+import { Stores as KeyValueStores } from './processor.js';
+import { WindowStoreBuilders } from './persistent-window-store.js';
+/** Kafka's Stores: key-value, window and session store suppliers, and their builders. */
+export const Stores = { ...KeyValueStores, ...WindowStoreBuilders };
+export { type ReadOnlyWindowStore, type ReadOnlySessionStore, type ValueAndTimestamp } from './window-store.js';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestRecord } from './test-driver.js';
-export { KafkaStreams, StreamsConfigException, type StateRestoreListener, type StreamsState } from './kafka-streams.js';
+export { KafkaStreams, QueryableStoreTypes, StreamsConfigException, type QueryableStoreType, type StateRestoreListener, type StreamsState } from './kafka-streams.js';
 export { MissingSourceTopicException } from './internal-topics.js';

@@ -16,10 +16,12 @@ import { tpKey, type TopicPartition } from '../client/routing.js';
 import { GlobalStores } from './globals.js';
 import { prepareInternalTopics, type PlannedTopics } from './internal-topics.js';
 import type { ReadOnlyKeyValueStore, KeyValue } from './processor.js';
+import { IndexedWindowStore, type ReadOnlySessionStore, type ReadOnlyWindowStore } from './window-store.js';
+import type { Windowed } from './windows.js';
 import { ProducerFencedError, StreamsProducer, type OutRecord } from './producer.js';
 import { serdeFromConfig } from './serdes.js';
 import { changelogTopic, StreamTask, type TaskEnv } from './task.js';
-import { deleteCheckpoint, loadPersistentStores, PersistentKeyValueStore, readCheckpoint, writeCheckpoint } from './persistent-store.js';
+import { deleteCheckpoint, isPersistentStore, loadPersistentStores, readCheckpoint, writeCheckpoint } from './persistent-store.js';
 
 /** Kafka's StateRestoreListener: what a task's restore of each store reads from its changelog. */
 export interface StateRestoreListener {
@@ -215,7 +217,7 @@ export class KafkaStreams {
 
   private async run(): Promise<void> {
     const c = this.config;
-    if ([...this.topology.stores.values()].some((b) => !b.build && (b.persistent ?? c.dslStoresPersistent))) await loadPersistentStores();
+    if ([...this.topology.stores.values()].some((b) => b.persistent ?? c.dslStoresPersistent)) await loadPersistentStores();
     this.client = await KafkaClient.connect(c.bootstrap, { clientId: c.clientId });
     this.planned = await prepareInternalTopics(this.client, this.topology, this.subs, c.applicationId, c.replicationFactor);
     // Global tables are read in full before anything is processed (Kafka's global restore).
@@ -483,7 +485,7 @@ export class KafkaStreams {
       const [end] = await this.client!.admin.listOffsets([{ ...tp, timestamp: -1 }], { isolationLevel });
       if (end.error) throw end.error;
       let offset = 0;
-      if (store instanceof PersistentKeyValueStore) {
+      if (isPersistentStore(store)) {
         const from = checkpoint.get(`${tp.topic} ${tp.partition}`);
         // A checkpoint past the changelog's end: the topic was deleted and made again (a reset).
         if (from !== undefined && from <= end.offset) offset = from;
@@ -513,7 +515,7 @@ export class KafkaStreams {
         offset = p.nextOffset;
         this.restoreListener?.onBatchRestored?.(tp, name, offset, batch);
       }
-      if (store instanceof PersistentKeyValueStore) {
+      if (isPersistentStore(store)) {
         store.flush();
         store.changed = false;
       }
@@ -524,13 +526,26 @@ export class KafkaStreams {
     if (this.config.exactlyOnce && task.persistentStores().length > 0) deleteCheckpoint(task.directory);
   }
 
-  /** A read-only view of a store over this instance's tasks (Kafka's interactive queries, local only). */
-  store<K = any, V = any>(name: string): ReadOnlyKeyValueStore<K, V> {
+  /**
+   * A read-only view of a store over this instance's tasks (Kafka's interactive queries, local only):
+   * a key-value view, or with QueryableStoreTypes.windowStore() / sessionStore() a window or session
+   * store's (fetch, fetchAll, findSessions, ...).
+   */
+  store<K = any, V = any>(name: string, type?: QueryableStoreType<'keyValue'>): ReadOnlyKeyValueStore<K, V>;
+  store<K = any, V = any>(name: string, type: QueryableStoreType<'window'>): ReadOnlyWindowStore<K, V>;
+  store<K = any, V = any>(name: string, type: QueryableStoreType<'session'>): ReadOnlySessionStore<K, V>;
+  store<K = any, V = any>(name: string, type: QueryableStoreType = QueryableStoreTypes.keyValueStore()): ReadOnlyKeyValueStore<K, V> | ReadOnlyWindowStore<K, V> | ReadOnlySessionStore<K, V> {
     if (!this.topology.stores.has(name)) throw new Error(`Cannot get state store ${name} because no such store is registered in the topology.`);
     if (this.currentState !== 'RUNNING') throw new Error(`KafkaStreams is not running. State is ${this.currentState}.`);
     const global = this.globals.stores.get(name);
-    if (global) return global as ReadOnlyKeyValueStore<K, V>; // a GlobalKTable's store: all of it, on every instance
+    if (global && type.kind === 'keyValue') return global as ReadOnlyKeyValueStore<K, V>; // a GlobalKTable's store: all of it, on every instance
     const parts = () => [...this.tasks.values()].map((t) => t.stores.get(name)).filter((s) => s !== undefined);
+    if (type.kind !== 'keyValue') {
+      const windowed = () => parts() as IndexedWindowStore<K, V>[];
+      const accepts = (s: unknown) => s instanceof IndexedWindowStore && s.layout === (type.kind === 'window' ? 'time' : 'session');
+      if (global || !parts().every(accepts)) throw new Error(`Cannot get state store ${name} because the queryable store type [${type.kind}Store] does not accept the state store [${name}].`);
+      return windowedView(windowed, type.kind);
+    }
     return {
       get: (key: K) => {
         for (const s of parts()) {
@@ -565,6 +580,42 @@ export class KafkaStreams {
     this.client?.close();
     this.setState('NOT_RUNNING');
   }
+}
+
+/** Which view KafkaStreams#store gives (Kafka's QueryableStoreType). */
+export interface QueryableStoreType<T extends 'keyValue' | 'window' | 'session' = 'keyValue' | 'window' | 'session'> {
+  kind: T;
+}
+
+export const QueryableStoreTypes = {
+  keyValueStore: (): QueryableStoreType<'keyValue'> => ({ kind: 'keyValue' }),
+  windowStore: (): QueryableStoreType<'window'> => ({ kind: 'window' }),
+  sessionStore: (): QueryableStoreType<'session'> => ({ kind: 'session' }),
+};
+
+/** One window or session store over several tasks' stores (a key lives in one task; fetchAll spans them all). */
+function windowedView<K, V>(parts: () => IndexedWindowStore<K, V>[], kind: 'window' | 'session'): ReadOnlyWindowStore<K, V> | ReadOnlySessionStore<K, V> {
+  const byStart = (a: KeyValue<number, V>, b: KeyValue<number, V>) => a.key - b.key;
+  const byEnd = (a: KeyValue<Windowed<K>, V>, b: KeyValue<Windowed<K>, V>) => a.key.window.end - b.key.window.end || a.key.window.start - b.key.window.start;
+  if (kind === 'session') {
+    return {
+      fetch: (key: K) => parts().flatMap((s) => s.fetch(key) as KeyValue<Windowed<K>, V>[]).sort(byEnd),
+      findSessions: (key: K, earliestEnd: number, latestStart: number) => parts().flatMap((s) => s.findSessions(key, earliestEnd, latestStart)).sort(byEnd),
+      fetchSession: (key: K, start: number, end: number) => parts().map((s) => s.fetchSession(key, start, end)).find((v) => v !== null) ?? null,
+    };
+  }
+  function fetch(key: K, windowStart: number): V | null;
+  function fetch(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
+  function fetch(key: K, timeFrom: number, timeTo?: number): V | null | KeyValue<number, V>[] {
+    if (timeTo === undefined) return parts().map((s) => s.fetch(key, timeFrom) as V | null).find((v) => v !== null) ?? null;
+    return parts().flatMap((s) => s.fetch(key, timeFrom, timeTo) as KeyValue<number, V>[]).sort(byStart);
+  }
+  return {
+    fetch,
+    backwardFetch: (key: K, timeFrom: number, timeTo: number) => fetch(key, timeFrom, timeTo).reverse(),
+    fetchAll: (timeFrom: number, timeTo: number) => parts().flatMap((s) => s.fetchAll(timeFrom, timeTo)),
+    all: () => parts().flatMap((s) => s.fetchAll()),
+  };
 }
 
 function isRebalanceError(err: unknown): boolean {

@@ -81,29 +81,47 @@ export class Materialized<K = any, V = any> {
     /** A window store's retention (withRetention); null: the windows' size plus grace. */
     readonly retentionMs: number | null = null,
   ) {}
-  /** A store name, or a store supplier (Stores.persistentKeyValueStore(name), Stores.inMemoryKeyValueStore(name)). */
-  static as<K = any, V = any>(store: string | { name: string; persistent?: boolean }): Materialized<K, V> {
-    return typeof store === 'string' ? new Materialized<K, V>(store, null, null, true, {}) : new Materialized<K, V>(store.name, null, null, true, {}, store.persistent);
+  /**
+   * A store name (where it lives: default.dsl.store), or a store supplier: Stores.persistentKeyValueStore(name),
+   * Stores.persistentWindowStore(name, retention, size), Stores.inMemorySessionStore(name, retention), ...
+   * (a window or session supplier's retention is the store's).
+   */
+  static as<K = any, V = any>(store: string | { name: string; persistent?: boolean; kind?: 'window' | 'session'; retentionMs?: number; windowSizeMs?: number }): Materialized<K, V> {
+    if (typeof store === 'string') return new Materialized<K, V>(store, null, null, true, {});
+    const m = new Materialized<K, V>(store.name, null, null, true, {}, store.persistent, store.kind ? (store.retentionMs ?? null) : null);
+    m.supplierKind = store.kind ?? 'keyValue';
+    m.supplierWindowSizeMs = store.kind === 'window' ? (store.windowSizeMs ?? null) : null;
+    return m;
+  }
+  /** @internal The kind of store supplier Materialized.as was given (null: a name), checked by the aggregation. */
+  supplierKind: 'keyValue' | 'window' | 'session' | null = null;
+  /** @internal A window store supplier's window size. */
+  supplierWindowSizeMs: number | null = null;
+
+  private copy(m: Materialized<any, any>): Materialized<any, any> {
+    m.supplierKind = this.supplierKind;
+    m.supplierWindowSizeMs = this.supplierWindowSizeMs;
+    return m;
   }
   static with<K, V>(keySerde: Serde<K> | null, valueSerde: Serde<V> | null): Materialized<K, V> {
     return new Materialized(null, keySerde, valueSerde, true, {});
   }
   withKeySerde<K2>(keySerde: Serde<K2>): Materialized<K2, V> {
-    return new Materialized(this.storeName, keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent, this.retentionMs);
+    return this.copy(new Materialized(this.storeName, keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent, this.retentionMs));
   }
   withValueSerde<V2>(valueSerde: Serde<V2>): Materialized<K, V2> {
-    return new Materialized(this.storeName, this.keySerde, valueSerde, this.loggingEnabled, this.logConfig, this.persistent, this.retentionMs);
+    return this.copy(new Materialized(this.storeName, this.keySerde, valueSerde, this.loggingEnabled, this.logConfig, this.persistent, this.retentionMs));
   }
   withLoggingDisabled(): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, false, {}, this.persistent, this.retentionMs);
+    return this.copy(new Materialized(this.storeName, this.keySerde, this.valueSerde, false, {}, this.persistent, this.retentionMs));
   }
   withLoggingEnabled(config: Record<string, string>): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, true, { ...config }, this.persistent, this.retentionMs);
+    return this.copy(new Materialized(this.storeName, this.keySerde, this.valueSerde, true, { ...config }, this.persistent, this.retentionMs));
   }
   /** How long a window store keeps windows (Kafka's withRetention, in ms): at least the windows' size plus grace. */
   withRetention(retentionMs: number): Materialized<K, V> {
     if (!(retentionMs >= 0)) throw new Error(`Retention must not be negative: ${retentionMs}`);
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent, retentionMs);
+    return this.copy(new Materialized(this.storeName, this.keySerde, this.valueSerde, this.loggingEnabled, this.logConfig, this.persistent, retentionMs));
   }
 }
 

@@ -13,6 +13,7 @@
 // deleted once a task is restored and written again only at a clean close, so that a crash (whose
 // store may hold uncommitted writes) restores in full, as Kafka does.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { InMemoryKeyValueStore } from './processor.js';
 import type { Serde } from './serdes.js';
@@ -31,8 +32,36 @@ export async function loadPersistentStores(): Promise<void> {
   }
 }
 
+/**
+ * lmdb, loaded at once if it was not yet (the TopologyTestDriver builds its tasks synchronously):
+ * the package has a CommonJS build too.
+ */
+export function lmdbModule(): Lmdb {
+  if (lmdb) return lmdb;
+  try {
+    lmdb = createRequire(import.meta.url)('lmdb') as Lmdb;
+  } catch (err) {
+    throw new Error(`persistent state stores need the lmdb package (an optional dependency of kts: npm install lmdb): ${(err as Error).message}`);
+  }
+  return lmdb;
+}
+
 /** Beyond this many pending writes the overlay is written out before the commit. */
-const MAX_PENDING = 10_000;
+export const MAX_PENDING = 10_000;
+
+/** What the runtime needs of a store on disk: flush at commit, checkpoint, wipe before a full restore. */
+export interface PersistentStore {
+  readonly name: string;
+  /** Written since the last checkpoint. */
+  changed: boolean;
+  flush(): void;
+  clear(): void;
+  close(): void;
+}
+
+export function isPersistentStore<T>(store: T): store is T & PersistentStore {
+  return store instanceof PersistentKeyValueStore || (typeof store === 'object' && store !== null && (store as { persistent?: unknown }).persistent === true);
+}
 
 interface Entry {
   key: Buffer;
@@ -40,7 +69,7 @@ interface Entry {
   timestamp?: number;
 }
 
-export class PersistentKeyValueStore<K, V> extends InMemoryKeyValueStore<K, V> {
+export class PersistentKeyValueStore<K, V> extends InMemoryKeyValueStore<K, V> implements PersistentStore {
   private readonly db: Database;
   /** Writes not in LMDB yet, by key (latin1): value null = deleted. */
   private readonly pending = new Map<string, { key: Buffer; value: Buffer | null; timestamp: number }>();
@@ -55,9 +84,8 @@ export class PersistentKeyValueStore<K, V> extends InMemoryKeyValueStore<K, V> {
     readonly dir: string,
   ) {
     super(name, keySerde, valueSerde, serdeTopic);
-    if (!lmdb) throw new Error('persistent stores: loadPersistentStores() was not awaited');
     mkdirSync(dir, { recursive: true });
-    this.db = lmdb.open({ path: dir, keyEncoding: 'binary', encoding: 'binary' });
+    this.db = lmdbModule().open({ path: dir, keyEncoding: 'binary', encoding: 'binary' });
   }
 
   /** Stored bytes: the timestamp (8 bytes, big-endian), then the value. */

@@ -167,10 +167,11 @@ export interface StoreBuilder {
   /** On disk (Stores.persistentKeyValueStore), in memory, or undefined: the DSL's default (default.dsl.store). */
   readonly persistent?: boolean;
   /**
-   * @internal Makes a store of another kind (session and sliding window stores, persistent stores)
-   * from the resolved serdes; without it the task makes an InMemoryKeyValueStore.
+   * @internal Makes a store of another kind (window and session stores) from the resolved serdes,
+   * on disk in `persistentDir` when the store is persistent (else null); without it the task makes a
+   * key-value store.
    */
-  build?(keySerde: Serde<any>, valueSerde: Serde<any>, changelogTopic: string): InMemoryKeyValueStore<any, any>;
+  build?(keySerde: Serde<any>, valueSerde: Serde<any>, changelogTopic: string, persistentDir: string | null): InMemoryKeyValueStore<any, any>;
   withLoggingDisabled(): StoreBuilder;
   withLoggingEnabled(config: Record<string, string>): StoreBuilder;
 }
@@ -202,12 +203,53 @@ export interface KeyValueBytesStoreSupplier {
   persistent?: boolean;
 }
 
-/** Kafka's Stores factory: in-memory key-value stores, and persistent ones (on LMDB, in state.dir). */
+/** A window store's supplier (Kafka's WindowBytesStoreSupplier): how long it keeps windows, and their size. */
+export interface WindowBytesStoreSupplier extends KeyValueBytesStoreSupplier {
+  readonly kind: 'window';
+  retentionMs: number;
+  windowSizeMs: number;
+  /** Kafka's segment interval: max(retention / 2, 60 s). */
+  segmentIntervalMs: number;
+  retainDuplicates: boolean;
+}
+
+/** A session store's supplier (Kafka's SessionBytesStoreSupplier). */
+export interface SessionBytesStoreSupplier extends KeyValueBytesStoreSupplier {
+  readonly kind: 'session';
+  retentionMs: number;
+  segmentIntervalMs: number;
+}
+
+function windowSupplier(name: string, retentionMs: number, windowSizeMs: number, retainDuplicates: boolean, persistent: boolean): WindowBytesStoreSupplier {
+  if (!(retentionMs >= 0)) throw new Error('retentionPeriod cannot be negative');
+  if (!(windowSizeMs >= 0)) throw new Error('windowSize cannot be negative');
+  if (windowSizeMs > retentionMs) throw new Error(`The retention period of the window store ${name} must be no smaller than its window size. Got size=[${windowSizeMs}], retention=[${retentionMs}]`);
+  if (retainDuplicates) throw new Error(`store ${name}: retainDuplicates (a stream-stream join's store) is not supported by kts's window stores`);
+  return { kind: 'window', name, persistent, retentionMs, windowSizeMs, retainDuplicates, segmentIntervalMs: Math.max(Math.floor(retentionMs / 2), 60_000) };
+}
+
+function sessionSupplier(name: string, retentionMs: number, persistent: boolean): SessionBytesStoreSupplier {
+  if (!(retentionMs >= 0)) throw new Error('retentionPeriod cannot be negative');
+  return { kind: 'session', name, persistent, retentionMs, segmentIntervalMs: Math.max(Math.floor(retentionMs / 2), 60_000) };
+}
+
+/**
+ * Kafka's Stores factory: key-value, window and session stores, in memory or persistent (on LMDB,
+ * in state.dir). Kafka's timestamped stores keep each value's timestamp; every kts store does.
+ * The window and session builders are in window-stores.ts (Stores.windowStoreBuilder, ...).
+ */
 export const Stores = {
   inMemoryKeyValueStore: (name: string): KeyValueBytesStoreSupplier => ({ name, persistent: false }),
   persistentKeyValueStore: (name: string): KeyValueBytesStoreSupplier => ({ name, persistent: true }),
-  /** Kafka's timestamped stores keep each value's timestamp; every kts store does. */
   persistentTimestampedKeyValueStore: (name: string): KeyValueBytesStoreSupplier => ({ name, persistent: true }),
   keyValueStoreBuilder: (supplier: KeyValueBytesStoreSupplier, keySerde: Serde<any> | null = null, valueSerde: Serde<any> | null = null): StoreBuilder =>
     new KeyValueStoreBuilder(supplier.name, keySerde, valueSerde, supplier.persistent),
+  persistentWindowStore: (name: string, retentionMs: number, windowSizeMs: number, retainDuplicates = false): WindowBytesStoreSupplier =>
+    windowSupplier(name, retentionMs, windowSizeMs, retainDuplicates, true),
+  persistentTimestampedWindowStore: (name: string, retentionMs: number, windowSizeMs: number, retainDuplicates = false): WindowBytesStoreSupplier =>
+    windowSupplier(name, retentionMs, windowSizeMs, retainDuplicates, true),
+  inMemoryWindowStore: (name: string, retentionMs: number, windowSizeMs: number, retainDuplicates = false): WindowBytesStoreSupplier =>
+    windowSupplier(name, retentionMs, windowSizeMs, retainDuplicates, false),
+  persistentSessionStore: (name: string, retentionMs: number): SessionBytesStoreSupplier => sessionSupplier(name, retentionMs, true),
+  inMemorySessionStore: (name: string, retentionMs: number): SessionBytesStoreSupplier => sessionSupplier(name, retentionMs, false),
 };

@@ -8,7 +8,8 @@ import { KTable, repartitionThrough, type KStream } from './dsl.js';
 import { countMaterialized, Materialized } from './options.js';
 import { Stores, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
 import type { Serde } from './serdes.js';
-import { IndexedWindowStore } from './window-store.js';
+import type { IndexedWindowStore } from './window-store.js';
+import { checkWindowSupplier, windowedStoreBuilder } from './persistent-window-store.js';
 import { sessionWindowedSerde, type Window, type Windowed } from './windows.js';
 
 export class SessionWindows {
@@ -69,11 +70,13 @@ export class SessionWindowedKStream<K, V> {
     const name = b.newName(prefix);
     b.topology.addProcessor(name, sessionAggregateSupplier(storeName, this.windows, initializer, aggregator, merger), parent);
     const keySerde = materialized?.keySerde ?? this.keySerde;
-    const retention = this.windows.inactivityGapMs + this.windows.graceMs;
-    const store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(storeName), keySerde, materialized?.valueSerde ?? null);
-    store.build = (k, v, changelog) => new IndexedWindowStore(storeName, k, v, changelog, 'session', 0, retention);
+    // Kafka's default retention for sessions: the gap plus grace; withRetention (or a supplier's) may only lengthen it.
+    const retention = materialized?.retentionMs ?? this.windows.inactivityGapMs + this.windows.graceMs;
+    if (this.windows.inactivityGapMs + this.windows.graceMs > retention) throw new Error(`The retention period of the session store ${storeName} must be no smaller than the session inactivity gap plus the grace period. Got gap=[${this.windows.inactivityGapMs}], grace=[${this.windows.graceMs}], retention=[${retention}]`);
+    checkWindowSupplier(materialized, 'session', storeName, null);
+    const store = windowedStoreBuilder(storeName, 'session', retention, 0, materialized?.persistent, keySerde, materialized?.valueSerde ?? null);
     if (materialized && !materialized.loggingEnabled) store.withLoggingDisabled();
-    else store.withLoggingEnabled({ 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention + 86_400_000), ...(materialized?.logConfig ?? {}) });
+    else store.withLoggingEnabled({ ...store.logConfig, ...(materialized?.logConfig ?? {}) });
     b.topology.addStateStore(store, name);
     return new KTable<Windowed<K>, VA>(b, name, keySerde ? sessionWindowedSerde(keySerde) : null, materialized?.valueSerde ?? null, storeName);
   }

@@ -9,7 +9,8 @@ import { KTable, repartitionThrough, type KStream } from './dsl.js';
 import { countMaterialized, Materialized } from './options.js';
 import { Stores, type ProcessorContext, type ProcessorSupplier, type StreamRecord } from './processor.js';
 import type { Serde } from './serdes.js';
-import { IndexedWindowStore, valueAndTimestampSerde, type ValueAndTimestamp, type WindowEntry } from './window-store.js';
+import type { IndexedWindowStore, ValueAndTimestamp, WindowEntry } from './window-store.js';
+import { checkWindowSupplier, windowedStoreBuilder } from './persistent-window-store.js';
 import { timeWindowedSerde, type Window, type Windowed } from './windows.js';
 
 export class SlidingWindows {
@@ -62,11 +63,12 @@ export class SlidingWindowedKStream<K, V> {
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const d = this.windows.timeDifferenceMs;
     // Kafka's default retention for sliding windows: twice the time difference plus the grace.
-    const retention = 2 * d + this.windows.graceMs;
-    const store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(storeName), keySerde, materialized?.valueSerde ?? null);
-    store.build = (k, v, changelog) => new IndexedWindowStore(storeName, k, valueAndTimestampSerde(v), changelog, 'time', d, retention);
+    const retention = materialized?.retentionMs ?? 2 * d + this.windows.graceMs;
+    if (2 * d + this.windows.graceMs > retention) throw new Error(`The retention period of the window store ${storeName} must be no smaller than its window size plus the grace period. Got size=[${d}], grace=[${this.windows.graceMs}], retention=[${retention}]`);
+    checkWindowSupplier(materialized, 'window', storeName, d);
+    const store = windowedStoreBuilder(storeName, 'time', retention, d, materialized?.persistent, keySerde, materialized?.valueSerde ?? null, true);
     if (materialized && !materialized.loggingEnabled) store.withLoggingDisabled();
-    else store.withLoggingEnabled({ 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention + 86_400_000), ...(materialized?.logConfig ?? {}) });
+    else store.withLoggingEnabled({ ...store.logConfig, ...(materialized?.logConfig ?? {}) });
     b.topology.addStateStore(store, name);
     return new KTable<Windowed<K>, VA>(b, name, keySerde ? timeWindowedSerde(keySerde, d) : null, materialized?.valueSerde ?? null, storeName);
   }

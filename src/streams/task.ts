@@ -5,7 +5,7 @@
 import { InMemoryKeyValueStore, type Header, type Processor, type ProcessorContext, type RecordMetadata, type StreamRecord } from './processor.js';
 import type { Serde } from './serdes.js';
 import { timeWindowedSerde } from './windows.js';
-import { PersistentKeyValueStore, storeDirectory, taskDirectory } from './persistent-store.js';
+import { isPersistentStore, PersistentKeyValueStore, storeDirectory, taskDirectory, type PersistentStore } from './persistent-store.js';
 import type { SubTopology, Topology } from './topology.js';
 
 export interface RecordCollector {
@@ -62,11 +62,11 @@ export class StreamTask {
       const keySerde = b.keySerde ?? env.defaultKeySerde;
       const valueSerde = b.valueSerde ?? env.defaultValueSerde;
       const storeKeySerde = b.windowSizeMs ? timeWindowedSerde(keySerde, b.windowSizeMs) : keySerde;
-      const persistent = !b.build && (b.persistent ?? env.dslStoresPersistent ?? false) && env.stateDir !== undefined;
+      const dir = (b.persistent ?? env.dslStoresPersistent ?? false) && env.stateDir !== undefined ? storeDirectory(this.directory, storeName) : null;
       const store = b.build
-        ? b.build(keySerde, valueSerde, changelog)
-        : persistent
-          ? new PersistentKeyValueStore(storeName, storeKeySerde, valueSerde, changelog, storeDirectory(this.directory, storeName))
+        ? b.build(keySerde, valueSerde, changelog, dir)
+        : dir
+          ? new PersistentKeyValueStore(storeName, storeKeySerde, valueSerde, changelog, dir)
           : new InMemoryKeyValueStore(storeName, storeKeySerde, valueSerde, changelog);
       store.clock = () => this.currentTimestamp;
       if (b.loggingEnabled) store.logger = (k, v, headers) => collector.send(changelog, k, v, this.currentTimestamp, headers ?? [], partition);
@@ -165,8 +165,8 @@ export class StreamTask {
   }
 
   /** The task's stores on disk. */
-  persistentStores(): PersistentKeyValueStore<any, any>[] {
-    return [...this.stores.values()].filter((s): s is PersistentKeyValueStore<any, any> => s instanceof PersistentKeyValueStore);
+  persistentStores(): PersistentStore[] {
+    return [...this.stores.values()].filter((s) => isPersistentStore(s));
   }
 
   close(): void {

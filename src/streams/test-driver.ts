@@ -2,7 +2,12 @@
 // kafka-streams-test-utils). Input topics are piped record by record; what sinks write to output
 // topics is queued for reading; what they write to a topic the topology itself reads (repartition
 // topics) is processed at once, as Kafka's driver does. Every sub-topology runs as its task 0.
-import type { Header } from './processor.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Header, KeyValueStore } from './processor.js';
+import { IndexedWindowStore, type ReadOnlySessionStore, type ReadOnlyWindowStore } from './window-store.js';
+import type { Windowed } from './windows.js';
 import { serdeFromConfig, type Deserializer, type Serde, type Serializer } from './serdes.js';
 import { GlobalStores } from './globals.js';
 import { StreamTask } from './task.js';
@@ -24,6 +29,7 @@ export class TopologyTestDriver {
   private readonly offsets = new Map<string, number>();
   private readonly pending: { topic: string; key: Buffer | null; value: Buffer | null; timestamp: number; headers: Header[] }[] = [];
   private wallClock: number;
+  private tempStateDir: string | null = null;
 
   constructor(topology: Topology, props: Record<string, unknown> = {}, initialWallClockTimeMs = Date.now()) {
     this.applicationId = String(props['application.id'] ?? 'dummy-topology-test-driver-app-id');
@@ -31,6 +37,11 @@ export class TopologyTestDriver {
     const defaultKeySerde = serdeFromConfig(props['default.key.serde'], 'default.key.serde');
     const defaultValueSerde = serdeFromConfig(props['default.value.serde'], 'default.value.serde');
     this.globals = new GlobalStores(topology, { keySerde: defaultKeySerde, valueSerde: defaultValueSerde });
+    // Persistent stores live in state.dir, as Kafka's driver keeps its RocksDB stores (a temporary
+    // directory, removed at close, unless one is given).
+    const dslStoresPersistent = props['default.dsl.store'] === 'rocksDB';
+    const anyPersistent = [...topology.stores.values()].some((b) => b.persistent ?? dslStoresPersistent);
+    if (anyPersistent && props['state.dir'] === undefined) this.tempStateDir = mkdtempSync(join(tmpdir(), 'kts-test-driver-'));
     const env = {
       applicationId: this.applicationId,
       defaultKeySerde,
@@ -38,6 +49,8 @@ export class TopologyTestDriver {
       topicName: (t: string) => (topology.internalTopics.has(t) ? `${this.applicationId}-${t}` : t),
       partitionsOf: () => 1,
       globalStore: (name: string) => this.globals.stores.get(name),
+      stateDir: anyPersistent ? (this.tempStateDir ?? String(props['state.dir'])) : undefined,
+      dslStoresPersistent,
     };
     const collector = {
       send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Header[]) => {
@@ -102,13 +115,31 @@ export class TopologyTestDriver {
     return (this.globals.stores.get(name) as import('./processor.js').KeyValueStore<K, V> | undefined) ?? null;
   }
 
+  /** A window store of any task, by name (Kafka's getWindowStore; getTimestampedWindowStore gives its ValueAndTimestamps). */
+  getWindowStore<K = any, V = any>(name: string): (ReadOnlyWindowStore<K, V> & KeyValueStore<Windowed<K>, V>) | null {
+    const s = this.getKeyValueStore(name);
+    return s instanceof IndexedWindowStore && s.layout === 'time' ? (s as unknown as ReadOnlyWindowStore<K, V> & KeyValueStore<Windowed<K>, V>) : null;
+  }
+
+  /** A session store of any task, by name (Kafka's getSessionStore). */
+  getSessionStore<K = any, V = any>(name: string): (ReadOnlySessionStore<K, V> & KeyValueStore<Windowed<K>, V>) | null {
+    const s = this.getKeyValueStore(name);
+    return s instanceof IndexedWindowStore && s.layout === 'session' ? (s as unknown as ReadOnlySessionStore<K, V> & KeyValueStore<Windowed<K>, V>) : null;
+  }
+
   /** Names of the topics written so far (outputs, and internal topics the topology wrote). */
   producedTopicNames(): string[] {
     return [...this.outputs.keys()];
   }
 
+  /** Flushes persistent stores to disk, as a commit does (the driver's stores are otherwise written only when their overlay grows large). */
+  flush(): void {
+    for (const t of this.tasks) for (const s of t.persistentStores()) s.flush();
+  }
+
   close(): void {
     for (const t of this.tasks) t.close();
+    if (this.tempStateDir) rmSync(this.tempStateDir, { recursive: true, force: true });
   }
 }
 
