@@ -34,9 +34,13 @@ await build({
 // no splitting (src/cli/launch.ts says why), and dist/cli/launch.cjs, which bin/kts.js requires and
 // which picks the file. A tool's lazy imports stay lazy inside its file; packages (chalk, ora, yargs:
 // ES modules only) stay import()s of node_modules.
+// server-start too (issue 13, memory): the broker from the ES module build loads ~135 modules, and
+// Node's ES module loader keeps a record per module and its path code runs hot enough to be optimized
+// at start; from one CommonJS file the idle broker holds ~3 MB less (bench/RESULTS.md, memory).
 const tools = readdirSync('commands')
   .filter((f) => f.endsWith('.ts') && /\bdefineTool\(/.test(readFileSync(`commands/${f}`, 'utf8')))
   .map((f) => f.slice(0, -3));
+const bundles = [...tools, 'server-start'];
 const toolEntries = {
   name: 'kts-tool-entries',
   setup(b) {
@@ -82,8 +86,7 @@ await build({
   minifySyntax: true,
   logLevel: 'warning',
 });
-const bundled = await build({
-  entryPoints: { launch: 'src/cli/launch.ts', ...Object.fromEntries(tools.map((t) => [t, `kts-tool:${t}`])) },
+const cjsOptions = {
   outdir: 'dist/cli',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -92,16 +95,23 @@ const bundled = await build({
   target: 'node20',
   packages: 'external',
   // import.meta does not exist in CommonJS: the file's own URL stands in (createRequire needs it).
-  define: { 'import.meta.url': '__kts_file_url', KTS_TOOL_BUNDLES: JSON.stringify(tools) },
+  define: { 'import.meta.url': '__kts_file_url', KTS_TOOL_BUNDLES: JSON.stringify(bundles) },
   banner: { js: 'var __kts_file_url=require("node:url").pathToFileURL(__filename).href;' },
   // No source maps: 15 files of ~400 KB would ship ~14 MB of maps. Names are kept, so a stack trace
   // (KTS_DEBUG=1) still reads; the same code with maps is in the ES module build.
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [toolEntries, schemasApart],
   logLevel: 'warning',
   metafile: true,
+};
+const bundled = await build({
+  ...cjsOptions,
+  entryPoints: { launch: 'src/cli/launch.ts', ...Object.fromEntries(tools.map((t) => [t, `kts-tool:${t}`])) },
+  plugins: [toolEntries, schemasApart],
 });
+// The broker answers every API: its schemas stay inside its file (88 files of their own, each a
+// CommonJS module of its own, cost the idle broker ~1.5 MB of heap).
+await build({ ...cjsOptions, entryPoints: { 'server-start': 'kts-tool:server-start' }, plugins: [toolEntries] });
 // A module that finds files next to itself (the console's page) would look in dist/cli/: keep it out.
 for (const [file, out] of Object.entries(bundled.metafile.outputs)) {
   const strays = Object.keys(out.inputs).filter((i) => i.startsWith('src/console/'));
