@@ -32,12 +32,16 @@ const T0 = 1_800_000_000_000;
 const events = EVENTS.map(([k, s]) => [k, s * 1000] as [string, number]);
 const windowKey = (wk: { key: string; window: { start: number; end: number } }) => `${wk.key}@${wk.window.start}-${wk.window.end}`;
 
-function run(build: (input: KStream<string, string>) => void, input: [string, number][], props: Record<string, unknown>): TopologyTestDriver {
+/** Pipes the input; with `flushEvery`, the stores are written to disk every that many records, so that reads mix disk and overlay. */
+function run(build: (input: KStream<string, string>) => void, input: [string, number][], props: Record<string, unknown>, flushEvery = 0): TopologyTestDriver {
   const b = new StreamsBuilder();
   build(b.stream<string, string>('in'));
   const driver = new TopologyTestDriver(b.build(), props);
   const topic = driver.createInputTopic('in', S, S);
-  for (const [k, ms] of input) topic.pipeInput(k, 'x', T0 + ms);
+  input.forEach(([k, ms], i) => {
+    topic.pipeInput(k, 'x', T0 + ms);
+    if (flushEvery && i % flushEvery === 0) driver.flush();
+  });
   return driver;
 }
 const written = (driver: TopologyTestDriver) => driver.createOutputTopic('out', S, L).readKeyValuesToList().map((kv) => [kv.key, kv.value]);
@@ -49,7 +53,7 @@ describe('persistent window stores', () => {
     const count = (s: KStream<string, string>) =>
       s.groupByKey().windowedBy(windows).count(Materialized.as(Stores.persistentWindowStore('counts', 60_000, 10_000))).toStream().map((wk, v) => KeyValue.pair(windowKey(wk), v)).to('out', Produced.with(S, L));
     const memory = run((s) => s.groupByKey().windowedBy(windows).count(Materialized.as(Stores.inMemoryWindowStore('counts', 60_000, 10_000))).toStream().map((wk, v) => KeyValue.pair(windowKey(wk), v)).to('out', Produced.with(S, L)), events, {});
-    const disk = run(count, events, { 'state.dir': stateDir });
+    const disk = run(count, events, { 'state.dir': stateDir }, 2);
     expect(disk.getWindowStore('counts')).toBeInstanceOf(PersistentWindowStore);
     expect(memory.getWindowStore('counts')).not.toBeInstanceOf(PersistentWindowStore);
     const updates = written(memory);
@@ -110,6 +114,7 @@ describe('persistent window stores', () => {
       (s) => s.groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(5_000, 5_000)).count().toStream().map((wk, v) => KeyValue.pair(windowKey(wk), v)).to('out', Produced.with(S, L)),
       events,
       { 'state.dir': tempDir('kts-pws-'), 'default.dsl.store': 'rocksDB' },
+      2,
     );
     expect(written(driver)).toEqual(asWritten(T0, SLIDING_UPDATES));
     const [name] = driver['tasks'][0].stores.keys();
@@ -163,7 +168,7 @@ describe('persistent session stores', () => {
     const stateDir = tempDir('kts-pss-');
     const count = (s: KStream<string, string>) =>
       s.groupByKey().windowedBy(SessionWindows.ofInactivityGapAndGrace(5_000, 5_000)).count(Materialized.as(Stores.persistentSessionStore('sessions', 20_000))).toStream().map((wk, v) => KeyValue.pair(windowKey(wk), v)).to('out', Produced.with(S, L));
-    const driver = run(count, events, { 'state.dir': stateDir });
+    const driver = run(count, events, { 'state.dir': stateDir }, 3);
     expect(written(driver)).toEqual(asWritten(T0, SESSION_UPDATES));
     const store = driver.getSessionStore<string, number>('sessions')!;
     expect(store).toBeInstanceOf(PersistentWindowStore);
