@@ -218,6 +218,9 @@ export const KTS_READ: ConfigKey[] = [
   key('transaction.state.log.min.isr', 'INT', '2', atLeast(1)),
   // How long the transaction coordinator waits for the ISR to have what it appended (Kafka's TransactionConfig.requestTimeoutMs).
   key('request.timeout.ms', 'INT', '30000'),
+  // How long the transaction coordinator's marker sender waits for a connection to another leader (and
+  // its ApiVersions), as Kafka's TransactionMarkerChannelManager (CommonClientConfigs: 10 s).
+  key('socket.connection.setup.timeout.ms', 'LONG', '10000'),
   key('producer.id.expiration.ms', 'INT', '86400000', atLeast(1)),
   // KIP-890: a partition leader verifies a producer's first transactional batch with its coordinator.
   key('transaction.partition.verification.enable', 'BOOLEAN', 'true'),
@@ -408,7 +411,6 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
   ['security.providers', 'STRING'],
   ['server.max.startup.time.ms', 'LONG', atLeast(0)],
   ['socket.connection.setup.timeout.max.ms', 'LONG'],
-  ['socket.connection.setup.timeout.ms', 'LONG'],
   ['socket.listen.backlog.size', 'INT', atLeast(1)],
   ['socket.receive.buffer.bytes', 'INT'],
   ['socket.send.buffer.bytes', 'INT'],
