@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
-import { noteBytesReceived } from './gc-pacing.js';
+import { noteBytesReceived, noteBytesSent } from './gc-pacing.js';
 import { ANONYMOUS, type KafkaPrincipal, type SecurityProtocol } from '../security/principal.js';
 import type { SaslSession } from '../security/sasl/session.js';
 
@@ -229,6 +229,9 @@ export class Connection {
   }
 
   private send(chunks: Buffer[]): void {
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.length;
+    noteBytesSent(bytes);
     if (chunks.length === 1) {
       this.socket.write(chunks[0]);
       return;
