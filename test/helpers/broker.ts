@@ -1,7 +1,7 @@
 // Spawns the real `kts server-start` binary on a free loopback port with a temp data dir.
 // Tests restart it on the same port and dir to check what survives.
 import { type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,54 @@ const EPHEMERAL_LOW = (() => {
 const LOWEST_PORT = 10_000;
 const handedOut = new Set<number>();
 
+/**
+ * Ports are also reserved across processes, by a file named after the port holding the reserving
+ * pid: each test file runs in a process of its own, and two suites may run side by side, so a
+ * per-process set alone let another file pick the port of a broker that is down for a restart on
+ * it (EADDRINUSE at the restart). A reservation of a process that is gone is taken over.
+ */
+const RESERVATIONS = join(tmpdir(), 'kts-test-ports');
+const reserved: string[] = [];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function reserve(port: number): boolean {
+  mkdirSync(RESERVATIONS, { recursive: true });
+  const file = join(RESERVATIONS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      reserved.push(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder = NaN;
+    try {
+      holder = Number(readFileSync(file, 'utf8'));
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    // An empty file is one being written this moment: held.
+    if (!Number.isInteger(holder) || holder <= 0 || alive(holder)) return false;
+    try {
+      unlinkSync(file);
+    } catch {
+      /* another process took the stale one over first: the next openSync says who won */
+    }
+  }
+  return false;
+}
+
 function canListen(port: number): Promise<boolean> {
   return new Promise((res) => {
     const server = createServer();
@@ -43,7 +91,7 @@ export async function freePort(): Promise<number> {
   if (EPHEMERAL_LOW - LOWEST_PORT >= 1000) {
     for (let attempt = 0; attempt < 100; attempt++) {
       const port = LOWEST_PORT + Math.floor(Math.random() * (EPHEMERAL_LOW - LOWEST_PORT));
-      if (handedOut.has(port) || !(await canListen(port))) continue;
+      if (handedOut.has(port) || !(await canListen(port)) || !reserve(port)) continue;
       handedOut.add(port);
       return port;
     }
@@ -67,7 +115,7 @@ export async function freePortRun(count: number): Promise<number> {
     const first = await freePort();
     const rest = Array.from({ length: count - 1 }, (_, i) => first + 1 + i);
     if (rest.some((p) => handedOut.has(p) || p > 65535)) continue;
-    if ((await Promise.all(rest.map(canListen))).every(Boolean)) {
+    if ((await Promise.all(rest.map(canListen))).every(Boolean) && rest.every(reserve)) {
       for (const p of rest) handedOut.add(p);
       return first;
     }
@@ -77,6 +125,7 @@ export async function freePortRun(count: number): Promise<number> {
 
 /** For the helpers' own test. */
 export const ephemeralPortRange = () => EPHEMERAL_LOW;
+export const portReservations = { dir: RESERVATIONS, reserve };
 
 const madeDirs: string[] = [];
 
@@ -89,10 +138,16 @@ export function tempDir(prefix = 'kts-test-'): string {
 
 /**
  * Removes every tempDir() made so far (KTS_KEEP_TEMP=1 keeps them for a post-mortem), once every
- * process the tests started has exited: a broker still shutting down writes into its data dir.
+ * process the tests started has exited: a broker still shutting down writes into its data dir. The
+ * ports freePort() reserved are released then too.
  */
 export async function removeTempDirs(): Promise<void> {
   await stopAllProcesses();
+  // The file's processes are gone, so are its listeners: its ports may go to others. (A test worker
+  // is killed without an 'exit' event, so this is the place; a reservation left behind by a killed
+  // run is taken over as stale.)
+  for (const file of reserved.splice(0)) rmSync(file, { force: true });
+  handedOut.clear();
   if (process.env.KTS_KEEP_TEMP === '1') return;
   for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
 }
