@@ -21,7 +21,7 @@ const RATE = 10_000;
 const LATENCY_S = 5;
 
 /** `kts zookeeper-server-start` on a free port; resolves once it listens. */
-async function startCoordinator(snap, dataDir) {
+export async function startCoordinator(snap, dataDir) {
   const port = await freePort();
   const config = join(dataDir, 'zookeeper.properties');
   writeFileSync(config, `dataDir=${join(dataDir, 'data')}\nclientPort=${port}\ntickTime=2000\n`);
