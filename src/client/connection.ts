@@ -9,6 +9,7 @@ import type { SaslCredentials } from './sasl.js';
 // The frame codec without the schemas: each API's are loaded by the first request that sends it.
 import { decodeResponse, encodeRequest, ensureApiSchemas } from '../protocol/codec/frames.js';
 import { KafkaClientError, RequestTimeoutError, check } from './errors.js';
+import { READ_BUFFER_BYTES, ResponseFrames } from './response-frames.js';
 import { API, OUR_VERSIONS, apiLabel } from './versions.js';
 
 export interface ConnectionOptions {
@@ -45,9 +46,6 @@ export class BrokerConnection {
   readonly brokerVersions = new Map<number, readonly [number, number]>();
   private nextCorrelationId = 1;
   private readonly pending = new Map<number, Pending>();
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameSize = -1;
   private closedError: Error | null = null;
   private readonly closeListeners: (() => void)[] = [];
   /** KIP-368: when the broker gave the session a lifetime, the time to re-authenticate and with what. */
@@ -60,9 +58,12 @@ export class BrokerConnection {
     readonly host: string,
     readonly port: number,
     private readonly opts: ConnectionOptions,
+    /** The socket's bytes; fed by the socket's `onread` (plain TCP) or, here, by its 'data' events (TLS). */
+    frames: ResponseFrames,
+    onread: boolean,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onData(d));
+    if (!onread) socket.on('data', (d: Buffer) => frames.feed(d, d.length, false));
     socket.on('error', (err) => this.fail(new KafkaClientError(`Connection to ${host}:${port} failed: ${err.message}`, { retriable: true })));
     socket.on('close', () => this.fail(new KafkaClientError(`Connection to ${host}:${port} was closed`, { retriable: true })));
   }
@@ -83,9 +84,20 @@ export class BrokerConnection {
   static async open(host: string, port: number, opts: ConnectionOptions): Promise<BrokerConnection> {
     const tls = opts.security?.tls;
     const tlsConnect = tls ? (await import('node:tls')).connect : undefined;
+    let conn: BrokerConnection | undefined;
+    const frames = new ResponseFrames(
+      (frame) => conn?.dispatch(frame),
+      (size) => {
+        conn?.fail(new KafkaClientError(`Invalid frame size ${size} from ${host}:${port}`));
+        conn?.socket.destroy();
+      },
+    );
+    // Plain TCP reads into one reusable buffer (response-frames.ts says why); TLS sockets have no `onread`.
+    const readBuffer = tls ? undefined : Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    const onread = readBuffer && { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => frames.feed(buf as Buffer, n, true) };
     const socket = await new Promise<Socket>((resolve, reject) => {
       // TLS: the server name is the host dialled, unless it is an IP address (SNI forbids those).
-      const s = tls && tlsConnect ? tlsConnect({ ...tls, host, port, servername: tls.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) }) : netConnect({ host, port });
+      const s = tls && tlsConnect ? tlsConnect({ ...tls, host, port, servername: tls.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host) }) : netConnect({ host, port, onread });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new KafkaClientError(`connect to ${host}:${port} timed out`, { retriable: true }));
@@ -109,7 +121,7 @@ export class BrokerConnection {
         reject(failed);
       });
     });
-    const conn = new BrokerConnection(socket, host, port, opts);
+    conn = new BrokerConnection(socket, host, port, opts, frames, onread !== undefined);
     try {
       // v0 of ApiVersions is understood by every broker and carries all we need.
       const body = await conn.send(API.ApiVersions, 0, {}, { timeoutMs: opts.connectTimeoutMs });
@@ -247,32 +259,6 @@ export class BrokerConnection {
     }
     this.pending.clear();
     for (const l of this.closeListeners) l();
-  }
-
-  private onData(data: Buffer): void {
-    this.chunks.push(data);
-    this.buffered += data.length;
-    for (;;) {
-      if (this.frameSize < 0) {
-        if (this.buffered < 4) return;
-        if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-        this.frameSize = this.chunks[0].readInt32BE(0);
-        if (this.frameSize < 0) {
-          this.fail(new KafkaClientError(`Invalid frame size ${this.frameSize} from ${this.address}`));
-          this.socket.destroy();
-          return;
-        }
-      }
-      // Concatenate once per frame, when all of it has arrived.
-      if (this.buffered < 4 + this.frameSize) return;
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
-      const frame = all.subarray(4, 4 + this.frameSize);
-      const rest = all.subarray(4 + this.frameSize);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.frameSize = -1;
-      this.dispatch(frame);
-    }
   }
 
   private dispatch(frame: Buffer): void {
