@@ -41,11 +41,12 @@ export function rssSampler(pid, everyMs = 50) {
 /**
  * Runs a command to completion. stdin: a file path string to pipe from ('ignore' by default) or a
  * function (child.stdin) => void. Counts stdout bytes and newlines unless keepStdout.
- * Resolves { code, wallMs, bytes, lines, stdout, stderr, timedOut }; kills it after timeoutMs
- * (its whole process group with group: true).
+ * Resolves { code, wallMs, bytes, lines, stdout, stderr, stderrMatches, timedOut }; kills it after
+ * timeoutMs (its whole process group with group: true). stderr keeps the first 20,000 characters;
+ * countStderr (a RegExp) counts the matching lines of all of it (stderrMatches).
  */
 export function run(cmd, args, opts = {}) {
-  const { timeoutMs = 120_000, feed, env, keepStdout = false, group = false, onSpawn } = opts;
+  const { timeoutMs = 120_000, feed, env, keepStdout = false, group = false, onSpawn, countStderr } = opts;
   return new Promise((resolve) => {
     const t0 = performance.now();
     // group: the child leads its own process group, and a timeout kills the whole group (a harness
@@ -61,8 +62,16 @@ export function run(cmd, args, opts = {}) {
       for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
       if (keepStdout) stdout += d;
     });
+    let stderrMatches = 0;
+    let stderrTail = '';
     child.stderr.on('data', (d) => {
       if (stderr.length < 20_000) stderr += d;
+      if (countStderr) {
+        const text = stderrTail + d;
+        const lines = text.split('\n');
+        stderrTail = lines.pop();
+        for (const l of lines) if (countStderr.test(l)) stderrMatches++;
+      }
     });
     if (feed) {
       child.stdin.on('error', () => {});
@@ -84,7 +93,8 @@ export function run(cmd, args, opts = {}) {
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, wallMs: performance.now() - t0, bytes, lines, stdout, stderr, timedOut, pid: child.pid });
+      if (countStderr && countStderr.test(stderrTail)) stderrMatches++;
+      resolve({ code, wallMs: performance.now() - t0, bytes, lines, stdout, stderr, stderrMatches, timedOut, pid: child.pid });
     });
   });
 }
