@@ -321,15 +321,22 @@ export function repartitionThrough(
 ): string {
   const topic = `${base}-repartition`;
   const t = builder.topology;
-  let last = parent;
-  if (dropNullKeys) {
-    last = `${base}-repartition-filter`;
-    t.addProcessor(last, stateless((r, emit) => r.key !== null && r.key !== undefined && emit(r)), parent);
-  }
-  t.addSink({ name: `${base}-repartition-sink`, keySerde, valueSerde, partitioner }, topic, last);
+  // Kafka's createRepartitionedSource: the sink, filter and source use up an index each whether or
+  // not they are named by it (a generated base), so that the nodes and stores after them (and so the
+  // internal topics named by them) get Kafka's indexes.
+  const genSink = builder.newName('KSTREAM-SINK-');
+  const genFilter = builder.newName('KSTREAM-FILTER-');
+  const genSource = builder.newName('KSTREAM-SOURCE-');
+  const generated = /^KSTREAM.*-[0-9]{10}$/.test(base);
+  const filter = generated ? genFilter : `${topic}-filter`;
+  const sink = generated ? genSink : `${topic}-sink`;
+  const source = generated ? genSource : `${topic}-source`;
+  // Kafka's filter passes everything on; a grouping's drops null keys here, which its aggregation would drop anyway.
+  t.addProcessor(filter, stateless((r, emit) => (!dropNullKeys || (r.key !== null && r.key !== undefined)) && emit(r)), parent);
+  t.addSink({ name: sink, keySerde, valueSerde, partitioner }, topic, filter);
   t.addInternalTopic(topic, partitions);
-  t.addSource({ name: `${base}-repartition-source`, keySerde, valueSerde }, topic);
-  return `${base}-repartition-source`;
+  t.addSource({ name: source, keySerde, valueSerde }, topic);
+  return source;
 }
 
 export class BranchedKStream<K, V> {
@@ -416,11 +423,12 @@ export class KGroupedStream<K, V> {
   private doAggregate<VA>(initializer: () => VA, aggregator: (key: K, value: V, aggregate: VA) => VA, materialized: Materialized<K, VA> | undefined, prefix: string): KTable<K, VA> {
     const b = this.stream.builder;
     const storeName = materialized?.storeName ?? b.newName(`${prefix}STATE-STORE-`);
+    // The aggregation's name takes its index before the repartition nodes, as in Kafka.
+    const name = b.newName(prefix);
     let parent = this.stream.nodeName;
     if (this.repartitionRequired) {
       parent = repartitionThrough(b, parent, this.repartitionName ?? storeName, this.keySerde, this.valueSerde, null, null, true);
     }
-    const name = b.newName(prefix);
     b.topology.addProcessor(
       name,
       () => {
@@ -575,9 +583,9 @@ export class TimeWindowedKStream<K, V> {
   private doAggregate<VA>(initializer: () => VA, aggregator: (key: K, value: V, aggregate: VA) => VA, materialized: Materialized<K, VA> | undefined, prefix = 'KSTREAM-AGGREGATE-'): KTable<Windowed<K>, VA> {
     const b = this.stream.builder;
     const storeName = materialized?.storeName ?? b.newName(`${prefix}STATE-STORE-`);
+    const name = b.newName(prefix); // before the repartition nodes' indexes, as in Kafka
     let parent = this.stream.nodeName;
     if (this.repartitionRequired) parent = repartitionThrough(b, parent, this.repartitionName ?? storeName, this.keySerde, this.valueSerde, null, null, true);
-    const name = b.newName(prefix);
     b.topology.addProcessor(name, windowAggregateSupplier(storeName, this.windows, initializer, aggregator), parent);
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const { sizeMs, graceMs } = this.windows;

@@ -65,9 +65,9 @@ export class SessionWindowedKStream<K, V> {
   ): KTable<Windowed<K>, VA> {
     const b = this.stream.builder;
     const storeName = materialized?.storeName ?? b.newName(`${prefix}STATE-STORE-`);
+    const name = b.newName(prefix); // before the repartition nodes' indexes, as in Kafka
     let parent = this.stream.nodeName;
     if (this.repartitionRequired) parent = repartitionThrough(b, parent, this.repartitionName ?? storeName, this.keySerde, this.valueSerde, null, null, true);
-    const name = b.newName(prefix);
     b.topology.addProcessor(name, sessionAggregateSupplier(storeName, this.windows, initializer, aggregator, merger), parent);
     const keySerde = materialized?.keySerde ?? this.keySerde;
     // Kafka's default retention for sessions: the gap plus grace; withRetention (or a supplier's) may only lengthen it.

@@ -56,9 +56,9 @@ export class SlidingWindowedKStream<K, V> {
   private doAggregate<VA>(initializer: () => VA, aggregator: (key: K, value: V, aggregate: VA) => VA, materialized: Materialized<K, VA> | undefined, prefix: string): KTable<Windowed<K>, VA> {
     const b = this.stream.builder;
     const storeName = materialized?.storeName ?? b.newName(`${prefix}STATE-STORE-`);
+    const name = b.newName(prefix); // before the repartition nodes' indexes, as in Kafka
     let parent = this.stream.nodeName;
     if (this.repartitionRequired) parent = repartitionThrough(b, parent, this.repartitionName ?? storeName, this.keySerde, this.valueSerde, null, null, true);
-    const name = b.newName(prefix);
     b.topology.addProcessor(name, slidingAggregateSupplier(storeName, this.windows, initializer, aggregator), parent);
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const d = this.windows.timeDifferenceMs;

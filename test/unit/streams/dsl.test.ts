@@ -9,6 +9,7 @@ import {
   Materialized,
   Named,
   Produced,
+  Repartitioned,
   Serdes,
   Stores,
   StreamsBuilder,
@@ -62,8 +63,9 @@ describe('TopologyTestDriver', () => {
     expect(text).toContain('Source: KSTREAM-SOURCE-0000000000 (topics: [streams-plaintext-input])');
     expect(text).toContain('Processor: KSTREAM-FLATMAPVALUES-0000000001');
     expect(text).toContain('Processor: KSTREAM-KEY-SELECT-0000000002');
-    expect(text).toContain('Sink: KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition-sink (topic: KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition)');
-    expect(text).toMatch(/Sub-topology: 1\n\s+Source: KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition-source/);
+    expect(text).toContain('Sink: KSTREAM-SINK-0000000005 (topic: KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition)');
+    expect(text).toMatch(/Sub-topology: 1\n\s+Source: KSTREAM-SOURCE-0000000007 \(topics: \[KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition\]\)/);
+    expect(text).toContain('Processor: KTABLE-TOSTREAM-0000000008');
     expect(text).toContain('(stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000003])');
     const subs = wordCount().build().subTopologies();
     expect(subs.map((s) => s.sourceTopics)).toEqual([['streams-plaintext-input'], ['KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition']]);
@@ -206,6 +208,68 @@ describe('TopologyTestDriver', () => {
       { key: 'e', value: 2 },
     ]);
     expect(driver.producedTopicNames()).toContain('app-by-value-repartition');
+  });
+
+  // Node lines of Kafka Streams 4.4's Topology#describe() for the same topologies (recorded from the
+  // Java DSL): the repartition nodes use up indexes (sink, filter, source) even when they are named,
+  // so the nodes and stores after them, and the internal topics named by them, are Kafka's.
+  const nodes = (text: string) => (text.match(/(Source|Processor|Sink): \S+ \((topics?|stores): [^)]*\)/g) ?? []).sort();
+
+  it("repartition() writes through a topic named as Kafka's (KSTREAM-REPARTITION-<n>-repartition, or Repartitioned's name), nodes named as Kafka 4.4's", () => {
+    const b = new StreamsBuilder();
+    const events = b.stream<string, string>('events');
+    events.repartition().to('same');
+    events
+      .selectKey((_k, v) => v)
+      .repartition(Repartitioned.with(S, S).withName('by-value').withNumberOfPartitions(3))
+      .mapValues((v) => v.toUpperCase())
+      .to('by-value-out');
+    const topology = b.build();
+    expect(nodes(topology.describe())).toEqual([
+      'Processor: KSTREAM-FILTER-0000000003 (stores: [])',
+      'Processor: KSTREAM-KEY-SELECT-0000000006 (stores: [])',
+      'Processor: KSTREAM-MAPVALUES-0000000010 (stores: [])',
+      'Processor: by-value-repartition-filter (stores: [])',
+      'Sink: KSTREAM-SINK-0000000002 (topic: KSTREAM-REPARTITION-0000000001-repartition)',
+      'Sink: KSTREAM-SINK-0000000005 (topic: same)',
+      'Sink: KSTREAM-SINK-0000000011 (topic: by-value-out)',
+      'Sink: by-value-repartition-sink (topic: by-value-repartition)',
+      'Source: KSTREAM-SOURCE-0000000000 (topics: [events])',
+      'Source: KSTREAM-SOURCE-0000000004 (topics: [KSTREAM-REPARTITION-0000000001-repartition])',
+      'Source: by-value-repartition-source (topics: [by-value-repartition])',
+    ]);
+    const driver = new TopologyTestDriver(topology, { 'application.id': 'app' });
+    const input = driver.createInputTopic('events', S, S);
+    input.pipeInput('k1', 'a', 100);
+    input.pipeInput('k2', 'b', 200);
+    expect(driver.createOutputTopic('same', S, S).readKeyValuesToList()).toEqual([{ key: 'k1', value: 'a' }, { key: 'k2', value: 'b' }]);
+    expect(driver.createOutputTopic('by-value-out', S, S).readKeyValuesToList()).toEqual([{ key: 'a', value: 'A' }, { key: 'b', value: 'B' }]);
+    expect(driver.producedTopicNames()).toEqual(expect.arrayContaining(['app-KSTREAM-REPARTITION-0000000001-repartition', 'app-by-value-repartition']));
+  });
+
+  it("a second aggregation after a groupBy's repartition has Kafka 4.4's store, topic and node names", () => {
+    const b = new StreamsBuilder();
+    const s = b.stream<string, string>('in');
+    s.flatMapValues((v) => v.split(' ')).groupBy((_k, v) => v).count().toStream().to('out', Produced.with(S, L));
+    s.repartition().groupByKey().count().toStream().mapValues((v) => String(v)).to('out2');
+    expect(nodes(b.build().describe())).toEqual([
+      'Processor: KSTREAM-AGGREGATE-0000000004 (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000003])',
+      'Processor: KSTREAM-AGGREGATE-0000000015 (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000014])',
+      'Processor: KSTREAM-FILTER-0000000006 (stores: [])',
+      'Processor: KSTREAM-FILTER-0000000012 (stores: [])',
+      'Processor: KSTREAM-FLATMAPVALUES-0000000001 (stores: [])',
+      'Processor: KSTREAM-KEY-SELECT-0000000002 (stores: [])',
+      'Processor: KSTREAM-MAPVALUES-0000000017 (stores: [])',
+      'Processor: KTABLE-TOSTREAM-0000000008 (stores: [])',
+      'Processor: KTABLE-TOSTREAM-0000000016 (stores: [])',
+      'Sink: KSTREAM-SINK-0000000005 (topic: KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition)',
+      'Sink: KSTREAM-SINK-0000000009 (topic: out)',
+      'Sink: KSTREAM-SINK-0000000011 (topic: KSTREAM-REPARTITION-0000000010-repartition)',
+      'Sink: KSTREAM-SINK-0000000018 (topic: out2)',
+      'Source: KSTREAM-SOURCE-0000000000 (topics: [in])',
+      'Source: KSTREAM-SOURCE-0000000007 (topics: [KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition])',
+      'Source: KSTREAM-SOURCE-0000000013 (topics: [KSTREAM-REPARTITION-0000000010-repartition])',
+    ]);
   });
 });
 
