@@ -448,7 +448,10 @@ const KAFKA_OTHER: [string, ConfigTypeName, Validator?][] = [
 ];
 
 /** Kafka's keys that kts accepts and checks but does not act on (`kts server-start` lists those given). */
-export const KAFKA_ONLY_KEYS: ReadonlySet<string> = new Set(KAFKA_OTHER.map(([name]) => name).filter((name) => !KTS_READ.some((k) => k.name === name)));
+// Through a Set: a search of KTS_READ per key (~25,000 calls of one closure as the broker loads) made
+// V8 optimize it, and the idle broker then held TurboFan's code pages (~3 MB of RSS) for nothing.
+const KTS_READ_NAMES = new Set(KTS_READ.map((k) => k.name));
+export const KAFKA_ONLY_KEYS: ReadonlySet<string> = new Set(KAFKA_OTHER.map(([name]) => name).filter((name) => !KTS_READ_NAMES.has(name)));
 
 /** Every broker key kts knows, by name. */
 export const BROKER_CONFIG_KEYS: ReadonlyMap<string, ConfigKey> = new Map([
