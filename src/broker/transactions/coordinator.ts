@@ -9,6 +9,7 @@ import { partitionForGroup } from '../groups/records.js';
 import type { CoordinatorLog } from '../groups/store.js';
 import type { Logger } from '../logger.js';
 import { TransactionPartitionOwnership } from './ownership.js';
+import { TxnTimelines } from './timeline.js';
 import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from './records.js';
 import { epochExhausted, expirationAllowed, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, SHORT_MAX, stateByName, stateName, TV_1, TxnMetadata, TxnState, type TxnTransit } from './state.js';
 
@@ -120,9 +121,12 @@ export class TransactionCoordinator {
   private readonly localCompletions = new Map<TxnMetadata, Promise<void>>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly ownsPartition: (partition: number) => boolean;
+  /** Each transaction's steps, for a DEBUG line once it is complete. */
+  private readonly timelines: TxnTimelines;
 
   private constructor(private readonly opts: TransactionCoordinatorOptions) {
     this.ownsPartition = opts.ownsPartition ?? (() => true);
+    this.timelines = new TxnTimelines(opts.log);
   }
 
   static async start(opts: TransactionCoordinatorOptions): Promise<TransactionCoordinator> {
@@ -239,6 +243,7 @@ export class TransactionCoordinator {
     const txn = this.txns.get(transactionalId);
     if (!txn) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     await this.awaitLocalCompletion(txn);
+    if (txn.state !== TxnState.Ongoing) this.timelines.added(txn);
     // A transition in progress is answered first, as Kafka does (its markers are sent while the Complete
     // state is pending): with transactions v2 the producer may already use the producer id a rotation on
     // epoch exhaustion is completing, which becomes the transaction's only once the Complete state is
@@ -247,7 +252,9 @@ export class TransactionCoordinator {
     if (txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
     if (txn.state === TxnState.Ongoing && partitions.every(([t, p]) => txn.hasPartition(t, p))) return ErrorCode.NONE;
-    return this.persist(txn, txn.prepareAddPartitions(partitions, this.opts.now(), clientTransactionVersion));
+    const code = await this.persist(txn, txn.prepareAddPartitions(partitions, this.opts.now(), clientTransactionVersion));
+    if (code === 0) this.timelines.mark(txn, 'ongoing');
+    return code;
   }
 
   /**
@@ -279,6 +286,7 @@ export class TransactionCoordinator {
     // Transactions v1: a client's epoch must be the current one.
     if (producerEpoch !== txn.producerEpoch) return ErrorCode.PRODUCER_FENCED;
     // A retried EndTxn of a transaction completing here gets the outcome.
+    this.timelines.mark(txn, 'end');
     await this.awaitLocalCompletion(txn);
     if (txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (producerEpoch !== txn.producerEpoch) return ErrorCode.PRODUCER_FENCED;
@@ -288,6 +296,7 @@ export class TransactionCoordinator {
         const transit = txn.prepareAbortOrCommit(commit, this.opts.now());
         const code = await this.persist(txn, transit);
         if (code !== 0) return code;
+        this.timelines.mark(txn, 'prepared');
         const partitions = txn.partitionList();
         const completing = this.sendMarkers(txn, commit);
         // As Kafka, the answer goes once the Prepare state is written; the markers and the Complete
@@ -337,6 +346,7 @@ export class TransactionCoordinator {
     if (err) return fail(err);
     const txn = this.txns.get(transactionalId);
     if (!txn) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    this.timelines.mark(txn, 'end');
     await this.awaitLocalCompletion(txn);
     // The producer id of a rotation is fetched before the checks, so that they and the transition
     // happen with no await between them (an id fetched for nothing is only skipped, as Kafka's).
@@ -374,6 +384,7 @@ export class TransactionCoordinator {
       if (code !== 0) return fail(code);
       if (rotation !== NO_PRODUCER_ID) this.opts.log.info(`The epochs of producer id ${producerId} (transactional id ${transactionalId}) are exhausted: its markers take epoch ${txn.producerEpoch}, and it carries on as producer id ${rotation}`);
       const answer = { errorCode: 0, ...txn.nextProducerIdAndEpoch() };
+      this.timelines.mark(txn, 'prepared');
       this.startCompletion(txn, commit);
       return answer;
     };
@@ -452,6 +463,7 @@ export class TransactionCoordinator {
     const coordinatorEpoch = this.opts.coordinatorEpoch?.(partition) ?? 0;
     const base = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch, commit, transactionalId: txn.transactionalId, transactionVersion: txn.clientTransactionVersion };
     await Promise.all(txn.partitionList().map(([topic, p]) => this.writeMarkerRetrying({ ...base, topic, partition: p }, txn)));
+    this.timelines.mark(txn, 'markers');
     if (this.opts.haltBeforeComplete?.(txn.transactionalId) && this.stillCoordinates(txn)) {
       this.opts.log.warn(`Fault hook: the ${commit ? 'COMMIT' : 'ABORT'} markers of ${txn.transactionalId} are written; its Complete state is not (halted before it)`);
       return;
@@ -461,8 +473,12 @@ export class TransactionCoordinator {
         await sleep(delay);
         continue;
       }
+      const partitions = txn.partitionList().length;
       const code = await this.persist(txn, txn.prepareComplete(this.opts.now()));
-      if (code === 0) return;
+      if (code === 0) {
+        this.timelines.completed(txn, () => ({ transactionalId: txn.transactionalId, producerId: txn.producerId, producerEpoch: txn.producerEpoch, commit, partitions }));
+        return;
+      }
       if (code === ErrorCode.NOT_COORDINATOR) return;
       await sleep(delay);
     }
