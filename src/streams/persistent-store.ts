@@ -63,6 +63,17 @@ export function isPersistentStore<T>(store: T): store is T & PersistentStore {
   return store instanceof PersistentKeyValueStore || (typeof store === 'object' && store !== null && (store as { persistent?: unknown }).persistent === true);
 }
 
+/**
+ * A key as LMDB holds it: one 0 byte, then the key's bytes. LMDB refuses an empty key, and Kafka's
+ * keys may be empty (WordCount counts the empty word); the constant prefix keeps the keys' order.
+ */
+function diskKey(key: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(key.length + 1);
+  out[0] = 0;
+  key.copy(out, 1);
+  return out;
+}
+
 interface Entry {
   key: Buffer;
   value: Buffer;
@@ -96,13 +107,16 @@ export class PersistentKeyValueStore<K, V> extends InMemoryKeyValueStore<K, V> i
   protected override lookup(key: Buffer): Entry | undefined {
     const p = this.pending.get(key.toString('latin1'));
     if (p) return p.value === null ? undefined : { key: p.key, value: p.value, timestamp: p.timestamp };
-    const raw = this.db.get(key) as Buffer | undefined;
+    const raw = this.db.get(diskKey(key)) as Buffer | undefined;
     return raw ? PersistentKeyValueStore.decode(key, raw) : undefined;
   }
 
   protected override entries(): Iterable<Entry> {
     const all = new Map<string, Entry>();
-    for (const { key, value } of this.db.getRange({})) all.set((key as Buffer).toString('latin1'), PersistentKeyValueStore.decode(key as Buffer, value as Buffer));
+    for (const { key, value } of this.db.getRange({})) {
+      const k = (key as Buffer).subarray(1);
+      all.set(k.toString('latin1'), PersistentKeyValueStore.decode(k, value as Buffer));
+    }
     for (const [k, p] of this.pending) {
       if (p.value === null) all.delete(k);
       else all.set(k, { key: p.key, value: p.value, timestamp: p.timestamp });
@@ -130,12 +144,12 @@ export class PersistentKeyValueStore<K, V> extends InMemoryKeyValueStore<K, V> i
     if (this.pending.size === 0) return;
     this.db.transactionSync(() => {
       for (const p of this.pending.values()) {
-        if (p.value === null) this.db.removeSync(p.key);
+        if (p.value === null) this.db.removeSync(diskKey(p.key));
         else {
           const raw = Buffer.allocUnsafe(8 + p.value.length);
           raw.writeBigInt64BE(BigInt(p.timestamp), 0);
           p.value.copy(raw, 8);
-          this.db.putSync(p.key, raw);
+          this.db.putSync(diskKey(p.key), raw);
         }
       }
     });

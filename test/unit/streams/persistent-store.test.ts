@@ -33,6 +33,19 @@ describe('persistent key-value store', () => {
     b.close();
   });
 
+  it('keeps an empty key (LMDB refuses one as is; WordCount counts the empty word)', () => {
+    const dir = join(tempDir('kts-lmdb-'), 'lmdb', 'counts');
+    const a = new PersistentKeyValueStore<string, number>('counts', S, L, 'c', dir);
+    a.put('', 1);
+    a.put('a', 2);
+    a.flush();
+    a.close();
+    const b = new PersistentKeyValueStore<string, number>('counts', S, L, 'c', dir);
+    expect(b.get('')).toBe(1);
+    expect(b.all()).toEqual([{ key: '', value: 1 }, { key: 'a', value: 2 }]);
+    b.close();
+  });
+
   it("reads and writes Kafka's checkpoint format; a torn one is no checkpoint", () => {
     const dir = tempDir('kts-checkpoint-');
     writeCheckpoint(dir, [{ topic: 'app-counts-changelog', partition: 3, offset: 120 }]);
