@@ -57,6 +57,8 @@ interface Config {
   maxPartitionFetchBytes: number;
   /** default.dsl.store=rocksDB: the DSL's stores are persistent (on LMDB) unless Materialized says otherwise. */
   dslStoresPersistent: boolean;
+  /** default.dsl.store was set (not Kafka's default). */
+  dslStoreChosen: boolean;
 }
 
 function parseConfig(props: Record<string, unknown>): Config {
@@ -77,8 +79,8 @@ function parseConfig(props: Record<string, unknown>): Config {
     throw new StreamsConfigException(`Invalid value ${guarantee} for configuration processing.guarantee: String must be one of: at_least_once, exactly_once_v2`);
   }
   const exactlyOnce = guarantee === 'exactly_once_v2';
-  // Kafka's default is rocksDB; kts keeps the DSL's stores in memory unless asked (rocksDB = LMDB here).
-  const dslStore = str('default.dsl.store') ?? 'in_memory';
+  // Kafka's default: the DSL's stores on disk (rocksDB; LMDB here).
+  const dslStore = str('default.dsl.store') ?? 'rocksDB';
   if (dslStore !== 'rocksDB' && dslStore !== 'in_memory') throw new StreamsConfigException(`Invalid value ${dslStore} for configuration default.dsl.store: String must be one of: rocksDB, in_memory`);
   const reset = str('auto.offset.reset') ?? 'earliest';
   if (reset !== 'earliest' && reset !== 'latest') throw new StreamsConfigException(`Invalid value ${reset} for configuration auto.offset.reset: String must be one of: latest, earliest, none`);
@@ -99,6 +101,7 @@ function parseConfig(props: Record<string, unknown>): Config {
     maxPollRecords: Math.max(1, int('max.poll.records', 1000)),
     maxPartitionFetchBytes: Math.max(1024, int('max.partition.fetch.bytes', 128 * 1024)),
     dslStoresPersistent: dslStore === 'rocksDB',
+    dslStoreChosen: str('default.dsl.store') !== undefined,
   };
 }
 
@@ -217,7 +220,17 @@ export class KafkaStreams {
 
   private async run(): Promise<void> {
     const c = this.config;
-    if ([...this.topology.stores.values()].some((b) => b.persistent ?? c.dslStoresPersistent)) await loadPersistentStores();
+    const onDisk = [...this.topology.stores.values()].filter((b) => b.persistent ?? c.dslStoresPersistent);
+    if (onDisk.length > 0) {
+      try {
+        await loadPersistentStores();
+      } catch (err) {
+        // lmdb is an optional dependency: stores on disk only by default (not asked for) stay in memory without it.
+        if (c.dslStoreChosen || onDisk.some((b) => b.persistent === true)) throw err;
+        this.env.dslStoresPersistent = false;
+        process.emitWarning(`${(err as Error).message}; the DSL's stores are kept in memory (set default.dsl.store=in_memory to choose that)`);
+      }
+    }
     this.client = await KafkaClient.connect(c.bootstrap, { clientId: c.clientId });
     this.planned = await prepareInternalTopics(this.client, this.topology, this.subs, c.applicationId, c.replicationFactor);
     // Global tables are read in full before anything is processed (Kafka's global restore).

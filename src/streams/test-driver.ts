@@ -2,7 +2,7 @@
 // kafka-streams-test-utils). Input topics are piped record by record; what sinks write to output
 // topics is queued for reading; what they write to a topic the topology itself reads (repartition
 // topics) is processed at once, as Kafka's driver does. Every sub-topology runs as its task 0.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Header, KeyValueStore } from './processor.js';
@@ -12,6 +12,46 @@ import { serdeFromConfig, type Deserializer, type Serde, type Serializer } from 
 import { GlobalStores } from './globals.js';
 import { StreamTask } from './task.js';
 import type { Topology } from './topology.js';
+import { lmdbModule } from './persistent-store.js';
+
+/**
+ * Drivers' temporary state directories live under one directory per process, removed when the
+ * process exits; one left by a process that is gone (killed, or a test worker stopped without its
+ * exit handlers) is removed by the next process that makes one.
+ */
+const TEMP_PREFIX = 'kts-test-driver-';
+let tempRoot: string | null = null;
+function tempStateDir(): string {
+  if (!tempRoot) {
+    for (const name of readdirSync(tmpdir())) {
+      const pid = /^kts-test-driver-(\d+)$/.exec(name)?.[1];
+      if (pid && !alive(Number(pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+    const root = join(tmpdir(), `${TEMP_PREFIX}${process.pid}`);
+    mkdirSync(root, { recursive: true });
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+    tempRoot = root;
+  }
+  return mkdtempSync(join(tempRoot, 'state-'));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lmdbAvailable(): boolean {
+  try {
+    lmdbModule();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface TestRecord<K, V> {
   key: K | null;
@@ -39,9 +79,12 @@ export class TopologyTestDriver {
     this.globals = new GlobalStores(topology, { keySerde: defaultKeySerde, valueSerde: defaultValueSerde });
     // Persistent stores live in state.dir, as Kafka's driver keeps its RocksDB stores (a temporary
     // directory, removed at close, unless one is given).
-    const dslStoresPersistent = props['default.dsl.store'] === 'rocksDB';
+    // default.dsl.store: rocksDB (on disk) by default, as Kafka's; without the optional lmdb package,
+    // stores on disk only by default stay in memory.
+    let dslStoresPersistent = (props['default.dsl.store'] ?? 'rocksDB') === 'rocksDB';
+    if (dslStoresPersistent && props['default.dsl.store'] === undefined && !lmdbAvailable()) dslStoresPersistent = false;
     const anyPersistent = [...topology.stores.values()].some((b) => b.persistent ?? dslStoresPersistent);
-    if (anyPersistent && props['state.dir'] === undefined) this.tempStateDir = mkdtempSync(join(tmpdir(), 'kts-test-driver-'));
+    if (anyPersistent && props['state.dir'] === undefined) this.tempStateDir = tempStateDir();
     const env = {
       applicationId: this.applicationId,
       defaultKeySerde,

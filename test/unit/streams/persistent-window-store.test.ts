@@ -122,12 +122,14 @@ describe('persistent window stores', () => {
     driver.close();
   });
 
-  it('default.dsl.store=rocksDB makes a named windowed aggregation persistent; a supplier of the wrong kind or size is refused', () => {
+  it("a named windowed aggregation is persistent by default (Kafka's default.dsl.store=rocksDB), in memory with in_memory; a supplier of the wrong kind or size is refused", () => {
     const b = new StreamsBuilder();
     b.stream<string, string>('in').groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count(Materialized.as('named'));
-    const driver = new TopologyTestDriver(b.build(), { 'default.dsl.store': 'rocksDB' });
-    expect(driver.getWindowStore('named')).toBeInstanceOf(PersistentWindowStore);
-    driver.close();
+    for (const [props, persistent] of [[{}, true], [{ 'default.dsl.store': 'rocksDB' }, true], [{ 'default.dsl.store': 'in_memory' }, false]] as const) {
+      const driver = new TopologyTestDriver(b.build(), props);
+      expect(driver.getWindowStore('named') instanceof PersistentWindowStore).toBe(persistent);
+      driver.close();
+    }
     const grouped = () => new StreamsBuilder().stream<string, string>('in').groupByKey();
     expect(() => grouped().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count(Materialized.as(Stores.persistentSessionStore('s', 100)))).toThrow(/needs a window store supplier/);
     expect(() => grouped().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count(Materialized.as(Stores.persistentWindowStore('w', 100, 20)))).toThrow(/window size \(20 ms\) differs/);
