@@ -19,6 +19,12 @@ export default defineHandler({
     const clusterCreate = clusterAuthorized(ctx, Op.CREATE);
     // One deadline for the whole request, as Kafka's one delayed operation for all its topics.
     const deadline = Date.now() + request.timeoutMs;
+    // The embedded store (Kafka's KRaft mode: the controller takes the request's timeout as its
+    // deadline) with a timeout <= 0: the deadline has passed before any topic is looked at, so
+    // each one the checks below let through is answered REQUEST_TIMED_OUT, with no message, and not
+    // created, validateOnly or not (as Kafka 4.4). ZooKeeper mode creates the topic and answers
+    // REQUEST_TIMED_OUT without waiting for its leaders (createTopic below).
+    const expired = request.timeoutMs <= 0 && ctx.broker.config.getString('zookeeper.connect').trim() === '';
     // One at a time: creations go through the registry's single writer anyway.
     for (const t of request.topics) {
       if (counts.get(t.name)! > 1) {
@@ -27,6 +33,10 @@ export default defineHandler({
       }
       if (!clusterCreate && !authorized(ctx, Op.CREATE, Resource.TOPIC, t.name)) {
         topics.push(failure(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
+        continue;
+      }
+      if (expired) {
+        topics.push(failure(t.name, ErrorCode.REQUEST_TIMED_OUT, null));
         continue;
       }
       // A timeout <= 0 stays one (no wait at all); else what is left of it, at least a moment.
