@@ -46,6 +46,15 @@ export function lmdbModule(): Lmdb {
   return lmdb;
 }
 
+/** LMDB's largest key (lmdb's build): a persistent store's key bytes plus its own prefix must fit. */
+export const LMDB_MAX_KEY = 1978;
+
+/** Refuses at the put a key LMDB would refuse at the commit's flush, saying what to do instead. */
+export function checkKeySize(store: string, diskKeyLength: number, overhead: number): void {
+  if (diskKeyLength <= LMDB_MAX_KEY) return;
+  throw new Error(`store ${store}: a key of ${diskKeyLength - overhead} bytes is over the ${LMDB_MAX_KEY - overhead} bytes a persistent (LMDB) store takes; keep this store in memory (default.dsl.store=in_memory, or an in-memory store supplier)`);
+}
+
 /** Beyond this many pending writes the overlay is written out before the commit. */
 export const MAX_PENDING = 10_000;
 
@@ -129,6 +138,7 @@ export class PersistentKeyValueStore<K, V> extends InMemoryKeyValueStore<K, V> i
   }
 
   override putBytes(key: Buffer, value: Buffer | null, timestamp = -1): void {
+    checkKeySize(this.name, key.length + 1, 1);
     this.pending.set(key.toString('latin1'), { key, value, timestamp });
     this.changed = true;
     if (this.pending.size >= MAX_PENDING) this.flush();

@@ -16,7 +16,7 @@
 // checkpoint is kept, exactly-once included); a window past retention is never returned, in the
 // overlay or on disk.
 import { mkdirSync } from 'node:fs';
-import { lmdbModule, MAX_PENDING, type PersistentStore } from './persistent-store.js';
+import { checkKeySize, lmdbModule, MAX_PENDING, type PersistentStore } from './persistent-store.js';
 import { Stores, type SessionBytesStoreSupplier, type StoreBuilder, type WindowBytesStoreSupplier } from './processor.js';
 import type { Serde } from './serdes.js';
 import { IndexedWindowStore, valueAndTimestampSerde, type WindowEntry, type WindowLayout } from './window-store.js';
@@ -105,6 +105,7 @@ export class PersistentWindowStore<K, V> extends IndexedWindowStore<K, V> implem
     this.observedTime = Math.max(this.observedTime, time);
     // A window already past retention is not kept (Kafka skips a record for an expired segment).
     if (time <= this.observedTime - this.retentionMs) return;
+    checkKeySize(this.name, 4 + key.length, 4 + this.suffix);
     const id = key.toString('latin1');
     this.pending.set(id, { key, value, timestamp });
     const owner = key.subarray(0, key.length - this.suffix).toString('latin1');

@@ -46,6 +46,15 @@ describe('persistent key-value store', () => {
     b.close();
   });
 
+  it("refuses at the put a key over LMDB's limit, saying what to do (LMDB itself would refuse it only at the commit)", () => {
+    const a = new PersistentKeyValueStore<string, number>('counts', S, L, 'c', join(tempDir('kts-lmdb-'), 'lmdb', 'counts'));
+    a.put('k'.repeat(1977), 1);
+    a.flush();
+    expect(a.get('k'.repeat(1977))).toBe(1);
+    expect(() => a.put('k'.repeat(1978), 1)).toThrow('store counts: a key of 1978 bytes is over the 1977 bytes a persistent (LMDB) store takes; keep this store in memory (default.dsl.store=in_memory, or an in-memory store supplier)');
+    a.close();
+  });
+
   it("reads and writes Kafka's checkpoint format; a torn one is no checkpoint", () => {
     const dir = tempDir('kts-checkpoint-');
     writeCheckpoint(dir, [{ topic: 'app-counts-changelog', partition: 3, offset: 120 }]);

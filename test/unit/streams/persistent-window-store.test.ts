@@ -161,6 +161,12 @@ describe('persistent window stores', () => {
     const store = driver.getWindowStore<string, string>('last')!;
     expect(store).toBeInstanceOf(PersistentWindowStore);
     expect(store.fetch('k', 0, 1_000)).toEqual([{ key: 100, value: 'b' }, { key: 400, value: 'c' }]);
+    // LMDB's key limit (1978 bytes) less the 4-byte length and the 8-byte window start.
+    const put = (k: string) => (store as unknown as { put(k: string, v: unknown, start: number): void }).put(k, { value: 'x', timestamp: 500 }, 500);
+    put('k'.repeat(1966));
+    driver.flush(); // LMDB takes it
+    expect(store.fetch('k'.repeat(1966), 500)).toBe('x');
+    expect(() => put('k'.repeat(1967))).toThrow(/store last: a key of 1967 bytes is over the 1966 bytes a persistent \(LMDB\) store takes/);
     driver.close();
   });
 });
