@@ -11,7 +11,7 @@ import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.j
 import { startBroker } from '../../../src/index.js';
 import { spawnTracked, stopProcess } from '../../helpers/processes.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { KAFKA_3, KAFKA_4, kafkaLib, startRealKafka, type KafkaVersion, type RealKafka } from '../../helpers/real-kafka.js';
+import { KAFKA_3, KAFKA_4, kafkaLib, startRealKafka, waitForTopicLeaders, type KafkaVersion, type RealKafka } from '../../helpers/real-kafka.js';
 import { apiName } from '../../../src/protocol/index.js';
 import { FEATURES_KTS_LACKS } from '../../../src/broker/kafka-releases.js';
 
@@ -206,7 +206,8 @@ function errorLines(output: string): string[] {
 async function runArticle(bootstrap: string, consumerDone: (o: string) => boolean = () => false) {
   const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'test', numPartitions: 2 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic: 'test', numPartitions: 2 }] });
+  await waitForTopicLeaders(bootstrap, [{ topic: 'test', numPartitions: 2 }]);
   await admin.disconnect();
   const producer = await runScript('producer.cjs', bootstrap, (o) => /\{ test: \{/.test(o));
   const consumer = await runScript('consumer.cjs', bootstrap, consumerDone);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { KAFKA_4, kafkaLib, runKafkaTool, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
+import { KAFKA_4, kafkaLib, runKafkaTool, startRealKafka, waitForTopicLeaders, type RealKafka } from '../../helpers/real-kafka.js';
 
 interface Side {
   bootstrap: string;
@@ -25,7 +25,8 @@ async function exercise(side: Side): Promise<void> {
   const kafka = new Kafka({ clientId: 'offsets-log', brokers: [side.bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }] });
+  await waitForTopicLeaders(side.bootstrap, [{ topic: 'orders', numPartitions: 2 }]);
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic: 'orders', messages: [0, 1, 2, 3].map((i) => ({ partition: i % 2, value: `v${i}` })) });

@@ -8,7 +8,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerHandle } from '../../../src/index.js';
-import { KAFKA_4, kafkaLib, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
+import { KAFKA_4, kafkaLib, startRealKafka, waitForTopicLeaders, type RealKafka } from '../../helpers/real-kafka.js';
 import { buildRecordBatch } from '../../../src/protocol/records/index.js';
 import { pollUntil, RawTxnClient, storedBatches } from '../transactions/support.js';
 
@@ -22,7 +22,9 @@ describe.skipIf(!kafkaLib(KAFKA_4))('fencing a transaction with transaction vers
     for (const bootstrap of [kts.bootstrap, kafka.bootstrap]) {
       const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'fenced', numPartitions: 4 }, { topic: 'markers', numPartitions: 1 }], waitForLeaders: true });
+      const topics = [{ topic: 'fenced', numPartitions: 4 }, { topic: 'markers', numPartitions: 1 }];
+      await admin.createTopics({ topics });
+      await waitForTopicLeaders(bootstrap, topics);
       await admin.disconnect();
     }
   }, 180_000);

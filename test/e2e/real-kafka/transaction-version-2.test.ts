@@ -8,7 +8,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, startBroker, type BrokerHandle } from '../../../src/index.js';
-import { KAFKA_4, kafkaLib, runKafkaTool, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
+import { KAFKA_4, kafkaLib, runKafkaTool, startRealKafka, waitForTopicLeaders, type RealKafka } from '../../helpers/real-kafka.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { pollUntil, storedBatches } from '../transactions/support.js';
 
@@ -23,7 +23,9 @@ describe.skipIf(!kafkaLib(KAFKA_4))('transaction version 2: the Java client 4.4 
       const client = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10 } });
       const admin = client.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'tv2-in', numPartitions: 1 }, { topic: 'tv2-out', numPartitions: 1 }], waitForLeaders: true });
+      const topics = [{ topic: 'tv2-in', numPartitions: 1 }, { topic: 'tv2-out', numPartitions: 1 }];
+      await admin.createTopics({ topics });
+      await waitForTopicLeaders(bootstrap, topics);
       await admin.disconnect();
       const producer = client.producer();
       await producer.connect();
