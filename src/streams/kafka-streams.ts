@@ -568,6 +568,7 @@ export class KafkaStreams {
         return null;
       },
       all: () => parts().flatMap((s) => s.all() as KeyValue<K, V>[]),
+      range: (from: K | null, to: K | null) => parts().flatMap((s) => s.range(from, to) as KeyValue<K, V>[]),
       approximateNumEntries: () => parts().reduce((n, s) => n + s.approximateNumEntries(), 0),
     };
   }

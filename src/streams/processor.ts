@@ -52,6 +52,8 @@ export interface ReadOnlyKeyValueStore<K, V> {
   get(key: K): V | null;
   /** Every entry, in the byte order of the serialized keys (as Kafka's in-memory store sorts). */
   all(): KeyValue<K, V>[];
+  /** Entries whose serialized keys are between those of `from` and `to`, both included (null: unbounded), in byte order (Kafka's range). */
+  range(from: K | null, to: K | null): KeyValue<K, V>[];
   approximateNumEntries(): number;
 }
 
@@ -134,7 +136,14 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   all(): KeyValue<K, V>[] {
+    return this.range(null, null);
+  }
+
+  range(from: K | null, to: K | null): KeyValue<K, V>[] {
+    const lo = from === null ? null : this.keySerde.serialize(this.serdeTopic, from);
+    const hi = to === null ? null : this.keySerde.serialize(this.serdeTopic, to);
     return [...this.entries()]
+      .filter((e) => (lo === null || Buffer.compare(e.key, lo) >= 0) && (hi === null || Buffer.compare(e.key, hi) <= 0))
       .sort((a, b) => Buffer.compare(a.key, b.key))
       .map((e) => ({ key: this.keySerde.deserialize(this.serdeTopic, e.key) as K, value: this.valueSerde.deserialize(this.serdeTopic, e.value) as V }));
   }

@@ -46,6 +46,8 @@ describe('persistent key-value stores', () => {
   const committed = async (app = APP, topic = 'words') => (await client.groups.fetchOffsets(app, [{ topic, partition: 0 }]))[0]?.offset ?? -1;
   const changelogEnd = async (app = APP) => (await client.admin.listOffsets([{ topic: `${app}-counts-changelog`, partition: 0, timestamp: -1 }]))[0].offset;
 
+  /** The last clean run's QUERY line: k0's count, the number of keys, the keys in [k1, k2] (Kafka's range includes both ends). */
+  let lastQuery: string | null = null;
   /** Runs the app over what was produced, stops it (cleanly by default); returns its restore line's numbers. */
   const runOnce = async (stateDir: string, opts: { app?: string; topics?: [string, string]; guarantee?: string; signal?: NodeJS.Signals } = {}) => {
     const [app, [input, output]] = [opts.app ?? APP, opts.topics ?? ['words', 'counts-out']];
@@ -56,6 +58,7 @@ describe('persistent key-value stores', () => {
     if (!opts.signal) expect(code).toBe(0);
     const m = /^RESTORE counts (\d+) (\d+) (\d+)$/m.exec(child.output());
     expect(m, child.output()).not.toBeNull();
+    if (!opts.signal) lastQuery = /^QUERY (.*)$/m.exec(child.output())?.[1] ?? null;
     return { start: Number(m![1]), end: Number(m![2]), restored: Number(m![3]) };
   };
 
@@ -83,6 +86,9 @@ describe('persistent key-value stores', () => {
     const latest = new Map<string, number>();
     for (const r of await readTopic(client, 'counts-out')) latest.set(r.key!.toString(), longValue(r.value)!);
     expect(latest).toEqual(expected);
+    // Interactive queries (KafkaStreams#store: get, all, range) of the restored store answer the same.
+    const inRange = [...expected.keys()].filter((k) => k >= 'k1' && k <= 'k2').length;
+    expect(lastQuery).toBe(`${expected.get('k0')} ${expected.size} ${inRange}`);
   }, 240_000);
 
   it('exactly_once_v2: the checkpoint holds across a clean close; after a kill -9 the store is restored in full', async () => {

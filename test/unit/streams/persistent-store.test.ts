@@ -43,6 +43,9 @@ describe('persistent key-value store', () => {
     const b = new PersistentKeyValueStore<string, number>('counts', S, L, 'c', dir);
     expect(b.get('')).toBe(1);
     expect(b.all()).toEqual([{ key: '', value: 1 }, { key: 'a', value: 2 }]);
+    expect(b.range('', '')).toEqual([{ key: '', value: 1 }]); // both ends included, as Kafka's range
+    expect(b.range('a', null)).toEqual([{ key: 'a', value: 2 }]);
+    expect(b.range('b', 'z')).toEqual([]);
     b.close();
   });
 
