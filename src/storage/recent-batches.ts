@@ -4,8 +4,9 @@
 // the read), and on a busy machine each trip can wait milliseconds for a thread to be scheduled.
 // Kafka gets the same from the page cache through sendfile; we get it from the produce buffers.
 //
-// Bounded twice: a segment keeps at most 2 MiB (a batch bigger than that is not kept: throughput
-// consumers of big batches read the file), and all segments of the process together at most 16 MiB,
+// Bounded twice: a segment keeps at most 8 MiB, 2 MiB while nobody reads it (a batch bigger than
+// that is not kept: throughput consumers of big batches read the file), and all segments of the
+// process together at most 16 MiB,
 // the oldest dropped first. A batch is also dropped once it has been kept for 30 s (a consumer that
 // far behind reads the file anyway), so an idle broker holds nothing.
 // What a segment keeps is always a contiguous run of whole batches ending at its logical end.
@@ -18,7 +19,11 @@ import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
 // buffer, for each follower). With 2 MiB, followers of a busy leader on a loaded machine lag by more
 // than that: about half of what they fetched in a replication bench round (1M x 100 B, load ~20)
 // was read from the file again. The process-wide bound is unchanged.
-export const recentBatchLimits = { perSegmentBytes: 8 << 20, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
+// Beyond 2 MiB only while the segment is being read (a fetch in the last readerWindowMs): what is
+// kept past that serves readers that lag, and a segment nobody reads (a producer alone) kept 8 MiB
+// of dead-on-eviction produce frames, each promoted to V8's old generation and freed only by a full
+// GC: the broker's peak RSS under kcat rose 109-111 -> 118-128 MB (issue 13, bench/RESULTS.md).
+export const recentBatchLimits = { perSegmentBytes: 8 << 20, unreadSegmentBytes: 2 << 20, readerWindowMs: 10_000, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
 
 interface Entry {
   /** File position of buf[0]. */
@@ -90,6 +95,8 @@ export interface RecentLocation {
 export class RecentBatches {
   private entries: Entry[] = [];
   private bytes = 0;
+  /** performance.now() of the last read or batch lookup (see recentBatchLimits.unreadSegmentBytes). */
+  private lastReadAt = -Infinity;
 
   /** Records batches written at `position` (right after what is kept, else everything is dropped first). */
   add(position: number, records: Buffer): void {
@@ -119,7 +126,9 @@ export class RecentBatches {
     this.bytes += e.bytes;
     processBytes += e.bytes;
     fifo.push(e);
-    while (this.bytes > recentBatchLimits.perSegmentBytes && this.entries.length > 0) this.dropOldest(this.entries[0]);
+    const read = performance.now() - this.lastReadAt < recentBatchLimits.readerWindowMs;
+    const limit = read ? recentBatchLimits.perSegmentBytes : Math.min(recentBatchLimits.perSegmentBytes, recentBatchLimits.unreadSegmentBytes);
+    while (this.bytes > limit && this.entries.length > 0) this.dropOldest(this.entries[0]);
     evictProcessWide();
     if (!sweeper) {
       sweeper = setInterval(sweep, recentBatchLimits.sweepEveryMs);
@@ -160,6 +169,7 @@ export class RecentBatches {
    * can tell: null when it is not here (the caller reads the file), 'none' when no batch qualifies.
    */
   findBatch(target: number, end: number): RecentLocation | null | 'none' {
+    this.lastReadAt = performance.now();
     const entries = this.entries;
     if (entries.length === 0 || entries[0].baseOffset > target) return null;
     // The first entry whose last offset reaches the target (fetches ask near the end: search).
@@ -190,6 +200,7 @@ export class RecentBatches {
    * those (a view, fewer bytes than asked) instead of a copy joining them.
    */
   read(position: number, length: number, shortViewBytes = Infinity): Buffer | null {
+    this.lastReadAt = performance.now();
     const entries = this.entries;
     if (entries.length === 0 || position < entries[0].position) return null;
     let i = entries.length - 1;

@@ -181,6 +181,23 @@ describe('PartitionLog reads at the log end', () => {
     }
   });
 
+  it('keep 2 MiB of a segment nobody reads, and up to 8 MiB once it is read (issue 13: peak RSS)', async () => {
+    // A producer alone (kcat, no consumer yet): 8 MiB of frames kept to be dropped unread cost the
+    // broker's peak RSS ~13 MB. A reader in the last readerWindowMs lifts the bound to perSegmentBytes.
+    manager = await openManager(dir, { config: { segmentBytes: 64 << 20 } });
+    const log = await manager.create('t', 0);
+    const before = recentBatchBytes();
+    for (let i = 0; i < 16; i++) await log.append(valuesBatch(`u${i}-`, 3000, { pad: 90 })); // ~300 KB each
+    const unread = recentBatchBytes() - before;
+    expect(unread).toBeGreaterThan(1.5 * 2 ** 20);
+    expect(unread).toBeLessThanOrEqual(2 << 20);
+    await log.read(log.logEndOffset - 1, 1 << 20, { minOneBatch: true, toLogEnd: true });
+    for (let i = 0; i < 16; i++) await log.append(valuesBatch(`r${i}-`, 3000, { pad: 90 }));
+    const read = recentBatchBytes() - before;
+    expect(read).toBeGreaterThan(6 * 2 ** 20);
+    expect(read).toBeLessThanOrEqual(8 << 20);
+  });
+
   it("serve a follower lagging by megabytes from memory, a kept append at a time, without copying", async () => {
     // The replication bench's followers (kcat's ~300-700 KB appends, load ~20) lagged by more than
     // 2 MiB and half of their fetches read the file; a fetch spanning two appends was one fresh copy.
@@ -192,6 +209,8 @@ describe('PartitionLog reads at the log end', () => {
       const batch = valuesBatch(`lag${i}-`, 3000, { pad: 90 }); // ~300 KB
       appends.push(batch);
       await log.append(batch);
+      // The follower is at work (a segment nobody reads keeps 2 MiB): its first fetch comes now.
+      if (i === 0) expect((await log.read(0, 1 << 20, { minOneBatch: true, toLogEnd: true })).records.length).toBe(batch.length);
     }
     fs.reads = 0;
     let offset = 0;
