@@ -27,13 +27,14 @@ export interface ConnectionOptions {
 }
 
 /**
- * Stop reading from a client once this much is queued unprocessed, in flight, or unsent. 4 MiB
- * keeps a fast producer's pipeline full (four 1 MB produce requests: one being written while the
- * next ones are decoded) and bounds what sits in memory: every frame held here is a Buffer that
+ * Stop reading from a client once this much is queued unprocessed, in flight, or unsent. 2 MiB
+ * keeps a fast producer's pipeline full (two 1 MB produce requests: one being written while the
+ * next is decoded) and bounds what sits in memory: every frame held here is a Buffer that
  * outlives a scavenge or two and is then freed only by a full GC, so the allowance shows up almost
- * whole in the broker's peak RSS under a producer that pipelines (kcat: 16 MiB cost ~30 MB).
+ * whole in the broker's peak RSS under a producer that pipelines (kcat: 16 MiB cost ~30 MB; 4 MiB
+ * against 2 MiB: peak 102-108 vs 96-101 MB, kcat produce no slower, bench/RESULTS.md).
  */
-export const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+export const HIGH_WATER_BYTES = 2 * 1024 * 1024;
 /** At most this many Produce requests of one connection are in flight together. */
 export const MAX_OVERLAPPING_PRODUCES = 16;
 const PRODUCE_API_KEY = 0;
