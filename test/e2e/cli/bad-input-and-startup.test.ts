@@ -184,7 +184,9 @@ describe('with a broker', () => {
       'dist/cli/topics.cjs',
     ]);
     const bytes = loaded.reduce((sum, u) => sum + statSync(new URL(u)).size, 0);
-    expect(bytes).toBeLessThan(250_000);
+    // 250 KiB: the tool's file is ~240 KB (its client, protocol and record code, without the schemas);
+    // the schemas bundled in, any package or the ES module build would be far above it.
+    expect(bytes).toBeLessThan(250 * 1024);
   });
 
   it('a consumer whose stdout closes says so and exits 0', async () => {
