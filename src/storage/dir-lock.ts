@@ -223,9 +223,13 @@ async function isRunning(owner: Owner): Promise<boolean> {
   const start = await startTimeOf(owner.pid);
   if (start === null) return false;
   if (start !== undefined) return !owner.start || owner.start === start;
-  // No /proc: a signal-0 probe (EPERM means it runs under another user).
+  return pidRuns(owner.pid); // no /proc
+}
+
+/** A signal-0 probe: true while a process with this pid runs (EPERM: it runs under another user). */
+export function pidRuns(pid: number): boolean {
   try {
-    process.kill(owner.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';

@@ -13,6 +13,7 @@ import { GlobalStores } from './globals.js';
 import { StreamTask } from './task.js';
 import type { Topology } from './topology.js';
 import { lmdbModule } from './persistent-store.js';
+import { pidRuns } from '../storage/dir-lock.js';
 
 /**
  * Drivers' temporary state directories live under one directory per process, removed when the
@@ -25,7 +26,7 @@ function tempStateDir(): string {
   if (!tempRoot) {
     for (const name of readdirSync(tmpdir())) {
       const pid = /^kts-test-driver-(\d+)$/.exec(name)?.[1];
-      if (pid && !alive(Number(pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+      if (pid && !pidRuns(Number(pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
     }
     const root = join(tmpdir(), `${TEMP_PREFIX}${process.pid}`);
     mkdirSync(root, { recursive: true });
@@ -33,15 +34,6 @@ function tempStateDir(): string {
     tempRoot = root;
   }
   return mkdtempSync(join(tempRoot, 'state-'));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function lmdbAvailable(): boolean {

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, unli
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pidRuns } from '../../src/storage/dir-lock.js';
 import { spawnTracked, stopAllProcesses, stopProcess } from './processes.js';
 
 export const KTS_BIN = resolve(import.meta.dirname, '../../bin/kts.js');
@@ -35,15 +36,6 @@ const handedOut = new Set<number>();
 const RESERVATIONS = join(tmpdir(), 'kts-test-ports');
 const reserved: string[] = [];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function reserve(port: number): boolean {
   mkdirSync(RESERVATIONS, { recursive: true });
   const file = join(RESERVATIONS, String(port));
@@ -64,7 +56,7 @@ function reserve(port: number): boolean {
       continue; // removed meanwhile: try again
     }
     // An empty file is one being written this moment: held.
-    if (!Number.isInteger(holder) || holder <= 0 || alive(holder)) return false;
+    if (!Number.isInteger(holder) || holder <= 0 || pidRuns(holder)) return false;
     try {
       unlinkSync(file);
     } catch {

@@ -12,6 +12,7 @@
 // Names carry the test process's pid (interface names are at most 15 bytes): runs in parallel do
 // not clash, and leftovers of a run that died are removed by the next one (its pid is gone).
 import { execFileSync } from 'node:child_process';
+import { pidRuns } from '../../src/storage/dir-lock.js';
 
 const BLACKHOLE_MAC = '02:00:00:00:de:ad';
 
@@ -28,25 +29,17 @@ function ipQuiet(args: string[]): void {
 }
 
 const tag = (pid: number) => pid.toString(36);
-const pidAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Namespaces and bridges left by runs whose process is gone (a run killed before its afterAll). */
 function removeLeftovers(): void {
   const fromTag = (t: string) => Number.parseInt(t, 36);
   for (const line of ip(['netns', 'list']).split('\n')) {
     const m = /^kts-([0-9a-z]+)-\S+/.exec(line);
-    if (m && !pidAlive(fromTag(m[1]))) ipQuiet(['netns', 'del', m[0]]);
+    if (m && !pidRuns(fromTag(m[1]))) ipQuiet(['netns', 'del', m[0]]);
   }
   for (const line of ip(['-o', 'link', 'show', 'type', 'bridge']).split('\n')) {
     const m = /^\d+: ktsb([0-9a-z]+):/.exec(line);
-    if (m && !pidAlive(fromTag(m[1]))) ipQuiet(['link', 'del', `ktsb${m[1]}`]);
+    if (m && !pidRuns(fromTag(m[1]))) ipQuiet(['link', 'del', `ktsb${m[1]}`]);
   }
 }
 

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pidRuns } from '../../../src/storage/dir-lock.js';
 import { freePort, freePortRun, tempDir } from '../../helpers/broker.js';
 import { kcat } from '../../helpers/kcat.js';
 import { KAFKA_3, kafkaLib, runKafkaTool } from '../../helpers/real-kafka.js';
@@ -52,14 +53,6 @@ function brokerPids(out: string): Map<number, number> {
   return pids;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function zkChildren(zkPort: number, path: string): Promise<string[]> {
   const zk = await ZooKeeperClient.connect(`127.0.0.1:${zkPort}`, { sessionTimeoutMs: 4000 });
@@ -104,7 +97,7 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
     expect(new Set(pids.values()).size).toBe(3);
     for (const [id, pid] of pids) {
       expect(pid).not.toBe(c.supervisor.child.pid);
-      expect(alive(pid)).toBe(true);
+      expect(pidRuns(pid)).toBe(true);
       expect(out).toContain(`kts cluster: broker ${id} ready: pid ${pid}, bootstrap server localhost:${c.basePort + id}, data in ${join(c.dataDir, `broker-${id}`)}`);
     }
     // Every broker and the coordinator hold their directory's lock.
@@ -151,7 +144,7 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
   it('SIGKILL of one broker: reported, its partitions go offline (unavailable), the others keep serving', async () => {
     const pid = pids.get(victim)!;
     process.kill(pid, 'SIGKILL');
-    await waitFor(`broker ${victim}'s process gone`, () => !alive(pid), 10_000);
+    await waitFor(`broker ${victim}'s process gone`, () => !pidRuns(pid), 10_000);
     await waitFor('the supervisor reports the death', () => c.supervisor.stderr().includes(`kts cluster: broker ${victim} (pid ${pid}) was killed by SIGKILL`), 10_000);
     // Left down, not restarted behind the developer's back.
     expect(c.supervisor.stderr()).toContain(`run \`kts server-start --brokers 3 --data-dir ${c.dataDir}\` again to restart it`);
@@ -265,14 +258,14 @@ describe.skipIf(!hasKcat)('kts server-start --brokers 3', () => {
 
   it('SIGTERM stops every broker (each shut down cleanly), then the coordinator: no process or lock left', async () => {
     const brokerPidsNow = [...pids.values()];
-    expect(brokerPidsNow.every(alive)).toBe(true);
+    expect(brokerPidsNow.every(pidRuns)).toBe(true);
     const result = await c.supervisor.stop('SIGTERM');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('kts cluster: received SIGTERM, stopping 3 broker(s), then the coordinator');
     for (let id = 0; id < 3; id++) expect(result.stdout).toContain(`[broker-${id}] [`);
     expect(result.stdout.match(/shut down completed/g)).toHaveLength(3);
     expect(result.stdout.trimEnd().endsWith('kts cluster: stopped')).toBe(true);
-    expect(brokerPidsNow.filter(alive)).toEqual([]);
+    expect(brokerPidsNow.filter(pidRuns)).toEqual([]);
     expect(lockFiles(c, 3)).toEqual([]);
     for (let id = 0; id < 3; id++) expect(existsSync(join(c.dataDir, `broker-${id}`, '.kafka_cleanshutdown'))).toBe(true);
   }, 90_000);
@@ -284,7 +277,7 @@ describe('kts server-start --brokers: the process tree', () => {
     const pids = [...brokerPids(c.supervisor.stdout()).values()];
     expect(pids).toHaveLength(2);
     await c.supervisor.stop('SIGKILL');
-    await waitFor('both brokers gone', () => (pids.some(alive) ? null : true), 30_000);
+    await waitFor('both brokers gone', () => (pids.some(pidRuns) ? null : true), 30_000);
     await waitFor('their locks released', () => (lockFiles(c, 2).length === 1 ? true : null), 5_000);
     // Only the coordinator's lock (the killed supervisor's own) is left; a new start takes it over,
     // and its stale control socket.
@@ -310,7 +303,7 @@ describe('kts server-start --brokers: the process tree', () => {
       expect(started.stdout).not.toContain('kts cluster ready');
       expect(started.stdout.trimEnd().endsWith('kts cluster: stopped')).toBe(true);
       const pids = [...started.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
-      expect(pids.filter(alive)).toEqual([]);
+      expect(pids.filter(pidRuns)).toEqual([]);
       const locks = [0, 1, 2].map((i) => join(dataDir, `broker-${i}`, '.lock')).concat(join(dataDir, 'coordinator', '.lock'));
       expect(locks.filter((f) => existsSync(f))).toEqual([]);
     } finally {
