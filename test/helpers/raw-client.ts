@@ -65,3 +65,32 @@ export class RawClient {
     }
   }
 }
+
+export interface FetchBodyOptions {
+  /** The answer's byte limit; each partition's too unless partitionMaxBytes says otherwise (default 1 MiB). */
+  maxBytes?: number;
+  partitionMaxBytes?: number;
+  /** 0 read_uncommitted (default), 1 read_committed. */
+  isolationLevel?: number;
+}
+
+/**
+ * The body of a consumer's Fetch (v4-v12) that does not wait for data: one topic, each listed
+ * partition read from its offset, no fetch session.
+ */
+export function fetchBody(topic: string, from: ReadonlyArray<{ partition: number; offset: number | bigint }>, options: FetchBodyOptions = {}) {
+  const maxBytes = options.maxBytes ?? 1 << 20;
+  const partitionMaxBytes = options.partitionMaxBytes ?? maxBytes;
+  return {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes,
+    isolationLevel: options.isolationLevel ?? 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: from.map(({ partition, offset }) => ({ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes })) }],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
+}

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch, iterateBatches } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 
 const BATCHES = 40;
 const RECORDS = 1000;
@@ -40,18 +40,7 @@ describe('GC pacing of Fetch answers in the broker process', () => {
     let offset = 0;
     let bytes = 0;
     while (offset < BATCHES * RECORDS) {
-      const res = await raw.request(1, 11, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic: 'read', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const res = await raw.request(1, 11, fetchBody('read', [{ partition: 0, offset }]));
       const p = res.responses[0].partitions[0];
       expect(p.errorCode).toBe(0);
       const batches = [...iterateBatches(p.records)];

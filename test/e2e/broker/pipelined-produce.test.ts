@@ -5,20 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest } from '../../../src/protocol/index.js';
 import { buildRecordBatch, decodeRecords } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
-
-const fetchBody = (topic: string, partition: number, offset: number) => ({
-  replicaId: -1,
-  maxWaitMs: 0,
-  minBytes: 0,
-  maxBytes: 1 << 24,
-  isolationLevel: 0,
-  sessionId: 0,
-  sessionEpoch: -1,
-  topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 1 << 24 }] }],
-  forgottenTopicsData: [],
-  rackId: '',
-});
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 
 const produceBody = (topic: string, parts: { index: number; records: Buffer }[], acks = 1) => ({
   transactionalId: null,
@@ -64,7 +51,7 @@ describe('pipelined produce on one connection', () => {
       ),
     );
     // A fetch pipelined right behind them runs after all of them.
-    const fetched = raw.request(1, 11, fetchBody('one', 0, 0));
+    const fetched = raw.request(1, 11, fetchBody('one', [{ partition: 0, offset: 0 }], { maxBytes: 1 << 24 }));
     const answers = await Promise.all(pending);
     let expected = 0;
     for (let i = 0; i < n; i++) {
@@ -98,7 +85,7 @@ describe('pipelined produce on one connection', () => {
     }
     await Promise.all(pending);
     for (const partition of [0, 1, 2]) {
-      const f = (await raw.request(1, 11, fetchBody('three', partition, 0))).responses[0].partitions[0];
+      const f = (await raw.request(1, 11, fetchBody('three', [{ partition, offset: 0 }], { maxBytes: 1 << 24 }))).responses[0].partitions[0];
       const values = decodeRecords(f.records).map((r) => r.value!.toString());
       expect(values).toEqual(Array.from({ length: n }, (_, i) => `p${partition}-${i}`));
     }

@@ -41,18 +41,14 @@ async function produce(bootstrap: string, topic: string, batches: number, from =
 
 /** Reads the whole partition 0 through the broker with a raw fetch loop (kafkajs consumers need groups). */
 async function readAll(bootstrap: string, topic: string): Promise<string[]> {
-  const { RawClient } = await import('../../helpers/raw-client.js');
+  const { fetchBody, RawClient } = await import('../../helpers/raw-client.js');
   const { decodeRecords } = await import('../../../src/protocol/records/index.js');
   const port = Number(bootstrap.split(':')[1]);
   const raw = await RawClient.connect(port);
   const values: string[] = [];
   let offset = 0;
   for (;;) {
-    const res = await raw.request(1, 11, {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
-      forgottenTopicsData: [], rackId: '',
-    });
+    const res = await raw.request(1, 11, fetchBody(topic, [{ partition: 0, offset }]));
     const p = res.responses[0].partitions[0];
     expect(p.errorCode).toBe(0);
     const records = decodeRecords(p.records).filter((r) => r.offset >= offset);

@@ -6,18 +6,10 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, tempDir, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { kcat } from '../../helpers/kcat.js';
 import { kcatPath } from '../../helpers/tools.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
-
-function fetchRequest(topic: string, fetchOffset: number) {
-  return {
-    replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-    topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
-    forgottenTopicsData: [], rackId: '',
-  };
-}
 
 describe('retention', () => {
   let broker: SpawnedBroker;
@@ -68,7 +60,7 @@ describe('retention', () => {
     await admin.disconnect();
 
     const raw = await RawClient.connect(broker.port);
-    const res = await raw.request(1, 11, fetchRequest('short-lived', 0));
+    const res = await raw.request(1, 11, fetchBody('short-lived', [{ partition: 0, offset: 0 }]));
     const p = res.responses[0].partitions[0];
     expect(p.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
     expect(p.logStartOffset).toBeGreaterThan(0);

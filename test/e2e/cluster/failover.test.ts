@@ -15,7 +15,7 @@ import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { UNKNOWN_OFFSET, ackedRecordProblems, readAllWithKcat, type PlacedRecord } from '../../helpers/acked-records.js';
 import { COORDINATORS, type RunningCoordinator } from '../../helpers/coordinators.js';
 import { hasExited, spawnTracked, stopProcess } from '../../helpers/processes.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { KcatAckedProducer } from '../../helpers/kcat.js';
 import { kcatPath } from '../../helpers/tools.js';
 import { waitFor } from '../../helpers/zookeeper.js';
@@ -241,11 +241,7 @@ describe.each(COORDINATORS)('leaders killed with SIGKILL five times, on the $nam
             for (const p of led) {
               const client = await RawClient.connect(ports.get(view.get(p)!.leader)!);
               for (const isolationLevel of [0, 1]) {
-                const fetched = await client.request(1, 11, {
-                  replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1_000_000, isolationLevel, sessionId: 0, sessionEpoch: -1,
-                  topics: [{ topic: TOPIC, partitions: [{ partition: p, currentLeaderEpoch: -1, fetchOffset: consumedUpTo.get(p) ?? 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
-                  forgottenTopicsData: [], rackId: '',
-                });
+                const fetched = await client.request(1, 11, fetchBody(TOPIC, [{ partition: p, offset: consumedUpTo.get(p) ?? 0 }], { maxBytes: 1_000_000, isolationLevel }));
                 const r = fetched.responses[0].partitions[0];
                 events.push(`raw fetch p${p} at ${consumedUpTo.get(p)} iso ${isolationLevel} from ${view.get(p)!.leader}: error ${r.errorCode} hw ${r.highWatermark} lso ${r.lastStableOffset} aborted ${JSON.stringify(r.abortedTransactions)} bytes ${r.records?.length}`);
               }

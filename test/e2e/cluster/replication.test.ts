@@ -8,7 +8,7 @@ import { KTS_BIN, spawnBroker, type SpawnedBroker } from '../../helpers/broker.j
 import { run } from '../../helpers/kcat.js';
 import { waitFor } from '../../helpers/zookeeper.js';
 import { COORDINATORS, type RunningCoordinator } from '../../helpers/coordinators.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -119,11 +119,7 @@ async function produceRaw(id: number, topic: string, acks: number, values: strin
 async function consumerView(id: number, topic: string): Promise<{ highWatermark: number; latest: number; values: string[] }> {
   const client = await RawClient.connect(brokers.get(id)!.port);
   try {
-    const fetched = await client.request(1, 11, {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 10_000_000, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
-      forgottenTopicsData: [], rackId: '',
-    });
+    const fetched = await client.request(1, 11, fetchBody(topic, [{ partition: 0, offset: 0 }], { maxBytes: 10_000_000 }));
     const p = fetched.responses[0].partitions[0];
     const listed = await client.request(2, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });
     const { decodeFetchedRecords } = await import('../../../src/client/fetch.js');

@@ -4,7 +4,7 @@
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { spawnCoordinator, waitFor } from '../../helpers/zookeeper.js';
 import type { CoordinatorKind, RunningCoordinator } from '../../helpers/coordinators.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { ZooKeeperClient, type Stat } from '../../../src/cluster/zookeeper-client.js';
 
@@ -225,11 +225,7 @@ export class ThreeBrokers {
   async readAll(id: number, topic: string, partition: number): Promise<string[]> {
     const client = await RawClient.connect(this.brokers.get(id)!.port);
     try {
-      const fetched = await client.request(1, 11, {
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 10_000_000, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
-        forgottenTopicsData: [], rackId: '',
-      });
+      const fetched = await client.request(1, 11, fetchBody(topic, [{ partition, offset: 0 }], { maxBytes: 10_000_000 }));
       const p = fetched.responses[0].partitions[0];
       if (p.errorCode !== 0) throw new Error(`Fetch ${topic}-${partition} from ${id}: error ${p.errorCode}`);
       const { decodeFetchedRecords } = await import('../../../src/client/fetch.js');

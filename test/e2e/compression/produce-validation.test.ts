@@ -7,7 +7,7 @@ import { ErrorCode } from '../../../src/protocol/errors.js';
 import '../../../src/protocol/records/codecs.js';
 import { BatchOffset, buildRecordBatch, crc32c, decodeRecords } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { storedBatches } from './disk.js';
 
 const records = Array.from({ length: 50 }, (_, i) => ({
@@ -46,18 +46,7 @@ describe('produce validation and topic compression.type', () => {
   const produce = async (topic: string, batch: Buffer) =>
     (await client.request(0, 8, produceBody(topic, batch))).responses[0].partitionResponses[0];
   const fetchAll = async (topic: string) => {
-    const res = await client.request(1, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 10_000_000,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const res = await client.request(1, 11, fetchBody(topic, [{ partition: 0, offset: 0 }], { maxBytes: 10_000_000 }));
     return res.responses[0].partitions[0];
   };
 

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Attr } from '../../../src/protocol/records/batch-header.js';
 import { buildRecordBatch, decodeRecordBatch, iterateBatches } from '../../../src/protocol/records/record-batch.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { KAFKA_4, kafkaLib, startRealKafka, type RealKafka } from '../../helpers/real-kafka.js';
 
 const TOPIC = 'txn-compacted';
@@ -68,18 +68,7 @@ async function readAll(raw: RawClient): Promise<{ seen: Seen[]; highWatermark: n
   let offset = 0;
   let highWatermark = 0;
   for (;;) {
-    const res = await raw.request(1, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 8 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 8 << 20 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const res = await raw.request(1, 11, fetchBody(TOPIC, [{ partition: 0, offset }], { maxBytes: 8 << 20 }));
     const p = res.responses[0].partitions[0];
     expect(p.errorCode).toBe(0);
     highWatermark = Number(p.highWatermark);

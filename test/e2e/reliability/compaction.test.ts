@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { iterateBatches, decodeRecordBatch, buildRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { createTopic, figure, sleep } from './support.js';
 
 const CLEANER = { 'log.cleaner.backoff.ms': '200' };
@@ -31,18 +31,7 @@ async function readAll(raw: RawClient, topic: string, partition = 0): Promise<{ 
   let highWatermark = 0;
   let logStartOffset = 0;
   for (;;) {
-    const res = await raw.request(1, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 8 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 8 << 20 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const res = await raw.request(1, 11, fetchBody(topic, [{ partition, offset }], { maxBytes: 8 << 20 }));
     const p = res.responses[0].partitions[0];
     if (p.errorCode !== 0) throw new Error(`fetch ${topic}-${partition} at ${offset}: error ${p.errorCode}`);
     highWatermark = Number(p.highWatermark);

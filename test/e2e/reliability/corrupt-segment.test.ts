@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { waitFor } from '../groups/support.js';
 import { createTopic, produce, readPartition } from './support.js';
 
@@ -78,26 +78,7 @@ describe('a flipped byte in a sealed segment', () => {
 
     // One Fetch for both partitions: the error for partition 0 only.
     raw = await RawClient.connect(port);
-    const fetch = await raw.request(1, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: 'crc',
-          partitions: [
-            { partition: 0, currentLeaderEpoch: -1, fetchOffset: base, logStartOffset: -1, partitionMaxBytes: 1 << 20 },
-            { partition: 1, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const fetch = await raw.request(1, 11, fetchBody('crc', [{ partition: 0, offset: base }, { partition: 1, offset: 0 }]));
     const [p0, p1] = fetch.responses[0].partitions;
     expect(p0.errorCode).toBe(KAFKA_STORAGE_ERROR);
     expect(Number(p0.highWatermark)).toBe(TOTAL);

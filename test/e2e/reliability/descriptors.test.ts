@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildRecordBatch, decodeRecords } from '../../../src/protocol/records/index.js';
 import { spawnBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { requireTool } from '../../helpers/tools.js';
 import { createTopic, figure, sleep } from './support.js';
 
@@ -43,18 +43,7 @@ async function produceAll(raw: RawClient, topic: string, partitions: number, tag
 
 /** One Fetch v11 from offset 0 of every partition; returns each partition's values. */
 async function fetchAll(raw: RawClient, topic: string, partitions: number): Promise<string[][]> {
-  const res = await raw.request(1, 11, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 64 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 })) }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await raw.request(1, 11, fetchBody(topic, Array.from({ length: partitions }, (_, partition) => ({ partition, offset: 0 })), { maxBytes: 64 << 20, partitionMaxBytes: 1 << 20 }));
   const out: string[][] = Array.from({ length: partitions }, () => []);
   for (const p of res.responses[0].partitions) {
     expect(p.errorCode).toBe(0);

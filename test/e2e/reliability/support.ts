@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KTS_BIN, freePort } from '../../helpers/broker.js';
 import { spawnTracked } from '../../helpers/processes.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { buildRecordBatch, decodeRecords } from '../../../src/protocol/records/index.js';
 
 export interface StoredRecord {
@@ -54,18 +54,7 @@ export async function readPartition(port: number, topic: string, partition = 0, 
     let offset = from;
     let highWatermark = -1;
     for (;;) {
-      const res = await raw.request(1, 11, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 4 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 4 << 20 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const res = await raw.request(1, 11, fetchBody(topic, [{ partition, offset }], { maxBytes: 4 << 20 }));
       const p = res.responses[0].partitions[0];
       if (p.errorCode !== 0) return { records, highWatermark: Number(p.highWatermark), errorCode: p.errorCode };
       highWatermark = Number(p.highWatermark);

@@ -14,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '../../../src/protocol/records/index.js';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { pollUntil, RawTxnClient, stableAndEndOffsets, storedBatches } from './support.js';
 
 const TOPIC = 'rw';
@@ -43,11 +43,7 @@ describe('markers written again after a kill -9 before the Complete state', () =
   async function abortedTransactions(): Promise<{ producerId: number; firstOffset: number }[]> {
     const raw = await RawClient.connect(broker.port);
     try {
-      const res = await raw.request(1, 11, {
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 1, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
-        forgottenTopicsData: [], rackId: '',
-      });
+      const res = await raw.request(1, 11, fetchBody(TOPIC, [{ partition: 0, offset: 0 }], { isolationLevel: 1 }));
       const p = res.responses[0].partitions[0];
       expect(p.errorCode).toBe(0);
       return (p.abortedTransactions ?? []).map((a: { producerId: bigint | number; firstOffset: bigint | number }) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }));

@@ -13,7 +13,7 @@ import { Consumer, MessagesStreamModes, Producer, stringDeserializers } from '@p
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { run } from '../../helpers/kcat.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 import { KAFKA_4, kafkaLib, runKafkaTool } from '../../helpers/real-kafka.js';
 import { kts } from '../cli/support.js';
 import { pollUntil, RawTxnClient } from './support.js';
@@ -168,11 +168,7 @@ describe('read_committed and read_uncommitted consumers of transactional produce
     const raw = await RawClient.connect(broker.port);
     const fetch = (isolationLevel: number, fetchOffset: number) =>
       raw
-        .request(1, 11, {
-          replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel, sessionId: 0, sessionEpoch: -1,
-          topics: [{ topic: 'lso', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
-          forgottenTopicsData: [], rackId: '',
-        })
+        .request(1, 11, fetchBody('lso', [{ partition: 0, offset: fetchOffset }], { isolationLevel }))
         .then((r) => r.responses[0].partitions[0]);
     const latest = async (isolationLevel: number) => {
       const r = await raw.request(2, 7, { replicaId: -1, isolationLevel, topics: [{ name: 'lso', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] });

@@ -2,7 +2,7 @@
 // (control batches included), read with Fetch read_uncommitted.
 import { expect } from 'vitest';
 import { Attr, buildRecordBatch, decodeRecordBatch, iterateBatches, parseControlRecord } from '../../../src/protocol/records/index.js';
-import { RawClient } from '../../helpers/raw-client.js';
+import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 
 export interface StoredBatch {
   baseOffset: number;
@@ -23,18 +23,7 @@ export async function storedBatches(port: number, topic: string, partition = 0):
     const out: StoredBatch[] = [];
     let offset = 0;
     for (;;) {
-      const res = await raw.request(1, 11, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 4 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 4 << 20 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const res = await raw.request(1, 11, fetchBody(topic, [{ partition, offset }], { maxBytes: 4 << 20 }));
       const p = res.responses[0].partitions[0];
       expect(p.errorCode).toBe(0);
       const before = out.length;
