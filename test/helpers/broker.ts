@@ -66,6 +66,16 @@ function reserve(port: number): boolean {
   return false;
 }
 
+/** Gives back a port this process reserved and has not used. */
+function release(port: number): void {
+  const file = join(RESERVATIONS, String(port));
+  const i = reserved.indexOf(file);
+  if (i < 0) return;
+  reserved.splice(i, 1);
+  handedOut.delete(port);
+  rmSync(file, { force: true });
+}
+
 function canListen(port: number): Promise<boolean> {
   return new Promise((res) => {
     const server = createServer();
@@ -107,17 +117,28 @@ export async function freePortRun(count: number): Promise<number> {
     const first = await freePort();
     const rest = Array.from({ length: count - 1 }, (_, i) => first + 1 + i);
     if (rest.some((p) => handedOut.has(p) || p > 65535)) continue;
-    if ((await Promise.all(rest.map(canListen))).every(Boolean) && rest.every(reserve)) {
-      for (const p of rest) handedOut.add(p);
-      return first;
+    if ((await Promise.all(rest.map(canListen))).every(Boolean)) {
+      const taken: number[] = [];
+      for (const p of rest) {
+        if (!reserve(p)) break;
+        taken.push(p);
+      }
+      if (taken.length === rest.length) {
+        for (const p of rest) handedOut.add(p);
+        return first;
+      }
+      // Part of the run is another process's: give back what this attempt took, so a long test
+      // file does not hold ports it never uses.
+      for (const p of taken) release(p);
     }
+    release(first);
   }
   throw new Error(`no ${count} consecutive free ports found`);
 }
 
 /** For the helpers' own test. */
 export const ephemeralPortRange = () => EPHEMERAL_LOW;
-export const portReservations = { dir: RESERVATIONS, reserve };
+export const portReservations = { dir: RESERVATIONS, reserve, release };
 
 const madeDirs: string[] = [];
 

@@ -2,7 +2,7 @@
 // range (what listen(0) gives) can become some client's local port before the broker binds it, or
 // while a broker is down for a restart on the same port, and the bind then fails with EADDRINUSE.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,9 @@ describe('test helpers: freePort', () => {
       writeFileSync(join(portReservations.dir, String(stale)), String(deadPid));
       expect(portReservations.reserve(stale)).toBe(true);
       expect(readFileSync(join(portReservations.dir, String(stale)), 'utf8')).toBe(String(process.pid));
+      // A reservation given back (freePortRun's attempts that found part of a run taken) is free for others.
+      portReservations.release(stale);
+      expect(existsSync(join(portReservations.dir, String(stale)))).toBe(false);
     } finally {
       rmSync(join(portReservations.dir, String(held)), { force: true });
     }
