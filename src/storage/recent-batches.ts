@@ -4,8 +4,8 @@
 // the read), and on a busy machine each trip can wait milliseconds for a thread to be scheduled.
 // Kafka gets the same from the page cache through sendfile; we get it from the produce buffers.
 //
-// Bounded twice: a segment keeps at most 8 MiB, 2 MiB while nobody reads it (a batch bigger than
-// that is not kept: throughput consumers of big batches read the file), and all segments of the
+// Bounded twice: a segment keeps at most 8 MiB, nothing while nobody reads it (a batch bigger than
+// 8 MiB is not kept: throughput consumers of big batches read the file), and all segments of the
 // process together at most 16 MiB,
 // the oldest dropped first. A batch is also dropped once it has been kept for 30 s (a consumer that
 // far behind reads the file anyway), so an idle broker holds nothing.
@@ -19,11 +19,15 @@ import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
 // buffer, for each follower). With 2 MiB, followers of a busy leader on a loaded machine lag by more
 // than that: about half of what they fetched in a replication bench round (1M x 100 B, load ~20)
 // was read from the file again. The process-wide bound is unchanged.
-// Beyond 2 MiB only while the segment is being read (a fetch in the last readerWindowMs): what is
-// kept past that serves readers that lag, and a segment nobody reads (a producer alone) kept 8 MiB
+// Kept only while the segment is being read (a fetch in the last readerWindowMs): a segment nobody
+// reads (a producer alone) kept 8 MiB
 // of dead-on-eviction produce frames, each promoted to V8's old generation and freed only by a full
 // GC: the broker's peak RSS under kcat rose 109-111 -> 118-128 MB (issue 13, bench/RESULTS.md).
-export const recentBatchLimits = { perSegmentBytes: 8 << 20, unreadSegmentBytes: 2 << 20, readerWindowMs: 10_000, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
+// Even 2 MiB of them cost ~6 MB of peak (memory.mjs: 99.6-109 MB against 91-97 MB with none kept,
+// bench/RESULTS.md "glibc, continued"), so a segment nobody has read in readerWindowMs keeps
+// nothing: a consumer or follower that keeps up reads it at least that often, and only the first
+// fetch after a pause reads the file.
+export const recentBatchLimits = { perSegmentBytes: 8 << 20, unreadSegmentBytes: 0, readerWindowMs: 10_000, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
 
 interface Entry {
   /** File position of buf[0]. */
