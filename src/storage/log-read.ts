@@ -56,7 +56,11 @@ export async function readLog(v: ReadView, fetchOffset: number, maxBytes: number
   // follower replica (toLogEnd) reads everything.
   const limitOffset = opts.toLogEnd ? logEndOffset : readCommitted ? lastStableOffset : highWatermark;
   const maxOffset = Math.min(opts.maxOffset ?? limitOffset, limitOffset);
-  if (fetchOffset >= maxOffset) return empty;
+  if (fetchOffset >= maxOffset) {
+    // A reader caught up: the next appends are kept in memory for it (a segment nobody reads keeps none).
+    segments[segments.length - 1]?.noteReader();
+    return empty;
+  }
   const minOneBatch = opts.minOneBatch ?? true;
   const first = floorSegment(segments, fetchOffset);
   const used = segments.slice(first);

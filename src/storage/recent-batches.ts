@@ -168,6 +168,11 @@ export class RecentBatches {
     return this.entries.length > 0 ? this.entries[0].position : -1;
   }
 
+  /** A reader is waiting at the log end (a consumer or follower caught up): keep what comes next. */
+  noteReader(): void {
+    this.lastReadAt = performance.now();
+  }
+
   /**
    * The first batch whose last offset is >= target, starting before `end`, when the kept batches
    * can tell: null when it is not here (the caller reads the file), 'none' when no batch qualifies.

@@ -201,6 +201,19 @@ describe('PartitionLog reads at the log end', () => {
     expect(read).toBeLessThanOrEqual(8 << 20);
   });
 
+  it('a fetch waiting at the log end counts as a reader: what is appended next is kept for it', async () => {
+    recentBatchLimits.unreadSegmentBytes = limits.unreadSegmentBytes;
+    manager = await openManager(dir, { config: { segmentBytes: 64 << 20 } });
+    const log = await manager.create('t', 0);
+    const before = recentBatchBytes();
+    await log.append(valuesBatch('a-', 100));
+    expect(recentBatchBytes() - before).toBe(0);
+    const waiting = await log.read(log.logEndOffset, 1 << 20, { minOneBatch: true, toLogEnd: true });
+    expect(waiting.records.length).toBe(0);
+    await log.append(valuesBatch('b-', 100));
+    expect(recentBatchBytes() - before).toBeGreaterThan(0);
+  });
+
   it("serve a follower lagging by megabytes from memory, a kept append at a time, without copying", async () => {
     // The replication bench's followers (kcat's ~300-700 KB appends, load ~20) lagged by more than
     // 2 MiB and half of their fetches read the file; a fetch spanning two appends was one fresh copy.
