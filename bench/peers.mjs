@@ -15,6 +15,8 @@
 //   - end-to-end p50/p99 at 10k msg/s, acks=1 (goal p99 <= Kafka's).
 // Kafka's jars come from the cache scripts/fetch-kafka.mjs fills (Maven Central); kfake is built
 // from bench/peers/kfake with Go (module proxy) into the same cache, once per go.sum.
+// BENCH_KTS_ENV="K=V K2=V2" adds variables to kts's environment only (e.g. MALLOC_ARENA_MAX=1, glibc's
+// malloc settings an operator may give the broker; Kafka's JVM is started without them).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -120,7 +122,9 @@ export async function scenarioPeers(ctx) {
   const { snap, proto, PROTO_PATH, BENCH, KCAT, F100, F1K, N1K, newDir, track, untrack, addRow, log, notes, rounds, kcatProduce, kcatConsume, kcatFailed, run, haveTool } = ctx;
   if (!KCAT) return 'kcat is not installed';
   const servers = [];
-  const kts = track(await startKts(snap, { dataDir: newDir('peers-kts') }));
+  const ktsEnv = Object.fromEntries((process.env.BENCH_KTS_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  if (Object.keys(ktsEnv).length > 0) notes.push(`kts started with ${process.env.BENCH_KTS_ENV} (BENCH_KTS_ENV)`);
+  const kts = track(await startKts(snap, { dataDir: newDir('peers-kts'), env: { ...process.env, ...ktsEnv } }));
   servers.push(kts);
   const kafka = haveTool('java') ? await startKafka(newDir('peers-kafka')) : null;
   if (kafka) servers.push(track(kafka));
