@@ -386,7 +386,7 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
     if (sslName !== undefined) connection.principal = userPrincipal(sslName);
     connections.add(connection);
     if (metrics) metrics.connectionsCreated++;
-    socket.on('close', () => {
+    connection.socket.on('close', () => {
       connections.delete(connection);
       if (metrics) metrics.connectionsClosed++;
       const left = (perIp.get(ip) ?? 1) - 1;

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
 import { noteBytesReceived, noteBytesSent } from './gc-pacing.js';
+import { readIntoBuffers } from './socket-reads.js';
 import { ANONYMOUS, type KafkaPrincipal, type SecurityProtocol } from '../security/principal.js';
 import type { SaslSession } from '../security/sasl/session.js';
 
@@ -54,6 +55,8 @@ function isOverlappable(frame: Buffer): boolean {
 }
 
 export class Connection {
+  /** The client's socket (for plain TCP not the one accepted: socket-reads.ts). */
+  readonly socket: Socket;
   readonly id: number;
   readonly remoteAddress: string;
   readonly listenerName: string;
@@ -74,19 +77,22 @@ export class Connection {
   private closed = false;
 
   constructor(
-    readonly socket: Socket,
+    accepted: Socket,
     private readonly opts: ConnectionOptions,
   ) {
+    this.reader = new FrameReader(opts.maxFrameSize);
+    const reading = readIntoBuffers(accepted, { buffer: () => this.reader.readTarget(), callback: (n) => this.onRead(n) });
+    const socket = reading ?? accepted;
+    this.socket = socket;
     this.id = opts.id;
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     this.listenerName = opts.listenerName ?? 'PLAINTEXT';
     this.securityProtocol = opts.securityProtocol ?? 'PLAINTEXT';
-    this.reader = new FrameReader(opts.maxFrameSize);
     socket.setNoDelay(true);
     if (opts.idleTimeoutMs > 0 && opts.idleTimeoutMs < 2 ** 31) {
       socket.setTimeout(opts.idleTimeoutMs, () => this.close(`idle for more than ${opts.idleTimeoutMs} ms`, 'debug'));
     }
-    socket.on('data', (chunk) => this.onData(chunk));
+    if (!reading) socket.on('data', (chunk) => this.onData(chunk));
     socket.on('drain', () => {
       this.pump();
       this.maybeResume();
@@ -123,11 +129,18 @@ export class Connection {
     this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
-    noteBytesReceived(chunk.length);
+  /** Bytes read in place (socket-reads.ts); false pauses the socket, as socket.pause() does for 'data'. */
+  private onRead(n: number): boolean {
+    this.onData(null, n);
+    if (this.closed) return false;
+    return !this.socket.isPaused();
+  }
+
+  private onData(chunk: Buffer | null, readBytes = 0): void {
+    noteBytesReceived(chunk ? chunk.length : readBytes);
     let frames: Buffer[];
     try {
-      frames = this.reader.push(chunk);
+      frames = chunk ? this.reader.push(chunk) : this.reader.pushRead(readBytes);
     } catch (err) {
       if (err instanceof FrameTooLargeError) {
         const limit = this.sasl && !this.sasl.complete ? 'sasl.server.max.receive.size, before authentication' : 'socket.request.max.bytes';

@@ -2,6 +2,13 @@
 // limit first, and nothing is ever allocated from a declared size: a partial frame is held as the
 // chunks actually received and joined once complete, so a client that announces 100 MiB and sends
 // 10 bytes costs 10 bytes. Frames wholly inside one socket chunk are zero-copy views.
+//
+// A plain TCP socket may instead read into buffers the reader gives (readTarget / pushRead, for net's
+// `onread`, socket-reads.ts): a 64 KiB scratch buffer shared by every connection, whose bytes are
+// copied out before the read returns, until a frame is known to be bigger than what arrived: then
+// into a buffer of the frame's size, so the rest of it is read in place. That buffer is allocated
+// from the declared size only up to DIRECT_FRAME_BYTES and once its first bytes are here; a bigger
+// frame is held as the bytes received, as above.
 export class FrameTooLargeError extends Error {
   constructor(
     readonly size: number,
@@ -11,7 +18,15 @@ export class FrameTooLargeError extends Error {
   }
 }
 
+/** Frames up to this size are read in place once their size is known (a 1 MB produce request). */
+export const DIRECT_FRAME_BYTES = 2 * 1024 * 1024;
+/** Where reads without a frame to fill go; shared: pushRead copies out what it keeps. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
 export class FrameReader {
+  /** The frame being read in place, and how much of it has arrived. */
+  private direct: Buffer | null = null;
+  private directHave = 0;
   private held: Buffer[] = [];
   private heldBytes = 0;
   /** Declared size of the frame being assembled, or -1 while its size prefix is incomplete. */
@@ -26,7 +41,42 @@ export class FrameReader {
 
   /** Bytes held for an incomplete frame. */
   get pendingBytes(): number {
-    return this.heldBytes;
+    return this.heldBytes + this.directHave;
+  }
+
+  /** Where the socket should read next (onread mode). */
+  readTarget(): Buffer {
+    return this.direct ? this.direct.subarray(this.directHave) : SCRATCH;
+  }
+
+  /** `n` bytes were read into readTarget(); returns the complete frames. Throws FrameTooLargeError. */
+  pushRead(n: number): Buffer[] {
+    if (this.direct) {
+      this.directHave += n;
+      if (this.directHave < this.direct.length) return [];
+      const frame = this.direct;
+      this.direct = null;
+      this.directHave = 0;
+      return [frame];
+    }
+    const frames = this.push(Buffer.from(SCRATCH.subarray(0, n)));
+    // A frame still arriving, its size known and not too big: the rest is read into it in place.
+    if (this.frameSize >= 0 && this.frameSize <= DIRECT_FRAME_BYTES && this.heldBytes >= 4) {
+      const frame = Buffer.allocUnsafe(this.frameSize);
+      let at = 0;
+      let skip = 4; // the size prefix
+      for (const part of this.held) {
+        const from = Math.min(skip, part.length);
+        skip -= from;
+        at += part.copy(frame, at, from);
+      }
+      this.held = [];
+      this.heldBytes = 0;
+      this.frameSize = -1;
+      this.direct = frame;
+      this.directHave = at;
+    }
+    return frames;
   }
 
   /** Feeds a chunk; returns the complete frames (without their size prefix). Throws FrameTooLargeError. */

@@ -218,4 +218,54 @@ describe('Connection request pipeline', () => {
     expect(started).toEqual([1, 2]);
     expect(got).toEqual([1]);
   });
+
+  it("reads a plain TCP client's requests in place: frames from many small writes arrive byte for byte, the server's count follows", async () => {
+    const frames = [1_048_600, 10, 300_000, 0, 70_000].map((n, i) => {
+      const b = Buffer.alloc(4 + Math.max(n, 8));
+      b.writeInt32BE(b.length - 4, 0);
+      b.writeInt16BE(0, 4); // Produce: overlappable
+      b.writeInt32BE(i, 8);
+      for (let j = 12; j < b.length; j++) b[j] = (j * 13 + i) & 0xff;
+      return b;
+    });
+    const got: Buffer[] = [];
+    let accepted: Socket | undefined;
+    let connection: Connection | undefined;
+    const server = createServer((socket) => {
+      accepted = socket;
+      connection = new Connection(socket, {
+        id: 3,
+        maxFrameSize: 2 << 20,
+        idleTimeoutMs: 0,
+        log: createLogger({ level: 'silent' }),
+        async handleFrame(f) {
+          got.push(Buffer.from(f));
+          const b = Buffer.alloc(8);
+          b.writeInt32BE(4, 0);
+          b.writeInt32BE(f.readInt32BE(4), 4);
+          return [b];
+        },
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    let answered = 0;
+    client.on('data', (d) => (answered += d.length / 8));
+    const all = Buffer.concat(frames);
+    for (let p = 0, i = 0; p < all.length; i++) {
+      const n = 1 + ((i * 7919) % 9000);
+      client.write(all.subarray(p, p + n));
+      p += n;
+      if (i % 16 === 0) await new Promise((r) => setImmediate(r)); // let reads end mid-frame
+    }
+    for (const deadline = Date.now() + 10_000; answered < frames.length && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
+    expect(got.length).toBe(frames.length);
+    got.forEach((f, i) => expect(f.equals(frames[i].subarray(4)), `frame ${i}`).toBe(true));
+    expect(connection!.socket).not.toBe(accepted); // read through onread (socket-reads.ts), not 'data'
+    expect(await new Promise((r) => server.getConnections((_, n) => r(n)))).toBe(1);
+    client.destroy();
+    const serverClosed = new Promise((r) => server.close(r));
+    await serverClosed; // resolves only once the moved socket closed and the server's count reached 0
+  });
 });
