@@ -14,7 +14,7 @@ import { commitTransactionalOffsets, completeTransactionalOffsets, hasPendingOff
 import { GroupRuntime } from './runtime.js';
 import { MemoryCoordinatorLog, type CoordinatorLog } from './store.js';
 import { heartbeat, syncGroup } from './sync.js';
-import { OFFSETS_TOPIC_CONFIGS, TopicCoordinatorLog, type LogManagerLike, type ReplicationLike, type TopicRegistryLike } from './topic-log.js';
+import { leadsCoordinatorPartition, OFFSETS_TOPIC_CONFIGS, TopicCoordinatorLog, type LogManagerLike, type ReplicationLike, type TopicRegistryLike } from './topic-log.js';
 import {
   nodeScheduler,
   OFFSETS_TOPIC,
@@ -76,10 +76,7 @@ export class GroupCoordinator {
     const rt = new GroupRuntime(settings, store, opts.scheduler ?? nodeScheduler, opts.now, opts.log, opts.topics);
     const topics = opts.topics;
     if (typeof topics?.partitionState === 'function') {
-      rt.ownsPartition = (partition) => {
-        const state = topics.partitionState!(OFFSETS_TOPIC, partition);
-        return state === undefined || state.leader === opts.nodeId;
-      };
+      rt.ownsPartition = (partition) => leadsCoordinatorPartition(topics, OFFSETS_TOPIC, partition, opts.nodeId);
     }
     const started = Date.now();
     const loaded = await loadGroups(rt);

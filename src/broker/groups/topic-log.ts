@@ -48,6 +48,23 @@ export interface CoordinatorAcks {
   minInsyncReplicas?: number;
 }
 
+/**
+ * Whether this broker coordinates a partition of a coordinator topic (__consumer_offsets,
+ * __transaction_state): it does when the partition's state names it the leader. In a cluster
+ * (`onStatesChanged`: the states are followed from ZooKeeper) a partition whose state this broker
+ * has not read yet is not its own, as Kafka's coordinator owns a partition only from its election
+ * on: a broker learns of a new topic (and creates its logs) a moment before its state, and
+ * "owned" then had it acknowledge commits that no other replica had, followers included (seen as
+ * NOT_COORDINATOR for the next commit in test/e2e/cluster/offset-commit-replication.test.ts). A
+ * lone broker leads every partition, also those of a topic it has not created yet (the first write
+ * creates it).
+ */
+export function leadsCoordinatorPartition(topics: TopicRegistryLike, topic: string, partition: number, nodeId: number): boolean {
+  const state = topics.partitionState?.(topic, partition);
+  if (state === undefined) return typeof topics.onStatesChanged !== 'function';
+  return state.leader === nodeId;
+}
+
 const READ_CHUNK = 1 << 20;
 const LOCAL_ONLY: AppendedRecords = { replicated: Promise.resolve() };
 

@@ -6,7 +6,7 @@ import type { ClusterMetadata } from '../../cluster/cluster-metadata.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import type { LogManager } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
-import { TopicCoordinatorLog, type LogManagerLike, type ReplicationLike, type TopicRegistryLike } from '../groups/topic-log.js';
+import { leadsCoordinatorPartition, TopicCoordinatorLog, type LogManagerLike, type ReplicationLike, type TopicRegistryLike } from '../groups/topic-log.js';
 import addPartitionsToTxn from '../handlers/24-add-partitions-to-txn.js';
 import addOffsetsToTxn from '../handlers/25-add-offsets-to-txn.js';
 import endTxn from '../handlers/26-end-txn.js';
@@ -70,10 +70,7 @@ export function startTransactionCoordinator(o: StartTransactionsOptions): Promis
     log: o.log,
     generateProducerId: o.generateProducerId,
     writeMarker: o.writeMarker,
-    ownsPartition: (p) => {
-      const state = topics.partitionState(TXN_TOPIC, p);
-      return state === undefined || state.leader === o.nodeId;
-    },
+    ownsPartition: (p) => leadsCoordinatorPartition(topics as unknown as TopicRegistryLike, TXN_TOPIC, p, o.nodeId),
     leadsPartition: (topic, p) => topics.partitionState(topic, p)?.leader === o.nodeId,
     coordinatorEpoch: (p) => Math.max(0, topics.partitionState(TXN_TOPIC, p)?.leaderEpoch ?? 0),
     onStatesChanged: topics.onStatesChanged ? (l) => topics.onStatesChanged!(l) : undefined,

@@ -105,8 +105,9 @@ describe.each(COORDINATORS)('offset commits wait for the ISR of __consumer_offse
       const code = await commit(coordinator, 20);
       const waitedMs = Date.now() - started;
       if (code === 0) acknowledged.push(20);
+      const logs = () => IDS.map((id) => `broker ${id}:\n${cluster.brokers.get(id)!.output().split('\n').filter((l) => /group|__consumer_offsets|oordinator|ISR|leader/i.test(l)).slice(-30).join('\n')}`).join('\n');
       // Kafka's answer to an append the ISR did not confirm within offsets.commit.timeout.ms.
-      expect({ code, waitedAtLeastTheTimeout: waitedMs >= COMMIT_TIMEOUT_MS - 200 }).toEqual({ code: 7, waitedAtLeastTheTimeout: true });
+      expect({ code, waitedAtLeastTheTimeout: waitedMs >= COMMIT_TIMEOUT_MS - 200 }, `coordinator ${coordinator}\n${logs()}`).toEqual({ code: 7, waitedAtLeastTheTimeout: true });
       // The coordinator's cache keeps the offset that was acknowledged.
       expect(await fetchCommitted(coordinator)).toEqual({ errorCode: 0, offset: 10 });
 
@@ -125,7 +126,6 @@ describe.each(COORDINATORS)('offset commits wait for the ISR of __consumer_offse
         const r = await fetchCommitted(next).catch(() => null);
         return r && r.errorCode === 0 ? r.offset : null;
       }, 60_000);
-      const logs = () => IDS.map((id) => `broker ${id}:\n${cluster.brokers.get(id)!.output().split('\n').filter((l) => /group|__consumer_offsets|oordinator|ISR|leader/i.test(l)).slice(-30).join('\n')}`).join('\n');
       expect(served, logs()).toBe(acknowledged.at(-1));
 
       // With the ISR answering, a commit is acknowledged (after the remaining follower has it).

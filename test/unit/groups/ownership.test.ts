@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GroupCoordinator } from '../../../src/broker/groups/coordinator.js';
 import { offsetCommitKey, offsetCommitValue, partitionForGroup } from '../../../src/broker/groups/records.js';
 import { MemoryCoordinatorLog } from '../../../src/broker/groups/store.js';
+import { leadsCoordinatorPartition } from '../../../src/broker/groups/topic-log.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { FakeClock, configOf, settle, silentLog, TOPICS } from './harness.js';
 
@@ -57,4 +58,49 @@ describe('coordinator of the __consumer_offsets partitions this broker leads', (
     expect(store.partitions[p].length).toBe(before);
     await coordinator.close();
   });
+  it('in a cluster, owns no partition whose state it has not read yet: a commit then is NOT_COORDINATOR and writes nothing', async () => {
+    // A broker learns of __consumer_offsets (and creates its logs) a moment before the partition's
+    // state; it answered a commit then from its own replica alone, followers included.
+    const store = new MemoryCoordinatorLog(1);
+    let state: { leader: number; leaderEpoch: number } | undefined;
+    let changed = () => {};
+    const clock = new FakeClock();
+    const coordinator = await GroupCoordinator.start({
+      config: configOf(),
+      now: clock.now,
+      log: silentLog,
+      nodeId: 1,
+      scheduler: clock,
+      store,
+      topics: {
+        get: (name: string) => (TOPICS[name] ? { partitions: TOPICS[name] } : name === '__consumer_offsets' ? { partitions: 1 } : undefined),
+        partitionState: () => state,
+        onStatesChanged: (listener: () => void) => (changed = listener),
+        create: async () => undefined,
+      } as never,
+    });
+    await settle();
+    const commit = async (offset: number) =>
+      (await coordinator.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: '' }] }] } as never))[0].partitions[0].errorCode;
+    expect(await commit(10)).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(store.partitions[0].length).toBe(0);
+    expect(coordinator.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [0] }]).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+
+    state = { leader: 1, leaderEpoch: 0 };
+    changed();
+    await settle();
+    expect(await commit(10)).toBe(0);
+    expect(store.partitions[0].length).toBe(1);
+    await coordinator.close();
+  });
+
+  it('the same rule for every coordinator topic; a lone broker leads every partition, also of a topic not created yet', () => {
+    const cluster = (state?: { leader: number }) => ({ get: () => ({ partitions: 1 }), partitionState: () => state, onStatesChanged: () => {}, create: async () => undefined });
+    expect(leadsCoordinatorPartition(cluster(), '__transaction_state', 0, 1)).toBe(false);
+    expect(leadsCoordinatorPartition(cluster({ leader: 2 }), '__transaction_state', 0, 1)).toBe(false);
+    expect(leadsCoordinatorPartition(cluster({ leader: 1 }), '__transaction_state', 0, 1)).toBe(true);
+    const lone = { get: () => undefined, partitionState: () => undefined, create: async () => undefined };
+    expect(leadsCoordinatorPartition(lone, '__consumer_offsets', 0, 1)).toBe(true);
+  });
 });
+
