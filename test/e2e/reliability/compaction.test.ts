@@ -66,11 +66,19 @@ async function produceKeyed(raw: RawClient, topic: string, records: Array<{ key:
   return Number(p.baseOffset);
 }
 
-/** The .log files of a partition dir, oldest first, and their total bytes. */
+/**
+ * The .log files of a partition dir, oldest first, and their total bytes. The cleaner works while
+ * this looks: a segment listed can be gone (swapped for its cleaned copy, or deleted) before its
+ * size is read (ENOENT in full run 5 at load ~9), so the dir is listed again then.
+ */
 function segmentsOf(dataDir: string, topic: string, partition = 0): { bases: number[]; bytes: number } {
   const dir = join(dataDir, `${topic}-${partition}`);
-  const logs = readdirSync(dir).filter((f) => /^\d{20}\.log$/.test(f));
-  return { bases: logs.map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b), bytes: logs.reduce((n, f) => n + statSync(join(dir, f)).size, 0) };
+  for (;;) {
+    const logs = readdirSync(dir).filter((f) => /^\d{20}\.log$/.test(f));
+    const sizes = logs.map((f) => statSync(join(dir, f), { throwIfNoEntry: false })?.size);
+    if (sizes.some((size) => size === undefined)) continue;
+    return { bases: logs.map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b), bytes: sizes.reduce((n: number, size) => n + size!, 0) };
+  }
 }
 
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
