@@ -2,11 +2,12 @@
 //
 // Why: a Buffer's memory is freed only when the GC collects its JS object, and V8 schedules GC by
 // the JS heap, not by Buffer bytes. A producer pushing 100 MB/s makes almost no JS garbage but
-// 2 MB of dead Buffers per MB received (the socket's 64 KiB chunks, then the joined frame), so
-// they waited for V8's external-memory limit (64 MB above the last full GC) to force a
-// mark-compact: the broker's peak RSS under kcat carried 15-30 MB of dead Buffers. A scavenge every
-// 4 MiB received frees them young (bench/memory.mjs, load ~25: peak 114-118 MB before, 93-107
-// after, broker CPU not higher: the scavenges replace the forced mark-compacts).
+// dead Buffers all the same: each frame once handled, and over TLS (and before socket-reads.ts for
+// plain TCP) 2 MB per MB received, the socket's 64 KiB chunks and then the joined frame. They
+// waited for V8's external-memory limit (64 MB above the last full GC) to force a mark-compact: the
+// broker's peak RSS under kcat carried 15-30 MB of dead Buffers. A scavenge every 4 MiB received
+// frees them young (bench/memory.mjs, load ~25: peak 114-118 MB before, 93-107 after, broker CPU
+// not higher: the scavenges replace the forced mark-compacts).
 //
 // Fetch answers are the same in the other direction: each one's records are a fresh Buffer read
 // from the log (1 MiB for kcat), dead once written, so a consumer reading at full speed had V8
