@@ -109,6 +109,8 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     // what is now a follower's log, the batch would be on no other replica.
     const still = lookupPartition(ctx.broker, topic, partition);
     if (!still.log || still.log !== log || still.leaderEpoch !== leaderEpoch) return errorResult(partition, still.errorCode || ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const notTakenUp = replication?.checkLeadershipTakenUp(topic, partition, leaderEpoch) ?? 0;
+    if (notTakenUp) return errorResult(partition, notTakenUp);
     // The leader's epoch is written into the batch (Kafka's leader does so; producers send -1).
     const appendBatch = () => log.append(batch, { now: ctx.broker.now(), leaderEpoch });
     let result: Awaited<ReturnType<typeof appendBatch>>;
@@ -120,7 +122,7 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       const verified = await appendVerified(verifier, log, q, async () => {
         // Leadership may have moved while the coordinator was asked.
         const now = lookupPartition(ctx.broker, topic, partition);
-        if (now.log !== log || now.leaderEpoch !== leaderEpoch) return null;
+        if (now.log !== log || now.leaderEpoch !== leaderEpoch || replication?.checkLeadershipTakenUp(topic, partition, leaderEpoch)) return null;
         return appendBatch();
       });
       if (verified.errorCode) return errorResult(partition, produceVerificationError(verified.errorCode, ctx.apiVersion));

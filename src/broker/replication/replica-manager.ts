@@ -212,6 +212,20 @@ export class ReplicaManager {
     return Number(this.opts.config.topicValue('min.insync.replicas', configs));
   }
 
+  /**
+   * Before a produce's append, whatever its acks: NOT_LEADER_OR_FOLLOWER while this broker has not
+   * taken up the leadership its partition state names (the state is read from ZooKeeper a moment
+   * before applyStates runs, after awaits in the same reload). Appended in that window, a batch
+   * came before the new epoch's start offset was noted, and an acks=all produce was answered
+   * NOT_LEADER_OR_FOLLOWER after its append, which a producer without idempotence retries into a
+   * duplicate. Kafka's leader takes produces only once its ReplicaManager made it the leader.
+   */
+  checkLeadershipTakenUp(topic: string, partition: number, leaderEpoch: number): number {
+    const leader = this.leaders.get(key(topic, partition));
+    if (!leader) return this.isReplicated(topic, partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : 0;
+    return leaderEpoch > leader.leaderEpoch ? ErrorCode.NOT_LEADER_OR_FOLLOWER : 0;
+  }
+
   /** acks=all before the append: NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas. */
   checkEnoughReplicas(topic: string, partition: number): number {
     const leader = this.leaders.get(key(topic, partition));

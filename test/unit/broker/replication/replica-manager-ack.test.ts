@@ -127,3 +127,19 @@ it('a jump of more than one epoch may hide another leader in between: a new lead
   expect(await waiting).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   expect(await manager.waitForReplication('replicated', 0, lastOffset + 1, 1000, 1)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
 });
+
+it('a leadership its state names but the replica manager has not taken up yet takes no produce', () => {
+  // The state is read from ZooKeeper a moment before the replica manager applies it: a produce
+  // then is refused before its append (retriable), instead of appended and answered an error.
+  states.set('new-0', { leader: 1, leaderEpoch: 0, replicas: [1, 2, 3], isr: [1, 2, 3], zkVersion: 0 });
+  expect(manager.checkLeadershipTakenUp('new', 0, 0)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  // A later epoch of a partition led here: refused until applied, then taken.
+  expect(manager.checkLeadershipTakenUp('replicated', 0, 1)).toBe(0);
+  states.set('replicated-0', { leader: 1, leaderEpoch: 2, replicas: [1, 2, 3], isr: [1, 2], zkVersion: 2 });
+  expect(manager.checkLeadershipTakenUp('replicated', 0, 2)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  for (const l of listeners) l();
+  expect(manager.leaderOf('replicated', 0)?.leaderEpoch).toBe(2);
+  expect(manager.checkLeadershipTakenUp('replicated', 0, 2)).toBe(0);
+  // One replica: no leader state, nothing to wait for.
+  expect(manager.checkLeadershipTakenUp('single', 0, 0)).toBe(0);
+});
