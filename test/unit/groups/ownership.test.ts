@@ -10,28 +10,37 @@ import { leadsCoordinatorPartition } from '../../../src/broker/groups/topic-log.
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { FakeClock, configOf, settle, silentLog, TOPICS } from './harness.js';
 
+/**
+ * A coordinator on broker 1 of a cluster (its states are followed: onStatesChanged) with `partitions`
+ * __consumer_offsets partitions whose states `stateOf` gives; `statesChanged()` tells it they moved.
+ */
+async function coordinatorInCluster(partitions: number, stateOf: (partition: number) => { leader: number; leaderEpoch: number } | undefined) {
+  const store = new MemoryCoordinatorLog(partitions);
+  let changed = () => {};
+  const clock = new FakeClock();
+  const coordinator = await GroupCoordinator.start({
+    config: configOf(),
+    now: clock.now,
+    log: silentLog,
+    nodeId: 1,
+    scheduler: clock,
+    store,
+    topics: {
+      get: (name: string) => (TOPICS[name] ? { partitions: TOPICS[name] } : name === '__consumer_offsets' ? { partitions } : undefined),
+      partitionState: (_topic: string, partition: number) => stateOf(partition),
+      onStatesChanged: (listener: () => void) => (changed = listener),
+      create: async () => undefined,
+    } as never,
+  });
+  await settle();
+  return { coordinator, store, statesChanged: () => changed() };
+}
+
 describe('coordinator of the __consumer_offsets partitions this broker leads', () => {
   it('loads a partition when elected its leader, drops it when deposed, and never writes to it then', async () => {
-    const store = new MemoryCoordinatorLog(50);
     const p = partitionForGroup('g', 50);
     const leaders = new Map<number, number>();
-    let changed = () => {};
-    const clock = new FakeClock();
-    const coordinator = await GroupCoordinator.start({
-      config: configOf(),
-      now: clock.now,
-      log: silentLog,
-      nodeId: 1,
-      scheduler: clock,
-      store,
-      topics: {
-        get: (name: string) => (TOPICS[name] ? { partitions: TOPICS[name] } : name === '__consumer_offsets' ? { partitions: 50 } : undefined),
-        partitionState: (_topic: string, partition: number) => ({ leader: leaders.get(partition) ?? 2, leaderEpoch: 0 }),
-        onStatesChanged: (listener: () => void) => (changed = listener),
-        create: async () => undefined,
-      } as never,
-    });
-    await settle();
+    const { coordinator, store, statesChanged: changed } = await coordinatorInCluster(50, (partition) => ({ leader: leaders.get(partition) ?? 2, leaderEpoch: 0 }));
     const fetch = () => coordinator.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [0] }]);
     expect(fetch().errorCode).toBe(ErrorCode.NOT_COORDINATOR);
 
@@ -61,25 +70,8 @@ describe('coordinator of the __consumer_offsets partitions this broker leads', (
   it('in a cluster, owns no partition whose state it has not read yet: a commit then is NOT_COORDINATOR and writes nothing', async () => {
     // A broker learns of __consumer_offsets (and creates its logs) a moment before the partition's
     // state; it answered a commit then from its own replica alone, followers included.
-    const store = new MemoryCoordinatorLog(1);
     let state: { leader: number; leaderEpoch: number } | undefined;
-    let changed = () => {};
-    const clock = new FakeClock();
-    const coordinator = await GroupCoordinator.start({
-      config: configOf(),
-      now: clock.now,
-      log: silentLog,
-      nodeId: 1,
-      scheduler: clock,
-      store,
-      topics: {
-        get: (name: string) => (TOPICS[name] ? { partitions: TOPICS[name] } : name === '__consumer_offsets' ? { partitions: 1 } : undefined),
-        partitionState: () => state,
-        onStatesChanged: (listener: () => void) => (changed = listener),
-        create: async () => undefined,
-      } as never,
-    });
-    await settle();
+    const { coordinator, store, statesChanged: changed } = await coordinatorInCluster(1, () => state);
     const commit = async (offset: number) =>
       (await coordinator.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: '' }] }] } as never))[0].partitions[0].errorCode;
     expect(await commit(10)).toBe(ErrorCode.NOT_COORDINATOR);
