@@ -530,15 +530,15 @@ export class LogSegment {
 
   // ---- reading ----
 
-  /**
-   * Bytes [position, position+length) of the log, fewer at the logical end. `shortViewBytes`: see
-   * RecentBatches.read (fewer bytes may come back, ending at a batch boundary).
-   */
   /** A fetch waits at this segment's end: what is appended next is kept for it (recent-batches.ts). */
   noteReader(): void {
     this.recent.noteReader();
   }
 
+  /**
+   * Bytes [position, position+length) of the log, fewer at the logical end. `shortViewBytes`: see
+   * RecentBatches.read (fewer bytes may come back, ending at a batch boundary).
+   */
   async read(position: number, length: number, shortViewBytes?: number): Promise<Buffer> {
     const len = Math.max(0, Math.min(length, this.size - position));
     const kept = this.recent.read(position, len, shortViewBytes);

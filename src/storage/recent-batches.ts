@@ -19,14 +19,14 @@ import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
 // buffer, for each follower). With 2 MiB, followers of a busy leader on a loaded machine lag by more
 // than that: about half of what they fetched in a replication bench round (1M x 100 B, load ~20)
 // was read from the file again. The process-wide bound is unchanged.
-// Kept only while the segment is being read (a fetch in the last readerWindowMs): a segment nobody
-// reads (a producer alone) kept 8 MiB
-// of dead-on-eviction produce frames, each promoted to V8's old generation and freed only by a full
-// GC: the broker's peak RSS under kcat rose 109-111 -> 118-128 MB (issue 13, bench/RESULTS.md).
-// Even 2 MiB of them cost ~6 MB of peak (memory.mjs: 99.6-109 MB against 91-97 MB with none kept,
-// bench/RESULTS.md "glibc, continued"), so a segment nobody has read in readerWindowMs keeps
-// nothing: a consumer or follower that keeps up reads it at least that often, and only the first
-// fetch after a pause reads the file.
+// Kept only while the segment is being read (a fetch in the last readerWindowMs, or one waiting at
+// its end). A segment nobody reads (a producer alone) kept 8 MiB of dead-on-eviction produce frames,
+// each promoted to V8's old generation and freed only by a full GC: the broker's peak RSS under kcat
+// rose 109-111 -> 118-128 MB (issue 13, bench/RESULTS.md). Even 2 MiB of them cost ~6 MB of peak
+// (memory.mjs: 95-109 MB against 90-97 MB with none kept; bench/RESULTS.md, "broker memory: recent
+// batches, glibc's arenas"), so a segment nobody has read in readerWindowMs keeps nothing: a
+// consumer or follower that keeps up reads it at least that often, and only the first fetch after
+// a pause reads the file.
 export const recentBatchLimits = { perSegmentBytes: 8 << 20, unreadSegmentBytes: 0, readerWindowMs: 10_000, processBytes: 16 << 20, maxAgeMs: 30_000, sweepEveryMs: 10_000 };
 
 interface Entry {
