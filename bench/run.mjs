@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, median, percentile, rssMB, rssSampler, run, sleep } from './lib/proc.mjs';
 import { RawClient, createTopics, startKts, startMock } from './lib/servers.mjs';
+import { makeLines } from './lib/data.mjs';
 import { printTable, summaryLine, updateReadme, verdict, writeOutputs } from './lib/report.mjs';
 import { scenarioPeers } from './peers.mjs';
 import { scenarioReplication } from './replication.mjs';
@@ -216,24 +217,8 @@ if (KCAT) {
   notes.push(`${NO_KCAT}: the kcat scenarios were not run; their rows say "not measured".`);
 }
 
-// Data: 1 M lines of 99 B + newline (JSON-like, so codecs have something realistic to chew on),
-// 100 k lines of 1 KiB.
+// Data: 1 M lines of 100 B and 100 k of 1 KiB (lib/data.mjs).
 if (KCAT) log('generating data files');
-function makeLines(count, size, path) {
-  const buf = Buffer.alloc(count * size);
-  const words = ['page_view', 'click', 'add_to_cart', 'checkout', 'search', 'login', 'logout', 'scroll'];
-  let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let i = 0; i < count; i++) {
-    let s = `{"seq":${i},"user":"user-${Math.floor(rnd() * 100000)}","event":"${words[i & 7]}","path":"/p/${Math.floor(rnd() * 1e6)}","ms":${Math.floor(rnd() * 5000)}`;
-    while (s.length < size - 3) s += String.fromCharCode(97 + Math.floor(rnd() * 26));
-    s = (s + '"}').slice(0, size - 2) + '}';
-    buf.write(s.padEnd(size - 1, ' '), i * size, 'latin1');
-    buf[i * size + size - 1] = 10;
-  }
-  writeFileSync(path, buf);
-  return path;
-}
 const N1K = 100_000;
 const F100 = KCAT ? makeLines(N, 100, join(WORK, 'r100.txt')) : null;
 const F1K = KCAT ? makeLines(N1K, 1024, join(WORK, 'r1k.txt')) : null;

@@ -42,11 +42,11 @@ export function rssSampler(pid, everyMs = 50) {
  * Runs a command to completion. stdin: a file path string to pipe from ('ignore' by default) or a
  * function (child.stdin) => void. Counts stdout bytes and newlines unless keepStdout.
  * Resolves { code, wallMs, bytes, lines, stdout, stderr, stderrMatches, timedOut }; kills it after
- * timeoutMs (its whole process group with group: true). stderr keeps the first 20,000 characters;
+ * timeoutMs (its whole process group with group: true). stderr keeps the first stderrLimit (20,000) characters;
  * countStderr (a RegExp) counts the matching lines of all of it (stderrMatches).
  */
 export function run(cmd, args, opts = {}) {
-  const { timeoutMs = 120_000, feed, env, keepStdout = false, group = false, onSpawn, countStderr } = opts;
+  const { timeoutMs = 120_000, feed, env, keepStdout = false, group = false, onSpawn, countStderr, stderrLimit = 20_000 } = opts;
   return new Promise((resolve) => {
     const t0 = performance.now();
     // group: the child leads its own process group, and a timeout kills the whole group (a harness
@@ -65,7 +65,7 @@ export function run(cmd, args, opts = {}) {
     let stderrMatches = 0;
     let stderrTail = '';
     child.stderr.on('data', (d) => {
-      if (stderr.length < 20_000) stderr += d;
+      if (stderr.length < stderrLimit) stderr += d;
       if (countStderr) {
         const text = stderrTail + d;
         const lines = text.split('\n');
