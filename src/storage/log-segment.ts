@@ -18,6 +18,7 @@ import type { LogConfig } from './config.js';
 import { CheckedBatches } from './checked-batches.js';
 import { type FileHandle, type FileSystem, isNotFound, preadFully, pwritevFully, storageError } from './file-system.js';
 import { ReadAhead } from './read-ahead.js';
+import { leaseReadBuffer } from './read-buffers.js';
 import { RecentBatches } from './recent-batches.js';
 import { OffsetIndex, TimeIndex } from './sparse-index.js';
 import { TransactionIndex } from './txn-index.js';
@@ -543,7 +544,7 @@ export class LogSegment {
     const len = Math.max(0, Math.min(length, this.size - position));
     const kept = this.recent.read(position, len, shortViewBytes);
     if (kept) return kept;
-    const buf = Buffer.allocUnsafe(len);
+    const buf = leaseReadBuffer(len);
     const n = await preadFully(this.log, buf, position, 0, len);
     return n === len ? buf : buf.subarray(0, n);
   }

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
 import { noteBytesReceived, noteBytesSent } from './gc-pacing.js';
 import { readIntoBuffers } from './socket-reads.js';
+import { holdsLeasedBuffer, releaseReadBuffers } from '../../storage/read-buffers.js';
 import { ANONYMOUS, type KafkaPrincipal, type SecurityProtocol } from '../security/principal.js';
 import type { SaslSession } from '../security/sasl/session.js';
 
@@ -246,12 +247,16 @@ export class Connection {
     let bytes = 0;
     for (const chunk of chunks) bytes += chunk.length;
     noteBytesSent(bytes);
+    // A fetch answer's records read from the log go back to their pool once written (not after a
+    // failed write: nothing says the socket is done with them then; they are collected instead).
+    const written = holdsLeasedBuffer(chunks) ? (err?: Error | null) => err || releaseReadBuffers(chunks) : undefined;
     if (chunks.length === 1) {
-      this.socket.write(chunks[0]);
+      this.socket.write(chunks[0], written);
       return;
     }
     this.socket.cork();
-    for (const chunk of chunks) this.socket.write(chunk);
+    for (let i = 0; i < chunks.length - 1; i++) this.socket.write(chunks[i]);
+    this.socket.write(chunks[chunks.length - 1], written);
     this.socket.uncork();
   }
 
