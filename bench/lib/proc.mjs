@@ -113,3 +113,24 @@ export function percentile(xs, p) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A 95% bootstrap interval of median(a) / median(b): both samples resampled with replacement
+ * `iterations` times (a fixed seed, so a run's figures can be reproduced from its samples).
+ */
+export function medianRatioInterval(a, b, iterations = 2000) {
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const resample = (xs) => xs.map(() => xs[Math.floor(rnd() * xs.length)]);
+  const ratios = [];
+  for (let i = 0; i < iterations; i++) ratios.push(median(resample(a)) / median(resample(b)));
+  return [percentile(ratios, 2.5), percentile(ratios, 97.5)];
+}
+
+/** Mean and the half-width of its 95% interval (normal approximation). */
+export function meanInterval(xs) {
+  const n = xs.length;
+  const mean = xs.reduce((s, x) => s + x, 0) / n;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : NaN;
+  return { mean, half: (1.96 * sd) / Math.sqrt(n) };
+}
