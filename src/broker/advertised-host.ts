@@ -2,7 +2,6 @@
 // it by: a wildcard bind (0.0.0.0, ::, or an empty host) is where it listens, not an address a
 // client can dial. Kafka announces InetAddress.getLocalHost().getCanonicalHostName(); kts announces
 // the machine's host name when it resolves to an address the listener accepts, else loopback.
-import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::']);
@@ -17,6 +16,8 @@ export async function announcedHost(host: string): Promise<string> {
   const ipv4Only = host === '0.0.0.0';
   const name = hostname();
   try {
+    // node:dns is loaded by a wildcard listener only.
+    const { lookup } = await import('node:dns/promises');
     await lookup(name, { family: ipv4Only ? 4 : 0 });
     return name;
   } catch {

@@ -6,7 +6,7 @@
 // type: ssl.keystore.type / ssl.truststore.type are not needed to read it.
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import { ConfigError } from '../../config/broker-config.js';
 import { InvalidMappingRule, SslPrincipalMapper } from './ssl-principal-mapper.js';
 import { jksKeyAndChain, KeystoreError, storeTypeOf, truststoreCertificates } from '../../security/keystores.js';
@@ -81,6 +81,7 @@ export async function listenerTls(listener: string, value: ListenerValue): Promi
       options.pfx = content;
       options.passphrase = value('ssl.keystore.password');
       try {
+        const { createSecureContext } = await import('node:tls'); // loaded by TLS listeners only
         createSecureContext({ pfx: content, passphrase: options.passphrase });
       } catch (err) {
         const reason = /mac verify failure/i.test((err as Error).message) ? 'keystore password was incorrect (mac verify failure)' : (err as Error).message;

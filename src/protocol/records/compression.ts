@@ -1,8 +1,14 @@
 // Compression codec registry. gzip ships with node:zlib; snappy, lz4 and zstd plug in later through
 // registerCodec (from npm packages) without touching the record code. Every decompression is
 // bounded: a few KB of compressed input must not be able to inflate into gigabytes.
-import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { ErrorCode, KafkaError } from '../errors.js';
+
+// node:zlib is loaded at the first gzip batch, as the other codecs are (codecs.ts): a broker or tool
+// that never sees one does not carry it (~0.2 MB of RSS).
+const require = createRequire(import.meta.url);
+let zlibModule: typeof import('node:zlib') | undefined;
+const zlib = (): typeof import('node:zlib') => (zlibModule ??= require('node:zlib') as typeof import('node:zlib'));
 
 export const CompressionName: Readonly<Record<number, string>> = {
   0: 'none',
@@ -34,24 +40,24 @@ const GZIP_INLINE_BYTES = 4 << 20;
 const GZIP_COMPRESS_INLINE_BYTES = 1 << 20;
 
 const gzipCodec: CompressionCodec = {
-  compress: (data) => gzipSync(data),
+  compress: (data) => zlib().gzipSync(data),
   // gzip deflates at ~20 MB/s on records that differ a little (offset deltas): up to 1 MB is done
   // inline, more on zlib's thread pool.
   compressAsync(data) {
-    if (data.length <= GZIP_COMPRESS_INLINE_BYTES) return Promise.resolve(gzipSync(data));
-    return new Promise((resolve, reject) => gzip(data, (err, out) => (err ? reject(err) : resolve(out))));
+    if (data.length <= GZIP_COMPRESS_INLINE_BYTES) return Promise.resolve(zlib().gzipSync(data));
+    return new Promise((resolve, reject) => zlib().gzip(data, (err, out) => (err ? reject(err) : resolve(out))));
   },
-  decompress: (data, maxBytes) => gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }),
+  decompress: (data, maxBytes) => zlib().gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }),
   // Most batches inflate to a few MB at most: inline is cheapest. Anything larger is inflated again
   // on zlib's thread pool (the first GZIP_INLINE_BYTES are done twice), so the event loop never
   // works on more than that.
   decompressAsync(data, maxBytes) {
     try {
-      return Promise.resolve(gunzipSync(data, { maxOutputLength: Math.max(1, Math.min(maxBytes, GZIP_INLINE_BYTES)) }));
+      return Promise.resolve(zlib().gunzipSync(data, { maxOutputLength: Math.max(1, Math.min(maxBytes, GZIP_INLINE_BYTES)) }));
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE' || maxBytes <= GZIP_INLINE_BYTES) return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => gunzip(data, { maxOutputLength: maxBytes }, (err, out) => (err ? reject(err) : resolve(out))));
+    return new Promise((resolve, reject) => zlib().gunzip(data, { maxOutputLength: maxBytes }, (err, out) => (err ? reject(err) : resolve(out))));
   },
 };
 
