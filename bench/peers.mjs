@@ -180,8 +180,8 @@ export async function scenarioPeers(ctx) {
             f.rtt100.push(trace.rttMedian);
             f.drainFill100.push(trace.drainRate / trace.fillRate);
           }
-          if (i > 0) log(`  round ${r + 1} ${s.kind}: 1M x 100 B consume ${i + 1}/${repeat} ${(c.wallMs / 1000).toFixed(2)} s (${trace.pauses.length} pauses, fetch rtt ${trace.rttMedian.toFixed(2)} ms)`);
-          else log(`  round ${r + 1} ${s.kind}: ${key === '100' ? '1M x 100 B' : `${N1K / 1000}k x 1 KiB`} produce ${(p.wallMs / 1000).toFixed(2)} s, consume ${(c.wallMs / 1000).toFixed(2)} s (broker CPU ${cpu.toFixed(2)} s, ${trace.pauses.length} client pauses, fetch rtt ${trace.rttMedian.toFixed(2)} ms)`);
+          if (i > 0) log(`  round ${r + 1} ${s.kind}: 1M x 100 B consume ${i + 1}/${repeat} ${(c.wallMs / 1000).toFixed(2)} s (${trace.pauses.length} pauses, fetch rtt ${trace.rttMedian.toFixed(2)} ms, drain/fetch ${(trace.drainRate / trace.fillRate).toFixed(2)})`);
+          else log(`  round ${r + 1} ${s.kind}: ${key === '100' ? '1M x 100 B' : `${N1K / 1000}k x 1 KiB`} produce ${(p.wallMs / 1000).toFixed(2)} s, consume ${(c.wallMs / 1000).toFixed(2)} s (broker CPU ${cpu.toFixed(2)} s, ${trace.pauses.length} client pauses, fetch rtt ${trace.rttMedian.toFixed(2)} ms, drain/fetch ${(trace.drainRate / trace.fillRate).toFixed(2)})`);
         }
         const u = await kcatConsume(s.bootstrap, topic, UNBOUNDED_QUEUE);
         const uf = kcatFailed(u);
