@@ -2,9 +2,10 @@
 // log: `node bench/consume-trace.mjs [rounds] [outDir]` starts kts (dist/) and Apache Kafka 4.4,
 // produces the same 1M x 100 B into one partition of each, then runs `kcat -C -o beginning -e -d
 // fetch,protocol` `rounds` times per broker (9 by default), alternating, and prints per round: wall
-// time, fetches, records and bytes per answer, the fetch round trip (median, p90), the answers that
-// came back short of 1 MiB, the 1 s queue pauses (queued.min.messages) with their real length, and
-// the last answers. The raw logs stay in outDir (a temp dir by default) for a closer look.
+// time, answers (without records, under 1 MB), records and bytes per answer, the fetch round trip
+// (median, p90), the queue pauses (when each began and how long it lasted), and the rates at which
+// answers filled kcat's queue and kcat drained it (lib/kcat-trace.mjs). The raw logs stay in outDir
+// (a temp dir by default) for a closer look.
 // With `proxy` as a third argument kts gets a second listener advertised behind a plain TCP relay
 // in this process, and each round also consumes kts's same topic through it: the same broker and
 // the same batches, only answers that arrive later (the relay's copy), to see what a slower round
