@@ -22,7 +22,8 @@
 // Kafka's jars come from the cache scripts/fetch-kafka.mjs fills (Maven Central); kfake is built
 // from bench/peers/kfake with Go (module proxy) into the same cache, once per go.sum.
 // BENCH_KTS_ENV="K=V K2=V2" adds variables to kts's environment only (e.g. MALLOC_ARENA_MAX=1, glibc's
-// malloc settings an operator may give the broker; Kafka's JVM is started without them).
+// malloc settings an operator may give the broker; Kafka's JVM is started without them), and
+// BENCH_KTS_NODE_ARGS="--flag ..." node options before bin/kts.js (e.g. --no-concurrent-recompilation).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -131,7 +132,9 @@ export async function scenarioPeers(ctx) {
   const servers = [];
   const ktsEnv = Object.fromEntries((process.env.BENCH_KTS_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   if (Object.keys(ktsEnv).length > 0) notes.push(`kts started with ${process.env.BENCH_KTS_ENV} (BENCH_KTS_ENV)`);
-  const kts = track(await startKts(snap, { dataDir: newDir('peers-kts'), env: { ...process.env, ...ktsEnv } }));
+  const nodeArgs = (process.env.BENCH_KTS_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  if (nodeArgs.length > 0) notes.push(`kts started as node ${nodeArgs.join(' ')} bin/kts.js (BENCH_KTS_NODE_ARGS)`);
+  const kts = track(await startKts(snap, { dataDir: newDir('peers-kts'), env: { ...process.env, ...ktsEnv }, nodeArgs }));
   servers.push(kts);
   const kafka = haveTool('java') ? await startKafka(newDir('peers-kafka')) : null;
   if (kafka) servers.push(track(kafka));
