@@ -107,6 +107,11 @@ const MARKER_RETRY_MAX_MS = 2000;
 export class TransactionCoordinator {
   readonly txns = new Map<string, TxnMetadata>();
   readonly loadingPartitions = new Set<number>();
+  /**
+   * Whether a partition this broker leads has been taken up (read from the replica) by the
+   * ownership follower (ownership.ts); always, without one (a lone broker loads everything at start).
+   */
+  isLoaded: (partition: number) => boolean = () => true;
   closed = false;
   /** Per partition of __transaction_state: the last append queued, and the last apply (after its replication). */
   private readonly writeTails = new Map<number, Promise<unknown>>();
@@ -175,7 +180,10 @@ export class TransactionCoordinator {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
     const p = this.partitionFor(transactionalId);
     if (!this.ownsPartition(p)) return ErrorCode.NOT_COORDINATOR;
-    if (this.loadingPartitions.has(p)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    // Elected, but the load has not begun (the state is read before the listener runs, and a pass
+    // loading other partitions delays it): the ids are not in memory yet, and the load will replace
+    // whatever was answered meanwhile, a new producer id included (INVALID_PRODUCER_ID_MAPPING next).
+    if (this.loadingPartitions.has(p) || !this.isLoaded(p)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     return ErrorCode.NONE;
   }
 

@@ -15,6 +15,7 @@ export class TransactionPartitionOwnership {
   ) {
     // The start loaded every partition of the local log.
     for (let p = 0; p < coordinator.store.partitionCount(); p++) if (owns(p)) this.held.add(p);
+    coordinator.isLoaded = (p) => this.held.has(p);
   }
 
   follow(): Promise<void> {
