@@ -79,9 +79,14 @@ export class RawTxnClient {
     return this.raw.request(22, version, { transactionalId, transactionTimeoutMs: timeoutMs, ...current });
   }
 
-  /** Retries while the coordinator answers CONCURRENT_TRANSACTIONS (it is aborting the previous producer's transaction), as clients do. */
+  /**
+   * Retries what clients retry: CONCURRENT_TRANSACTIONS (the coordinator is aborting the previous
+   * producer's transaction), and COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE and
+   * NOT_COORDINATOR (in a cluster, a broker the partition's state in ZooKeeper names the leader
+   * answers them until it has read that state and loaded the partition).
+   */
   async initRetrying(transactionalId: string, timeoutMs = 60_000): Promise<{ errorCode: number; producerId: number; producerEpoch: number }> {
-    return pollUntil(() => this.init(transactionalId, timeoutMs), (r) => r.errorCode !== 51, 60_000, `InitProducerId of ${transactionalId}`);
+    return pollUntil(() => this.init(transactionalId, timeoutMs), (r) => ![14, 15, 16, 51].includes(r.errorCode), 60_000, `InitProducerId of ${transactionalId}`);
   }
 
   async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partitions: number[], version = 3): Promise<number[]> {
