@@ -151,7 +151,7 @@ describe('a follower reconciles with its new leader', () => {
 
   it("truncateFullyAndStartAt: the follower behind the leader's log start starts over there", async () => {
     // Timed out once at 60 s in a full run (normally ~50 ms; not reproduced in 300 runs of this file,
-    // 6,000 in-process repetitions and 30 runs of test/unit, idle and at load 20): a failure says
+    // 6,000 in-process repetitions and 27 runs of test/unit, idle and at load 20): a failure says
     // which step it was in.
     let step = 'two logs';
     onTestFailed(() => console.error(`truncateFullyAndStartAt test failed in step: ${step}`));
