@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogManager, type PartitionLog } from '../../../src/storage/index.js';
 import { readAheadDefaults } from '../../../src/storage/read-ahead.js';
 import { buildBatch, captureLogger, countingFs, decodeBatches, faultyFs, makeTempDir, openManager, recordsOf, testConfig, trackingFs, valuesBatch } from './helpers.js';
+import { waitFor } from '../../helpers/zookeeper.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -42,9 +43,7 @@ async function rollSnapshotLanded(log: PartitionLog): Promise<void> {
   const bases = log.segmentBaseOffsets();
   if (bases.length < 2) return; // no roll, no snapshot
   const file = join(log.dir, `${String(bases.at(-1)).padStart(20, '0')}.snapshot`);
-  for (const deadline = Date.now() + 10_000; !existsSync(file); await new Promise((r) => setTimeout(r, 10))) {
-    if (Date.now() > deadline) throw new Error(`the roll's producer snapshot ${file} was not written in 10 s`);
-  }
+  await waitFor(`the roll's producer snapshot ${file}`, () => existsSync(file), 10_000);
 }
 
 /** Abandons a manager as a crash would: its fds closed, but no flush, no checkpoints, no marker. */
