@@ -2,6 +2,7 @@
 // (control batches included), read with Fetch read_uncommitted.
 import { expect } from 'vitest';
 import { Attr, buildRecordBatch, decodeRecordBatch, iterateBatches, parseControlRecord } from '../../../src/protocol/records/index.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
 import { fetchBody, RawClient } from '../../helpers/raw-client.js';
 
 export interface StoredBatch {
@@ -64,6 +65,14 @@ export async function pollUntil<T>(probe: () => Promise<T>, done: (v: T) => bool
 }
 
 /** A raw transactional producer: InitProducerId, AddPartitionsToTxn, Produce, EndTxn, DescribeTransactions. */
+/** InitProducerId errors a client retries (see initRetrying). */
+const RETRIED_BY_CLIENTS: ReadonlySet<number> = new Set([
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.CONCURRENT_TRANSACTIONS,
+]);
+
 export class RawTxnClient {
   private constructor(readonly raw: RawClient) {}
 
@@ -86,7 +95,7 @@ export class RawTxnClient {
    * answers them until it has read that state and loaded the partition).
    */
   async initRetrying(transactionalId: string, timeoutMs = 60_000): Promise<{ errorCode: number; producerId: number; producerEpoch: number }> {
-    return pollUntil(() => this.init(transactionalId, timeoutMs), (r) => ![14, 15, 16, 51].includes(r.errorCode), 60_000, `InitProducerId of ${transactionalId}`);
+    return pollUntil(() => this.init(transactionalId, timeoutMs), (r) => !RETRIED_BY_CLIENTS.has(r.errorCode), 60_000, `InitProducerId of ${transactionalId}`);
   }
 
   async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partitions: number[], version = 3): Promise<number[]> {
