@@ -22,6 +22,17 @@ import { RestError, Worker, type ConnectorConfig } from './worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Rejects after `ms` if `work` has not settled: a worker must not hang on a write to a broker that is gone. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Source offsets kept in memory and written to the offsets topic, one record per connector. */
 class TopicOffsetStore extends FileOffsetStore {
   log: KafkaLog | null = null;
@@ -179,9 +190,30 @@ export class DistributedWorker {
     await this.local.create(name, config).catch((err: unknown) => connectLog(`ERROR could not start connector ${name}: ${(err as Error).message}`));
   }
 
+  /**
+   * Stops a connector this worker ran. As Kafka's workers do, it then publishes the connector and its
+   * tasks as UNASSIGNED, so no worker keeps reporting this one as the runner once it has let go;
+   * and it forgets what it published, so taking the connector back later publishes again.
+   */
   private async release(name: string): Promise<void> {
+    type Status = { connector?: Record<string, unknown>; tasks?: Record<string, unknown>[] };
+    let last: Status | null = null;
+    try {
+      last = this.local.status(name) as Status;
+    } catch {
+      /* never started: nothing to mark */
+    }
     await this.local.delete(name).catch(() => undefined);
     this.owned.delete(name);
+    this.published.delete(name);
+    if (!last) return;
+    const unassigned = (s: Record<string, unknown>) => ({ ...s, state: 'UNASSIGNED', trace: undefined });
+    const status = { ...last, connector: last.connector && unassigned(last.connector), tasks: (last.tasks ?? []).map(unassigned) };
+    const text = JSON.stringify(status);
+    this.statuses.set(name, JSON.parse(text) as object);
+    await withTimeout(this.statusLog.send(`status-${name}`, text), this.timeouts.heartbeatMs * 5).catch((err: unknown) =>
+      connectLog(`WARN could not publish ${name} as UNASSIGNED: ${(err as Error).message}`),
+    );
   }
 
   private async publishStatuses(): Promise<void> {

@@ -69,12 +69,19 @@ describe('kts connect-distributed: two workers, one killed', () => {
     expect((await post('sink', { 'connector.class': 'FileStreamSink', file: join(dir, 'sink.txt'), topics: 'lines' })).status).toBe(201);
     await waitFor(() => `first lines in the sink: ${JSON.stringify(sinkText())}\n${workers.map((w) => w.out()).join('\n')}`, () => sinkText() === 'first\nsecond\n', 60_000);
 
-    // One connector per worker; both workers report both (the status topic, published within a second).
-    for (const w of workers) {
-      for (const name of ['source', 'sink']) await waitFor(`${name} RUNNING seen from ${w.url}`, async () => (await status(w.url, name)).tasks?.[0]?.state === 'RUNNING');
-    }
-    const [s1, s2] = [await status(workers[1].url, 'source'), await status(workers[1].url, 'sink')];
-    expect(s1.connector!.worker_id).not.toBe(s2.connector!.worker_id);
+    // One connector per worker once both have joined (the second may join after the connectors were
+    // dealt, and then they are dealt again); both workers report both, through the status topic.
+    let seen: unknown = null;
+    const split = async (url: string) => {
+      const [source, sink] = [await status(url, 'source'), await status(url, 'sink')];
+      seen = { url, source, sink };
+      const running = [source, sink].every((s) => s.connector?.state === 'RUNNING' && s.tasks?.[0]?.state === 'RUNNING');
+      return running && source.connector!.worker_id !== sink.connector!.worker_id ? [source, sink] : null;
+    };
+    await waitFor(() => `one connector per worker, seen from ${workers[0].url}: ${JSON.stringify(seen)}`, async () => (await split(workers[0].url)) !== null, 30_000);
+    let both: Awaited<ReturnType<typeof split>> = null;
+    await waitFor(() => `one connector per worker, seen from ${workers[1].url}: ${JSON.stringify(seen)}`, async () => (both = await split(workers[1].url)) !== null, 30_000);
+    const [s1] = both!;
     const sourceOwner = workers.findIndex((w) => w.url.endsWith(`:${s1.connector!.worker_id.split(':').pop()}`));
     expect(sourceOwner).toBeGreaterThanOrEqual(0);
     const survivor = workers[1 - sourceOwner];
