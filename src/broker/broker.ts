@@ -420,16 +420,12 @@ export async function startBrokerWith(opts: BrokerOptions, seams: BrokerSeams): 
   fakeClock?.onAdvance(() => logs.runMaintenance());
   fakeClock?.onAdvance(async () => txnCoordinator?.abortTimedOutTransactions());
   logs.startScrub(config.getNumber('kts.log.scrub.bytes.per.sec'));
-  // The log cleaner (cleanup.policy=compact), with Kafka's defaults for the keys left unset.
-  if ((config.get('log.cleaner.enable') ?? 'true').trim().toLowerCase() !== 'false') {
-    const setting = (key: string, fallback: number) => {
-      const value = config.getNumber(key);
-      return Number.isFinite(value) ? value : fallback;
-    };
+  // The log cleaner (cleanup.policy=compact); the keys' defaults are Kafka's (broker-configs.ts).
+  if (config.getBoolean('log.cleaner.enable')) {
     await logs.startCleaner({
-      backoffMs: setting('log.cleaner.backoff.ms', 15_000),
-      dedupeBufferBytes: setting('log.cleaner.dedupe.buffer.size', 134_217_728),
-      maxIoBytesPerSecond: setting('log.cleaner.io.max.bytes.per.second', Infinity),
+      backoffMs: config.getNumber('log.cleaner.backoff.ms'),
+      dedupeBufferBytes: config.getNumber('log.cleaner.dedupe.buffer.size'),
+      maxIoBytesPerSecond: config.getNumber('log.cleaner.io.max.bytes.per.second'),
     });
   }
 

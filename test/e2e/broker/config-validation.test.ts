@@ -85,7 +85,9 @@ describe('broker configuration at start-up', () => {
 
   it('unknown keys are warned about in Kafka\'s words, and the broker starts; kts.* and Kafka keys are not; Kafka keys without effect are listed, the security ones kts reads are not', async () => {
     const security = { 'ssl.client.auth': 'required', 'ssl.enabled.protocols': 'TLSv1.3', 'connections.max.reauth.ms': '60000', 'sasl.server.max.receive.size': '65536', 'security.inter.broker.protocol': 'PLAINTEXT' };
-    const broker = await spawnBroker({ overrides: { 'log.retention.hour': '5', 'num.partitons': '3', 'kts.max.partitions': '500', 'num.network.threads': '3', 'listener.name.plaintext.foo': 'x', ...security } });
+    // The log cleaner reads these four (broker.ts), so they are not "without effect".
+    const cleaner = { 'log.cleaner.enable': 'true', 'log.cleaner.backoff.ms': '1000', 'log.cleaner.dedupe.buffer.size': '1048576', 'log.cleaner.io.max.bytes.per.second': '1e9' };
+    const broker = await spawnBroker({ overrides: { 'log.retention.hour': '5', 'num.partitons': '3', 'kts.max.partitions': '500', 'num.network.threads': '3', 'listener.name.plaintext.foo': 'x', ...security, ...cleaner } });
     try {
       expect(broker.output()).toContain("These configurations '[log.retention.hour, num.partitons]' were supplied but are not used yet.");
       expect(broker.output().match(/were supplied but are not used yet/g)).toHaveLength(1);
