@@ -71,3 +71,13 @@ export interface ApiSchemas {
 export function inVersions(range: Versions | null | undefined, version: number): boolean {
   return range != null && version >= range[0] && version <= range[1];
 }
+
+/**
+ * What the encoder takes for data of type `T` (a generated `...Data` interface): any field may be
+ * left out, at any depth, and is then written as its schema default. Buffers are kept whole.
+ */
+export type Encodable<T> = T extends Buffer | string | number | boolean | null | undefined
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly Encodable<E>[]
+    : { [K in keyof T]?: Encodable<T[K]> };
