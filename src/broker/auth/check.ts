@@ -5,6 +5,7 @@ import type { RequestContext } from '../api-handler.js';
 import { AclOperation, CLUSTER_NAME, ResourceType } from './acl.js';
 import type { Requester } from './authorizer.js';
 import { errorResponse } from '../../protocol/error-response.js';
+import type { ApiKeyNumber, RequestData, ResponseBody } from '../../protocol/generated/api-types.js';
 import { principalToString } from '../security/principal.js';
 
 export { AclOperation as Op, ResourceType as Resource };
@@ -59,6 +60,7 @@ export function authorizedOperations(ctx: RequestContext, resourceType: number, 
 }
 
 /** The whole request refused with one error, in that version's layout (every group, topic, partition). */
-export function refuseAll(ctx: RequestContext, apiKey: number, request: unknown, errorCode: number): Record<string, unknown> {
-  return errorResponse(apiKey, ctx.apiVersion, request, errorCode);
+export function refuseAll<K extends ApiKeyNumber>(ctx: RequestContext, apiKey: K, request: RequestData<K>, errorCode: number): ResponseBody<K> {
+  // errorResponse walks the response schema of `apiKey`, so its answer has that API's shape.
+  return errorResponse(apiKey, ctx.apiVersion, request, errorCode) as ResponseBody<K>;
 }

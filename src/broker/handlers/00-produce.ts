@@ -10,6 +10,7 @@
 // verification.enable, true by default): else INVALID_TXN_STATE, or TRANSACTION_ABORTABLE for v11+.
 // From v12 (transaction version 2) the leader adds the partition to the transaction instead: the
 // client sends no AddPartitionsToTxn.
+import type { TopicProduceData } from '../../protocol/generated/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Attr, BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
@@ -31,10 +32,10 @@ export default defineHandler({
     if (request.transactionalId == null && ctx.apiVersion >= 3 && hasTransactionalRecords(request.topicData)) {
       if (acks === 0) return null;
       return {
-        responses: request.topicData.map((topic: any) => ({
+        responses: request.topicData.map((topic) => ({
           name: topic.name,
           topicId: topic.topicId,
-          partitionResponses: topic.partitionData.map((p: any) => errorResult(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
+          partitionResponses: topic.partitionData.map((p) => errorResult(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
         })),
       };
     }
@@ -43,22 +44,22 @@ export default defineHandler({
     if (transactionalId !== null && !authorized(ctx, Op.WRITE, Resource.TRANSACTIONAL_ID, transactionalId)) {
       if (acks === 0) return null;
       return {
-        responses: request.topicData.map((topic: any) => ({
+        responses: request.topicData.map((topic) => ({
           name: topic.name,
           topicId: topic.topicId,
-          partitionResponses: topic.partitionData.map((p: any) => errorResult(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
+          partitionResponses: topic.partitionData.map((p) => errorResult(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)),
         })),
       };
     }
     const responses = await Promise.all(
-      request.topicData.map(async (topic: any) => {
+      request.topicData.map(async (topic) => {
         const name: string | undefined = ctx.apiVersion >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.name;
         const denied = name !== undefined && !authorized(ctx, Op.WRITE, Resource.TOPIC, name);
         return {
           name: topic.name,
           topicId: topic.topicId,
           partitionResponses: await Promise.all(
-            topic.partitionData.map((p: any) =>
+            topic.partitionData.map((p) =>
               !validAcks
                 ? errorResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS)
                 : denied
@@ -162,7 +163,7 @@ function isTransactionalBatch(records: Buffer): boolean {
 }
 
 /** Whether any partition's batch carries the transactional bit (one header field read per partition). */
-function hasTransactionalRecords(topicData: any[]): boolean {
+function hasTransactionalRecords(topicData: readonly TopicProduceData[]): boolean {
   for (const topic of topicData) {
     for (const p of topic.partitionData) {
       const records: Buffer | null = p.records;

@@ -13,6 +13,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { Compression, downConvertBatches, iterateBatches } from '../../protocol/records/index.js';
 import type { PartitionLog } from '../../storage/index.js';
+import type { FetchRequestData } from '../../protocol/generated/01-fetch.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { errorCodeOf, lookupPartition } from './common.js';
 import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
@@ -55,7 +56,7 @@ export default defineHandler({
  * its current leader epoch, one whose tail diverged (its fetch offset counts records this leader does
  * not have) or one outside this log moves neither the high watermark nor the ISR.
  */
-async function readAll(request: any, ctx: RequestContext, replicaId: number, replicaEpoch: number, recordFollower: boolean, followerDenied: boolean) {
+async function readAll(request: FetchRequestData, ctx: RequestContext, replicaId: number, replicaEpoch: number, recordFollower: boolean, followerDenied: boolean) {
   const version = ctx.apiVersion;
   const follower = replicaId >= 0;
   let remainingBytes = version >= 3 ? Math.max(0, request.maxBytes) : Number.MAX_SAFE_INTEGER;
@@ -67,13 +68,13 @@ async function readAll(request: any, ctx: RequestContext, replicaId: number, rep
   for (const topic of request.topics) {
     const name: string | undefined = version >= 13 ? ctx.broker.topics.getById(topic.topicId)?.name : topic.topic;
     if (name === undefined) {
-      unknownIds.push({ topicId: topic.topicId, partitions: topic.partitions.map((p: any) => partitionError(p.partition, ErrorCode.UNKNOWN_TOPIC_ID)) });
+      unknownIds.push({ topicId: topic.topicId, partitions: topic.partitions.map((p) => partitionError(p.partition, ErrorCode.UNKNOWN_TOPIC_ID)) });
       continue;
     }
     const partitions = [];
     if (follower ? followerDenied : !authorized(ctx, Op.READ, Resource.TOPIC, name)) {
       hasError = true;
-      responses.push({ topic: name, topicId: topic.topicId, partitions: topic.partitions.map((p: any) => partitionError(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) });
+      responses.push({ topic: name, topicId: topic.topicId, partitions: topic.partitions.map((p) => partitionError(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) });
       continue;
     }
     for (const p of topic.partitions) {

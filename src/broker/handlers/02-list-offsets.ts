@@ -7,6 +7,7 @@
 // of the records at the offset, as Kafka's. v0 answers a list of offsets (`oldStyleOffsets`) by Kafka's legacy rules.
 // isolation_level 1 (read_committed, v2+) answers the last stable offset as the latest, and a
 // timestamp lookup finds no offset at or past it (Kafka's lastFetchableOffset).
+import type { ListOffsetsPartition } from '../../protocol/generated/02-list-offsets.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { errorCodeOf, lookupPartition } from './common.js';
@@ -35,16 +36,16 @@ export default defineHandler({
   maxVersion: 11,
   async handle(request, ctx) {
     const topics = await Promise.all(
-      request.topics.map(async (topic: any) => ({
+      request.topics.map(async (topic) => ({
         name: topic.name,
-        partitions: await Promise.all(topic.partitions.map((p: any) => listOffset(ctx, topic.name, p, request.replicaId, ctx.apiVersion >= 2 && request.isolationLevel === READ_COMMITTED))),
+        partitions: await Promise.all(topic.partitions.map((p) => listOffset(ctx, topic.name, p, request.replicaId, ctx.apiVersion >= 2 && request.isolationLevel === READ_COMMITTED))),
       })),
     );
     return { topics };
   },
 });
 
-async function listOffset(ctx: RequestContext, topic: string, p: any, replicaId: number, readCommitted: boolean) {
+async function listOffset(ctx: RequestContext, topic: string, p: ListOffsetsPartition, replicaId: number, readCommitted: boolean) {
   const base = { partitionIndex: p.partitionIndex, leaderEpoch: -1 };
   if (!authorized(ctx, Op.DESCRIBE, Resource.TOPIC, topic)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, oldStyleOffsets: [] };
   const lookup = lookupPartition(ctx.broker, topic, p.partitionIndex, ctx.apiVersion >= 4 ? p.currentLeaderEpoch : -1);
@@ -81,7 +82,7 @@ async function listOffset(ctx: RequestContext, topic: string, p: any, replicaId:
  * PartitionLog.legacyOffsetsBefore), none past the high watermark for a consumer (replica id -1),
  * which gets the high watermark instead. A time before the first write answers [].
  */
-function legacyOffsets(ctx: RequestContext, log: PartitionLogLike, p: any, replicaId: number): number[] {
+function legacyOffsets(ctx: RequestContext, log: PartitionLogLike, p: ListOffsetsPartition, replicaId: number): number[] {
   const offsets = log.legacyOffsetsBefore(Number(p.timestamp), p.maxNumOffsets, ctx.broker.now());
   const highWatermark = log.highWatermark;
   if (replicaId !== CONSUMER_REPLICA_ID || !offsets.some((o) => o > highWatermark)) return offsets;

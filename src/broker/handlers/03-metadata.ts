@@ -30,7 +30,8 @@ export default defineHandler({
           .map((t) => describeTopic(ctx, t))
       : await Promise.all(requested!.map((t) => resolveTopic(ctx, t, request.allowAutoTopicCreation)));
     if (broker.authorizer && request.includeTopicAuthorizedOperations) {
-      for (const t of topics) if (t.errorCode === 0 && t.name) (t as any).topicAuthorizedOperations = authorizedOperations(ctx, Resource.TOPIC, t.name, SUPPORTED_OPERATIONS[Resource.TOPIC]);
+      const answered: { errorCode: number; name: string | null; topicAuthorizedOperations?: number }[] = topics;
+      for (const t of answered) if (t.errorCode === 0 && t.name) t.topicAuthorizedOperations = authorizedOperations(ctx, Resource.TOPIC, t.name, SUPPORTED_OPERATIONS[Resource.TOPIC]);
     }
     return {
       ...(broker.authorizer && request.includeClusterAuthorizedOperations

@@ -74,7 +74,7 @@ function fetchByTopicId(ctx: RequestContext, groupId: string, requested: TopicsI
  * As KafkaApis: offsets of topics the principal may not Describe are left out of an "all topics"
  * answer, and answered TOPIC_AUTHORIZATION_FAILED when asked for by name.
  */
-function maskTopics<T extends { name: string; partitions: any[] }>(ctx: RequestContext, topics: T[], all: boolean): T[] {
+function maskTopics<T extends { name: string; partitions: object[] }>(ctx: RequestContext, topics: T[], all: boolean): T[] {
   if (!ctx.broker.authorizer) return topics;
   const out: T[] = [];
   for (const t of topics) {

@@ -18,9 +18,9 @@ export default defineHandler({
     const operationsOf = (groupId: string) =>
       !asked ? NOT_REQUESTED : ctx.broker.authorizer ? authorizedOperations(ctx, Resource.GROUP, groupId, [Op.READ, Op.DELETE, Op.DESCRIBE]) : GROUP_OPERATIONS;
     // As KafkaApis: Describe on each group; a refused one is answered GROUP_AUTHORIZATION_FAILED.
-    const allowed = filterAuthorized(ctx, Op.DESCRIBE, Resource.GROUP, request.groups as string[], (g) => g);
+    const allowed = filterAuthorized(ctx, Op.DESCRIBE, Resource.GROUP, request.groups, (g) => g);
     const described = new Map(ctx.broker.groups.describeGroups(allowed).map((g) => [g.groupId, g]));
-    const groups = (request.groups as string[]).map((groupId) => {
+    const groups = request.groups.map((groupId) => {
       const g = described.get(groupId);
       if (!g) return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: NOT_REQUESTED };
       const authorizedOperations = operationsOf(groupId);

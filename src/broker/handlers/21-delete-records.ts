@@ -10,10 +10,10 @@ export default defineHandler({
   maxVersion: 2,
   async handle(request, ctx) {
     const topics = await Promise.all(
-      request.topics.map(async (topic: any) => ({
+      request.topics.map(async (topic) => ({
         name: topic.name,
         partitions: await Promise.all(
-          topic.partitions.map(async (p: any) => {
+          topic.partitions.map(async (p) => {
             if (!authorized(ctx, Op.DELETE, Resource.TOPIC, topic.name)) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
             const { log, errorCode } = lookupPartition(ctx.broker, topic.name, p.partitionIndex);
             if (!log) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode };

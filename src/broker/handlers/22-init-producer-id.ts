@@ -30,7 +30,7 @@ export default defineHandler({
         if (ctx.apiVersion >= 3 && (request.producerId === -1) !== (request.producerEpoch === -1)) {
           return { errorCode: ErrorCode.INVALID_REQUEST, producerId: -1, producerEpoch: -1 };
         }
-        const expected = ctx.apiVersion >= 3 && request.producerId !== -1 ? { producerId: request.producerId as number, producerEpoch: request.producerEpoch as number } : undefined;
+        const expected = ctx.apiVersion >= 3 && request.producerId !== -1 ? { producerId: request.producerId, producerEpoch: request.producerEpoch } : undefined;
         const result = await coordinator.initProducerId(transactionalId, request.transactionTimeoutMs, expected);
         if (result.errorCode === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4) result.errorCode = ErrorCode.INVALID_PRODUCER_EPOCH;
         return result;

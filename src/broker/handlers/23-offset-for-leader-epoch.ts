@@ -17,10 +17,10 @@ export default defineHandler({
     const follower = (request.replicaId ?? -1) >= 0;
     const followerAllowed = follower && clusterAuthorized(ctx, Op.CLUSTER_ACTION);
     const topics = await Promise.all(
-      request.topics.map(async (topic: any) => ({
+      request.topics.map(async (topic) => ({
         topic: topic.topic,
         partitions: await Promise.all(
-          topic.partitions.map(async (p: any) => {
+          topic.partitions.map(async (p) => {
             if (follower ? !followerAllowed : !authorized(ctx, Op.DESCRIBE, Resource.TOPIC, topic.topic)) {
               return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
             }

@@ -12,18 +12,10 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from '../api-handler.js';
 import { OFFSETS_TOPIC } from '../groups/types.js';
 
-interface TopicIn {
-  name?: string;
-  topicId?: string;
-  partitions: PartitionIn[];
-}
+import type { TxnOffsetCommitRequestTopic } from '../../protocol/generated/28-txn-offset-commit.js';
 
-interface PartitionIn {
-  partitionIndex: number;
-  committedOffset: number;
-  committedLeaderEpoch?: number;
-  committedMetadata: string | null;
-}
+/** A requested topic; v6 names it by id, so its name is unknown until resolved. */
+type TopicIn = Omit<TxnOffsetCommitRequestTopic, 'name'> & { name?: string };
 
 export default defineHandler({
   apiKey: 28,
@@ -36,7 +28,7 @@ export default defineHandler({
     if (!authorized(ctx, Op.READ, Resource.GROUP, request.groupId)) return refuseAll(ctx, 28, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     // v6: the names behind the ids; an unknown id is answered without reaching the coordinator.
     const requested: TopicIn[] = request.topics;
-    const resolved: TopicIn[] = v >= 6 ? requested.map((t) => ({ ...t, name: ctx.broker.topics.getById(t.topicId!)?.name })) : requested;
+    const resolved: TopicIn[] = v >= 6 ? requested.map((t) => ({ ...t, name: ctx.broker.topics.getById(t.topicId)?.name })) : requested;
     const unknownIds = resolved.filter((t) => t.name === undefined);
     const unreadable = resolved.filter((t) => t.name !== undefined && !authorized(ctx, Op.READ, Resource.TOPIC, t.name));
     const named = resolved.filter((t): t is TopicIn & { name: string } => t.name !== undefined && !unreadable.includes(t));

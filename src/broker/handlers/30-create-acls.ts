@@ -15,7 +15,7 @@ export default defineHandler({
   minVersion: 0,
   maxVersion: 3,
   async handle(request, ctx) {
-    const creations: any[] = request.creations;
+    const creations = request.creations;
     const all = (errorCode: number, errorMessage: string | null) => ({ results: creations.map(() => ({ errorCode, errorMessage })) });
     if (!clusterAuthorized(ctx, Op.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, CLUSTER_DENIED);
     const authorizer = ctx.broker.authorizer;

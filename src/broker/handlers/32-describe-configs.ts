@@ -12,7 +12,7 @@ export default defineHandler({
   maxVersion: 4,
   handle(request, ctx) {
     const { broker } = ctx;
-    const results = request.resources.map((r: any) => {
+    const results = request.resources.map((r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const denied = configsAuthorizationError(ctx, Op.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
       if (denied) return { ...base, ...denied, configs: [] };

@@ -25,7 +25,7 @@ export default defineHandler({
     }
     try {
       const reauthenticating = sasl.reauthenticating;
-      const outcome = await sasl.authenticate(request.authBytes as Buffer);
+      const outcome = await sasl.authenticate(request.authBytes);
       if (outcome.authorizationId !== undefined) {
         const lifetime = outcome.sessionLifetimeMs ? `, session lifetime ${outcome.sessionLifetimeMs} ms` : '';
         ctx.broker.log.debug(`Connection ${ctx.connection.remoteAddress} on ${ctx.connection.listenerName} ${reauthenticating ? 're-authenticated' : 'authenticated'} with ${sasl.mechanism} as ${principalToString(ctx.connection.principal)}${lifetime}`);

@@ -32,7 +32,7 @@ export default defineHandler({
         checkPartitionLimit(broker.topics.list(), t.count - topic.partitions, broker.config.getNumber('kts.max.partitions'));
         // Explicit replicas of the new partitions, in order from the current count; the store checks them.
         const assignment: Map<number, number[]> | undefined = t.assignments
-          ? new Map((t.assignments as { brokerIds: number[] }[]).map((a, i) => [topic.partitions + i, a.brokerIds]))
+          ? new Map(t.assignments.map((a, i) => [topic.partitions + i, a.brokerIds]))
           : undefined;
         // The new partitions' leaders are waited for up to the request's timeout: past it (or at once
         // for a timeout <= 0) REQUEST_TIMED_OUT without a message, the partitions created, as Kafka's

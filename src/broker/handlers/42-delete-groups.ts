@@ -10,7 +10,7 @@ export default defineHandler({
   maxVersion: 3,
   async handle(request, ctx) {
     // As KafkaApis: Delete on each group.
-    const names = request.groupsNames as string[];
+    const names = request.groupsNames;
     const allowed = filterAuthorized(ctx, Op.DELETE, Resource.GROUP, names, (g) => g);
     const deleted = new Map((await ctx.broker.groups.deleteGroups(allowed)).map((r: { groupId: string }) => [r.groupId, r]));
     return { results: names.map((groupId) => deleted.get(groupId) ?? { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }) };

@@ -3,6 +3,7 @@
 // controller forwards the request to it and relays its answer (Kafka 3.9 in ZooKeeper mode answers
 // NOT_CONTROLLER instead, and its admin client sends to the controller anyway). Without ZooKeeper
 // (one broker) every partition is led by its only, preferred replica: nothing to elect.
+import type { ElectLeadersRequestData } from '../../protocol/generated/43-elect-leaders.js';
 import { BrokerConnection } from '../../client/connection.js';
 import type { ElectionResult, ElectionType } from '../../cluster/zk-controller.js';
 import { API } from '../../client/versions.js';
@@ -20,7 +21,7 @@ export default defineHandler({
     const v = ctx.apiVersion;
     const type = ELECTION_TYPES[v >= 1 ? request.electionType : 0];
     const requested: { topic: string; partition: number }[] | null =
-      request.topicPartitions === null ? null : request.topicPartitions.flatMap((t: any) => (t.partitions as number[]).map((partition) => ({ topic: t.topic, partition })));
+      request.topicPartitions === null ? null : request.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
     const answer = (results: ElectionResult[], errorCode = 0) => ({ throttleTimeMs: 0, errorCode, replicaElectionResults: byTopic(results) });
     if (!clusterAuthorized(ctx, Op.ALTER)) {
       return answer((requested ?? []).map((p) => ({ ...p, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })), ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
@@ -85,7 +86,7 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 /** The same request to the controller broker, its answer as ours (null: no controller known). */
-async function forwardToController(ctx: RequestContext, request: any): Promise<any> {
+async function forwardToController(ctx: RequestContext, request: ElectLeadersRequestData) {
   const controllerId = ctx.broker.topics.controllerId();
   const controller = ctx.broker.topics.liveBrokers().find((b) => b.nodeId === controllerId);
   if (!controller || controllerId === ctx.broker.nodeId) return null;

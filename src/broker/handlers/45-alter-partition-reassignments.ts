@@ -21,7 +21,7 @@ export default defineHandler({
       return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: NOT_CONTROLLER_MESSAGE, responses: [] };
     }
     const asked: ReassignmentRequest[] = [];
-    for (const t of request.topics as { name: string; partitions: { partitionIndex: number; replicas: number[] | null }[] }[]) {
+    for (const t of request.topics) {
       for (const p of t.partitions) asked.push({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas });
     }
     let errors: (Error | null)[];

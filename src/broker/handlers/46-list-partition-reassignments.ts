@@ -17,7 +17,7 @@ export default defineHandler({
       return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: NOT_CONTROLLER_MESSAGE, topics: [] };
     }
     const asked = request.topics
-      ? (request.topics as { name: string; partitionIndexes: number[] }[]).flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })))
+      ? request.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })))
       : null;
     let ongoing;
     try {

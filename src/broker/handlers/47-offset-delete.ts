@@ -12,14 +12,14 @@ export default defineHandler({
     // As KafkaApis: Delete on the group, then Read on each topic.
     if (!authorized(ctx, Op.DELETE, Resource.GROUP, request.groupId)) return refuseAll(ctx, 47, request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const readable = (t: { name: string }) => authorized(ctx, Op.READ, Resource.TOPIC, t.name);
-    const denied = (request.topics as { name: string; partitions: { partitionIndex: number }[] }[])
+    const denied = request.topics
       .filter((t) => !readable(t))
       .map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
-    const topics = request.topics.filter(readable).map((t: { name: string; partitions: { partitionIndex: number }[] }) => ({
+    const topics = request.topics.filter(readable).map((t) => ({
       name: t.name,
       partitionIndexes: t.partitions.map((p) => p.partitionIndex),
     }));
-    const result: any = await ctx.broker.groups.deleteOffsets(request.groupId, topics);
+    const result = await ctx.broker.groups.deleteOffsets(request.groupId, topics);
     return denied.length === 0 || result.errorCode ? result : { ...result, topics: [...(result.topics ?? []), ...denied] };
   },
 });

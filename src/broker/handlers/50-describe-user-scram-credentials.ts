@@ -16,7 +16,7 @@ export default defineHandler({
       return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', results: [] };
     }
     const store = ctx.broker.scram;
-    const named: string[] | null = request.users && request.users.length > 0 ? (request.users as { name: string }[]).map((u) => u.name) : null;
+    const named: string[] | null = request.users && request.users.length > 0 ? request.users.map((u) => u.name) : null;
     const found: Map<string, UserCredentials> = store ? await store.describe(named === null ? null : [...new Set(named)]) : new Map();
     const credentialInfos = (user: string) => [...found.get(user)!].map(([m, c]) => ({ mechanism: SCRAM_TYPE[m], iterations: c.iterations }));
     if (named === null) {

@@ -22,8 +22,8 @@ export default defineHandler({
   maxVersion: 0,
   async handle(request, ctx) {
     const changes: Change[] = [
-      ...(request.deletions as { name: string; mechanism: number }[]).map((d) => ({ name: d.name, mechanism: d.mechanism })),
-      ...(request.upsertions as { name: string; mechanism: number; iterations: number; salt: Buffer; saltedPassword: Buffer }[]).map((u) => ({ name: u.name, mechanism: u.mechanism, upsert: u })),
+      ...request.deletions.map((d) => ({ name: d.name, mechanism: d.mechanism })),
+      ...request.upsertions.map((u) => ({ name: u.name, mechanism: u.mechanism, upsert: u })),
     ];
     const users = [...new Set(changes.map((c) => c.name))];
     if (!clusterAuthorized(ctx, Op.ALTER)) {

@@ -13,7 +13,7 @@ export default defineHandler({
     const coordinator = ctx.broker.txnCoordinator;
     if (!coordinator) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
     const duration = ctx.apiVersion >= 1 ? Number(request.durationFilter ?? -1) : -1;
-    const listed: any = coordinator.list(request.stateFilters ?? [], request.producerIdFilters ?? [], duration);
+    const listed = coordinator.list(request.stateFilters ?? [], request.producerIdFilters ?? [], duration);
     // As KafkaApis: only the transactional ids the principal may Describe.
     return ctx.broker.authorizer ? { ...listed, transactionStates: filterAuthorized(ctx, Op.DESCRIBE, Resource.TRANSACTIONAL_ID, listed.transactionStates, (s: { transactionalId: string }) => s.transactionalId) } : listed;
   },

@@ -15,9 +15,9 @@ export default defineHandler({
   handle(request, ctx) {
     const operationsOf = (groupId: string) =>
       !request.includeAuthorizedOperations ? NOT_REQUESTED : ctx.broker.authorizer ? authorizedOperations(ctx, Resource.GROUP, groupId, [Op.READ, Op.DELETE, Op.DESCRIBE]) : GROUP_OPERATIONS;
-    const ids = request.groupIds as string[];
+    const ids = request.groupIds;
     const allowed = filterAuthorized(ctx, Op.DESCRIBE, Resource.GROUP, ids, (g) => g);
-    const described = new Map(ctx.broker.groups.describeConsumerGroups(allowed).map((g: any) => [g.groupId, g]));
+    const described = new Map(ctx.broker.groups.describeConsumerGroups(allowed).map((g) => [g.groupId, g]));
     const groups = ids.map((groupId) => {
       const g = described.get(groupId);
       return g

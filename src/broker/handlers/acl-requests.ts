@@ -1,5 +1,7 @@
 // What CreateAcls, DescribeAcls and DeleteAcls share: the authorizer's absence (SECURITY_DISABLED,
 // as Kafka without authorizer.class.name) and the checks Kafka makes of a binding or a filter.
+import type { DescribeAclsRequestData } from '../../protocol/generated/29-describe-acls.js';
+import type { DeleteAclsFilter } from '../../protocol/generated/31-delete-acls.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import {
   AclOperation,
@@ -19,7 +21,7 @@ export const NO_AUTHORIZER = 'No Authorizer is configured on the broker';
 export const CLUSTER_DENIED = 'Cluster authorization failed.';
 
 /** A request filter, with v0's missing pattern type taken as LITERAL (the schema default). */
-export function filterOf(f: any): AclBindingFilter {
+export function filterOf(f: DescribeAclsRequestData | DeleteAclsFilter): AclBindingFilter {
   return {
     resourceType: f.resourceTypeFilter,
     resourceName: f.resourceNameFilter ?? null,

@@ -1,6 +1,8 @@
 // The shared body of AlterConfigs and IncrementalAlterConfigs: one result per resource.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { RequestContext } from '../api-handler.js';
+import type { AlterConfigsRequestData } from '../../protocol/generated/33-alter-configs.js';
+import type { IncrementalAlterConfigsRequestData } from '../../protocol/generated/44-incremental-alter-configs.js';
 import { alterConfigs, ResourceType } from '../configs.js';
 import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
 
@@ -18,7 +20,7 @@ export function configsAuthorizationError(ctx: RequestContext, operation: number
   return null;
 }
 
-export async function alterResources(ctx: RequestContext, request: any, incremental: boolean) {
+export async function alterResources(ctx: RequestContext, request: AlterConfigsRequestData | IncrementalAlterConfigsRequestData, incremental: boolean) {
   const responses = [];
   for (const r of request.resources) {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
@@ -28,7 +30,8 @@ export async function alterResources(ctx: RequestContext, request: any, incremen
       continue;
     }
     try {
-      const entries = r.configs.map((c: any) => ({ name: c.name, value: c.value, op: c.configOperation }));
+      // AlterConfigs has no operation per entry (the whole set replaces the resource's).
+      const entries = r.configs.map((c) => ({ name: c.name, value: c.value, op: 'configOperation' in c ? c.configOperation : undefined }));
       await alterConfigs(ctx.broker, r.resourceType, r.resourceName, entries, incremental, request.validateOnly);
       responses.push({ ...base, errorCode: 0, errorMessage: null });
     } catch (err) {

@@ -53,7 +53,7 @@ test('auto-creation that loses to another broker (TOPIC_ALREADY_EXISTS, not in t
     throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
   };
   for (const version of [0, 3, 4, 12]) {
-    const res = (await metadataHandler.handle({ topics: [{ name: 'raced', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], allowAutoTopicCreation: true }, ctx(version))) as {
+    const res = (await metadataHandler.handle({ topics: [{ name: 'raced', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, ctx(version))) as {
       topics: { name: string; errorCode: number; partitions: unknown[] }[];
     };
     expect(res.topics, `v${version}`).toEqual([expect.objectContaining({ name: 'raced', errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitions: [] })]);
@@ -64,7 +64,7 @@ test('other auto-creation failures keep their own code (a policy refusal is not 
   topics.create = async () => {
     throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'replication factor 3 is larger than 1 available broker');
   };
-  const res = (await metadataHandler.handle({ topics: [{ name: 'refused', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], allowAutoTopicCreation: true }, ctx(12))) as {
+  const res = (await metadataHandler.handle({ topics: [{ name: 'refused', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, ctx(12))) as {
     topics: { errorCode: number }[];
   };
   expect(res.topics[0].errorCode).toBe(ErrorCode.INVALID_REPLICATION_FACTOR);
