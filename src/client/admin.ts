@@ -7,6 +7,8 @@ import { ZERO_ID } from './cluster.js';
 import { KafkaClientError, check, kafkaError } from './errors.js';
 import { routeToLeaders, tpKey, type TopicPartition } from './routing.js';
 import { API } from './versions.js';
+import type { Answer } from './connection.js';
+import type { RequestBody } from '../protocol/generated/api-types.js';
 
 export const ResourceType = { topic: 2, broker: 4, brokerLogger: 8 } as const;
 export type ResourceTypeName = keyof typeof ResourceType;
@@ -142,11 +144,11 @@ export class Admin {
     const out = new Map<string, Map<number, { elr: number[]; lastKnownElr: number[] }>>();
     let cursor: { topicName: string; partitionIndex: number } | null = null;
     do {
-      const body = await conn.request(API.DescribeTopicPartitions, { topics: names.map((name) => ({ name })), responsePartitionLimit: 2000, cursor });
-      for (const t of body.topics as any[]) {
+      const body: Answer<typeof API.DescribeTopicPartitions> = await conn.request(API.DescribeTopicPartitions, { topics: names.map((name) => ({ name })), responsePartitionLimit: 2000, cursor });
+      for (const t of body.topics) {
         if (t.errorCode !== 0 || t.name === null) continue;
         const partitions = out.get(t.name) ?? new Map();
-        for (const p of t.partitions as any[]) partitions.set(p.partitionIndex, { elr: p.eligibleLeaderReplicas ?? [], lastKnownElr: p.lastKnownElr ?? [] });
+        for (const p of t.partitions) partitions.set(p.partitionIndex, { elr: p.eligibleLeaderReplicas ?? [], lastKnownElr: p.lastKnownElr ?? [] });
         out.set(t.name, partitions);
       }
       cursor = body.nextCursor ?? null;
@@ -162,7 +164,7 @@ export class Admin {
       return {
         clusterId: body.clusterId,
         controllerId: body.controllerId,
-        brokers: (body.brokers as any[]).map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null })),
+        brokers: body.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack ?? null })),
       };
     }
     const md = await this.cluster.refresh([]);
@@ -192,7 +194,7 @@ export class Admin {
       timeoutMs: opts.timeoutMs ?? 30000,
       validateOnly: opts.validateOnly ?? false,
     }));
-    return (body.topics as any[]).map((t) => ({
+    return body.topics.map((t) => ({
       name: t.name,
       topicId: t.topicId,
       numPartitions: t.numPartitions,
@@ -209,7 +211,7 @@ export class Admin {
     const body = await conn.request(API.DeleteTopics, (v: number) =>
       v >= 6 ? { topics: names.map((name) => ({ name, topicId: ZERO_ID })), timeoutMs: opts.timeoutMs ?? 30000 } : { topicNames: names, timeoutMs: opts.timeoutMs ?? 30000 },
     );
-    return (body.responses as any[]).map((r, i) => ({ name: r.name ?? names[i], error: r.errorCode ? kafkaError(r.errorCode, r.errorMessage) : undefined }));
+    return body.responses.map((r, i) => ({ name: r.name ?? names[i], error: r.errorCode ? kafkaError(r.errorCode, r.errorMessage) : undefined }));
   }
 
   /**
@@ -224,8 +226,8 @@ export class Admin {
       timeoutMs: opts.timeoutMs ?? 30000,
     });
     check(body.errorCode ?? 0);
-    return (body.replicaElectionResults as any[]).flatMap((t) =>
-      (t.partitionResult as any[]).map((p) => ({ topic: t.topic, partition: p.partitionId, error: p.errorCode ? kafkaError(p.errorCode, p.errorMessage) : undefined })),
+    return body.replicaElectionResults.flatMap((t) =>
+      t.partitionResult.map((p) => ({ topic: t.topic, partition: p.partitionId, error: p.errorCode ? kafkaError(p.errorCode, p.errorMessage) : undefined })),
     );
   }
 
@@ -240,7 +242,7 @@ export class Admin {
       timeoutMs: opts.timeoutMs ?? 30000,
       validateOnly: opts.validateOnly ?? false,
     });
-    return (body.results as any[]).map((r) => ({ name: r.name, error: r.errorCode ? kafkaError(r.errorCode, r.errorMessage) : undefined }));
+    return body.results.map((r) => ({ name: r.name, error: r.errorCode ? kafkaError(r.errorCode, r.errorMessage) : undefined }));
   }
 
   /**
@@ -259,14 +261,14 @@ export class Admin {
         includeSynonyms: opts.includeSynonyms ?? false,
         includeDocumentation: false,
       });
-      const res = (body.results as any[])[0];
+      const res = body.results[0];
       if (!res) throw new KafkaClientError(`No DescribeConfigs answer for ${r.type} ${r.name}`);
       const isTopic = r.type === 'topic';
       out.push({
         type: r.type,
         name: r.name,
         error: res.errorCode ? kafkaError(res.errorCode, res.errorMessage) : undefined,
-        entries: ((res.configs ?? []) as any[]).map((c) => {
+        entries: (res.configs ?? []).map((c) => {
           const source =
             c.configSource !== undefined && c.configSource >= 0
               ? (CONFIG_SOURCES[c.configSource] ?? 'UNKNOWN')
@@ -282,7 +284,7 @@ export class Admin {
             isDefault: source === 'DEFAULT_CONFIG',
             isSensitive: Boolean(c.isSensitive),
             readOnly: Boolean(c.readOnly),
-            synonyms: ((c.synonyms ?? []) as any[]).map((s) => ({ name: s.name, value: s.value ?? null, source: CONFIG_SOURCES[s.source] ?? 'UNKNOWN' })),
+            synonyms: (c.synonyms ?? []).map((s) => ({ name: s.name, value: s.value ?? null, source: CONFIG_SOURCES[s.source] ?? 'UNKNOWN' })),
           };
         }),
       });
@@ -308,7 +310,7 @@ export class Admin {
         ],
         validateOnly: opts.validateOnly ?? false,
       });
-      const res = (body.responses as any[])[0];
+      const res = body.responses[0];
       out.push({ type: r.type, name: r.name, error: res?.errorCode ? kafkaError(res.errorCode, res.errorMessage) : undefined });
     }
     return out;
@@ -328,7 +330,7 @@ export class Admin {
         ],
         validateOnly: opts.validateOnly ?? false,
       });
-      const res = (body.responses as any[])[0];
+      const res = body.responses[0];
       out.push({ type: r.type, name: r.name, error: res?.errorCode ? kafkaError(res.errorCode, res.errorMessage) : undefined });
     }
     return out;
@@ -347,7 +349,7 @@ export class Admin {
       topics: groupByTopic(requests).map(([name, items]) => ({ name, partitions: items.map((i) => ({ partitionIndex: i.partition, replicas: i.replicas })) })),
     });
     const answers = new Map<string, { errorCode: number; errorMessage: string | null }>();
-    for (const t of body.responses as any[]) for (const p of t.partitions) answers.set(tpKey(t.name, p.partitionIndex), p);
+    for (const t of body.responses) for (const p of t.partitions) answers.set(tpKey(t.name, p.partitionIndex), p);
     return requests.map((r) => {
       const a = answers.get(tpKey(r.topic, r.partition));
       const error = !a ? kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'No answer for this partition') : a.errorCode ? kafkaError(a.errorCode, a.errorMessage) : undefined;
@@ -364,8 +366,8 @@ export class Admin {
       timeoutMs: opts.timeoutMs ?? 60000,
       topics: partitions ? groupByTopic(partitions).map(([name, items]) => ({ name, partitionIndexes: items.map((i) => i.partition) })) : null,
     });
-    return (body.topics as any[]).flatMap((t) =>
-      (t.partitions as any[]).map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })),
+    return body.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })),
     );
   }
 
@@ -373,7 +375,7 @@ export class Admin {
    * A request only the controller serves: on NOT_CONTROLLER (the controller moved, or this client's
    * metadata is old) the metadata is read again and the request retried, as Kafka's admin client does.
    */
-  private async atController(apiKey: number, request: object): Promise<any> {
+  private async atController<K extends typeof API.AlterPartitionReassignments | typeof API.ListPartitionReassignments>(apiKey: K, request: RequestBody<K>): Promise<Answer<K>> {
     for (let attempt = 0; ; attempt++) {
       const conn = await this.cluster.controller();
       const body = await conn.request(apiKey, request);
@@ -400,8 +402,8 @@ export class Admin {
       permissionType: filter.permissionType,
     });
     check(body.errorCode, body.errorMessage);
-    return (body.resources as any[]).flatMap((r) =>
-      (r.acls as any[]).map((a) => ({ resourceType: r.resourceType, resourceName: r.resourceName, patternType: r.patternType, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType })),
+    return body.resources.flatMap((r) =>
+      r.acls.map((a) => ({ resourceType: r.resourceType, resourceName: r.resourceName, patternType: r.patternType, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType })),
     );
   }
 
@@ -410,7 +412,7 @@ export class Admin {
     if (bindings.length === 0) return;
     const conn = await this.cluster.any();
     const body = await conn.request(API.CreateAcls, { creations: bindings.map((b) => ({ ...b, resourcePatternType: b.patternType })) });
-    for (const r of body.results as any[]) check(r.errorCode, r.errorMessage);
+    for (const r of body.results) check(r.errorCode, r.errorMessage);
   }
 
   /** DeleteAcls: the bindings each filter removed; throws the first filter's error. */
@@ -427,9 +429,9 @@ export class Admin {
         permissionType: f.permissionType,
       })),
     });
-    return (body.filterResults as any[]).map((r) => {
+    return body.filterResults.map((r) => {
       check(r.errorCode, r.errorMessage);
-      return (r.matchingAcls as any[]).map((a) => ({ resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType }));
+      return r.matchingAcls.map((a) => ({ resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permissionType: a.permissionType }));
     });
   }
 
@@ -444,8 +446,8 @@ export class Admin {
         timeoutMs: opts.timeoutMs ?? 30000,
       });
       const m = new Map<string, { errorCode: number; lowWatermark: number }>();
-      for (const t of body.topics as any[]) {
-        for (const p of t.partitions as any[]) m.set(tpKey(t.name, p.partitionIndex), { errorCode: p.errorCode, lowWatermark: p.lowWatermark });
+      for (const t of body.topics) {
+        for (const p of t.partitions) m.set(tpKey(t.name, p.partitionIndex), { errorCode: p.errorCode, lowWatermark: p.lowWatermark });
       }
       return m;
     });
@@ -475,8 +477,8 @@ export class Admin {
         })),
       });
       const m = new Map<string, { errorCode: number; offset: number; timestamp: number }>();
-      for (const t of body.topics as any[]) {
-        for (const p of t.partitions as any[]) {
+      for (const t of body.topics) {
+        for (const p of t.partitions) {
           m.set(tpKey(t.name, p.partitionIndex), { errorCode: p.errorCode, offset: p.offset ?? p.oldStyleOffsets?.[0] ?? -1, timestamp: p.timestamp ?? -1 });
         }
       }

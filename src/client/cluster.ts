@@ -233,13 +233,14 @@ export class Cluster {
     const md: ClusterMetadata = {
       clusterId: body.clusterId ?? null,
       controllerId: body.controllerId ?? -1,
-      brokers: (body.brokers as any[]).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })),
-      topics: (body.topics as any[]).map((t) => ({
-        name: t.name,
+      brokers: body.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })),
+      topics: body.topics.map((t) => ({
+        // null only for a topic asked for by id, which this client never does.
+        name: t.name ?? '',
         topicId: t.topicId ?? ZERO_ID,
         errorCode: t.errorCode,
         isInternal: Boolean(t.isInternal),
-        partitions: (t.partitions as any[])
+        partitions: t.partitions
           .map((p) => ({
             partition: p.partitionIndex,
             errorCode: p.errorCode,

@@ -8,6 +8,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SaslCredentials } from './sasl.js';
 // The frame codec without the schemas: each API's are loaded by the first request that sends it.
 import { decodeResponse, encodeRequest, ensureApiSchemas } from '../protocol/codec/frames.js';
+import type { ApiKeyNumber, RequestBody, ResponseData } from '../protocol/generated/api-types.js';
 import { KafkaClientError, RequestTimeoutError, check } from './errors.js';
 import { READ_BUFFER_BYTES, ResponseFrames } from './response-frames.js';
 import { API, OUR_VERSIONS, apiLabel } from './versions.js';
@@ -30,10 +31,16 @@ export interface ClientSecurity {
 interface Pending {
   apiKey: number;
   version: number;
-  resolve(body: any): void;
+  /** The decoded response (the API key's ResponseData), or null for a request sent without one. */
+  resolve(body: unknown): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
+
+/** A request body, or a function of the negotiated version that makes it. */
+export type RequestArg<K extends ApiKeyNumber> = RequestBody<K> | ((version: number) => RequestBody<K>);
+/** A decoded response, with the version it was decoded at. */
+export type Answer<K extends ApiKeyNumber> = ResponseData<K> & { apiVersion: number };
 
 export interface RequestOptions {
   /** Produce with acks=0: the broker sends nothing back. */
@@ -201,17 +208,27 @@ export class BrokerConnection {
     }
   }
 
-  /** Sends a request at the negotiated version; resolves with the decoded response body. */
-  request(apiKey: number, body: object | ((version: number) => object), opts: RequestOptions = {}): Promise<any> {
+  /**
+   * Sends a request at the negotiated version; resolves with the decoded response body (typed by the
+   * API key: the generated ...ResponseData, with the version it was decoded at), or with null when
+   * `noResponse` asked for no answer.
+   */
+  request<K extends ApiKeyNumber>(apiKey: K, body: RequestArg<K>, opts: RequestOptions & { noResponse: true }): Promise<null>;
+  request<K extends ApiKeyNumber>(apiKey: K, body: RequestArg<K>, opts?: RequestOptions & { noResponse?: false }): Promise<Answer<K>>;
+  request<K extends ApiKeyNumber>(apiKey: K, body: RequestArg<K>, opts?: RequestOptions): Promise<Answer<K> | null>;
+  request<K extends ApiKeyNumber>(apiKey: K, body: RequestArg<K>, opts: RequestOptions = {}): Promise<Answer<K> | null> {
     const version = this.version(apiKey);
     return this.send(apiKey, version, typeof body === 'function' ? body(version) : body, opts).then((b) => {
       if (b && typeof b === 'object') (b as { apiVersion?: number }).apiVersion ??= version;
-      return b;
+      return b as Answer<K> | null;
     });
   }
 
-  /** Sends a request at an explicit version. */
-  send(apiKey: number, version: number, body: object, opts: RequestOptions = {}): Promise<any> {
+  /** Sends a request at an explicit version (null: `noResponse`, nothing came back). */
+  send<K extends ApiKeyNumber>(apiKey: K, version: number, body: RequestBody<K>, opts: RequestOptions & { noResponse: true }): Promise<null>;
+  send<K extends ApiKeyNumber>(apiKey: K, version: number, body: RequestBody<K>, opts?: RequestOptions & { noResponse?: false }): Promise<ResponseData<K>>;
+  send<K extends ApiKeyNumber>(apiKey: K, version: number, body: RequestBody<K>, opts?: RequestOptions): Promise<ResponseData<K> | null>;
+  send<K extends ApiKeyNumber>(apiKey: K, version: number, body: RequestBody<K>, opts: RequestOptions = {}): Promise<ResponseData<K> | null> {
     if (this.closedError) return Promise.reject(this.closedError);
     if (this.reauth !== undefined || this.reauthenticating !== undefined) {
       const renewing = apiKey === API.SaslHandshake || apiKey === API.SaslAuthenticate ? undefined : this.reauthenticateIfDue();
@@ -223,14 +240,14 @@ export class BrokerConnection {
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
     const frame = encodeRequest(apiKey, version, correlationId, this.opts.clientId, body);
     if (opts.noResponse) {
-      return new Promise((resolve, reject) => {
+      return new Promise<null>((resolve, reject) => {
         this.socket.cork();
         for (const chunk of frame) this.socket.write(chunk);
         this.socket.uncork();
         this.socket.write('', (err) => (err ? reject(err) : resolve(null)));
       });
     }
-    return new Promise((resolve, reject) => {
+    return new Promise<ResponseData<K>>((resolve, reject) => {
       const ms = opts.timeoutMs ?? this.opts.requestTimeoutMs;
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
@@ -238,7 +255,8 @@ export class BrokerConnection {
         // Kafka's clients drop a connection whose request timed out: later answers would be stale.
         this.close();
       }, ms);
-      this.pending.set(correlationId, { apiKey, version, resolve, reject, timer });
+      // dispatch() decodes the answer with this API key's response schema: ResponseData<K>.
+      this.pending.set(correlationId, { apiKey, version, resolve: resolve as (body: unknown) => void, reject, timer });
       this.socket.cork();
       for (const chunk of frame) this.socket.write(chunk);
       this.socket.uncork();

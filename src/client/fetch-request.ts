@@ -3,6 +3,7 @@
 // request has an id from Metadata, and otherwise stays at v12, which still takes names. This does
 // the same, and maps the answer's topic ids back to names, so callers see names either way.
 // Kept apart from fetch.ts (the record decoding), which kts migrate does not need.
+import type { PartitionData } from '../protocol/generated/01-fetch.js';
 import type { Cluster } from './cluster.js';
 import { ZERO_ID } from './cluster.js';
 import type { BrokerConnection } from './connection.js';
@@ -28,7 +29,7 @@ export interface FetchParams {
 /** A topic of the answer, by name, with its partitions as decoded. */
 export interface FetchedTopic {
   topic: string;
-  partitions: any[];
+  partitions: PartitionData[];
 }
 
 export async function sendFetch(conn: BrokerConnection, cluster: Cluster, topics: [string, FetchPartitionRequest[]][], params: FetchParams): Promise<FetchedTopic[]> {
@@ -58,7 +59,7 @@ export async function sendFetch(conn: BrokerConnection, cluster: Cluster, topics
   );
   const nameOf = new Map(topics.map(([name], i) => [ids[i], name]));
   const out: FetchedTopic[] = [];
-  for (const t of body.responses as any[]) {
+  for (const t of body.responses) {
     const topic = byId ? nameOf.get(t.topicId) : t.topic;
     if (topic !== undefined) out.push({ topic, partitions: t.partitions });
   }

@@ -3,6 +3,7 @@
 // skipped, aborted transactions filtered for read_committed, records before the fetch offset
 // dropped (a batch may start earlier).
 // Loaded by KafkaClient.fetch on first use, with the record codec and its compression codecs.
+import type { PartitionData } from '../protocol/generated/01-fetch.js';
 import '../protocol/records/codecs.js';
 import { Attr, BatchOffset, LOG_OVERHEAD, decodeRecordBatch, decodeRecords } from '../protocol/records/index.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -79,7 +80,7 @@ export async function fetchPartitions(cluster: Cluster, requests: FetchRequestPa
   });
 }
 
-function decodePartition(req: FetchRequestPartition, p: any, isolation: number): FetchedPartition {
+function decodePartition(req: FetchRequestPartition, p: PartitionData, isolation: number): FetchedPartition {
   const base = {
     topic: req.topic,
     partition: req.partition,

@@ -10,6 +10,9 @@ import { groupByTopic } from './admin.js';
 import type { TopicPartition } from './routing.js';
 import { findCoordinatorOn } from './find-coordinator.js';
 import { API } from './versions.js';
+import type { OffsetFetchResponseTopic, OffsetFetchResponseTopics } from '../protocol/generated/09-offset-fetch.js';
+import type { DescribedGroup } from '../protocol/generated/15-describe-groups.js';
+import type { Assignment as ConsumerGroupAssignment, DescribedGroup as ConsumerGroupDescribeResponseGroup } from '../protocol/generated/69-consumer-group-describe.js';
 
 /** The last versions of OffsetCommit and OffsetFetch that name topics (v10 of each takes ids only). */
 const LAST_BY_NAME = { OffsetCommit: 9, OffsetFetch: 9 } as const;
@@ -92,7 +95,7 @@ export interface GroupDescription {
 }
 
 /** A DescribeGroups answer: a classic group (or a missing one, state Dead). */
-function describedClassicGroup(groupId: string, g: any): GroupDescription {
+function describedClassicGroup(groupId: string, g: DescribedGroup): GroupDescription {
   return {
     groupId,
     type: 'classic',
@@ -100,7 +103,7 @@ function describedClassicGroup(groupId: string, g: any): GroupDescription {
     protocolType: g.protocolType,
     protocol: g.protocolData,
     error: g.errorCode ? kafkaError(g.errorCode) : undefined,
-    members: ((g.members ?? []) as any[]).map((m) => ({
+    members: (g.members ?? []).map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId ?? null,
       clientId: m.clientId,
@@ -113,9 +116,9 @@ function describedClassicGroup(groupId: string, g: any): GroupDescription {
 }
 
 /** A ConsumerGroupDescribe answer: a KIP-848 group, its assignor the broker's. */
-function describedConsumerGroup(groupId: string, g: any): GroupDescription {
-  const partitions = (a: any): TopicPartition[] =>
-    ((a?.topicPartitions ?? []) as any[]).flatMap((t) => (t.partitions as number[]).map((partition) => ({ topic: t.topicName as string, partition })));
+function describedConsumerGroup(groupId: string, g: ConsumerGroupDescribeResponseGroup): GroupDescription {
+  const partitions = (a: ConsumerGroupAssignment | undefined): TopicPartition[] =>
+    (a?.topicPartitions ?? []).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })));
   return {
     groupId,
     type: 'consumer',
@@ -125,7 +128,7 @@ function describedConsumerGroup(groupId: string, g: any): GroupDescription {
     error: g.errorCode ? kafkaError(g.errorCode, g.errorMessage) : undefined,
     groupEpoch: g.groupEpoch,
     targetAssignmentEpoch: g.assignmentEpoch,
-    members: ((g.members ?? []) as any[]).map((m) => ({
+    members: (g.members ?? []).map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.instanceId ?? null,
       clientId: m.clientId,
@@ -215,7 +218,7 @@ export class Groups {
         protocolName: body.protocolName ?? null,
         leader: body.leader,
         memberId: body.memberId,
-        members: (body.members as any[]).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, metadata: m.metadata })),
+        members: body.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, metadata: m.metadata })),
         skipAssignment: Boolean(body.skipAssignment),
       };
     });
@@ -292,11 +295,11 @@ export class Groups {
         })),
       });
       const nameOf = new Map([...(ids ?? [])].map(([name, id]) => [id, name]));
-      for (const t of body.topics as any[]) if (byId) t.name = nameOf.get(t.topicId) ?? t.topicId;
+      for (const t of body.topics) if (byId) t.name = nameOf.get(t.topicId) ?? t.topicId;
       const results: (TopicPartition & { error?: KafkaClientError })[] = [];
       let coordinatorError: number | undefined;
-      for (const t of body.topics as any[]) {
-        for (const p of t.partitions as any[]) {
+      for (const t of body.topics) {
+        for (const p of t.partitions) {
           if (COORDINATOR_RETRY.has(p.errorCode)) coordinatorError = p.errorCode;
           results.push({ topic: t.name, partition: p.partitionIndex, error: p.errorCode ? kafkaError(p.errorCode) : undefined });
         }
@@ -311,8 +314,8 @@ export class Groups {
     const r = await this.withCoordinator(groupId, async (conn) => {
       const body = await this.offsetFetch(conn, groupId, partitions);
       const out: CommittedOffset[] = [];
-      for (const t of body.topics as any[]) {
-        for (const p of t.partitions as any[]) {
+      for (const t of body.topics) {
+        for (const p of t.partitions) {
           out.push({
             topic: t.name,
             partition: p.partitionIndex,
@@ -351,7 +354,7 @@ export class Groups {
    * the group's topics the ids answered are named from a metadata refresh, and offsets of a topic
    * no longer in metadata are left out).
    */
-  private async offsetFetch(conn: BrokerConnection, groupId: string, partitions: TopicPartition[] | null): Promise<any> {
+  private async offsetFetch(conn: BrokerConnection, groupId: string, partitions: TopicPartition[] | null): Promise<{ topics: OffsetFetchResponseTopic[]; errorCode: number }> {
     const topics = partitions === null ? null : groupByTopic(partitions);
     let version = conn.version(API.OffsetFetch);
     const ids = topics && version > LAST_BY_NAME.OffsetFetch ? await this.topicIds(topics.map(([name]) => name)) : null;
@@ -375,15 +378,15 @@ export class Groups {
       ],
       requireStable: false,
     });
-    const group = (body.groups as any[]).find((g) => g.groupId === groupId) ?? { topics: [], errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
-    let answered = group.topics as any[];
+    const group = body.groups.find((g) => g.groupId === groupId) ?? { topics: [], errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+    let answered: OffsetFetchResponseTopics[] = group.topics;
     if (byId) {
       const nameOf = new Map([...(ids ?? [])].map(([name, id]) => [id, name]));
       if (answered.some((t) => !nameOf.has(t.topicId))) {
         const md = await this.cluster.refresh(null);
         for (const t of md.topics) if (t.topicId !== ZERO_ID) nameOf.set(t.topicId, t.name);
       }
-      answered = answered.filter((t) => nameOf.has(t.topicId)).map((t) => ({ ...t, name: nameOf.get(t.topicId) }));
+      answered = answered.filter((t) => nameOf.has(t.topicId)).map((t) => ({ ...t, name: nameOf.get(t.topicId)! }));
     }
     return { topics: answered, errorCode: group.errorCode };
   }
@@ -396,7 +399,7 @@ export class Groups {
       const conn = await this.cluster.node(b.nodeId);
       const body = await conn.request(API.ListGroups, { statesFilter: opts.states ?? [], typesFilter: [] });
       check(body.errorCode);
-      for (const g of body.groups as any[]) {
+      for (const g of body.groups) {
         seen.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState, type: g.groupType });
       }
     }
@@ -415,11 +418,11 @@ export class Groups {
       const r = await this.withCoordinator(groupId, async (conn) => {
         if (conn.supports(API.ConsumerGroupDescribe)) {
           const body = await conn.request(API.ConsumerGroupDescribe, { groupIds: [groupId], includeAuthorizedOperations: false });
-          const g = (body.groups as any[])[0];
+          const g = body.groups[0];
           if (g?.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) return { description: g && describedConsumerGroup(groupId, g), errorCode: g?.errorCode as number };
         }
         const body = await conn.request(API.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
-        const g = (body.groups as any[])[0];
+        const g = body.groups[0];
         return { description: describedClassicGroup(groupId, g), errorCode: g?.errorCode as number };
       });
       out.push(r.description);
@@ -432,7 +435,7 @@ export class Groups {
     for (const groupId of groupIds) {
       const r = await this.withCoordinator(groupId, async (conn) => {
         const body = await conn.request(API.DeleteGroups, { groupsNames: [groupId] });
-        const res = (body.results as any[])[0];
+        const res = body.results[0];
         return { errorCode: (res?.errorCode ?? 0) as number };
       });
       out.push({ groupId, error: r.errorCode ? kafkaError(r.errorCode) : undefined });
@@ -450,8 +453,8 @@ export class Groups {
       return { body, errorCode: body.errorCode as number };
     });
     const results: (TopicPartition & { error?: KafkaClientError })[] = [];
-    for (const t of (r.body.topics ?? []) as any[]) {
-      for (const p of t.partitions as any[]) results.push({ topic: t.name, partition: p.partitionIndex, error: p.errorCode ? kafkaError(p.errorCode) : undefined });
+    for (const t of (r.body.topics ?? [])) {
+      for (const p of t.partitions) results.push({ topic: t.name, partition: p.partitionIndex, error: p.errorCode ? kafkaError(p.errorCode) : undefined });
     }
     return { error: r.errorCode ? kafkaError(r.errorCode) : undefined, partitions: results };
   }

@@ -11,7 +11,7 @@ let recordCodec: Promise<typeof RecordCodec> | undefined;
 const loadRecordCodec = () => (recordCodec ??= import('../protocol/records/codecs.js').then(() => import('../protocol/records/index.js')));
 import { ErrorCode } from '../protocol/errors.js';
 import type { Cluster, TopicMetadata } from './cluster.js';
-import type { BrokerConnection } from './connection.js';
+import type { Answer, BrokerConnection } from './connection.js';
 import { KafkaClientError, isRetriable, kafkaError } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { tpKey } from './routing.js';
@@ -272,7 +272,7 @@ export class Producer {
 
   private async sendTo(leader: number, items: { q: PartitionQueue; batch: Pending[] }[]): Promise<void> {
     let conn: BrokerConnection;
-    let response: any;
+    let response: Answer<typeof API.Produce> | null;
     const acks = this.opts.acks;
     try {
       if (leader < 0) throw kafkaError(ErrorCode.LEADER_NOT_AVAILABLE);
@@ -303,13 +303,13 @@ export class Producer {
       for (const item of items) this.settle(item.q, item.batch, e.code ?? ErrorCode.NETWORK_EXCEPTION, e);
       return;
     }
-    if (acks === 0) {
+    if (acks === 0 || response === null) { // null only with acks=0 (noResponse)
       for (const { q, batch } of items) this.complete(q, batch, -1);
       return;
     }
     const results = new Map<string, { errorCode: number; baseOffset: number; errorMessage?: string | null }>();
-    for (const t of response.responses as any[]) {
-      for (const p of t.partitionResponses as any[]) results.set(tpKey(t.name, p.index), p);
+    for (const t of response.responses) {
+      for (const p of t.partitionResponses) results.set(tpKey(t.name, p.index), p);
     }
     for (const { q, batch } of items) {
       const r = results.get(tpKey(q.topic, q.partition));

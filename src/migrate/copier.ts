@@ -68,7 +68,7 @@ export class IdempotentWriter {
       const conn = await target.cluster.any();
       const body = await conn.request(API.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
       if (body.errorCode === 0) return new IdempotentWriter(target, Number(body.producerId), body.producerEpoch);
-      if (!isRetriable(body.errorCode) || attempt >= 20) throw kafkaError(body.errorCode, body.errorMessage);
+      if (!isRetriable(body.errorCode) || attempt >= 20) throw kafkaError(body.errorCode);
       await sleep(Math.min(100 * (attempt + 1), 1000));
     }
   }
@@ -99,7 +99,7 @@ export class IdempotentWriter {
           { timeoutMs: 60000 },
         );
         const m = new Map<string, { errorCode: number; baseOffset: number; errorMessage?: string | null }>();
-        for (const t of body.responses as any[]) for (const p of t.partitionResponses as any[]) m.set(tpKey(t.name, p.index), p);
+        for (const t of body.responses) for (const p of t.partitionResponses) m.set(tpKey(t.name, p.index), p);
         return m;
       });
       const retry: typeof pending = [];
@@ -141,7 +141,7 @@ async function fetchRaw(source: KafkaClient, parts: PartitionCopy[]): Promise<Ma
         m.set(tpKey(t.topic, p.partitionIndex), {
           errorCode: p.errorCode,
           records: p.records ?? null,
-          abortedTransactions: ((p.abortedTransactions ?? []) as any[]).map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })),
+          abortedTransactions: (p.abortedTransactions ?? []).map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })),
         });
       }
     }

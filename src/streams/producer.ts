@@ -7,12 +7,13 @@
 import { buildRecordBatch } from '../protocol/records/index.js';
 import { ErrorCode } from '../protocol/index.js';
 import type { Cluster } from '../client/cluster.js';
-import type { BrokerConnection } from '../client/connection.js';
+import type { Answer, BrokerConnection } from '../client/connection.js';
 import { KafkaClientError, isRetriable, kafkaError } from '../client/errors.js';
 import { findCoordinatorOn } from '../client/find-coordinator.js';
 import { partitionForKey } from '../client/partitioner.js';
 import { tpKey, type TopicPartition } from '../client/routing.js';
 import { API } from '../client/versions.js';
+import type { ApiKeyNumber, RequestBody, ResponseData } from '../protocol/generated/api-types.js';
 import type { Header } from './processor.js';
 
 export interface OutRecord {
@@ -154,7 +155,7 @@ export class StreamsProducer {
             topics.set(c.part.topic, l);
             sent.push({ part: c.part, records, baseSequence });
           }
-          let response: any;
+          let response: Answer<typeof API.Produce>;
           try {
             response = await conn.request(API.Produce, {
               transactionalId: this.transactionalId,
@@ -167,7 +168,7 @@ export class StreamsProducer {
             continue;
           }
           const codes = new Map<string, { errorCode: number; errorMessage?: string | null }>();
-          for (const t of response.responses as any[]) for (const p of t.partitionResponses as any[]) codes.set(tpKey(t.name, p.index), p);
+          for (const t of response.responses) for (const p of t.partitionResponses) codes.set(tpKey(t.name, p.index), p);
           for (const s of sent) {
             const k = tpKey(s.part.topic, s.part.partition);
             const r = codes.get(k);
@@ -214,12 +215,12 @@ export class StreamsProducer {
     const topics = new Map<string, number[]>();
     for (const p of fresh) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
     const body = await this.toTxnCoordinator(API.AddPartitionsToTxn, 3, {
-      v3AndBelowTransactionalId: this.transactionalId,
+      v3AndBelowTransactionalId: this.transactionalId ?? '',
       v3AndBelowProducerId: this.producerId,
       v3AndBelowProducerEpoch: this.producerEpoch,
       v3AndBelowTopics: [...topics].map(([name, partitions]) => ({ name, partitions })),
     }, (b) => {
-      for (const t of b.resultsByTopicV3AndBelow as any[]) for (const p of t.resultsByPartition as any[]) if (p.partitionErrorCode) return p.partitionErrorCode;
+      for (const t of b.resultsByTopicV3AndBelow) for (const p of t.resultsByPartition) if (p.partitionErrorCode) return p.partitionErrorCode;
       return 0;
     });
     void body;
@@ -253,7 +254,7 @@ export class StreamsProducer {
       const conn = await this.cluster.node(coordinator);
       const v = Math.min(3, conn.brokerVersions.get(API.TxnOffsetCommit)?.[1] ?? 3);
       const body = await conn.send(API.TxnOffsetCommit, v, {
-        transactionalId: this.transactionalId,
+        transactionalId: this.transactionalId ?? '',
         groupId,
         producerId: this.producerId,
         producerEpoch: this.producerEpoch,
@@ -261,7 +262,7 @@ export class StreamsProducer {
         topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
       });
       let code = 0;
-      for (const t of body.topics as any[]) for (const p of t.partitions as any[]) if (p.errorCode) code = p.errorCode;
+      for (const t of body.topics) for (const p of t.partitions) if (p.errorCode) code = p.errorCode;
       if (code === 0) return;
       if (retriableTxn(code) && attempt < 20) {
         this.coordinators.delete(`0:${groupId}`);
@@ -298,10 +299,15 @@ export class StreamsProducer {
   }
 
   /** A request to the transaction coordinator, retried while it loads, moves or finishes the previous transaction. */
-  private async toTxnCoordinator(apiKey: number, maxVersion: number, request: object, errorOf: (b: any) => number = (b) => b.errorCode): Promise<any> {
+  private async toTxnCoordinator<K extends ApiKeyNumber>(
+    apiKey: K,
+    maxVersion: number,
+    request: RequestBody<K>,
+    errorOf: (b: ResponseData<K>) => number = (b) => (b as { errorCode: number }).errorCode,
+  ): Promise<ResponseData<K>> {
     for (let attempt = 0; ; attempt++) {
       const node = await this.findCoordinator(this.transactionalId!, 1);
-      let body: any;
+      let body: ResponseData<K>;
       try {
         const conn = await this.cluster.node(node);
         const theirs = conn.brokerVersions.get(apiKey);

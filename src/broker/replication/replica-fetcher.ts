@@ -6,6 +6,7 @@
 // leader's log and this one part (ReplicaManager.truncateForFollowing); each fetch then names the
 // epoch of this log's last batch (lastFetchedEpoch, KIP-320), so a tail the leader does not have
 // is answered with a divergingEpoch and cut by the same rule before anything after it is copied.
+import type { PartitionData } from '../../protocol/generated/01-fetch.js';
 import { BrokerConnection, type ClientSecurity } from '../../client/connection.js';
 import { API } from '../../client/versions.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
@@ -214,10 +215,10 @@ export class ReplicaFetcher {
       forgottenTopicsData: [],
       rackId: '',
     });
-    for (const t of body.responses as any[]) {
+    for (const t of body.responses) {
       const topic: string | undefined = byEpoch ? names.get(t.topicId) : t.topic;
       if (topic === undefined) continue;
-      for (const r of t.partitions as any[]) {
+      for (const r of t.partitions) {
         const entry = sent.get(key(topic, r.partitionIndex));
         if (!entry || this.partitions.get(key(topic, r.partitionIndex)) !== entry.p) continue; // reassigned meanwhile
         await this.handlePartition(entry.p, entry.fetchOffset, r);
@@ -243,7 +244,7 @@ export class ReplicaFetcher {
     }
   }
 
-  private async handlePartition(p: FollowedPartition, fetchOffset: number, r: any): Promise<void> {
+  private async handlePartition(p: FollowedPartition, fetchOffset: number, r: PartitionData): Promise<void> {
     const { log } = this.opts;
     if (r.errorCode !== 0) {
       // Not (yet) the leader, an epoch one side has not heard of, or an offset it does not have: wait

@@ -9,8 +9,10 @@ import { inVersions, type FieldSchema, type MessageSchema, type PrimitiveType, t
 import type { Writer } from './writer.js';
 
 export interface Codec {
-  decode(r: Reader): any;
-  encode(w: Writer, value: any): void;
+  /** The message as the generated `...Data` interface of its schema describes it. */
+  decode(r: Reader): unknown;
+  /** Takes an Encodable of that interface: a field left out is written as its default. */
+  encode(w: Writer, value: object): void;
   /** The generated JavaScript (for debugging). */
   readonly source: string;
 }

@@ -9,7 +9,8 @@
 // every one of them (the broker, tests); a client registers only the APIs it sends, each loaded on
 // first use by ensureApiSchemas (a CLI's start-up then skips ~160 KB of schemas it never needs).
 import { ProtocolError } from '../errors.js';
-import { ConsumerProtocolAssignment, ConsumerProtocolSubscription } from '../generated/consumer-protocol.js';
+import { ConsumerProtocolAssignment, ConsumerProtocolSubscription, type ConsumerProtocolAssignmentData, type ConsumerProtocolSubscriptionData } from '../generated/consumer-protocol.js';
+import type { ApiKeyNumber, RequestData, ResponseData } from '../generated/api-types.js';
 import { API_LOADERS } from '../generated/lazy.js';
 import { codecFor, type Codec } from './compile.js';
 import { Reader } from './reader.js';
@@ -48,6 +49,11 @@ export function ensureApiSchemas(apiKey: number): Promise<void> | undefined {
 }
 const requestCodecs: Codec[][] = [];
 const responseCodecs: Codec[][] = [];
+
+/** A decoded request of API `K` (unknown when K is not a literal key). */
+export type DecodedRequest<K extends number> = K extends ApiKeyNumber ? RequestData<K> : unknown;
+/** A decoded response of API `K` (unknown when K is not a literal key). */
+export type DecodedResponse<K extends number> = K extends ApiKeyNumber ? ResponseData<K> : unknown;
 
 export interface RequestHeader {
   apiKey: number;
@@ -104,7 +110,7 @@ function codecOf(cache: Codec[][], apiKey: number, apiVersion: number, kind: 're
   return codec;
 }
 
-function decodeWith(codec: Codec, r: Reader, what: string): any {
+function decodeWith(codec: Codec, r: Reader, what: string): unknown {
   try {
     return codec.decode(r);
   } catch (err) {
@@ -131,10 +137,10 @@ export function decodeRequestHeader(frame: Buffer): { header: RequestHeader; bod
 }
 
 /** Decodes a request body; throws ProtocolError on malformed/truncated input or an unknown key/version. */
-export function decodeRequestBody(apiKey: number, apiVersion: number, frame: Buffer, bodyOffset: number): any {
+export function decodeRequestBody<K extends number>(apiKey: K, apiVersion: number, frame: Buffer, bodyOffset: number): DecodedRequest<K> {
   const codec = codecOf(requestCodecs, apiKey, apiVersion, 'request');
   if (!(bodyOffset >= 0 && bodyOffset <= frame.length)) throw new ProtocolError(`body offset ${bodyOffset} outside the frame`);
-  return decodeWith(codec, new Reader(frame, bodyOffset, frame.length), `${apiName(apiKey)} v${apiVersion} request`);
+  return decodeWith(codec, new Reader(frame, bodyOffset, frame.length), `${apiName(apiKey)} v${apiVersion} request`) as DecodedRequest<K>;
 }
 
 function finishFrame(w: Writer): Buffer[] {
@@ -188,12 +194,12 @@ export function encodeRequest(
 }
 
 /** For clients and tests: decodes a response frame (without the size prefix). */
-export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer): { correlationId: number; body: any } {
+export function decodeResponse<K extends number>(apiKey: K, apiVersion: number, frame: Buffer): { correlationId: number; body: DecodedResponse<K> } {
   const codec = codecOf(responseCodecs, apiKey, apiVersion, 'response');
   const r = new Reader(frame, 0, frame.length);
   const correlationId = r.int32();
   if (responseHeaderVersion(apiKey, apiVersion) === 1) r.skipTaggedFields();
-  return { correlationId, body: decodeWith(codec, r, `${apiName(apiKey)} v${apiVersion} response`) };
+  return { correlationId, body: decodeWith(codec, r, `${apiName(apiKey)} v${apiVersion} response`) as DecodedResponse<K> };
 }
 
 /** Encodes one message body (no header, no size) with any schema; returns one Buffer. */
@@ -209,7 +215,7 @@ export function encodeMessage(schema: MessageSchema, version: number, value: obj
 }
 
 /** Decodes one message body with any schema from `buf[offset..]`. Trailing bytes are ignored. */
-export function decodeMessage(schema: MessageSchema, version: number, buf: Buffer, offset = 0): any {
+export function decodeMessage(schema: MessageSchema, version: number, buf: Buffer, offset = 0): unknown {
   let codec: Codec;
   try {
     codec = codecFor(schema, version);
@@ -222,11 +228,11 @@ export function decodeMessage(schema: MessageSchema, version: number, buf: Buffe
 // Consumer-protocol structures embedded as bytes in JoinGroup (subscription) and SyncGroup
 // (assignment): an int16 version, then the body. Like Kafka, a newer version than we know is read
 // with the newest layout we have (new versions only append fields).
-function decodeVersioned(schema: MessageSchema, buf: Buffer): any {
+function decodeVersioned<T>(schema: MessageSchema, buf: Buffer): T & { version: number } {
   const r = new Reader(buf, 0, buf.length);
   const version = r.int16();
   if (version < 0) throw new ProtocolError(`${schema.name}: negative version ${version}`);
-  const body = decodeWith(codecFor(schema, Math.min(version, schema.validVersions[1])), r, schema.name);
+  const body = decodeWith(codecFor(schema, Math.min(version, schema.validVersions[1])), r, schema.name) as T & { version: number };
   body.version = version;
   return body;
 }
@@ -244,7 +250,7 @@ function encodeVersioned(schema: MessageSchema, version: number, value: object):
 }
 
 /** Subscription metadata (JoinGroup protocol metadata). The result carries `version`. */
-export function decodeConsumerSubscription(buf: Buffer): any {
+export function decodeConsumerSubscription(buf: Buffer): ConsumerProtocolSubscriptionData & { version: number } {
   return decodeVersioned(ConsumerProtocolSubscription, buf);
 }
 
@@ -253,7 +259,7 @@ export function encodeConsumerSubscription(version: number, value: object): Buff
 }
 
 /** Member assignment (SyncGroup assignment bytes). The result carries `version`. */
-export function decodeConsumerAssignment(buf: Buffer): any {
+export function decodeConsumerAssignment(buf: Buffer): ConsumerProtocolAssignmentData & { version: number } {
   return decodeVersioned(ConsumerProtocolAssignment, buf);
 }
 

@@ -127,7 +127,8 @@ async function leaderRecords(partition: number): Promise<Buffer> {
     });
     const p = body.responses[0].partitions[0];
     expect(p.errorCode).toBe(0);
-    return p.records;
+    expect(p.records).not.toBeNull();
+    return p.records!;
   } finally {
     conn.close();
   }

@@ -47,7 +47,7 @@ function codes(value: unknown, path = ''): Array<[string, number]> {
 /** What a client reads: the answer encoded and decoded (schema defaults filled in). */
 function onTheWire(apiKey: number, version: number, request: object, code: number): Record<string, unknown> {
   const frame = Buffer.concat(encodeResponse(apiKey, version, 1, errorResponse(apiKey, version, request, code)));
-  return decodeResponse(apiKey, version, frame.subarray(4)).body;
+  return decodeResponse(apiKey, version, frame.subarray(4)).body as Record<string, unknown>;
 }
 
 describe('errorResponse', () => {

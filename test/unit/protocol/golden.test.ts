@@ -173,7 +173,7 @@ describe('Produce v3 request with a records field', () => {
     const req = decodeRequestBody(0, 3, frame, bodyOffset);
     // (v13's topicId, absent at v3, decodes as the zero uuid)
     expect(req).toEqual({ transactionalId: null, ...body, topicData: [{ ...body.topicData[0], topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }] });
-    const got: Buffer = req.topicData[0].partitionData[0].records;
+    const got = req.topicData[0].partitionData[0].records!;
     expect(got.buffer).toBe(frame.buffer);
     expect(got.byteOffset).toBe(frame.byteOffset + 38);
   });
@@ -237,7 +237,7 @@ describe('Fetch v11 response', () => {
     expect(frame.readInt32BE(0)).toBe(frame.length - 4);
     const p = decodeResponse(1, 11, frame.subarray(4)).body.responses[0].partitions[0];
     expect(p.abortedTransactions).toBeNull();
-    expect(p.records.equals(big)).toBe(true);
+    expect(p.records!.equals(big)).toBe(true);
   });
 });
 
@@ -342,11 +342,11 @@ describe('int64, uuid, float64 and strings', () => {
     const frame = concat(encodeRequest(3, 1, 1, 'clïent', { topics: [{ name }] }));
     const { header: h, bodyOffset } = decodeRequestHeader(frame.subarray(4));
     expect(h.clientId).toBe('clïent');
-    expect(decodeRequestBody(3, 1, frame.subarray(4), bodyOffset).topics[0].name).toBe(name);
+    expect(decodeRequestBody(3, 1, frame.subarray(4), bodyOffset).topics![0].name).toBe(name);
     const long = 'x'.repeat(300) + 'é';
     const flex = concat(encodeRequest(3, 9, 1, null, { topics: [{ name: long }] }));
     const f2 = flex.subarray(4);
-    expect(decodeRequestBody(3, 9, f2, decodeRequestHeader(f2).bodyOffset).topics[0].name).toBe(long);
+    expect(decodeRequestBody(3, 9, f2, decodeRequestHeader(f2).bodyOffset).topics![0].name).toBe(long);
   });
 
   it('a string over 32767 bytes cannot be encoded', () => {
