@@ -10,7 +10,9 @@
 // verification.enable, true by default): else INVALID_TXN_STATE, or TRANSACTION_ABORTABLE for v11+.
 // From v12 (transaction version 2) the leader adds the partition to the transaction instead: the
 // client sends no AddPartitionsToTxn.
-import type { TopicProduceData } from '../../protocol/generated/00-produce.js';
+import type { Encodable } from '../../protocol/codec/schema.js';
+
+import type { PartitionProduceResponse, TopicProduceData } from '../../protocol/generated/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Attr, BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
@@ -76,11 +78,11 @@ export default defineHandler({
   },
 });
 
-function errorResult(index: number, errorCode: number, errorMessage: string | null = null) {
+function errorResult(index: number, errorCode: number, errorMessage: string | null = null): Encodable<PartitionProduceResponse> {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
 }
 
-async function producePartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null, acks: number, timeoutMs: number, transactionalId: string | null) {
+async function producePartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null, acks: number, timeoutMs: number, transactionalId: string | null): Promise<Encodable<PartitionProduceResponse>> {
   const found = lookupPartition(ctx.broker, topic, partition);
   if (!found.log) return errorResult(partition, found.errorCode);
   const { log, leaderEpoch } = found;

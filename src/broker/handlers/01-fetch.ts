@@ -10,10 +10,12 @@
 // (replication/replica-manager.ts). isolation_level 1 (read_committed, v4+) reads below the last
 // stable offset and gets the aborted transactions of the range it reads (storage/log-read.ts);
 // every answer carries the partition's last stable offset, as Kafka's.
+import type { Encodable } from '../../protocol/codec/schema.js';
+
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { Compression, downConvertBatches, iterateBatches } from '../../protocol/records/index.js';
 import type { PartitionLog } from '../../storage/index.js';
-import type { FetchRequestData } from '../../protocol/generated/01-fetch.js';
+import type { FetchRequestData, PartitionData } from '../../protocol/generated/01-fetch.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { errorCodeOf, lookupPartition } from './common.js';
 import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
@@ -175,7 +177,7 @@ function countFetched(ctx: RequestContext, responses: { topic?: string; partitio
   }
 }
 
-function partitionError(partitionIndex: number, errorCode: number) {
+function partitionError(partitionIndex: number, errorCode: number): Encodable<PartitionData> & { records: Buffer } {
   return {
     partitionIndex,
     errorCode,

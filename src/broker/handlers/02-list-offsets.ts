@@ -7,7 +7,9 @@
 // of the records at the offset, as Kafka's. v0 answers a list of offsets (`oldStyleOffsets`) by Kafka's legacy rules.
 // isolation_level 1 (read_committed, v2+) answers the last stable offset as the latest, and a
 // timestamp lookup finds no offset at or past it (Kafka's lastFetchableOffset).
-import type { ListOffsetsPartition } from '../../protocol/generated/02-list-offsets.js';
+import type { Encodable } from '../../protocol/codec/schema.js';
+
+import type { ListOffsetsPartition, ListOffsetsPartitionResponse } from '../../protocol/generated/02-list-offsets.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { errorCodeOf, lookupPartition } from './common.js';
@@ -45,7 +47,7 @@ export default defineHandler({
   },
 });
 
-async function listOffset(ctx: RequestContext, topic: string, p: ListOffsetsPartition, replicaId: number, readCommitted: boolean) {
+async function listOffset(ctx: RequestContext, topic: string, p: ListOffsetsPartition, replicaId: number, readCommitted: boolean): Promise<Encodable<ListOffsetsPartitionResponse>> {
   const base = { partitionIndex: p.partitionIndex, leaderEpoch: -1 };
   if (!authorized(ctx, Op.DESCRIBE, Resource.TOPIC, topic)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, oldStyleOffsets: [] };
   const lookup = lookupPartition(ctx.broker, topic, p.partitionIndex, ctx.apiVersion >= 4 ? p.currentLeaderEpoch : -1);

@@ -2,6 +2,8 @@
 // no flag, so a named missing topic is created whenever `auto.create.topics.enable` is on (kafka-node's
 // createTopics relies on it); from v4 the request's allowAutoTopicCreation decides too.
 // v0 `topics = []` means all topics; v1+ `null` means all and `[]` none. v10+ carry topic ids.
+import type { Encodable } from '../../protocol/codec/schema.js';
+import type { MetadataResponseTopic } from '../../protocol/generated/03-metadata.js';
 import { brokersOnListener } from './common.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { TopicInfo } from '../../cluster/topic-registry.js';
@@ -12,6 +14,9 @@ import { authorized, authorizedOperations, clusterAuthorized, Op, Resource } fro
 import { SUPPORTED_OPERATIONS } from '../auth/acl.js';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/** A topic of the answer: name and error always set, the rest left to the schema defaults where absent. */
+type TopicAnswer = Encodable<MetadataResponseTopic> & { name: string | null; errorCode: number };
 
 export default defineHandler({
   apiKey: 3,
@@ -30,8 +35,7 @@ export default defineHandler({
           .map((t) => describeTopic(ctx, t))
       : await Promise.all(requested!.map((t) => resolveTopic(ctx, t, request.allowAutoTopicCreation)));
     if (broker.authorizer && request.includeTopicAuthorizedOperations) {
-      const answered: { errorCode: number; name: string | null; topicAuthorizedOperations?: number }[] = topics;
-      for (const t of answered) if (t.errorCode === 0 && t.name) t.topicAuthorizedOperations = authorizedOperations(ctx, Resource.TOPIC, t.name, SUPPORTED_OPERATIONS[Resource.TOPIC]);
+      for (const t of topics) if (t.errorCode === 0 && t.name) t.topicAuthorizedOperations = authorizedOperations(ctx, Resource.TOPIC, t.name, SUPPORTED_OPERATIONS[Resource.TOPIC]);
     }
     return {
       ...(broker.authorizer && request.includeClusterAuthorizedOperations
@@ -46,7 +50,7 @@ export default defineHandler({
   },
 });
 
-async function resolveTopic(ctx: RequestContext, requested: { name: string | null; topicId: string }, allowAutoCreate: boolean) {
+async function resolveTopic(ctx: RequestContext, requested: { name: string | null; topicId: string }, allowAutoCreate: boolean): Promise<TopicAnswer> {
   const { broker } = ctx;
   // By id when there is no name: Kafka 4.4's consumer asks for the topic ids of its assignment
   // with the name empty, not null (a regex subscription's topics are known to it only by id).
@@ -87,7 +91,7 @@ async function resolveTopic(ctx: RequestContext, requested: { name: string | nul
   }
 }
 
-function describeTopic(ctx: RequestContext, topic: TopicInfo) {
+function describeTopic(ctx: RequestContext, topic: TopicInfo): TopicAnswer {
   const live = new Set(ctx.broker.topics.liveBrokers().map((b) => b.nodeId));
   return {
     errorCode: 0,
@@ -114,6 +118,6 @@ function describeTopic(ctx: RequestContext, topic: TopicInfo) {
   };
 }
 
-function topicError(name: string | null, errorCode: number, topicId = ZERO_UUID) {
+function topicError(name: string | null, errorCode: number, topicId = ZERO_UUID): TopicAnswer {
   return { errorCode, name, topicId, isInternal: false, partitions: [] };
 }

@@ -1,6 +1,8 @@
 // CreateTopics v0-v7. numPartitions/replicationFactor -1 take the broker defaults (v4+); explicit
 // assignments must name live brokers (cluster/replica-assignment.ts). v5+ answers with the resulting configs; v7+ with topic ids.
-import type { CreatableTopic } from '../../protocol/generated/19-create-topics.js';
+import type { Encodable } from '../../protocol/codec/schema.js';
+
+import type { CreatableTopic, CreatableTopicResult } from '../../protocol/generated/19-create-topics.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { describeTopicConfigs } from '../configs.js';
@@ -48,11 +50,11 @@ export default defineHandler({
   },
 });
 
-function failure(name: string, errorCode: number, errorMessage: string | null) {
+function failure(name: string, errorCode: number, errorMessage: string | null): Encodable<CreatableTopicResult> {
   return { name, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null, topicConfigErrorCode: 0 };
 }
 
-async function createTopic(ctx: RequestContext, t: CreatableTopic, validateOnly: boolean, timeoutMs: number) {
+async function createTopic(ctx: RequestContext, t: CreatableTopic, validateOnly: boolean, timeoutMs: number): Promise<Encodable<CreatableTopicResult>> {
   const { broker } = ctx;
   const configs: Record<string, string> = {};
   for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;

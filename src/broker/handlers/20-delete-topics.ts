@@ -1,4 +1,6 @@
 // DeleteTopics v0-v6: by name (v0-v5 `topicNames`), by name or id (v6 `topics`).
+import type { Encodable } from '../../protocol/codec/schema.js';
+import type { DeletableTopicResult } from '../../protocol/generated/20-delete-topics.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { authorized, Op, Resource } from '../auth/check.js';
@@ -22,7 +24,7 @@ export default defineHandler({
   },
 });
 
-async function deleteTopic(ctx: RequestContext, target: { name: string | null; topicId: string }, deadline: number) {
+async function deleteTopic(ctx: RequestContext, target: { name: string | null; topicId: string }, deadline: number): Promise<Encodable<DeletableTopicResult>> {
   const { broker } = ctx;
   const byId = target.name == null && target.topicId !== ZERO_UUID;
   const topic = byId ? broker.topics.getById(target.topicId) : broker.topics.get(target.name ?? '');

@@ -3,7 +3,9 @@
 // controller forwards the request to it and relays its answer (Kafka 3.9 in ZooKeeper mode answers
 // NOT_CONTROLLER instead, and its admin client sends to the controller anyway). Without ZooKeeper
 // (one broker) every partition is led by its only, preferred replica: nothing to elect.
-import type { ElectLeadersRequestData } from '../../protocol/generated/43-elect-leaders.js';
+import type { Encodable } from '../../protocol/codec/schema.js';
+
+import type { ElectLeadersRequestData, ReplicaElectionResult } from '../../protocol/generated/43-elect-leaders.js';
 import { BrokerConnection } from '../../client/connection.js';
 import type { ElectionResult, ElectionType } from '../../cluster/zk-controller.js';
 import { API } from '../../client/versions.js';
@@ -59,7 +61,7 @@ function standalone(ctx: RequestContext, requested: { topic: string; partition: 
   });
 }
 
-function byTopic(results: ElectionResult[]) {
+function byTopic(results: ElectionResult[]): Encodable<ReplicaElectionResult>[] {
   const topics = new Map<string, { partitionId: number; errorCode: number; errorMessage: string | null }[]>();
   for (const r of results) {
     const list = topics.get(r.topic) ?? [];

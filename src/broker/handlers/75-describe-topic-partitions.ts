@@ -4,6 +4,8 @@
 // partitions; a topic cut short gets nextCursor at its next partition, a limit reached at a topic's
 // end points nextCursor at the next topic's partition 0. kts has no eligible leader replicas (ELR is
 // a KRaft feature it does not use): both lists are empty, as from a Kafka without ELR enabled.
+import type { Encodable } from '../../protocol/codec/schema.js';
+import type { DescribeTopicPartitionsResponsePartition } from '../../protocol/generated/75-describe-topic-partitions.js';
 import { authorized, filterAuthorized, Op, Resource } from '../auth/check.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isInternalTopic, topicNameError } from '../../cluster/topic-names.js';
@@ -70,7 +72,7 @@ export default defineHandler({
   },
 });
 
-function describePartitions(ctx: RequestContext, topic: TopicInfo, start: number, end: number) {
+function describePartitions(ctx: RequestContext, topic: TopicInfo, start: number, end: number): Encodable<DescribeTopicPartitionsResponsePartition>[] {
   const live = new Set(ctx.broker.topics.liveBrokers().map((b) => b.nodeId));
   const partitions = [];
   for (let partitionIndex = start; partitionIndex < end; partitionIndex++) {

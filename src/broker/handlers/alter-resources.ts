@@ -1,7 +1,8 @@
 // The shared body of AlterConfigs and IncrementalAlterConfigs: one result per resource.
+import type { Encodable } from '../../protocol/codec/schema.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { RequestContext } from '../api-handler.js';
-import type { AlterConfigsRequestData } from '../../protocol/generated/33-alter-configs.js';
+import type { AlterConfigsRequestData, AlterConfigsResourceResponse } from '../../protocol/generated/33-alter-configs.js';
 import type { IncrementalAlterConfigsRequestData } from '../../protocol/generated/44-incremental-alter-configs.js';
 import { alterConfigs, ResourceType } from '../configs.js';
 import { authorized, clusterAuthorized, Op, Resource } from '../auth/check.js';
@@ -20,8 +21,8 @@ export function configsAuthorizationError(ctx: RequestContext, operation: number
   return null;
 }
 
-export async function alterResources(ctx: RequestContext, request: AlterConfigsRequestData | IncrementalAlterConfigsRequestData, incremental: boolean) {
-  const responses = [];
+export async function alterResources(ctx: RequestContext, request: AlterConfigsRequestData | IncrementalAlterConfigsRequestData, incremental: boolean): Promise<Encodable<AlterConfigsResourceResponse>[]> {
+  const responses: Encodable<AlterConfigsResourceResponse>[] = [];
   for (const r of request.resources) {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
     const denied = configsAuthorizationError(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
