@@ -30,9 +30,15 @@ export interface OffsetSample {
 
 export interface CommitMark {
   offset: number;
+  /** The tick that first saw this committed offset. */
   at: number;
   /** The partition's log end at the same tick: the produce rate over a commit window comes from it. */
   logEnd?: number;
+  /**
+   * The tick before, which still saw the previous committed offset: the commit itself happened
+   * between `since` and `at`. Absent where the offset was first seen (nothing before to compare).
+   */
+  since?: number;
 }
 
 /** Without a commit seen for this long (and longer than two commit intervals), the consumer counts as stalled. */
@@ -91,7 +97,8 @@ export function commitWindowRates(base: PartitionRates, commits: CommitMark[], n
   const window = last.at - first.at;
   const sinceLast = at - last.at;
   let consumeRate: number | null;
-  if (commits.length === 2 && sinceLast <= Math.max(2 * window, 2 * elapsedSeconds * 1000)) consumeRate = ((last.offset - first.offset) * 1000) / window;
+  const betweenCommits = commits.length === 2 && sinceLast <= Math.max(2 * window, 2 * elapsedSeconds * 1000);
+  if (betweenCommits) consumeRate = ((last.offset - first.offset) * 1000) / window;
   else if (at - first.at >= Math.max(STALL_MS, 2 * window)) consumeRate = ((now.committed - first.offset) * 1000) / (at - first.at);
   else consumeRate = base.consumeRate && base.consumeRate > 0 ? base.consumeRate : null; // no commit seen yet: unknown, not 0
   const produceRate = base.produceRate;
@@ -100,9 +107,19 @@ export function commitWindowRates(base: PartitionRates, commits: CommitMark[], n
   // rate over one tick swings with its batches (95/s in one tick of a steady ~70/s, on a loaded
   // machine), which made a consumer keeping up look slower than it is.
   const windowProduceRate = commits.length === 2 && window > 0 && first.logEnd !== undefined && last.logEnd !== undefined ? ((last.logEnd - first.logEnd) * 1000) / window : produceRate;
+  // The ticks date each commit only to within one tick (it happened after the tick before the one
+  // that saw it): the commits may have been as little as last.since - first.at apart. A consumer
+  // that keeps up but whose first commit landed just before a tick and the next just after one
+  // showed 43/s over a 2.5 s window against 55/s produced, and so "lag growing" (watch-rates.test.ts
+  // at load 14): its records could have been read in 1.9 s, 57/s. Keeping up is judged at the
+  // fastest rate the ticks allow; a consumer that really falls behind is caught by its lag below.
+  // (Once the commits stopped, the rate since the commit before is the one to judge by.)
+  const shortest = last.since !== undefined ? last.since - first.at : window;
+  const fastestConsume = betweenCommits ? (shortest > 0 ? ((last.offset - first.offset) * 1000) / shortest : Infinity) : consumeRate;
   // What arrives within one commit interval (plus a tick) is what a keeping-up consumer has not committed yet.
   const interval = commits.length === 2 ? Math.max(window, sinceLast) : at - first.at;
-  const keepingUp = lag > 0 && consumeRate !== null && produceRate !== null && windowProduceRate !== null && consumeRate >= 0.8 * windowProduceRate && lag <= produceRate * ((interval / 1000) + elapsedSeconds) * 1.25 + 1;
+  const keepingUp =
+    lag > 0 && fastestConsume !== null && produceRate !== null && windowProduceRate !== null && fastestConsume >= 0.8 * windowProduceRate && lag <= produceRate * (interval / 1000 + elapsedSeconds) * 1.25 + 1;
   let timeToZeroLag: number | null = lag === 0 ? 0 : null;
   let lagGrowing = false;
   if (lag > 0 && !keepingUp && consumeRate !== null && produceRate !== null) {
@@ -167,7 +184,8 @@ export function rateTick(groups: GroupOffsets[], samples: Map<string, OffsetSamp
       let commits = prev?.commits ?? [];
       if (now.committed !== null) {
         const last = commits[commits.length - 1];
-        const mark: CommitMark = { offset: now.committed, at, ...(now.logEnd !== null ? { logEnd: now.logEnd } : {}) };
+        const since = last && elapsed !== null ? { since: at - elapsed * 1000 } : {};
+        const mark: CommitMark = { offset: now.committed, at, ...(now.logEnd !== null ? { logEnd: now.logEnd } : {}), ...since };
         if (!last || now.committed < last.offset) commits = [mark]; // first sight, or offsets reset
         else if (now.committed > last.offset) commits = [commits.length === 1 ? commits[0] : last, mark];
       } else commits = [];

@@ -67,7 +67,7 @@ describe('consumer-groups --watch rates of a consumer committing every 2 s', () 
     });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    type Offset = { consumeRate: number | null; produceRate: number | null; lag: number; lagGrowing: boolean; keepingUp: boolean; timeToZeroLag: number | null };
+    type Offset = { currentOffset: number; logEndOffset: number; consumeRate: number | null; produceRate: number | null; lag: number; lagGrowing: boolean; keepingUp: boolean; timeToZeroLag: number | null };
     const ticks = (): { intervalSeconds: number | null; offsets: Offset[] }[] =>
       stdout
         .split('\n')
@@ -88,10 +88,12 @@ describe('consumer-groups --watch rates of a consumer committing every 2 s', () 
     // Once two of its commits have been seen (after ~4.5 s), every tick measures the rate.
     const settled = all.slice(Math.ceil(4.5 / 0.5) + 1).map((t) => t.offsets[0]);
     expect(settled.length).toBeGreaterThanOrEqual(3);
+    // On a failure, every tick (seconds since the one before; committed, log end, rates, growing, keeping up) says what the watch saw.
+    const series = all.map((t) => [t.intervalSeconds, ...t.offsets.map((o) => [o.currentOffset, o.logEndOffset, o.consumeRate, o.produceRate, o.lagGrowing, o.keepingUp])].join(' ')).join('\n');
     for (const o of settled) {
-      expect(o.consumeRate, JSON.stringify(o)).not.toBeNull();
-      expect(o.consumeRate!, JSON.stringify(o)).toBeGreaterThan(20);
-      expect(o.lagGrowing, JSON.stringify(o)).toBe(false);
+      expect(o.consumeRate, `${JSON.stringify(o)}\n${series}`).not.toBeNull();
+      expect(o.consumeRate!, `${JSON.stringify(o)}\n${series}`).toBeGreaterThan(20);
+      expect(o.lagGrowing, `${JSON.stringify(o)}\n${series}`).toBe(false);
     }
     // Between two commits the lag is only what came since the last one: keeping up.
     expect(settled.some((o) => o.lag > 0 && o.keepingUp), JSON.stringify(settled)).toBe(true);

@@ -139,6 +139,42 @@ describe('consumer-groups --watch rates between commits', () => {
     expect(formatEta(last!)).toBe('∞');
   });
 
+  it('a commit seen a tick late does not make a consumer keeping up look slower than its producer', () => {
+    // The ticks of watch-rates.test.ts's failure (load 14): [seconds since the previous tick, committed, log end].
+    // The commit of 340 landed just before the tick that saw it, the one of 450 just after a tick:
+    // 110 records over a 2.54 s window between the ticks that saw them (43/s) against 55/s produced.
+    const ticks: [number, number, number][] = [
+      [0, 140, 140], [0.687, 140, 150], [0.721, 160, 170], [1.01, 160, 180], [0.59, 200, 210], [0.511, 200, 240], [0.54, 200, 280],
+      [0.563, 200, 320], [0.521, 340, 360], [0.573, 340, 380], [0.578, 340, 420], [0.778, 340, 460], [0.613, 450, 500], [0.524, 450, 530], [0.666, 450, 570],
+    ];
+    const samples = new Map<string, OffsetSample>();
+    let time = 0;
+    const seen = ticks.map(([elapsed, committed, logEnd], i) => {
+      time += elapsed * 1000;
+      return rateTick(at('g', committed, logEnd), samples, new Date(time), i === 0 ? null : elapsed).groups[0].rates[0];
+    });
+    expect(seen[12].consumeRate).toBeCloseTo(43.27, 1); // the rate shown is still the one between the ticks
+    for (const r of seen.slice(8)) {
+      expect(r.lagGrowing, JSON.stringify(r)).toBe(false);
+      expect(r.keepingUp, JSON.stringify(r)).toBe(true);
+    }
+  });
+
+  it('a consumer reading at half the produce rate is seen falling behind within seconds, whatever the ticks', () => {
+    // 100 records/s produced; the consumer reads 50/s and commits every 2 s; ticks every 0.5 s.
+    const samples = new Map<string, OffsetSample>();
+    const seen = [];
+    for (let i = 0; i <= 60; i++) {
+      const t = i * 0.5;
+      const committed = Math.floor(t / 2) * 2 * 50;
+      seen.push({ t, r: rateTick(at('g', committed, 1000 + t * 100), samples, new Date(t * 1000), i === 0 ? null : 0.5).groups[0].rates[0] });
+    }
+    for (const { t, r } of seen.filter((s) => s.t >= 6)) {
+      expect(r.keepingUp, `t=${t} ${JSON.stringify(r)}`).toBe(false);
+      expect(r.lagGrowing, `t=${t} ${JSON.stringify(r)}`).toBe(true);
+    }
+  });
+
   it('a consumer behind, catching up: a time to zero lag from the commit rate', () => {
     const samples = new Map<string, OffsetSample>();
     let last;
