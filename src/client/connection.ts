@@ -133,7 +133,7 @@ export class BrokerConnection {
       // v0 of ApiVersions is understood by every broker and carries all we need.
       const body = await conn.send(API.ApiVersions, 0, {}, { timeoutMs: opts.connectTimeoutMs });
       check(body.errorCode);
-      for (const k of body.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[]) {
+      for (const k of body.apiKeys) {
         conn.brokerVersions.set(k.apiKey, [k.minVersion, k.maxVersion]);
       }
       if (opts.security?.sasl) await conn.authenticate(opts.security.sasl);
@@ -149,7 +149,7 @@ export class BrokerConnection {
     const timeoutMs = this.opts.connectTimeoutMs;
     const handshake = await this.send(API.SaslHandshake, 1, { mechanism: credentials.mechanism }, { timeoutMs });
     if (handshake.errorCode !== 0) {
-      throw new KafkaClientError(`Unexpected handshake request with client mechanism ${credentials.mechanism}, enabled mechanisms are [${(handshake.mechanisms as string[]).join(', ')}]`, { javaName: 'UnsupportedSaslMechanismException' });
+      throw new KafkaClientError(`Unexpected handshake request with client mechanism ${credentials.mechanism}, enabled mechanisms are [${handshake.mechanisms.join(', ')}]`, { javaName: 'UnsupportedSaslMechanismException' });
     }
     const { authenticate } = await import('./sasl.js');
     let lifetimeMs = 0;
@@ -159,7 +159,7 @@ export class BrokerConnection {
         throw new KafkaClientError(answer.errorMessage ?? `SASL authentication failed with ${credentials.mechanism}`, { javaName: 'SaslAuthenticationException' });
       }
       lifetimeMs = Number(answer.sessionLifetimeMs ?? 0);
-      return answer.authBytes as Buffer;
+      return answer.authBytes;
     });
     // As Kafka's clients: re-authenticate at a random 85-95% of the session's lifetime, before the
     // first request after that point (the broker closes the connection at the first one past its end).

@@ -84,13 +84,13 @@ function decodePartition(req: FetchRequestPartition, p: PartitionData, isolation
   const base = {
     topic: req.topic,
     partition: req.partition,
-    errorCode: p.errorCode as number,
-    highWatermark: p.highWatermark as number,
-    lastStableOffset: (p.lastStableOffset ?? -1) as number,
-    logStartOffset: (p.logStartOffset ?? -1) as number,
+    errorCode: p.errorCode,
+    highWatermark: p.highWatermark,
+    lastStableOffset: p.lastStableOffset ?? -1,
+    logStartOffset: p.logStartOffset ?? -1,
   };
   if (p.errorCode !== 0) return { ...base, error: kafkaError(p.errorCode), records: [], nextOffset: req.offset };
-  const aborted = isolation === 1 ? ((p.abortedTransactions ?? []) as { producerId: number; firstOffset: number }[]) : [];
+  const aborted = isolation === 1 ? (p.abortedTransactions ?? []) : [];
   const { records, nextOffset } = decodeFetchedRecords(req.topic, req.partition, p.records ?? null, req.offset, aborted);
   return { ...base, records, nextOffset };
 }

@@ -255,7 +255,7 @@ export class Groups {
         memberId: member.memberId,
         groupInstanceId: member.groupInstanceId ?? null,
       });
-      return { errorCode: body.errorCode as number };
+      return { errorCode: body.errorCode };
     });
     return r.errorCode;
   }
@@ -265,7 +265,7 @@ export class Groups {
       const body = await conn.request(API.LeaveGroup, (v: number) =>
         v >= 3 ? { groupId, members: [{ memberId, groupInstanceId, reason: null }] } : { groupId, memberId },
       );
-      return { errorCode: body.errorCode as number };
+      return { errorCode: body.errorCode };
     });
     if (r.errorCode !== 0 && r.errorCode !== ErrorCode.UNKNOWN_MEMBER_ID) throw kafkaError(r.errorCode);
   }
@@ -326,7 +326,7 @@ export class Groups {
           });
         }
       }
-      return Object.assign(out, { errorCode: body.errorCode as number | undefined });
+      return Object.assign(out, { errorCode: body.errorCode });
     });
     if (r.errorCode) check(r.errorCode);
     return [...r];
@@ -419,11 +419,11 @@ export class Groups {
         if (conn.supports(API.ConsumerGroupDescribe)) {
           const body = await conn.request(API.ConsumerGroupDescribe, { groupIds: [groupId], includeAuthorizedOperations: false });
           const g = body.groups[0];
-          if (g?.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) return { description: g && describedConsumerGroup(groupId, g), errorCode: g?.errorCode as number };
+          if (g?.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) return { description: g && describedConsumerGroup(groupId, g), errorCode: g?.errorCode };
         }
         const body = await conn.request(API.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
         const g = body.groups[0];
-        return { description: describedClassicGroup(groupId, g), errorCode: g?.errorCode as number };
+        return { description: describedClassicGroup(groupId, g), errorCode: g?.errorCode };
       });
       out.push(r.description);
     }
@@ -436,7 +436,7 @@ export class Groups {
       const r = await this.withCoordinator(groupId, async (conn) => {
         const body = await conn.request(API.DeleteGroups, { groupsNames: [groupId] });
         const res = body.results[0];
-        return { errorCode: (res?.errorCode ?? 0) as number };
+        return { errorCode: res?.errorCode ?? 0 };
       });
       out.push({ groupId, error: r.errorCode ? kafkaError(r.errorCode) : undefined });
     }
@@ -450,7 +450,7 @@ export class Groups {
         groupId,
         topics: groupByTopic(partitions).map(([name, items]) => ({ name, partitions: items.map((i) => ({ partitionIndex: i.partition })) })),
       });
-      return { body, errorCode: body.errorCode as number };
+      return { body, errorCode: body.errorCode };
     });
     const results: (TopicPartition & { error?: KafkaClientError })[] = [];
     for (const t of (r.body.topics ?? [])) {
@@ -465,7 +465,7 @@ export function decodeAssignment(buf: Buffer | null | undefined): TopicPartition
   if (!buf || buf.length === 0) return [];
   try {
     const a = decodeConsumerAssignment(buf);
-    return (a.assignedPartitions as { topic: string; partitions: number[] }[]).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+    return a.assignedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
   } catch {
     return [];
   }
@@ -475,7 +475,7 @@ export function decodeAssignment(buf: Buffer | null | undefined): TopicPartition
 export function decodeSubscriptionTopics(buf: Buffer | null | undefined): string[] {
   if (!buf || buf.length === 0) return [];
   try {
-    return decodeConsumerSubscription(buf).topics as string[];
+    return decodeConsumerSubscription(buf).topics;
   } catch {
     return [];
   }

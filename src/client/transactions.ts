@@ -47,7 +47,7 @@ export async function listTransactions(cluster: Cluster, opts: { durationFilterM
         check(body.errorCode);
         out.set(
           b.nodeId,
-          (body.transactionStates as { transactionalId: string; producerId: number | bigint; transactionState: string }[]).map((s) => ({
+          body.transactionStates.map((s) => ({
             transactionalId: s.transactionalId,
             producerId: Number(s.producerId),
             state: s.transactionState,
@@ -81,7 +81,7 @@ export async function describeTransaction(cluster: Cluster, transactionalId: str
           state: s.transactionState,
           transactionTimeoutMs: s.transactionTimeoutMs,
           transactionStartTimeMs: Number(s.transactionStartTimeMs),
-          topicPartitions: (s.topics as { topic: string; partitions: number[] }[]).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
+          topicPartitions: s.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
         };
       }
     }

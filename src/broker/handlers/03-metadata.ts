@@ -60,7 +60,7 @@ async function resolveTopic(ctx: RequestContext, requested: { name: string | nul
     if (byId && !authorized(ctx, Op.DESCRIBE, Resource.TOPIC, byId.name)) return topicError(null, ErrorCode.TOPIC_AUTHORIZATION_FAILED, requested.topicId);
     return byId ? describeTopic(ctx, byId) : topicError(null, ErrorCode.UNKNOWN_TOPIC_ID, requested.topicId);
   }
-  const name = requested.name as string;
+  const name = requested.name as string; // not null: byIdOnly above
   if (!authorized(ctx, Op.DESCRIBE, Resource.TOPIC, name)) return topicError(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const existing = broker.topics.get(name);
   if (existing) return describeTopic(ctx, existing);

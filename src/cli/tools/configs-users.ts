@@ -57,7 +57,7 @@ export async function alterUsers(client: KafkaClient, name: string, toAdd: Map<s
   const deletions = toDelete.map((mechanism) => ({ name, mechanism: SCRAM_TYPE[mechanism as ScramMechanism] }));
   const conn = await client.cluster.any();
   const answer = await conn.send(51, 0, { deletions, upsertions });
-  for (const r of answer.results as { user: string; errorCode: number; errorMessage: string | null }[]) {
+  for (const r of answer.results) {
     if (r.errorCode !== 0) throw brokerError(r.errorCode, r.errorMessage);
   }
   await ctx.out.print({ plain: `Completed updating config for user ${name}.\n`, json: { type: 'users', name, set: [...toAdd.keys()], deleted: toDelete } });
