@@ -62,9 +62,16 @@ describe('ACLs in ZooKeeper', () => {
     expect((await changes('/kafka-acl-extended-changes')).map((c) => JSON.parse(c))).toContainEqual({ version: 1, resourceType: 'TOPIC', name: 'op', patternType: 'PREFIXED' });
     await waitFor('broker 1 hides open', async () => ((await visible(1)).length === 0 ? true : null), 20_000);
 
-    const listed = await kts(['acls', '--bootstrap-server', cluster.brokers.get(3)!.bootstrap, '--list']);
-    expect(listed.stdout).toContain('ResourcePattern(resourceType=TOPIC, name=op, patternType=PREFIXED)');
-    expect(listed.stdout).toContain('ResourcePattern(resourceType=TOPIC, name=secret, patternType=LITERAL)');
+    // Broker 3 answers from its own cache, reloaded when its watch on the change nodes fires: that
+    // broker 1 has the ACL says nothing of when broker 3 has it (Kafka's brokers learn it so too).
+    let listed = '';
+    const both = ['ResourcePattern(resourceType=TOPIC, name=op, patternType=PREFIXED)', 'ResourcePattern(resourceType=TOPIC, name=secret, patternType=LITERAL)'];
+    await waitFor('broker 3 lists both patterns', async () => {
+      listed = (await kts(['acls', '--bootstrap-server', cluster.brokers.get(3)!.bootstrap, '--list'])).stdout;
+      return both.every((p) => listed.includes(p)) ? true : null;
+    }, 20_000).catch((e: Error) => {
+      throw new Error(`${e.message}; broker 3 listed:\n${listed}`);
+    });
 
     for (const args of [['--topic', 'secret'], ['--topic', 'op', '--resource-pattern-type', 'prefixed']]) {
       const removed = await kts(['acls', '--bootstrap-server', cluster.brokers.get(3)!.bootstrap, '--remove', '--force', ...args]);
