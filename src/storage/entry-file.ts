@@ -13,6 +13,8 @@ export abstract class EntryFile {
   /** The file's length as far as we know; -1 = unknown. */
   protected fileBytes = -1;
   protected handle: FileHandle | undefined;
+  /** The last persist() queued (settled either way). */
+  private writes: Promise<void> = Promise.resolve();
   protected unsynced = false;
   /** Keep the file open between writes (the active segment); inactive segments close it. */
   keepOpen = false;
@@ -81,11 +83,24 @@ export abstract class EntryFile {
     }
   }
 
-  /** Writes entries not yet in the file, trims what the file has beyond them, optionally fdatasyncs. */
-  async persist(sync: boolean): Promise<void> {
+  /**
+   * Writes entries not yet in the file, trims what the file has beyond them, optionally fdatasyncs.
+   * Calls run one after another: a roll's seal and the background flush of the same segment (or a
+   * follower's truncation and that flush) persist one file at once, and each opened it when it found
+   * no handle, so the first to finish closed the handle the other was writing with and its own
+   * descriptor was never closed.
+   */
+  persist(sync: boolean): Promise<void> {
+    const run = this.writes.then(() => this.persistNow(sync));
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  /** One persist, alone on the file (TransactionIndex adds its own cases). */
+  protected async persistNow(sync: boolean): Promise<void> {
     const target = this.count * this.entrySize;
     if (this.persisted === this.count && this.fileBytes === target && !(sync && this.unsynced)) {
-      if (!this.keepOpen) await this.release();
+      if (!this.keepOpen) await this.closeHandle();
       return;
     }
     const fh = this.handle ?? (this.handle = await openReadWrite(this.fs, this.path));
@@ -106,11 +121,17 @@ export abstract class EntryFile {
         this.unsynced = false;
       }
     } finally {
-      if (!this.keepOpen) await this.release();
+      if (!this.keepOpen) await this.closeHandle();
     }
   }
 
+  /** Closes the file (its segment is done with it) once a write under way has finished. */
   async release(): Promise<void> {
+    await this.writes;
+    await this.closeHandle();
+  }
+
+  protected async closeHandle(): Promise<void> {
     const fh = this.handle;
     this.handle = undefined;
     if (fh) await fh.close();

@@ -129,10 +129,10 @@ export class TransactionIndex extends EntryFile {
   }
 
   /** Writes entries not yet in the file (creating it with the first), trims the rest, optionally fdatasyncs. */
-  override async persist(sync: boolean): Promise<void> {
+  protected override async persistNow(sync: boolean): Promise<void> {
     const target = this.count * TXN_INDEX_ENTRY_SIZE;
     if (this.fileBytes === 0 && target === 0) {
-      if (!this.keepOpen) await this.release();
+      if (!this.keepOpen) await this.closeHandle();
       return;
     }
     if (this.fileBytes === -1 && target === 0) {
@@ -144,10 +144,10 @@ export class TransactionIndex extends EntryFile {
         if (!isNotFound(err)) throw err;
       }
       this.fileBytes = 0;
-      if (!this.keepOpen) await this.release();
+      if (!this.keepOpen) await this.closeHandle();
       return;
     }
-    await super.persist(sync);
+    await super.persistNow(sync);
   }
 }
 
