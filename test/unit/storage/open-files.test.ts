@@ -21,15 +21,17 @@ afterEach(async () => {
   await cleanup();
 });
 
-/** Counts the descriptors really open underneath, and lets a test hold opens back. */
-function countingFs(): FileSystem & { live: number; opens: number; gate: Promise<void> | undefined } {
+/** Counts the descriptors really open underneath, and lets a test hold opens back (atGate: an open is held). */
+function countingFs(): FileSystem & { live: number; opens: number; gate: Promise<void> | undefined; atGate: (() => void) | undefined } {
   const fs = {
     ...nodeFileSystem,
     live: 0,
     opens: 0,
     gate: undefined as Promise<void> | undefined,
+    atGate: undefined as (() => void) | undefined,
     async open(path: string, flags: 'r' | 'r+' | 'w+' | 'wx+'): Promise<FileHandle> {
       fs.opens++;
+      if (fs.gate) fs.atGate?.();
       await fs.gate;
       const h = await nodeFileSystem.open(path, flags);
       fs.live++;
@@ -112,9 +114,12 @@ describe('OpenFiles', () => {
     expect(inner.live).toBe(1);
     let release!: () => void;
     inner.gate = new Promise<void>((r) => (release = r));
+    // The reopen gets to the open once b's descriptor is closed (real I/O): waited for, not slept on
+    // (10 ms were not always enough at load ~20).
+    let held = new Promise<void>((r) => (inner.atGate = r));
     const opensBefore = inner.opens;
     const reads = Array.from({ length: 8 }, () => text(a));
-    await new Promise((r) => setTimeout(r, 10));
+    await held;
     expect(inner.opens - opensBefore).toBe(1);
     // The pool may want b's descriptor back meanwhile; b is closed by its owner in the middle of it.
     const closing = b.close();
@@ -122,14 +127,16 @@ describe('OpenFiles', () => {
     inner.gate = undefined;
     expect(await Promise.all(reads)).toEqual(Array(8).fill('shared bytes'));
     await closing;
+    expect(inner.opens - opensBefore).toBe(1); // the eight reads shared one reopen
     // A close while a reopen is under way: the reopened descriptor is closed, the read fails cleanly.
     const c = await fs.open(join(dir, 'third'), 'w+'); // evicts a again
     inner.gate = new Promise<void>((r) => (release = r));
+    held = new Promise<void>((r) => (inner.atGate = r));
     const late = text(a).then(
       () => 'read',
       (e: { code?: string }) => e.code,
     );
-    await new Promise((r) => setTimeout(r, 10));
+    await held;
     const closeA = a.close();
     release();
     inner.gate = undefined;
