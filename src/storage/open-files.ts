@@ -95,6 +95,7 @@ export class OpenFiles implements FileSystem {
    */
   async openInner(file: PooledFile, path: string, flags: Flags): Promise<FileHandle> {
     await this.reserve();
+    let opened = false;
     try {
       let fh: FileHandle;
       try {
@@ -106,9 +107,13 @@ export class OpenFiles implements FileSystem {
         fh = await this.inner.open(path, flags);
       }
       this.holding.set(file, true);
+      opened = true;
       return fh;
     } finally {
       this.reserved--;
+      // A failed open (ENOENT is routine: openReadWrite tries 'r+' first) frees the room it reserved:
+      // an open waiting for room is woken here, as by a close, or it would wait for some other close.
+      if (!opened) this.waiters.shift()?.();
     }
   }
 

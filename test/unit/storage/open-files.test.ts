@@ -159,6 +159,29 @@ describe('OpenFiles', () => {
     await b.close();
   });
 
+  it('an open that fails gives its room back to an open waiting at the bound', async () => {
+    // The failing open held the only reservation while the other waited for room; nothing else was
+    // open, so no descriptor's close would ever have woken the waiting one (it waited for good).
+    const inner = countingFs();
+    const fs = pool(inner, 1);
+    let release!: () => void;
+    inner.gate = new Promise<void>((r) => (release = r));
+    const held = new Promise<void>((r) => (inner.atGate = r));
+    const missing = fs.open(join(dir, 'missing'), 'r').then(
+      () => 'opened',
+      (e: { code?: string }) => e.code,
+    );
+    await held;
+    const waiting = fs.open(join(dir, 'x'), 'w+');
+    release();
+    inner.gate = undefined;
+    expect(await missing).toBe('ENOENT');
+    const x = await waiting;
+    expect(inner.live).toBe(1);
+    await x.close();
+    expect(inner.live).toBe(0);
+  }, 10_000);
+
   it('follows a rename: a file closed by the pool reopens at its new name', async () => {
     const inner = countingFs();
     const fs = pool(inner, 1);
