@@ -4,10 +4,10 @@
 // two failure scenarios end with the follower's log byte for byte equal to the leader's.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LeaderEpochCache, followerTruncation } from '../../../src/storage/leader-epoch-cache.js';
 import type { LogManager, PartitionLog } from '../../../src/storage/index.js';
-import { captureLogger, makeTempDir, openManager, valuesBatch } from './helpers.js';
+import { captureLogger, makeTempDir, openManager, tracingFs, valuesBatch } from './helpers.js';
 
 const cacheOf = (...entries: Array<[number, number]>) => new LeaderEpochCache(entries.map(([epoch, startOffset]) => ({ epoch, startOffset })));
 
@@ -32,16 +32,32 @@ describe('a follower reconciles with its new leader', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const managers: LogManager[] = [];
+  // The managers' file system calls are traced and their log lines kept: a failed test (a timeout
+  // too) prints, before anything is closed, the step it was in, the calls still in flight and the
+  // last ones finished (a wait on the disk, or on a promise nothing settles), then the log lines.
+  let trace: ReturnType<typeof tracingFs>;
+  let logger: ReturnType<typeof captureLogger>;
+  let step: string | undefined;
   beforeEach(async () => {
     ({ dir, cleanup } = await makeTempDir());
+    trace = tracingFs();
+    logger = captureLogger();
+    step = undefined;
   });
-  afterEach(async () => {
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail') {
+      console.error(`${step ? `failed in step: ${step}\n` : ''}${trace.report(dir)}\nstorage log:\n${logger.lines.join('\n')}`);
+    }
     for (const m of managers.splice(0)) await m.close().catch(() => {});
     await cleanup();
   });
-  async function twoLogs(): Promise<[PartitionLog, PartitionLog]> {
-    const m = await openManager(dir, { logger: captureLogger(), config: { segmentBytes: 1024 } });
+  async function openTraced(): Promise<LogManager> {
+    const m = await openManager(dir, { fs: trace, logger, config: { segmentBytes: 1024 } });
     managers.push(m);
+    return m;
+  }
+  async function twoLogs(): Promise<[PartitionLog, PartitionLog]> {
+    const m = await openTraced();
     return [await m.create('leader', 0), await m.create('follower', 0)];
   }
   /** Appends to both as a leader and its in-sync follower would have it. */
@@ -152,9 +168,8 @@ describe('a follower reconciles with its new leader', () => {
   it("truncateFullyAndStartAt: the follower behind the leader's log start starts over there", async () => {
     // Timed out once at 60 s in a full run (normally ~50 ms; not reproduced in 300 runs of this file,
     // 6,000 in-process repetitions and 27 runs of test/unit, idle and at load 20): a failure says
-    // which step it was in.
-    let step = 'two logs';
-    onTestFailed(() => console.error(`truncateFullyAndStartAt test failed in step: ${step}`));
+    // which step it was in and what the storage was doing (afterEach).
+    step = 'two logs';
     const [leader, follower] = await twoLogs();
     step = 'replicated';
     await replicated(leader, follower, 'a', 3, 0);
@@ -178,8 +193,7 @@ describe('a follower reconciles with its new leader', () => {
     await managers.pop()!.close();
     expect(await readFile(join(dir, 'log-start-offset-checkpoint'), 'utf8')).toMatch(/^follower 0 29$/m);
     step = 'reopen';
-    const m = await openManager(dir, { logger: captureLogger(), config: { segmentBytes: 1024 } });
-    managers.push(m);
+    const m = await openTraced();
     step = 'checks after reopen';
     const reopened = m.get('follower', 0)!;
     expect([reopened.logStartOffset, reopened.logEndOffset]).toEqual([29, leader.logEndOffset]);

@@ -292,3 +292,66 @@ export function trackingFs(inner: FileSystem = nodeFileSystem): FileSystem & { c
     },
   };
 }
+
+/**
+ * Records every call in flight (what, on which path, since when) and the last `keep` that finished,
+ * so that a test that hangs can say whether it waits on the disk (a call still in flight) or on a
+ * promise that nothing settles (no call in flight): `report(root)` lists both, paths below `root`
+ * shortened (a handle's calls name the path it was opened at).
+ */
+export function tracingFs(inner: FileSystem = nodeFileSystem, keep = 40): FileSystem & { report(root?: string): string } {
+  const t0 = performance.now();
+  const inFlight = new Map<number, { what: string; at: number }>();
+  const finished: string[] = [];
+  let next = 0;
+  async function traced<T>(what: string, call: () => Promise<T>): Promise<T> {
+    const id = next++;
+    const at = performance.now();
+    inFlight.set(id, { what, at });
+    let outcome = 'ok';
+    try {
+      return await call();
+    } catch (err) {
+      outcome = (err as { code?: string }).code ?? 'error';
+      throw err;
+    } finally {
+      inFlight.delete(id);
+      const end = performance.now();
+      finished.push(`+${(at - t0).toFixed(1)} ms ${what}: ${outcome} in ${(end - at).toFixed(1)} ms`);
+      if (finished.length > keep) finished.shift();
+    }
+  }
+  return {
+    async open(path, flags) {
+      const h = await traced(`open ${path} ${flags}`, () => inner.open(path, flags));
+      const handle: FileHandle = {
+        pread: (b, o, l, p) => traced(`pread ${path} @${p}+${l}`, () => h.pread(b, o, l, p)),
+        pwrite: (b, o, l, p) => traced(`pwrite ${path} @${p}+${l}`, () => h.pwrite(b, o, l, p)),
+        fdatasync: () => traced(`fdatasync ${path}`, () => h.fdatasync()),
+        truncate: (l) => traced(`truncate ${path} to ${l}`, () => h.truncate(l)),
+        stat: () => traced(`fstat ${path}`, () => h.stat()),
+        close: () => traced(`close ${path}`, () => h.close()),
+      };
+      if (h.pwritev) handle.pwritev = (bs, p) => traced(`pwritev ${path} @${p} x${bs.length}`, () => h.pwritev!(bs, p));
+      return handle;
+    },
+    rename: (from, to) => traced(`rename ${from} -> ${to}`, () => inner.rename(from, to)),
+    unlink: (path) => traced(`unlink ${path}`, () => inner.unlink(path)),
+    readdir: (path) => traced(`readdir ${path}`, () => inner.readdir(path)),
+    mkdir: (path, opts) => traced(`mkdir ${path}`, () => inner.mkdir(path, opts)),
+    stat: (path) => traced(`stat ${path}`, () => inner.stat(path)),
+    rmTree: (path) => traced(`rmTree ${path}`, () => inner.rmTree(path)),
+    syncDir: (path) => traced(`syncDir ${path}`, () => inner.syncDir(path)),
+    report(root?: string) {
+      const now = performance.now();
+      const short = (s: string) => (root ? s.split(`${root}/`).join('') : s);
+      const pending = [...inFlight.values()].map(({ what, at }) => `  ${short(what)}: for ${(now - at).toFixed(0)} ms`);
+      return [
+        `file system calls in flight: ${pending.length}${pending.length ? '' : ' (none: a wait now is on a promise, not on the disk)'}`,
+        ...pending,
+        `the last ${finished.length} finished (of ${next}, times from the first call):`,
+        ...finished.map((f) => `  ${short(f)}`),
+      ].join('\n');
+    },
+  };
+}
