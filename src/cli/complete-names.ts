@@ -5,6 +5,7 @@
 // hang a shell or print an error into it: the whole lookup is bounded by $KTS_COMPLETE_TIMEOUT_MS
 // (default 1000 ms) and any failure gives no names (the shell then offers nothing, or file names).
 import type { Properties } from '../config/properties.js';
+import { raceTimeout } from '../util/timeout.js';
 
 export type NameKind = 'topics' | 'groups' | 'profiles';
 
@@ -52,14 +53,8 @@ export async function namesFor(kind: NameKind, words: readonly string[], env: No
     }
     const budget = Number(env.KTS_COMPLETE_TIMEOUT_MS);
     const timeoutMs = Number.isInteger(budget) && budget > 0 ? budget : DEFAULT_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<string[]>((resolve) => {
-      timer = setTimeout(() => resolve([]), timeoutMs);
-    });
     const found = clusterNames(kind, rejoinWords(words), env, timeoutMs).catch(() => []);
-    const names = await Promise.race([found, late]);
-    clearTimeout(timer);
-    return names;
+    return await raceTimeout(found, timeoutMs, () => []);
   } catch {
     return [];
   }

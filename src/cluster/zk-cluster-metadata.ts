@@ -23,6 +23,7 @@ import { isNodeExists, isNoNode, type ZkSession } from './zk-session.js';
 import { CONTROLLED_SHUTDOWN_PATH, type ElectionResult, type ElectionType, partitionStatePath, ZkController } from './zk-controller.js';
 import type { OngoingReassignment, ReassignmentRequest } from './partition-reassignment.js';
 import { claimProducerIdBlock } from './zk-producer-ids.js';
+import { raceTimeout } from '../util/timeout.js';
 
 const PERSISTENT_PATHS = [
   '/consumers',
@@ -243,14 +244,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
   async controlledShutdown(timeoutMs: number): Promise<{ moved: boolean; remaining: string[] }> {
     // The whole of it is bounded: with ZooKeeper unreachable (the local cluster's supervisor, which
     // runs the coordinator, killed) the ZooKeeper calls would wait for a reconnection.
-    let timer: NodeJS.Timeout | undefined;
     let gaveUp = false;
-    const expired = new Promise<{ moved: boolean; remaining: string[] }>((resolve) => {
-      timer = setTimeout(() => {
-        gaveUp = true;
-        resolve({ moved: false, remaining: this.partitionsToMoveAway() });
-      }, timeoutMs);
-    });
     const work = (async () => {
       const path = `${CONTROLLED_SHUTDOWN_PATH}/${this.nodeId}`;
       await this.zk.mkdirp(CONTROLLED_SHUTDOWN_PATH);
@@ -263,11 +257,10 @@ export class ZkClusterMetadata implements ClusterMetadata {
         await sleep(50);
       }
     })();
-    try {
-      return await Promise.race([work, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return raceTimeout(work, timeoutMs, () => {
+      gaveUp = true;
+      return { moved: false, remaining: this.partitionsToMoveAway() };
+    });
   }
 
   /** Partitions this broker leads that another live, not stopping ISR member could lead, or whose ISR (under a live leader) still has it. */

@@ -38,6 +38,7 @@ import {
 } from '../protocol/zookeeper/index.js';
 import { parseConnectString, prependChroot, stripChroot } from './zookeeper/connect-string.js';
 import { MultiError, type OpResult, ZooKeeperError } from './zookeeper/errors.js';
+import { raceTimeout } from '../util/timeout.js';
 
 export { MultiError, ZooKeeperError, isNoNode, isNodeExists, type OpResult } from './zookeeper/errors.js';
 export { ErrorCode, type ACL, type Stat } from '../protocol/zookeeper/index.js';
@@ -300,7 +301,7 @@ export class ZooKeeperClient extends EventEmitter {
     this.closing ??= (async () => {
       if (this.state === 'connected') {
         const done = this.submit({ type: OpCode.closeSession }).catch(() => undefined);
-        await Promise.race([done, new Promise((r) => setTimeout(r, Math.max(1000, this.sessionTimeoutMs / 3)).unref())]);
+        await raceTimeout(done, Math.max(1000, this.sessionTimeoutMs / 3), () => undefined, { unref: true });
       }
       this.finish('closed', ErrorCode.ConnectionLoss);
     })();

@@ -18,19 +18,16 @@ import { FileOffsetStore, type ConnectorState } from './offset-store.js';
 import { PluginRegistry } from './plugins.js';
 import { parseListener, startRest, type RestServer } from './rest.js';
 import { connectLog, StartupError } from './standalone.js';
+import { raceTimeout } from '../util/timeout.js';
 import { RestError, Worker, type ConnectorConfig } from './worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Rejects after `ms` if `work` has not settled: a worker must not hang on a write to a broker that is gone. */
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return raceTimeout(work, ms, () => {
+    throw new Error(`no answer in ${ms} ms`);
+  });
 }
 
 /** Source offsets kept in memory and written to the offsets topic, one record per connector. */

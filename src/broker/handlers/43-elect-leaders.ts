@@ -12,6 +12,7 @@ import { API } from '../../client/versions.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from '../api-handler.js';
 import { clusterAuthorized, Op } from '../auth/check.js';
+import { raceTimeout } from '../../util/timeout.js';
 
 const ELECTION_TYPES: Record<number, ElectionType> = { 0: 'PREFERRED', 1: 'UNCLEAN' };
 
@@ -72,18 +73,8 @@ function byTopic(results: ElectionResult[]): Encodable<ReplicaElectionResult>[] 
 }
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'Timed out waiting for the controller')), Math.max(1, timeoutMs));
-    work.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
+  return raceTimeout(work, Math.max(1, timeoutMs), () => {
+    throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'Timed out waiting for the controller');
   });
 }
 

@@ -31,6 +31,7 @@ import {
   planLocalCluster,
   UsageError,
 } from './options.js';
+import { raceTimeout } from '../../util/timeout.js';
 
 /** How long a broker gets for its controlled shutdown before it is killed. */
 const STOP_GRACE_MS = 60_000;
@@ -244,14 +245,11 @@ async function stopMember(m: Member): Promise<void> {
   m.stopping = true;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_GRACE_MS)));
-  if ((await Promise.race([exited, late])) === 'late') {
+  if ((await raceTimeout(exited, STOP_GRACE_MS, () => 'late' as const)) === 'late') {
     warn(`kts cluster: broker ${m.id} (pid ${child.pid}) still running ${STOP_GRACE_MS} ms after SIGTERM: killing it`);
     child.kill('SIGKILL');
     await exited;
   }
-  clearTimeout(timer);
 }
 
 /** The command line that reaches this cluster again (its size and where it keeps its data). */

@@ -12,6 +12,7 @@ import { TransactionPartitionOwnership } from './ownership.js';
 import { TxnTimelines } from './timeline.js';
 import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from './records.js';
 import { epochExhausted, expirationAllowed, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, SHORT_MAX, stateByName, stateName, TV_1, TxnMetadata, TxnState, type TxnTransit } from './state.js';
+import { raceTimeout } from '../../util/timeout.js';
 
 export interface TxnSettings {
   /** TransactionLogValue version written: 1 as Kafka 4.x (transaction.version >= 1), 0 as Kafka 3.9. */
@@ -433,9 +434,7 @@ export class TransactionCoordinator {
   private async awaitLocalCompletion(txn: TxnMetadata): Promise<void> {
     const completing = this.localCompletions.get(txn);
     if (!completing) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([completing, new Promise((r) => (timer = setTimeout(r, LOCAL_COMPLETION_WAIT_MS)))]);
-    clearTimeout(timer);
+    await raceTimeout(completing, LOCAL_COMPLETION_WAIT_MS, () => undefined);
   }
 
   /** Fences the producer of an ongoing transaction and aborts it (a new InitProducerId, or the transaction's timeout). */

@@ -14,6 +14,7 @@ import type { ToolContext } from '../tool.js';
 import { collectOffsets, offsetJson, offsetsLayout, offsetsStateNote, type GroupOffsets, type Notes, type OffsetRow } from './describe.js';
 import { truncateMiddle } from '../table.js';
 import { MISSING, javaString, row } from './text.js';
+import { raceTimeout } from '../../util/timeout.js';
 
 export const DEFAULT_WATCH_SECONDS = 2;
 
@@ -316,7 +317,7 @@ export async function watchOffsets(client: KafkaClient, groupIds: () => Promise<
       } catch (err) {
         if (ticks === 0) throw err;
         out.note(`Error: ${javaString(err)}`);
-        await Promise.race([stopped, new Promise((r) => setTimeout(r, seconds * 1000))]);
+        await raceTimeout(stopped, seconds * 1000, () => undefined);
         continue;
       }
       const fetchedAt = Date.now();
@@ -337,9 +338,7 @@ export async function watchOffsets(client: KafkaClient, groupIds: () => Promise<
       // The next sample comes a full interval after this one: rates over a shorter gap (a slow fetch
       // eating the wait) were noise, and intervalSeconds fell below the interval asked for.
       const wait = Math.max(0, fetchedAt + seconds * 1000 - Date.now());
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, wait)))]);
-      clearTimeout(timer);
+      await raceTimeout(stopped, wait, () => undefined);
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
