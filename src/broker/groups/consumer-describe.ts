@@ -1,37 +1,12 @@
 // ConsumerGroupDescribe (69): a KIP-848 consumer group with its epochs, assignor and members'
 // current and target assignments (topic ids with their names).
 import { ErrorCode } from '../../protocol/errors.js';
+import type { Assignment as DescribedAssignment, DescribedGroup } from '../../protocol/generated/69-consumer-group-describe.js';
 import type { Assignment } from './assignors.js';
 import type { GroupRuntime } from './runtime.js';
 
-interface DescribedPartitions {
-  topicId: string;
-  topicName: string;
-  partitions: number[];
-}
-
-export interface ConsumerGroupDescription {
-  errorCode: number;
-  errorMessage: string | null;
-  groupId: string;
-  groupState: string;
-  groupEpoch: number;
-  assignmentEpoch: number;
-  assignorName: string;
-  members: {
-    memberId: string;
-    instanceId: string | null;
-    rackId: string | null;
-    memberEpoch: number;
-    clientId: string;
-    clientHost: string;
-    subscribedTopicNames: string[];
-    subscribedTopicRegex: string | null;
-    assignment: { topicPartitions: DescribedPartitions[] };
-    targetAssignment: { topicPartitions: DescribedPartitions[] };
-    memberType: number;
-  }[];
-}
+/** ConsumerGroupDescribe's group less authorizedOperations, which the handler fills in. */
+export type ConsumerGroupDescription = Omit<DescribedGroup, 'authorizedOperations'>;
 
 export function describeConsumerGroup(rt: GroupRuntime, groupId: string): ConsumerGroupDescription {
   const none = (errorCode: number, errorMessage: string | null): ConsumerGroupDescription => ({
@@ -50,7 +25,7 @@ export function describeConsumerGroup(rt: GroupRuntime, groupId: string): Consum
   if (!group || group.is('Dead')) return none(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} not found.`);
   const state = group.consumer;
   if (!state) return none(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
-  const named = (a: Assignment): { topicPartitions: DescribedPartitions[] } => ({
+  const named = (a: Assignment): DescribedAssignment => ({
     topicPartitions: [...a]
       .filter(([, s]) => s.size > 0)
       .map(([topicId, s]) => ({ topicId, topicName: rt.topics?.getById?.(topicId)?.name ?? '', partitions: [...s].sort((x, y) => x - y) })),

@@ -4,6 +4,7 @@
 // the server-side assignor computes a new target. Session timeouts and rebalance (revocation)
 // timeouts fence members. Also ConsumerGroupDescribe and the member checks of OffsetCommit/Fetch.
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ConsumerGroupHeartbeatRequestData, ConsumerGroupHeartbeatResponseData } from '../../protocol/generated/68-consumer-group-heartbeat.js';
 import { assignorNameOf, type Assignment, type AssignorName } from './assignors.js';
 import {
   assignmentEquals,
@@ -20,31 +21,17 @@ import { canDowngrade, ConversionRefused, downgradeToClassicGroup, upgradeToCons
 import { groupTombstone } from './persistence.js';
 import type { GroupRuntime } from './runtime.js';
 
-export interface ConsumerHeartbeatParams {
-  groupId: string;
-  memberId: string;
-  memberEpoch: number;
-  instanceId: string | null;
-  rackId: string | null;
-  rebalanceTimeoutMs: number;
-  subscribedTopicNames: string[] | null;
-  subscribedTopicRegex: string | null;
-  serverAssignor: string | null;
-  /** What the member owns (topic id -> partitions); null = unchanged since the last heartbeat. */
-  ownedTopicPartitions: { topicId: string; partitions: number[] }[] | null;
+/** The request's fields, and what the handler knows. */
+export interface ConsumerHeartbeatParams
+  extends Pick<ConsumerGroupHeartbeatRequestData, 'groupId' | 'memberId' | 'memberEpoch' | 'instanceId' | 'rackId' | 'rebalanceTimeoutMs' | 'subscribedTopicNames' | 'subscribedTopicRegex' | 'serverAssignor'> {
+  /** The request's topicPartitions: what the member owns (topic id -> partitions); null = unchanged since the last heartbeat. */
+  ownedTopicPartitions: ConsumerGroupHeartbeatRequestData['topicPartitions'];
   clientId: string;
   clientHost: string;
   apiVersion: number;
 }
 
-export interface ConsumerHeartbeatResult {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: { topicPartitions: { topicId: string; partitions: number[] }[] } | null;
-}
+export type ConsumerHeartbeatResult = Omit<ConsumerGroupHeartbeatResponseData, 'throttleTimeMs'>;
 
 class HeartbeatError extends Error {
   constructor(

@@ -4,22 +4,17 @@
 // group's committed offsets when the transaction coordinator writes the COMMIT marker to that
 // __consumer_offsets partition (dropped on ABORT). A restart finds them the same way in the log.
 import { ErrorCode } from '../../protocol/errors.js';
+import type { TxnOffsetCommitRequestData, TxnOffsetCommitRequestTopic } from '../../protocol/generated/28-txn-offset-commit.js';
 import { consumerCommitError } from './consumer-heartbeat.js';
 import { offsetCommitKey, offsetCommitValue } from './records.js';
 import type { GroupRuntime, PendingTxnOffset } from './runtime.js';
 import { storeErrorCode } from './store-errors.js';
 import type { CommittedOffset, TopicPartitionErrors } from './types.js';
 
-export interface TxnOffsetCommitParams {
-  transactionalId: string;
-  groupId: string;
-  producerId: number;
-  producerEpoch: number;
-  /** v3+ (KIP-447): the member's generation and id; -1 / '' from older clients. */
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[];
+/** The request's fields (v3+, KIP-447: generationId and memberId; -1 / '' from older clients), its topics by name. */
+export interface TxnOffsetCommitParams
+  extends Pick<TxnOffsetCommitRequestData, 'transactionalId' | 'groupId' | 'producerId' | 'producerEpoch' | 'generationId' | 'memberId' | 'groupInstanceId'> {
+  topics: Pick<TxnOffsetCommitRequestTopic, 'name' | 'partitions'>[];
 }
 
 const tpKey = (topic: string, partition: number) => `${partition}\u0000${topic}`;

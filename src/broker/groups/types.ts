@@ -1,21 +1,22 @@
 // Shapes shared by the group coordinator's parts: the classic protocol's states, what the
 // handlers pass in and get back, and the seams (clock/timers, persistence, topics) the
-// coordinator depends on. Structural on purpose: unit tests build them without a broker.
+// coordinator depends on. Structural on purpose: unit tests build them without a broker. Where a
+// shape is a request's or response's own, it is the generated type (less throttleTimeMs and the fields
+// the handler adds), so the two cannot drift apart.
+import type { JoinGroupRequestData, JoinGroupRequestProtocol, JoinGroupResponseData, JoinGroupResponseMember } from '../../protocol/generated/11-join-group.js';
+import type { HeartbeatRequestData } from '../../protocol/generated/12-heartbeat.js';
+import type { LeaveGroupResponseData } from '../../protocol/generated/13-leave-group.js';
+import type { SyncGroupRequestData, SyncGroupResponseData } from '../../protocol/generated/14-sync-group.js';
+import type { DescribedGroup, DescribedGroupMember } from '../../protocol/generated/15-describe-groups.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
 export const GROUP_STATES: readonly GroupState[] = ['PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];
 
-export interface Protocol {
-  name: string;
-  metadata: Buffer;
-}
+export type Protocol = JoinGroupRequestProtocol;
 
-export interface JoinGroupParams {
-  groupId: string;
-  /** '' for a member joining for the first time. */
-  memberId: string;
-  groupInstanceId: string | null;
+/** The request's fields (memberId '' for a member joining for the first time), and what the handler knows. */
+export interface JoinGroupParams extends Pick<JoinGroupRequestData, 'groupId' | 'memberId' | 'groupInstanceId' | 'rebalanceTimeoutMs' | 'sessionTimeoutMs' | 'protocolType' | 'protocols'> {
   /** JoinGroup v4+: a new member first gets MEMBER_ID_REQUIRED and a member id to rejoin with. */
   requireKnownMemberId: boolean;
   /** JoinGroup v9+ (KIP-814). */
@@ -23,54 +24,19 @@ export interface JoinGroupParams {
   clientId: string;
   /** As Kafka shows it: `/127.0.0.1`. */
   clientHost: string;
-  rebalanceTimeoutMs: number;
-  sessionTimeoutMs: number;
-  protocolType: string;
-  protocols: Protocol[];
   reason?: string | null;
 }
 
-export interface JoinGroupMember {
-  memberId: string;
-  groupInstanceId: string | null;
-  metadata: Buffer;
-}
+export type JoinGroupMember = JoinGroupResponseMember;
 
-export interface JoinGroupResult {
-  errorCode: number;
-  generationId: number;
-  protocolType: string | null;
-  protocolName: string | null;
-  leader: string;
-  memberId: string;
-  skipAssignment: boolean;
-  members: JoinGroupMember[];
-}
+export type JoinGroupResult = Omit<JoinGroupResponseData, 'throttleTimeMs'>;
 
-export interface SyncGroupParams {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  /** v5+: checked against the group's when given. */
-  protocolType: string | null;
-  protocolName: string | null;
-  assignments: { memberId: string; assignment: Buffer }[];
-}
+/** The request as it came (protocolType and protocolName, v5+, are checked against the group's when given). */
+export type SyncGroupParams = SyncGroupRequestData;
 
-export interface SyncGroupResult {
-  errorCode: number;
-  protocolType: string | null;
-  protocolName: string | null;
-  assignment: Buffer;
-}
+export type SyncGroupResult = Omit<SyncGroupResponseData, 'throttleTimeMs'>;
 
-export interface HeartbeatParams {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-}
+export type HeartbeatParams = HeartbeatRequestData;
 
 export interface LeavingMember {
   memberId: string;
@@ -78,10 +44,7 @@ export interface LeavingMember {
   reason?: string | null;
 }
 
-export interface LeaveGroupResult {
-  errorCode: number;
-  members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
-}
+export type LeaveGroupResult = Pick<LeaveGroupResponseData, 'errorCode' | 'members'>;
 
 /** A committed offset as Kafka's OffsetAndMetadata. */
 export interface CommittedOffset {
@@ -123,23 +86,10 @@ export interface OffsetFetchResult {
   topics: FetchedOffsetsTopic[];
 }
 
-export interface GroupMemberDescription {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  memberMetadata: Buffer;
-  memberAssignment: Buffer;
-}
+export type GroupMemberDescription = DescribedGroupMember;
 
-export interface GroupDescription {
-  errorCode: number;
-  groupId: string;
-  groupState: string;
-  protocolType: string;
-  protocolData: string;
-  members: GroupMemberDescription[];
-}
+/** DescribeGroups' group less errorMessage and authorizedOperations, which the handler fills in. */
+export type GroupDescription = Omit<DescribedGroup, 'errorMessage' | 'authorizedOperations'>;
 
 export interface ListedGroup {
   groupId: string;

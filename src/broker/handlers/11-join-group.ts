@@ -24,7 +24,7 @@ export default defineHandler({
       rebalanceTimeoutMs: v >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs,
       sessionTimeoutMs: request.sessionTimeoutMs,
       protocolType: request.protocolType,
-      protocols: request.protocols.map((p: { name: string; metadata: Buffer }) => ({ name: p.name, metadata: p.metadata })),
+      protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
       reason: v >= 8 ? request.reason : null,
     });
     return {

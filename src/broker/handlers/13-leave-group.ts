@@ -13,7 +13,7 @@ export default defineHandler({
     const v = ctx.apiVersion;
     const leaving =
       v >= 3
-        ? request.members.map((m: { memberId: string; groupInstanceId: string | null; reason?: string | null }) => ({
+        ? request.members.map((m) => ({
             memberId: m.memberId,
             groupInstanceId: m.groupInstanceId ?? null,
             reason: m.reason ?? null,

@@ -18,7 +18,7 @@ export default defineHandler({
       groupInstanceId: v >= 3 ? (request.groupInstanceId ?? null) : null,
       protocolType: v >= 5 ? (request.protocolType ?? null) : null,
       protocolName: v >= 5 ? (request.protocolName ?? null) : null,
-      assignments: request.assignments.map((a: { memberId: string; assignment: Buffer }) => ({ memberId: a.memberId, assignment: a.assignment })),
+      assignments: request.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
     });
     return result;
   },

@@ -13,6 +13,8 @@ import { TxnTimelines } from './timeline.js';
 import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from './records.js';
 import { epochExhausted, expirationAllowed, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, SHORT_MAX, stateByName, stateName, TV_1, TxnMetadata, TxnState, type TxnTransit } from './state.js';
 import { raceTimeout } from '../../util/timeout.js';
+import type { InitProducerIdResponseData } from '../../protocol/generated/22-init-producer-id.js';
+import type { TransactionState } from '../../protocol/generated/65-describe-transactions.js';
 
 export interface TxnSettings {
   /** TransactionLogValue version written: 1 as Kafka 4.x (transaction.version >= 1), 0 as Kafka 3.9. */
@@ -64,22 +66,9 @@ export interface TransactionCoordinatorOptions {
  */
 const LOCAL_COMPLETION_WAIT_MS = 5000;
 
-export interface InitResult {
-  errorCode: number;
-  producerId: number;
-  producerEpoch: number;
-}
+export type InitResult = Omit<InitProducerIdResponseData, 'throttleTimeMs'>;
 
-export interface DescribedTransaction {
-  errorCode: number;
-  transactionalId: string;
-  transactionState: string;
-  transactionTimeoutMs: number;
-  transactionStartTimeMs: number;
-  producerId: number;
-  producerEpoch: number;
-  topics: { topic: string; partitions: number[] }[];
-}
+export type DescribedTransaction = TransactionState;
 
 /** A group commit's bounds: far below the topic's max.message.bytes (1 MB), as few records as a busy coordinator gathers. */
 const MAX_GROUP_RECORDS = 512;
