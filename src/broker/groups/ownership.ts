@@ -6,66 +6,37 @@
 // Without this the new coordinator knew only what it had loaded at its start, and the old one
 // kept timers that wrote group records into a partition it no longer led.
 import { ErrorCode } from '../../protocol/errors.js';
+import { CoordinatorPartitionOwnership } from '../coordinator-ownership.js';
 import { loadGroups } from './persistence.js';
 import { invokeJoin, invokeSync, joinError } from './rebalance.js';
 import type { GroupRuntime } from './runtime.js';
 import { dropPendingOfPartition } from './txn-offsets.js';
 
-export class OffsetsPartitionOwnership {
-  /** Partitions whose groups are in memory. */
-  private readonly held = new Set<number>();
-  private running: Promise<void> | null = null;
-  private again = false;
-
+export class OffsetsPartitionOwnership extends CoordinatorPartitionOwnership {
   constructor(private readonly rt: GroupRuntime) {
     // The start loaded every partition of the local log.
-    for (let p = 0; p < rt.store.partitionCount(); p++) this.held.add(p);
-    rt.isLoaded = (p) => this.held.has(p);
+    super(rt, () => true);
   }
 
-  /** Loads what this broker now leads and drops what it no longer does; calls made meanwhile coalesce into one more pass. */
-  follow(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.pass();
-      } while (this.again && !this.rt.closed);
-    })().finally(() => (this.running = null));
-    return this.running;
+  protected owns(partition: number): boolean {
+    return this.rt.ownsPartition(partition);
   }
 
-  private async pass(): Promise<void> {
+  protected async load(gained: ReadonlySet<number>): Promise<void> {
     const { rt } = this;
-    const count = rt.store.partitionCount();
-    const gained = new Set<number>();
-    for (let p = 0; p < count; p++) {
-      const leads = rt.ownsPartition(p);
-      if (this.held.has(p) && !leads) this.resign(p);
-      else if (!this.held.has(p) && leads) gained.add(p);
-    }
-    if (gained.size === 0 || rt.closed) return;
-    for (const p of gained) rt.loadingPartitions.add(p);
     const started = Date.now();
     try {
       const loaded = await loadGroups(rt, gained);
-      for (const p of gained) this.held.add(p);
       rt.log.info(`Elected coordinator of __consumer_offsets partitions ${[...gained].join(',')}: loaded ${loaded.groups} groups and ${loaded.offsets} committed offsets in ${Date.now() - started} ms`);
     } catch (err) {
       rt.log.warn(`Loading __consumer_offsets partitions ${[...gained].join(',')} failed: ${(err as Error).message}`);
-      this.again = true;
-    } finally {
-      for (const p of gained) rt.loadingPartitions.delete(p);
+      throw err;
     }
   }
 
   /** Drops the groups of a partition another broker now leads, answering their parked requests. */
-  private resign(partition: number): void {
+  protected resign(partition: number): void {
     const { rt } = this;
-    this.held.delete(partition);
     let dropped = 0;
     for (const [groupId, group] of rt.groups) {
       if (rt.partitionFor(groupId) !== partition) continue;
