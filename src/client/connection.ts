@@ -7,7 +7,7 @@ import { Socket, connect as netConnect } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SaslCredentials } from './sasl.js';
 // The frame codec without the schemas: each API's are loaded by the first request that sends it.
-import { decodeResponse, encodeRequest, ensureApiSchemas } from '../protocol/codec/frames.js';
+import { decodeResponse, encodeRequest, ensureApiSchemas, type EncodableRequest } from '../protocol/codec/frames.js';
 import type { ApiKeyNumber, RequestBody, ResponseData } from '../protocol/generated/api-types.js';
 import { KafkaClientError, RequestTimeoutError, check } from './errors.js';
 import { READ_BUFFER_BYTES, ResponseFrames } from './response-frames.js';
@@ -238,7 +238,8 @@ export class BrokerConnection {
     if (loading) return loading.then(() => this.send(apiKey, version, body, opts));
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
-    const frame = encodeRequest(apiKey, version, correlationId, this.opts.clientId, body);
+    // body is RequestBody<K> (the signature checks it); tsc does not resolve EncodableRequest<K> for a K not yet known.
+    const frame = encodeRequest(apiKey, version, correlationId, this.opts.clientId, body as EncodableRequest<K>);
     if (opts.noResponse) {
       return new Promise<null>((resolve, reject) => {
         this.socket.cork();

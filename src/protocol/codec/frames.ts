@@ -10,7 +10,7 @@
 // first use by ensureApiSchemas (a CLI's start-up then skips ~160 KB of schemas it never needs).
 import { ProtocolError } from '../errors.js';
 import { ConsumerProtocolAssignment, ConsumerProtocolSubscription, type ConsumerProtocolAssignmentData, type ConsumerProtocolSubscriptionData } from '../generated/consumer-protocol.js';
-import type { ApiKeyNumber, RequestData, ResponseData } from '../generated/api-types.js';
+import type { ApiKeyNumber, RequestBody, RequestData, ResponseBody, ResponseData } from '../generated/api-types.js';
 import { API_LOADERS } from '../generated/lazy.js';
 import { codecFor, type Codec } from './compile.js';
 import { Reader } from './reader.js';
@@ -54,6 +54,10 @@ const responseCodecs: Codec[][] = [];
 export type DecodedRequest<K extends number> = K extends ApiKeyNumber ? RequestData<K> : unknown;
 /** A decoded response of API `K` (unknown when K is not a literal key). */
 export type DecodedResponse<K extends number> = K extends ApiKeyNumber ? ResponseData<K> : unknown;
+/** What encodeRequest takes for API `K`: its generated request type, any field left out (any object when K is not a literal key). */
+export type EncodableRequest<K extends number> = K extends ApiKeyNumber ? RequestBody<K> : object;
+/** What encodeResponse takes for API `K`: its generated response type, any field left out (any object when K is not a literal key). */
+export type EncodableResponse<K extends number> = K extends ApiKeyNumber ? ResponseBody<K> : object;
 
 export interface RequestHeader {
   apiKey: number;
@@ -154,7 +158,7 @@ function finishFrame(w: Writer): Buffer[] {
  * Encodes a full response frame: 4-byte size, response header, body. Returns chunks so that large
  * `records` Buffers are not copied (write them in order, e.g. with socket.cork/writev).
  */
-export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: object): Buffer[] {
+export function encodeResponse<K extends number>(apiKey: K, apiVersion: number, correlationId: number, body: EncodableResponse<K>): Buffer[] {
   const codec = codecOf(responseCodecs, apiKey, apiVersion, 'response');
   const w = new Writer();
   try {
@@ -169,12 +173,12 @@ export function encodeResponse(apiKey: number, apiVersion: number, correlationId
 }
 
 /** For clients and tests: a full request frame (size prefix, header v1/v2, body). */
-export function encodeRequest(
-  apiKey: number,
+export function encodeRequest<K extends number>(
+  apiKey: K,
   apiVersion: number,
   correlationId: number,
   clientId: string | null,
-  body: object,
+  body: EncodableRequest<K>,
 ): Buffer[] {
   const codec = codecOf(requestCodecs, apiKey, apiVersion, 'request');
   const w = new Writer();

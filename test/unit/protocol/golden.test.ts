@@ -163,7 +163,8 @@ describe('Produce v3 request with a records field', () => {
   it('encodes, from a Buffer or a list of Buffers', () => {
     expect(concat(encodeRequest(0, 3, 5, 'c', body)).toString('hex')).toBe(expected.toString('hex'));
     const split = { ...body, topicData: [{ name: 't', partitionData: [{ index: 0, records: [records.subarray(0, 3), records.subarray(3)] }] }] };
-    expect(concat(encodeRequest(0, 3, 5, 'c', split)).toString('hex')).toBe(expected.toString('hex'));
+    // <number>: the encoder takes more than the generated types say (here a list of Buffers for records).
+    expect(concat(encodeRequest<number>(0, 3, 5, 'c', split)).toString('hex')).toBe(expected.toString('hex'));
   });
 
   it('decodes records as a view of the frame', () => {
@@ -180,7 +181,7 @@ describe('Produce v3 request with a records field', () => {
 
   it('records and bytes may be plain Uint8Arrays', () => {
     const split = { ...body, topicData: [{ name: 't', partitionData: [{ index: 0, records: new Uint8Array(records) }] }] };
-    expect(concat(encodeRequest(0, 3, 5, 'c', split)).toString('hex')).toBe(expected.toString('hex'));
+    expect(concat(encodeRequest<number>(0, 3, 5, 'c', split)).toString('hex')).toBe(expected.toString('hex'));
   });
 
   it('null records are int32 -1', () => {
@@ -304,7 +305,7 @@ describe('nullable strings and arrays', () => {
 describe('int64, uuid, float64 and strings', () => {
   it('int64 from numbers and bigints; out-of-range numbers clamp', () => {
     const offsetOf = (baseOffset: number | bigint) =>
-      concat(encodeResponse(0, 3, 1, { responses: [{ name: 't', partitionResponses: [{ index: 0, baseOffset }] }] })).subarray(4 + 4 + 4 + 3 + 4 + 4 + 2, 4 + 4 + 4 + 3 + 4 + 4 + 2 + 8).toString('hex');
+      concat(encodeResponse<number>(0, 3, 1, { responses: [{ name: 't', partitionResponses: [{ index: 0, baseOffset }] }] })).subarray(4 + 4 + 4 + 3 + 4 + 4 + 2, 4 + 4 + 4 + 3 + 4 + 4 + 2 + 8).toString('hex');
     expect(offsetOf(-1)).toBe('ffffffffffffffff');
     expect(offsetOf(0x123456789a)).toBe('000000123456789a');
     expect(offsetOf(Number.MAX_SAFE_INTEGER)).toBe('001fffffffffffff');
@@ -332,7 +333,7 @@ describe('int64, uuid, float64 and strings', () => {
     expect(() => encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: 'not-a-uuid' }] })).toThrow(TypeError);
     expect(() => encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: 'AAECAwQFBgcICQoLDA0ODx' }] })).toThrow(TypeError);
     // The 16 bytes are accepted too.
-    expect(concat(encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: id }] }))).toEqual(
+    expect(concat(encodeResponse<number>(3, 10, 1, { topics: [{ name: 'a', topicId: id }] }))).toEqual(
       concat(encodeResponse(3, 10, 1, { topics: [{ name: 'a', topicId: 'AAECAwQFBgcICQoLDA0ODw' }] })),
     );
   });
