@@ -11,7 +11,6 @@
 // From v12 (transaction version 2) the leader adds the partition to the transaction instead: the
 // client sends no AddPartitionsToTxn.
 import type { Encodable } from '../../protocol/codec/schema.js';
-
 import type { PartitionProduceResponse, TopicProduceData } from '../../protocol/generated/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Attr, BatchOffset, Compression, DEFAULT_MAX_DECOMPRESSED_BYTES, LOG_OVERHEAD } from '../../protocol/records/index.js';
