@@ -13,8 +13,13 @@ export abstract class EntryFile {
   /** The file's length as far as we know; -1 = unknown. */
   protected fileBytes = -1;
   protected handle: FileHandle | undefined;
-  /** The last persist() queued (settled either way). */
+  /** The last persist(), rename() or release() queued (settled either way). */
   private writes: Promise<void> = Promise.resolve();
+  /**
+   * Renamed for deletion, or released: the file is no longer this index's to write, and persist()
+   * does nothing. Its old name may already belong to a new segment at the same base offset.
+   */
+  private retired = false;
   protected unsynced = false;
   /** Keep the file open between writes (the active segment); inactive segments close it. */
   keepOpen = false;
@@ -88,10 +93,21 @@ export abstract class EntryFile {
    * Calls run one after another: a roll's seal and the background flush of the same segment (or a
    * follower's truncation and that flush) persist one file at once, and each opened it when it found
    * no handle, so the first to finish closed the handle the other was writing with and its own
-   * descriptor was never closed.
+   * descriptor was never closed. A persist after the file was renamed for deletion or released
+   * writes nothing.
    */
   persist(sync: boolean): Promise<void> {
-    const run = this.writes.then(() => this.persistNow(sync));
+    return this.queued(() => (this.retired ? Promise.resolve() : this.persistNow(sync)));
+  }
+
+  /**
+   * Runs `step` once every persist, rename and release queued before it has finished. A persist
+   * opens the file by `path` when it holds no handle: a rename under way at that moment would let
+   * it open the old name after the rename (a stray file made with 'w+', or the index of a new
+   * segment that took the name), so renames queue with the writes.
+   */
+  private queued(step: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(step);
     this.writes = run.catch(() => {});
     return run;
   }
@@ -125,10 +141,12 @@ export abstract class EntryFile {
     }
   }
 
-  /** Closes the file (its segment is done with it) once a write under way has finished. */
-  async release(): Promise<void> {
-    await this.writes;
-    await this.closeHandle();
+  /** Closes the file (its segment is done with it) once the writes queued have finished; later persists do nothing. */
+  release(): Promise<void> {
+    return this.queued(async () => {
+      this.retired = true;
+      await this.closeHandle();
+    });
   }
 
   protected async closeHandle(): Promise<void> {
@@ -137,14 +155,21 @@ export abstract class EntryFile {
     if (fh) await fh.close();
   }
 
-  /** Renamed with its segment (deletion); the open handle, if any, stays valid; a missing file is fine. */
-  async rename(to: string): Promise<void> {
-    try {
-      await this.fs.rename(this.path, to);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    this.path = to;
+  /**
+   * Renamed with its segment, once the writes queued have finished; the open handle, if any, stays
+   * valid; a missing file is fine. `forDeletion` (the `.deleted` suffix): later persists do nothing,
+   * as the segment is on its way out and its old name may be taken by a new segment next.
+   */
+  rename(to: string, opts: { forDeletion?: boolean } = {}): Promise<void> {
+    return this.queued(async () => {
+      if (opts.forDeletion) this.retired = true;
+      try {
+        await this.fs.rename(this.path, to);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.path = to;
+    });
   }
 }
 

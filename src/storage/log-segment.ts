@@ -740,14 +740,19 @@ export class LogSegment {
     await this.txnIndex.rename(renamed(this.txnIndex.path));
   }
 
-  /** Step one of deletion (Kafka's): rename the files to `*.deleted`, so a restart finishes the job. */
+  /**
+   * Step one of deletion (Kafka's): rename the files to `*.deleted`, so a restart finishes the job.
+   * Each index is renamed once a write of it under way (a background flush) has finished, and is not
+   * written after: when this resolves, nothing of this segment writes under the old names, which a
+   * new segment at the same base offset may take next (truncateFullyAndStartAt, a roll there).
+   */
   async markDeleted(): Promise<void> {
     const to = `${this.logPath}.deleted`;
     await this.ctx.fs.rename(this.logPath, to);
     this.logPath = to;
-    await this.offsetIndex.rename(`${this.offsetIndex.path}.deleted`);
-    await this.timeIndex.rename(`${this.timeIndex.path}.deleted`);
-    await this.txnIndex.rename(`${this.txnIndex.path}.deleted`);
+    await this.offsetIndex.rename(`${this.offsetIndex.path}.deleted`, { forDeletion: true });
+    await this.timeIndex.rename(`${this.timeIndex.path}.deleted`, { forDeletion: true });
+    await this.txnIndex.rename(`${this.txnIndex.path}.deleted`, { forDeletion: true });
   }
 
   /** Step two: close (after in-flight reads) and unlink the files. */
