@@ -59,9 +59,26 @@ export class OpenFiles implements FileSystem {
     return file;
   }
 
+  /**
+   * Renames the file and moves its handles to the new name. A reopen of one of them under way took
+   * the old name before: the rename waits for it (or it could open the old name after the rename:
+   * nothing there, or the file a new segment at that base offset created there next), and reopens
+   * that start meanwhile wait for the new name.
+   */
   async rename(from: string, to: string): Promise<void> {
-    await this.inner.rename(from, to);
-    for (const file of this.handles) if (file.path === from) file.path = to;
+    const moving = [...this.handles].filter((f) => f.path === from);
+    const reopens = moving.map((f) => f.reopenSettled());
+    let done!: () => void;
+    const renamed = new Promise<void>((resolve) => (done = resolve));
+    for (const file of moving) file.renaming = renamed;
+    try {
+      await Promise.all(reopens);
+      await this.inner.rename(from, to);
+      for (const file of this.handles) if (file.path === from) file.path = to;
+    } finally {
+      for (const file of moving) if (file.renaming === renamed) file.renaming = undefined;
+      done();
+    }
   }
 
   unlink(path: string): Promise<void> {
@@ -191,6 +208,8 @@ export class OpenFiles implements FileSystem {
 class PooledFile implements FileHandle {
   handle: FileHandle | undefined;
   private reopening: Promise<FileHandle> | undefined;
+  /** A rename of this file under way (OpenFiles.rename): a reopen waits for the new name. */
+  renaming: Promise<void> | undefined;
   private closed = false;
   /** Operations in flight (and reopens): never closed under them. */
   busy = 0;
@@ -208,7 +227,7 @@ class PooledFile implements FileHandle {
   private descriptor(): FileHandle | Promise<FileHandle> {
     if (this.handle) return this.handle;
     if (this.closed) throw closedError(this.path);
-    this.reopening ??= this.pool.openInner(this, this.path, this.reopenFlags).then(
+    this.reopening ??= this.reopen().then(
       (fh) => {
         this.reopening = undefined;
         if (this.closed) {
@@ -225,6 +244,22 @@ class PooledFile implements FileHandle {
       },
     );
     return this.reopening;
+  }
+
+  /** Opens the file at its name, once a rename under way has given it the new one. */
+  private async reopen(): Promise<FileHandle> {
+    while (this.renaming) await this.renaming;
+    return this.pool.openInner(this, this.path, this.reopenFlags);
+  }
+
+  /** @internal Resolves once a reopen under way has finished, either way. */
+  reopenSettled(): Promise<void> {
+    const reopening = this.reopening;
+    if (!reopening) return Promise.resolve();
+    return reopening.then(
+      () => {},
+      () => {},
+    );
   }
 
   /** Runs `op` on the descriptor, reopening it first if the pool closed it. */

@@ -194,4 +194,43 @@ describe('OpenFiles', () => {
     await a.close();
     await b.close();
   });
+
+  it('a reopen under way when the file is renamed reaches the file, not what takes its old name next', async () => {
+    // A segment's .log whose descriptor the pool closed is reopened by a read or the background
+    // flush's fdatasync while markDeleted renames it; a new segment at that base offset may create a
+    // file under the old name next (truncateFullyAndStartAt). The reopen took the path before the
+    // rename and opened it after: ENOENT, or the new segment's file.
+    const inner = countingFs();
+    const innerRename = inner.rename;
+    let renames = 0;
+    inner.rename = (from, to) => {
+      renames++;
+      return innerRename(from, to);
+    };
+    const fs = pool(inner, 1);
+    const path = join(dir, '00000000000000000000.log');
+    const a = await fs.open(path, 'w+');
+    await pwriteFully(a, Buffer.from('old'), 0);
+    const b = await fs.open(join(dir, 'x'), 'w+'); // the pool closes a's descriptor for it
+    let release!: () => void;
+    inner.gate = new Promise<void>((r) => (release = r));
+    const reached = new Promise<void>((r) => (inner.atGate = r));
+    const reading = text(a);
+    await reached; // a's reopen is at the open of its file underneath
+    inner.gate = undefined;
+    const renaming = fs.rename(path, `${path}.deleted`);
+    if (renames > 0) {
+      // The rename went ahead of the reopen: the new file comes as soon as it lets it.
+      await renaming;
+      await writeFile(path, 'new');
+    }
+    release();
+    expect(await reading).toBe('old');
+    await renaming;
+    await writeFile(path, 'new');
+    expect(await text(a)).toBe('old');
+    await a.close();
+    await b.close();
+    expect(readdirSync(dir).sort()).toEqual(['00000000000000000000.log', '00000000000000000000.log.deleted', 'x']);
+  });
 });
