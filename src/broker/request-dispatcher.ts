@@ -10,6 +10,7 @@ import type { Connection } from './network/connection.js';
 import type { Faults } from './faults.js';
 import type { RequestRecording } from './request-recording.js';
 import { principalToString } from './security/principal.js';
+import { keepLeasedBuffer } from '../storage/read-buffers.js';
 import type { BrokerMetrics } from './metrics/broker-metrics.js';
 
 /** The test kit's hooks (startBroker's `faults` and `requests()`); both absent in a plain broker. */
@@ -85,6 +86,8 @@ export class RequestDispatcher {
     const clock = metrics ? performance.now() : 0;
     // Fault rules are looked at only while one exists; recording only when it was asked for.
     if ((faults && faults.active) || recording) {
+      // The recording keeps the request, whose Produce records are views of the frame.
+      keepLeasedBuffer(frame);
       try {
         return await this.dispatchHooked(apiKey, request, ctx, started, connection);
       } finally {

@@ -12,6 +12,7 @@
 // What a segment keeps is always a contiguous run of whole batches ending at its logical end.
 import { BatchOffset, LOG_OVERHEAD } from '../protocol/records/batch-header.js';
 import { baseOffsetAt, lastOffsetAt } from './batch-scan.js';
+import { keepLeasedBuffer } from './read-buffers.js';
 
 // 8 MiB per segment: a follower fetches up to replica.fetch.max.bytes (1 MiB) at a time, and
 // librdkafka's producers send batches of up to 1 MB (batch.size): with 512 KiB half of kcat's batches
@@ -134,6 +135,8 @@ export class RecentBatches {
     const limit = read ? recentBatchLimits.perSegmentBytes : Math.min(recentBatchLimits.perSegmentBytes, recentBatchLimits.unreadSegmentBytes);
     while (this.bytes > limit && this.entries.length > 0) this.dropOldest(this.entries[0]);
     evictProcessWide();
+    // Kept: a produce frame it is a view of must not go back to the frame pool (read-buffers.ts).
+    if (e.owner && !sparse) keepLeasedBuffer(buf);
     if (!sweeper) {
       sweeper = setInterval(sweep, recentBatchLimits.sweepEveryMs);
       sweeper.unref();

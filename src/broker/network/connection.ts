@@ -44,6 +44,8 @@ const PRODUCE_API_KEY = 0;
 /** A request being handled: its answer is sent once every earlier one has been. */
 interface InFlight {
   bytes: number;
+  /** The request's frame, until it has been handled (a Produce frame may be a leased buffer). */
+  frame: Buffer | null;
   overlappable: boolean;
   settled: boolean;
   response: Buffer[] | null;
@@ -190,7 +192,7 @@ export class Connection {
   }
 
   private start(frame: Buffer, overlappable: boolean): void {
-    const entry: InFlight = { bytes: frame.length, overlappable, settled: false, response: null, failure: undefined };
+    const entry: InFlight = { bytes: frame.length, frame, overlappable, settled: false, response: null, failure: undefined };
     this.inFlight.push(entry);
     this.inFlightBytes += frame.length;
     let result: Promise<Buffer[] | null>;
@@ -206,6 +208,11 @@ export class Connection {
   }
 
   private settle(entry: InFlight, response: Buffer[] | null, failure: Error | undefined): void {
+    // A Produce request answered is done with its frame: its batches are in the log by then, and
+    // whoever keeps a view of them (the recent-batches cache) has taken the buffer out of the pool
+    // (keepLeasedBuffer). A failed one closes the connection: its frame is left to the GC.
+    if (entry.overlappable && !failure && entry.frame) releaseReadBuffers([entry.frame]);
+    entry.frame = null;
     entry.settled = true;
     entry.response = response;
     entry.failure = failure;

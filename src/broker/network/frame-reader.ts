@@ -8,7 +8,14 @@
 // copied out before the read returns, until a frame is known to be bigger than what arrived: then
 // into a buffer of the frame's size, so the rest of it is read in place. That buffer is allocated
 // from the declared size only up to DIRECT_FRAME_BYTES and once its first bytes are here; a bigger
-// frame is held as the bytes received, as above.
+// frame is held as the bytes received, as above. A Produce frame of 128 KiB-1 MiB is read into a
+// buffer leased from storage/read-buffers.ts (the one a fetch answer's log read comes from), which
+// the connection gives back once the request has been answered: kcat's 1 MB frames, one fresh
+// Buffer each, were freed only at the next scavenge and from glibc's brk heap, leaving holes there.
+import { leaseReadBuffer } from '../../storage/read-buffers.js';
+
+const PRODUCE_API_KEY = 0;
+
 export class FrameTooLargeError extends Error {
   constructor(
     readonly size: number,
@@ -62,7 +69,9 @@ export class FrameReader {
     const frames = this.push(Buffer.from(SCRATCH.subarray(0, n)));
     // A frame still arriving, its size known and not too big: the rest is read into it in place.
     if (this.frameSize >= 0 && this.frameSize <= DIRECT_FRAME_BYTES && this.heldBytes >= 4) {
-      const frame = Buffer.allocUnsafe(this.frameSize);
+      const first = this.held[0];
+      const produce = first.length >= 6 && first.readInt16BE(4) === PRODUCE_API_KEY;
+      const frame = produce ? leaseReadBuffer(this.frameSize) : Buffer.allocUnsafe(this.frameSize);
       let at = 0;
       let skip = 4; // the size prefix
       for (const part of this.held) {

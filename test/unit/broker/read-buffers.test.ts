@@ -8,6 +8,7 @@ import { Connection } from '../../../src/broker/network/connection.js';
 import {
   freeReadBuffers,
   holdsLeasedBuffer,
+  keepLeasedBuffer,
   LEASED_MIN_BYTES,
   leaseReadBuffer,
   READ_BUFFER_BYTES,
@@ -60,11 +61,11 @@ describe('read buffer pool', () => {
     expect(freeReadBuffers()).toBe(1);
   });
 
-  it('keeps at most two free buffers, and none once unused for a while', async () => {
-    const leases = [1, 2, 3, 4].map(() => leaseReadBuffer(MiB));
+  it('keeps at most four free buffers, and none once unused for a while', async () => {
+    const leases = [1, 2, 3, 4, 5, 6].map(() => leaseReadBuffer(MiB));
     readBufferSettings.idleDropMs = 50;
     releaseReadBuffers(leases);
-    expect(freeReadBuffers()).toBe(2);
+    expect(freeReadBuffers()).toBe(4);
     await until(() => freeReadBuffers() === 0);
   });
 });
@@ -150,5 +151,70 @@ describe('a connection gives fetch reads back once written', () => {
     // Once written they came back and were leased again: fewer buffers than answers.
     expect(used.size).toBeLessThan(ANSWERS);
     await until(() => freeReadBuffers() > 0);
+  });
+});
+
+describe('a connection reads Produce frames into pooled buffers and gives them back once answered', () => {
+  let close = () => {};
+  beforeEach(drain);
+  afterEach(() => {
+    close();
+    drain();
+  });
+
+  it('reuses no frame a request in flight or a keeper still holds, and reuses the answered ones', async () => {
+    const FRAMES = 16;
+    const SIZE = 600_000; // two fit in the connection's in-flight allowance, so requests overlap
+    const started: Buffer[] = [];
+    const kept: Buffer[] = [];
+    const intact: boolean[] = [];
+    const server = createServer((socket) => {
+      const connection = new Connection(socket, {
+        id: 1,
+        maxFrameSize: 1 << 20,
+        idleTimeoutMs: 0,
+        log: createLogger({ level: 'silent' }),
+        // A produce-like request: it holds its frame until the next one has started (the log write
+        // of one overlapping the next one's arrival), then checks that its bytes are still its own.
+        async handleFrame(f) {
+          const id = f[2];
+          started.push(f);
+          if (id === 1) {
+            keepLeasedBuffer(f); // as the recent-batches cache does with a batch it keeps
+            kept.push(f);
+          }
+          if (id < FRAMES) await until(() => started.length > id, 10_000);
+          intact[id] = f.subarray(2).every((byte) => byte === id);
+          return [Buffer.from([0, 0, 0, 1, id])];
+        },
+      });
+      close = () => {
+        client.destroy();
+        connection.close();
+        server.close();
+      };
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client: Socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    let answers = 0;
+    client.on('data', (d: Buffer) => (answers += d.length / 5));
+    for (let id = 1; id <= FRAMES; id++) {
+      const frame = Buffer.alloc(4 + SIZE, id);
+      frame.writeInt32BE(SIZE, 0);
+      frame.writeInt16BE(0, 4); // Produce
+      client.write(frame);
+    }
+    await until(() => answers === FRAMES);
+    expect(started.length).toBe(FRAMES);
+    expect(holdsLeasedBuffer(started)).toBe(false); // read into leased buffers, all given back or kept
+    expect(started.every((f) => f.buffer.byteLength === READ_BUFFER_BYTES)).toBe(true);
+    expect(intact.slice(1)).toEqual(Array(FRAMES).fill(true));
+    // The kept frame was never handed out again.
+    expect(kept[0].subarray(2).every((byte) => byte === 1)).toBe(true);
+    expect(started.filter((f) => f.buffer === kept[0].buffer)).toHaveLength(1);
+    // The answered ones were: fewer buffers than frames (how many fewer depends on how the reads
+    // and the answers interleave).
+    expect(new Set(started.map((f) => f.buffer)).size).toBeLessThan(FRAMES);
   });
 });

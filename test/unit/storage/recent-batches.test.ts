@@ -3,6 +3,7 @@
 // restart.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecentBatches, recentBatchBytes, recentBatchLimits } from '../../../src/storage/recent-batches.js';
+import { freeReadBuffers, leaseReadBuffer, READ_BUFFER_BYTES, releaseReadBuffers, resetReadBuffers } from '../../../src/storage/read-buffers.js';
 import type { LogManager } from '../../../src/storage/index.js';
 import { countingFs, decodeBatches, faultyFs, makeTempDir, openManager, recordsOf, valuesBatch } from './helpers.js';
 
@@ -139,6 +140,50 @@ describe('RecentBatches', () => {
     chunk.fill(0); // the broker never does this, but what is kept must not depend on it
     expect(r.read(0, b.length)).toEqual(b);
     r.clear();
+  });
+});
+
+describe('RecentBatches and pooled produce frames (read-buffers.ts)', () => {
+  afterEach(resetReadBuffers);
+
+  /** A 1 MiB produce frame's batch, in a buffer leased from the pool as the frame reader leases it. */
+  function leasedBatch(): { records: Buffer; copy: Buffer } {
+    const frame = leaseReadBuffer(READ_BUFFER_BYTES);
+    const b = stored(0, 3);
+    const records = frame.subarray(200, 200 + b.length);
+    b.copy(records);
+    // Padded so that it is not a small view of a big buffer (those are copied, not kept as views).
+    const big = frame.subarray(200, 200 + READ_BUFFER_BYTES / 2 + 1);
+    big.fill(1, b.length);
+    big.writeInt32BE(big.length - 12, 8); // one batch of that length
+    return { records: big, copy: Buffer.from(big) };
+  }
+
+  it('a batch kept as a view takes its frame out of the pool: answering the request does not give it back', () => {
+    resetReadBuffers();
+    const r = new RecentBatches();
+    r.noteReader();
+    const { records, copy } = leasedBatch();
+    r.add(0, records);
+    releaseReadBuffers([records]); // the connection, once the produce request is answered
+    expect(freeReadBuffers()).toBe(0);
+    const next = leaseReadBuffer(READ_BUFFER_BYTES);
+    expect(next.buffer).not.toBe(records.buffer);
+    next.fill(0xee); // the next frame arriving
+    expect(r.read(0, copy.length)).toEqual(copy);
+    r.clear();
+  });
+
+  it('a batch of a segment nobody reads is not kept, and its frame goes back to the pool', () => {
+    resetReadBuffers();
+    recentBatchLimits.unreadSegmentBytes = 0;
+    const r = new RecentBatches();
+    const { records } = leasedBatch();
+    r.add(0, records);
+    expect(r.start).toBe(-1);
+    releaseReadBuffers([records]);
+    expect(freeReadBuffers()).toBe(1);
+    expect(leaseReadBuffer(READ_BUFFER_BYTES).buffer).toBe(records.buffer);
   });
 });
 
