@@ -3,6 +3,8 @@
 // and consuming each to the end, RSS sampled every 20 ms. Not part of `npm run bench`; for finding
 // where the broker's memory goes. Run after `npm run build`:
 //   node bench/memory.mjs [rounds=3] [-- node flags for the broker, e.g. --max-semi-space-size=4]
+// MEM_GAP_MS=15000 waits that long after each produce/consume pair, as bench/peers.mjs's rounds leave
+// the broker idle while the other servers take their turn (what the broker drops when idle shows then).
 // With the broker's metrics port on, it also prints V8's heap and Node's external memory at the peak.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +80,7 @@ for (let r = 0; r < rounds; r++) {
     sampling = false;
     await sampler;
     const c = await run('kcat', ['-C', '-b', kts.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q'], { timeoutMs: 180_000 });
+    if (process.env.MEM_GAP_MS) await new Promise((r) => setTimeout(r, Number(process.env.MEM_GAP_MS)));
     if (p.code !== 0 || c.lines !== count) throw new Error(`round ${r + 1} ${key}: produce exit ${p.code}, read ${c.lines} of ${count}\n${p.stderr}${c.stderr}`);
     console.log(`round ${r + 1} ${key}: produce ${(p.wallMs / 1000).toFixed(2)} s, consume ${(c.wallMs / 1000).toFixed(2)} s; RSS now ${rssMB(kts.pid).toFixed(1)} MB, peak so far ${peak.toFixed(1)} MB`);
   }
