@@ -722,12 +722,14 @@ export class PartitionLog implements SegmentContext {
    * Flushes, off the append chain, every segment before the active one (nothing appends to them any
    * more), then moves the recovery point to the active segment's base offset and reports it, so a
    * crash later only re-validates the active segment. Runs after a roll and after loading a log that
-   * needed recovery. Best effort: a failure leaves the recovery point where it was.
+   * needed recovery. Best effort: a failure, or a truncation that took that active segment away
+   * meanwhile (what was below its base may be cut and rewritten, unflushed), leaves it where it was.
    */
   flushInactiveSegments(): Promise<void> {
     this.inactiveFlush = this.inactiveFlush.then(async () => {
       const segments = this.segments;
-      const upTo = segments[segments.length - 1].baseOffset;
+      const active = segments[segments.length - 1];
+      const upTo = active.baseOffset;
       if (this.closedWith || upTo <= this._recoveryPoint) return;
       try {
         for (const seg of segments.slice(0, -1)) {
@@ -743,7 +745,7 @@ export class PartitionLog implements SegmentContext {
         if (!this.closedWith) this.logger.warn(`[${this.name}] background flush up to ${upTo} failed: ${String(err)}`);
         return;
       }
-      if (this.closedWith || upTo <= this._recoveryPoint) return;
+      if (this.closedWith || upTo <= this._recoveryPoint || !this.segments.includes(active)) return;
       this._recoveryPoint = upTo;
       await this.hooks.recoveryPointChanged?.(this).catch((err: unknown) => {
         this.logger.warn(`[${this.name}] checkpointing recovery point ${upTo} failed: ${String(err)}`);
