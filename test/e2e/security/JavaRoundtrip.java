@@ -79,9 +79,13 @@ public class JavaRoundtrip {
       Properties p = new Properties();
       p.putAll(base);
       p.put("acks", "all");
-      p.put("max.block.ms", "10000");
-      p.put("delivery.timeout.ms", "15000");
-      p.put("request.timeout.ms", "10000");
+      // Generous bounds: on a loaded 2-core machine (load 30-40, other suites beside this one) the JVM
+      // gets a sliver of a core, and one CI run saw "Topic ... not present in metadata after 10000 ms"
+      // from a client that had not finished its first metadata round trip. A refused login still fails
+      // at once (authentication errors are not retried), so these only bound how long a failure takes.
+      p.put("max.block.ms", "40000");
+      p.put("delivery.timeout.ms", "60000");
+      p.put("request.timeout.ms", "30000");
       long spreadMs = spec.hasNonNull("spreadMs") ? spec.get("spreadMs").asLong() : 0;
       Map<String, Object> producerMetrics = new TreeMap<>();
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
@@ -92,11 +96,11 @@ public class JavaRoundtrip {
           // Spread out, each acknowledged before the next: the client re-authenticates on its next send
           // after 85-95% of the session lifetime the broker gave it.
           if (spreadMs > 0) {
-            f.get(20, TimeUnit.SECONDS);
+            f.get(60, TimeUnit.SECONDS);
             Thread.sleep(spreadMs / values.size());
           }
         }
-        for (var f : sent) f.get(20, TimeUnit.SECONDS);
+        for (var f : sent) f.get(60, TimeUnit.SECONDS);
         for (var e : producer.metrics().entrySet()) {
           String name = e.getKey().name();
           if (e.getKey().group().equals("producer-metrics") && (name.contains("reauthentication") || name.equals("connection-close-total") || name.equals("connection-creation-total"))) {
@@ -113,7 +117,7 @@ public class JavaRoundtrip {
       List<String> got = new ArrayList<>();
       try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
         consumer.subscribe(List.of(topic));
-        long deadline = System.currentTimeMillis() + 30_000;
+        long deadline = System.currentTimeMillis() + 60_000;
         while (got.size() < values.size() && System.currentTimeMillis() < deadline) {
           for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) got.add(r.value());
         }

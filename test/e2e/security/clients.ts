@@ -125,7 +125,7 @@ export async function javaRoundtrip(bootstrap: string, topic: string, values: st
   if (!lib) throw new Error('Kafka 4.4 jars are missing (node scripts/fetch-kafka.mjs)');
   const classes = prepareJavaSecurity(lib);
   const spec = JSON.stringify({ bootstrap, topic, values, ...javaConf(s), ...(spreadMs ? { spreadMs } : {}) });
-  const result = await run('java', ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-cp', `${classes}:${lib}/*`, 'JavaRoundtrip', spec], { timeoutMs: 90_000 });
+  const result = await run('java', ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-cp', `${classes}:${lib}/*`, 'JavaRoundtrip', spec], { timeoutMs: 170_000 });
   const last = result.stdout.trim().split('\n').pop() ?? '';
   let parsed: { consumed?: string[]; producer?: Record<string, number>; error?: string };
   try {

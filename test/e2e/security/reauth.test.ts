@@ -210,5 +210,5 @@ describe('SASL re-authentication (KIP-368)', () => {
     expect(result.producer['successful-reauthentication-total']).toBeGreaterThanOrEqual(2);
     expect(result.producer['failed-reauthentication-total']).toBe(0);
     expect(result.producer['connection-close-total']).toBe(0);
-  }, 90_000);
+  }, 180_000);
 });

@@ -59,17 +59,17 @@ describe('SASL listeners (kts server-start)', () => {
   it.each(CLIENTS)('%s: SASL_SSL with PLAIN produces and consumes', async (client) => {
     const values = [`${client}-plain-1`, `${client}-plain-2`];
     expect(await roundtrip(client, saslSsl, `plain-${client}`, values, plain())).toEqual(values);
-  }, 90_000);
+  }, 180_000);
 
   it.each(CLIENTS)('%s: SASL_SSL with SCRAM-SHA-512 produces and consumes', async (client) => {
     const values = [`${client}-scram-1`, `${client}-scram-2`];
     expect(await roundtrip(client, saslSsl, `scram-${client}`, values, scram())).toEqual(values);
-  }, 90_000);
+  }, 180_000);
 
   it.each(CLIENTS)('%s: SASL_PLAINTEXT with OAUTHBEARER (unsecured JWS) produces and consumes', async (client) => {
     const values = [`${client}-oauth-1`, `${client}-oauth-2`];
     expect(await roundtrip(client, saslPlain, `oauth-${client}`, values, oauth())).toEqual(values);
-  }, 90_000);
+  }, 180_000);
 
   it.each(CLIENTS)('%s: a wrong password, an unknown user and an expired token are refused, and nothing is read or written', async (client) => {
     const topic = `refused-${client}`;
@@ -84,7 +84,7 @@ describe('SASL listeners (kts server-start)', () => {
     }
     const out = await run(process.execPath, [KTS_BIN, 'console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', topic, '--from-beginning', '--timeout-ms', '3000']);
     expect(out.stdout).toBe('kept-1\n');
-  }, 120_000);
+  }, 300_000);
 
   const handshake = async (raw: RawClient, mechanism: string) => {
     const h = await raw.request(ApiKey.SaslHandshake, 1, { mechanism });
