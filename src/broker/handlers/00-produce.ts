@@ -20,6 +20,7 @@ import { errorCodeOf, lookupPartition } from './common.js';
 import { authorized, Op, Resource } from '../auth/check.js';
 import { appendVerified, produceVerificationError } from '../transactions/verification.js';
 import { readInt64 } from '../../storage/batch-scan.js';
+import { takeAppendTurn } from '../append-turns.js';
 
 const MAGIC_OFFSET = BatchOffset.magic;
 
@@ -86,6 +87,8 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
   if (!found.log) return errorResult(partition, found.errorCode);
   const { log, leaderEpoch } = found;
   if (!records || records.length === 0) return errorResult(partition, ErrorCode.INVALID_RECORD, 'Produce request with no records');
+  // Taken before the first await: this connection's produces to the partition append in request order.
+  const turn = takeAppendTurn(ctx.connection, log);
   try {
     // Compressed batches are checked inside; compression.type may ask for another codec (produce-records.ts).
     const topicConfigs = ctx.broker.topics.get(topic)?.configs ?? new Map<string, string>();
@@ -101,6 +104,7 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
       if (invalid) return errorResult(partition, invalid.code, invalid.message);
       batch = await prepareBatch(records, target, { maxDecompressedBytes, maxMessageBytes: log.config.maxMessageBytes });
     }
+    await turn.ready;
     // acks=all with fewer in-sync replicas than min.insync.replicas: refused before anything is written.
     const replication = ctx.broker.replication;
     if (acks === -1 && replication) {
@@ -114,7 +118,11 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     const notTakenUp = replication?.checkLeadershipTakenUp(topic, partition, leaderEpoch) ?? 0;
     if (notTakenUp) return errorResult(partition, notTakenUp);
     // The leader's epoch is written into the batch (Kafka's leader does so; producers send -1).
-    const appendBatch = () => log.append(batch, { now: ctx.broker.now(), leaderEpoch });
+    const appendBatch = () => {
+      const appended = log.append(batch, { now: ctx.broker.now(), leaderEpoch });
+      turn.done(); // the batch has its place in the log's queue
+      return appended;
+    };
     let result: Awaited<ReturnType<typeof appendBatch>>;
     const verifier = ctx.broker.txnVerifier;
     const addsPartition = ctx.apiVersion >= 12;
@@ -156,6 +164,8 @@ async function producePartition(ctx: RequestContext, topic: string, partition: n
     ctx.broker.metrics?.produceFailed(topic);
     const { code, message } = errorCodeOf(ctx.broker, err, `produce to ${topic}-${partition}`);
     return errorResult(partition, code, message);
+  } finally {
+    turn.done(); // refused or failed before its append: the next produce need not wait for it
   }
 }
 

@@ -24,11 +24,12 @@ describe('pipelined produce on one connection', () => {
       topics: [
         { name: 'one', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
         { name: 'three', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] },
+        { name: 'compressed', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
       ],
       timeoutMs: 5000,
       validateOnly: false,
     });
-    expect(res.topics.map((t: any) => t.errorCode)).toEqual([0, 0]);
+    expect(res.topics.map((t: any) => t.errorCode)).toEqual([0, 0, 0]);
   });
   afterAll(async () => {
     raw?.close();
@@ -66,6 +67,21 @@ describe('pipelined produce on one connection', () => {
     const values = decodeRecords(f.records).map((r) => r.value!.toString());
     const want = sizes.flatMap((count, i) => Array.from({ length: count }, (_, j) => `r${i}-${j}`));
     expect(values).toEqual(want);
+  });
+
+  it('keeps request order when a large compressed batch goes ahead of small ones (each checked off the event loop)', async () => {
+    // A compressed batch is inflated and walked before it is appended, two at a time: the small ones
+    // behind the large one are ready first, and were appended first (records out of the order a
+    // non-idempotent producer with requests in flight sent them; kcat's lz4 round trip saw it).
+    const large = buildRecordBatch(
+      Array.from({ length: 40_000 }, (_, j) => ({ key: null, value: Buffer.from(`large-${j} ${'x'.repeat(90)}`) })),
+      { compression: 1 },
+    );
+    const small = (i: number) => buildRecordBatch([{ key: null, value: Buffer.from(`small-${i}`) }], { compression: 1 });
+    const batches = [large, small(1), small(2), small(3), small(4), small(5)];
+    const answers = await Promise.all(batches.map((records) => raw.request(0, 9, produceBody('compressed', [{ index: 0, records }]))));
+    const offsets = answers.map((a) => [a.responses[0].partitionResponses[0].errorCode, Number(a.responses[0].partitionResponses[0].baseOffset)]);
+    expect(offsets).toEqual([[0, 0], [0, 40_000], [0, 40_001], [0, 40_002], [0, 40_003], [0, 40_004]]);
   });
 
   it('keeps order per partition when each request writes to several partitions, with acks=0 mixed in', async () => {
