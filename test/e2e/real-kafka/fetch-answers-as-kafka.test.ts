@@ -168,7 +168,9 @@ describe.skipIf(!kafkaLib(KAFKA_4))("a kcat consume's fetches answered as Kafka 
         for (const c of [ours, theirs]) {
           expect(c.atEnd.records.length).toBe(0);
           expect(c.atEnd.heldMs).toBeGreaterThanOrEqual(450);
-          expect(c.atEnd.heldMs).toBeLessThan(1500);
+          // Held for the wait, not for anything longer (the request timeout is 30 s); the margin is for a
+          // loaded machine, where either server (a JVM among them) can answer a second or more late.
+          expect(c.atEnd.heldMs).toBeLessThan(5000);
         }
       });
     });
