@@ -5,8 +5,8 @@
 // batch can be ready before a large one sent ahead of it. Kafka appends a connection's requests in
 // the order they came (it reads the next request only once the last one is answered), and clients
 // rely on it: a non-idempotent producer with several requests in flight (librdkafka's default) must
-// find its records in the order it sent them, an idempotent one would be refused
-// OUT_OF_ORDER_SEQUENCE. So each Produce takes its turn for the partition when it starts (requests
+// find its records in the order it sent them, and an idempotent one's batches must reach the log in
+// sequence order (an overtaken batch arrives ahead of its sequence). So each Produce takes its turn for the partition when it starts (requests
 // start in order), and appends only once the Produce before it on the same connection has appended
 // or given up. Other connections do not wait: Kafka orders nothing between them either.
 
