@@ -96,6 +96,11 @@ export class Database {
     await this.snapshotting;
   }
 
+  /** Resolves once the snapshot being written, if any, is on disk (or has failed and been logged). */
+  async snapshotSettled(): Promise<void> {
+    await this.snapshotting;
+  }
+
   /** Deletes snapshots beyond the newest `snapRetainCount` and the logs only they needed. */
   async purge(): Promise<number> {
     if (this.opts.inMemory) return 0;

@@ -16,6 +16,15 @@ async function openDb(dataDir: string, snapCount = 100_000) {
   return Database.open({ dataDir, snapCount, preallocateBytes: 64 * 1024, logger: silentLogger, onDurable: () => {}, onFatal: (e) => { throw e; } });
 }
 
+// Waits for the snapshot a batch started too: a snapshot due while another is still being written
+// is skipped (as ZooKeeper's "Too busy to snap"), so a slow disk would otherwise leave fewer files.
+async function writeBatches(db: Database, count: number) {
+  for (let i = 0; i < count; i += 10) {
+    await writeNodes(db, i, i + 10);
+    await db.snapshotSettled();
+  }
+}
+
 async function writeNodes(db: Database, from: number, to: number) {
   for (let i = from; i < to; i++) {
     const zxid = db.nextZxid();
@@ -88,7 +97,7 @@ describe('Database recovery', () => {
   it('takes snapshots every ~snapCount txns, falls back past a damaged one, and purges old files', async () => {
     const dir = tempDir('kts-db-snap-');
     const db = await openDb(dir, 20);
-    for (let i = 0; i < 200; i += 10) await writeNodes(db, i, i + 10);
+    await writeBatches(db, 200);
     await db.close();
     const snaps = files(dir, /^snapshot\./);
     const logs = files(dir, /^log\.[0-9a-f]+$/);
@@ -111,7 +120,7 @@ describe('Database recovery', () => {
   it('refuses to start when log history is missing', async () => {
     const dir = tempDir('kts-db-gap-');
     const db = await openDb(dir, 20);
-    for (let i = 0; i < 100; i += 10) await writeNodes(db, i, i + 10);
+    await writeBatches(db, 100);
     await db.close();
     const logs = files(dir, /^log\.[0-9a-f]+$/);
     for (const s of files(dir, /^snapshot\./)) rmSync(s);
