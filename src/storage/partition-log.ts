@@ -25,6 +25,7 @@ import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { PartitionEpochs } from './partition-epochs.js';
 import { SegmentDeletions } from './segment-deletions.js';
 import { swapInCleaned } from './cleaner/swap.js';
+import { applyRetention, dropSegmentsBelowLogStart } from './log-retention.js';
 import { legacyOffsetsBefore, maxTimestampOffset, offsetForTimestamp } from './timestamp-lookups.js';
 import { type ReadOptions, type ReadResult, type ReadView, readLog } from './log-read.js';
 
@@ -536,7 +537,7 @@ export class PartitionLog implements SegmentContext {
       this._logStartOffset = offset;
       this.logger.info(`[${this.name}] log start offset moved to ${offset} (${reason})`);
       this.epochs.truncateFromStart(this._logStartOffset);
-      this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');
+      dropSegmentsBelowLogStart(this.replicaView());
       try {
         await this.hooks.logStartOffsetChanged(this);
       } catch (err) {
@@ -546,73 +547,16 @@ export class PartitionLog implements SegmentContext {
     });
   }
 
-  /** Retention (time, size, log start offset) and flush.ms. Returns whether the log start offset moved. */
+  /** Retention (time, size, log start offset; log-retention.ts) and flush.ms. Returns whether the log start offset moved. */
   runMaintenance(now: number): Promise<boolean> {
     return this.enqueue(async () => {
       const c = this._config;
       const before = this._logStartOffset;
-      // As Kafka: a compact-only log (cleanup.policy=compact) is never cut by time or size.
-      if (c.delete && c.retentionMs >= 0) {
-        await this.deleteOldSegments(
-          (seg) => now - (seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.lastModifiedMs) > c.retentionMs,
-          `retention.ms ${c.retentionMs}`,
-          now,
-        );
-      }
-      if (c.delete && c.retentionBytes >= 0) {
-        let excess = this.size - c.retentionBytes;
-        await this.deleteOldSegments(
-          (seg) => {
-            if (excess - seg.size < 0) return false;
-            excess -= seg.size;
-            return true;
-          },
-          `retention.bytes ${c.retentionBytes}`,
-          now,
-        );
-      }
-      this.removeOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this._logStartOffset, 'log start offset');
+      await applyRetention(this.replicaView(), now);
       if (this.unflushedMessages > 0 && now - this.lastFlushMs >= c.flushIntervalMs) await this.flushNow();
       this.producerState.expire(now); // idempotent producers silent for a day are forgotten, as in Kafka
       return this._logStartOffset !== before;
     });
-  }
-
-  /**
-   * Deletes the oldest segments while `shouldDelete` says so. When every segment qualifies, the
-   * active one is rolled first (a new empty segment keeps the log end offset), as Kafka does.
-   */
-  private async deleteOldSegments(shouldDelete: (seg: LogSegment, next: LogSegment | undefined) => boolean, reason: string, now: number) {
-    let count = 0;
-    const segs = this.segments;
-    for (let i = 0; i < segs.length; i++) {
-      const next = segs[i + 1];
-      if (!next && segs[i].isEmpty) break;
-      if (!shouldDelete(segs[i], next)) break;
-      count++;
-    }
-    if (count === 0) return;
-    if (count === segs.length) await this.roll(now);
-    this.dropSegments(count, reason);
-  }
-
-  /** Like deleteOldSegments, never touching the active segment (no roll needed). */
-  private removeOldSegments(shouldDelete: (seg: LogSegment, next: LogSegment | undefined) => boolean, reason: string): void {
-    let count = 0;
-    const segs = this.segments;
-    while (count < segs.length - 1 && shouldDelete(segs[count], segs[count + 1])) count++;
-    if (count > 0) this.dropSegments(count, reason);
-  }
-
-  private dropSegments(count: number, reason: string): void {
-    const dropped = this.segments.slice(0, count);
-    this.segments = this.segments.slice(count);
-    this._logStartOffset = Math.max(this._logStartOffset, this.segments[0].baseOffset);
-    this.epochs.truncateFromStart(this._logStartOffset);
-    this.logger.info(
-      `[${this.name}] deleting segments ${dropped.map((s) => s.baseOffset).join(',')} (${reason}); log start offset ${this._logStartOffset}`,
-    );
-    for (const seg of dropped) this.deletions.schedule(seg, this._config.fileDeleteDelayMs);
   }
 
   /**
