@@ -222,6 +222,11 @@ export interface FreezableProxy {
   /** Stop forwarding in both directions (sockets stay open): the server hears nothing. */
   freeze(): void;
   thaw(): void;
+  /**
+   * Date.now() when the proxy last passed the client's bytes on to the server (0 if never): the server
+   * heard the client last no earlier than this, so a session's timeout runs from here, not from freeze().
+   */
+  lastForwardedToServerAt(): number;
   /** Drop every proxied connection (clients see a disconnect and reconnect). */
   cut(): void;
   close(): Promise<void>;
@@ -230,6 +235,7 @@ export interface FreezableProxy {
 /** A loopback TCP proxy that can go silent, to make a server expire a live client's session. */
 export async function freezableProxy(targetPort: number): Promise<FreezableProxy> {
   let frozen = false;
+  let lastToServer = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
@@ -238,7 +244,11 @@ export async function freezableProxy(targetPort: number): Promise<FreezableProxy
       s.on('error', () => {});
       s.on('close', () => sockets.delete(s));
     }
-    client.on('data', (d) => frozen || upstream.write(d));
+    client.on('data', (d) => {
+      if (frozen) return;
+      lastToServer = Date.now();
+      upstream.write(d);
+    });
     upstream.on('data', (d) => frozen || client.write(d));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
@@ -252,6 +262,7 @@ export async function freezableProxy(targetPort: number): Promise<FreezableProxy
     thaw: () => {
       frozen = false;
     },
+    lastForwardedToServerAt: () => lastToServer,
     cut: () => {
       for (const s of sockets) s.destroy();
     },
