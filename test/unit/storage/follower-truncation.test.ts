@@ -66,7 +66,12 @@ describe('a follower reconciles with its new leader', () => {
     const { records } = await leader.read(leader.logEndOffset - n, 1 << 20);
     await follower.appendAsFollower(records);
   }
-  /** The fetcher's loop: ask, cut, ask again until done, then fetch everything after the cut. */
+  /**
+   * The fetcher's loop: ask, cut, ask again until done, then fetch everything after the cut. Each
+   * round that is not done drops at least the epoch it asked about, so there are at most as many
+   * rounds as the follower had epochs (+1): a round that leaves the epoch asked about in place fails
+   * at once with what it saw, instead of asking the same question until the test's timeout.
+   */
   async function reconcile(leader: PartitionLog, follower: PartitionLog, highWatermark: number): Promise<number[]> {
     const cuts: number[] = [];
     for (;;) {
@@ -76,6 +81,12 @@ describe('a follower reconciles with its new leader', () => {
       cuts.push(point.offset);
       await follower.truncateTo(point.offset, { belowHighWatermark: true });
       if (point.completed) break;
+      if ((follower.leaderEpochs.latestEpoch() ?? -1) === asked) {
+        throw new Error(
+          `a round did not move the follower off epoch ${asked}: leader answered ${JSON.stringify(answer)}, cut to ${point.offset}, ` +
+            `follower at ${follower.logEndOffset} with epochs ${JSON.stringify(follower.leaderEpochs.entries())}; cuts ${cuts.join(', ')}`,
+        );
+      }
     }
     await catchUp(leader, follower);
     return cuts;
