@@ -62,11 +62,15 @@ describe("the kit's defaults", () => {
       const deadline = Date.now() + 20_000;
       while (seen.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       expect(seen).toEqual(['one']);
-      // With Kafka's 3 s initial rebalance delay the first join alone takes 3 s.
       expect(joinedAfter).toBeGreaterThanOrEqual(0);
-      expect(joinedAfter).toBeLessThan(2500);
+      // With Kafka's 3 s initial rebalance delay the broker holds the first join's JoinGroup 3 s. Its
+      // own time is judged, not the consumer's from run() to the join event: that also counts the
+      // coordinator lookup (which creates __consumer_offsets here), SyncGroup and the client, which
+      // a loaded machine can stretch past 2.5 s.
       const joins = recorded(broker, ApiKey.JoinGroup, (r) => r.groupId === 'quick');
       expect(joins.length).toBeGreaterThan(0);
+      const held = joins.map((j) => j.durationMs);
+      expect(Math.max(...held), `JoinGroups held ${held.join(', ')} ms; joined ${joinedAfter} ms after run()`).toBeLessThan(2500);
       expect(joins.every((j) => (j.request as { sessionTimeoutMs: number }).sessionTimeoutMs === 1500)).toBe(true);
       expect(joins.at(-1)!.errorCode).toBe(0);
     } finally {
