@@ -104,6 +104,11 @@ export class LogSegment {
 
   private bytesSinceLastIndexEntry = 0;
   private logUnsynced = false;
+  /**
+   * From markDeleted on, never flushed: its records count for nothing (below the log start, cut, or
+   * replaced by a cleaned segment fsynced before the swap), so an fdatasync of its .log is wasted.
+   */
+  private deleting = false;
   /** A failed append may have left bytes past `size` that could not be cut yet. */
   private tailDirty = false;
   private pins = 0;
@@ -202,6 +207,7 @@ export class LogSegment {
   }
 
   get needsFlush(): boolean {
+    if (this.deleting) return false;
     return this.logUnsynced || this.offsetIndex.dirty || this.timeIndex.dirty || this.txnIndex.dirty;
   }
 
@@ -476,6 +482,8 @@ export class LogSegment {
   }
 
   private async flushOnce(): Promise<void> {
+    // Asked for just before the deletion (a roll's background flush of the segment retention deletes).
+    if (this.deleting) return;
     // The data first: the indexes can always be rebuilt from it.
     if (this.logUnsynced) {
       this.logUnsynced = false;
@@ -748,7 +756,13 @@ export class LogSegment {
    */
   async markDeleted(): Promise<void> {
     const to = `${this.logPath}.deleted`;
-    await this.ctx.fs.rename(this.logPath, to);
+    this.deleting = true;
+    try {
+      await this.ctx.fs.rename(this.logPath, to);
+    } catch (err) {
+      this.deleting = false; // still where it was (a truncation then keeps it in the log): flushed as before
+      throw err;
+    }
     this.logPath = to;
     await this.offsetIndex.rename(`${this.offsetIndex.path}.deleted`, { forDeletion: true });
     await this.timeIndex.rename(`${this.timeIndex.path}.deleted`, { forDeletion: true });

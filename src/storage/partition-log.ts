@@ -666,7 +666,8 @@ export class PartitionLog implements SegmentContext {
    * Flushes, off the append chain, every segment before the active one (nothing appends to them any
    * more), then moves the recovery point to the active segment's base offset and reports it, so a
    * crash later only re-validates the active segment. Runs after a roll and after loading a log that
-   * needed recovery. Best effort: a failure, or a truncation that took that active segment away
+   * needed recovery. Segments taken out of the log meanwhile (renamed for deletion) are skipped
+   * (LogSegment.needsFlush). Best effort: a failure, or a truncation that took that active segment away
    * meanwhile (what was below its base may be cut and rewritten, unflushed), leaves it where it was.
    */
   flushInactiveSegments(): Promise<void> {
