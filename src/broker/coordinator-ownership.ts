@@ -4,6 +4,7 @@
 // (COORDINATOR_LOAD_IN_PROGRESS meanwhile); one lost is dropped (its clients get NOT_COORDINATOR and
 // look again). What is read and dropped is each coordinator's own: groups/ownership.ts,
 // transactions/ownership.ts.
+import { CoalescedPasses } from '../util/coalesced-passes.js';
 
 /** What the two coordinators have in common, as this needs it. */
 export interface OwnedCoordinator {
@@ -16,8 +17,7 @@ export interface OwnedCoordinator {
 export abstract class CoordinatorPartitionOwnership {
   /** Partitions whose state is in memory. */
   private readonly held = new Set<number>();
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly passes: CoalescedPasses;
 
   /** `heldAtStart`: the partitions the coordinator's start loaded and serves. */
   constructor(
@@ -26,6 +26,7 @@ export abstract class CoordinatorPartitionOwnership {
   ) {
     for (let p = 0; p < target.store.partitionCount(); p++) if (heldAtStart(p)) this.held.add(p);
     target.isLoaded = (p) => this.held.has(p);
+    this.passes = new CoalescedPasses(() => this.pass(), () => target.closed);
   }
 
   /** Whether this broker leads `partition` now. */
@@ -39,17 +40,7 @@ export abstract class CoordinatorPartitionOwnership {
 
   /** Loads what this broker now leads and drops what it no longer does; calls made meanwhile coalesce into one more pass. */
   follow(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.pass();
-      } while (this.again && !this.target.closed);
-    })().finally(() => (this.running = null));
-    return this.running;
+    return this.passes.request();
   }
 
   private async pass(): Promise<void> {
@@ -68,7 +59,7 @@ export abstract class CoordinatorPartitionOwnership {
       await this.load(gained);
       for (const p of gained) this.held.add(p);
     } catch {
-      this.again = true;
+      this.passes.repeat();
     } finally {
       for (const p of gained) t.loadingPartitions.delete(p);
     }

@@ -24,6 +24,7 @@ import { CONTROLLED_SHUTDOWN_PATH, type ElectionResult, type ElectionType, parti
 import type { OngoingReassignment, ReassignmentRequest } from './partition-reassignment.js';
 import { claimProducerIdBlock } from './zk-producer-ids.js';
 import { raceTimeout } from '../util/timeout.js';
+import { CoalescedPasses } from '../util/coalesced-passes.js';
 
 const PERSISTENT_PATHS = [
   '/consumers',
@@ -101,8 +102,8 @@ export class ZkClusterMetadata implements ClusterMetadata {
   private shuttingDown = new Set<number>();
   /** Elections and, once this broker has won, the controller's passes. */
   private readonly controllerRole: ZkController;
-  private reloading: Promise<void> | null = null;
-  private reloadAgain = false;
+  /** Reloads of the cache, one at a time; triggers meanwhile coalesce into one more pass. */
+  private readonly reloads = new CoalescedPasses(() => this.reloadPass(), () => this.closed);
   private closed = false;
   /** Paths with a watch in place, so a reload does not stack watchers. */
   private readonly armed = new Set<string>();
@@ -317,36 +318,22 @@ export class ZkClusterMetadata implements ClusterMetadata {
 
   /** Reloads everything; concurrent triggers coalesce into one more pass. */
   private reload(): Promise<void> {
-    if (this.reloading) {
-      this.reloadAgain = true;
-      return this.reloading;
-    }
-    this.reloading = this.reloadPasses();
-    return this.reloading;
+    return this.reloads.request();
   }
 
-  private async reloadPasses(): Promise<void> {
+  /** One reload; a failure is tried again 200 ms later in one more pass (none once closed). */
+  private async reloadPass(): Promise<void> {
     try {
-      do {
-        this.reloadAgain = false;
-        try {
-          await this.loadOnce();
-          for (const name of this.deletedSinceLastLook.splice(0)) await this.deletionListeners.announce(name);
-          if (this.isController()) await this.controllerRole.act();
-          await this.syncLocalLogs();
-          for (const listener of this.stateListeners) listener();
-        } catch (err) {
-          if (this.closed) return;
-          this.opts.log.warn(`Reloading cluster state from ZooKeeper failed: ${(err as Error).message}`);
-          await sleep(200);
-          this.reloadAgain = true;
-        }
-      } while (this.reloadAgain && !this.closed);
-    } finally {
-      // In the step that decides to stop, not in a .finally() a microtask later: a reload() asked
-      // for in between would find this one still running, ask it for a pass it no longer makes, and
-      // be lost.
-      this.reloading = null;
+      await this.loadOnce();
+      for (const name of this.deletedSinceLastLook.splice(0)) await this.deletionListeners.announce(name);
+      if (this.isController()) await this.controllerRole.act();
+      await this.syncLocalLogs();
+      for (const listener of this.stateListeners) listener();
+    } catch (err) {
+      if (this.closed) return;
+      this.opts.log.warn(`Reloading cluster state from ZooKeeper failed: ${(err as Error).message}`);
+      await sleep(200);
+      this.reloads.repeat();
     }
   }
 
@@ -644,7 +631,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
     await this.zk.createOrSet(`/admin/delete_topics/${name}`, null);
     await this.waitFor(() => !this.topics.has(name), `deletion of topic ${name}`, opts.timeoutMs);
     // The pass that saw it gone may still be telling the listeners (the group coordinator).
-    await this.reloading;
+    await this.reloads.running;
     return topic;
   }
 
@@ -731,7 +718,7 @@ export class ZkClusterMetadata implements ClusterMetadata {
   async close(): Promise<void> {
     this.closed = true;
     this.controllerRole.close();
-    await this.reloading?.catch(() => {});
+    await this.reloads.running?.catch(() => {});
     await this.zk.close();
   }
 }

@@ -14,6 +14,7 @@ import { znodeNameProblem } from '../../cluster/zk-names.js';
 import { isNoNode, isNodeExists } from '../../cluster/zk-session.js';
 import { ZooKeeperError } from '../../cluster/zookeeper/errors.js';
 import { ErrorCode as ZkErrorCode } from '../../protocol/zookeeper/index.js';
+import { CoalescedPasses } from '../../util/coalesced-passes.js';
 import {
   AclOperation,
   AclPermission,
@@ -142,8 +143,8 @@ const znodeOf = (b: { patternType: number; resourceType: number; resourceName: s
 export class ZkAclStore implements AclStore {
   private listeners: (() => Promise<void>)[] = [];
   private closed = false;
-  private reloading: Promise<void> | null = null;
-  private again = false;
+  /** Reloads after change notifications, one at a time (a change during a reload runs another). */
+  private readonly reloads = new CoalescedPasses(() => this.reload(), () => this.closed);
 
   private constructor(
     private readonly zk: ZkSession,
@@ -258,22 +259,17 @@ export class ZkAclStore implements AclStore {
   /** A change was announced: reload (once at a time; a change during a reload runs another). */
   private async changed(): Promise<void> {
     if (this.closed) return;
-    if (this.reloading) {
-      this.again = true;
-      return this.reloading;
+    return this.reloads.request();
+  }
+
+  /** Re-arms the watches and tells the listeners (which read the ACLs again). */
+  private async reload(): Promise<void> {
+    try {
+      await this.watchChanges();
+      for (const listener of this.listeners) await listener();
+    } catch (err) {
+      if (!this.closed) this.warn(`Reloading the ACLs after a change notification failed: ${(err as Error).message}`);
     }
-    this.reloading = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.watchChanges();
-          for (const listener of this.listeners) await listener();
-        } catch (err) {
-          if (!this.closed) this.warn(`Reloading the ACLs after a change notification failed: ${(err as Error).message}`);
-        }
-      } while (this.again && !this.closed);
-    })().finally(() => (this.reloading = null));
-    return this.reloading;
   }
 
   /** Removes notifications older than Kafka's 15 minutes (every broker tries; losing races is fine). */
@@ -299,7 +295,7 @@ export class ZkAclStore implements AclStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.reloading;
+    await this.reloads.running;
   }
 }
 
