@@ -91,10 +91,11 @@ export class FileAclStore implements AclStore {
       throw new Error(`${path}: not valid JSON (${(err as Error).message}); refusing to start on a damaged ACL file`);
     }
     if (doc.version !== 1 || !Array.isArray(doc.acls)) throw new Error(`${path}: not a version 1 ACL document; refusing to start on a damaged ACL file`);
-    this.current = doc.acls.map((entry: any) => {
+    // Untrusted JSON: every field is checked before it is used.
+    this.current = doc.acls.map((entry: { resourceType?: unknown; patternType?: unknown; name?: unknown } | null) => {
       const resourceType = typeof entry?.resourceType === 'string' ? parseResourceType(entry.resourceType) : undefined;
       const patternType = entry?.patternType === 'LITERAL' ? PatternType.LITERAL : entry?.patternType === 'PREFIXED' ? PatternType.PREFIXED : undefined;
-      if (resourceType === undefined || resourceType <= ResourceType.ANY || patternType === undefined || typeof entry.name !== 'string') {
+      if (resourceType === undefined || resourceType <= ResourceType.ANY || patternType === undefined || typeof entry?.name !== 'string') {
         throw new Error(`${path}: not an ACL: ${JSON.stringify(entry)}; refusing to start on a damaged ACL file`);
       }
       return bindingOf(resourceType, patternType, entry.name, entry, path);
@@ -301,7 +302,7 @@ export class ZkAclStore implements AclStore {
 
 function parseAcls(data: Buffer | null, path: string): JsonAce[] {
   if (!data || data.length === 0) return [];
-  let doc: any;
+  let doc: { acls?: unknown } | null;
   try {
     doc = JSON.parse(data.toString('utf8'));
   } catch {
