@@ -5,67 +5,34 @@
 // fsynced before the swap), so an fdatasync of their .log is wasted work on the disk.
 import { basename } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileHandle, type FileSystem, nodeFileSystem } from '../../../src/storage/file-system.js';
 import type { LogManager } from '../../../src/storage/index.js';
-import { makeTempDir, openManager, trackingFs, valuesBatch } from './helpers.js';
+import { interceptFdatasync, makeTempDir, openManager, trackingFs, valuesBatch } from './helpers.js';
 
 /**
  * Notes the file name (as opened) of every .log fdatasync; once `hold` is set, holds the first one
  * until released.
  */
-function syncRecordingFs(inner: FileSystem = nodeFileSystem) {
+function syncRecordingFs() {
   const synced: string[] = [];
   const state = { hold: false, reach: () => {}, release: () => {} };
   const reached = new Promise<void>((r) => (state.reach = r));
   const released = new Promise<void>((r) => (state.release = r));
-  const fs: FileSystem = {
-    ...inner,
-    async open(path, flags): Promise<FileHandle> {
-      const h = await inner.open(path, flags);
-      const handle: FileHandle = {
-        pread: (b, o, l, p) => h.pread(b, o, l, p),
-        pwrite: (b, o, l, p) => h.pwrite(b, o, l, p),
-        truncate: (l) => h.truncate(l),
-        stat: () => h.stat(),
-        close: () => h.close(),
-        async fdatasync() {
-          if (path.includes('.log')) {
-            synced.push(basename(path));
-            if (state.hold) {
-              state.hold = false;
-              state.reach();
-              await released;
-            }
-          }
-          return h.fdatasync();
-        },
-      };
-      if (h.pwritev) handle.pwritev = (bs, p) => h.pwritev!(bs, p);
-      return handle;
-    },
-  };
+  const fs = interceptFdatasync(async (path, sync) => {
+    if (path.includes('.log')) {
+      synced.push(basename(path));
+      if (state.hold) {
+        state.hold = false;
+        state.reach();
+        await released;
+      }
+    }
+    return sync();
+  });
   return { fs, synced, state, reached };
 }
 
 /** A file system whose .log fdatasyncs never return (a crash will come first). */
-function neverSyncingLogs(inner: FileSystem = nodeFileSystem): FileSystem {
-  return {
-    ...inner,
-    async open(path, flags): Promise<FileHandle> {
-      const h = await inner.open(path, flags);
-      const handle: FileHandle = {
-        pread: (b, o, l, p) => h.pread(b, o, l, p),
-        pwrite: (b, o, l, p) => h.pwrite(b, o, l, p),
-        truncate: (l) => h.truncate(l),
-        stat: () => h.stat(),
-        close: () => h.close(),
-        fdatasync: () => (path.endsWith('.log') ? new Promise<void>(() => {}) : h.fdatasync()),
-      };
-      if (h.pwritev) handle.pwritev = (bs, p) => h.pwritev!(bs, p);
-      return handle;
-    },
-  };
-}
+const neverSyncingLogs = () => interceptFdatasync((path, sync) => (path.endsWith('.log') ? new Promise<void>(() => {}) : sync()));
 
 /** The fdatasyncs of the .log of the segment at `base`, under its own name or renamed for deletion. */
 const syncsOf = (synced: string[], base: number) => synced.filter((f) => f.startsWith(`${String(base).padStart(20, '0')}.log`)).length;

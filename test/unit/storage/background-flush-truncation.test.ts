@@ -5,38 +5,22 @@
 // to the old active base, past the new log end (and checkpointed it), so a crash before the next
 // flush would let the loader trust offsets that were cut and written again, unflushed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileHandle, type FileSystem, nodeFileSystem } from '../../../src/storage/file-system.js';
 import type { LogManager } from '../../../src/storage/index.js';
-import { makeTempDir, openManager, valuesBatch } from './helpers.js';
+import { interceptFdatasync, makeTempDir, openManager, valuesBatch } from './helpers.js';
 
 /** Holds the first fdatasync of a .log once armed, until released. */
 function holdingFs() {
   const state = { armed: false, reach: () => {}, release: () => {} };
   const reached = new Promise<void>((r) => (state.reach = r));
   const released = new Promise<void>((r) => (state.release = r));
-  const fs: FileSystem = {
-    ...nodeFileSystem,
-    async open(path, flags): Promise<FileHandle> {
-      const h = await nodeFileSystem.open(path, flags);
-      const handle: FileHandle = {
-        pread: (b, o, l, p) => h.pread(b, o, l, p),
-        pwrite: (b, o, l, p) => h.pwrite(b, o, l, p),
-        truncate: (l) => h.truncate(l),
-        stat: () => h.stat(),
-        close: () => h.close(),
-        async fdatasync() {
-          if (state.armed && path.endsWith('.log')) {
-            state.armed = false;
-            state.reach();
-            await released;
-          }
-          return h.fdatasync();
-        },
-      };
-      if (h.pwritev) handle.pwritev = (bs, p) => h.pwritev!(bs, p);
-      return handle;
-    },
-  };
+  const fs = interceptFdatasync(async (path, sync) => {
+    if (state.armed && path.endsWith('.log')) {
+      state.armed = false;
+      state.reach();
+      await released;
+    }
+    return sync();
+  });
   return { fs, state, reached };
 }
 

@@ -233,6 +233,22 @@ function bind(h: FileHandle): FileHandle {
   };
 }
 
+/**
+ * Every handle's fdatasync goes through `fdatasync(path, sync)`: `path` as the file was opened, `sync`
+ * the real call (a test counts, holds or never makes it). The other calls pass straight through.
+ */
+export function interceptFdatasync(fdatasync: (path: string, sync: () => Promise<void>) => Promise<void>, inner: FileSystem = nodeFileSystem): FileSystem {
+  return {
+    ...inner,
+    async open(path: string, flags: 'r' | 'r+' | 'w+' | 'wx+'): Promise<FileHandle> {
+      const h = await inner.open(path, flags);
+      const handle: FileHandle = { ...bind(h), fdatasync: () => fdatasync(path, () => h.fdatasync()) };
+      if (h.pwritev) handle.pwritev = h.pwritev.bind(h);
+      return handle;
+    },
+  };
+}
+
 export type Fault = (op: 'pwrite' | 'fdatasync' | 'truncate' | 'open', path: string) => 'fail' | 'partial' | undefined;
 
 /** Fails chosen calls with `code` (ENOSPC by default); 'partial' writes half the bytes, then fails. */
