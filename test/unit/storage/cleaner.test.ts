@@ -269,7 +269,9 @@ describe('log cleaner', () => {
     expect(sealed.length).toBeGreaterThan(0);
   });
 
-  it('completes a swap interrupted by a crash at each step, and drops an unfinished cleaning', async () => {
+  // Five managers' worth of appends, flushes and a cleaning each: ~4 s idle, 38 s in a full run at
+  // load (run 28); the default 60 s left less than 2x. The timeout only catches a hang.
+  it('completes a swap interrupted by a crash at each step, and drops an unfinished cleaning', { timeout: 240_000 }, async () => {
     // Drive a real cleaning, then rebuild each intermediate on-disk state from its files.
     for (const step of ['cleaned', 'swap-log-only', 'swapped-old-present', 'old-renamed', 'swap-index-left'] as const) {
       const t = await makeTempDir();
