@@ -91,12 +91,15 @@ describe.skipIf(!installed)('Apache Kafka 3.9 on the kts coordinator', () => {
   it("a consumer group's committed offsets land in __consumer_offsets, created through the coordinator", async () => {
     await kcat(['-b', kafka.bootstrap, '-G', 'g39', '-X', 'auto.offset.reset=earliest', '-e', '-q', 'orders'], { timeoutMs: 60_000 });
     expect(await call<string[]>(zkClient, 'getChildren', '/kafka/brokers/topics')).toContain('__consumer_offsets');
-    const groups = await kafkaTool(KAFKA_3, 'consumer-groups', ['--bootstrap-server', kafka.bootstrap, '--describe', '--group', 'g39']);
+    // --timeout: the tool's admin client waits 5 s by default for the group's coordinator, which a
+    // loaded machine's JVM can take longer to find ('Timed out waiting for a node assignment. Call:
+    // describeConsumerGroups(api=FIND_COORDINATOR)', printed instead of the table).
+    const groups = await kafkaTool(KAFKA_3, 'consumer-groups', ['--bootstrap-server', kafka.bootstrap, '--describe', '--group', 'g39', '--timeout', '60000']);
     const rows = groups.split('\n').filter((l) => l.startsWith('g39 '));
-    expect(rows).toHaveLength(3);
+    expect(rows, groups).toHaveLength(3);
     const committed = rows.map((r) => Number(r.trim().split(/\s+/)[3])).reduce((a, b) => a + b, 0);
-    expect(committed).toBe(30);
-  });
+    expect(committed, groups).toBe(30);
+  }, 240_000);
 
   it('shuts down cleanly on SIGTERM: its registration and controller znode go with its session', async () => {
     const started = Date.now();
