@@ -2,24 +2,13 @@
 // and a `.txnindex` once a transaction aborts in it (txn-index.ts).
 // The segment knows its logical end (`size`, the bytes of whole valid batches); reads never go past
 // it, and a failed append is cut back to it, so a half-written batch is never visible.
-import { BatchOffset } from '../protocol/records/batch-header.js';
-import { crc32c } from '../protocol/records/crc.js';
-import {
-  INT32_MAX,
-  baseOffsetAt,
-  batchSizeAt,
-  findRecord,
-  lastOffsetAt,
-  maxTimestampAt,
-  storedBatchProblem,
-  wholeBatchesLength,
-} from './batch-scan.js';
+import { baseOffsetAt, batchSizeAt, findRecord, lastOffsetAt, maxTimestampAt, wholeBatchesLength } from './batch-scan.js';
 import type { LogConfig } from './config.js';
 import { CheckedBatches } from './checked-batches.js';
 import { type FileHandle, type FileSystem, isNotFound, preadFully, pwritevFully, storageError } from './file-system.js';
-import { ReadAhead } from './read-ahead.js';
 import { leaseReadBuffer } from './read-buffers.js';
 import { RecentBatches } from './recent-batches.js';
+import { type CorruptBatchAt, scanSegmentLog } from './recovery-scan.js';
 import { OffsetIndex, TimeIndex } from './sparse-index.js';
 import { TransactionIndex } from './txn-index.js';
 
@@ -60,13 +49,6 @@ export interface RecoveryResult {
   corrupt: CorruptBatchAt[];
 }
 
-export interface CorruptBatchAt {
-  position: number;
-  size: number;
-  baseOffset: number;
-  lastOffset: number;
-}
-
 const HEADER = 61;
 const EMPTY = Buffer.alloc(0);
 /** Read ends remembered per segment: one per consumer reading it in step, a few consumers. */
@@ -79,9 +61,6 @@ const MAX_READ_ENDS = 16;
  * (consumers of small produce requests) are still joined into one answer.
  */
 const SHORT_VIEW_BYTES = 256 * 1024;
-/** A batch's CRC-32C covers attributes to the end of the batch; the stored value sits before that. */
-const CRC_AT = BatchOffset.crc;
-const CRC_FROM = BatchOffset.attributes;
 
 export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex' | '.txnindex'): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
@@ -295,114 +274,30 @@ export class LogSegment {
   }
 
   /**
-   * Reads batches from `start`, checking each as recovery must (bounds, magic, CRC-32C, offsets
-   * increasing, inside this segment's offset range) and indexing the good ones. Stops at the first
-   * bad byte: `end` is where the valid prefix ends. The file is read in big chunks with reads ahead
-   * (read-ahead.ts) and each batch's CRC is computed piece by piece as its bytes arrive, so nothing
-   * is copied twice, whatever the batch and chunk sizes.
+   * The recovery scan of this segment's .log from `start` (recovery-scan.ts). The scan only reads and
+   * checks; the bookkeeping of each batch it passes (timestamps, index entries, next offset) is done
+   * here, with the same indexBatch as an append.
    */
-  private async scanFrom(
+  private scanFrom(
     start: number,
     fileSize: number,
     limitOffset: number,
     expectFirstLastOffset: number,
     corrupt?: CorruptBatchAt[],
   ): Promise<{ end: number; problem: string | null }> {
-    let prevLast = this.baseOffset - 1;
-    let first = true;
     if (start > 0) this.bytesSinceLastIndexEntry = 0;
-    const reader = new ReadAhead(this.log, start, fileSize);
-    const header = Buffer.allocUnsafe(HEADER);
-    let pos = start; // where the batch being read starts
-    let headerHave = 0; // header bytes gathered in `header` when the header spans two chunks
-    let bodyLeft = -1; // bytes of the current batch still to check; -1 while reading its header
-    let size = 0;
-    let crc = 0;
-    let storedCrc = 0;
-    let base = 0;
-    let last = 0;
-    let maxTs = 0;
-    try {
-      for (;;) {
-        if (bodyLeft < 0 && headerHave === 0 && fileSize - pos < HEADER) {
-          if (pos >= fileSize) return { end: pos, problem: null };
-          return { end: pos, problem: storedBatchProblem(header, 0, fileSize - pos) };
-        }
-        const chunk = await reader.take();
-        if (!chunk) return { end: pos, problem: 'file shorter than its stat size' };
-        const { buf, len } = chunk;
-        let off = 0;
-        while (off < len) {
-          if (bodyLeft < 0) {
-            // The header: straight from the chunk, or gathered across two chunks.
-            let hdr = buf;
-            let at = off;
-            if (headerHave > 0 || len - off < HEADER) {
-              if (fileSize - pos < HEADER) return { end: pos, problem: storedBatchProblem(header, 0, fileSize - pos) };
-              const n = Math.min(HEADER - headerHave, len - off);
-              buf.copy(header, headerHave, off, off + n);
-              headerHave += n;
-              off += n;
-              if (headerHave < HEADER) break;
-              hdr = header;
-              at = 0;
-            } else off += HEADER;
-            headerHave = 0;
-            const problem = storedBatchProblem(hdr, at, fileSize - pos);
-            if (problem) return { end: pos, problem };
-            size = batchSizeAt(hdr, at);
-            storedCrc = hdr.readUInt32BE(at + CRC_AT);
-            base = baseOffsetAt(hdr, at);
-            last = lastOffsetAt(hdr, at);
-            maxTs = maxTimestampAt(hdr, at);
-            crc = crc32c(hdr, at + CRC_FROM, at + HEADER);
-            bodyLeft = size - HEADER;
-          }
-          if (bodyLeft > 0) {
-            const n = Math.min(bodyLeft, len - off);
-            crc = crc32c(buf, off, off + n, crc);
-            bodyLeft -= n;
-            off += n;
-            if (bodyLeft > 0) break;
-          }
-          // A whole batch: the checks the header alone could not make, then its bookkeeping.
-          bodyLeft = -1;
-          if (crc !== storedCrc) {
-            // The bytes are damaged. Where the caller allows it (a sealed segment) and the header's
-            // offsets still fit between their neighbours, the batch is stepped over, not indexed.
-            const fits = base > prevLast && last >= base && last < limitOffset && last - this.baseOffset <= INT32_MAX;
-            if (!corrupt || !fits) return { end: pos, problem: 'CRC-32C mismatch' };
-            corrupt.push({ position: pos, size, baseOffset: base, lastOffset: last });
-            this.bytesSinceLastIndexEntry += size;
-            this.nextOffset = last + 1;
-            first = false;
-            prevLast = last;
-            pos += size;
-            continue;
-          }
-          if (first && expectFirstLastOffset >= 0) {
-            if (last !== expectFirstLastOffset) return { end: pos, problem: 'index does not match the log' };
-          } else if (base <= prevLast) return { end: pos, problem: `offset ${base} does not follow ${prevLast}` };
-          if (last >= limitOffset) return { end: pos, problem: `offset ${last} reaches into the next segment` };
-          if (last - this.baseOffset > INT32_MAX) return { end: pos, problem: `offset ${last} too far from the segment base` };
-          if (first && start > 0) {
-            // The batch the last index entry points at: already indexed, only its timestamp counts.
-            this.nextOffset = last + 1;
-            this.noteTimestamp(maxTs, base);
-            this.bytesSinceLastIndexEntry = size;
-          } else this.indexBatch(pos, size, base, last, maxTs);
-          first = false;
-          prevLast = last;
-          pos += size;
-        }
-        if (chunk.short) {
-          if (bodyLeft < 0 && headerHave === 0 && pos >= fileSize) return { end: pos, problem: null };
-          return { end: pos, problem: 'file shorter than its stat size' };
-        }
-      }
-    } finally {
-      await reader.drain();
-    }
+    return scanSegmentLog(this.log, this.baseOffset, { start, fileSize, limitOffset, expectFirstLastOffset, corrupt }, {
+      indexBatch: (position, size, baseOffset, lastOffset, maxTs) => this.indexBatch(position, size, baseOffset, lastOffset, maxTs),
+      indexedBatch: (size, baseOffset, lastOffset, maxTs) => {
+        this.nextOffset = lastOffset + 1;
+        this.noteTimestamp(maxTs, baseOffset);
+        this.bytesSinceLastIndexEntry = size;
+      },
+      steppedOver: (size, lastOffset) => {
+        this.bytesSinceLastIndexEntry += size;
+        this.nextOffset = lastOffset + 1;
+      },
+    });
   }
 
   private noteTimestamp(maxTs: number, baseOffset: number): void {
