@@ -83,8 +83,8 @@ describe('persistent window and session stores', () => {
   const end = async (topic: string, isolationLevel: 0 | 1 = 0) => (await client.admin.listOffsets([{ topic, partition: 0, timestamp: -1 }], { isolationLevel }))[0].offset;
   const changelogEnds = async (app: string) => Promise.all(STORES.map((s) => end(`${app}-${s}-changelog`)));
 
-  const start = (app: string, dir: string, input: string, output: string, guarantee = 'at_least_once') =>
-    startApp(process.execPath, [join(FIXTURES, 'persistent-windows.mjs'), broker.bootstrap, app, dir, input, output, guarantee]);
+  const start = (app: string, dir: string, input: string, output: string, guarantee = 'at_least_once', commitIntervalMs = 100) =>
+    startApp(process.execPath, [join(FIXTURES, 'persistent-windows.mjs'), broker.bootstrap, app, dir, input, output, guarantee, String(commitIntervalMs)]);
   /** The RESTORE lines, by store: [starting offset, ending offset, records restored]. */
   const restores = (output: string) => {
     const m = new Map<string, number[]>();
@@ -140,14 +140,18 @@ describe('persistent window and session stores', () => {
     await runOnce(app, dir, 'pw-eos-in', 'pw-eos-out', 'exactly_once_v2');
     expect(existsSync(join(dir, app, '0_0', '.checkpoint'))).toBe(true); // a clean close keeps it
 
-    // Kill the app as soon as it has written output it has not committed.
-    const killed = start(app, dir, 'pw-eos-in', 'pw-eos-out', 'exactly_once_v2');
+    // Kill the app as soon as it has written output it has not committed. Its commit interval is a
+    // minute (the transaction timeout is 10 s), so the transaction seen open is still open at the kill:
+    // at 100 ms a loaded machine let the app commit between the check and the kill, and nothing was
+    // left to abort (forced with 500 ms between them: 'expected 0 to be greater than 0', 3 of 3).
+    const killed = start(app, dir, 'pw-eos-in', 'pw-eos-out', 'exactly_once_v2', 60_000);
     await killed.running;
     const producing = produce('pw-eos-in', 3000);
     // A transaction is open while the output's end is past its last stable offset.
     const open = async () => ((await end('pw-eos-out', 0)) > (await end('pw-eos-out', 1)) ? true : undefined);
     const deadline = Date.now() + 60_000;
     while (!(await open()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    expect(await open(), 'a transaction open on pw-eos-out within 60 s').toBe(true);
     await killed.stop('SIGKILL');
     await producing;
     expect(existsSync(join(dir, app, '0_0', '.checkpoint'))).toBe(false); // deleted once restored
