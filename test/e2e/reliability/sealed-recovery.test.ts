@@ -7,12 +7,12 @@
 // Partition 0: the damage is in the segment's last batch, past its last index entry (checked at
 // start-up even for a segment below the recovery point). Partition 1: the recovery point is 0, so
 // every segment is recovered in full, and the damage is in a sealed segment's first batch.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnBroker, type SpawnedBroker } from '../../helpers/broker.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { createTopic, figure, produce, readPartition } from './support.js';
+import { createTopic, figure, produce, readPartition, sleep } from './support.js';
 
 const KAFKA_STORAGE_ERROR = 56;
 const BATCHES = 60;
@@ -51,6 +51,17 @@ describe('a flipped byte in a sealed segment after kill -9', () => {
       }
     }
     raw.close();
+    // Partition 0's case is a segment below the recovery point: wait until the checkpoint (written as
+    // the background flush after each roll completes, and not at all on an empty start) is past its
+    // second segment. A loaded machine got to the kill before any was written (ENOENT below).
+    const checkpoint = join(dataDir, 'recovery-point-offset-checkpoint');
+    const thirdSegment = Number(readdirSync(join(dataDir, 'sealed-0')).filter((f) => f.endsWith('.log')).sort()[2]?.slice(0, -4));
+    const recoveryPoint0 = () => {
+      const line = (existsSync(checkpoint) ? readFileSync(checkpoint, 'utf8') : '').split('\n').find((l) => l.startsWith('sealed 0 '));
+      return line === undefined ? -1 : Number(line.split(' ')[2]);
+    };
+    for (const deadline = Date.now() + 30_000; !(recoveryPoint0() >= thirdSegment) && Date.now() < deadline; ) await sleep(20);
+    expect(recoveryPoint0(), `partition 0's recovery point in ${checkpoint}, against its third segment's base ${thirdSegment}`).toBeGreaterThanOrEqual(thirdSegment);
     await broker.kill9();
 
     const damaged: Array<{ partition: number; file: string; files: string[]; base: number; last: number }> = [];
@@ -68,7 +79,6 @@ describe('a flipped byte in a sealed segment after kill -9', () => {
       damaged.push({ partition, file, files: readdirSync(dir).sort(), base, last });
     }
     // Partition 1 recovers every segment in full: its recovery point goes back to 0.
-    const checkpoint = join(dataDir, 'recovery-point-offset-checkpoint');
     const lines = readFileSync(checkpoint, 'utf8').split('\n');
     writeFileSync(checkpoint, lines.map((l) => (l.startsWith('sealed 1 ') ? 'sealed 1 0' : l)).join('\n'));
 
