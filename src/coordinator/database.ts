@@ -93,7 +93,7 @@ export class Database {
 
   async close(): Promise<void> {
     await this.log.close();
-    await this.snapshotting;
+    await this.snapshotSettled();
   }
 
   /** Resolves once the snapshot being written, if any, is on disk (or has failed and been logged). */
